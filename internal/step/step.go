@@ -1,0 +1,259 @@
+// Package step is the contract between the engine and the kinds of step a
+// playbook can use (`uses: exec`). A kind declares its parameters, outputs
+// and whether it mutates anything; it can Plan (read-only: say exactly what
+// it would change) and Apply (do it, idempotently where it can).
+//
+// Kinds know nothing of cobra, terminals or the journal: everything they need
+// arrives in a Call, and everything they learn leaves in a Result.
+package step
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/respondhq/respond/internal/secret"
+)
+
+// Type is the type of a parameter or output value.
+type Type string
+
+const (
+	String   Type = "string"
+	Int      Type = "int"
+	Bool     Type = "bool"
+	Duration Type = "duration" // Go syntax: 1m30s
+	List     Type = "list"     // a list of strings
+	Map      Type = "map"      // a mapping of strings to strings
+	Any      Type = "any"      // any YAML value (lists of mappings, …)
+	Secret   Type = "secret"   // a secret.Value; only whole-value references
+)
+
+// Param describes one entry of a step's `with:`.
+type Param struct {
+	Name        string
+	Type        Type
+	Required    bool
+	Default     any // used when the parameter is absent
+	Description string
+	// AcceptsSecret: the parameter may receive a secret (a whole-value
+	// reference such as "${{ steps.gen.outputs.value }}"). A secret flowing
+	// into any other parameter is a validation error.
+	AcceptsSecret bool
+	// Enum lists the allowed values of a string parameter, if restricted.
+	Enum []string
+}
+
+// Output describes one value a step produces.
+type Output struct {
+	Name        string
+	Type        Type
+	Secret      bool // the value is a secret.Value; journaled as a fingerprint only
+	Description string
+}
+
+// Spec declares a kind of step.
+type Spec struct {
+	Kind        string // the name used in `uses:`
+	Summary     string // one line
+	Description string
+	Mutates     bool // changes something outside respond
+	// Idempotent: applying twice has the effect of applying once, so the
+	// engine may retry it and may re-apply it on resume. Kinds whose
+	// idempotency depends on their parameters implement IdempotencyDecider.
+	Idempotent bool
+	Params     []Param
+	Outputs    []Output
+	// DynamicOutputs: outputs are named by parameters (validation accepts
+	// any output name).
+	DynamicOutputs bool
+}
+
+// Param returns the named parameter's declaration.
+func (s Spec) Param(name string) (Param, bool) {
+	for _, p := range s.Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+// Output returns the named output's declaration.
+func (s Spec) Output(name string) (Output, bool) {
+	for _, o := range s.Outputs {
+		if o.Name == name {
+			return o, true
+		}
+	}
+	return Output{}, false
+}
+
+// Kind is a kind of step.
+type Kind interface {
+	Spec() Spec
+	// Plan says what Apply would change, with no side effect.
+	Plan(ctx context.Context, c *Call) ([]Change, error)
+	// Apply does the work.
+	Apply(ctx context.Context, c *Call) (*Result, error)
+}
+
+// Reconciler is implemented by kinds that can find out, after a crash,
+// whether an attempt that started but never recorded its end took effect.
+// done=true means the effect is in place and res describes it; done=false
+// means it did not happen and Apply may run.
+type Reconciler interface {
+	Reconcile(ctx context.Context, c *Call) (res *Result, done bool, err error)
+}
+
+// IdempotencyDecider is implemented by kinds whose idempotency depends on
+// their parameters (exec: `idempotent: true`, `creates:` or `unless:`).
+type IdempotencyDecider interface {
+	Idempotent(c *Call) bool
+}
+
+// Catalog looks up kinds by name.
+type Catalog interface {
+	Lookup(kind string) (Kind, bool)
+	Kinds() []Kind // sorted by name
+}
+
+// Action is what a change does, for plans and summaries.
+type Action string
+
+const (
+	Create Action = "create"
+	Update Action = "update" // create or update, when not known before
+	Delete Action = "delete"
+	Run    Action = "run"    // run a command or trigger something
+	Ask    Action = "ask"    // a human decision
+	Record Action = "record" // respond's own timeline; no outside effect
+	Read   Action = "read"
+	NoOp   Action = "no-op"
+)
+
+// Change is one line of a plan: what will happen, to what, with what effect.
+type Change struct {
+	Action Action `json:"action"`
+	Target string `json:"target"`
+	Effect string `json:"effect"`
+}
+
+// Result is what Apply (or Reconcile) learnt.
+type Result struct {
+	// Outputs by name; secret outputs hold secret.Value.
+	Outputs map[string]any
+	// Evidence: non-secret facts for the journal and the report (status
+	// codes, IDs, created-or-updated, …). Never put a secret here.
+	Evidence map[string]any
+	// Summary is one line for the run summary ("wrote deploy/.env").
+	Summary string
+	// Note, if set, is a timeline entry (the note step).
+	Note string
+}
+
+// Approval is the answer of a human gate.
+type Approval struct {
+	Approved bool   `json:"approved"`
+	By       string `json:"by"`  // who answered
+	How      string `json:"how"` // "prompt" or "--yes"
+}
+
+// Approver asks a human. The engine provides it; it prompts on a terminal,
+// approves on --yes, and refuses otherwise.
+type Approver interface {
+	Approve(ctx context.Context, question string) (Approval, error)
+}
+
+// Call is one invocation of a step (one item of a foreach).
+type Call struct {
+	Incident string // incident ID
+	StepID   string
+	Item     string // foreach item key, "" outside foreach
+	Params   map[string]any
+	Approver Approver
+	// Secrets registers secret values produced by the step, so every
+	// output writer masks them. Kinds call it as soon as a value exists.
+	Secrets *secret.Registry
+	// Dir is the directory relative paths are resolved against.
+	Dir string
+	// Previous is the result of an earlier completed apply of this step in
+	// the same incident, when the engine re-applies it (for example because
+	// a secret output is needed again after a resume). Nil otherwise.
+	Previous *Result
+	// Log writes a progress line for humans (masked, may be discarded).
+	Log func(format string, args ...any)
+}
+
+// Has reports whether the parameter was given (or has a default).
+func (c *Call) Has(name string) bool { _, ok := c.Params[name]; return ok }
+
+// String returns a string parameter ("" when absent).
+func (c *Call) String(name string) string { s, _ := c.Params[name].(string); return s }
+
+// Bool returns a bool parameter.
+func (c *Call) Bool(name string) bool { b, _ := c.Params[name].(bool); return b }
+
+// Int returns an int parameter.
+func (c *Call) Int(name string) int { i, _ := c.Params[name].(int); return i }
+
+// Duration returns a duration parameter.
+func (c *Call) Duration(name string) time.Duration {
+	d, _ := c.Params[name].(time.Duration)
+	return d
+}
+
+// List returns a list parameter.
+func (c *Call) List(name string) []string { l, _ := c.Params[name].([]string); return l }
+
+// Map returns a map parameter.
+func (c *Call) Map(name string) map[string]string {
+	m, _ := c.Params[name].(map[string]string)
+	return m
+}
+
+// Secret returns a secret parameter. A plain string given to a parameter
+// that accepts secrets is returned wrapped.
+func (c *Call) Secret(name string) (secret.Value, bool) {
+	switch v := c.Params[name].(type) {
+	case secret.Value:
+		return v, true
+	case string:
+		return secret.New(v), true
+	}
+	return secret.Value{}, false
+}
+
+// Logf logs through c.Log if set.
+func (c *Call) Logf(format string, args ...any) {
+	if c.Log != nil {
+		c.Log(format, args...)
+	}
+}
+
+// ErrDeclined is returned when a human declined an approval.
+var ErrDeclined = errors.New("declined")
+
+// permanent marks an error that retrying cannot fix.
+type permanent struct{ err error }
+
+func (p permanent) Error() string { return p.err.Error() }
+func (p permanent) Unwrap() error { return p.err }
+
+// Permanent marks err as not worth retrying (bad input, missing access).
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanent{err}
+}
+
+// IsPermanent reports whether err was marked Permanent.
+func IsPermanent(err error) bool {
+	var p permanent
+	return errors.As(err, &p)
+}
+
+// Errorf is fmt.Errorf marked Permanent.
+func Errorf(format string, args ...any) error { return Permanent(fmt.Errorf(format, args...)) }
