@@ -232,6 +232,11 @@ func (c *Call) Logf(format string, args ...any) {
 	}
 }
 
+// ErrUnknownOutcome is returned by Reconcile when the kind cannot tell
+// whether an interrupted attempt took effect and repeating it is not safe:
+// the engine then stops and asks the responder.
+var ErrUnknownOutcome = errors.New("the outcome of the interrupted attempt is unknown")
+
 // ErrDeclined is returned when a human declined an approval.
 var ErrDeclined = errors.New("declined")
 
