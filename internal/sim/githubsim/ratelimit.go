@@ -1,0 +1,181 @@
+package githubsim
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// Rate limiting follows GitHub's documentation (API-NOTES §5):
+//
+//   - Primary: each token has Options.PrimaryLimit requests per hour. The
+//     window starts at the token's first request and resets an hour later.
+//     Every response to an authenticated request carries x-ratelimit-limit,
+//     -remaining, -used, -reset (Unix seconds) and -resource ("core"). When
+//     the budget is spent the answer is 403 (or 429) with
+//     x-ratelimit-remaining: 0 and "API rate limit exceeded for user ID …".
+//     GET /rate_limit is served even then and costs nothing.
+//   - Secondary: a token may have at most Options.MaxConcurrent requests in
+//     flight (time in the handler, including Options.Latency, counts) and
+//     spend at most Options.PointsPerMinute points in any sliding minute
+//     (reads 1 point, writes 5 by default). Past either, the answer is 403
+//     (or 429) with retry-after and a documentation_url ending in
+//     "secondary-rate-limits", which go-github recognises.
+//
+// Rejected requests consume neither budget.
+
+const (
+	headerRequestID = "X-GitHub-Request-Id"
+	headerLimit     = "X-RateLimit-Limit"
+	headerRemaining = "X-RateLimit-Remaining"
+	headerUsed      = "X-RateLimit-Used"
+	headerReset     = "X-RateLimit-Reset"
+	headerResource  = "X-RateLimit-Resource"
+
+	docsRoot           = "https://docs.github.com/rest"
+	docsPrimaryLimit   = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limits"
+	docsSecondaryLimit = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
+)
+
+// tokenRate is the rate-limit accounting of one token. Guarded by
+// Server.rlMu.
+type tokenRate struct {
+	reset    time.Time // end of the primary window; zero before the first request
+	used     int
+	inflight int
+	points   []pointSpend // oldest first
+}
+
+type pointSpend struct {
+	at   time.Time
+	cost int
+}
+
+// admit applies the primary and secondary limits to a request of tok. If
+// the request may proceed it sets the rate-limit headers and returns a
+// release func to call when the request is done; otherwise it has written
+// the rejection.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, tok string, user *account) (release func(), ok bool) {
+	now := s.now()
+	free := r.Method == http.MethodGet && r.URL.Path == "/rate_limit"
+	cost := s.opts.WritePoints
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		cost = s.opts.ReadPoints
+	}
+
+	s.rlMu.Lock()
+	tr := s.rates[tok]
+	if tr == nil {
+		tr = &tokenRate{}
+		s.rates[tok] = tr
+	}
+	if !now.Before(tr.reset) {
+		tr.reset, tr.used = now.Add(time.Hour), 0
+	}
+	limit := s.opts.PrimaryLimit
+	if !free && tr.used >= limit {
+		reset := tr.reset
+		s.rlMu.Unlock()
+		WritePrimaryLimit(w, s.opts.PrimaryStatus, user.id, limit, reset, now)
+		return nil, false
+	}
+
+	// Sliding minute: drop spends older than a minute.
+	cutoff := now.Add(-time.Minute)
+	i := 0
+	for i < len(tr.points) && !tr.points[i].at.After(cutoff) {
+		i++
+	}
+	tr.points = tr.points[i:]
+	spent := 0
+	for _, p := range tr.points {
+		spent += p.cost
+	}
+	if (s.opts.MaxConcurrent >= 0 && tr.inflight >= s.opts.MaxConcurrent) ||
+		(s.opts.PointsPerMinute >= 0 && spent+cost > s.opts.PointsPerMinute) {
+		used, reset := tr.used, tr.reset
+		s.rlMu.Unlock()
+		setRateHeaders(w.Header(), limit, used, reset)
+		WriteSecondaryLimit(w, s.opts.SecondaryStatus, s.opts.RetryAfter)
+		return nil, false
+	}
+	tr.inflight++
+	tr.points = append(tr.points, pointSpend{at: now, cost: cost})
+	if !free {
+		tr.used++
+	}
+	setRateHeaders(w.Header(), limit, tr.used, tr.reset)
+	s.rlMu.Unlock()
+
+	return func() {
+		s.rlMu.Lock()
+		tr.inflight--
+		s.rlMu.Unlock()
+	}, true
+}
+
+// rateOf returns the primary-limit figures of tok for GET /rate_limit.
+func (s *Server) rateOf(tok string) (limit, used int, reset time.Time) {
+	s.rlMu.Lock()
+	defer s.rlMu.Unlock()
+	limit = s.opts.PrimaryLimit
+	if tr := s.rates[tok]; tr != nil {
+		return limit, tr.used, tr.reset
+	}
+	return limit, 0, s.now().Add(time.Hour)
+}
+
+func setRateHeaders(h http.Header, limit, used int, reset time.Time) {
+	h.Set(headerLimit, strconv.Itoa(limit))
+	h.Set(headerRemaining, strconv.Itoa(max(limit-used, 0)))
+	h.Set(headerUsed, strconv.Itoa(used))
+	h.Set(headerReset, strconv.FormatInt(reset.Unix(), 10))
+	h.Set(headerResource, "core")
+}
+
+// WritePrimaryLimit writes GitHub's primary rate-limit rejection: status
+// (403 or 429) with x-ratelimit-remaining 0, the reset time, and the message
+// "API rate limit exceeded for user ID <userID>. …" naming the request ID
+// (taken from the X-GitHub-Request-Id header already set on w, or a new one)
+// and now as the timestamp.
+func WritePrimaryLimit(w http.ResponseWriter, status int, userID int64, limit int, reset, now time.Time) {
+	h := w.Header()
+	setRateHeaders(h, limit, limit, reset)
+	msg := fmt.Sprintf("API rate limit exceeded for user ID %d. If you reach out to GitHub Support for help, please include the request ID %s and timestamp %s.",
+		userID, requestID(h), now.UTC().Format("2006-01-02 15:04:05 MST"))
+	writeError(w, status, msg, docsPrimaryLimit)
+}
+
+// WriteSecondaryLimit writes GitHub's secondary rate-limit rejection:
+// status (403 or 429) with retry-after (whole seconds, rounded up, at least
+// 1) and the documented message naming the request ID (taken from the
+// X-GitHub-Request-Id header already set on w, or a new one).
+func WriteSecondaryLimit(w http.ResponseWriter, status int, retryAfter time.Duration) {
+	h := w.Header()
+	secs := int64((retryAfter + time.Second - 1) / time.Second)
+	h.Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+	msg := "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID " + requestID(h) + "."
+	writeError(w, status, msg, docsSecondaryLimit)
+}
+
+// requestID returns the request ID header of h, setting a new one if unset.
+func requestID(h http.Header) string {
+	id := h.Get(headerRequestID)
+	if id == "" {
+		id = newRequestID()
+		h.Set(headerRequestID, id)
+	}
+	return id
+}
+
+var requestSeq atomic.Uint64
+
+// newRequestID returns an ID shaped like GitHub's ("C0DE:1A2B:3C4D5E:6F7A8B:65A1B2C3"),
+// from a process-wide counter so it needs no randomness.
+func newRequestID() string {
+	n := requestSeq.Add(1)
+	return fmt.Sprintf("5153:%04X:%06X:%06X:%08X", n>>40&0xFFFF, n>>20&0xFFFFF, n&0xFFFFF, n)
+}

@@ -1,0 +1,317 @@
+// Package githubsim is an in-process simulator of the GitHub REST API
+// endpoints respond uses: Actions secrets (repository, environment and
+// organization, with selected repositories), Dependabot secrets, secret
+// scanning alerts and their locations, environments, repositories, workflow
+// dispatch, the authenticated user and rate limits.
+//
+// The simulator is an http.Handler. Every path is served both at the root
+// (like https://api.github.com) and under /api/v3 (like GitHub Enterprise
+// Server), so go-github with either BaseURL or WithEnterpriseURLs, curl and
+// gh can all talk to it. URLs in responses point back at the simulator: the
+// scheme and host come from the request (r.TLS, r.Host) and the /api/v3
+// prefix is kept when the request used it.
+//
+// Response bodies follow the official OpenAPI description
+// (github-rest-subset.json); the conformance tests validate every body they
+// receive against it. Where GitHub's behaviour is not documented the choice
+// is written next to the code; the main ones are:
+//
+//   - Authentication: "Authorization: token X" and "Authorization: Bearer X"
+//     are both accepted; a missing or unknown token is a 401 "Bad
+//     credentials" on every endpoint (the simulator serves no anonymous
+//     reads). X-GitHub-Api-Version is optional and ignored.
+//   - Permissions: reads of secrets (lists, metadata, public keys) need only
+//     a valid token, as for a read-only collaborator; creating, updating or
+//     deleting a secret and changing an organization secret's selected
+//     repositories need Permissions.SecretsWrite; every secret-scanning
+//     endpoint (GitHub requires a repository or organization administrator)
+//     needs Permissions.SecretScanning; a workflow dispatch needs
+//     Permissions.Actions. Without them the answer is 403 "Resource not
+//     accessible by personal access token".
+//   - Secret names are case-insensitive and stored upper-cased, as GitHub
+//     does.
+//   - Rate limits: see Options and ratelimit.go. Requests rejected by a
+//     limit do not consume the primary budget or secondary points; GET
+//     /rate_limit does not consume the primary budget (as documented).
+//
+// The simulator may hold and show plaintext secret values in Snapshot (it
+// is a fake world), but it never logs them and never echoes them in error
+// messages.
+package githubsim
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults for Options fields left at their zero value.
+const (
+	DefaultPrimaryLimit    = 5000
+	DefaultMaxConcurrent   = 100
+	DefaultPointsPerMinute = 900
+	DefaultReadPoints      = 1
+	DefaultWritePoints     = 5
+	DefaultRetryAfter      = 60 * time.Second
+)
+
+// Options configures a Server. The zero value is usable: every zero field
+// takes the default documented on it.
+type Options struct {
+	// Now returns the current time; it stamps secret updates, alert
+	// resolutions, dispatches and drives the rate-limit windows. Default
+	// time.Now.
+	Now func() time.Time
+	// Rand supplies key material and key IDs. Default crypto/rand.Reader.
+	// The server serializes its reads, so a non-concurrent reader (such as a
+	// math/rand/v2 ChaCha8) is fine.
+	Rand io.Reader
+
+	// Latency is added to every admitted request while it counts as in
+	// flight for the secondary rate limit, so concurrent requests overlap
+	// like they do against a slow API. The wait ends early if the request's
+	// context is cancelled. Default 0. See also Server.SetLatency.
+	Latency time.Duration
+
+	// PrimaryLimit is each token's request budget per hour. Default 5000.
+	PrimaryLimit int
+	// PrimaryStatus is the status of a primary-limit rejection: 403
+	// (default, what go-github v60 recognises) or 429 (which GitHub also
+	// documents).
+	PrimaryStatus int
+
+	// MaxConcurrent is the number of requests a token may have in flight;
+	// the next one is rejected by the secondary limit. Default 100; a
+	// negative value disables the check.
+	MaxConcurrent int
+	// PointsPerMinute is each token's secondary budget in any sliding
+	// minute. Default 900; a negative value disables the check.
+	PointsPerMinute int
+	// ReadPoints is the cost of a GET, HEAD or OPTIONS request. Default 1.
+	ReadPoints int
+	// WritePoints is the cost of any other request. Default 5.
+	WritePoints int
+	// RetryAfter is sent as the retry-after header (whole seconds, rounded
+	// up) of secondary-limit rejections. Default 60s.
+	RetryAfter time.Duration
+	// SecondaryStatus is the status of a secondary-limit rejection: 403
+	// (default) or 429. go-github v60 surfaces the 403 form as
+	// *github.AbuseRateLimitError and the 429 form as a plain
+	// *github.ErrorResponse.
+	SecondaryStatus int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.PrimaryLimit <= 0 {
+		o.PrimaryLimit = DefaultPrimaryLimit
+	}
+	if o.PrimaryStatus != http.StatusTooManyRequests {
+		o.PrimaryStatus = http.StatusForbidden
+	}
+	if o.MaxConcurrent == 0 {
+		o.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if o.PointsPerMinute == 0 {
+		o.PointsPerMinute = DefaultPointsPerMinute
+	}
+	if o.ReadPoints <= 0 {
+		o.ReadPoints = DefaultReadPoints
+	}
+	if o.WritePoints <= 0 {
+		o.WritePoints = DefaultWritePoints
+	}
+	if o.RetryAfter <= 0 {
+		o.RetryAfter = DefaultRetryAfter
+	}
+	if o.SecondaryStatus != http.StatusTooManyRequests {
+		o.SecondaryStatus = http.StatusForbidden
+	}
+	return o
+}
+
+// Permissions are what a token may do beyond reading (see the package
+// documentation for the exact rules).
+type Permissions struct {
+	// SecretsWrite allows creating, updating and deleting Actions and
+	// Dependabot secrets at every level, and changing the selected
+	// repositories of organization secrets.
+	SecretsWrite bool
+	// SecretScanning allows listing, reading and updating secret-scanning
+	// alerts and their locations.
+	SecretScanning bool
+	// Actions allows dispatching workflows.
+	Actions bool
+}
+
+// AllPermissions grants everything the simulator checks.
+var AllPermissions = Permissions{SecretsWrite: true, SecretScanning: true, Actions: true}
+
+// Server simulates the GitHub REST API. Create it with New; it is safe for
+// concurrent use.
+type Server struct {
+	opts    Options
+	mux     *http.ServeMux
+	latency atomic.Int64 // time.Duration
+
+	mu sync.Mutex // guards the world below and reads of opts.Rand
+	w  *world
+
+	rlMu  sync.Mutex // guards rates
+	rates map[string]*tokenRate
+}
+
+// New returns a Server with an empty world.
+func New(opts Options) *Server {
+	s := &Server{opts: opts.withDefaults(), w: newWorld(), rates: map[string]*tokenRate{}}
+	s.latency.Store(int64(s.opts.Latency))
+	s.routes()
+	return s
+}
+
+// SetLatency changes Options.Latency for requests admitted from now on.
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
+// Reset empties the world: organizations, repositories, tokens, secrets,
+// alerts, workflows, dispatches and rate-limit accounting. Key material for
+// later seeding keeps coming from Options.Rand.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	s.w = newWorld()
+	s.mu.Unlock()
+	s.rlMu.Lock()
+	s.rates = map[string]*tokenRate{}
+	s.rlMu.Unlock()
+}
+
+// call is what the middleware learned about a request, handed to handlers.
+type call struct {
+	web      string // scheme://host, for html_url
+	base     string // scheme://host[/api/v3], for API URLs
+	origPath string // request path as received (with any /api/v3 prefix)
+	token    string
+	user     *account
+	perms    Permissions
+	doc      string // documentation_url for errors of this route
+}
+
+type callKey struct{}
+
+const enterprisePrefix = "/api/v3"
+
+// ServeHTTP serves one request: authentication, rate limiting, latency, then
+// the endpoint.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	reqID := h.Get(headerRequestID)
+	if reqID == "" {
+		reqID = newRequestID()
+		h.Set(headerRequestID, reqID)
+	}
+	h.Set("X-GitHub-Media-Type", "github.v3; format=json")
+
+	c := &call{origPath: r.URL.Path, doc: docsRoot}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	c.web = scheme + "://" + r.Host
+	c.base = c.web
+	if p := r.URL.Path; p == enterprisePrefix || strings.HasPrefix(p, enterprisePrefix+"/") {
+		c.base += enterprisePrefix
+		r = stripPrefix(r, enterprisePrefix)
+	}
+
+	tok, ok := bearer(r.Header.Get("Authorization"))
+	var t *token
+	if ok {
+		s.mu.Lock()
+		t = s.w.tokens[tok]
+		if t != nil {
+			c.token, c.user, c.perms = tok, t.user, t.perms
+		}
+		s.mu.Unlock()
+	}
+	if t == nil {
+		writeError(w, http.StatusUnauthorized, "Bad credentials", docsRoot)
+		return
+	}
+
+	release, admitted := s.admit(w, r, tok, c.user)
+	if !admitted {
+		return
+	}
+	defer release()
+
+	if d := time.Duration(s.latency.Load()); d > 0 {
+		timer := time.NewTimer(d)
+		select {
+		case <-timer.C:
+		case <-r.Context().Done():
+			timer.Stop()
+			return
+		}
+	}
+
+	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
+}
+
+// stripPrefix returns a shallow copy of r whose URL path lacks prefix.
+func stripPrefix(r *http.Request, prefix string) *http.Request {
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path = strings.TrimPrefix(u.Path, prefix)
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	u.RawPath = strings.TrimPrefix(u.RawPath, prefix)
+	r2.URL = &u
+	return r2
+}
+
+// bearer extracts the token of an "Authorization: token X" or
+// "Authorization: Bearer X" header (scheme case-insensitive).
+func bearer(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok {
+		return "", false
+	}
+	switch strings.ToLower(scheme) {
+	case "token", "bearer":
+		tok = strings.TrimSpace(tok)
+		return tok, tok != ""
+	}
+	return "", false
+}
+
+// handlerFunc is an endpoint: it gets the request's call from the middleware.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call)
+
+// handle registers an endpoint under a net/http pattern with the
+// documentation URL its errors carry.
+func (s *Server) handle(pattern, doc string, h handlerFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		c, _ := r.Context().Value(callKey{}).(*call)
+		if c == nil { // only reachable if the mux is used without ServeHTTP
+			c = &call{}
+		}
+		if doc != "" {
+			c.doc = doc
+		}
+		h(w, r, c)
+	})
+}
+
+// now reads the configured clock in UTC.
+func (s *Server) now() time.Time { return s.opts.Now().UTC() }

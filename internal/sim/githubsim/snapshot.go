@@ -1,0 +1,248 @@
+package githubsim
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// State is a deterministic snapshot of the simulated world: every slice is
+// sorted and timestamps are RFC 3339 UTC strings, so the same seed and the
+// same requests give byte-identical JSON. It shows secret values in
+// plaintext and key IDs, but never private keys.
+type State struct {
+	Orgs       []OrgState      `json:"orgs"`
+	Users      []UserState     `json:"users"`
+	Tokens     []TokenState    `json:"tokens"`
+	Repos      []RepoState     `json:"repos"`
+	Secrets    []SecretState   `json:"secrets"`
+	Alerts     []AlertState    `json:"alerts"`
+	Dispatches []DispatchState `json:"dispatches"`
+}
+
+// OrgState is an organization and the key IDs of its public keys.
+type OrgState struct {
+	Login           string `json:"login"`
+	ID              int64  `json:"id"`
+	ActionsKeyID    string `json:"actions_key_id"`
+	DependabotKeyID string `json:"dependabot_key_id"`
+}
+
+// UserState is a user account.
+type UserState struct {
+	Login string `json:"login"`
+	ID    int64  `json:"id"`
+}
+
+// TokenState is a credential of the fake world and what it may do.
+type TokenState struct {
+	Token          string `json:"token"`
+	Login          string `json:"login"`
+	SecretsWrite   bool   `json:"secrets_write"`
+	SecretScanning bool   `json:"secret_scanning"`
+	Actions        bool   `json:"actions"`
+}
+
+// RepoState is a repository with its environments and workflows.
+type RepoState struct {
+	Owner           string             `json:"owner"`
+	Name            string             `json:"name"`
+	ID              int64              `json:"id"`
+	Private         bool               `json:"private"`
+	ActionsKeyID    string             `json:"actions_key_id"`
+	DependabotKeyID string             `json:"dependabot_key_id"`
+	Environments    []EnvironmentState `json:"environments"`
+	Workflows       []WorkflowState    `json:"workflows"`
+}
+
+// EnvironmentState is a deployment environment.
+type EnvironmentState struct {
+	Name  string `json:"name"`
+	ID    int64  `json:"id"`
+	KeyID string `json:"key_id"`
+}
+
+// WorkflowState is a dispatchable workflow.
+type WorkflowState struct {
+	ID   int64  `json:"id"`
+	File string `json:"file"`
+}
+
+// Secret levels in SecretState.Level. A Dependabot secret is repository
+// level when Repo is set and organization level when Org is set.
+const (
+	LevelRepo        = "repo"
+	LevelEnvironment = "environment"
+	LevelOrg         = "org"
+	LevelDependabot  = "dependabot"
+)
+
+// SecretState is one secret with its decrypted value.
+type SecretState struct {
+	Level                 string  `json:"level"`
+	Org                   string  `json:"org,omitempty"`
+	Owner                 string  `json:"owner,omitempty"`
+	Repo                  string  `json:"repo,omitempty"`
+	Environment           string  `json:"environment,omitempty"`
+	Name                  string  `json:"name"`
+	Value                 string  `json:"value"`
+	CreatedAt             string  `json:"created_at"`
+	UpdatedAt             string  `json:"updated_at"`
+	Visibility            string  `json:"visibility,omitempty"`
+	SelectedRepositoryIDs []int64 `json:"selected_repository_ids,omitempty"`
+}
+
+// AlertState is a secret-scanning alert.
+type AlertState struct {
+	Owner             string     `json:"owner"`
+	Repo              string     `json:"repo"`
+	Number            int        `json:"number"`
+	SecretType        string     `json:"secret_type"`
+	Secret            string     `json:"secret"`
+	State             string     `json:"state"`
+	Resolution        *string    `json:"resolution"`
+	ResolutionComment *string    `json:"resolution_comment"`
+	ResolvedBy        *string    `json:"resolved_by"`
+	ResolvedAt        *string    `json:"resolved_at"`
+	CreatedAt         string     `json:"created_at"`
+	UpdatedAt         string     `json:"updated_at"`
+	Validity          string     `json:"validity"`
+	Locations         []Location `json:"locations"`
+}
+
+// DispatchState is a recorded workflow dispatch, in the order received.
+type DispatchState struct {
+	At         string         `json:"at"`
+	Owner      string         `json:"owner"`
+	Repo       string         `json:"repo"`
+	WorkflowID int64          `json:"workflow_id"`
+	Workflow   string         `json:"workflow"`
+	Ref        string         `json:"ref"`
+	Inputs     map[string]any `json:"inputs"`
+	Actor      string         `json:"actor"`
+}
+
+func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// Snapshot returns the current state of the world.
+func (s *Server) Snapshot() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.w
+	st := State{
+		Orgs: []OrgState{}, Users: []UserState{}, Tokens: []TokenState{}, Repos: []RepoState{},
+		Secrets: []SecretState{}, Alerts: []AlertState{}, Dispatches: []DispatchState{},
+	}
+	for _, a := range sortedValues(w.accounts) {
+		if !a.org {
+			st.Users = append(st.Users, UserState{Login: a.login, ID: a.id})
+		}
+	}
+	for _, o := range sortedValues(w.orgs) {
+		st.Orgs = append(st.Orgs, OrgState{Login: o.acct.login, ID: o.acct.id,
+			ActionsKeyID: o.actions.key.id, DependabotKeyID: o.dependabot.key.id})
+		st.Secrets = appendSecrets(st.Secrets, o.actions, SecretState{Level: LevelOrg, Org: o.acct.login})
+		st.Secrets = appendSecrets(st.Secrets, o.dependabot, SecretState{Level: LevelDependabot, Org: o.acct.login})
+	}
+	for _, t := range sortedValues(w.tokens) {
+		st.Tokens = append(st.Tokens, TokenState{Token: t.value, Login: t.user.login,
+			SecretsWrite: t.perms.SecretsWrite, SecretScanning: t.perms.SecretScanning, Actions: t.perms.Actions})
+	}
+	for _, r := range sortedValues(w.repos) {
+		rs := RepoState{Owner: r.owner.login, Name: r.name, ID: r.id, Private: r.private,
+			ActionsKeyID: r.actions.key.id, DependabotKeyID: r.dependabot.key.id,
+			Environments: []EnvironmentState{}, Workflows: []WorkflowState{}}
+		st.Secrets = appendSecrets(st.Secrets, r.actions, SecretState{Level: LevelRepo, Owner: r.owner.login, Repo: r.name})
+		st.Secrets = appendSecrets(st.Secrets, r.dependabot, SecretState{Level: LevelDependabot, Owner: r.owner.login, Repo: r.name})
+		for _, e := range sortedValues(r.envs) {
+			rs.Environments = append(rs.Environments, EnvironmentState{Name: e.name, ID: e.id, KeyID: e.store.key.id})
+			st.Secrets = appendSecrets(st.Secrets, e.store, SecretState{Level: LevelEnvironment, Owner: r.owner.login, Repo: r.name, Environment: e.name})
+		}
+		for _, wf := range r.workflows {
+			rs.Workflows = append(rs.Workflows, WorkflowState{ID: wf.id, File: wf.file})
+		}
+		slices.SortFunc(rs.Workflows, func(a, b WorkflowState) int { return cmp.Compare(a.ID, b.ID) })
+		st.Repos = append(st.Repos, rs)
+		for _, a := range r.alerts {
+			as := AlertState{Owner: r.owner.login, Repo: r.name, Number: a.number, SecretType: a.secretType,
+				Secret: a.secret, State: a.state, ResolutionComment: a.comment, CreatedAt: ts(a.created),
+				UpdatedAt: ts(a.updated), Validity: a.validity, Locations: slices.Clone(a.locations)}
+			if as.Locations == nil {
+				as.Locations = []Location{}
+			}
+			if a.resolution != "" {
+				as.Resolution = &a.resolution
+			}
+			if a.resolvedBy != nil {
+				as.ResolvedBy = &a.resolvedBy.login
+			}
+			if !a.resolvedAt.IsZero() {
+				v := ts(a.resolvedAt)
+				as.ResolvedAt = &v
+			}
+			st.Alerts = append(st.Alerts, as)
+		}
+	}
+	slices.SortStableFunc(st.Secrets, func(a, b SecretState) int {
+		return cmp.Or(
+			cmp.Compare(levelOrder(a), levelOrder(b)),
+			cmp.Compare(strings.ToLower(a.Org), strings.ToLower(b.Org)),
+			cmp.Compare(strings.ToLower(a.Owner+"/"+a.Repo), strings.ToLower(b.Owner+"/"+b.Repo)),
+			cmp.Compare(strings.ToLower(a.Environment), strings.ToLower(b.Environment)),
+			cmp.Compare(a.Name, b.Name))
+	})
+	for _, d := range w.dispatches {
+		inputs := maps.Clone(d.inputs)
+		if inputs == nil {
+			inputs = map[string]any{}
+		}
+		st.Dispatches = append(st.Dispatches, DispatchState{At: ts(d.at), Owner: d.repo.owner.login, Repo: d.repo.name,
+			WorkflowID: d.workflow.id, Workflow: d.workflow.file, Ref: d.ref, Inputs: inputs, Actor: d.actor})
+	}
+	return st
+}
+
+func levelOrder(s SecretState) int {
+	switch {
+	case s.Level == LevelOrg:
+		return 0
+	case s.Level == LevelDependabot && s.Org != "":
+		return 1
+	case s.Level == LevelRepo:
+		return 2
+	case s.Level == LevelEnvironment:
+		return 3
+	default:
+		return 4
+	}
+}
+
+func appendSecrets(dst []SecretState, st *secretStore, proto SecretState) []SecretState {
+	for _, sec := range sortedValues(st.secrets) {
+		ss := proto
+		ss.Name, ss.Value = sec.name, sec.value
+		ss.CreatedAt, ss.UpdatedAt = ts(sec.created), ts(sec.updated)
+		ss.Visibility = sec.visibility
+		ss.SelectedRepositoryIDs = sortedIDs(sec.selected)
+		dst = append(dst, ss)
+	}
+	return dst
+}
+
+// sortedValues returns m's values ordered by key.
+func sortedValues[V any](m map[string]V) []V {
+	out := make([]V, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[k])
+	}
+	return out
+}
+
+func sortedIDs(m map[int64]bool) []int64 {
+	if len(m) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(m))
+}

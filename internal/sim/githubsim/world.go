@@ -1,0 +1,221 @@
+package githubsim
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/nacl/box"
+)
+
+// seedEpoch stamps objects whose seeding methods take no timestamp
+// (accounts, repositories, environments, workflows), so the same seed gives
+// the same responses and snapshot.
+var seedEpoch = time.Date(2024, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// world is the simulated GitHub state. Every access holds Server.mu.
+type world struct {
+	accounts  map[string]*account // by lower-cased login
+	orgs      map[string]*org     // by lower-cased login
+	repos     map[string]*repo    // by lower-cased "owner/name"
+	reposByID map[int64]*repo
+	tokens    map[string]*token
+
+	dispatches []*dispatch
+
+	nextUserID int64
+	nextEnvID  int64
+	nextRunID  int64
+}
+
+func newWorld() *world {
+	return &world{
+		accounts:   map[string]*account{},
+		orgs:       map[string]*org{},
+		repos:      map[string]*repo{},
+		reposByID:  map[int64]*repo{},
+		tokens:     map[string]*token{},
+		nextUserID: 1000001,
+		nextEnvID:  2000000001,
+		nextRunID:  3000000001,
+	}
+}
+
+// account is a user or an organization.
+type account struct {
+	login string
+	id    int64
+	org   bool
+}
+
+func (a *account) typ() string {
+	if a.org {
+		return "Organization"
+	}
+	return "User"
+}
+
+type token struct {
+	value string
+	user  *account
+	perms Permissions
+}
+
+// keyPair is a sealed-box key pair with GitHub's key_id.
+type keyPair struct {
+	id   string
+	pub  [32]byte
+	priv [32]byte
+}
+
+// secretStore is one set of secrets sharing a public key: a repository's
+// Actions or Dependabot secrets, an environment's secrets, or an
+// organization's Actions or Dependabot secrets.
+type secretStore struct {
+	key     *keyPair
+	secrets map[string]*secret // by upper-cased name
+}
+
+type secret struct {
+	name             string
+	value            string
+	created, updated time.Time
+	// Organization secrets only.
+	visibility string
+	selected   map[int64]bool
+}
+
+type org struct {
+	acct       *account
+	actions    *secretStore
+	dependabot *secretStore
+}
+
+type repo struct {
+	owner      *account
+	name       string
+	id         int64
+	private    bool
+	actions    *secretStore
+	dependabot *secretStore
+	envs       map[string]*environment // by lower-cased name
+	alerts     []*alert                // alert number n is alerts[n-1]
+	workflows  []*workflow
+}
+
+func (r *repo) fullName() string { return r.owner.login + "/" + r.name }
+
+type environment struct {
+	name  string
+	id    int64
+	store *secretStore
+}
+
+type workflow struct {
+	id   int64
+	file string // e.g. deploy.yml
+}
+
+type alert struct {
+	number     int
+	secretType string
+	secret     string
+	created    time.Time
+	updated    time.Time
+	state      string // open, resolved
+	resolution string // "" when null
+	resolvedAt time.Time
+	resolvedBy *account
+	comment    *string
+	validity   string // active, inactive, unknown
+	assignee   *account
+	locations  []Location
+}
+
+type dispatch struct {
+	at         time.Time
+	repo       *repo
+	workflow   *workflow
+	ref        string
+	inputs     map[string]any
+	actor      string
+	workflowID int64
+}
+
+// Location is where a secret-scanning alert's secret was found: a commit
+// location (the only kind go-github v60 decodes).
+type Location struct {
+	Path        string `json:"path"`
+	StartLine   int    `json:"start_line"`
+	EndLine     int    `json:"end_line"`
+	StartColumn int    `json:"start_column"`
+	EndColumn   int    `json:"end_column"`
+	BlobSHA     string `json:"blob_sha"`
+	CommitSHA   string `json:"commit_sha"`
+}
+
+// newKeyPair generates a key pair and a numeric key_id (GitHub's look like
+// "568250167242549743") from Options.Rand. Callers hold s.mu.
+func (s *Server) newKeyPair() (*keyPair, error) {
+	pub, priv, err := box.GenerateKey(s.opts.Rand)
+	if err != nil {
+		return nil, fmt.Errorf("generate sealed-box key pair: %w", err)
+	}
+	var b [8]byte
+	if _, err := io.ReadFull(s.opts.Rand, b[:]); err != nil {
+		return nil, fmt.Errorf("generate key id: %w", err)
+	}
+	id := binary.BigEndian.Uint64(b[:]) >> 4 // 60 bits: 18–19 decimal digits, like GitHub's
+	return &keyPair{id: strconv.FormatUint(id, 10), pub: *pub, priv: *priv}, nil
+}
+
+func (s *Server) newStore() (*secretStore, error) {
+	k, err := s.newKeyPair()
+	if err != nil {
+		return nil, err
+	}
+	return &secretStore{key: k, secrets: map[string]*secret{}}, nil
+}
+
+// accountFor returns the account called login, creating a user account if
+// there is none. Callers hold s.mu.
+func (w *world) accountFor(login string) *account {
+	if a := w.accounts[strings.ToLower(login)]; a != nil {
+		return a
+	}
+	a := &account{login: login, id: w.nextUserID}
+	w.nextUserID++
+	w.accounts[strings.ToLower(login)] = a
+	return a
+}
+
+func (w *world) repo(owner, name string) *repo {
+	return w.repos[strings.ToLower(owner+"/"+name)]
+}
+
+func (r *repo) env(name string) *environment {
+	return r.envs[strings.ToLower(name)]
+}
+
+// workflowByRef finds a workflow by numeric ID or file name (also accepted
+// with its .github/workflows/ path).
+func (r *repo) workflowByRef(ref string) *workflow {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		for _, wf := range r.workflows {
+			if wf.id == id {
+				return wf
+			}
+		}
+		return nil
+	}
+	ref = strings.TrimPrefix(ref, ".github/workflows/")
+	for _, wf := range r.workflows {
+		if wf.file == ref {
+			return wf
+		}
+	}
+	return nil
+}
