@@ -58,7 +58,8 @@ type Step struct {
 // Value is a parameter value as written: a literal, a template string, or a
 // list or mapping of Values.
 type Value struct {
-	Literal  any       // a YAML scalar (string, int, bool, float) when not templated
+	Literal  any       // a YAML scalar (string, int, bool, float64) when not templated; nil for null
+	Text     string    // the scalar as written (ScalarValue), e.g. "007" for the int 7
 	Template *Template // a string containing ${{ … }}
 	List     []Value
 	Map      map[string]Value
@@ -86,8 +87,10 @@ type Scope struct {
 }
 
 // Template is a string with ${{ expression }} parts, or a bare expression
-// (in `when:` and `foreach:`). The parser fills it in.
+// (in `when:` and `foreach:`). Parse, ParseTemplate and ParseExpression
+// fill it in; the zero Template evaluates to nil.
 type Template struct {
-	Source string
-	Pos    diag.Pos
+	Source string   // as written in the playbook
+	Pos    diag.Pos // of the scalar holding it
+	parts  []tmplPart
 }
