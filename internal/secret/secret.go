@@ -73,9 +73,10 @@ func Fingerprint(s string) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// Redacted is a form safe to show: OpenAI-style keys keep the provider's
-// prefix (up to 8 characters) and the last 4 characters, as the providers
-// themselves display them; anything shorter than 20 characters shows nothing.
+// Redacted is a form safe to show: provider keys (sk-…, gh…) keep their
+// first 8 and last 4 characters, as the providers themselves display them;
+// other values keep the last 4; anything shorter than 20 characters shows
+// nothing.
 func (v Value) Redacted() string { return Redact(v.Reveal()) }
 
 // Redact returns the safe form of s, as Value.Redacted.
@@ -88,10 +89,7 @@ func Redact(s string) string {
 	}
 	prefix := ""
 	if strings.HasPrefix(s, "sk-") || strings.HasPrefix(s, "gh") || strings.HasPrefix(s, "github_pat_") {
-		prefix = s[:min(8, len(s)-12)]
-		if i := strings.LastIndexAny(prefix, "-_"); i >= 0 && i < len(prefix)-1 {
-			prefix = prefix[:i+1]
-		}
+		prefix = s[:8] // as OpenAI and GitHub display keys: the first 8 characters
 	}
 	return prefix + "…" + s[len(s)-4:]
 }

@@ -59,6 +59,10 @@ type Spec struct {
 	Summary     string // one line
 	Description string
 	Mutates     bool // changes something outside respond
+	// Reads: the kind only queries the world (no side effect), so the engine
+	// may run it while planning, in dry runs too. Leading steps that read run
+	// before the plan is shown, so the plan can name what they found.
+	Reads bool
 	// Idempotent: applying twice has the effect of applying once, so the
 	// engine may retry it and may re-apply it on resume. Kinds whose
 	// idempotency depends on their parameters implement IdempotencyDecider.
@@ -236,6 +240,10 @@ func (c *Call) Logf(format string, args ...any) {
 // whether an interrupted attempt took effect and repeating it is not safe:
 // the engine then stops and asks the responder.
 var ErrUnknownOutcome = errors.New("the outcome of the interrupted attempt is unknown")
+
+// ErrPreflight is wrapped by errors of checks that found missing access
+// before any change (exit code 4).
+var ErrPreflight = errors.New("preflight found problems")
 
 // ErrDeclined is returned when a human declined an approval.
 var ErrDeclined = errors.New("declined")

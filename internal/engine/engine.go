@@ -1,0 +1,589 @@
+// Package engine runs playbooks: it plans every step (read-only), asks for
+// approval, applies the steps in order with retries, timeouts and fan-out,
+// journals every intent and result, and resumes an interrupted incident from
+// its journal, reconciling steps whose outcome it cannot know.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/user"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/playbook"
+	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/step"
+)
+
+// Observer is told what happens, for display. Calls may come from several
+// goroutines during a fan-out; implementations must be safe for that.
+type Observer interface {
+	Planned(p *Plan)
+	StepStarted(in Instance)
+	StepLog(in Instance, line string)
+	StepFinished(in Instance, out StepOutcome)
+}
+
+// Instance is one execution of a step (one item of a foreach).
+type Instance struct {
+	Step    string `json:"step"`
+	Name    string `json:"name,omitempty"`
+	Kind    string `json:"uses"`
+	Item    string `json:"item,omitempty"`
+	Attempt int    `json:"attempt"`
+}
+
+// StepOutcome is how an instance ended.
+type StepOutcome struct {
+	Instance
+	Status     string        `json:"status"` // ok|failed|skipped
+	Summary    string        `json:"summary,omitempty"`
+	Error      string        `json:"error,omitempty"`
+	Duration   time.Duration `json:"duration_ns"`
+	Reconciled bool          `json:"reconciled,omitempty"`
+	Earlier    bool          `json:"earlier,omitempty"` // done in an earlier run
+}
+
+// Options configure a run.
+type Options struct {
+	Playbook *playbook.Playbook
+	Catalog  step.Catalog
+	Inputs   map[string]any // resolved; secret inputs as secret.Value
+	Incident string
+	Dir      string // incident directory
+	WorkDir  string // relative paths in steps resolve against it
+	Journal  *journal.Writer
+	History  []journal.Record // the journal so far, when resuming
+	Secrets  *secret.Registry
+	Observer Observer
+	// Approver answers the plan approval, `confirm:` questions and approve
+	// steps. It embodies the policy: prompt on a terminal, approve on
+	// --yes, refuse (ErrNeedsYes) otherwise.
+	Approver step.Approver
+	DryRun   bool
+	// AssumeDone and Rerun settle steps whose outcome is unknown after a
+	// crash (see UnknownOutcomeError).
+	AssumeDone []string
+	Rerun      []string
+	Command    string // the command line, for the journal (no secrets: argv never holds them)
+	// BeforeStep, if set, is called before each step starts (fault
+	// injection in crash tests).
+	BeforeStep func(stepID string)
+	// Sleep waits between retries (tests may shorten it).
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Outcome is the result of a run.
+type Outcome struct {
+	Incident string        `json:"incident"`
+	Playbook string        `json:"playbook"`
+	Status   string        `json:"status"` // planned|completed|partial|failed|cancelled|interrupted
+	Plan     *Plan         `json:"plan"`
+	Steps    []StepOutcome `json:"steps"`
+}
+
+type instKey struct{ step, item string }
+
+type instState struct {
+	started  bool // last record is step.started
+	status   string
+	outputs  map[string]any
+	evidence map[string]any
+	summary  string
+	duration time.Duration
+}
+
+// Engine runs one playbook for one incident.
+type Engine struct {
+	o     Options
+	specs map[string]step.Spec
+	kinds map[string]step.Kind
+	state map[instKey]*instState
+
+	mu      sync.Mutex
+	fresh   map[string]bool // steps run in this run's read phase
+	scope   playbook.Scope
+	results []StepOutcome
+	prev    map[string]*step.Result
+}
+
+// New prepares an engine. The playbook must have been validated against
+// the same catalog.
+func New(o Options) (*Engine, error) {
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
+	}
+	if o.Secrets == nil {
+		o.Secrets = secret.NewRegistry()
+	}
+	e := &Engine{o: o, specs: map[string]step.Spec{}, kinds: map[string]step.Kind{}, state: map[instKey]*instState{}, prev: map[string]*step.Result{}}
+	for _, st := range o.Playbook.Steps {
+		k, ok := o.Catalog.Lookup(st.Uses)
+		if !ok {
+			return nil, fmt.Errorf("step %s uses unknown kind %q", st.ID, st.Uses)
+		}
+		e.kinds[st.ID] = k
+		e.specs[st.ID] = k.Spec()
+	}
+	for _, in := range o.Inputs {
+		if v, ok := in.(secret.Value); ok {
+			o.Secrets.Add(v)
+		}
+	}
+	e.replay(o.History)
+	e.scope = playbook.Scope{
+		Inputs:   o.Inputs,
+		Steps:    map[string]map[string]any{},
+		Incident: map[string]any{"id": o.Incident, "dir": o.Dir},
+	}
+	return e, nil
+}
+
+func (e *Engine) replay(recs []journal.Record) {
+	for _, r := range recs {
+		switch r.Type {
+		case journal.StepStarted:
+			s := e.inst(r.Step, r.Item)
+			s.started = true
+		case journal.StepFinished:
+			if r.Error != "" && r.Status == journal.StatusFailed && r.Data["retrying"] == true {
+				s := e.inst(r.Step, r.Item)
+				s.started = false
+				s.status = journal.StatusFailed
+				continue
+			}
+			s := e.inst(r.Step, r.Item)
+			s.started = false
+			s.status = r.Status
+			s.outputs = r.Outputs
+			s.evidence = r.Evidence
+			s.summary = r.Message
+			s.duration = time.Duration(r.DurationMS) * time.Millisecond
+		}
+	}
+}
+
+func (e *Engine) inst(stepID, item string) *instState {
+	k := instKey{stepID, item}
+	s := e.state[k]
+	if s == nil {
+		s = &instState{}
+		e.state[k] = s
+	}
+	return s
+}
+
+// stepDone: every recorded instance of the step finished ok or skipped, and
+// at least one was recorded.
+func (e *Engine) stepDone(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	seen := false
+	for k, s := range e.state {
+		if k.step != id {
+			continue
+		}
+		seen = true
+		if s.started || (s.status != journal.StatusOK && s.status != journal.StatusSkipped) {
+			return false
+		}
+	}
+	return seen
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// reruns computes which completed steps must run again because a step that
+// has yet to run needs one of their secret outputs (secrets are never kept
+// across runs), and, transitively, every completed step that consumed an
+// output of a step that runs again (so it receives the new value).
+func (e *Engine) reruns() map[string]bool {
+	steps := e.o.Playbook.Steps
+	rerun := map[string]bool{}
+	for _, id := range e.o.Rerun {
+		rerun[id] = true
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, st := range steps {
+			if e.stepDone(st.ID) && !rerun[st.ID] {
+				for _, ref := range st.OutputRefs() {
+					if rerun[ref.Step] {
+						rerun[st.ID] = true
+						changed = true
+						break
+					}
+				}
+				continue
+			}
+			for _, ref := range st.OutputRefs() {
+				if rerun[ref.Step] || !e.stepDone(ref.Step) {
+					continue
+				}
+				if o, ok := e.specs[ref.Step].Output(ref.Output); ok && (o.Secret || o.Type == step.Secret) {
+					rerun[ref.Step] = true
+					changed = true
+				}
+			}
+		}
+	}
+	return rerun
+}
+
+// Run plans, asks for approval, and applies.
+func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
+	pb := e.o.Playbook
+	out := &Outcome{Incident: e.o.Incident, Playbook: pb.Name}
+	resuming := len(e.o.History) > 0
+	if !resuming {
+		if err := e.record(journal.Record{Type: journal.IncidentStarted, Data: map[string]any{
+			"playbook": pb.Name, "digest": pb.Digest(), "file": pb.File, "strategy": pb.Strategy,
+			"inputs": e.o.Inputs, "responder": responder(), "dry_run": e.o.DryRun,
+		}}); err != nil {
+			return out, err
+		}
+	}
+	host, _ := os.Hostname()
+	if err := e.record(journal.Record{Type: journal.RunStarted, Data: map[string]any{
+		"pid": os.Getpid(), "host": host, "user": responder(), "resume": resuming, "command": e.o.Command, "dry_run": e.o.DryRun,
+	}}); err != nil {
+		return out, err
+	}
+	rerun := e.reruns()
+	e.restoreOutputs(rerun)
+
+	// Read phase: the leading steps that only read the world run now, so
+	// the plan can show what they found. Nothing has been approved yet, and
+	// nothing is changed.
+	fresh := map[string]bool{}
+	for i := range pb.Steps {
+		st := &pb.Steps[i]
+		if !e.specs[st.ID].Reads {
+			break
+		}
+		if e.stepDone(st.ID) && !rerun[st.ID] {
+			continue
+		}
+		if err := e.runStep(ctx, st, rerun[st.ID]); err != nil {
+			if ctx.Err() != nil {
+				return e.stop(out, ctx.Err())
+			}
+			out.Steps = e.outcomes()
+			out.Status = "failed"
+			_ = e.finish("failed", err.Error())
+			return out, err
+		}
+		fresh[st.ID] = true
+		delete(rerun, st.ID)
+	}
+	e.fresh = fresh
+
+	plan := e.plan(ctx, rerun)
+	out.Plan = plan
+	e.o.Observer.Planned(plan)
+	if err := e.record(journal.Record{Type: journal.PlanRecorded, Plan: plan.Changes()}); err != nil {
+		return out, err
+	}
+	if e.o.DryRun {
+		out.Status = "planned"
+		return out, e.finish("planned", "dry run: nothing was applied")
+	}
+	if plan.Mutates() {
+		ok, err := e.approve(ctx, "Apply this plan?", "")
+		if err != nil {
+			return e.stop(out, err)
+		}
+		if !ok {
+			return e.stop(out, ErrCancelled)
+		}
+	}
+
+	var failed []string
+	for i := range pb.Steps {
+		st := &pb.Steps[i]
+		if fresh[st.ID] {
+			continue
+		}
+		if e.stepDone(st.ID) && !rerun[st.ID] {
+			e.reportEarlier(st)
+			continue
+		}
+		err := e.runStep(ctx, st, rerun[st.ID])
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return e.stop(out, ctx.Err())
+		}
+		var ie *InterruptedError
+		if errors.Is(err, ErrCancelled) || errors.Is(err, ErrNeedsYes) || errors.As(err, &ie) {
+			return e.stop(out, err)
+		}
+		var uo *UnknownOutcomeError
+		if errors.As(err, &uo) {
+			return e.stop(out, err)
+		}
+		if st.ContinueOnError {
+			failed = append(failed, st.ID)
+			continue
+		}
+		out.Steps = e.outcomes()
+		out.Status = "failed"
+		_ = e.finish("failed", err.Error())
+		return out, err
+	}
+	out.Steps = e.outcomes()
+	if len(failed) > 0 {
+		out.Status = "partial"
+		_ = e.finish("partial", fmt.Sprintf("%d step(s) failed: %s", len(failed), strings.Join(failed, ", ")))
+		return out, &PartialError{Incident: e.o.Incident, Failed: failed}
+	}
+	out.Status = "completed"
+	return out, e.finish("completed", "")
+}
+
+// stop ends a run that did not reach the end, recording why.
+func (e *Engine) stop(out *Outcome, err error) (*Outcome, error) {
+	out.Steps = e.outcomes()
+	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		out.Status = "interrupted"
+		_, _ = e.o.Journal.Append(journal.Record{Type: journal.RunInterrupted, Message: err.Error()})
+		return out, &InterruptedError{Incident: e.o.Incident, Cause: err}
+	case errors.Is(err, ErrCancelled):
+		out.Status = "cancelled"
+		_ = e.finish("cancelled", "the responder declined")
+		return out, err
+	default:
+		var ie *InterruptedError
+		if errors.As(err, &ie) {
+			out.Status = "interrupted"
+			_, _ = e.o.Journal.Append(journal.Record{Type: journal.RunInterrupted, Message: ie.Cause.Error()})
+			return out, err
+		}
+		out.Status = "interrupted"
+		_, _ = e.o.Journal.Append(journal.Record{Type: journal.RunInterrupted, Message: err.Error()})
+		return out, err
+	}
+}
+
+func (e *Engine) finish(status, msg string) error {
+	return e.record(journal.Record{Type: journal.IncidentFinished, Status: status, Message: msg})
+}
+
+func (e *Engine) record(r journal.Record) error {
+	_, err := e.o.Journal.Append(r)
+	return err
+}
+
+func responder() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "unknown"
+}
+
+// restoreOutputs puts the non-secret outputs of completed steps back in
+// scope (typed per their spec), and keeps their results for Call.Previous.
+func (e *Engine) restoreOutputs(rerun map[string]bool) {
+	for _, st := range e.o.Playbook.Steps {
+		s, ok := e.state[instKey{st.ID, ""}]
+		if !ok || st.Foreach != nil || s.status != journal.StatusOK {
+			continue
+		}
+		spec := e.specs[st.ID]
+		outs := map[string]any{}
+		for name, v := range s.outputs {
+			o, known := spec.Output(name)
+			if known && (o.Secret || o.Type == step.Secret) {
+				continue
+			}
+			outs[name] = fromJournal(v, o.Type)
+		}
+		e.scope.Steps[st.ID] = outs
+		e.prev[st.ID] = &step.Result{Outputs: s.outputs, Evidence: s.evidence, Summary: s.summary}
+	}
+}
+
+func fromJournal(v any, t step.Type) any {
+	switch t {
+	case step.Int:
+		if f, ok := v.(float64); ok {
+			return int(f)
+		}
+	case step.Bool:
+		return v
+	case step.Duration:
+		if f, ok := v.(float64); ok {
+			return time.Duration(f)
+		}
+	case step.List:
+		if l, ok := v.([]any); ok {
+			out := make([]string, 0, len(l))
+			for _, x := range l {
+				out = append(out, fmt.Sprint(x))
+			}
+			return out
+		}
+	case step.Map:
+		if m, ok := v.(map[string]any); ok {
+			out := make(map[string]string, len(m))
+			for k, x := range m {
+				out[k] = fmt.Sprint(x)
+			}
+			return out
+		}
+	}
+	return v
+}
+
+func (e *Engine) reportEarlier(st *playbook.Step) {
+	keys := make([]instKey, 0)
+	for k := range e.state {
+		if k.step == st.ID {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return itemLess(keys[i].item, keys[j].item) })
+	for _, k := range keys {
+		s := e.state[k]
+		in := Instance{Step: st.ID, Name: st.Name, Kind: st.Uses, Item: k.item}
+		oc := StepOutcome{Instance: in, Status: s.status, Summary: s.summary, Duration: s.duration, Earlier: true}
+		e.addOutcome(oc)
+		e.o.Observer.StepFinished(in, oc)
+	}
+}
+
+func itemLess(a, b string) bool {
+	ai, aerr := strconv.Atoi(strings.TrimPrefix(a, "#"))
+	bi, berr := strconv.Atoi(strings.TrimPrefix(b, "#"))
+	if aerr == nil && berr == nil {
+		return ai < bi
+	}
+	return a < b
+}
+
+func (e *Engine) addOutcome(o StepOutcome) {
+	e.mu.Lock()
+	e.results = append(e.results, o)
+	e.mu.Unlock()
+}
+
+func (e *Engine) outcomes() []StepOutcome {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]StepOutcome(nil), e.results...)
+}
+
+func (e *Engine) approve(ctx context.Context, question, stepID string) (bool, error) {
+	a, err := e.o.Approver.Approve(ctx, question)
+	if err != nil {
+		if errors.Is(err, step.ErrDeclined) {
+			return false, nil
+		}
+		return false, err
+	}
+	if rerr := e.record(journal.Record{Type: journal.Approved, Step: stepID, Message: question, Data: map[string]any{"approved": a.Approved, "by": a.By, "how": a.How}}); rerr != nil {
+		return false, rerr
+	}
+	return a.Approved, nil
+}
+
+// items evaluates a foreach list. Each item's key is its index.
+func (e *Engine) items(st *playbook.Step, scope *playbook.Scope) ([]any, error) {
+	v, err := st.Foreach.Eval(scope)
+	if err != nil {
+		return nil, err
+	}
+	switch l := v.(type) {
+	case []any:
+		return l, nil
+	case []string:
+		out := make([]any, len(l))
+		for i := range l {
+			out[i] = l[i]
+		}
+		return out, nil
+	case nil:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("foreach of step %s gave %T, not a list", st.ID, v)
+}
+
+// ItemKey is how an item is named in the journal and on screen: its value
+// when it is a short scalar, else its position.
+func ItemKey(i int, item any) string {
+	switch v := item.(type) {
+	case string:
+		if len(v) <= 60 && !strings.ContainsAny(v, "\n") {
+			return v
+		}
+	case int, int64, bool:
+		return fmt.Sprint(v)
+	case map[string]any:
+		for _, k := range []string{"name", "id", "target"} {
+			if s, ok := v[k].(string); ok && s != "" {
+				return s
+			}
+		}
+	}
+	return "#" + strconv.Itoa(i)
+}
+
+func (e *Engine) childScope(item any, has bool) *playbook.Scope {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	steps := make(map[string]map[string]any, len(e.scope.Steps))
+	for k, v := range e.scope.Steps {
+		steps[k] = v
+	}
+	return &playbook.Scope{Inputs: e.scope.Inputs, Steps: steps, Item: item, HasItem: has, Incident: e.scope.Incident}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// backoff is the delay before attempt n+1 (n >= 1): base·2^(n-1), capped,
+// with jitter in [d/2, d] so that concurrent retries spread out.
+func backoff(r *playbook.Retry, n int) time.Duration {
+	base := r.Backoff
+	if base <= 0 {
+		base = time.Second
+	}
+	maxB := r.MaxBackoff
+	if maxB <= 0 {
+		maxB = 30 * time.Second
+	}
+	d := base
+	for i := 1; i < n && d < maxB; i++ {
+		d *= 2
+	}
+	if d > maxB {
+		d = maxB
+	}
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(half)+1))
+}

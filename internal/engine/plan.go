@@ -1,0 +1,58 @@
+package engine
+
+import (
+	"github.com/respondhq/respond/internal/step"
+)
+
+// Row states in a plan.
+const (
+	RowPending     = "pending"     // will run
+	RowDone        = "done"        // done in an earlier run of this incident
+	RowRerun       = "rerun"       // done before, runs again (its secret output is needed again)
+	RowSkip        = "skip"        // its `when:` is false
+	RowConditional = "conditional" // its `when:` is decided at run time
+	RowLater       = "later"       // its details are known only after earlier steps
+)
+
+// Row is one line of a plan.
+type Row struct {
+	Step    string      `json:"step"`
+	Name    string      `json:"name,omitempty"`
+	Item    string      `json:"item,omitempty"`
+	Kind    string      `json:"uses"`
+	Action  step.Action `json:"action"`
+	Target  string      `json:"target"`
+	Effect  string      `json:"effect"`
+	Mutates bool        `json:"mutates"`
+	State   string      `json:"state"`
+}
+
+// Plan is what a run will do, in order.
+type Plan struct {
+	Incident string `json:"incident"`
+	Playbook string `json:"playbook"`
+	Rows     []Row  `json:"rows"`
+}
+
+// Mutates reports whether anything that will run changes the world.
+func (p *Plan) Mutates() bool {
+	for _, r := range p.Rows {
+		if r.Mutates && r.State != RowDone && r.State != RowSkip {
+			return true
+		}
+	}
+	return false
+}
+
+// Changes returns the rows as step.Changes (for the journal).
+func (p *Plan) Changes() []step.Change {
+	out := make([]step.Change, 0, len(p.Rows))
+	for _, r := range p.Rows {
+		target := r.Step
+		if r.Item != "" {
+			target += "[" + r.Item + "]"
+		}
+		out = append(out, step.Change{Action: r.Action, Target: target + ": " + r.Target, Effect: r.Effect + " (" + r.State + ")"})
+	}
+	return out
+}

@@ -1,0 +1,401 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/playbook"
+	"github.com/respondhq/respond/internal/step"
+)
+
+// plan asks every step what it would do. Nothing here has a side effect:
+// kinds' Plan methods are read-only by contract, and steps whose parameters
+// depend on outputs not known yet are shown as "later".
+func (e *Engine) plan(ctx context.Context, rerun map[string]bool) *Plan {
+	p := &Plan{Incident: e.o.Incident, Playbook: e.o.Playbook.Name}
+	for i := range e.o.Playbook.Steps {
+		st := &e.o.Playbook.Steps[i]
+		spec := e.specs[st.ID]
+		base := Row{Step: st.ID, Name: st.Name, Kind: st.Uses, Mutates: spec.Mutates}
+		if e.stepDone(st.ID) && !rerun[st.ID] {
+			row := base
+			row.Action, row.Target, row.Effect, row.State = step.NoOp, "-", "done in an earlier run", RowDone
+			if e.fresh[st.ID] {
+				row.Action, row.Effect = step.Read, "done while planning: "+e.summaryOf(st.ID)
+			}
+			p.Rows = append(p.Rows, row)
+			continue
+		}
+		state := RowPending
+		if rerun[st.ID] {
+			state = RowRerun
+		}
+		scope := e.childScope(nil, false)
+		if st.When != nil {
+			ok, err := st.When.Truthy(scope)
+			switch {
+			case err != nil:
+				state = RowConditional
+			case !ok:
+				row := base
+				row.Action, row.Target, row.Effect, row.State = step.NoOp, "-", "skipped: when "+st.When.String()+" is false", RowSkip
+				p.Rows = append(p.Rows, row)
+				continue
+			}
+		}
+		if st.Foreach == nil {
+			p.Rows = append(p.Rows, e.planOne(ctx, st, base, scope, state))
+			continue
+		}
+		items, err := e.items(st, scope)
+		if err != nil {
+			row := base
+			row.Action, row.Target, row.Effect, row.State = actionOf(spec), "(each item, known after earlier steps)", spec.Summary, RowLater
+			p.Rows = append(p.Rows, row)
+			continue
+		}
+		for i, it := range items {
+			key := ItemKey(i, it)
+			e.mu.Lock()
+			s, ok := e.state[instKey{st.ID, key}]
+			e.mu.Unlock()
+			if ok && !rerun[st.ID] && !s.started && (s.status == journal.StatusOK || s.status == journal.StatusSkipped) {
+				row := base
+				row.Item, row.Action, row.Target, row.Effect, row.State = key, step.NoOp, "-", "done in an earlier run", RowDone
+				p.Rows = append(p.Rows, row)
+				continue
+			}
+			row := base
+			row.Item = key
+			p.Rows = append(p.Rows, e.planOne(ctx, st, row, e.childScope(it, true), state))
+		}
+	}
+	return p
+}
+
+// summaryOf joins the summaries of a step's finished instances.
+func (e *Engine) summaryOf(id string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var parts []string
+	for k, s := range e.state {
+		if k.step == id && s.summary != "" {
+			parts = append(parts, s.summary)
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}
+
+func actionOf(spec step.Spec) step.Action {
+	if spec.Mutates {
+		return step.Update
+	}
+	return step.Read
+}
+
+func (e *Engine) planOne(ctx context.Context, st *playbook.Step, base Row, scope *playbook.Scope, state string) Row {
+	spec := e.specs[st.ID]
+	params, err := st.Resolve(spec, scope)
+	if err != nil {
+		row := base
+		row.Action, row.Target, row.Effect = actionOf(spec), "(known after earlier steps)", spec.Summary
+		if state == RowPending {
+			row.State = RowLater
+		} else {
+			row.State = state
+		}
+		return row
+	}
+	changes, err := e.kinds[st.ID].Plan(ctx, e.call(st, base.Item, params))
+	row := base
+	row.State = state
+	if err != nil {
+		row.Action, row.Target, row.Effect = actionOf(spec), "?", "cannot plan: "+e.o.Secrets.MaskString(err.Error())
+		return row
+	}
+	if len(changes) == 0 {
+		row.Action, row.Target, row.Effect = step.NoOp, "-", "nothing to do"
+		return row
+	}
+	// One row per step instance: several changes are joined.
+	row.Action, row.Target, row.Effect = changes[0].Action, changes[0].Target, changes[0].Effect
+	for _, c := range changes[1:] {
+		row.Target += "; " + c.Target
+		row.Effect += "; " + c.Effect
+	}
+	return row
+}
+
+func (e *Engine) call(st *playbook.Step, item string, params map[string]any) *step.Call {
+	return &step.Call{
+		Incident: e.o.Incident,
+		StepID:   st.ID,
+		Item:     item,
+		Params:   params,
+		Approver: e.o.Approver,
+		Secrets:  e.o.Secrets,
+		Dir:      e.o.WorkDir,
+		Previous: e.prev[st.ID],
+	}
+}
+
+// runStep runs every instance of a step.
+func (e *Engine) runStep(ctx context.Context, st *playbook.Step, rerun bool) error {
+	if e.o.BeforeStep != nil {
+		e.o.BeforeStep(st.ID)
+	}
+	scope := e.childScope(nil, false)
+	if st.When != nil {
+		ok, err := st.When.Truthy(scope)
+		if err != nil {
+			return e.failNow(st, "", fmt.Errorf("evaluate when: %w", err))
+		}
+		if !ok {
+			in := Instance{Step: st.ID, Name: st.Name, Kind: st.Uses}
+			oc := StepOutcome{Instance: in, Status: journal.StatusSkipped, Summary: "when " + st.When.String() + " is false"}
+			if err := e.record(journal.Record{Type: journal.StepFinished, Step: st.ID, Status: journal.StatusSkipped, Message: oc.Summary}); err != nil {
+				return err
+			}
+			e.addOutcome(oc)
+			e.o.Observer.StepFinished(in, oc)
+			return nil
+		}
+	}
+	if st.Foreach == nil {
+		return e.runInstance(ctx, st, "", nil, false, rerun)
+	}
+	items, err := e.items(st, scope)
+	if err != nil {
+		return e.failNow(st, "", fmt.Errorf("evaluate foreach: %w", err))
+	}
+	conc := max(st.Concurrency, 1)
+	sem := make(chan struct{}, conc)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for i, it := range items {
+		mu.Lock()
+		stop := firstErr != nil && !st.ContinueOnError
+		mu.Unlock()
+		if stop || ctx.Err() != nil {
+			break
+		}
+		key := ItemKey(i, it)
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := e.runInstance(ctx, st, key, it, true, rerun); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return firstErr
+}
+
+func (e *Engine) failNow(st *playbook.Step, item string, err error) error {
+	in := Instance{Step: st.ID, Name: st.Name, Kind: st.Uses, Item: item}
+	msg := e.o.Secrets.MaskString(err.Error())
+	oc := StepOutcome{Instance: in, Status: journal.StatusFailed, Error: msg}
+	_ = e.record(journal.Record{Type: journal.StepFinished, Step: st.ID, Item: item, Status: journal.StatusFailed, Error: msg})
+	e.addOutcome(oc)
+	e.o.Observer.StepFinished(in, oc)
+	return &StepError{Incident: e.o.Incident, Step: st.ID, Item: item, Err: err}
+}
+
+// runInstance runs one instance: reconcile an unknown earlier outcome,
+// confirm, then apply with retries and a timeout, journaling each attempt.
+func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string, itemVal any, hasItem, rerun bool) error {
+	spec := e.specs[st.ID]
+	kind := e.kinds[st.ID]
+	e.mu.Lock()
+	state := e.state[instKey{st.ID, item}]
+	var snapshot instState
+	if state != nil {
+		snapshot = *state
+		state = &snapshot
+	}
+	e.mu.Unlock()
+	if state != nil && !rerun && !state.started && (state.status == journal.StatusOK || state.status == journal.StatusSkipped) {
+		in := Instance{Step: st.ID, Name: st.Name, Kind: st.Uses, Item: item}
+		oc := StepOutcome{Instance: in, Status: state.status, Summary: state.summary, Duration: state.duration, Earlier: true}
+		e.addOutcome(oc)
+		e.o.Observer.StepFinished(in, oc)
+		return nil
+	}
+	params, err := st.Resolve(spec, e.childScope(itemVal, hasItem))
+	if err != nil {
+		return e.failNow(st, item, fmt.Errorf("parameters: %w", err))
+	}
+	c := e.call(st, item, params)
+	idempotent := spec.Idempotent
+	if d, ok := kind.(step.IdempotencyDecider); ok {
+		idempotent = d.Idempotent(c)
+	}
+	in := Instance{Step: st.ID, Name: st.Name, Kind: st.Uses, Item: item, Attempt: 1}
+	c.Log = func(format string, args ...any) {
+		e.o.Observer.StepLog(in, e.o.Secrets.MaskString(fmt.Sprintf(format, args...)))
+	}
+
+	// A previous run started this instance and never recorded its end.
+	if state != nil && state.started && !rerun && !contains(e.o.Rerun, st.ID) {
+		if contains(e.o.AssumeDone, st.ID) {
+			return e.finishOK(st, in, &step.Result{Summary: "assumed done by the responder (--assume-done)"}, 0, true)
+		}
+		if r, ok := kind.(step.Reconciler); ok {
+			res, done, err := r.Reconcile(ctx, c)
+			if errors.Is(err, step.ErrUnknownOutcome) {
+				return &UnknownOutcomeError{Incident: e.o.Incident, Step: st.ID, Item: item}
+			}
+			if err != nil {
+				return e.failNow(st, item, fmt.Errorf("reconcile after an interrupted run: %w", err))
+			}
+			if done {
+				if res == nil {
+					res = &step.Result{}
+				}
+				if res.Summary == "" {
+					res.Summary = "already in effect (reconciled after an interrupted run)"
+				}
+				return e.finishOK(st, in, res, 0, true)
+			}
+		} else if !idempotent {
+			return &UnknownOutcomeError{Incident: e.o.Incident, Step: st.ID, Item: item}
+		}
+	}
+
+	if st.Confirm != nil {
+		q, err := st.Confirm.Eval(e.childScope(itemVal, hasItem))
+		if err != nil {
+			return e.failNow(st, item, fmt.Errorf("confirm question: %w", err))
+		}
+		ok, err := e.approve(ctx, fmt.Sprint(q), st.ID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrCancelled
+		}
+	}
+
+	attempts := 1
+	if st.Retry != nil && idempotent {
+		attempts = max(st.Retry.Attempts, 1)
+	}
+	for n := 1; ; n++ {
+		in.Attempt = n
+		if err := e.record(journal.Record{Type: journal.StepStarted, Step: st.ID, Item: item, Attempt: n}); err != nil {
+			return err
+		}
+		e.o.Observer.StepStarted(in)
+		start := time.Now()
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if st.Timeout > 0 {
+			actx, cancel = context.WithTimeout(ctx, st.Timeout)
+		}
+		res, err := kind.Apply(actx, c)
+		timedOut := actx.Err() == context.DeadlineExceeded && ctx.Err() == nil
+		cancel()
+		dur := time.Since(start)
+		if err == nil {
+			return e.finishOK(st, in, res, dur, false)
+		}
+		if ctx.Err() != nil {
+			// Interrupted: leave the attempt open, so resume reconciles it.
+			return ctx.Err()
+		}
+		if errors.Is(err, step.ErrDeclined) {
+			return ErrCancelled
+		}
+		if timedOut {
+			err = fmt.Errorf("timed out after %s: %w", st.Timeout, err)
+		}
+		msg := e.o.Secrets.MaskString(err.Error())
+		retry := n < attempts && !step.IsPermanent(err)
+		rec := journal.Record{Type: journal.StepFinished, Step: st.ID, Item: item, Attempt: n, Status: journal.StatusFailed, Error: msg, DurationMS: dur.Milliseconds()}
+		if res != nil {
+			rec.Evidence = res.Evidence
+		}
+		if retry {
+			rec.Data = map[string]any{"retrying": true}
+		}
+		if rerr := e.record(rec); rerr != nil {
+			return rerr
+		}
+		if !retry {
+			oc := StepOutcome{Instance: in, Status: journal.StatusFailed, Error: msg, Duration: dur}
+			e.addOutcome(oc)
+			e.o.Observer.StepFinished(in, oc)
+			return &StepError{Incident: e.o.Incident, Step: st.ID, Item: item, Err: err}
+		}
+		d := backoff(st.Retry, n)
+		e.o.Observer.StepLog(in, fmt.Sprintf("attempt %d of %d failed (%s); retrying in %s", n, attempts, msg, d.Round(time.Millisecond)))
+		if err := e.o.Sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+func (e *Engine) finishOK(st *playbook.Step, in Instance, res *step.Result, dur time.Duration, reconciled bool) error {
+	if res == nil {
+		res = &step.Result{}
+	}
+	ev := res.Evidence
+	if reconciled {
+		ev = copyMap(ev)
+		ev["reconciled"] = true
+	}
+	rec := journal.Record{Type: journal.StepFinished, Step: st.ID, Item: in.Item, Attempt: in.Attempt, Status: journal.StatusOK,
+		Message: res.Summary, Outputs: res.Outputs, Evidence: ev, DurationMS: dur.Milliseconds()}
+	if err := e.record(rec); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	s := e.inst(st.ID, in.Item)
+	s.started, s.status, s.summary, s.duration = false, journal.StatusOK, e.o.Secrets.MaskString(res.Summary), dur
+	e.mu.Unlock()
+	if res.Note != "" {
+		if err := e.record(journal.Record{Type: journal.NoteAdded, Step: st.ID, Message: res.Note}); err != nil {
+			return err
+		}
+	}
+	if in.Item == "" && st.Foreach == nil {
+		e.mu.Lock()
+		outs := map[string]any{}
+		for k, v := range res.Outputs {
+			outs[k] = v
+		}
+		e.scope.Steps[st.ID] = outs
+		e.mu.Unlock()
+	}
+	oc := StepOutcome{Instance: in, Status: journal.StatusOK, Summary: e.o.Secrets.MaskString(res.Summary), Duration: dur, Reconciled: reconciled}
+	e.addOutcome(oc)
+	e.o.Observer.StepFinished(in, oc)
+	return nil
+}
+
+func copyMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

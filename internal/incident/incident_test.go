@@ -1,0 +1,100 @@
+package incident
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/respondhq/respond/internal/journal"
+)
+
+func TestCreateOpenAndLock(t *testing.T) {
+	store := NewStore(t.TempDir())
+	now := time.Date(2026, 11, 27, 16, 12, 0, 0, time.UTC)
+	inc, err := store.Create(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !idPattern.MatchString(inc.ID) || !strings.HasPrefix(inc.ID, "INC-20261127-161200-") {
+		t.Errorf("ID = %s", inc.ID)
+	}
+	if info, _ := os.Stat(inc.Dir); info.Mode().Perm() != 0o700 {
+		t.Errorf("incident dir mode = %v, want 0700", info.Mode().Perm())
+	}
+	if _, err := store.Open(inc.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("an incident without a journal should not open: %v", err)
+	}
+	if err := os.WriteFile(inc.JournalPath(), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{inc.ID, inc.ID[len(inc.ID)-4:], "INC-20261127"} {
+		got, err := store.Open(q)
+		if err != nil || got.ID != inc.ID {
+			t.Errorf("Open(%q) = %v, %v", q, got, err)
+		}
+	}
+
+	holder := Me("respond run x")
+	l1, err := inc.Lock(holder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// flock is per open file description: a second open in the same
+	// process conflicts just as another process would.
+	_, err = inc.Lock(Me("respond resume"))
+	var le *LockedError
+	if !errors.As(err, &le) {
+		t.Fatalf("second lock: %v, want LockedError", err)
+	}
+	if le.Holder.PID != os.Getpid() || le.Holder.Command != "respond run x" || !strings.Contains(le.Error(), "pid") {
+		t.Errorf("holder = %+v, message %q", le.Holder, le.Error())
+	}
+	if err := l1.Release(); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := inc.Lock(holder)
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	l2.Release()
+}
+
+func TestOpenAmbiguousAndUnknown(t *testing.T) {
+	store := NewStore(t.TempDir())
+	for _, id := range []string{"INC-20261127-161200-aaaa", "INC-20261127-161201-bbbb"} {
+		dir := filepath.Join(store.Root, id)
+		os.MkdirAll(dir, 0o700)
+		os.WriteFile(filepath.Join(dir, journal.FileName), nil, 0o600)
+	}
+	if _, err := store.Open("INC-2026"); err == nil || !strings.Contains(err.Error(), "matches 2 incidents") {
+		t.Errorf("ambiguous: %v", err)
+	}
+	if _, err := store.Open("zzzz"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown: %v", err)
+	}
+	ids, _ := store.IDs()
+	if len(ids) != 2 {
+		t.Errorf("IDs = %v", ids)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 16, 12, 0, 0, time.UTC)
+	recs := []journal.Record{
+		{Type: journal.IncidentStarted, Time: t0, Data: map[string]any{"playbook": "leaked-key"}},
+		{Type: journal.StepFinished, Time: t0.Add(2 * time.Second), Status: journal.StatusOK},
+		{Type: journal.StepFinished, Time: t0.Add(3500 * time.Millisecond), Status: journal.StatusOK, Evidence: map[string]any{"contained": true}},
+		{Type: journal.StepFinished, Time: t0.Add(5 * time.Second), Status: journal.StatusFailed},
+		{Type: journal.IncidentFinished, Time: t0.Add(6 * time.Second), Status: "partial"},
+	}
+	s := Summarize("INC-x", recs)
+	if s.Playbook != "leaked-key" || s.Status != "partial" || s.Steps != 2 || s.Failed != 1 {
+		t.Errorf("summary = %+v", s)
+	}
+	if s.TimeToContain == nil || *s.TimeToContain != 3500*time.Millisecond {
+		t.Errorf("time to contain = %v, want 3.5s (computed from the journal)", s.TimeToContain)
+	}
+}

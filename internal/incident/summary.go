@@ -1,0 +1,55 @@
+package incident
+
+import (
+	"time"
+
+	"github.com/respondhq/respond/internal/journal"
+)
+
+// Summary is an incident at a glance, derived from its journal.
+type Summary struct {
+	ID       string     `json:"id"`
+	Playbook string     `json:"playbook"`
+	Status   string     `json:"status"` // running|interrupted|completed|failed|partial|cancelled|planned
+	Started  time.Time  `json:"started"`
+	Finished *time.Time `json:"finished,omitempty"`
+	// TimeToContain is from the start to the first step whose evidence
+	// says the leak is contained; nil if none did.
+	TimeToContain *time.Duration `json:"time_to_contain_ns,omitempty"`
+	Steps         int            `json:"steps_done"`
+	Failed        int            `json:"steps_failed"`
+}
+
+// Summarize derives a Summary from journal records.
+func Summarize(id string, recs []journal.Record) Summary {
+	s := Summary{ID: id, Status: "running"}
+	for _, r := range recs {
+		switch r.Type {
+		case journal.IncidentStarted:
+			s.Started = r.Time
+			if p, ok := r.Data["playbook"].(string); ok {
+				s.Playbook = p
+			}
+		case journal.RunStarted:
+			s.Status = "running"
+		case journal.RunInterrupted:
+			s.Status = "interrupted"
+		case journal.StepFinished:
+			switch r.Status {
+			case journal.StatusOK:
+				s.Steps++
+				if c, _ := r.Evidence["contained"].(bool); c && s.TimeToContain == nil && !s.Started.IsZero() {
+					d := r.Time.Sub(s.Started)
+					s.TimeToContain = &d
+				}
+			case journal.StatusFailed:
+				s.Failed++
+			}
+		case journal.IncidentFinished:
+			s.Status = r.Status
+			t := r.Time
+			s.Finished = &t
+		}
+	}
+	return s
+}

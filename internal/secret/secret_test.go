@@ -1,0 +1,150 @@
+package secret
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+const canary = "sk-proj-CANARYsecretvalue0123456789abcdefXYZW"
+
+func TestValueNeverPrints(t *testing.T) {
+	v := New(canary)
+	type holder struct {
+		Key   Value
+		inner Value
+		Ptr   *Value
+	}
+	h := holder{Key: v, inner: v, Ptr: &v}
+	outs := []string{
+		fmt.Sprint(v), fmt.Sprintf("%s|%v|%+v|%#v|%q|%x|%X|%d", v, v, v, v, v, v, v, v),
+		fmt.Sprintf("%v %+v %#v", h, h, h), fmt.Sprint([]Value{v}), fmt.Sprint(map[string]Value{"k": v}),
+		v.String(), v.GoString(), v.Redacted(),
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs = append(outs, string(b))
+	tb, _ := v.MarshalText()
+	outs = append(outs, string(tb))
+	yb, err := yaml.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs = append(outs, string(yb))
+	for _, o := range outs {
+		if strings.Contains(o, canary) || strings.Contains(o, "CANARYsecret") {
+			t.Errorf("secret leaked in %q", o)
+		}
+	}
+	if !strings.Contains(string(b), "sha256:") {
+		t.Errorf("JSON should carry the fingerprint: %s", b)
+	}
+	if got := v.Reveal(); got != canary {
+		t.Errorf("Reveal = %q", got)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"":        "[empty secret]",
+		"short":   "[secret]",
+		canary:    "sk-proj-…XYZW",
+		"sk-svcacct-" + strings.Repeat("a", 40) + "LAST": "sk-svcac…LAST",
+		strings.Repeat("x", 30) + "tail":                "…tail",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	if got := New("abc").Fingerprint(); got != "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Errorf("Fingerprint = %s", got)
+	}
+}
+
+func TestWriterMasksAcrossWrites(t *testing.T) {
+	reg := NewRegistry()
+	reg.Add(New(canary), New("tiny")) // too short to mask: ignored
+	var out bytes.Buffer
+	w := NewWriter(&out, reg)
+	text := "before " + canary + " middle " + canary + " after tiny\n"
+	// Write one byte at a time: every secret is split across writes.
+	for i := 0; i < len(text); i++ {
+		if _, err := w.Write([]byte{text[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if strings.Contains(got, canary) {
+		t.Fatalf("secret leaked: %q", got)
+	}
+	want := "before [REDACTED sk-proj-…XYZW] middle [REDACTED sk-proj-…XYZW] after tiny\n"
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestWriterHoldsOnlyPossiblePrefixes(t *testing.T) {
+	reg := NewRegistry()
+	reg.Add(New(canary))
+	var out bytes.Buffer
+	w := NewWriter(&out, reg)
+	fmt.Fprint(w, "progress 1/3 ")
+	if out.String() != "progress 1/3 " {
+		t.Errorf("text that cannot start a secret must not be held back: %q", out.String())
+	}
+	fmt.Fprint(w, "sk-pro")
+	if strings.Contains(out.String(), "sk-pro") {
+		t.Errorf("a possible secret prefix was written early: %q", out.String())
+	}
+	fmt.Fprint(w, "ductive\n")
+	if out.String() != "progress 1/3 sk-productive\n" {
+		t.Errorf("got %q", out.String())
+	}
+}
+
+func TestRegistryContains(t *testing.T) {
+	reg := NewRegistry()
+	reg.Add(New(canary))
+	if !reg.Contains("X=" + canary) || reg.Contains("nothing here") {
+		t.Error("Contains is wrong")
+	}
+	if got := reg.MaskString("k=" + canary); strings.Contains(got, canary) {
+		t.Errorf("MaskString leaked: %s", got)
+	}
+}
+
+func FuzzWriter(f *testing.F) {
+	f.Add("hello "+canary+" world", 3)
+	f.Add(canary+canary, 1)
+	f.Fuzz(func(t *testing.T, text string, chunk int) {
+		if chunk <= 0 || chunk > 64 {
+			chunk = 7
+		}
+		reg := NewRegistry()
+		reg.Add(New(canary))
+		var out bytes.Buffer
+		w := NewWriter(&out, reg)
+		for i := 0; i < len(text); i += chunk {
+			_, _ = w.Write([]byte(text[i:min(len(text), i+chunk)]))
+		}
+		_ = w.Flush()
+		if strings.Contains(out.String(), canary) {
+			t.Fatalf("secret leaked for %q", text)
+		}
+		if !strings.Contains(text, canary[:8]) && out.String() != text {
+			t.Fatalf("text without secrets changed: %q -> %q", text, out.String())
+		}
+	})
+}
