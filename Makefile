@@ -1,0 +1,42 @@
+# respond: common tasks. `make test` is what CI runs.
+GO        ?= go
+PKG       := ./...
+BIN       := bin/respond
+FUZZTIME  ?= 30s
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: all build test vet unit lint bench fuzz clean
+
+all: build test
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/respond
+
+## test: vet, then every test with the race detector (fuzz seed corpora included)
+test: vet unit
+
+vet:
+	$(GO) vet $(PKG)
+
+unit:
+	$(GO) test -race -count=1 $(PKG)
+
+## lint: staticcheck at a pinned version, fetched through the module proxy
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKG)
+
+## bench: the performance figures recorded in docs/BENCHMARKS.md
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem $(PKG)
+
+## fuzz: run every fuzz target for FUZZTIME each
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKG)); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$t"; \
+	    $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin

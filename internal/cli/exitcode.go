@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"errors"
+
+	"github.com/respondhq/respond/internal/engine"
+	"github.com/respondhq/respond/internal/incident"
+	"github.com/respondhq/respond/internal/prompt"
+)
+
+// Exit codes: one table, mirrored in docs/exit-codes.md.
+const (
+	ExitOK          = 0   // done
+	ExitFailed      = 1   // failed
+	ExitUsage       = 2   // bad usage, or an invalid playbook or inventory
+	ExitCancelled   = 3   // cancelled at a prompt
+	ExitPreflight   = 4   // preflight found missing access; nothing was changed
+	ExitPartial     = 5   // contained but not fully recovered; `respond resume` finishes
+	ExitLocked      = 6   // another responder holds the incident
+	ExitInterrupted = 130 // stopped by a signal; `respond resume` continues
+)
+
+// UsageError is bad input from the user: exit 2.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// PreflightError: missing access found before any change: exit 4.
+type PreflightError struct{ Err error }
+
+func (e *PreflightError) Error() string { return e.Err.Error() }
+func (e *PreflightError) Unwrap() error { return e.Err }
+
+// SilentError has already been reported; only its exit code matters.
+type SilentError struct{ Code int }
+
+func (e *SilentError) Error() string { return "" }
+
+// ExitCode maps an error to the process exit code.
+func ExitCode(err error) int {
+	var (
+		se *SilentError
+		ue *UsageError
+		pe *PreflightError
+		le *incident.LockedError
+		ie *engine.InterruptedError
+		pa *engine.PartialError
+	)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &se):
+		return se.Code
+	case errors.As(err, &ue), errors.Is(err, engine.ErrNeedsYes):
+		return ExitUsage
+	case errors.Is(err, engine.ErrCancelled), errors.Is(err, prompt.ErrInterrupted):
+		return ExitCancelled
+	case errors.As(err, &pe):
+		return ExitPreflight
+	case errors.As(err, &pa):
+		return ExitPartial
+	case errors.As(err, &le):
+		return ExitLocked
+	case errors.As(err, &ie):
+		return ExitInterrupted
+	}
+	return ExitFailed
+}

@@ -1,0 +1,61 @@
+// Package cli is respond's command line: thin cobra commands that parse
+// flags, build options and call the engine.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/respondhq/respond/internal/iostreams"
+)
+
+// Main runs respond with the process's arguments and streams and returns
+// the exit code.
+func Main() int {
+	ios := iostreams.System()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, NewFactory(ios), os.Args[1:])
+}
+
+// Run executes one command line. No panic escapes: it is reported as a bug
+// without a stack trace on the terminal (the trace goes to a file).
+func Run(ctx context.Context, f *Factory, args []string) (code int) {
+	ios := f.IO
+	defer ios.Flush()
+	defer func() {
+		if r := recover(); r != nil {
+			path := writeCrash(r)
+			fmt.Fprintf(ios.ErrOut, "respond: internal error: %v\nThis is a bug in respond. Details were written to %s; please attach them to a bug report.\nIf an incident was running, continue it with `respond resume ID` (see `respond incidents`).\n", ios.Secrets.MaskString(fmt.Sprint(r)), path)
+			code = ExitFailed
+		}
+	}()
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var se *SilentError
+	if !errors.As(err, &se) {
+		fmt.Fprintln(ios.ErrOut, "respond: "+ios.Secrets.MaskString(err.Error()))
+	}
+	return ExitCode(err)
+}
+
+func writeCrash(r any) string {
+	f, err := os.CreateTemp("", "respond-crash-*.txt")
+	if err != nil {
+		return "(could not write crash file)"
+	}
+	defer f.Close()
+	// The stack holds no secret values: secrets live behind pointers in
+	// secret.Value, which stack traces print as addresses.
+	fmt.Fprintf(f, "panic: %v\n\n%s", r, debug.Stack())
+	return f.Name()
+}

@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/respondhq/respond/internal/incident"
+	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/playbook"
+	"github.com/respondhq/respond/internal/step"
+)
+
+func newResumeCmd(f *Factory) *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "resume ID",
+		Short: "Continue an interrupted incident from its journal",
+		Long: `Continue an incident that was interrupted (Ctrl-C, a crash, a lost
+connection) or that ended with failed steps. Steps that finished are not
+repeated; a step that started and never recorded its end is reconciled: respond
+asks the world whether it took effect before doing anything again.
+
+Only one responder can work on an incident at a time: a second one is refused
+with the name of the first.`,
+		Example: `  respond resume INC-20261127-161200-ab12
+  respond resume ab12 --yes                 # the ID's unique suffix is enough
+  respond resume ab12 --assume-done revoke  # you checked: that step took effect`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeIncidents(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return resume(cmd.Context(), f, args[0], o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.SecretStdin, "secret-stdin", "", "read the secret input `NAME` from standard input again (secrets are not kept)")
+	fl.StringSliceVar(&o.AssumeDone, "assume-done", nil, "treat these interrupted steps as having taken effect (you checked)")
+	fl.StringSliceVar(&o.Rerun, "rerun", nil, "run these steps again even if they finished or their outcome is unknown")
+	return cmd
+}
+
+func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
+	inc, err := incident.NewStore(f.StateDir).Open(id)
+	if err != nil {
+		return &UsageError{err}
+	}
+	recs, err := journal.ReadFile(inc.JournalPath())
+	if err != nil {
+		return fmt.Errorf("read the journal of %s: %w", inc.ID, err)
+	}
+	var start *journal.Record
+	for i := range recs {
+		if recs[i].Type == journal.IncidentStarted {
+			start = &recs[i]
+			break
+		}
+	}
+	if start == nil {
+		return fmt.Errorf("incident %s has no start record in %s; it cannot be resumed", inc.ID, inc.JournalPath())
+	}
+	if s := incident.Summarize(inc.ID, recs); s.Status == "completed" && len(o.Rerun) == 0 {
+		fmt.Fprintf(f.IO.ErrOut, "Incident %s is already completed; nothing to resume.\n", inc.ID)
+		return nil
+	}
+	src, err := os.ReadFile(filepath.Join(inc.Dir, PlaybookCopy))
+	if err != nil {
+		return fmt.Errorf("incident %s lost its playbook copy: %w", inc.ID, err)
+	}
+	name, _ := start.Data["file"].(string)
+	if name == "" {
+		name = PlaybookCopy
+	}
+	pb, diags := playbook.Parse(name, src, f.Catalog())
+	if diags.HasErrors() {
+		diags.Render(f.IO.ErrOut, map[string][]byte{name: src}, f.IO.ColorEnabled())
+		return &SilentError{Code: ExitUsage}
+	}
+	for _, s := range append(append([]string{}, o.AssumeDone...), o.Rerun...) {
+		if !hasStep(pb, s) {
+			return &UsageError{fmt.Errorf("playbook %s has no step %q", pb.Name, s)}
+		}
+	}
+	// Inputs as journaled; secrets must be given again and match.
+	saved, _ := start.Data["inputs"].(map[string]any)
+	sets := map[string]string{}
+	want := map[string]string{}
+	for _, in := range pb.Inputs {
+		v, ok := saved[in.Name]
+		if !ok {
+			continue
+		}
+		if in.Type == step.Secret {
+			if m, ok := v.(map[string]any); ok {
+				want[in.Name], _ = m["fingerprint"].(string)
+			}
+			continue
+		}
+		sets[in.Name] = inputString(v, in.Type)
+	}
+	secrets, err := secretInputs(f, pb, o.SecretStdin, want)
+	if err != nil {
+		return err
+	}
+	inputs, err := playbook.ResolveInputs(pb, sets, secrets)
+	if err != nil {
+		return &UsageError{fmt.Errorf("inputs of incident %s: %w", inc.ID, err)}
+	}
+	wd := ""
+	if b, err := os.ReadFile(filepath.Join(inc.Dir, "workdir")); err == nil {
+		wd = string(b)
+	} else {
+		wd, _ = os.Getwd()
+	}
+	return execute(ctx, f, pb, inc, inputs, recs, wd, o)
+}
+
+func hasStep(pb *playbook.Playbook, id string) bool {
+	for _, st := range pb.Steps {
+		if st.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// inputString turns a journaled input back into its --set form.
+func inputString(v any, t step.Type) string {
+	switch x := v.(type) {
+	case []any:
+		parts := make([]string, len(x))
+		for i := range x {
+			parts[i] = fmt.Sprint(x[i])
+		}
+		return strings.Join(parts, ",")
+	case float64:
+		if t == step.Duration {
+			return time.Duration(x).String()
+		}
+		return fmt.Sprint(int64(x))
+	}
+	return fmt.Sprint(v)
+}

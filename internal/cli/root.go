@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/respondhq/respond/internal/incident"
+)
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "respond",
+		Short: "Respond to leaked API keys: contain, replace, deploy, verify, report",
+		Long: `respond drives incident response for leaked API keys from declarative
+playbooks: it revokes the leaked key, creates a replacement, deploys it to
+every place it is used, verifies both, closes the alert and writes a report.
+Every run is an incident with a journal; an interrupted one is resumed with
+'respond resume'.
+
+Tokens come from the environment (OPENAI_ADMIN_KEY, GITHUB_TOKEN or
+GH_TOKEN), never from flags. Secret values are never printed, journaled or
+passed to commands other than on their standard input.`,
+		Example: `  # List the built-in playbooks
+  respond playbook list
+
+  # See what a playbook would do, without changing anything
+  respond run ./rotate.yaml --set targets=a,b --dry-run
+
+  # Continue an interrupted incident
+  respond resume INC-20261127-161200-ab12`,
+		RunE:          func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			switch f.Output {
+			case "text", "json":
+			default:
+				return &UsageError{fmt.Errorf("--output must be text or json, not %q", f.Output)}
+			}
+			if f.StateDir == "" {
+				f.StateDir = incident.DefaultStateDir()
+			}
+			if f.Yes || f.JSON() {
+				f.IO.SetNeverPrompt(true)
+			}
+			return nil
+		},
+	}
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetIn(f.IO.In)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &UsageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&f.StateDir, "state-dir", "", "where incidents are kept (default $RESPOND_STATE_DIR, else $XDG_STATE_HOME/respond)")
+	pf.StringVarP(&f.Output, "output", "o", "text", "output format: text or json")
+	pf.BoolVarP(&f.Yes, "yes", "y", false, "answer yes to every question (required to change anything without a terminal)")
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+
+	root.AddCommand(
+		newVersionCmd(f),
+		newRunCmd(f),
+		newResumeCmd(f),
+		newIncidentsCmd(f),
+		newPlaybookCmd(f),
+	)
+	root.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf("; did you mean %q?", s[0])
+		}
+		return errors.New(msg)
+	}
+	usageArgs(root)
+	return root
+}
+
+// usageArgs makes argument-count errors usage errors (exit 2), like flag
+// errors, throughout the tree.
+func usageArgs(c *cobra.Command) {
+	if c.Args != nil {
+		validate := c.Args
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := validate(cmd, args); err != nil {
+				return &UsageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
+}

@@ -1,0 +1,268 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/respondhq/respond/internal/engine"
+	"github.com/respondhq/respond/internal/incident"
+	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/playbook"
+	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/ui"
+)
+
+// PlaybookCopy is the copy of the playbook kept in the incident directory:
+// resume runs exactly what the incident started with.
+const PlaybookCopy = "playbook.yaml"
+
+type runOptions struct {
+	Playbook    string
+	Set         []string
+	SecretStdin string
+	DryRun      bool
+	AssumeDone  []string
+	Rerun       []string
+}
+
+func newRunCmd(f *Factory) *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "run PLAYBOOK",
+		Short: "Run a playbook (a built-in name or a file)",
+		Long: `Run a playbook: show the plan, ask for confirmation on a terminal, apply it
+step by step, and journal everything in a new incident directory.
+
+Inputs are given with --set NAME=VALUE (lists are comma-separated). A secret
+input is never a flag: pipe it on standard input with --secret-stdin NAME, or
+type it at the prompt on a terminal.
+
+Without a terminal, nothing that changes anything runs unless --yes is given.`,
+		Example: `  # Preview, then apply
+  respond run exec-rotate --set generate=./new-key.sh --set store=./store.sh \
+    --set targets=prod,staging --set verify=./check.sh --set revoke=./revoke.sh --dry-run
+  respond run ./my-playbook.yaml --set env=prod --yes
+
+  # A secret input, from standard input
+  pass show ci/token | respond run ./rotate.yaml --secret-stdin token --yes`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completePlaybooks,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Playbook = args[0]
+			return runPlaybook(cmd.Context(), f, o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&o.Set, "set", nil, "set an input: NAME=VALUE (repeatable; lists comma-separated)")
+	fl.StringVar(&o.SecretStdin, "secret-stdin", "", "read the secret input `NAME` from standard input")
+	fl.BoolVar(&o.DryRun, "dry-run", false, "show the plan and stop; nothing is changed")
+	return cmd
+}
+
+func parseSets(sets []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, s := range sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, &UsageError{fmt.Errorf("--set %q: expected NAME=VALUE", s)}
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// readSecret reads one secret value from r (trailing newline trimmed).
+func readSecret(r io.Reader, name string) (secret.Value, error) {
+	b, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	if err != nil {
+		return secret.Value{}, fmt.Errorf("read secret input %s from standard input: %w", name, err)
+	}
+	b = bytes.TrimRight(b, "\r\n")
+	if len(b) == 0 {
+		return secret.Value{}, &UsageError{fmt.Errorf("secret input %s: standard input was empty; pipe the value in, e.g. `pass show x | respond … --secret-stdin %s`", name, name)}
+	}
+	return secret.New(string(b)), nil
+}
+
+// secretInputs collects secret inputs: --secret-stdin, else a prompt on a
+// terminal for required ones.
+func secretInputs(f *Factory, pb *playbook.Playbook, stdinName string, want map[string]string) (map[string]secret.Value, error) {
+	out := map[string]secret.Value{}
+	if stdinName != "" {
+		found := false
+		for _, in := range pb.Inputs {
+			if in.Name == stdinName {
+				found = in.Type == step.Secret
+			}
+		}
+		if !found {
+			return nil, &UsageError{fmt.Errorf("--secret-stdin %s: playbook %s has no secret input named %s", stdinName, pb.Name, stdinName)}
+		}
+		v, err := readSecret(f.IO.In, stdinName)
+		if err != nil {
+			return nil, err
+		}
+		out[stdinName] = v
+	}
+	for _, in := range pb.Inputs {
+		if in.Type != step.Secret || !in.Required {
+			continue
+		}
+		if _, ok := out[in.Name]; ok {
+			continue
+		}
+		if !f.IO.CanPrompt() {
+			return nil, &UsageError{fmt.Errorf("secret input %s is required: pipe it on standard input with --secret-stdin %s (secrets are never taken as command-line arguments)", in.Name, in.Name)}
+		}
+		v, err := f.Prompter().Password(fmt.Sprintf("%s (%s):", in.Name, in.Description))
+		if err != nil {
+			return nil, err
+		}
+		out[in.Name] = secret.New(v)
+	}
+	for name, v := range out {
+		if fp, ok := want[name]; ok && fp != v.Fingerprint() {
+			return nil, &UsageError{fmt.Errorf("secret input %s differs from the value the incident started with (fingerprints differ); give the same value", name)}
+		}
+		f.IO.Secrets.Add(v)
+	}
+	return out, nil
+}
+
+func mutates(f *Factory, pb *playbook.Playbook) bool {
+	cat := f.Catalog()
+	for _, st := range pb.Steps {
+		if k, ok := cat.Lookup(st.Uses); ok && k.Spec().Mutates {
+			return true
+		}
+	}
+	return false
+}
+
+func runPlaybook(ctx context.Context, f *Factory, o *runOptions) error {
+	pb, err := loadPlaybook(f, o.Playbook)
+	if err != nil {
+		return err
+	}
+	sets, err := parseSets(o.Set)
+	if err != nil {
+		return err
+	}
+	if !o.DryRun && !f.Yes && !f.IO.CanPrompt() && mutates(f, pb) {
+		return engine.ErrNeedsYes
+	}
+	secrets, err := secretInputs(f, pb, o.SecretStdin, nil)
+	if err != nil {
+		return err
+	}
+	inputs, err := playbook.ResolveInputs(pb, sets, secrets)
+	if err != nil {
+		return &UsageError{err}
+	}
+	wd, _ := os.Getwd()
+
+	var inc *incident.Incident
+	if o.DryRun {
+		// A dry run is not an incident: its journal lives in a temporary
+		// directory that is removed afterwards.
+		dir, err := os.MkdirTemp("", "respond-plan-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		inc = &incident.Incident{ID: incident.NewID(f.Now()), Dir: dir}
+	} else {
+		inc, err = incident.NewStore(f.StateDir).Create(f.Now())
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(inc.Dir, PlaybookCopy), pb.Source, 0o600); err != nil {
+			return fmt.Errorf("save the playbook in %s: %w", inc.Dir, err)
+		}
+		if err := os.WriteFile(filepath.Join(inc.Dir, "workdir"), []byte(wd), 0o600); err != nil {
+			return err
+		}
+	}
+	return execute(ctx, f, pb, inc, inputs, nil, wd, o)
+}
+
+// execute locks the incident, runs the engine and shows the outcome.
+func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incident.Incident, inputs map[string]any, history []journal.Record, wd string, o *runOptions) error {
+	lock, err := inc.Lock(incident.Me(strings.Join(os.Args, " ")))
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	jw, err := journal.Open(inc.JournalPath(), f.IO.Secrets)
+	if err != nil {
+		return err
+	}
+	defer jw.Close()
+
+	view := &textView{out: f.IO.Out, err: f.IO.ErrOut, p: ui.Palette{Enabled: f.IO.ColorEnabled()}, json: f.JSON()}
+	if !f.JSON() {
+		verb := "Incident"
+		if o.DryRun {
+			verb = "Dry run (nothing is saved or changed) for incident"
+		} else if len(history) > 0 {
+			verb = "Resuming incident"
+		}
+		fmt.Fprintf(f.IO.ErrOut, "%s %s (%s)\n", verb, inc.ID, inc.Dir)
+	}
+	eng, err := engine.New(engine.Options{
+		Playbook:   pb,
+		Catalog:    f.Catalog(),
+		Inputs:     inputs,
+		Incident:   inc.ID,
+		Dir:        inc.Dir,
+		WorkDir:    wd,
+		Journal:    jw,
+		History:    history,
+		Secrets:    f.IO.Secrets,
+		Observer:   view,
+		Approver:   &approver{f: f, user: currentUser()},
+		DryRun:     o.DryRun,
+		AssumeDone: o.AssumeDone,
+		Rerun:      o.Rerun,
+		Command:    strings.Join(os.Args, " "),
+		BeforeStep: crashHook(os.Getenv("RESPOND_TEST_CRASH_BEFORE")),
+	})
+	if err != nil {
+		return err
+	}
+	out, runErr := eng.Run(ctx)
+	view.summary(out)
+	if f.JSON() {
+		type result struct {
+			*engine.Outcome
+			Journal string `json:"journal,omitempty"`
+			Error   string `json:"error,omitempty"`
+		}
+		r := result{Outcome: out}
+		if !o.DryRun {
+			r.Journal = inc.JournalPath()
+		}
+		if runErr != nil {
+			r.Error = runErr.Error()
+		}
+		if err := writeJSON(f, r); err != nil {
+			return err
+		}
+	} else if out != nil {
+		switch {
+		case o.DryRun:
+			fmt.Fprintln(f.IO.ErrOut, "Dry run: nothing was changed.")
+		case runErr == nil:
+			fmt.Fprintf(f.IO.ErrOut, "Incident %s %s. Journal: %s\n", inc.ID, out.Status, inc.JournalPath())
+		}
+	}
+	return runErr
+}
