@@ -1,0 +1,466 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/respondhq/respond/internal/sim/githubsim"
+	"github.com/respondhq/respond/internal/sim/openaisim"
+)
+
+// The APIs a request can be for, as the request log names them.
+const (
+	APIOpenAI = "openai"
+	APIGitHub = "github"
+)
+
+const controlPrefix = "/_sim/"
+
+// ServeHTTP routes a request: /v1/… to the OpenAI half, /_sim/… to the
+// control API, everything else to the GitHub half. API requests go
+// through the request log, fault injection and latency.
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	if p == "/_sim" || strings.HasPrefix(p, controlPrefix) {
+		s.serveControl(w, r)
+		return
+	}
+	api := APIGitHub
+	if p == "/v1" || strings.HasPrefix(p, "/v1/") {
+		api = APIOpenAI
+	}
+	s.serveAPI(w, r, api)
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, api string) {
+	s.world.RLock()
+	defer s.world.RUnlock()
+
+	start := time.Now()
+	stamp := s.now()
+	rec := &statusRecorder{ResponseWriter: w}
+	entry := RequestRecord{API: api, Method: r.Method, Path: r.URL.RequestURI(), Start: stamp.UTC().Format(time.RFC3339Nano)}
+	defer func() {
+		entry.Status = rec.status
+		if entry.Status == 0 {
+			// The handler wrote nothing: net/http sends 200, unless the
+			// client went away first.
+			entry.Status = http.StatusOK
+			if r.Context().Err() != nil {
+				entry.Status = 499 // client closed request (nginx convention)
+			}
+		}
+		entry.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+		s.log.add(entry)
+	}()
+
+	f, faulted := s.faults.take(r.Method, r.URL.Path)
+	if faulted {
+		entry.Fault = f.ID
+		if !sleep(r, time.Duration(f.Delay)) {
+			return
+		}
+		if f.responds() {
+			if !sleep(r, s.opts.Latency) {
+				return
+			}
+			s.writeFault(rec, r, api, f)
+			return
+		}
+	}
+
+	switch api {
+	case APIOpenAI:
+		if !sleep(r, s.opts.Latency) {
+			return
+		}
+		s.openai.ServeHTTP(rec, r)
+	default:
+		// The GitHub half applies the latency itself, while the request
+		// counts as in flight for its secondary rate limit.
+		s.github.ServeHTTP(rec, r)
+	}
+}
+
+// sleep waits d or until the request is cancelled; it reports whether the
+// request is still wanted.
+func sleep(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// writeFault writes a fault's response in the shape of the API the request
+// is for.
+func (s *Sim) writeFault(w http.ResponseWriter, r *http.Request, api string, f Fault) {
+	retry := time.Duration(f.RetryAfter)
+	if retry <= 0 {
+		retry = time.Second
+	}
+	buf := &bufferedResponse{header: http.Header{}}
+	switch {
+	case api == APIOpenAI && f.RateLimit != "":
+		buf.header.Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
+		writeOpenAIError(buf, http.StatusTooManyRequests)
+	case api == APIOpenAI:
+		writeOpenAIError(buf, f.Status)
+	case f.RateLimit == RateLimitSecondary:
+		githubsim.WriteSecondaryLimit(buf, http.StatusForbidden, retry)
+	case f.RateLimit == RateLimit429:
+		githubsim.WriteSecondaryLimit(buf, http.StatusTooManyRequests, retry)
+	case f.RateLimit == RateLimitPrimary:
+		now := s.now()
+		reset := now.Add(retry).Truncate(time.Second).Add(time.Second)
+		limit := s.opts.GitHub.PrimaryLimit
+		if limit <= 0 {
+			limit = githubsim.DefaultPrimaryLimit
+		}
+		githubsim.WritePrimaryLimit(buf, http.StatusForbidden, s.githubUserID(r), limit, reset, now)
+	default:
+		githubsim.WriteError(buf, f.Status, githubFaultMessage(f.Status))
+	}
+
+	body := buf.body
+	if len(f.Body) > 0 {
+		body = f.Body
+		var str string
+		if json.Unmarshal(f.Body, &str) == nil {
+			body = []byte(str)
+		} else {
+			buf.header.Set("Content-Type", "application/json; charset=utf-8")
+		}
+		buf.header.Del("Content-Length")
+	}
+	h := w.Header()
+	for k, v := range buf.header {
+		h[k] = v
+	}
+	h.Set("X-Respond-Sim-Fault", strconv.Itoa(f.ID))
+	status := buf.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if status == http.StatusNoContent || status == http.StatusNotModified || r.Method == http.MethodHead {
+		w.WriteHeader(status)
+		return
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// githubUserID is the GitHub user ID of the request's token, for the
+// primary rate-limit message; 0 if unknown.
+func (s *Sim) githubUserID(r *http.Request) int64 {
+	auth := strings.TrimSpace(r.Header.Get("Authorization"))
+	_, tok, _ := strings.Cut(auth, " ")
+	tok = strings.TrimSpace(tok)
+	if tok == "" {
+		return 0
+	}
+	st := s.github.Snapshot()
+	for _, t := range st.Tokens {
+		if t.Token != tok {
+			continue
+		}
+		for _, u := range st.Users {
+			if u.Login == t.Login {
+				return u.ID
+			}
+		}
+	}
+	return 0
+}
+
+// githubFaultMessage is the message of an injected GitHub error status.
+func githubFaultMessage(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "Not Found"
+	case http.StatusUnauthorized:
+		return "Bad credentials"
+	case http.StatusForbidden:
+		return "Resource not accessible by personal access token"
+	case http.StatusUnprocessableEntity:
+		return "Validation Failed"
+	case http.StatusInternalServerError, http.StatusBadGateway:
+		return "Server Error"
+	case http.StatusServiceUnavailable:
+		return "Service Unavailable"
+	}
+	if t := http.StatusText(status); t != "" {
+		return t
+	}
+	return "Error"
+}
+
+// writeOpenAIError writes OpenAI's error shape for an injected status.
+func writeOpenAIError(w http.ResponseWriter, status int) {
+	typ, code, msg := "invalid_request_error", any(nil), http.StatusText(status)
+	switch {
+	case status == http.StatusUnauthorized:
+		code, msg = "invalid_api_key", "Incorrect API key provided."
+	case status == http.StatusNotFound:
+		msg = "Not found."
+	case status == http.StatusTooManyRequests:
+		typ, code, msg = "requests", "rate_limit_exceeded", "Rate limit reached for requests. Please try again later."
+	case status == http.StatusServiceUnavailable:
+		typ, msg = "server_error", "The engine is currently overloaded, please try again later."
+	case status >= 500:
+		typ, msg = "server_error", "The server had an error while processing your request. Sorry about that!"
+	}
+	body := map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": code}}
+	writeJSON(w, status, body, false)
+}
+
+// writeJSON writes v as JSON with status; indent pretty-prints it.
+func writeJSON(w http.ResponseWriter, status int, v any, indent bool) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if indent {
+		enc.SetIndent("", "  ")
+	}
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, `{"message":"the simulator failed to encode its response"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// RequestRecord is one API request in the request log (GET /_sim/requests).
+// It never holds headers or bodies, so no credential or secret appears in
+// it.
+type RequestRecord struct {
+	// Seq numbers requests from 1 and keeps increasing across resets; use
+	// it as the ?since= cursor.
+	Seq    int64  `json:"seq"`
+	API    string `json:"api"` // "openai" or "github"
+	Method string `json:"method"`
+	// Path is the request path with its query, as received.
+	Path   string `json:"path"`
+	Status int    `json:"status"`
+	// Start is when the request arrived (Options.Now), RFC 3339 with
+	// nanoseconds, UTC.
+	Start string `json:"start"`
+	// DurationMS is the wall time spent answering, in milliseconds.
+	DurationMS float64 `json:"duration_ms"`
+	// Fault is the ID of the fault that affected the request, if any.
+	Fault int `json:"fault,omitempty"`
+}
+
+// defaultLogCap bounds the request log; the oldest entries are dropped
+// first.
+const defaultLogCap = 100000
+
+type requestLog struct {
+	mu      sync.Mutex
+	cap     int
+	seq     int64
+	entries []RequestRecord
+}
+
+func newRequestLog(capacity int) *requestLog { return &requestLog{cap: capacity} }
+
+func (l *requestLog) add(e RequestRecord) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seq++
+	e.Seq = l.seq
+	if len(l.entries) >= l.cap {
+		l.entries = append(l.entries[:0], l.entries[len(l.entries)-l.cap+1:]...)
+	}
+	l.entries = append(l.entries, e)
+}
+
+// since returns the entries with Seq > after, and the last sequence number
+// assigned.
+func (l *requestLog) since(after int64) ([]RequestRecord, int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := []RequestRecord{}
+	for _, e := range l.entries {
+		if e.Seq > after {
+			out = append(out, e)
+		}
+	}
+	return out, l.seq
+}
+
+func (l *requestLog) clear() {
+	l.mu.Lock()
+	l.entries = nil
+	l.mu.Unlock()
+}
+
+// Requests returns the logged API requests with a sequence number greater
+// than since (0 for all), oldest first.
+func (s *Sim) Requests(since int64) []RequestRecord {
+	out, _ := s.log.since(since)
+	return out
+}
+
+// AddFault adds a fault (see Fault) and returns it with its ID.
+func (s *Sim) AddFault(f Fault) (Fault, error) {
+	if err := f.validate(); err != nil {
+		return Fault{}, fmt.Errorf("invalid simulator fault: %w", err)
+	}
+	return s.faults.add(f), nil
+}
+
+// Faults lists the faults with their use counts.
+func (s *Sim) Faults() []Fault { return s.faults.list() }
+
+// ClearFaults removes every fault.
+func (s *Sim) ClearFaults() { s.faults.clear() }
+
+// StateJSON is the body of GET /_sim/state: the whole world as indented,
+// deterministic JSON.
+func (s *Sim) StateJSON() ([]byte, error) {
+	s.world.RLock()
+	st := State{OpenAI: s.openai.Snapshot(), GitHub: s.github.Snapshot(), Scenario: s.Scenario()}
+	s.world.RUnlock()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(st); err != nil {
+		return nil, fmt.Errorf("encode the simulator state: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// State is the whole simulated world, as GET /_sim/state shows it. It holds
+// plaintext keys and secrets: it is a fake world.
+type State struct {
+	OpenAI   openaisim.State `json:"openai"`
+	GitHub   githubsim.State `json:"github"`
+	Scenario ScenarioInfo    `json:"scenario"`
+}
+
+// controlError is the control API's error body.
+type controlError struct {
+	Message string `json:"message"`
+}
+
+func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
+	route := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/_sim"), "/")
+	switch {
+	case route == "/state" && r.Method == http.MethodGet:
+		b, err := s.StateJSON()
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, controlError{err.Error()}, true)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write(b)
+	case route == "/scenario" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, s.Scenario(), true)
+	case route == "/requests" && r.Method == http.MethodGet:
+		var since int64
+		if v := r.URL.Query().Get("since"); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				writeJSON(w, http.StatusBadRequest, controlError{fmt.Sprintf("invalid since=%q: give the seq of the last request you have seen (0 for all)", v)}, true)
+				return
+			}
+			since = n
+		}
+		entries, last := s.log.since(since)
+		writeJSON(w, http.StatusOK, struct {
+			Requests []RequestRecord `json:"requests"`
+			LastSeq  int64           `json:"last_seq"`
+		}{entries, last}, true)
+	case route == "/faults" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, struct {
+			Faults []Fault `json:"faults"`
+		}{s.Faults()}, true)
+	case route == "/faults" && r.Method == http.MethodPost:
+		var f Fault
+		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			writeJSON(w, http.StatusBadRequest, controlError{"invalid fault JSON: " + err.Error()}, true)
+			return
+		}
+		added, err := s.AddFault(f)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, controlError{err.Error()}, true)
+			return
+		}
+		writeJSON(w, http.StatusCreated, added, true)
+	case route == "/faults" && r.Method == http.MethodDelete:
+		s.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	case strings.HasPrefix(route, "/faults/") && r.Method == http.MethodDelete:
+		id, err := strconv.Atoi(strings.TrimPrefix(route, "/faults/"))
+		if err != nil || !s.faults.remove(id) {
+			writeJSON(w, http.StatusNotFound, controlError{fmt.Sprintf("no fault %q: list them with GET /_sim/faults", strings.TrimPrefix(route, "/faults/"))}, true)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case route == "/reset" && r.Method == http.MethodPost:
+		if err := s.Reset(); err != nil {
+			writeJSON(w, http.StatusInternalServerError, controlError{err.Error()}, true)
+			return
+		}
+		writeJSON(w, http.StatusOK, s.Scenario(), true)
+	case route == "/state" || route == "/scenario" || route == "/requests" || route == "/faults" || route == "/reset" || strings.HasPrefix(route, "/faults/"):
+		w.Header().Set("Allow", allowed(route))
+		writeJSON(w, http.StatusMethodNotAllowed, controlError{fmt.Sprintf("%s is not allowed on /_sim%s (allowed: %s)", r.Method, route, allowed(route))}, true)
+	default:
+		writeJSON(w, http.StatusNotFound, controlError{fmt.Sprintf("unknown control endpoint %s: the control API has /_sim/state, /_sim/scenario, /_sim/requests, /_sim/faults and /_sim/reset", r.URL.Path)}, true)
+	}
+}
+
+func allowed(route string) string {
+	switch {
+	case route == "/faults":
+		return "GET, POST, DELETE"
+	case strings.HasPrefix(route, "/faults/"):
+		return "DELETE"
+	case route == "/reset":
+		return "POST"
+	}
+	return "GET"
+}
