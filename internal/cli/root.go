@@ -67,6 +67,7 @@ passed to commands other than on their standard input.`,
 		newResumeCmd(f),
 		newIncidentsCmd(f),
 		newPlaybookCmd(f),
+		newSimCmd(f),
 	)
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {
