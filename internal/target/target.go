@@ -1,0 +1,226 @@
+// Package target describes the places a credential is deployed: GitHub
+// Actions secrets (repository, environment, organization), Dependabot
+// secrets, .env files, commands that store it, and workflows to re-run.
+// Inventories parse into Targets; playbooks pass them to steps as plain
+// mappings (Map / FromMap).
+package target
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/respondhq/respond/internal/diag"
+)
+
+// Types of target.
+const (
+	GitHubActions    = "github-actions"
+	GitHubDependabot = "github-dependabot"
+	Dotenv           = "dotenv"
+	Exec             = "exec"
+	GitHubWorkflow   = "github-workflow"
+)
+
+// Types lists every target type, sorted.
+var Types = []string{Dotenv, Exec, GitHubActions, GitHubDependabot, GitHubWorkflow}
+
+// Target is one place a credential lives (or, for github-workflow, a
+// deployment to re-run once it changed).
+type Target struct {
+	Type string `json:"type"`
+
+	// github-actions, github-dependabot: exactly one of Repo ("owner/name")
+	// or Org; Environment only with Repo (Actions only).
+	Repo        string   `json:"repo,omitempty"`
+	Environment string   `json:"environment,omitempty"`
+	Org         string   `json:"org,omitempty"`
+	Secret      string   `json:"secret,omitempty"`
+	Visibility  string   `json:"visibility,omitempty"` // org: all|private|selected
+	Repos       []string `json:"repos,omitempty"`      // org, selected: repository names (without owner)
+
+	// dotenv
+	Path string `json:"path,omitempty"`
+	Var  string `json:"var,omitempty"`
+
+	// exec: the value on stdin, never argv or environment
+	Command []string `json:"command,omitempty"`
+	Timeout string   `json:"timeout,omitempty"` // Go duration, default 30s
+
+	// github-workflow (Repo too)
+	Workflow string            `json:"workflow,omitempty"` // file name or ID
+	Ref      string            `json:"ref,omitempty"`
+	Inputs   map[string]string `json:"inputs,omitempty"`
+
+	// Pos is where the target is written in the inventory.
+	Pos diag.Pos `json:"-"`
+}
+
+// IsSecretStore reports whether the target holds the credential (every type
+// but github-workflow).
+func (t Target) IsSecretStore() bool { return t.Type != GitHubWorkflow }
+
+// ID names the target uniquely and readably, e.g.
+// "github-actions:acme/api:OPENAI_API_KEY",
+// "github-actions:acme/api@production:OPENAI_API_KEY",
+// "github-actions:org/acme:OPENAI_API_KEY", "dotenv:deploy/.env:OPENAI_API_KEY",
+// "exec:./scripts/store-key.sh", "github-workflow:acme/api:deploy.yml@main".
+func (t Target) ID() string {
+	switch t.Type {
+	case GitHubActions, GitHubDependabot:
+		where := t.Repo
+		if t.Org != "" {
+			where = "org/" + t.Org
+		}
+		if t.Environment != "" {
+			where += "@" + t.Environment
+		}
+		return t.Type + ":" + where + ":" + t.Secret
+	case Dotenv:
+		return t.Type + ":" + t.Path + ":" + t.Var
+	case Exec:
+		return t.Type + ":" + strings.Join(t.Command, " ")
+	case GitHubWorkflow:
+		return t.Type + ":" + t.Repo + ":" + t.Workflow + "@" + t.Ref
+	}
+	return t.Type
+}
+
+// String is ID.
+func (t Target) String() string { return t.ID() }
+
+// Map converts the target to the plain mapping playbooks carry (only set
+// fields; lists as []any, so it round-trips through the journal).
+func (t Target) Map() map[string]any {
+	m := map[string]any{"type": t.Type}
+	put := func(k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	put("repo", t.Repo)
+	put("environment", t.Environment)
+	put("org", t.Org)
+	put("secret", t.Secret)
+	put("visibility", t.Visibility)
+	put("path", t.Path)
+	put("var", t.Var)
+	put("timeout", t.Timeout)
+	put("workflow", t.Workflow)
+	put("ref", t.Ref)
+	if len(t.Repos) > 0 {
+		m["repos"] = toAny(t.Repos)
+	}
+	if len(t.Command) > 0 {
+		m["command"] = toAny(t.Command)
+	}
+	if len(t.Inputs) > 0 {
+		in := map[string]any{}
+		for k, v := range t.Inputs {
+			in[k] = v
+		}
+		m["inputs"] = in
+	}
+	m["id"] = t.ID()
+	return m
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i := range s {
+		out[i] = s[i]
+	}
+	return out
+}
+
+// FromMap is the inverse of Map. It checks the fields the type needs.
+func FromMap(m map[string]any) (Target, error) {
+	var t Target
+	str := func(k string) string { s, _ := m[k].(string); return s }
+	list := func(k string) []string {
+		switch v := m[k].(type) {
+		case []string:
+			return v
+		case []any:
+			out := make([]string, 0, len(v))
+			for _, x := range v {
+				out = append(out, fmt.Sprint(x))
+			}
+			return out
+		}
+		return nil
+	}
+	t.Type = str("type")
+	t.Repo, t.Environment, t.Org, t.Secret, t.Visibility = str("repo"), str("environment"), str("org"), str("secret"), str("visibility")
+	t.Path, t.Var, t.Timeout, t.Workflow, t.Ref = str("path"), str("var"), str("timeout"), str("workflow"), str("ref")
+	t.Repos, t.Command = list("repos"), list("command")
+	if in, ok := m["inputs"].(map[string]any); ok {
+		t.Inputs = map[string]string{}
+		for k, v := range in {
+			t.Inputs[k] = fmt.Sprint(v)
+		}
+	}
+	if in, ok := m["inputs"].(map[string]string); ok {
+		t.Inputs = in
+	}
+	return t, t.Validate()
+}
+
+// Validate checks that the fields the type needs are present and
+// consistent. Messages name the target and say what to write.
+func (t Target) Validate() error {
+	var problems []string
+	need := func(field, v string) {
+		if v == "" {
+			problems = append(problems, field+" is required")
+		}
+	}
+	switch t.Type {
+	case GitHubActions, GitHubDependabot:
+		need("secret", t.Secret)
+		switch {
+		case t.Repo == "" && t.Org == "":
+			problems = append(problems, "one of repo (owner/name) or org is required")
+		case t.Repo != "" && t.Org != "":
+			problems = append(problems, "repo and org cannot both be set")
+		}
+		if t.Repo != "" && strings.Count(t.Repo, "/") != 1 {
+			problems = append(problems, fmt.Sprintf("repo %q must be owner/name", t.Repo))
+		}
+		if t.Environment != "" && (t.Repo == "" || t.Type == GitHubDependabot) {
+			problems = append(problems, "environment needs repo, and only github-actions has environment secrets")
+		}
+		if t.Org != "" {
+			switch t.Visibility {
+			case "", "all", "private", "selected":
+			default:
+				problems = append(problems, fmt.Sprintf("visibility %q must be all, private or selected", t.Visibility))
+			}
+			if len(t.Repos) > 0 && t.Visibility != "selected" {
+				problems = append(problems, "repos is allowed only with visibility: selected")
+			}
+		} else if t.Visibility != "" || len(t.Repos) > 0 {
+			problems = append(problems, "visibility and repos apply only to org secrets")
+		}
+	case Dotenv:
+		need("path", t.Path)
+		need("var", t.Var)
+	case Exec:
+		if len(t.Command) == 0 {
+			problems = append(problems, "command (a list: program first) is required")
+		}
+	case GitHubWorkflow:
+		need("repo", t.Repo)
+		need("workflow", t.Workflow)
+		need("ref", t.Ref)
+	case "":
+		problems = append(problems, "the target type is missing; use one of "+strings.Join(Types, ", "))
+	default:
+		problems = append(problems, fmt.Sprintf("unknown target type %q; use one of %s", t.Type, strings.Join(Types, ", ")))
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	sort.Strings(problems)
+	return fmt.Errorf("%s target: %s", t.Type, strings.Join(problems, "; "))
+}

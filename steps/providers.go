@@ -1,0 +1,254 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/target"
+)
+
+// The interfaces below are what the provider steps need from OpenAI and
+// GitHub. The steps own them; internal/openaiapi and internal/githubapi
+// implement them over the official clients, and tests run those clients
+// against the built-in simulator.
+
+// ErrNotFound is returned by providers when the object does not exist (or
+// no longer does).
+var ErrNotFound = errors.New("not found")
+
+// OpenAI is the OpenAI Admin API as the openai.* steps use it.
+type OpenAI interface {
+	ListProjects(ctx context.Context) ([]Project, error)
+	// ListProjectKeys lists every key of a project (all pages), including
+	// service-account keys.
+	ListProjectKeys(ctx context.Context, projectID string) ([]ProjectKey, error)
+	GetProjectKey(ctx context.Context, projectID, keyID string) (ProjectKey, error)
+	// DeleteProjectKey deletes a user-owned key; ErrNotFound if it is gone.
+	DeleteProjectKey(ctx context.Context, projectID, keyID string) error
+	ListServiceAccounts(ctx context.Context, projectID string) ([]ServiceAccount, error)
+	// CreateServiceAccount creates a service account and returns its
+	// unredacted key, which the API shows only once.
+	CreateServiceAccount(ctx context.Context, projectID, name string) (ServiceAccount, NewKey, error)
+	// DeleteServiceAccount deletes it and so revokes its keys; ErrNotFound
+	// if it is gone.
+	DeleteServiceAccount(ctx context.Context, projectID, id string) error
+	// CheckKey calls GET /v1/models with key.
+	CheckKey(ctx context.Context, key secret.Value) (KeyCheck, error)
+	// Usage returns completions usage of the given keys, hourly buckets
+	// grouped by api_key_id, over [start, end).
+	Usage(ctx context.Context, projectID string, keyIDs []string, start, end time.Time) ([]UsageBucket, error)
+	// SpendControls reports a project's hard spend limit and spend alerts
+	// (GET …/spend_limit and …/spend_alerts); a project without a limit
+	// has a nil Limit, not an error.
+	SpendControls(ctx context.Context, projectID string) (SpendControls, error)
+}
+
+// SpendControls are a project's guards against runaway spend.
+type SpendControls struct {
+	Limit  *SpendLimit // nil: no hard spend limit
+	Alerts []SpendAlert
+}
+
+// SpendLimit is a project's hard spend limit.
+type SpendLimit struct {
+	AmountCents int64
+	Currency    string // "USD"
+	Interval    string // "month"
+	Enforcement string // e.g. "enforcing"
+}
+
+// SpendAlert is one spend alert of a project.
+type SpendAlert struct {
+	ID          string
+	AmountCents int64
+	Currency    string
+	Interval    string
+	Recipients  int // how many addresses it e-mails (the addresses are not kept)
+}
+
+// Project is an OpenAI project.
+type Project struct {
+	ID, Name, Status string
+}
+
+// ProjectKey is a project API key's metadata (never its value).
+type ProjectKey struct {
+	ID            string
+	Name          string
+	RedactedValue string
+	Created       time.Time
+	LastUsed      *time.Time // nil if never used
+	OwnerType     string     // "user" or "service_account"
+	OwnerID       string     // user_… or svc_acct_…
+	OwnerName     string
+	OwnerEmail    string // users only
+}
+
+// ServiceAccount is a project service account.
+type ServiceAccount struct {
+	ID, Name, Role string
+	Created        time.Time
+}
+
+// NewKey is a key as created: the value is shown only this once.
+type NewKey struct {
+	ID    string
+	Name  string
+	Value secret.Value
+}
+
+// KeyState is what GET /v1/models says about a key.
+type KeyState string
+
+const (
+	KeyLive       KeyState = "live"       // 200
+	KeyDead       KeyState = "dead"       // 401 with code invalid_api_key
+	KeyRestricted KeyState = "restricted" // 401 with another code: alive but lacking scopes
+)
+
+// KeyCheck is the evidence of a key check.
+type KeyCheck struct {
+	State      KeyState
+	StatusCode int
+	Code       string // the error code, if any
+	CheckedAt  time.Time
+}
+
+// UsageBucket is one hour of a key's usage.
+type UsageBucket struct {
+	Start, End   time.Time
+	KeyID        string
+	Requests     int64
+	InputTokens  int64
+	OutputTokens int64
+}
+
+// GitHub is the GitHub REST API as the github.* steps and GitHub targets
+// use it.
+type GitHub interface {
+	// User is the token's login (and checks the token).
+	User(ctx context.Context) (string, error)
+	// RepoPermissions reports the token's access to a repository
+	// (ErrNotFound if it cannot see it).
+	RepoPermissions(ctx context.Context, owner, repo string) (RepoPermissions, error)
+	// PublicKey fetches the sealed-box public key of a secret scope.
+	PublicKey(ctx context.Context, s SecretScope) (PublicKey, error)
+	// SecretExists reports whether the named secret exists in the scope.
+	SecretExists(ctx context.Context, s SecretScope, name string) (bool, error)
+	// PutSecret stores an encrypted secret; created is true for 201, false
+	// for 204 (updated). org scopes take visibility and selected repos.
+	PutSecret(ctx context.Context, s SecretScope, name string, sealed Sealed, org OrgSecretOptions) (created bool, err error)
+	DispatchWorkflow(ctx context.Context, owner, repo, workflow, ref string, inputs map[string]any) error
+	GetAlert(ctx context.Context, owner, repo string, number int) (Alert, error)
+	// ResolveAlert sets state resolved with a resolution and comment (the
+	// comment is sent by hand: go-github v60 lacks the field).
+	ResolveAlert(ctx context.Context, owner, repo string, number int, resolution, comment string) (Alert, error)
+}
+
+// RepoPermissions is the token's role on a repository.
+type RepoPermissions struct {
+	ID                    int64
+	Admin, Maintain, Push bool
+	Pull                  bool
+	Private               bool
+}
+
+// SecretScope is where a GitHub secret lives.
+type SecretScope struct {
+	App         string // "actions" or "dependabot"
+	Owner, Repo string // repository scopes
+	Environment string // with Owner/Repo: an environment (actions only)
+	Org         string // organization scope
+}
+
+// ScopeOf returns the secret scope of a github-actions or
+// github-dependabot target.
+func ScopeOf(t target.Target) SecretScope {
+	app := "actions"
+	if t.Type == target.GitHubDependabot {
+		app = "dependabot"
+	}
+	s := SecretScope{App: app, Org: t.Org, Environment: t.Environment}
+	if t.Repo != "" {
+		s.Owner, s.Repo, _ = cut(t.Repo, "/")
+	}
+	return s
+}
+
+func cut(s, sep string) (string, string, bool) {
+	for i := 0; i+len(sep) <= len(s); i++ {
+		if s[i:i+len(sep)] == sep {
+			return s[:i], s[i+len(sep):], true
+		}
+	}
+	return s, "", false
+}
+
+// PublicKey is a scope's sealed-box public key.
+type PublicKey struct {
+	ID  string
+	Key [32]byte
+}
+
+// Sealed is a value sealed for a PublicKey, base64-encoded.
+type Sealed struct {
+	KeyID          string
+	EncryptedValue string
+}
+
+// OrgSecretOptions apply to organization secrets.
+type OrgSecretOptions struct {
+	Visibility    string   // all, private, selected
+	SelectedRepos []string // repository names, resolved to IDs by the client
+}
+
+// Alert is a secret-scanning alert.
+type Alert struct {
+	Number     int
+	State      string // open, resolved
+	Resolution string
+	Comment    string
+	SecretType string
+	Secret     secret.Value // the leaked value, as GitHub reports it
+	Created    time.Time
+	HTMLURL    string
+	Locations  []AlertLocation // commit locations, oldest first
+}
+
+// AlertLocation is where the secret was found.
+type AlertLocation struct {
+	Path      string
+	StartLine int
+	CommitSHA string
+	CommitURL string
+	BlobURL   string
+}
+
+// TargetWriter writes a credential to one type of target. Writes must be
+// idempotent: writing the same value twice leaves the same state.
+type TargetWriter interface {
+	// Check says whether the target can be written, without writing
+	// (preflight). The error says what is missing and what to do.
+	Check(ctx context.Context, t target.Target) error
+	// Plan says what Write would do (create or update), without writing.
+	Plan(ctx context.Context, t target.Target) (step.Change, error)
+	// Write stores the value.
+	Write(ctx context.Context, t target.Target, v secret.Value) (WriteResult, error)
+}
+
+// WriteResult is the evidence of a write.
+type WriteResult struct {
+	Created bool   // false: an existing value was replaced
+	Detail  string // e.g. "201 Created", "replaced line 4"
+}
+
+// Providers gives steps their clients, built lazily so that validating a
+// playbook needs no credentials. A nil func means the provider is not
+// configured; steps say which environment variable to set.
+type Providers struct {
+	OpenAI func() (OpenAI, error)
+	GitHub func() (GitHub, error)
+}
