@@ -66,7 +66,7 @@ func (s *Server) getRepo(w http.ResponseWriter, r *http.Request, c *call) {
 		c.notFound(w)
 		return
 	}
-	writeJSON(w, http.StatusOK, c.repoJSON(rp))
+	writeJSON(w, http.StatusOK, c.fullRepoJSON(rp))
 }
 
 func (s *Server) getRepoByID(w http.ResponseWriter, r *http.Request, c *call) {
@@ -77,7 +77,22 @@ func (s *Server) getRepoByID(w http.ResponseWriter, r *http.Request, c *call) {
 		c.notFound(w)
 		return
 	}
-	writeJSON(w, http.StatusOK, c.repoJSON(rp))
+	writeJSON(w, http.StatusOK, c.fullRepoJSON(rp))
+}
+
+// fullRepoJSON is repoJSON plus the calling token's permissions, which
+// GitHub adds to a full-repository for authenticated requests. The
+// simulator maps token permissions to roles: SecretsWrite or SecretScanning
+// (both need a repository administrator on GitHub) is admin; Actions alone
+// (dispatching needs write access) is push; anything else is pull only.
+func (c *call) fullRepoJSON(rp *repo) map[string]any {
+	m := c.repoJSON(rp)
+	admin := c.perms.SecretsWrite || c.perms.SecretScanning
+	push := admin || c.perms.Actions
+	m["permissions"] = map[string]any{
+		"admin": admin, "maintain": admin, "push": push, "triage": push, "pull": true,
+	}
+	return m
 }
 
 // listOrgRepos serves GET /orgs/{org}/repos ordered by full name (GitHub's

@@ -275,3 +275,31 @@ func checkSecretName(name string) string {
 	}
 	return ""
 }
+
+// RotateRepoKey replaces the sealed-box key pair of owner/repo's Actions
+// secrets (app "actions") or Dependabot secrets (app "dependabot"), as
+// GitHub does from time to time. Stored secrets keep their values; a PUT
+// sealed for the old key_id is then a 422, so clients that cache public
+// keys can be tested for refetching.
+func (s *Server) RotateRepoKey(owner, repoName, app string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.w.repo(owner, repoName)
+	if r == nil {
+		return fmt.Errorf("rotate %s key: repository %s/%s does not exist; add it first", app, owner, repoName)
+	}
+	st := r.actions
+	switch app {
+	case appActions:
+	case appDependabot:
+		st = r.dependabot
+	default:
+		return fmt.Errorf("rotate key of %s/%s: app %q must be %q or %q", owner, repoName, app, appActions, appDependabot)
+	}
+	k, err := s.newKeyPair()
+	if err != nil {
+		return err
+	}
+	st.key = k
+	return nil
+}

@@ -28,6 +28,13 @@
 //     needs Permissions.SecretScanning; a workflow dispatch needs
 //     Permissions.Actions. Without them the answer is 403 "Resource not
 //     accessible by personal access token".
+//   - GET /repos/{owner}/{repo} (and /repositories/{id}) carries the
+//     token's role as `permissions`, as GitHub's full-repository does for
+//     authenticated requests: SecretsWrite or SecretScanning make the token
+//     admin (and so maintain, push, triage, pull), Actions alone push, and
+//     anything else pull only.
+//   - Public keys can be rotated with RotateRepoKey; a PUT sealed for the
+//     old key_id is then a 422, as on GitHub.
 //   - Secret names are case-insensitive and stored upper-cased, as GitHub
 //     does.
 //   - Rate limits: see Options and ratelimit.go. Requests rejected by a

@@ -1,0 +1,575 @@
+// Package githubapi implements steps.GitHub over go-github v60: the token's
+// identity and repository permissions, Actions and Dependabot secrets at
+// repository, environment and organization level, workflow dispatch and
+// secret-scanning alerts.
+//
+// Where go-github v60 lags the current API the requests are built by hand
+// (API-NOTES §1, §3): environment secrets use the current
+// /repos/{owner}/{repo}/environments/{env}/secrets paths rather than v60's
+// deprecated /repositories/{id}/… ones, and resolving an alert sends
+// resolution_comment, which v60's options lack.
+//
+// # Rate limits
+//
+// Every request of a Client goes through one rate limiter, an
+// http.RoundTripper under go-github shared by all goroutines using the
+// client (one token, one limiter). It keeps the token inside GitHub's
+// documented secondary limits rather than reacting to them (see Limits):
+//
+//   - at most MaxConcurrent requests in flight (default 50 of GitHub's 100);
+//   - at most PointsPerMinute points in any sliding minute (default 800 of
+//     GitHub's 900; GET, HEAD and OPTIONS cost 1, other methods 5).
+//     Requests wait for points; they do not fail.
+//
+// When GitHub answers with a limit anyway, the limiter pauses every request
+// of the token until it lifts, then retries idempotent requests (GET, HEAD,
+// OPTIONS, PUT, DELETE):
+//
+//   - secondary limit (403 whose documentation_url names secondary rate
+//     limits or abuse) or 429: wait retry-after, or an exponential backoff
+//     from 1 s with jitter (capped at 60 s) when there is none;
+//   - primary exhaustion (403 or 429 with x-ratelimit-remaining 0): wait
+//     until x-ratelimit-reset if that is within MaxWait (default 2 min),
+//     else fail with a *LimitError saying when the budget resets;
+//   - 5xx: retry with backoff, three attempts in all.
+//
+// POST and PATCH requests that hit a limit are not repeated here (the
+// transport cannot know whether repeating them is safe; the step that sent
+// them decides): they fail with a *LimitError naming the limit. All waits end when the request's context does. go-github v60
+// never sees a limit response: it does not recognise 429s, and after a 403
+// limit or a response with x-ratelimit-remaining 0 it would refuse every
+// later call locally instead of waiting; the limiter hides that header and
+// keeps the budget itself. Stats exposes its counters.
+//
+// Errors say what the client was doing, to which repository, secret or
+// alert, and what to do; they never contain the token or a secret value.
+package githubapi
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/steps"
+)
+
+// DefaultBaseURL is GitHub's REST API. GitHub Enterprise Server is
+// https://HOST/api/v3.
+const DefaultBaseURL = "https://api.github.com"
+
+// Config configures a Client.
+type Config struct {
+	// BaseURL is the REST API root (default DefaultBaseURL). Plain http://
+	// is refused unless the host is loopback (the simulator).
+	BaseURL string
+	// Token authenticates every request.
+	Token secret.Value
+	// HTTPClient supplies the transport the limiter sends through (default
+	// http.DefaultTransport). Its Timeout, if set and Limits.RequestTimeout
+	// is not, bounds each attempt; waits for the rate limiter never count
+	// against it.
+	HTTPClient *http.Client
+	// Limits configure the rate limiter; zero fields take the defaults.
+	Limits Limits
+}
+
+// Client is a GitHub REST client for one token. It is safe for concurrent
+// use; all goroutines share its rate limiter and caches.
+type Client struct {
+	gh   *github.Client
+	lim  *limiter
+	host string
+
+	keysMu sync.Mutex
+	keys   map[string]*keyEntry // public keys by scope
+
+	idsMu sync.Mutex
+	ids   map[string]int64 // repository IDs by lower-cased owner/name
+}
+
+type keyEntry struct {
+	done chan struct{}
+	key  steps.PublicKey
+	err  error
+}
+
+var _ steps.GitHub = (*Client)(nil)
+
+// FromEnv builds a Client from GITHUB_TOKEN (or GH_TOKEN) and
+// GITHUB_API_URL (default https://api.github.com; for GitHub Enterprise
+// Server https://HOST/api/v3).
+func FromEnv() (*Client, error) {
+	tok := os.Getenv("GITHUB_TOKEN")
+	if tok == "" {
+		tok = os.Getenv("GH_TOKEN")
+	}
+	if tok == "" {
+		return nil, errors.New("GITHUB_TOKEN is not set: export a GitHub token that can manage the repositories' secrets " +
+			"(classic: repo scope; fine-grained: Secrets read/write, Actions write, Secret scanning alerts read/write), " +
+			"or GH_TOKEN, e.g. GITHUB_TOKEN=$(gh auth token)")
+	}
+	return New(Config{BaseURL: os.Getenv("GITHUB_API_URL"), Token: secret.New(tok)})
+}
+
+// New returns a Client for cfg.
+func New(cfg Config) (*Client, error) {
+	if cfg.Token.IsZero() {
+		return nil, errors.New("no GitHub token: set GITHUB_TOKEN (or GH_TOKEN)")
+	}
+	base := strings.TrimSpace(cfg.BaseURL)
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("GitHub API URL %q is not an http(s) URL: set GITHUB_API_URL to e.g. https://api.github.com or https://HOST/api/v3", base)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("refusing to send the GitHub token over plain http to %s: use https (plain http is allowed only for loopback addresses, such as the simulator)", u.Host)
+	}
+	u.RawQuery, u.Fragment = "", ""
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	hc := &http.Client{} // no overall timeout: the limiter bounds each attempt
+	next := http.DefaultTransport
+	limits := cfg.Limits
+	if cfg.HTTPClient != nil {
+		hc.Jar = cfg.HTTPClient.Jar
+		if cfg.HTTPClient.Transport != nil {
+			next = cfg.HTTPClient.Transport
+		}
+		if limits.RequestTimeout == 0 {
+			limits.RequestTimeout = cfg.HTTPClient.Timeout
+		}
+	}
+	lim := newLimiter(next, limits)
+	hc.Transport = lim
+	// Never follow a redirect to another host with the token.
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 5 || req.URL.Host != u.Host {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	gh := github.NewClient(hc).WithAuthToken(cfg.Token.Reveal())
+	gh.BaseURL, gh.UploadURL = u, u
+	return &Client{gh: gh, lim: lim, host: u.Host, keys: map[string]*keyEntry{}, ids: map[string]int64{}}, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Stats returns the rate limiter's counters.
+func (c *Client) Stats() Stats { return c.lim.stats() }
+
+// Limits returns the limits in force (defaults filled in).
+func (c *Client) Limits() Limits { l := c.lim.lim; l.clock = nil; return l }
+
+// User returns the token's login.
+func (c *Client) User(ctx context.Context) (string, error) {
+	u, _, err := c.gh.Users.Get(ctx, "")
+	if err != nil {
+		return "", c.fail(err, "check the token (GET /user)")
+	}
+	return u.GetLogin(), nil
+}
+
+// RepoPermissions returns the token's role on owner/repo.
+func (c *Client) RepoPermissions(ctx context.Context, owner, repo string) (steps.RepoPermissions, error) {
+	r, _, err := c.gh.Repositories.Get(ctx, owner, repo)
+	if err != nil {
+		return steps.RepoPermissions{}, c.fail(err, "read repository %s/%s", owner, repo)
+	}
+	c.idsMu.Lock()
+	c.ids[strings.ToLower(owner+"/"+repo)] = r.GetID()
+	c.idsMu.Unlock()
+	p := r.GetPermissions()
+	return steps.RepoPermissions{
+		ID: r.GetID(), Admin: p["admin"], Maintain: p["maintain"], Push: p["push"], Pull: p["pull"],
+		Private: r.GetPrivate(),
+	}, nil
+}
+
+// ScopeName names a secret scope for messages: "acme/api",
+// "acme/api environment production", "organization acme", with
+// " (Dependabot)" for Dependabot scopes.
+func ScopeName(s steps.SecretScope) string {
+	var n string
+	switch {
+	case s.Org != "":
+		n = "organization " + s.Org
+	case s.Environment != "":
+		n = s.Owner + "/" + s.Repo + " environment " + s.Environment
+	default:
+		n = s.Owner + "/" + s.Repo
+	}
+	if s.App == "dependabot" {
+		n += " (Dependabot)"
+	}
+	return n
+}
+
+func checkScope(s steps.SecretScope) error {
+	switch {
+	case s.App != "actions" && s.App != "dependabot":
+		return step.Errorf("secret scope %s: app %q must be actions or dependabot", ScopeName(s), s.App)
+	case s.Org == "" && (s.Owner == "" || s.Repo == ""):
+		return step.Errorf("secret scope: give a repository (owner/name) or an organization")
+	case s.Org != "" && s.Repo != "":
+		return step.Errorf("secret scope %s: give a repository or an organization, not both", ScopeName(s))
+	case s.Environment != "" && (s.App != "actions" || s.Org != ""):
+		return step.Errorf("secret scope %s: only repository Actions secrets have environments", ScopeName(s))
+	}
+	return nil
+}
+
+// secretsPath is the collection path of a scope's secrets, relative to
+// the base URL. Environments use the current documented path.
+func secretsPath(s steps.SecretScope) string {
+	e := url.PathEscape
+	switch {
+	case s.Org != "":
+		return "orgs/" + e(s.Org) + "/" + s.App + "/secrets"
+	case s.Environment != "":
+		return "repos/" + e(s.Owner) + "/" + e(s.Repo) + "/environments/" + e(s.Environment) + "/secrets"
+	}
+	return "repos/" + e(s.Owner) + "/" + e(s.Repo) + "/" + s.App + "/secrets"
+}
+
+// PublicKey returns the scope's sealed-box public key. Keys are cached for
+// the life of the client (one request per scope, even when many goroutines
+// ask at once); a PUT rejected with 422 drops the cached key.
+func (c *Client) PublicKey(ctx context.Context, s steps.SecretScope) (steps.PublicKey, error) {
+	if err := checkScope(s); err != nil {
+		return steps.PublicKey{}, err
+	}
+	k := strings.ToLower(secretsPath(s))
+	c.keysMu.Lock()
+	e, ok := c.keys[k]
+	if !ok {
+		e = &keyEntry{done: make(chan struct{})}
+		c.keys[k] = e
+	}
+	c.keysMu.Unlock()
+	if ok {
+		select {
+		case <-e.done:
+			return e.key, e.err
+		case <-ctx.Done():
+			return steps.PublicKey{}, ctx.Err()
+		}
+	}
+	e.key, e.err = c.fetchKey(ctx, s)
+	if e.err != nil {
+		c.dropKey(s, e)
+	}
+	close(e.done)
+	return e.key, e.err
+}
+
+func (c *Client) dropKey(s steps.SecretScope, e *keyEntry) {
+	k := strings.ToLower(secretsPath(s))
+	c.keysMu.Lock()
+	if e == nil || c.keys[k] == e {
+		delete(c.keys, k)
+	}
+	c.keysMu.Unlock()
+}
+
+func (c *Client) fetchKey(ctx context.Context, s steps.SecretScope) (steps.PublicKey, error) {
+	req, err := c.gh.NewRequest(http.MethodGet, secretsPath(s)+"/public-key", nil)
+	if err != nil {
+		return steps.PublicKey{}, err
+	}
+	var pk github.PublicKey // accepts numeric key IDs (some GHES versions)
+	if _, err := c.gh.Do(ctx, req, &pk); err != nil {
+		return steps.PublicKey{}, c.fail(err, "read the public key of %s's secrets", ScopeName(s))
+	}
+	raw, err := base64.StdEncoding.DecodeString(pk.GetKey())
+	if err != nil || len(raw) != 32 || pk.GetKeyID() == "" {
+		return steps.PublicKey{}, fmt.Errorf("GitHub returned an unusable public key for %s's secrets (want a base64 32-byte key and a key_id): report this, or retry later", ScopeName(s))
+	}
+	out := steps.PublicKey{ID: pk.GetKeyID()}
+	copy(out.Key[:], raw)
+	return out, nil
+}
+
+// SecretExists reports whether the named secret exists in the scope.
+func (c *Client) SecretExists(ctx context.Context, s steps.SecretScope, name string) (bool, error) {
+	if err := checkScope(s); err != nil {
+		return false, err
+	}
+	_, err := c.getSecret(ctx, s, name)
+	if errors.Is(err, steps.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (c *Client) getSecret(ctx context.Context, s steps.SecretScope, name string) (*github.Secret, error) {
+	req, err := c.gh.NewRequest(http.MethodGet, secretsPath(s)+"/"+url.PathEscape(name), nil)
+	if err != nil {
+		return nil, err
+	}
+	var sec github.Secret
+	if _, err := c.gh.Do(ctx, req, &sec); err != nil {
+		return nil, c.fail(err, "read secret %s of %s", name, ScopeName(s))
+	}
+	return &sec, nil
+}
+
+// putBody is the body of every secret PUT. Dependabot organization secrets
+// take selected repository IDs as strings (as go-github and gh send them);
+// Actions ones as integers.
+type putBody struct {
+	EncryptedValue string `json:"encrypted_value"`
+	KeyID          string `json:"key_id"`
+	Visibility     string `json:"visibility,omitempty"`
+	SelectedIDs    any    `json:"selected_repository_ids,omitempty"`
+}
+
+// PutSecret stores an encrypted secret; created is true for 201 and false
+// for 204. For organization scopes, org.Visibility "" keeps the existing
+// secret's visibility and selected repositories (a new secret gets
+// "private"); SelectedRepos are repository names of the organization
+// (or owner/name), resolved to IDs once per client. A 422 drops the cached
+// public key, so the caller can fetch the current key, seal again and
+// retry.
+func (c *Client) PutSecret(ctx context.Context, s steps.SecretScope, name string, sealed steps.Sealed, org steps.OrgSecretOptions) (bool, error) {
+	if err := checkScope(s); err != nil {
+		return false, err
+	}
+	if name == "" {
+		return false, step.Errorf("write a secret to %s: the secret name is empty", ScopeName(s))
+	}
+	body := putBody{EncryptedValue: sealed.EncryptedValue, KeyID: sealed.KeyID}
+	if s.Org != "" {
+		vis, ids, err := c.orgVisibility(ctx, s, name, org)
+		if err != nil {
+			return false, err
+		}
+		body.Visibility = vis
+		if vis == "selected" {
+			if s.App == "dependabot" {
+				strs := make([]string, len(ids))
+				for i, id := range ids {
+					strs[i] = strconv.FormatInt(id, 10)
+				}
+				body.SelectedIDs = strs
+			} else {
+				body.SelectedIDs = ids
+			}
+		}
+	}
+	req, err := c.gh.NewRequest(http.MethodPut, secretsPath(s)+"/"+url.PathEscape(name), body)
+	if err != nil {
+		return false, err
+	}
+	resp, err := c.gh.Do(ctx, req, nil)
+	if err != nil {
+		var er *github.ErrorResponse
+		if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusUnprocessableEntity {
+			c.dropKey(s, nil)
+		}
+		return false, c.fail(err, "write secret %s to %s", name, ScopeName(s))
+	}
+	return resp.StatusCode == http.StatusCreated, nil
+}
+
+// orgVisibility works out the visibility and selected repository IDs of an
+// organization secret write.
+func (c *Client) orgVisibility(ctx context.Context, s steps.SecretScope, name string, o steps.OrgSecretOptions) (string, []int64, error) {
+	vis := o.Visibility
+	switch vis {
+	case "all", "private":
+		if len(o.SelectedRepos) > 0 {
+			return "", nil, step.Errorf("write secret %s to %s: selected repositories need visibility selected, not %s", name, ScopeName(s), vis)
+		}
+		return vis, nil, nil
+	case "selected":
+		ids := make([]int64, 0, len(o.SelectedRepos))
+		for _, r := range o.SelectedRepos {
+			id, err := c.repoID(ctx, s.Org, r)
+			if err != nil {
+				return "", nil, err
+			}
+			ids = append(ids, id)
+		}
+		return vis, ids, nil
+	case "":
+		// Keep what the secret has; a new secret is private.
+		sec, err := c.getSecret(ctx, s, name)
+		if errors.Is(err, steps.ErrNotFound) {
+			return "private", nil, nil
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		if sec.Visibility != "selected" {
+			return sec.Visibility, nil, nil
+		}
+		ids, err := c.selectedIDs(ctx, s, name)
+		return "selected", ids, err
+	}
+	return "", nil, step.Errorf("write secret %s to %s: visibility %q must be all, private or selected", name, ScopeName(s), vis)
+}
+
+func (c *Client) selectedIDs(ctx context.Context, s steps.SecretScope, name string) ([]int64, error) {
+	var ids []int64
+	opts := &github.ListOptions{PerPage: 100}
+	for {
+		var list *github.SelectedReposList
+		var resp *github.Response
+		var err error
+		if s.App == "dependabot" {
+			list, resp, err = c.gh.Dependabot.ListSelectedReposForOrgSecret(ctx, s.Org, name, opts)
+		} else {
+			list, resp, err = c.gh.Actions.ListSelectedReposForOrgSecret(ctx, s.Org, name, opts)
+		}
+		if err != nil {
+			return nil, c.fail(err, "list the repositories selected for secret %s of %s", name, ScopeName(s))
+		}
+		for _, r := range list.Repositories {
+			ids = append(ids, r.GetID())
+		}
+		if resp.NextPage == 0 {
+			return ids, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// repoID resolves a repository name of org (or owner/name) to its ID.
+func (c *Client) repoID(ctx context.Context, org, name string) (int64, error) {
+	owner, repo, ok := strings.Cut(name, "/")
+	if !ok {
+		owner, repo = org, name
+	}
+	k := strings.ToLower(owner + "/" + repo)
+	c.idsMu.Lock()
+	id, ok := c.ids[k]
+	c.idsMu.Unlock()
+	if ok {
+		return id, nil
+	}
+	r, _, err := c.gh.Repositories.Get(ctx, owner, repo)
+	if err != nil {
+		return 0, c.fail(err, "look up repository %s/%s (selected for an organization secret)", owner, repo)
+	}
+	c.idsMu.Lock()
+	c.ids[k] = r.GetID()
+	c.idsMu.Unlock()
+	return r.GetID(), nil
+}
+
+// DispatchWorkflow starts workflow (a file name such as deploy.yml, or a
+// numeric ID) on ref with inputs.
+func (c *Client) DispatchWorkflow(ctx context.Context, owner, repo, workflow, ref string, inputs map[string]any) error {
+	ev := github.CreateWorkflowDispatchEventRequest{Ref: ref, Inputs: inputs}
+	var err error
+	if id, perr := strconv.ParseInt(workflow, 10, 64); perr == nil {
+		_, err = c.gh.Actions.CreateWorkflowDispatchEventByID(ctx, owner, repo, id, ev)
+	} else {
+		_, err = c.gh.Actions.CreateWorkflowDispatchEventByFileName(ctx, owner, repo, workflow, ev)
+	}
+	if err != nil {
+		return c.fail(err, "dispatch workflow %s of %s/%s on %s", workflow, owner, repo, ref)
+	}
+	return nil
+}
+
+// GetAlert returns secret-scanning alert number of owner/repo with its
+// commit locations (in the order GitHub lists them).
+func (c *Client) GetAlert(ctx context.Context, owner, repo string, number int) (steps.Alert, error) {
+	a, _, err := c.gh.SecretScanning.GetAlert(ctx, owner, repo, int64(number))
+	if err != nil {
+		return steps.Alert{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)
+	}
+	out := alertOf(a)
+	opts := &github.ListOptions{PerPage: 100}
+	for {
+		locs, resp, err := c.gh.SecretScanning.ListLocationsForAlert(ctx, owner, repo, int64(number), opts)
+		if err != nil {
+			return steps.Alert{}, c.fail(err, "list the locations of secret-scanning alert %s/%s#%d", owner, repo, number)
+		}
+		for _, l := range locs {
+			if l.GetType() != "" && l.GetType() != "commit" || l.Details == nil {
+				continue
+			}
+			d := l.Details
+			out.Locations = append(out.Locations, steps.AlertLocation{
+				Path: d.GetPath(), StartLine: d.GetStartline(), CommitSHA: d.GetCommitSHA(),
+				CommitURL: d.GetCommitURL(), BlobURL: d.GetBlobURL(),
+			})
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+func alertOf(a *github.SecretScanningAlert) steps.Alert {
+	return steps.Alert{
+		Number: a.GetNumber(), State: a.GetState(), Resolution: a.GetResolution(),
+		Comment: a.GetResolutionComment(), SecretType: a.GetSecretType(),
+		Secret: secret.New(a.GetSecret()), Created: a.GetCreatedAt().Time, HTMLURL: a.GetHTMLURL(),
+	}
+}
+
+// ResolveAlert resolves the alert with resolution and comment. An alert
+// already resolved with that resolution is left alone and returned as is:
+// GitHub answers 400 to a PATCH that changes nothing.
+func (c *Client) ResolveAlert(ctx context.Context, owner, repo string, number int, resolution, comment string) (steps.Alert, error) {
+	cur, _, err := c.gh.SecretScanning.GetAlert(ctx, owner, repo, int64(number))
+	if err != nil {
+		return steps.Alert{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)
+	}
+	if cur.GetState() == "resolved" && cur.GetResolution() == resolution {
+		return alertOf(cur), nil
+	}
+	body := map[string]any{"state": "resolved", "resolution": resolution}
+	if comment != "" {
+		body["resolution_comment"] = comment
+	}
+	path := fmt.Sprintf("repos/%s/%s/secret-scanning/alerts/%d", url.PathEscape(owner), url.PathEscape(repo), number)
+	req, err := c.gh.NewRequest(http.MethodPatch, path, body)
+	if err != nil {
+		return steps.Alert{}, err
+	}
+	var a github.SecretScanningAlert
+	if _, err := c.gh.Do(ctx, req, &a); err != nil {
+		// Someone (or an earlier attempt whose answer was lost) may have
+		// resolved it meanwhile: then it is done.
+		var er *github.ErrorResponse
+		if errors.As(err, &er) && er.Response != nil && (er.Response.StatusCode == 400 || er.Response.StatusCode == 422) {
+			if now, _, gerr := c.gh.SecretScanning.GetAlert(ctx, owner, repo, int64(number)); gerr == nil &&
+				now.GetState() == "resolved" && now.GetResolution() == resolution {
+				return alertOf(now), nil
+			}
+		}
+		return steps.Alert{}, c.fail(err, "resolve secret-scanning alert %s/%s#%d as %s", owner, repo, number, resolution)
+	}
+	return alertOf(&a), nil
+}

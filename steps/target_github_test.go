@@ -1,0 +1,169 @@
+package steps_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/respondhq/respond/internal/githubapi"
+	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/sim/githubsim"
+	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/target"
+	"github.com/respondhq/respond/steps"
+)
+
+var ghTargets = []struct {
+	t     target.Target
+	level string
+	where string
+}{
+	{target.Target{Type: target.GitHubActions, Repo: "acme/api", Secret: "OPENAI_API_KEY"}, githubsim.LevelRepo, "acme/api"},
+	{target.Target{Type: target.GitHubActions, Repo: "acme/api", Environment: "production", Secret: "OPENAI_API_KEY"}, githubsim.LevelEnvironment, "acme/api@production"},
+	{target.Target{Type: target.GitHubDependabot, Repo: "acme/web", Secret: "OPENAI_API_KEY"}, githubsim.LevelDependabot, "acme/web"},
+	{target.Target{Type: target.GitHubActions, Org: "acme", Secret: "OPENAI_API_KEY", Visibility: "selected", Repos: []string{"api", "docs"}}, githubsim.LevelOrg, "acme"},
+	{target.Target{Type: target.GitHubDependabot, Org: "acme", Secret: "OPENAI_API_KEY", Visibility: "all"}, githubsim.LevelDependabot, "acme"},
+}
+
+func TestGitHubSecretWriterCheckPlanWrite(t *testing.T) {
+	ctx := context.Background()
+	sim, srv := ghWorld(t, githubsim.Options{})
+	p, _ := ghProviders(t, srv, ghAdmin, githubapi.Limits{})
+	w := steps.GitHubSecretWriter{P: p}
+	for _, tc := range ghTargets {
+		id := tc.t.ID()
+		before := sim.Snapshot().Secrets
+		if err := w.Check(ctx, tc.t); err != nil {
+			t.Fatalf("%s: check: %v", id, err)
+		}
+		if after := sim.Snapshot().Secrets; !reflect.DeepEqual(before, after) {
+			t.Fatalf("%s: check changed secrets", id)
+		}
+		for i, v := range []string{"sk-new-value-first-0000000000", "sk-new-value-second-111111111"} {
+			ch, err := w.Plan(ctx, tc.t)
+			wantAction := []step.Action{step.Create, step.Update}[i]
+			if err != nil || ch.Action != wantAction || ch.Target != id || !strings.Contains(ch.Effect, "OPENAI_API_KEY") {
+				t.Fatalf("%s: plan #%d: %+v %v", id, i, ch, err)
+			}
+			res, err := w.Write(ctx, tc.t, secret.New(v))
+			if err != nil || res.Created != (i == 0) {
+				t.Fatalf("%s: write #%d: %+v %v", id, i, res, err)
+			}
+			if want := []string{"201 Created", "204 No Content (updated)"}[i]; res.Detail != want {
+				t.Errorf("%s: detail %q", id, res.Detail)
+			}
+			st, ok := ghSecret(sim, tc.level, tc.where, "OPENAI_API_KEY")
+			if !ok || st.Value != v {
+				t.Fatalf("%s: simulator holds %q (found %v), want %q", id, st.Value, ok, v)
+			}
+			if tc.t.Org != "" && st.Visibility != tc.t.Visibility {
+				t.Errorf("%s: visibility %q", id, st.Visibility)
+			}
+			if tc.t.Visibility == "selected" && !slices.Equal(st.SelectedRepositoryIDs, []int64{1001, 1003}) {
+				t.Errorf("%s: selected %v", id, st.SelectedRepositoryIDs)
+			}
+		}
+	}
+	ch, _ := w.Plan(ctx, ghTargets[3].t)
+	if !strings.Contains(ch.Effect, "visible to api, docs") || !strings.Contains(ch.Effect, "organization acme") {
+		t.Errorf("org plan effect %q", ch.Effect)
+	}
+}
+
+func TestGitHubSecretWriterCheckProblems(t *testing.T) {
+	ctx := context.Background()
+	sim, srv := ghWorld(t, githubsim.Options{})
+	admin, _ := ghProviders(t, srv, ghAdmin, githubapi.Limits{})
+	read, _ := ghProviders(t, srv, ghRead, githubapi.Limits{})
+	bad, _ := ghProviders(t, srv, "ghp_unknown_token_333333333333333333", githubapi.Limits{})
+	repo := func(r string) target.Target {
+		return target.Target{Type: target.GitHubActions, Repo: r, Secret: "K"}
+	}
+	for _, tc := range []struct {
+		name string
+		p    *steps.Providers
+		t    target.Target
+		want []string
+	}{
+		{"pull access", read, repo("acme/api"), []string{"github-actions:acme/api:K: the token cannot manage secrets of acme/api (it has pull access)", "Secrets: write"}},
+		{"missing repository", admin, repo("acme/nope"), []string{"repository acme/nope is not visible to the token", "check the name"}},
+		{"missing environment", admin, target.Target{Type: target.GitHubActions, Repo: "acme/api", Environment: "staging", Secret: "K"},
+			[]string{`environment "staging" does not exist in acme/api`, "Settings → Environments"}},
+		{"missing organization", admin, target.Target{Type: target.GitHubActions, Org: "nope", Secret: "K"}, []string{"organization nope is not visible to the token"}},
+		{"missing selected repository", admin, target.Target{Type: target.GitHubActions, Org: "acme", Secret: "K", Visibility: "selected", Repos: []string{"api", "gone"}},
+			[]string{"repository acme/gone, selected for the organization secret, is not visible"}},
+		{"bad token", bad, repo("acme/api"), []string{"401", "GITHUB_TOKEN"}},
+		{"not configured", &steps.Providers{}, repo("acme/api"), []string{"GitHub is not configured", "GITHUB_TOKEN"}},
+		{"invalid target", admin, target.Target{Type: target.GitHubActions, Repo: "acme", Secret: "K"}, []string{"must be owner/name"}},
+	} {
+		err := steps.GitHubSecretWriter{P: tc.p}.Check(ctx, tc.t)
+		if err == nil {
+			t.Errorf("%s: no error", tc.name)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q lacks %q", tc.name, err, w)
+			}
+		}
+		if tc.name != "invalid target" && !errors.Is(err, step.ErrPreflight) {
+			t.Errorf("%s: not a preflight error: %v", tc.name, err)
+		}
+		if !step.IsPermanent(err) {
+			t.Errorf("%s: not permanent: %v", tc.name, err)
+		}
+		ghNoSecrets(t, err.Error())
+	}
+	if n := len(sim.Snapshot().Secrets); n != 0 {
+		t.Errorf("checks wrote %d secrets", n)
+	}
+	// The wrong type of target.
+	if err := (steps.GitHubSecretWriter{P: admin}).Check(ctx, target.Target{Type: target.Dotenv, Path: ".env", Var: "K"}); err == nil ||
+		!strings.Contains(err.Error(), "github-actions and github-dependabot") {
+		t.Errorf("dotenv target: %v", err)
+	}
+}
+
+func TestGitHubSecretWriterStaleKey(t *testing.T) {
+	ctx := context.Background()
+	sim, srv := ghWorld(t, githubsim.Options{})
+	p, c := ghProviders(t, srv, ghAdmin, githubapi.Limits{})
+	w := steps.GitHubSecretWriter{P: p}
+	tg := ghTargets[0].t
+	if _, err := w.Write(ctx, tg, secret.New("sk-new-value-before-rotation")); err != nil {
+		t.Fatal(err)
+	}
+	// GitHub rotated the key after the client cached it.
+	if err := sim.RotateRepoKey("acme", "api", "actions"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.Write(ctx, tg, secret.New("sk-new-value-after-rotation"))
+	if err != nil || res.Created {
+		t.Fatalf("write after rotation: %+v %v", res, err)
+	}
+	if st, _ := ghSecret(sim, githubsim.LevelRepo, "acme/api", "OPENAI_API_KEY"); st.Value != "sk-new-value-after-rotation" {
+		t.Errorf("value %q", st.Value)
+	}
+	if s := c.Stats(); s.Requests != 5 { // key, PUT, PUT (422), key, PUT
+		t.Errorf("requests %d", s.Requests)
+	}
+}
+
+func TestGitHubSecretWriterWriteErrors(t *testing.T) {
+	ctx := context.Background()
+	_, srv := ghWorld(t, githubsim.Options{})
+	read, _ := ghProviders(t, srv, ghRead, githubapi.Limits{})
+	v := secret.New("sk-new-value-never-written-0000")
+	_, err := steps.GitHubSecretWriter{P: read}.Write(ctx, ghTargets[0].t, v)
+	if err == nil || !step.IsPermanent(err) || !strings.Contains(err.Error(), "github-actions:acme/api:OPENAI_API_KEY") ||
+		!strings.Contains(err.Error(), "403") {
+		t.Fatalf("read-only write: %v", err)
+	}
+	ghNoSecrets(t, err.Error())
+	if _, err := (steps.GitHubSecretWriter{P: read}).Write(ctx, ghTargets[0].t, secret.Value{}); err == nil {
+		t.Error("empty value accepted")
+	}
+}
