@@ -19,6 +19,8 @@
 //	GET    /organization/admin_api_keys[/{id}]              list (order, limit, after), get
 //	POST   /organization/admin_api_keys                     create (value once)
 //	DELETE /organization/admin_api_keys/{id}
+//	GET    /organization/projects/{p}/spend_limit           hard spend limit (404 when none is set)
+//	GET    /organization/projects/{p}/spend_alerts          list (limit, after, order)
 //	GET    /organization/usage/completions                  buckets, filters, group_by, page cursor
 //	GET    /organization/costs                              1d buckets, group_by project_id/line_item/api_key_id
 //	GET    /organization/audit_logs                         filters, after/before

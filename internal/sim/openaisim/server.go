@@ -38,7 +38,10 @@ type Server struct {
 	byValue  map[string]*apiKey
 	usage    []usageRecord
 	audit    []*auditEvent
-	requests uint64 // counter for x-request-id
+	// spendLimits and spendAlerts are per project (spend.go).
+	spendLimits map[string]*spendLimit
+	spendAlerts map[string][]*spendAlert
+	requests    uint64 // counter for x-request-id
 }
 
 // New returns an empty simulator.
@@ -69,6 +72,8 @@ func (s *Server) resetLocked() {
 	s.byValue = map[string]*apiKey{}
 	s.usage = nil
 	s.audit = nil
+	s.spendLimits = map[string]*spendLimit{}
+	s.spendAlerts = map[string][]*spendAlert{}
 	s.requests = 0
 }
 
@@ -120,6 +125,8 @@ var routes = []route{
 	{"POST", []string{"organization", "admin_api_keys"}, authAdmin, (*Server).createAdminKey},
 	{"GET", []string{"organization", "admin_api_keys", "*"}, authAdmin, (*Server).getAdminKey},
 	{"DELETE", []string{"organization", "admin_api_keys", "*"}, authAdmin, (*Server).deleteAdminKey},
+	{"GET", []string{"organization", "projects", "*", "spend_limit"}, authAdmin, (*Server).getSpendLimit},
+	{"GET", []string{"organization", "projects", "*", "spend_alerts"}, authAdmin, (*Server).listSpendAlerts},
 	{"GET", []string{"organization", "usage", "completions"}, authAdmin, (*Server).usageCompletions},
 	{"GET", []string{"organization", "costs"}, authAdmin, (*Server).costs},
 	{"GET", []string{"organization", "audit_logs"}, authAdmin, (*Server).listAuditLogs},

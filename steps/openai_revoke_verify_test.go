@@ -1,0 +1,228 @@
+package steps_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/steps"
+)
+
+func TestRevokeUserKey(t *testing.T) {
+	w := newOAIWorld(t, nil)
+	k := steps.RevokeKey{P: w.p}
+	ctx := context.Background()
+	params := map[string]any{"project": "proj_prod", "key_id": w.alice.ID, "owner_type": "user"}
+
+	plan, err := k.Plan(ctx, w.call(params))
+	want := step.Change{Action: step.Delete, Target: "OpenAI key " + w.alice.ID + " (prod-backend)", Effect: "revoke: delete the project API key"}
+	if err != nil || len(plan) != 1 || plan[0] != want {
+		t.Errorf("plan: %+v, %v; want %+v", plan, err, want)
+	}
+	if !w.sim.IsLive(w.alice.Value.Reveal()) {
+		t.Fatal("planning revoked the key")
+	}
+
+	res, err := k.Apply(ctx, w.call(params))
+	w.noLeak(t, k, res, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Evidence["contained"] != true || res.Evidence["already_disabled"] != false || res.Evidence["method"] != "delete project key" ||
+		res.Evidence["revoked_at"] == "" || res.Outputs["already_disabled"] != false {
+		t.Errorf("evidence %v, outputs %v", res.Evidence, res.Outputs)
+	}
+	if st := w.keyState(w.alice.ID); st.Status != "revoked" || st.RevokedReason != "deleted" {
+		t.Errorf("the key is %s (%s), want revoked (deleted)", st.Status, st.RevokedReason)
+	}
+	// GET /v1/models with the old key: 401 invalid_api_key.
+	kc, err := w.client.CheckKey(ctx, w.alice.Value)
+	if err != nil || kc.State != steps.KeyDead || kc.Code != "invalid_api_key" {
+		t.Errorf("after revoke: %+v, %v", kc, err)
+	}
+	if !w.sim.IsLive(w.saKey.Value.Reveal()) || !w.sim.IsLive(w.bob.Value.Reveal()) {
+		t.Error("revoking one key killed another")
+	}
+
+	// Applying again: already gone counts as contained.
+	res, err = k.Apply(ctx, w.call(params))
+	w.noLeak(t, k, res, err)
+	if err != nil || res.Evidence["already_disabled"] != true || res.Evidence["contained"] != true ||
+		!strings.Contains(res.Summary, "the provider had already disabled it") {
+		t.Errorf("again: %v, %v", res, err)
+	}
+}
+
+func TestRevokeServiceAccountKey(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		params func(w *oaiWorld) map[string]any
+	}{
+		{"as identified", func(w *oaiWorld) map[string]any {
+			return map[string]any{"project": "proj_prod", "key_id": w.saKey.ID, "owner_type": "service_account", "service_account_id": w.sa.ID}
+		}},
+		{"owner looked up", func(w *oaiWorld) map[string]any {
+			return map[string]any{"project": "proj_prod", "key_id": w.saKey.ID}
+		}},
+		{"mistaken for a user's (400, then lookup)", func(w *oaiWorld) map[string]any {
+			return map[string]any{"project": "proj_prod", "key_id": w.saKey.ID, "owner_type": "user"}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newOAIWorld(t, nil)
+			k := steps.RevokeKey{P: w.p}
+			params := tc.params(w)
+			plan, err := k.Plan(context.Background(), w.call(params))
+			if err != nil || len(plan) != 1 || plan[0].Effect != "revoke: delete service account "+w.sa.ID+" and its keys" {
+				t.Errorf("plan: %+v, %v", plan, err)
+			}
+			res, err := k.Apply(context.Background(), w.call(params))
+			w.noLeak(t, k, res, err)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Evidence["method"] != "delete service account" || res.Evidence["service_account_id"] != w.sa.ID ||
+				res.Evidence["already_disabled"] != false || res.Evidence["contained"] != true {
+				t.Errorf("evidence %v", res.Evidence)
+			}
+			if len(w.serviceAccounts("proj_prod", "deployer")) != 0 {
+				t.Error("the service account still exists")
+			}
+			if w.sim.IsLive(w.saKey.Value.Reveal()) {
+				t.Error("the service account's key still works")
+			}
+			if !strings.Contains(res.Summary, w.sa.ID) {
+				t.Errorf("summary %q", res.Summary)
+			}
+			if fallback := params["owner_type"] == "user"; (res.Evidence["owner_found_on_refusal"] == true) != fallback {
+				t.Errorf("owner_found_on_refusal = %v, want %v", res.Evidence["owner_found_on_refusal"], fallback)
+			}
+		})
+	}
+}
+
+func TestRevokeAlreadyDisabled(t *testing.T) {
+	w := newOAIWorld(t, nil)
+	oaiCheck(t, w.sim.RevokeKey(w.alice.ID))
+	k := steps.RevokeKey{P: w.p}
+	for _, params := range []map[string]any{
+		{"project": "proj_prod", "key_id": w.alice.ID, "owner_type": "user"},
+		{"project": "proj_prod", "key_id": w.alice.ID},
+	} {
+		plan, err := k.Plan(context.Background(), w.call(params))
+		if err != nil || len(plan) != 1 || plan[0].Action != step.NoOp {
+			t.Errorf("plan of a gone key: %+v, %v", plan, err)
+		}
+		res, err := k.Apply(context.Background(), w.call(params))
+		w.noLeak(t, k, res, err)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Evidence["already_disabled"] != true || res.Evidence["contained"] != true || res.Outputs["already_disabled"] != true ||
+			!strings.Contains(res.Summary, "the provider had already disabled it") {
+			t.Errorf("%v: %v, %q", params, res.Evidence, res.Summary)
+		}
+	}
+	// A gone service account too.
+	oaiCheck(t, w.sim.DeleteServiceAccount(w.sa.ID, time.Now()))
+	res, err := k.Apply(context.Background(), w.call(map[string]any{
+		"project": "proj_prod", "key_id": w.saKey.ID, "owner_type": "service_account", "service_account_id": w.sa.ID}))
+	if err != nil || res.Evidence["already_disabled"] != true || res.Evidence["method"] != "delete service account" {
+		t.Errorf("gone service account: %v, %v", res, err)
+	}
+
+	_, err = k.Apply(context.Background(), w.call(map[string]any{"project": "proj_prod"}))
+	oaiWantBadInput(t, err, "key_id")
+	_, err = k.Apply(context.Background(), w.call(map[string]any{"project": "proj_prod", "key_id": "key_x", "owner_type": "robot"}))
+	oaiWantBadInput(t, err, "robot")
+}
+
+func TestVerifyKey(t *testing.T) {
+	w := newOAIWorld(t, nil)
+	k := steps.VerifyKey{P: w.p}
+	ctx := context.Background()
+
+	// A live key, expected live.
+	res, err := k.Apply(ctx, w.call(map[string]any{"key": w.alice.Value, "expect": "live", "within": time.Second}))
+	w.noLeak(t, k, res, err)
+	if err != nil || res.Evidence["state"] != "live" || res.Evidence["status_code"] != 200 || res.Evidence["checks"] != 1 ||
+		res.Evidence["method"] != "GET /v1/models" || res.Evidence["verified_at"] == nil {
+		t.Fatalf("live: %v, %v", res, err)
+	}
+
+	// A live key expected dead: keeps checking until within, then fails.
+	began := time.Now()
+	res, err = k.Apply(ctx, w.call(map[string]any{"key": w.alice.Value, "expect": "dead", "within": 700 * time.Millisecond}))
+	w.noLeak(t, k, res, err)
+	if err == nil || !strings.Contains(err.Error(), "still works after 700ms") || !strings.Contains(err.Error(), "respond resume") {
+		t.Errorf("live key expected dead: %v", err)
+	}
+	if d := time.Since(began); d < 700*time.Millisecond || d > 3*time.Second {
+		t.Errorf("gave up after %v; within was 700ms", d)
+	}
+	if !strings.Contains(err.Error(), "checks") || strings.Contains(err.Error(), "(1 checks") {
+		t.Errorf("it did not check more than once: %v", err)
+	}
+
+	// Revocation propagates while the step waits.
+	go func() {
+		time.Sleep(400 * time.Millisecond)
+		_ = w.sim.RevokeKey(w.alice.ID)
+	}()
+	res, err = k.Apply(ctx, w.call(map[string]any{"key": w.alice.Value, "expect": "dead", "within": 10 * time.Second}))
+	w.noLeak(t, k, res, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Evidence["state"] != "dead" || res.Evidence["code"] != "invalid_api_key" || res.Evidence["status_code"] != 401 {
+		t.Errorf("dead: %v", res.Evidence)
+	}
+	if n, _ := res.Evidence["checks"].(int); n < 2 {
+		t.Errorf("dead after %d checks; the key was revoked after 400ms", n)
+	}
+
+	// A dead key expected live fails at once when within is 0.
+	_, err = k.Apply(ctx, w.call(map[string]any{"key": w.alice.Value, "expect": "live", "within": time.Duration(0)}))
+	if err == nil || !strings.Contains(err.Error(), "does not work") || !strings.Contains(err.Error(), "invalid_api_key") {
+		t.Errorf("dead key expected live: %v", err)
+	}
+	w.noLeak(t, k, nil, err)
+
+	// A restricted key is live, never dead.
+	oaiCheck(t, w.sim.SetRestricted(w.bob.ID))
+	res, err = k.Apply(ctx, w.call(map[string]any{"key": w.bob.Value, "expect": "live", "within": time.Second}))
+	if err != nil || res.Evidence["state"] != "restricted" || !strings.Contains(res.Summary, "restricted") {
+		t.Errorf("restricted expected live: %v, %v", res, err)
+	}
+	_, err = k.Apply(ctx, w.call(map[string]any{"key": w.bob.Value, "expect": "dead", "within": 300 * time.Millisecond}))
+	if err == nil || !strings.Contains(err.Error(), "still works") {
+		t.Errorf("restricted expected dead: %v", err)
+	}
+	w.noLeak(t, k, nil, err)
+
+	// Without the value: look the key up.
+	res, err = k.Apply(ctx, w.call(map[string]any{"project": "proj_prod", "key_id": w.alice.ID, "expect": "dead"}))
+	if err != nil || res.Evidence["method"] != "key lookup" || res.Evidence["status_code"] != 404 {
+		t.Errorf("lookup of a revoked key: %v, %v", res, err)
+	}
+	_, err = k.Apply(ctx, w.call(map[string]any{"project": "proj_dev", "key_id": w.bob.ID, "expect": "dead", "within": 300 * time.Millisecond}))
+	if err == nil || !strings.Contains(err.Error(), "still listed") {
+		t.Errorf("lookup of a live key expected dead: %v", err)
+	}
+
+	// Plans.
+	plan, err := k.Plan(ctx, w.call(map[string]any{"key": w.alice.Value, "expect": "dead"}))
+	if err != nil || plan[0] != (step.Change{Action: step.Read, Target: "GET /v1/models with the old key", Effect: "expect 401 invalid_api_key"}) {
+		t.Errorf("plan: %+v, %v", plan, err)
+	}
+	plan, err = k.Plan(ctx, w.call(map[string]any{"key": w.alice.Value, "expect": "live"}))
+	if err != nil || plan[0] != (step.Change{Action: step.Read, Target: "GET /v1/models with the new key", Effect: "expect 200"}) {
+		t.Errorf("plan: %+v, %v", plan, err)
+	}
+	_, err = k.Plan(ctx, w.call(map[string]any{"expect": "dead"}))
+	oaiWantBadInput(t, err, "key_id")
+	_, err = k.Plan(ctx, w.call(map[string]any{"key": w.alice.Value, "expect": "alive"}))
+	oaiWantBadInput(t, err, "alive")
+}
