@@ -1,0 +1,33 @@
+//go:build !unix
+
+package dotenv
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+)
+
+// writable approximates access(2) with the permission bits.
+func writable(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o200 == 0 {
+		return errors.New("permission denied")
+	}
+	return nil
+}
+
+// readable approximates access(2) with the permission bits.
+func readable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// keepOwner is a no-op where files have no Unix owner.
+func keepOwner(*os.File, fs.FileInfo) {}

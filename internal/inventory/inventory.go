@@ -1,0 +1,669 @@
+// Package inventory reads respond's inventory: data, not procedure. It
+// lists the credentials that exist and every place each one is deployed
+// (its targets), so that a playbook can revoke a leaked key, replace it
+// and write the replacement everywhere the old one was.
+//
+//	# respond.yaml
+//	credentials:
+//	  - name: openai-prod
+//	    provider: openai
+//	    project: proj_abc123
+//	    key_name: prod-backend        # or key_id: key_…
+//	    targets:
+//	      - github-actions: {repo: acme/api, secret: OPENAI_API_KEY}
+//	      - dotenv: {path: deploy/.env, var: OPENAI_API_KEY}
+//	      - exec: {command: [./scripts/store-key.sh], timeout: 30s}
+//	      - github-workflow: {repo: acme/api, workflow: deploy.yml, ref: main}
+//
+// Parse reports every problem at once, each with its position. Relative
+// paths (dotenv.path, exec.command[0] when it contains a slash) are
+// resolved against the inventory file's directory. docs/inventory.md is the
+// user guide.
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml/ast"
+
+	"github.com/respondhq/respond/internal/diag"
+	"github.com/respondhq/respond/internal/dotenv"
+	"github.com/respondhq/respond/internal/target"
+)
+
+// Inventory is a parsed inventory file.
+type Inventory struct {
+	File        string // the file's name as given (for messages)
+	Credentials []Credential
+}
+
+// Credential is one credential and every place it is deployed.
+type Credential struct {
+	Name     string
+	Provider string // "openai"
+	Project  string // proj_…
+	KeyName  string // the key's name in the project, or
+	KeyID    string // its ID (key_…)
+	Targets  []target.Target
+	Pos      diag.Pos
+}
+
+// Providers respond supports.
+var Providers = []string{"openai"}
+
+// MaxExecTimeout bounds an exec target's timeout.
+const MaxExecTimeout = time.Hour
+
+// DefaultExecTimeout is an exec target's timeout when none is given.
+const DefaultExecTimeout = 30 * time.Second
+
+var (
+	topFields        = []string{"credentials"}
+	credentialFields = []string{"name", "provider", "project", "key_name", "key_id", "targets"}
+	targetFields     = map[string][]string{
+		target.GitHubActions:    {"repo", "environment", "org", "secret", "visibility", "repos"},
+		target.GitHubDependabot: {"repo", "org", "secret", "visibility", "repos"},
+		target.Dotenv:           {"path", "var"},
+		target.Exec:             {"command", "timeout"},
+		target.GitHubWorkflow:   {"repo", "workflow", "ref", "inputs"},
+	}
+	targetExamples = map[string]string{
+		target.GitHubActions:    "- github-actions: {repo: acme/api, secret: OPENAI_API_KEY}",
+		target.GitHubDependabot: "- github-dependabot: {repo: acme/api, secret: OPENAI_API_KEY}",
+		target.Dotenv:           "- dotenv: {path: deploy/.env, var: OPENAI_API_KEY}",
+		target.Exec:             "- exec: {command: [./scripts/store-key.sh], timeout: 30s}",
+		target.GitHubWorkflow:   "- github-workflow: {repo: acme/api, workflow: deploy.yml, ref: main}",
+	}
+
+	credNameRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	ghSecretRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	ghNameRe      = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	ghOwnerRepoRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+)
+
+// Parse parses and validates an inventory. file names the source in
+// diagnostics and is the base of relative paths. It returns every problem
+// found; the Inventory is nil when there is any error.
+func Parse(file string, src []byte) (*Inventory, diag.Diagnostics) {
+	p := &parseState{file: file, src: src}
+	inv := &Inventory{File: file}
+	if body := p.parseYAML(); body != nil {
+		p.inventory(inv, body, baseDir(file))
+	}
+	p.diags.Sort()
+	if p.diags.HasErrors() {
+		return nil, p.diags
+	}
+	return inv, p.diags
+}
+
+// baseDir is the absolute directory of file, against which relative paths
+// in it resolve.
+func baseDir(file string) string {
+	dir := filepath.Dir(file)
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
+}
+
+func (p *parseState) inventory(inv *Inventory, body ast.Node, dir string) {
+	kvs, ok := p.entries(body, "the inventory", "start with `credentials:` and list each credential with its targets (see docs/inventory.md)")
+	if !ok {
+		return
+	}
+	f := p.fields(kvs, topFields, "the inventory")
+	kv, ok := f["credentials"]
+	if !ok {
+		p.errorf(p.pos(body), 0, "add `credentials:` with one entry per credential (see docs/inventory.md)", "the inventory has no credentials")
+		return
+	}
+	v := p.unwrap(kv.Value)
+	seq, ok := v.(*ast.SequenceNode)
+	switch {
+	case v == nil:
+		return
+	case !ok:
+		if _, null := v.(*ast.NullNode); null {
+			p.errAt(kv.Key, "list each credential under `credentials:` as `- name: …`", "the inventory lists no credentials")
+		} else {
+			p.errAt(v, "list each credential under `credentials:` as `- name: …`", "credentials must be a list, not %s", describe(v))
+		}
+		return
+	case len(seq.Values) == 0:
+		p.errAt(kv.Key, "list each credential under `credentials:` as `- name: …`", "the inventory lists no credentials")
+		return
+	}
+	names := map[string]diag.Pos{}
+	owners := map[string]string{} // target ID -> credential name
+	for _, n := range seq.Values {
+		c, ok := p.credential(n, dir)
+		if !ok {
+			continue
+		}
+		if c.Name != "" {
+			if first, dup := names[c.Name]; dup {
+				p.errorf(c.Pos, 0, "give each credential a unique name", "duplicate credential name %q (first at line %d)", c.Name, first.Line)
+			} else {
+				names[c.Name] = c.Pos
+			}
+		}
+		for _, t := range c.Targets {
+			if !t.IsSecretStore() {
+				continue
+			}
+			if other, dup := owners[t.ID()]; dup && other != c.Name {
+				p.warnf(t.Pos, t.Pos.Col+len(t.Type), "two credentials written to the same place overwrite each other; keep the target under one credential",
+					"target %s is also listed under credential %q", t.ID(), other)
+			} else {
+				owners[t.ID()] = c.Name
+			}
+		}
+		inv.Credentials = append(inv.Credentials, c)
+	}
+}
+
+// credential parses one entry of `credentials:`.
+func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
+	c := Credential{Pos: p.pos(n)}
+	kvs, ok := p.entries(n, "a credential", "give each credential as a mapping: name, provider, project, key_name or key_id, targets")
+	if !ok {
+		return c, false
+	}
+	f := p.fields(kvs, credentialFields, "a credential")
+	text := func(k string) (string, *ast.MappingValueNode) {
+		kv, ok := f[k]
+		if !ok {
+			return "", nil
+		}
+		s, _ := p.scalarText(kv.Value, k)
+		return s, kv
+	}
+	var kv *ast.MappingValueNode
+	c.Name, kv = text("name")
+	label := "the credential"
+	switch {
+	case kv == nil:
+		p.errorf(c.Pos, 0, "add a line such as `name: openai-prod`", "the credential has no name")
+	case c.Name == "":
+	case !credNameRe.MatchString(c.Name):
+		p.errAt(kv.Value, "use letters, digits, _, . and -, starting with a letter or digit (e.g. openai-prod)", "invalid credential name %q", c.Name)
+	default:
+		label = fmt.Sprintf("credential %q", c.Name)
+	}
+	c.Provider, kv = text("provider")
+	switch {
+	case kv == nil:
+		p.errorf(c.Pos, 0, "add `provider: openai`", "%s has no provider", label)
+	case c.Provider == "":
+	case !slices.Contains(Providers, c.Provider):
+		p.errAt(kv.Value, suggest(c.Provider, Providers, "Supported providers"), "unsupported provider %q", c.Provider)
+	}
+	c.Project, kv = text("project")
+	switch {
+	case kv == nil:
+		p.errorf(c.Pos, 0, "add the OpenAI project ID the key belongs to, e.g. `project: proj_abc123`", "%s has no project", label)
+	case c.Project == "":
+	case !strings.HasPrefix(c.Project, "proj_"):
+		p.warnAt(kv.Value, "OpenAI project IDs start with proj_; find it under Settings → Projects", "project %q does not look like an OpenAI project ID", c.Project)
+	}
+	var nameKV, idKV *ast.MappingValueNode
+	c.KeyName, nameKV = text("key_name")
+	c.KeyID, idKV = text("key_id")
+	switch {
+	case nameKV == nil && idKV == nil:
+		p.errorf(c.Pos, 0, "add `key_name:` (the key's name in the project) or `key_id:` (key_…)", "%s says neither key_name nor key_id", label)
+	case nameKV != nil && idKV != nil:
+		p.errAt(idKV.Key, "keep one: key_id if you know it, else key_name", "%s gives both key_name and key_id", label)
+	case idKV != nil && c.KeyID != "" && !strings.HasPrefix(c.KeyID, "key_"):
+		p.warnAt(idKV.Value, "OpenAI key IDs start with key_", "key_id %q does not look like an OpenAI key ID", c.KeyID)
+	}
+	kv, ok = f["targets"]
+	if !ok {
+		p.warnf(c.Pos, 0, "add `targets:` listing every place the key is deployed, so that the replacement reaches them", "%s has no targets: the replacement would be deployed nowhere", label)
+		return c, true
+	}
+	v := p.unwrap(kv.Value)
+	seq, isSeq := v.(*ast.SequenceNode)
+	switch {
+	case v == nil:
+		return c, true
+	case !isSeq:
+		if _, null := v.(*ast.NullNode); null {
+			p.warnAt(kv.Key, "list every place the key is deployed, so that the replacement reaches them", "%s has no targets: the replacement would be deployed nowhere", label)
+		} else {
+			p.errAt(v, "list the targets, one `- TYPE: {…}` per line", "targets must be a list, not %s", describe(v))
+		}
+		return c, true
+	}
+	ids := map[string]diag.Pos{}
+	for _, e := range seq.Values {
+		t, ok := p.target(e, dir)
+		if !ok {
+			continue
+		}
+		if first, dup := ids[t.ID()]; dup {
+			p.errorf(t.Pos, t.Pos.Col+len(t.Type), "remove one of them", "duplicate target %s (first at line %d)", t.ID(), first.Line)
+			continue
+		}
+		ids[t.ID()] = t.Pos
+		c.Targets = append(c.Targets, t)
+	}
+	if len(seq.Values) == 0 {
+		p.warnAt(kv.Key, "list every place the key is deployed, so that the replacement reaches them", "%s has no targets: the replacement would be deployed nowhere", label)
+	}
+	return c, true
+}
+
+// target parses one entry of `targets:`: a mapping with one key, the type.
+func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
+	var t target.Target
+	hint := "write each target as `- TYPE: {field: value, …}`, e.g. " + targetExamples[target.GitHubActions] + "; types: " + strings.Join(target.Types, ", ")
+	v := p.unwrap(n)
+	var kvs []*ast.MappingValueNode
+	switch m := v.(type) {
+	case nil:
+		return t, false
+	case *ast.MappingNode:
+		kvs = m.Values
+	case *ast.MappingValueNode:
+		kvs = []*ast.MappingValueNode{m}
+	default:
+		p.errAt(m, hint, "a target must be a mapping of its type to its fields, not %s", describe(m))
+		return t, false
+	}
+	if len(kvs) == 0 {
+		p.errAt(v, hint, "the target is empty")
+		return t, false
+	}
+	if len(kvs) != 1 {
+		keys := make([]string, len(kvs))
+		for i, kv := range kvs {
+			keys[i] = keyText(kv)
+		}
+		if slices.Contains(keys, "type") {
+			hint = "write the type as the key instead of `type:`, e.g. " + targetExamples[target.Dotenv]
+		}
+		p.errAt(kvs[0].Key, hint, "a target is a mapping with one key, its type; this one has %d (%s)", len(kvs), strings.Join(keys, ", "))
+		return t, false
+	}
+	kv := kvs[0]
+	t.Type = keyText(kv)
+	var typeEnd int
+	t.Pos, typeEnd = p.span(kv.Key)
+	known, ok := targetFields[t.Type]
+	if !ok {
+		p.errAt(kv.Key, suggest(t.Type, target.Types, "Target types"), "unknown target type %q", t.Type)
+		return t, false
+	}
+	where := "a " + t.Type + " target"
+	fkvs, ok := p.entries(kv.Value, where, "give its fields, e.g. "+targetExamples[t.Type])
+	if !ok {
+		return t, false
+	}
+	before := len(p.diags)
+	f := p.fields(fkvs, known, where)
+	// A target with an unknown or duplicate field is left out, so that it
+	// is not also reported as a duplicate of a target it only resembles.
+	bad := p.diags[before:].HasErrors()
+	str := func(k string) (string, *ast.MappingValueNode) {
+		kv, present := f[k]
+		if !present {
+			return "", nil
+		}
+		s, good := p.scalarText(kv.Value, k)
+		if !good {
+			bad = true
+		}
+		return s, kv
+	}
+	var repoKV, orgKV, secretKV, varKV, pathKV, reposKV, workflowKV *ast.MappingValueNode
+	t.Repo, repoKV = str("repo")
+	t.Environment, _ = str("environment")
+	t.Org, orgKV = str("org")
+	t.Secret, secretKV = str("secret")
+	t.Visibility, _ = str("visibility")
+	t.Path, pathKV = str("path")
+	t.Var, varKV = str("var")
+	t.Workflow, workflowKV = str("workflow")
+	t.Ref, _ = str("ref")
+	if kv, present := f["repos"]; present {
+		reposKV = kv
+		var good bool
+		t.Repos, good = p.stringList(kv.Value, "repos", "list the repository names (without the owner), e.g. [web, worker]")
+		bad = bad || !good
+	}
+	if kv, present := f["command"]; present {
+		var good bool
+		t.Command, good = p.stringList(kv.Value, "command", "write the command as a list, program first: [./scripts/store-key.sh, --env, prod]; it is never run through a shell")
+		bad = bad || !good
+		if good && len(t.Command) > 0 && t.Command[0] == "" {
+			p.errAt(kv.Value, "name the program first", "the program of the command is empty")
+			bad = true
+		}
+	}
+	if kv, present := f["timeout"]; present {
+		var good bool
+		t.Timeout, good = p.duration(kv.Value, "timeout", MaxExecTimeout)
+		bad = bad || !good
+	}
+	if kv, present := f["inputs"]; present {
+		if ikvs, good := p.entries(kv.Value, "inputs", "give the workflow inputs as a mapping, e.g. {reason: key rotation}"); good {
+			t.Inputs = map[string]string{}
+			for _, ikv := range ikvs {
+				s, good := p.scalarText(ikv.Value, "input "+keyText(ikv))
+				if !good {
+					bad = true
+				}
+				t.Inputs[keyText(ikv)] = s
+			}
+			if len(t.Inputs) > 25 {
+				p.errAt(kv.Key, "GitHub accepts at most 25 inputs per dispatch", "%d workflow inputs is too many", len(t.Inputs))
+				bad = true
+			}
+		} else {
+			bad = true
+		}
+	}
+	if bad {
+		return t, false
+	}
+	if err := t.Validate(); err != nil {
+		p.errorf(t.Pos, typeEnd, "see docs/inventory.md for the fields of each target type, e.g. "+targetExamples[t.Type], "%s", err.Error())
+		return t, false
+	}
+
+	// Checks of values Validate does not make.
+	good := true
+	if secretKV != nil {
+		switch {
+		case !ghSecretRe.MatchString(t.Secret):
+			p.errAt(secretKV.Value, "GitHub secret names use letters, digits and _, and do not start with a digit", "invalid secret name %q", t.Secret)
+			good = false
+		case strings.HasPrefix(strings.ToUpper(t.Secret), "GITHUB_"):
+			p.errAt(secretKV.Value, "GitHub reserves names starting with GITHUB_; pick another name", "secret name %q starts with GITHUB_", t.Secret)
+			good = false
+		}
+	}
+	if repoKV != nil && !ghOwnerRepoRe.MatchString(t.Repo) {
+		p.errAt(repoKV.Value, "write the repository as owner/name, e.g. acme/api", "invalid repository %q", t.Repo)
+		good = false
+	}
+	if orgKV != nil && !ghNameRe.MatchString(t.Org) {
+		p.errAt(orgKV.Value, "write the organization's login, e.g. acme", "invalid organization %q", t.Org)
+		good = false
+	}
+	for _, r := range t.Repos {
+		if !ghNameRe.MatchString(r) {
+			p.errAt(reposKV.Value, "list repository names without the owner (the owner is the organization), e.g. [web, worker]", "invalid repository name %q in repos", r)
+			good = false
+			break
+		}
+	}
+	if varKV != nil && !dotenv.ValidName(t.Var) {
+		p.errAt(varKV.Value, "variable names use letters, digits and _, and do not start with a digit", "invalid variable name %q", t.Var)
+		good = false
+	}
+	if workflowKV != nil && !isWorkflowRef(t.Workflow) {
+		p.warnAt(workflowKV.Value, "give the workflow's file name (deploy.yml) or its numeric ID", "workflow %q is neither a .yml/.yaml file name nor an ID", t.Workflow)
+	}
+	if !good {
+		return t, false
+	}
+	if pathKV != nil {
+		t.Path = resolve(dir, t.Path)
+	}
+	if len(t.Command) > 0 && strings.ContainsAny(t.Command[0], `/\`) {
+		t.Command = slices.Clone(t.Command)
+		t.Command[0] = resolve(dir, t.Command[0])
+	}
+	return t, true
+}
+
+func isWorkflowRef(w string) bool {
+	if strings.HasSuffix(w, ".yml") || strings.HasSuffix(w, ".yaml") {
+		return !strings.Contains(w, "/")
+	}
+	for _, r := range w {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return w != ""
+}
+
+// resolve makes p absolute against dir, and clean.
+func resolve(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(dir, p)
+}
+
+// ErrNotFound is returned (wrapped) by Find when no inventory exists in
+// any of the places it looks.
+var ErrNotFound = errors.New("no inventory found")
+
+// DefaultName is the inventory file looked for in the current directory.
+const DefaultName = "respond.yaml"
+
+// Find returns the path of the inventory to use: explicit if given (the
+// --inventory flag or a command's argument), else ./respond.yaml, else
+// $XDG_CONFIG_HOME/respond/inventory.yaml (or
+// ~/.config/respond/inventory.yaml). When none exists the error wraps
+// ErrNotFound and names every place looked at.
+func Find(explicit string) (path string, err error) {
+	if explicit != "" {
+		fi, err := os.Stat(explicit)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return "", fmt.Errorf("inventory %s does not exist; check the path", explicit)
+		case err != nil:
+			return "", fmt.Errorf("cannot read inventory %s: %w", explicit, err)
+		case fi.IsDir():
+			return "", fmt.Errorf("inventory %s is a directory; give the inventory file, e.g. %s", explicit, filepath.Join(explicit, DefaultName))
+		}
+		return explicit, nil
+	}
+	looked := []string{"./" + DefaultName}
+	candidates := []string{DefaultName}
+	if cfg := configPath(); cfg != "" {
+		looked = append(looked, cfg)
+		candidates = append(candidates, cfg)
+	}
+	for _, c := range candidates {
+		if fi, err := os.Stat(c); err == nil && !fi.IsDir() {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("%w: looked for %s; write one (see docs/inventory.md) or name it with --inventory FILE", ErrNotFound, strings.Join(looked, " and "))
+}
+
+// configPath is $XDG_CONFIG_HOME/respond/inventory.yaml, or
+// ~/.config/respond/inventory.yaml ("" if neither can be known).
+func configPath() string {
+	if x := os.Getenv("XDG_CONFIG_HOME"); filepath.IsAbs(x) {
+		return filepath.Join(x, "respond", "inventory.yaml")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return ""
+	}
+	return filepath.Join(home, ".config", "respond", "inventory.yaml")
+}
+
+// Load finds (see Find), reads and parses the inventory. err is set when
+// no file could be found or read; problems in the file are in diags (the
+// Inventory is nil when any is an error). src is returned for rendering
+// the diagnostics.
+func Load(explicit string) (inv *Inventory, src []byte, diags diag.Diagnostics, err error) {
+	path, err := Find(explicit)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	src, err = os.ReadFile(path)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("cannot read inventory %s: %w", path, err)
+	}
+	inv, diags = Parse(path, src)
+	return inv, src, diags, nil
+}
+
+// TargetCount is the number of targets of every credential.
+func (inv *Inventory) TargetCount() int {
+	n := 0
+	for _, c := range inv.Credentials {
+		n += len(c.Targets)
+	}
+	return n
+}
+
+// Credential returns the credential with the given name.
+func (inv *Inventory) Credential(name string) (*Credential, bool) {
+	for i := range inv.Credentials {
+		if inv.Credentials[i].Name == name {
+			return &inv.Credentials[i], true
+		}
+	}
+	return nil, false
+}
+
+// Match finds the credential of a key: the one whose key_id is keyID (in
+// project, when both say a project), else the one in project whose
+// key_name is keyName. No match is an error listing the credentials;
+// several matches are an error naming them.
+func (inv *Inventory) Match(project, keyID, keyName string) (*Credential, error) {
+	var found []*Credential
+	if keyID != "" {
+		for i := range inv.Credentials {
+			c := &inv.Credentials[i]
+			if c.KeyID == keyID && (project == "" || c.Project == "" || c.Project == project) {
+				found = append(found, c)
+			}
+		}
+	}
+	if len(found) == 0 && keyName != "" && project != "" {
+		for i := range inv.Credentials {
+			c := &inv.Credentials[i]
+			if c.KeyName == keyName && c.Project == project {
+				found = append(found, c)
+			}
+		}
+	}
+	what := describeKey(project, keyID, keyName)
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		var list []string
+		for _, c := range inv.Credentials {
+			list = append(list, "  - "+c.describe())
+		}
+		add := "key_id: " + keyID
+		if keyID == "" {
+			add = "key_name: " + keyName
+		}
+		return nil, fmt.Errorf("no credential in %s is %s; it lists:\n%s\nadd the key to the inventory (project: %s, %s) with the places it is deployed, or name the right key",
+			inv.File, what, strings.Join(list, "\n"), orUnknown(project), add)
+	}
+	var names []string
+	for _, c := range found {
+		names = append(names, c.describe())
+	}
+	return nil, fmt.Errorf("%d credentials in %s match %s: %s; give each key one credential (prefer key_id) and run again",
+		len(found), inv.File, what, strings.Join(names, "; "))
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "proj_…"
+	}
+	return s
+}
+
+func describeKey(project, keyID, keyName string) string {
+	var parts []string
+	if keyID != "" {
+		parts = append(parts, keyID)
+	}
+	if keyName != "" {
+		parts = append(parts, fmt.Sprintf("named %q", keyName))
+	}
+	if project != "" {
+		parts = append(parts, "in project "+project)
+	}
+	if len(parts) == 0 {
+		return "the key"
+	}
+	return "key " + strings.Join(parts, " ")
+}
+
+// describe is "openai-prod (proj_abc, key_name prod-backend, line 3)".
+func (c *Credential) describe() string {
+	k := "key_id " + c.KeyID
+	if c.KeyID == "" {
+		k = "key_name " + c.KeyName
+	}
+	return fmt.Sprintf("%s (%s, %s, line %d)", c.Name, c.Project, k, c.Pos.Line)
+}
+
+// SecretTargets returns the targets that hold the credential (every type
+// but github-workflow), in inventory order.
+func (c *Credential) SecretTargets() []target.Target {
+	var out []target.Target
+	for _, t := range c.Targets {
+		if t.IsSecretStore() {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Workflows returns the github-workflow targets: deployments to re-run
+// once the credential changed, in inventory order.
+func (c *Credential) Workflows() []target.Target {
+	var out []target.Target
+	for _, t := range c.Targets {
+		if t.Type == target.GitHubWorkflow {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Map converts the credential to the plain mapping playbooks carry (see
+// target.Target.Map): name, provider, project, key_name or key_id, and
+// targets as a list of target mappings.
+func (c *Credential) Map() map[string]any {
+	m := map[string]any{"name": c.Name, "provider": c.Provider, "project": c.Project}
+	if c.KeyName != "" {
+		m["key_name"] = c.KeyName
+	}
+	if c.KeyID != "" {
+		m["key_id"] = c.KeyID
+	}
+	targets := make([]any, 0, len(c.Targets))
+	for _, t := range c.Targets {
+		targets = append(targets, t.Map())
+	}
+	m["targets"] = targets
+	return m
+}
+
+// Maps returns every credential as a plain mapping (Credential.Map), for a
+// playbook input such as inventory.targets' `credentials`.
+func (inv *Inventory) Maps() []any {
+	out := make([]any, 0, len(inv.Credentials))
+	for i := range inv.Credentials {
+		out = append(out, inv.Credentials[i].Map())
+	}
+	return out
+}

@@ -1,0 +1,183 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/target"
+)
+
+var _ step.Kind = Deploy{}
+
+// Deploy is the `deploy` step kind: it writes a credential to one target
+// (a GitHub Actions or Dependabot secret, a .env file, a command) through
+// the TargetWriter registered for the target's type. Playbooks run it once
+// per target with foreach over the inventory's targets.
+type Deploy struct {
+	// Writers by target type (target.GitHubActions, target.Dotenv, …).
+	Writers map[string]TargetWriter
+}
+
+// Spec implements step.Kind.
+func (Deploy) Spec() step.Spec {
+	return step.Spec{
+		Kind:    "deploy",
+		Summary: "Write a credential to one target: a GitHub secret, a .env file or a command",
+		Description: "Writes `value` to `target`, one place the credential lives, as listed in the inventory: " +
+			"a GitHub Actions secret (repository, environment or organization), a Dependabot secret, " +
+			"a variable of a .env file (other lines, the file's mode and owner are kept; the file is replaced atomically), " +
+			"or a command that receives the value on standard input. Writing the same value twice leaves the same state, " +
+			"so the step is retried and re-applied on resume. github-workflow targets are not written: " +
+			"re-run them with a workflow step once every target holds the new value. " +
+			"A relative .env path or program path is resolved against the playbook's directory.",
+		Mutates:    true,
+		Idempotent: true,
+		Params: []step.Param{
+			{Name: "target", Type: step.Any, Required: true,
+				Description: "the target, a mapping as the inventory gives it (type plus its fields), e.g. an item of `foreach: ${{ steps.targets.outputs.targets }}`"},
+			{Name: "value", Type: step.Secret, Required: true, AcceptsSecret: true,
+				Description: "the value to write, e.g. ${{ steps.replace.outputs.value }}"},
+		},
+		Outputs: []step.Output{
+			{Name: "target", Type: step.String, Description: "the target's ID, e.g. github-actions:acme/api:OPENAI_API_KEY"},
+			{Name: "created", Type: step.Bool, Description: "true when the secret or variable did not exist before"},
+		},
+	}
+}
+
+// targetParam reads a target mapping from a parameter and resolves its
+// relative paths against dir.
+func targetParam(kind, name string, v any, dir string) (target.Target, error) {
+	m, err := toTargetMap(v)
+	if err != nil {
+		return target.Target{}, step.Errorf("%s: parameter %q %v; give a target mapping such as {type: dotenv, path: .env, var: OPENAI_API_KEY}", kind, name, err)
+	}
+	t, err := target.FromMap(m)
+	if err != nil {
+		return t, step.Errorf("%s: %v", kind, err)
+	}
+	return resolveTarget(t, dir), nil
+}
+
+// toTargetMap accepts the shapes a target mapping takes on its way through
+// templates and the journal.
+func toTargetMap(v any) (map[string]any, error) {
+	switch m := v.(type) {
+	case map[string]any:
+		return m, nil
+	case map[string]string:
+		out := make(map[string]any, len(m))
+		for k, x := range m {
+			out[k] = x
+		}
+		return out, nil
+	case target.Target:
+		return m.Map(), nil
+	case nil:
+		return nil, fmt.Errorf("is missing")
+	}
+	return nil, fmt.Errorf("is %s, not a target mapping", describeValue(v))
+}
+
+func describeValue(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case []any, []string:
+		return "a list"
+	case bool:
+		return "true/false"
+	case int, int64, float64:
+		return "a number"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+// resolveTarget makes a relative .env path or program path absolute
+// against dir (the playbook's directory). Inventory targets are absolute
+// already.
+func resolveTarget(t target.Target, dir string) target.Target {
+	switch t.Type {
+	case target.Dotenv:
+		t.Path = resolve(dir, t.Path)
+	case target.Exec:
+		if len(t.Command) > 0 && strings.ContainsAny(t.Command[0], `/\`) {
+			t.Command = append([]string{resolve(dir, t.Command[0])}, t.Command[1:]...)
+		}
+	}
+	return t
+}
+
+// writer returns the writer for t's type, or a permanent error naming it.
+func writerFor(kind string, writers map[string]TargetWriter, t target.Target) (TargetWriter, error) {
+	if t.Type == target.GitHubWorkflow {
+		return nil, step.Errorf("%s: target %s is a workflow to re-run, not a place that holds the credential; "+
+			"leave github-workflow targets out of deploy (inventory outputs them separately) and dispatch them once every target is written", kind, t.ID())
+	}
+	w, ok := writers[t.Type]
+	if !ok || w == nil {
+		known := make([]string, 0, len(writers))
+		for k := range writers {
+			known = append(known, k)
+		}
+		sort.Strings(known)
+		return nil, step.Errorf("%s: respond cannot write %s targets (%s) here; it can write: %s", kind, t.Type, t.ID(), strings.Join(known, ", "))
+	}
+	return w, nil
+}
+
+// Plan implements step.Kind: the writer's plan, with no side effect.
+func (d Deploy) Plan(ctx context.Context, c *step.Call) ([]step.Change, error) {
+	t, err := targetParam("deploy", "target", c.Params["target"], c.Dir)
+	if err != nil {
+		return nil, err
+	}
+	w, err := writerFor("deploy", d.Writers, t)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := w.Plan(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return []step.Change{ch}, nil
+}
+
+// Apply implements step.Kind.
+func (d Deploy) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
+	t, err := targetParam("deploy", "target", c.Params["target"], c.Dir)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := c.Secret("value")
+	if !ok || v.IsZero() {
+		return nil, step.Errorf("deploy: the value to write to %s is empty; check the step that produces it", t.ID())
+	}
+	registry(c).Add(v)
+	w, err := writerFor("deploy", d.Writers, t)
+	if err != nil {
+		return nil, err
+	}
+	res, err := w.Write(ctx, t, v)
+	if err != nil {
+		return nil, fmt.Errorf("deploy to %s: %w", t.ID(), err)
+	}
+	verb := "updated"
+	if res.Created {
+		verb = "created"
+	}
+	return &step.Result{
+		Outputs: map[string]any{"target": t.ID(), "created": res.Created},
+		Evidence: map[string]any{
+			"target":            t.ID(),
+			"type":              t.Type,
+			"created":           res.Created,
+			"detail":            registry(c).MaskString(res.Detail),
+			"value_fingerprint": v.Fingerprint(),
+		},
+		Summary: verb + " " + t.ID(),
+	}, nil
+}

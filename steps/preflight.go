@@ -1,0 +1,232 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/target"
+)
+
+var _ step.Kind = Preflight{}
+
+// preflightConcurrency bounds the checks that run at once.
+const preflightConcurrency = 8
+
+// Preflight is the `preflight` step kind: before anything changes, it
+// checks that every target can be written and that the OpenAI admin key can
+// create the replacement, and reports every problem at once.
+type Preflight struct {
+	P *Providers
+	// Writers by target type; each target is checked by its writer's Check.
+	Writers map[string]TargetWriter
+}
+
+// Spec implements step.Kind.
+func (Preflight) Spec() step.Spec {
+	return step.Spec{
+		Kind:    "preflight",
+		Summary: "Check access to every target and the OpenAI project before changing anything",
+		Description: "Checks, concurrently, that each of `targets` can be written (the GitHub public key is readable " +
+			"for each repository, environment and organization secret; a .env file's directory and the file are writable; " +
+			"an exec command exists and is executable; a workflow's repository can be reached) and, with `project`, " +
+			"that the OpenAI admin key can manage the project's service accounts (where the replacement is created). " +
+			"Every problem is reported at once and nothing is changed (exit code 4), unless `force` is true: " +
+			"then the problems are a warning and the playbook goes on. Only reads, so it runs during planning and dry runs.",
+		Reads:      true,
+		Idempotent: true,
+		Params: []step.Param{
+			{Name: "targets", Type: step.Any,
+				Description: "the targets to check: a list of target mappings as the inventory gives them"},
+			{Name: "project", Type: step.String,
+				Description: "the OpenAI project (proj_…) where the replacement will be created; empty skips the OpenAI check"},
+			{Name: "force", Type: step.Bool, Default: false,
+				Description: "go ahead despite problems (they become a warning)"},
+		},
+		Outputs: []step.Output{
+			{Name: "problems", Type: step.List, Description: "every problem found, one sentence each"},
+			{Name: "checked", Type: step.Int, Description: "how many checks ran (targets, plus the OpenAI project)"},
+		},
+	}
+}
+
+// Plan implements step.Kind.
+func (p Preflight) Plan(_ context.Context, c *step.Call) ([]step.Change, error) {
+	items, _ := targetList(c.Params["targets"])
+	what := fmt.Sprintf("%d target(s)", len(items))
+	if c.String("project") != "" {
+		what += " and the OpenAI project " + c.String("project")
+	}
+	return []step.Change{{Action: step.Read, Target: what, Effect: "check access before changing anything"}}, nil
+}
+
+// check is one preflight check: what it is about, and how to run it (or
+// the problem already found while reading the target).
+type check struct {
+	what    string // a target ID or "OpenAI project proj_…"
+	run     func(ctx context.Context) error
+	problem string // set instead of run when the target itself is wrong
+}
+
+// Apply implements step.Kind.
+func (p Preflight) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
+	checks := p.checks(c)
+	found := make([]string, len(checks))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, preflightConcurrency)
+	ran := 0
+	for i, ch := range checks {
+		if ch.run == nil {
+			found[i] = ch.problem
+			continue
+		}
+		ran++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			if err := ch.run(ctx); err != nil {
+				found[i] = ch.what + ": " + problemText(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("preflight was interrupted: %w", err)
+	}
+	var problems []string
+	for _, f := range found {
+		if f != "" {
+			// Secrets never reach a problem through the checks, but mask
+			// anyway.
+			problems = append(problems, registry(c).MaskString(f))
+		}
+	}
+	res := &step.Result{
+		Outputs:  map[string]any{"problems": append([]string{}, problems...), "checked": ran},
+		Evidence: map[string]any{"checked": ran, "problems": append([]string{}, problems...)},
+	}
+	if len(problems) == 0 {
+		res.Summary = fmt.Sprintf("all %d check(s) passed", ran)
+		return res, nil
+	}
+	list := "  - " + strings.Join(problems, "\n  - ")
+	if c.Bool("force") {
+		res.Evidence["forced"] = true
+		res.Summary = fmt.Sprintf("WARNING: preflight found %d problem(s); going ahead anyway (--force):\n%s", len(problems), list)
+		c.Logf("preflight found %d problem(s); going ahead anyway because of --force", len(problems))
+		return res, nil
+	}
+	return res, step.Permanent(fmt.Errorf("preflight found %d problem(s); nothing was changed:\n%s\nfix them and run again, or pass --force to go ahead anyway: %w",
+		len(problems), list, step.ErrPreflight))
+}
+
+// problemText is err's message on one line.
+func problemText(err error) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
+}
+
+// checks lists the checks to run, in the order their problems are
+// reported: the OpenAI project first, then the targets as given.
+func (p Preflight) checks(c *step.Call) []check {
+	var checks []check
+	if project := c.String("project"); project != "" {
+		checks = append(checks, check{what: "OpenAI project " + project, run: func(ctx context.Context) error {
+			return p.checkOpenAI(ctx, project)
+		}})
+	}
+	raw := c.Params["targets"]
+	items, ok := targetList(raw)
+	if !ok {
+		checks = append(checks, check{problem: fmt.Sprintf("parameter targets is %s, not a list of targets; this is a mistake in the playbook", describeValue(raw))})
+	}
+	for i, item := range items {
+		t, err := targetParam("preflight", fmt.Sprintf("targets[%d]", i), item, c.Dir)
+		if err != nil {
+			checks = append(checks, check{problem: fmt.Sprintf("target %d: %s", i+1, strings.TrimPrefix(problemText(err), "preflight: "))})
+			continue
+		}
+		w, ok := p.Writers[t.Type]
+		switch {
+		case ok && w != nil:
+			checks = append(checks, check{what: t.ID(), run: func(ctx context.Context) error { return w.Check(ctx, t) }})
+		case t.Type == target.GitHubWorkflow:
+			checks = append(checks, check{what: t.ID(), run: func(ctx context.Context) error { return p.checkWorkflow(ctx, t) }})
+		default:
+			checks = append(checks, check{problem: fmt.Sprintf("%s: respond cannot write %s targets here", t.ID(), t.Type)})
+		}
+	}
+	return checks
+}
+
+// checkOpenAI checks that the admin key can list the project's service
+// accounts, which creating the replacement needs.
+func (p Preflight) checkOpenAI(ctx context.Context, project string) error {
+	if p.P == nil || p.P.OpenAI == nil {
+		return errors.New("OpenAI is not configured: export OPENAI_ADMIN_KEY with an admin key (sk-admin-…) of the organization that owns the project")
+	}
+	oa, err := p.P.OpenAI()
+	if err != nil {
+		return err
+	}
+	if _, err := oa.ListServiceAccounts(ctx, project); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("the admin key cannot see this project; check the project ID in the inventory and that OPENAI_ADMIN_KEY belongs to its organization")
+		}
+		return fmt.Errorf("cannot list its service accounts, which creating the replacement needs (%v); check that OPENAI_ADMIN_KEY is an admin key of the project's organization and that the project is not archived", err)
+	}
+	return nil
+}
+
+// checkWorkflow checks that a workflow's repository can be reached with
+// write access, which a dispatch needs. It is used when no writer checks
+// github-workflow targets.
+func (p Preflight) checkWorkflow(ctx context.Context, t target.Target) error {
+	if p.P == nil || p.P.GitHub == nil {
+		return errors.New("GitHub is not configured: export GITHUB_TOKEN (or GH_TOKEN) with a token that can run the repository's workflows")
+	}
+	gh, err := p.P.GitHub()
+	if err != nil {
+		return err
+	}
+	owner, repo, _ := strings.Cut(t.Repo, "/")
+	perm, err := gh.RepoPermissions(ctx, owner, repo)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("repository %s is not visible to the GitHub token; check the name and the token's access", t.Repo)
+	case err != nil:
+		return fmt.Errorf("cannot read repository %s: %v", t.Repo, err)
+	case !perm.Push && !perm.Maintain && !perm.Admin:
+		role := "no"
+		if perm.Pull {
+			role = "read"
+		}
+		return fmt.Errorf("the GitHub token has %s access to %s, and dispatching %s needs write access; use a token with the repo (or actions: write) permission", role, t.Repo, t.Workflow)
+	}
+	return nil
+}
+
+// targetList returns the items of a `targets` parameter; ok is false when
+// it is not a list.
+func targetList(raw any) (items []any, ok bool) {
+	switch l := raw.(type) {
+	case nil:
+		return nil, true
+	case []any:
+		return l, true
+	case []map[string]any:
+		for _, m := range l {
+			items = append(items, m)
+		}
+		return items, true
+	}
+	return nil, false
+}
