@@ -268,7 +268,7 @@ steps:
 	for _, r := range out.Plan.Rows {
 		got = append(got, r.Step+"["+r.Item+"]="+r.Target+"/"+r.State)
 	}
-	want := "one[]=x/pending many[a]=a/pending many[b]=b/pending many[c]=c/pending later[]=(known after earlier steps)/later"
+	want := "one[]=x/pending many[a]=a/pending many[b]=b/pending many[c]=c/pending later[]=(known after one)/pending"
 	if strings.Join(got, " ") != want {
 		t.Errorf("plan rows:\n got %s\nwant %s", strings.Join(got, " "), want)
 	}
@@ -406,7 +406,7 @@ steps:
 	for _, r := range out.Plan.Rows {
 		states[r.Step] = r.State
 	}
-	if states["gen"] != RowRerun || states["first"] != RowRerun || states["second"] != RowLater {
+	if states["gen"] != RowRerun || states["first"] != RowRerun || states["second"] != RowPending {
 		t.Errorf("plan states = %v", states)
 	}
 	for _, r := range recs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/respondhq/respond/internal/secret"
 	"sort"
 	"strings"
 	"sync"
@@ -50,7 +51,7 @@ func (e *Engine) plan(ctx context.Context, rerun map[string]bool) *Plan {
 			}
 		}
 		if st.Foreach == nil {
-			p.Rows = append(p.Rows, e.planOne(ctx, st, base, scope, state))
+			p.Rows = append(p.Rows, e.planOne(ctx, st, base, e.withPlaceholders(scope), state))
 			continue
 		}
 		items, err := e.items(st, scope)
@@ -73,7 +74,7 @@ func (e *Engine) plan(ctx context.Context, rerun map[string]bool) *Plan {
 			}
 			row := base
 			row.Item = key
-			p.Rows = append(p.Rows, e.planOne(ctx, st, row, e.childScope(it, true), state))
+			p.Rows = append(p.Rows, e.planOne(ctx, st, row, e.withPlaceholders(e.childScope(it, true)), state))
 		}
 	}
 	return p
@@ -98,6 +99,53 @@ func actionOf(spec step.Spec) step.Action {
 		return step.Update
 	}
 	return step.Read
+}
+
+// withPlaceholders adds, for every step that has yet to run, a stand-in
+// for each of its outputs, so that a step's plan can still name its target
+// when only some of its parameters come from earlier steps: a secret is an
+// empty secret, text says when it will be known.
+func (e *Engine) withPlaceholders(s *playbook.Scope) *playbook.Scope {
+	for _, st := range e.o.Playbook.Steps {
+		if st.Foreach != nil {
+			continue
+		}
+		known := s.Steps[st.ID]
+		outs := make(map[string]any, len(known))
+		for k, v := range known { // a copy: the run's scope is not touched
+			outs[k] = v
+		}
+		for _, o := range e.specs[st.ID].Outputs {
+			if _, ok := outs[o.Name]; !ok {
+				outs[o.Name] = placeholder(o, st.ID)
+			}
+		}
+		s.Steps[st.ID] = outs
+	}
+	return s
+}
+
+func placeholder(o step.Output, stepID string) any {
+	if o.Secret {
+		return secret.Value{}
+	}
+	switch o.Type {
+	case step.Secret:
+		return secret.Value{}
+	case step.Int:
+		return 0
+	case step.Bool:
+		return false
+	case step.Duration:
+		return time.Duration(0)
+	case step.List:
+		return []string{}
+	case step.Map:
+		return map[string]string{}
+	case step.Any:
+		return []any{}
+	}
+	return "(known after " + stepID + ")"
 }
 
 func (e *Engine) planOne(ctx context.Context, st *playbook.Step, base Row, scope *playbook.Scope, state string) Row {

@@ -257,7 +257,7 @@ func scalarString(v any) (string, error) {
 // comma-separated), secret values (read from standard input or a prompt,
 // never from the command line), and defaults. An optional input with no
 // value and no default gets its type's zero value ("", 0, false, 0s, an
-// empty list); an optional secret input is left out. Every problem is
+// empty list); an optional secret input gets an empty secret. Every problem is
 // reported at once.
 func ResolveInputs(pb *Playbook, set map[string]string, secrets map[string]secret.Value) (map[string]any, error) {
 	var errs []error
@@ -288,10 +288,13 @@ func ResolveInputs(pb *Playbook, set map[string]string, secrets map[string]secre
 				errs = append(errs, fmt.Errorf("input %q: secrets are never taken as command-line arguments (they would end up in shell history and process lists); give it on standard input or at the prompt instead of --set", in.Name))
 				continue
 			}
-			if fromSecrets {
+			switch {
+			case fromSecrets:
 				out[in.Name] = sv
-			} else if in.Required {
+			case in.Required:
 				errs = append(errs, fmt.Errorf("secret input %q is required: give it on standard input or at the prompt", in.Name))
+			default:
+				out[in.Name] = secret.Value{} // empty: steps treat it as not given
 			}
 			continue
 		}

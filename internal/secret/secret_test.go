@@ -52,11 +52,11 @@ func TestValueNeverPrints(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
-		"":        "[empty secret]",
-		"short":   "[secret]",
-		canary:    "sk-proj-…XYZW",
+		"":      "[empty secret]",
+		"short": "[secret]",
+		canary:  "sk-proj-…XYZW",
 		"sk-svcacct-" + strings.Repeat("a", 40) + "LAST": "sk-svcac…LAST",
-		strings.Repeat("x", 30) + "tail":                "…tail",
+		strings.Repeat("x", 30) + "tail":                 "…tail",
 	} {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
@@ -117,7 +117,7 @@ func TestWriterHoldsOnlyPossiblePrefixes(t *testing.T) {
 func TestRegistryContains(t *testing.T) {
 	reg := NewRegistry()
 	reg.Add(New(canary))
-	if !reg.Contains("X=" + canary) || reg.Contains("nothing here") {
+	if !reg.Contains("X="+canary) || reg.Contains("nothing here") {
 		t.Error("Contains is wrong")
 	}
 	if got := reg.MaskString("k=" + canary); strings.Contains(got, canary) {
