@@ -205,7 +205,10 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 		s.serveMu.Unlock()
 		close(s.done)
 	}()
-	s.stop = context.AfterFunc(ctx, func() { _ = s.Close() })
+	stop := context.AfterFunc(ctx, func() { _ = s.Close() })
+	s.serveMu.Lock() // the AfterFunc may already be running Close
+	s.stop = stop
+	s.serveMu.Unlock()
 	return s, nil
 }
 
@@ -360,8 +363,11 @@ func (s *Sim) Close() error {
 	s.closeMu.Do(func() {
 		var err error
 		defer func() { s.closeErr = err }()
-		if s.stop != nil {
-			s.stop()
+		s.serveMu.Lock()
+		stop := s.stop
+		s.serveMu.Unlock()
+		if stop != nil {
+			stop()
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/respondhq/respond/internal/secret"
@@ -65,8 +66,12 @@ func (s *Server) newKey(kind KeyKind, name, projectID, ownerID string, created t
 	if err != nil {
 		return nil, fmt.Errorf("generating a %s key: %w", kind, err)
 	}
+	return s.newKeyWithValue(kind, name, projectID, ownerID, value, created)
+}
+
+func (s *Server) newKeyWithValue(kind KeyKind, name, projectID, ownerID, value string, created time.Time) (*apiKey, error) {
 	if s.byValue[value] != nil { // 2^-700: only a broken Rand repeats
-		return nil, fmt.Errorf("generating a %s key: Options.Rand produced a key value twice", kind)
+		return nil, fmt.Errorf("adding a %s key: a key with that value exists already", kind)
 	}
 	k := &apiKey{id: s.randID("key_", 16), name: name, value: value, kind: kind, projectID: projectID,
 		ownerID: ownerID, created: created.UTC(), ownerAccess: "active"}
@@ -207,6 +212,28 @@ func (s *Server) AddUserKey(projectID, name, userID string, created time.Time, l
 	}
 	actor := &auditActor{kind: "session", userID: u.id, email: u.email}
 	s.recordAudit(created, "api_key.created", projectID, actor, k.id, map[string]any{"id": k.id, "data": map[string]any{"scopes": []string{}}})
+	return s.publicKey(k), nil
+}
+
+// AddUserKeyValue is AddUserKey with a chosen value (for tests and drills
+// that need, say, two keys sharing a redacted form). The value must look
+// like a project key (sk-proj-…) and be unique.
+func (s *Server) AddUserKeyValue(projectID, name, userID, value string, created time.Time) (Key, error) {
+	if !strings.HasPrefix(value, "sk-proj-") || len(value) < 20 {
+		return Key{}, fmt.Errorf("adding key %q: %q… is not a project key value (sk-proj-…)", name, value[:min(8, len(value))])
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.projects[projectID] == nil {
+		return Key{}, fmt.Errorf("adding key %q: project %s: %w", name, projectID, ErrNotFound)
+	}
+	if s.users[userID] == nil {
+		return Key{}, fmt.Errorf("adding key %q: user %s: %w (call AddUser first)", name, userID, ErrNotFound)
+	}
+	k, err := s.newKeyWithValue(KindUser, name, projectID, userID, value, created)
+	if err != nil {
+		return Key{}, err
+	}
 	return s.publicKey(k), nil
 }
 
