@@ -13,8 +13,11 @@ type Summary struct {
 	Status   string     `json:"status"` // running|interrupted|completed|failed|partial|cancelled|planned
 	Started  time.Time  `json:"started"`
 	Finished *time.Time `json:"finished,omitempty"`
-	// TimeToContain is from the start to the first step whose evidence
-	// says the leak is contained; nil if none did.
+	// TimeToContain is from the start to the verification that the leaked
+	// key is dead (a later step whose evidence says expect and state
+	// "dead"), or, without one, to the first step whose evidence says the
+	// leak is contained; nil if none did. The report computes it the same
+	// way.
 	TimeToContain *time.Duration `json:"time_to_contain_ns,omitempty"`
 	Steps         int            `json:"steps_done"`
 	Failed        int            `json:"steps_failed"`
@@ -23,6 +26,7 @@ type Summary struct {
 // Summarize derives a Summary from journal records.
 func Summarize(id string, recs []journal.Record) Summary {
 	s := Summary{ID: id, Status: "running"}
+	verified := false
 	for _, r := range recs {
 		switch r.Type {
 		case journal.IncidentStarted:
@@ -41,6 +45,9 @@ func Summarize(id string, recs []journal.Record) Summary {
 				if c, _ := r.Evidence["contained"].(bool); c && s.TimeToContain == nil && !s.Started.IsZero() {
 					d := r.Time.Sub(s.Started)
 					s.TimeToContain = &d
+				} else if s.TimeToContain != nil && !verified && r.Evidence["expect"] == "dead" && r.Evidence["state"] == "dead" {
+					d := r.Time.Sub(s.Started)
+					s.TimeToContain, verified = &d, true
 				}
 			case journal.StatusFailed:
 				s.Failed++

@@ -1,0 +1,353 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	htmltemplate "html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/respondhq/respond/internal/incident"
+	"github.com/respondhq/respond/templates"
+)
+
+// Format is a report format.
+type Format string
+
+// The report formats.
+const (
+	Markdown Format = "markdown"
+	HTML     Format = "html"
+	JSON     Format = "json"
+)
+
+// Formats lists the formats, in the order Write writes them.
+var Formats = []Format{Markdown, HTML, JSON}
+
+// ParseFormat reads a format name ("md" is markdown, "htm" html).
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "markdown", "md":
+		return Markdown, nil
+	case "html", "htm":
+		return HTML, nil
+	case "json":
+		return JSON, nil
+	}
+	return "", fmt.Errorf("unknown report format %q: use markdown, html or json", s)
+}
+
+// FormatForFile infers a format from a file name's extension; ok is false
+// for an extension that names none.
+func FormatForFile(name string) (Format, bool) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".md", ".markdown":
+		return Markdown, true
+	case ".html", ".htm":
+		return HTML, true
+	case ".json":
+		return JSON, true
+	}
+	return "", false
+}
+
+// Extension is the file extension of a format.
+func (f Format) Extension() string {
+	switch f {
+	case Markdown:
+		return ".md"
+	case HTML:
+		return ".html"
+	}
+	return ".json"
+}
+
+// Render writes r in format to w. templatePath, if not empty, replaces
+// the embedded template of the format (Markdown: text/template; HTML:
+// html/template, which escapes what the report holds). JSON takes no
+// template.
+func Render(w io.Writer, r *Report, format Format, templatePath string) error {
+	if r == nil {
+		return fmt.Errorf("no report to render")
+	}
+	if format == JSON {
+		if templatePath != "" {
+			return fmt.Errorf("--template applies to the markdown and html formats, not json")
+		}
+		b, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encode the report of %s as JSON: %w", r.Incident.ID, err)
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	}
+	name, src, err := templateSource(format, templatePath)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	switch format {
+	case Markdown:
+		t, err := texttemplate.New(name).Funcs(texttemplate.FuncMap(funcs(false))).Parse(src)
+		if err != nil {
+			return fmt.Errorf("parse the report template %s: %w", name, err)
+		}
+		if err := t.Execute(&buf, r); err != nil {
+			return fmt.Errorf("render the report of %s with %s: %w", r.Incident.ID, name, err)
+		}
+	case HTML:
+		t, err := htmltemplate.New(name).Funcs(htmltemplate.FuncMap(funcs(true))).Parse(src)
+		if err != nil {
+			return fmt.Errorf("parse the report template %s: %w", name, err)
+		}
+		if err := t.Execute(&buf, r); err != nil {
+			return fmt.Errorf("render the report of %s with %s: %w", r.Incident.ID, name, err)
+		}
+	default:
+		return fmt.Errorf("unknown report format %q: use markdown, html or json", format)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// templateSource returns the template of a format: the file at path, or
+// the embedded one.
+func templateSource(format Format, path string) (name, src string, err error) {
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", "", fmt.Errorf("read the report template: %w", err)
+		}
+		return filepath.Base(path), string(b), nil
+	}
+	name = templates.Markdown
+	if format == HTML {
+		name = templates.HTML
+	}
+	b, err := templates.FS.ReadFile(name)
+	if err != nil {
+		return "", "", fmt.Errorf("the embedded template %s is missing: %w", name, err)
+	}
+	return name, string(b), nil
+}
+
+// Write renders r in every format into dir as report.md, report.html and
+// report.json (mode 0600: reports are evidence) and returns their paths.
+// Each file is written to a temporary name and renamed, so a reader never
+// sees half a report.
+func Write(dir string, r *Report) ([]string, error) {
+	var paths []string
+	for _, f := range Formats {
+		var buf bytes.Buffer
+		if err := Render(&buf, r, f, ""); err != nil {
+			return paths, err
+		}
+		p := filepath.Join(dir, "report"+f.Extension())
+		if err := writeFile(p, buf.Bytes()); err != nil {
+			return paths, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// WriteIncident builds the report of inc and writes it into its directory
+// (see Write). The CLI calls it at the end of leaked-key, rotate and drill
+// runs, whatever their outcome.
+func WriteIncident(inc *incident.Incident) ([]string, error) {
+	r, err := Build(inc)
+	if err != nil {
+		return nil, err
+	}
+	return Write(inc.Dir, r)
+}
+
+func writeFile(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".report-*")
+	if err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return nil
+}
+
+// funcs are the template functions (docs/reports.md lists them).
+func funcs(html bool) map[string]any {
+	m := map[string]any{
+		"time":   fmtTime,
+		"span":   fmtSpan,
+		"offset": fmtOffset,
+		"cell":   cell,
+		"mermaid": func(s string) string {
+			return strings.NewReplacer(":", " -", ";", ",", "#", "no. ", "\n", " ", "\r", "", "{", "(", "}", ")").Replace(s)
+		},
+		"num":    num,
+		"f1":     func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+		"upper":  strings.ToUpper,
+		"title":  titleCase,
+		"icon":   icon,
+		"join":   strings.Join,
+		"phase":  phaseLabel,
+		"hasLen": func(n int) bool { return n > 0 },
+	}
+	if html {
+		m["inline"] = inlineCode
+		m["chart"] = func(u *Usage) htmltemplate.HTML { return htmltemplate.HTML(usageChart(u)) }
+	} else {
+		m["chart"] = func(u *Usage) string { return "" }
+		m["inline"] = func(s string) string { return s }
+	}
+	return m
+}
+
+// inlineCode escapes s for HTML and shows `spans` as <code>.
+func inlineCode(s string) htmltemplate.HTML {
+	parts := strings.Split(s, "`")
+	var b strings.Builder
+	for i, p := range parts {
+		p = htmltemplate.HTMLEscapeString(p)
+		if i%2 == 1 && i < len(parts)-1 {
+			b.WriteString("<code>" + p + "</code>")
+			continue
+		}
+		if i%2 == 1 {
+			b.WriteString("`")
+		}
+		b.WriteString(p)
+	}
+	return htmltemplate.HTML(b.String())
+}
+
+// fmtTime writes a time exactly as the journal holds it (RFC 3339 with
+// the journal's precision, UTC); "—" when there is none.
+func fmtTime(v any) string {
+	switch t := v.(type) {
+	case time.Time:
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	case *time.Time:
+		if t == nil || t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	case string:
+		if t == "" {
+			return "—"
+		}
+		return t
+	}
+	return "—"
+}
+
+func fmtSpan(v any) string {
+	switch s := v.(type) {
+	case *Span:
+		if s == nil {
+			return "—"
+		}
+		return s.Text
+	case Span:
+		return s.Text
+	}
+	return "—"
+}
+
+// fmtOffset is "T+3.215s" or "T-2d04h": an offset from the start without
+// colons (Mermaid timelines split on them).
+func fmtOffset(s Span) string {
+	if s.MS < 0 {
+		return "T" + s.Text
+	}
+	return "T+" + s.Text
+}
+
+// cell makes text safe in a Markdown table cell.
+func cell(s string) string {
+	if s == "" {
+		return "—"
+	}
+	s = strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	return s
+}
+
+func num(v any) string {
+	var n int64
+	switch x := v.(type) {
+	case int:
+		n = int64(x)
+	case int64:
+		n = x
+	default:
+		return fmt.Sprint(v)
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	s := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func titleCase(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// icon is a status mark for Markdown tables.
+func icon(status string) string {
+	switch status {
+	case "ok", "updated", "created", "passed", "completed":
+		return "✅"
+	case "failed":
+		return "❌"
+	case "skipped":
+		return "⏭️"
+	case "unfinished", "pending", "interrupted", "running":
+		return "⏸️"
+	case "not-run":
+		return "▫️"
+	}
+	return "•"
+}
+
+func phaseLabel(p string) string {
+	switch p {
+	case "after-revocation":
+		return "after revocation"
+	}
+	return p
+}
