@@ -9,27 +9,51 @@ package steps
 
 import (
 	"fmt"
+	"github.com/respondhq/respond/internal/target"
 	"sort"
 
 	"github.com/respondhq/respond/internal/step"
 )
 
-// all lists every kind respond knows. Register new kinds here.
-func all() []step.Kind {
+// all lists every kind respond knows: the one place kinds are registered.
+// Provider kinds share p, so every step uses the same clients (and GitHub's
+// rate limiter is one per token).
+func all(p *Providers) []step.Kind {
+	writers := map[string]TargetWriter{
+		target.Dotenv:           DotenvWriter{},
+		target.Exec:             ExecTargetWriter{},
+		target.GitHubActions:    GitHubSecretWriter{P: p},
+		target.GitHubDependabot: GitHubSecretWriter{P: p},
+	}
 	return []step.Kind{
 		Approve{},
 		Exec{},
 		Note{},
+		InventoryTargets{},
+		Preflight{P: p, Writers: writers},
+		Deploy{Writers: writers},
+		IdentifyKey{P: p},
+		RevokeKey{P: p},
+		VerifyKey{P: p},
+		CreateReplacement{P: p},
+		KeyUsage{P: p},
+		GitHubDispatchWorkflow{P: p},
+		GitHubResolveAlert{P: p},
 	}
 }
 
-// Catalog returns every kind respond knows, sorted by name.
-func Catalog() step.Catalog {
-	c, err := NewCatalog(all()...)
+// Catalog returns every kind respond knows, sorted by name, with no
+// provider configured: enough to validate playbooks and print the schema.
+func Catalog() step.Catalog { return CatalogWith(Providers{}) }
+
+// CatalogWith returns every kind, with provider steps using p's clients.
+func CatalogWith(p Providers) step.Catalog {
+	kinds := all(&p)
+	c, err := NewCatalog(kinds...)
 	if err != nil {
 		// all() is static and TestCatalog checks it; fall back to a
 		// catalog without the duplicates rather than failing.
-		return newCatalog(all())
+		return newCatalog(kinds)
 	}
 	return c
 }

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"errors"
+	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/steps"
 
 	"github.com/respondhq/respond/internal/engine"
 	"github.com/respondhq/respond/internal/incident"
@@ -52,11 +54,11 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &se):
 		return se.Code
-	case errors.As(err, &ue), errors.Is(err, engine.ErrNeedsYes):
+	case errors.As(err, &ue), errors.Is(err, engine.ErrNeedsYes), errors.Is(err, steps.ErrBadInput):
 		return ExitUsage
 	case errors.Is(err, engine.ErrCancelled), errors.Is(err, prompt.ErrInterrupted):
 		return ExitCancelled
-	case errors.As(err, &pe):
+	case errors.As(err, &pe), errors.Is(err, step.ErrPreflight):
 		return ExitPreflight
 	case errors.As(err, &pa):
 		return ExitPartial

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"time"
 
 	"github.com/respondhq/respond/internal/iostreams"
@@ -14,23 +15,41 @@ import (
 type Factory struct {
 	IO       *iostreams.IOStreams
 	Prompter func() prompt.Prompter
-	Catalog  func() step.Catalog
 	Now      func() time.Time
 	// Global flags, filled by the root command.
-	StateDir string
-	Output   string // text|json
-	Yes      bool
+	StateDir  string
+	Output    string // text|json
+	Yes       bool
+	Inventory string
+
+	providers *providerSet
 }
 
-// NewFactory returns the production factory.
+// NewFactory returns the production factory: configuration comes from the
+// process environment.
 func NewFactory(ios *iostreams.IOStreams) *Factory {
-	return &Factory{
+	f := &Factory{
 		IO:       ios,
 		Prompter: func() prompt.Prompter { return prompt.New(ios) },
-		Catalog:  steps.Catalog,
 		Now:      time.Now,
 	}
+	f.UseEnv(os.Getenv)
+	return f
 }
+
+// UseEnv makes providers read their configuration (OPENAI_ADMIN_KEY,
+// GITHUB_TOKEN, base URLs) through getenv; a drill points it at the
+// simulator. Credentials found there are masked in every output.
+func (f *Factory) UseEnv(getenv func(string) string) {
+	registerEnvSecrets(getenv, f.IO.Secrets)
+	f.providers = &providerSet{getenv: getenv, secrets: f.IO.Secrets}
+}
+
+// Providers returns the OpenAI and GitHub clients' constructors.
+func (f *Factory) Providers() steps.Providers { return f.providers.providers() }
+
+// Catalog returns every step kind, wired to the providers.
+func (f *Factory) Catalog() step.Catalog { return steps.CatalogWith(f.Providers()) }
 
 // JSON reports whether machine output was asked for.
 func (f *Factory) JSON() bool { return f.Output == "json" }

@@ -59,6 +59,7 @@ passed to commands other than on their standard input.`,
 	pf.StringVar(&f.StateDir, "state-dir", "", "where incidents are kept (default $RESPOND_STATE_DIR, else $XDG_STATE_HOME/respond)")
 	pf.StringVarP(&f.Output, "output", "o", "text", "output format: text or json")
 	pf.BoolVarP(&f.Yes, "yes", "y", false, "answer yes to every question (required to change anything without a terminal)")
+	pf.StringVar(&f.Inventory, "inventory", "", "the inventory file (default ./respond.yaml, then $XDG_CONFIG_HOME/respond/inventory.yaml)")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 
 	root.AddCommand(
@@ -66,8 +67,13 @@ passed to commands other than on their standard input.`,
 		newRunCmd(f),
 		newResumeCmd(f),
 		newIncidentsCmd(f),
+		newReportCmd(f),
 		newPlaybookCmd(f),
+		newInventoryCmd(f),
 		newSimCmd(f),
+		newLeakedKeyCmd(f),
+		newRotateCmd(f),
+		newDrillCmd(f),
 	)
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {

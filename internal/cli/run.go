@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/respondhq/respond/internal/report"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -169,28 +169,11 @@ func runPlaybook(ctx context.Context, f *Factory, o *runOptions) error {
 	}
 	wd, _ := os.Getwd()
 
-	var inc *incident.Incident
-	if o.DryRun {
-		// A dry run is not an incident: its journal lives in a temporary
-		// directory that is removed afterwards.
-		dir, err := os.MkdirTemp("", "respond-plan-*")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		inc = &incident.Incident{ID: incident.NewID(f.Now()), Dir: dir}
-	} else {
-		inc, err = incident.NewStore(f.StateDir).Create(f.Now())
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(inc.Dir, PlaybookCopy), pb.Source, 0o600); err != nil {
-			return fmt.Errorf("save the playbook in %s: %w", inc.Dir, err)
-		}
-		if err := os.WriteFile(filepath.Join(inc.Dir, "workdir"), []byte(wd), 0o600); err != nil {
-			return err
-		}
+	inc, cleanup, err := newIncident(f, pb, wd, o.DryRun)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	return execute(ctx, f, pb, inc, inputs, nil, wd, o)
 }
 
@@ -240,13 +223,23 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 	}
 	out, runErr := eng.Run(ctx)
 	view.summary(out)
+	var reports []string
+	if !o.DryRun {
+		// The report is rebuilt from the journal whatever the outcome, so
+		// a failed or interrupted incident has one too.
+		var rerr error
+		if reports, rerr = report.WriteIncident(inc); rerr != nil {
+			fmt.Fprintf(f.IO.ErrOut, "respond: warning: could not write the report: %v (regenerate it with `respond report %s`)\n", rerr, inc.ID)
+		}
+	}
 	if f.JSON() {
 		type result struct {
 			*engine.Outcome
-			Journal string `json:"journal,omitempty"`
-			Error   string `json:"error,omitempty"`
+			Journal string   `json:"journal,omitempty"`
+			Reports []string `json:"reports,omitempty"`
+			Error   string   `json:"error,omitempty"`
 		}
-		r := result{Outcome: out}
+		r := result{Outcome: out, Reports: reports}
 		if !o.DryRun {
 			r.Journal = inc.JournalPath()
 		}
@@ -262,6 +255,9 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 			fmt.Fprintln(f.IO.ErrOut, "Dry run: nothing was changed.")
 		case runErr == nil:
 			fmt.Fprintf(f.IO.ErrOut, "Incident %s %s. Journal: %s\n", inc.ID, out.Status, inc.JournalPath())
+		}
+		if len(reports) > 0 {
+			fmt.Fprintf(f.IO.ErrOut, "Report: %s\n", strings.Join(reports, ", "))
 		}
 	}
 	return runErr

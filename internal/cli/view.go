@@ -28,7 +28,7 @@ func planRows(p *engine.Plan) [][]string {
 		if r.Item != "" {
 			stepName += " [" + r.Item + "]"
 		}
-		rows = append(rows, []string{fmt.Sprint(i + 1), stepName, r.Kind, string(r.Action), r.Target, r.Effect, r.State})
+		rows = append(rows, []string{fmt.Sprint(i + 1), oneLine(stepName, 60), string(r.Action), oneLine(r.Target, 60), oneLine(r.Effect, 70), r.State})
 	}
 	return rows
 }
@@ -40,7 +40,7 @@ func (v *textView) Planned(p *engine.Plan) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	fmt.Fprintf(v.out, "%s\n", v.p.Bold("Plan for playbook "+p.Playbook+":"))
-	_ = ui.Table(v.out, []string{"#", "STEP", "USES", "ACTION", "TARGET", "EFFECT", "STATE"}, planRows(p))
+	_ = ui.Table(v.out, []string{"#", "STEP", "ACTION", "TARGET", "EFFECT", "STATE"}, planRows(p))
 	changes, reads, done := 0, 0, 0
 	for _, r := range p.Rows {
 		switch {

@@ -1,0 +1,249 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/respondhq/respond/internal/diag"
+	"github.com/respondhq/respond/internal/inventory"
+	"github.com/respondhq/respond/internal/target"
+	"github.com/respondhq/respond/internal/ui"
+)
+
+const inventoryLookup = `Without FILE, the inventory is ./respond.yaml, else
+$XDG_CONFIG_HOME/respond/inventory.yaml (~/.config/respond/inventory.yaml).`
+
+func newInventoryCmd(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "inventory",
+		Short: "Check and display the inventory: credentials and where each is deployed",
+		Long: `The inventory lists the credentials respond manages and every place each
+is deployed: GitHub Actions and Dependabot secrets, .env files, commands that
+store it, and workflows to re-run. See docs/inventory.md.
+
+` + inventoryLookup,
+	}
+	cmd.AddCommand(newInventoryValidateCmd(f), newInventoryShowCmd(f))
+	return cmd
+}
+
+// readInventory finds (see inventory.Find) and reads the inventory.
+func readInventory(args []string) (string, []byte, error) {
+	explicit := ""
+	if len(args) > 0 {
+		explicit = args[0]
+	}
+	path, err := inventory.Find(explicit)
+	if err != nil {
+		return "", nil, &UsageError{err}
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return "", nil, &UsageError{fmt.Errorf("cannot read inventory %s: %w", path, err)}
+	}
+	return path, src, nil
+}
+
+func newInventoryValidateCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate [FILE]",
+		Short: "Check an inventory and report every problem with file:line:col",
+		Long: `Check an inventory and report every problem at once, each with its
+position, the offending line and what to do. Exit code 2 when there is an
+error; warnings are shown but do not fail.
+
+` + inventoryLookup,
+		Example: `  respond inventory validate
+  respond inventory validate deploy/respond.yaml --output json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, src, err := readInventory(args)
+			if err != nil {
+				return err
+			}
+			inv, diags := inventory.Parse(path, src)
+			if f.JSON() {
+				out := struct {
+					File        string            `json:"file"`
+					Valid       bool              `json:"valid"`
+					Credentials int               `json:"credentials"`
+					Targets     int               `json:"targets"`
+					Problems    []diag.Diagnostic `json:"problems"`
+				}{File: path, Valid: inv != nil, Problems: append([]diag.Diagnostic{}, diags...)}
+				if inv != nil {
+					out.Credentials, out.Targets = len(inv.Credentials), inv.TargetCount()
+				}
+				if err := writeJSON(f, out); err != nil {
+					return err
+				}
+			} else if len(diags) > 0 {
+				diags.Render(f.IO.ErrOut, map[string][]byte{path: src}, f.IO.ColorEnabled())
+			}
+			if inv == nil {
+				return &SilentError{Code: ExitUsage}
+			}
+			if !f.JSON() {
+				fmt.Fprintf(f.IO.Out, "%s: valid (%s, %s)\n", path, plural(len(inv.Credentials), "credential"), plural(inv.TargetCount(), "target"))
+			}
+			return nil
+		},
+	}
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// credentialDesc is a credential in `inventory show --output json`.
+type credentialDesc struct {
+	Name     string           `json:"name"`
+	Provider string           `json:"provider"`
+	Project  string           `json:"project"`
+	KeyName  string           `json:"key_name,omitempty"`
+	KeyID    string           `json:"key_id,omitempty"`
+	Line     int              `json:"line"`
+	Targets  []map[string]any `json:"targets"`
+}
+
+func newInventoryShowCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show [FILE]",
+		Short: "Show each credential of an inventory and where it is deployed",
+		Long: `Show each credential of an inventory and every place it is deployed, as
+respond understands them (relative paths resolved). An invalid inventory is
+reported as by 'respond inventory validate' (exit code 2).
+
+` + inventoryLookup,
+		Example: `  respond inventory show
+  respond inventory show ./respond.yaml --output json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, src, err := readInventory(args)
+			if err != nil {
+				return err
+			}
+			inv, diags := inventory.Parse(path, src)
+			if len(diags) > 0 {
+				diags.Render(f.IO.ErrOut, map[string][]byte{path: src}, f.IO.ColorEnabled())
+			}
+			if inv == nil {
+				return &SilentError{Code: ExitUsage}
+			}
+			if f.JSON() {
+				out := struct {
+					File        string           `json:"file"`
+					Credentials []credentialDesc `json:"credentials"`
+				}{File: path, Credentials: []credentialDesc{}}
+				for _, c := range inv.Credentials {
+					d := credentialDesc{Name: c.Name, Provider: c.Provider, Project: c.Project, KeyName: c.KeyName, KeyID: c.KeyID, Line: c.Pos.Line, Targets: []map[string]any{}}
+					for _, t := range c.Targets {
+						d.Targets = append(d.Targets, t.Map())
+					}
+					out.Credentials = append(out.Credentials, d)
+				}
+				return writeJSON(f, out)
+			}
+			return showInventory(f, inv)
+		},
+	}
+}
+
+func showInventory(f *Factory, inv *inventory.Inventory) error {
+	out := f.IO.Out
+	p := ui.Palette{Enabled: f.IO.ColorEnabled()}
+	cwd, _ := os.Getwd()
+	for i, c := range inv.Credentials {
+		if i > 0 {
+			fmt.Fprintln(out)
+		}
+		key := "key " + c.KeyID
+		if c.KeyID == "" {
+			key = fmt.Sprintf("key named %q", c.KeyName)
+		}
+		fmt.Fprintf(out, "%s  %s\n", p.Bold(c.Name), p.Dim(fmt.Sprintf("%s project %s, %s", c.Provider, c.Project, key)))
+		if len(c.Targets) == 0 {
+			fmt.Fprintln(out, p.Yellow("no targets: the replacement would be deployed nowhere"))
+			continue
+		}
+		rows := make([][]string, 0, len(c.Targets))
+		for _, t := range c.Targets {
+			where, name, notes := describeTarget(t, cwd)
+			rows = append(rows, []string{t.Type, where, name, notes})
+		}
+		if err := ui.Table(out, []string{"TARGET TYPE", "WHERE", "SECRET/VAR", "NOTES"}, rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// describeTarget returns the WHERE, SECRET/VAR and NOTES columns of a
+// target. Paths under the working directory are shown relative to it.
+func describeTarget(t target.Target, cwd string) (where, name, notes string) {
+	switch t.Type {
+	case target.GitHubActions, target.GitHubDependabot:
+		name = t.Secret
+		switch {
+		case t.Org != "":
+			where = "org " + t.Org
+			vis := t.Visibility
+			if vis == "" {
+				vis = "all"
+			}
+			notes = "visibility " + vis
+			if len(t.Repos) > 0 {
+				notes += ": " + strings.Join(t.Repos, ", ")
+			}
+		case t.Environment != "":
+			where = t.Repo
+			notes = "environment " + t.Environment
+		default:
+			where = t.Repo
+		}
+	case target.Dotenv:
+		where, name = shortPath(t.Path, cwd), t.Var
+	case target.Exec:
+		cmd := append([]string{shortPath(t.Command[0], cwd)}, t.Command[1:]...)
+		where, name = strings.Join(cmd, " "), "-"
+		timeout := t.Timeout
+		if timeout == "" {
+			timeout = inventory.DefaultExecTimeout.String()
+		}
+		notes = "value on stdin; timeout " + timeout
+	case target.GitHubWorkflow:
+		where, name = t.Repo, "-"
+		notes = "re-run " + t.Workflow + " on " + t.Ref
+		if len(t.Inputs) > 0 {
+			keys := make([]string, 0, len(t.Inputs))
+			for k := range t.Inputs {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			notes += " with " + strings.Join(keys, ", ")
+		}
+	}
+	return where, name, notes
+}
+
+// shortPath shows p relative to cwd when it lies under it.
+func shortPath(p, cwd string) string {
+	if cwd == "" || !filepath.IsAbs(p) {
+		return p
+	}
+	rel, err := filepath.Rel(cwd, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return p
+	}
+	if !strings.ContainsRune(rel, filepath.Separator) {
+		return "." + string(filepath.Separator) + rel // reads as a path, not a program in PATH
+	}
+	return rel
+}

@@ -1,0 +1,323 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/respondhq/respond/internal/engine"
+	"github.com/respondhq/respond/internal/incident"
+	"github.com/respondhq/respond/internal/inventory"
+	"github.com/respondhq/respond/internal/playbook"
+	"github.com/respondhq/respond/internal/secret"
+)
+
+// keyOptions are the flags of leaked-key and rotate.
+type keyOptions struct {
+	runOptions
+	KeyID    string
+	Project  string
+	KeyStdin bool
+	Alert    string
+	Force    bool
+	Book     string // --playbook
+}
+
+func newLeakedKeyCmd(f *Factory) *cobra.Command {
+	o := &keyOptions{}
+	cmd := &cobra.Command{
+		Use:   "leaked-key",
+		Short: "Respond to a leaked OpenAI API key: revoke, replace, deploy, verify, close the alert",
+		Long: `Respond to a leaked OpenAI API key with the built-in leaked-key playbook
+(contain first): identify the key, check access to every place it is
+deployed, revoke it and prove it dead, create a replacement, deploy it
+everywhere the inventory lists, prove it works, redeploy, and resolve the
+GitHub secret-scanning alert.
+
+Say which key leaked in one of three ways:
+  --key-id key_… --project proj_…   by its ID
+  --key-stdin                        its value, piped or pasted on standard input
+                                     (never as an argument: argv leaks into shell history)
+  --alert OWNER/REPO#N               a GitHub secret-scanning alert on it
+With none of them on a terminal, respond asks: project, then key.
+
+Credentials come from the environment: OPENAI_ADMIN_KEY (and OPENAI_BASE_URL),
+GITHUB_TOKEN or GH_TOKEN (and GITHUB_API_URL). Where the key is deployed comes
+from the inventory (--inventory, ./respond.yaml, or
+$XDG_CONFIG_HOME/respond/inventory.yaml).`,
+		Example: `  # From a GitHub secret-scanning alert
+  respond leaked-key --alert acme/api#42
+
+  # From the leaked value itself
+  pbpaste | respond leaked-key --key-stdin --yes
+
+  # See what would happen, changing nothing
+  respond leaked-key --key-id key_abc --project proj_123 --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := runKeyPlaybook(cmd.Context(), f, o, "leaked-key")
+			return err
+		},
+	}
+	addKeyFlags(cmd, o, true)
+	return cmd
+}
+
+func newRotateCmd(f *Factory) *cobra.Command {
+	o := &keyOptions{}
+	cmd := &cobra.Command{
+		Use:   "rotate",
+		Short: "Rotate an OpenAI API key with no downtime: replace, deploy, verify, then revoke",
+		Long: `Rotate an OpenAI API key on schedule with the built-in rotate-key playbook:
+create the replacement, deploy it everywhere the inventory lists and prove it
+works, and only then revoke the old key. Nothing breaks at any moment.`,
+		Example: `  respond rotate --key-id key_abc --project proj_123
+  respond rotate --key-id key_abc --project proj_123 --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := runKeyPlaybook(cmd.Context(), f, o, "rotate-key")
+			return err
+		},
+	}
+	addKeyFlags(cmd, o, false)
+	return cmd
+}
+
+func addKeyFlags(cmd *cobra.Command, o *keyOptions, alert bool) {
+	fl := cmd.Flags()
+	fl.StringVar(&o.KeyID, "key-id", "", "the key's ID (key_…)")
+	fl.StringVar(&o.Project, "project", "", "the key's project (proj_…)")
+	fl.BoolVar(&o.KeyStdin, "key-stdin", false, "read the key's value from standard input")
+	if alert {
+		fl.StringVar(&o.Alert, "alert", "", "a GitHub secret-scanning alert on the key: OWNER/REPO#N")
+	}
+	fl.BoolVar(&o.DryRun, "dry-run", false, "show the plan and stop; nothing is changed (only GET requests are sent)")
+	fl.BoolVar(&o.Force, "force", false, "go ahead even if preflight finds missing access")
+	fl.StringVar(&o.Book, "playbook", "", "run this playbook (a built-in name or a file) instead of the built-in one")
+}
+
+// runKeyPlaybook runs leaked-key, rotate-key (or --playbook) for one key
+// and returns the incident's ID (empty if none was created).
+func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin string) (string, error) {
+	if o.KeyStdin && o.Alert != "" {
+		return "", &UsageError{errors.New("give --key-stdin or --alert, not both (--key-id may accompany either, e.g. when the provider already disabled the key)")}
+	}
+	if o.Alert != "" && !strings.Contains(o.Alert, "#") {
+		return "", &UsageError{fmt.Errorf("--alert %q: expected OWNER/REPO#N, e.g. acme/api#42", o.Alert)}
+	}
+	name := builtin
+	if o.Book != "" {
+		name = o.Book
+	}
+	pb, err := loadPlaybook(f, name)
+	if err != nil {
+		return "", err
+	}
+	inv, err := loadInventory(f)
+	if err != nil {
+		return "", err
+	}
+	sets := map[string]string{}
+	secrets := map[string]secret.Value{}
+	sets["key_id"], sets["project"], sets["alert"] = o.KeyID, o.Project, o.Alert
+	switch {
+	case o.KeyStdin:
+		v, err := readKeyValue(f)
+		if err != nil {
+			return "", err
+		}
+		secrets["key"] = v
+	case o.KeyID != "" || o.Alert != "":
+	default:
+		if !f.IO.CanPrompt() {
+			return "", &UsageError{errors.New("say which key leaked: --key-id key_… --project proj_…, --key-stdin (the value on standard input), or --alert OWNER/REPO#N")}
+		}
+		project, keyID, err := pickKey(ctx, f)
+		if err != nil {
+			return "", err
+		}
+		sets["project"], sets["key_id"] = project, keyID
+	}
+	if o.Force {
+		sets["force"] = "true"
+	}
+	for k, v := range sets {
+		if v == "" {
+			delete(sets, k)
+		}
+	}
+	inputs, err := playbook.ResolveInputs(pb, sets, secrets)
+	if err != nil {
+		return "", &UsageError{err}
+	}
+	if _, ok := pb.Input("credentials"); ok {
+		inputs["credentials"] = credentialsInput(inv)
+	}
+	if !o.DryRun && !f.Yes && !f.IO.CanPrompt() {
+		return "", engine.ErrNeedsYes
+	}
+	wd, _ := os.Getwd()
+	inc, cleanup, err := newIncident(f, pb, wd, o.DryRun)
+	if err != nil {
+		return "", err
+	}
+	defer cleanup()
+	return inc.ID, execute(ctx, f, pb, inc, inputs, nil, wd, &o.runOptions)
+}
+
+// readKeyValue reads the leaked key from stdin: piped, or pasted at a
+// prompt without echo on a terminal.
+func readKeyValue(f *Factory) (secret.Value, error) {
+	if f.IO.IsStdinTTY() && f.IO.CanPrompt() {
+		s, err := f.Prompter().Password("Paste the leaked key (it is not shown):")
+		if err != nil {
+			return secret.Value{}, err
+		}
+		v := secret.New(strings.TrimSpace(s))
+		if v.IsZero() {
+			return v, &UsageError{errors.New("no key was pasted")}
+		}
+		f.IO.Secrets.Add(v)
+		return v, nil
+	}
+	v, err := readSecret(f.IO.In, "key")
+	if err == nil {
+		f.IO.Secrets.Add(v)
+	}
+	return v, err
+}
+
+// loadInventory finds and parses the inventory; none at all is fine (the
+// key is still contained and replaced), a broken one is not.
+func loadInventory(f *Factory) (*inventory.Inventory, error) {
+	path, err := inventory.Find(f.Inventory)
+	if errors.Is(err, inventory.ErrNotFound) && f.Inventory == "" {
+		if !f.JSON() {
+			fmt.Fprintln(f.IO.ErrOut, "No inventory (./respond.yaml): the replacement will not be deployed anywhere. See docs/inventory.md.")
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &UsageError{err}
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &UsageError{fmt.Errorf("read inventory: %w", err)}
+	}
+	inv, diags := inventory.Parse(path, src)
+	if len(diags) > 0 {
+		diags.Render(f.IO.ErrOut, map[string][]byte{path: src}, f.IO.ColorEnabled())
+	}
+	if diags.HasErrors() {
+		return nil, &SilentError{Code: ExitUsage}
+	}
+	return inv, nil
+}
+
+// credentialsInput turns the inventory into the plain data playbooks carry.
+func credentialsInput(inv *inventory.Inventory) []any {
+	out := []any{}
+	if inv == nil {
+		return out
+	}
+	for _, c := range inv.Credentials {
+		targets := []any{}
+		for _, t := range c.Targets {
+			targets = append(targets, t.Map())
+		}
+		out = append(out, map[string]any{
+			"name": c.Name, "provider": c.Provider, "project": c.Project,
+			"key_id": c.KeyID, "key_name": c.KeyName, "targets": targets,
+		})
+	}
+	return out
+}
+
+// newIncident creates the incident directory (or, for a dry run, a
+// temporary one that is removed afterwards).
+func newIncident(f *Factory, pb *playbook.Playbook, wd string, dry bool) (*incident.Incident, func(), error) {
+	if dry {
+		dir, err := os.MkdirTemp("", "respond-plan-*")
+		if err != nil {
+			return nil, nil, err
+		}
+		return &incident.Incident{ID: incident.NewID(f.Now()), Dir: dir}, func() { os.RemoveAll(dir) }, nil
+	}
+	inc, err := incident.NewStore(f.StateDir).Create(f.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.WriteFile(filepath.Join(inc.Dir, PlaybookCopy), pb.Source, 0o600); err != nil {
+		return nil, nil, fmt.Errorf("save the playbook in %s: %w", inc.Dir, err)
+	}
+	if err := os.WriteFile(filepath.Join(inc.Dir, "workdir"), []byte(wd), 0o600); err != nil {
+		return nil, nil, err
+	}
+	return inc, func() {}, nil
+}
+
+// pickKey asks for the project, then the key, from tables of what exists.
+func pickKey(ctx context.Context, f *Factory) (string, string, error) {
+	p := f.Providers()
+	if p.OpenAI == nil {
+		return "", "", &UsageError{errors.New("OPENAI_ADMIN_KEY is not set: export an OpenAI admin key (sk-admin-…) to list projects and keys")}
+	}
+	oa, err := p.OpenAI()
+	if err != nil {
+		return "", "", err
+	}
+	projects, err := oa.ListProjects(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("list OpenAI projects: %w", err)
+	}
+	if len(projects) == 0 {
+		return "", "", errors.New("the organization has no projects")
+	}
+	opts := make([]string, len(projects))
+	for i, pr := range projects {
+		opts[i] = fmt.Sprintf("%-28s %s", pr.Name, pr.ID)
+	}
+	i, err := f.Prompter().Select("Which project holds the leaked key?", opts, 0)
+	if err != nil {
+		return "", "", err
+	}
+	project := projects[i].ID
+	keys, err := oa.ListProjectKeys(ctx, project)
+	if err != nil {
+		return "", "", fmt.Errorf("list the keys of %s: %w", project, err)
+	}
+	if len(keys) == 0 {
+		return "", "", fmt.Errorf("project %s has no API keys", project)
+	}
+	opts = make([]string, len(keys))
+	for i, k := range keys {
+		last := "never used"
+		if k.LastUsed != nil {
+			last = "last used " + k.LastUsed.Local().Format("2006-01-02 15:04")
+		}
+		owner := k.OwnerEmail
+		if owner == "" {
+			owner = k.OwnerName
+		}
+		opts[i] = fmt.Sprintf("%-24s %s…%s  %-24s created %s  %s", trunc(k.Name, 24), prefix(k.RedactedValue, 8), suffix(k.RedactedValue, 4), trunc(owner, 24), k.Created.Local().Format("2006-01-02"), last)
+	}
+	j, err := f.Prompter().Select("Which key leaked?", opts, 0)
+	if err != nil {
+		return "", "", err
+	}
+	return project, keys[j].ID, nil
+}
+
+func trunc(s string, n int) string {
+	if len([]rune(s)) > n {
+		return string([]rune(s)[:n-1]) + "…"
+	}
+	return s
+}
+func prefix(s string, n int) string { return s[:min(n, len(s))] }
+func suffix(s string, n int) string { return s[max(0, len(s)-n):] }

@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"sync"
+
+	"github.com/respondhq/respond/internal/githubapi"
+	"github.com/respondhq/respond/internal/openaiapi"
+	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/steps"
+)
+
+// providerSet builds the OpenAI and GitHub clients from an environment, once
+// each: every step shares one client per provider, so GitHub's rate limiter
+// is one per token as GitHub counts it.
+type providerSet struct {
+	getenv  func(string) string
+	secrets *secret.Registry
+
+	oaOnce sync.Once
+	oa     steps.OpenAI
+	oaErr  error
+	ghOnce sync.Once
+	gh     steps.GitHub
+	ghErr  error
+}
+
+func (p *providerSet) providers() steps.Providers {
+	var out steps.Providers
+	if p.getenv(openaiapi.EnvAdminKey) != "" {
+		out.OpenAI = p.openAI
+	}
+	if p.githubToken() != "" {
+		out.GitHub = p.gitHub
+	}
+	return out
+}
+
+func (p *providerSet) githubToken() string {
+	if t := p.getenv("GITHUB_TOKEN"); t != "" {
+		return t
+	}
+	return p.getenv("GH_TOKEN")
+}
+
+func (p *providerSet) openAI() (steps.OpenAI, error) {
+	p.oaOnce.Do(func() {
+		key := secret.New(p.getenv(openaiapi.EnvAdminKey))
+		p.secrets.Add(key)
+		base := p.getenv(openaiapi.EnvBaseURL)
+		if base == "" {
+			base = openaiapi.DefaultBaseURL
+		}
+		c, err := openaiapi.New(openaiapi.Config{BaseURL: base, AdminKey: key})
+		p.oa, p.oaErr = c, err
+		if err != nil {
+			p.oa = nil
+		}
+	})
+	return p.oa, p.oaErr
+}
+
+func (p *providerSet) gitHub() (steps.GitHub, error) {
+	p.ghOnce.Do(func() {
+		tok := secret.New(p.githubToken())
+		p.secrets.Add(tok)
+		base := p.getenv("GITHUB_API_URL")
+		if base == "" {
+			base = githubapi.DefaultBaseURL
+		}
+		c, err := githubapi.New(githubapi.Config{BaseURL: base, Token: tok})
+		p.gh, p.ghErr = c, err
+		if err != nil {
+			p.gh = nil
+		}
+	})
+	return p.gh, p.ghErr
+}
+
+// registerEnvSecrets masks respond's own credentials in every output from
+// the start, whether or not a client is ever built.
+func registerEnvSecrets(getenv func(string) string, reg *secret.Registry) {
+	for _, k := range []string{"OPENAI_ADMIN_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"} {
+		if v := getenv(k); v != "" {
+			reg.Add(secret.New(v))
+		}
+	}
+}
