@@ -41,6 +41,7 @@ func TestScripts(t *testing.T) {
 			"incident":  cmdIncident,
 			"hasprefix": cmdHasprefix,
 			"lines":     cmdLines,
+			"sim":       cmdSim,
 		},
 	})
 }
@@ -87,6 +88,12 @@ func cmdNosecret(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: nosecret VALUE [path...]")
 	}
 	value := []byte(args[0])
+	if strings.HasPrefix(args[0], "@") {
+		value = []byte(strings.TrimSpace(ts.ReadFile(args[0][1:])))
+		if len(value) < 8 {
+			ts.Fatalf("nosecret: %s holds no value", args[0][1:])
+		}
+	}
 	checked := 0
 	for _, p := range args[1:] {
 		root := ts.MkAbs(p)

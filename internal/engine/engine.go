@@ -221,17 +221,25 @@ func (e *Engine) reruns() map[string]bool {
 	for changed := true; changed; {
 		changed = false
 		for _, st := range steps {
-			if e.stepDone(st.ID) && !rerun[st.ID] {
-				for _, ref := range st.OutputRefs() {
+			refs := st.OutputRefs()
+			// A step that consumed (or will consume) an output of a step
+			// that runs again runs again too, all of its items: they must
+			// receive the new value.
+			if !rerun[st.ID] {
+				for _, ref := range refs {
 					if rerun[ref.Step] {
 						rerun[st.ID] = true
 						changed = true
 						break
 					}
 				}
+			}
+			if e.stepDone(st.ID) && !rerun[st.ID] {
 				continue
 			}
-			for _, ref := range st.OutputRefs() {
+			// A step that has yet to run (or runs again) needs the secret
+			// outputs of the steps it refers to, which are never kept.
+			for _, ref := range refs {
 				if rerun[ref.Step] || !e.stepDone(ref.Step) {
 					continue
 				}

@@ -406,7 +406,7 @@ steps:
 	for _, r := range out.Plan.Rows {
 		states[r.Step] = r.State
 	}
-	if states["gen"] != RowRerun || states["first"] != RowRerun || states["second"] != RowPending {
+	if states["gen"] != RowRerun || states["first"] != RowRerun || states["second"] != RowRerun {
 		t.Errorf("plan states = %v", states)
 	}
 	for _, r := range recs {
