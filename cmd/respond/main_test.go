@@ -26,8 +26,13 @@ func TestMain(m *testing.M) {
 }
 
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir:                 "testdata/script",
+	testscript.Run(t, scriptParams("testdata/script"))
+}
+
+// scriptParams are the settings and custom commands every script gets.
+func scriptParams(dir string) testscript.Params {
+	return testscript.Params{
+		Dir:                 dir,
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("RESPOND_STATE_DIR", filepath.Join(env.WorkDir, "state"))
@@ -35,15 +40,44 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode":  cmdExitcode,
-			"waitfile":  cmdWaitfile,
-			"nosecret":  cmdNosecret,
-			"incident":  cmdIncident,
-			"hasprefix": cmdHasprefix,
-			"lines":     cmdLines,
-			"sim":       cmdSim,
+			"exitcode":    cmdExitcode,
+			"waitfile":    cmdWaitfile,
+			"nosecret":    cmdNosecret,
+			"incident":    cmdIncident,
+			"hasprefix":   cmdHasprefix,
+			"lines":       cmdLines,
+			"sim":         cmdSim,
+			"waitjournal": cmdWaitJournal,
 		},
-	})
+	}
+}
+
+// waitjournal STEP N: wait (up to 60 s) until the one incident's journal
+// records N successful instances of STEP.
+func cmdWaitJournal(ts *testscript.TestScript, neg bool, args []string) {
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	dir := filepath.Join(ts.Getenv("RESPOND_STATE_DIR"), "incidents")
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		paths, _ := filepath.Glob(filepath.Join(dir, "INC-*", "journal.jsonl"))
+		if len(paths) == 1 {
+			b, _ := os.ReadFile(paths[0])
+			n := strings.Count(string(b), `"type":"step.finished","step":"`+args[0]+`"`)
+			ok := 0
+			for _, line := range strings.Split(string(b), "\n") {
+				if strings.Contains(line, `"step":"`+args[0]+`"`) && strings.Contains(line, `"type":"step.finished"`) && strings.Contains(line, `"status":"ok"`) {
+					ok++
+				}
+			}
+			_ = n
+			if ok >= want {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ts.Fatalf("the journal never recorded %d finished %s step(s)", want, args[0])
 }
 
 // exitcode N PROG ARGS...: run PROG and require exit code N (stdout and

@@ -84,6 +84,16 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		f.Count = n
 		_, err = r.s.AddFault(f)
 		ts.Check(err)
+	case "delay":
+		if len(args) != 5 {
+			ts.Fatalf("usage: sim delay METHOD PATH DURATION COUNT")
+		}
+		d, err := time.ParseDuration(args[3])
+		ts.Check(err)
+		n, err := strconv.Atoi(args[4])
+		ts.Check(err)
+		_, err = r.s.AddFault(sim.Fault{Method: args[1], Path: args[2], Delay: sim.Duration(d), Count: n})
+		ts.Check(err)
 	case "clear-faults":
 		r.s.ClearFaults()
 	case "token":

@@ -94,11 +94,14 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 		if !ok {
 			continue
 		}
-		if in.Type == step.Secret {
+		switch in.Type {
+		case step.Secret:
 			if m, ok := v.(map[string]any); ok {
 				want[in.Name], _ = m["fingerprint"].(string)
 			}
 			continue
+		case step.Any:
+			continue // restored as journaled, below
 		}
 		sets[in.Name] = inputString(v, in.Type)
 	}
@@ -109,6 +112,13 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 	inputs, err := playbook.ResolveInputs(pb, sets, secrets)
 	if err != nil {
 		return &UsageError{fmt.Errorf("inputs of incident %s: %w", inc.ID, err)}
+	}
+	for _, in := range pb.Inputs {
+		if v, ok := saved[in.Name]; ok && in.Type == step.Any {
+			// Structured inputs (the inventory's targets) resume exactly
+			// as the incident started, whatever respond.yaml says now.
+			inputs[in.Name] = v
+		}
 	}
 	wd := ""
 	if b, err := os.ReadFile(filepath.Join(inc.Dir, "workdir")); err == nil {
