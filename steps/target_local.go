@@ -186,7 +186,7 @@ func (w ExecTargetWriter) Write(ctx context.Context, t target.Target, v secret.V
 	defer cancel()
 	call := &step.Call{Params: map[string]any{}, Secrets: reg}
 	shown := displayArgv(t.Command)
-	r, err := Exec{WaitDelay: w.WaitDelay}.run(ctx, call, t.Command, runOpts{stdin: &v})
+	r, err := Exec(w).run(ctx, call, t.Command, runOpts{stdin: &v})
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return WriteResult{}, fmt.Errorf("exec target %s did not finish within its timeout of %s and was stopped; raise `timeout` in the inventory or fix the command: %w", shown, d, err)

@@ -53,7 +53,7 @@ passed to commands other than on their standard input.`,
 	root.SetErr(f.IO.ErrOut)
 	root.SetIn(f.IO.In)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &UsageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
+		return &UsageError{fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath())}
 	})
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.StateDir, "state-dir", "", "where incidents are kept (default $RESPOND_STATE_DIR, else $XDG_STATE_HOME/respond)")
@@ -96,7 +96,7 @@ func usageArgs(c *cobra.Command) {
 		validate := c.Args
 		c.Args = func(cmd *cobra.Command, args []string) error {
 			if err := validate(cmd, args); err != nil {
-				return &UsageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
+				return &UsageError{fmt.Errorf("%w\nrun '%s --help' for usage", err, cmd.CommandPath())}
 			}
 			return nil
 		}

@@ -209,7 +209,7 @@ func newHarness(t *testing.T, src string) *harness {
 	return &harness{t: t, c: c, cat: cat, pb: pb, dir: t.TempDir(), approve: &yesApprover{answer: true}}
 }
 
-func (h *harness) run(ctx context.Context, dry bool, mod func(*Options)) (*Outcome, error, []journal.Record) {
+func (h *harness) run(ctx context.Context, dry bool, mod func(*Options)) (*Outcome, []journal.Record, error) {
 	h.t.Helper()
 	path := filepath.Join(h.dir, journal.FileName)
 	hist, _ := journal.ReadFile(path)
@@ -236,7 +236,7 @@ func (h *harness) run(ctx context.Context, dry bool, mod func(*Options)) (*Outco
 	}
 	out, runErr := e.Run(ctx)
 	recs, _ := journal.ReadFile(path)
-	return out, runErr, recs
+	return out, recs, runErr
 }
 
 func TestDryRunAppliesNothing(t *testing.T) {
@@ -257,7 +257,7 @@ steps:
     uses: work
     with: {value: "${{ steps.one.outputs.out }}"}
 `)
-	out, err, _ := h.run(context.Background(), true, nil)
+	out, _, err := h.run(context.Background(), true, nil)
 	if err != nil || out.Status != "planned" {
 		t.Fatalf("dry run: %v %v", out, err)
 	}
@@ -285,7 +285,7 @@ steps:
     with: {value: x}
 `)
 	h.c.failFirst["idem"] = 2
-	if _, err, _ := h.run(context.Background(), false, nil); err != nil {
+	if _, _, err := h.run(context.Background(), false, nil); err != nil {
 		t.Fatalf("idempotent step should succeed on its third attempt: %v", err)
 	}
 	if h.c.applied["idem"] != 3 {
@@ -302,7 +302,7 @@ steps:
     with: {value: x, idempotent: false}
 `)
 	h2.c.failFirst["once"] = 1
-	_, err, _ := h2.run(context.Background(), false, nil)
+	_, _, err := h2.run(context.Background(), false, nil)
 	var se *StepError
 	if !errors.As(err, &se) || h2.c.applied["once"] != 1 {
 		t.Errorf("non-idempotent: err %v, applied %d; want one attempt and a StepError", err, h2.c.applied["once"])
@@ -338,7 +338,7 @@ steps:
     concurrency: 3
     with: {value: "${{ item }}", sleep: 20ms}
 `)
-	out, err, _ := h.run(context.Background(), false, nil)
+	out, _, err := h.run(context.Background(), false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +361,7 @@ steps:
     with: {value: x}
 `)
 	h.approve.answer = false
-	out, err, recs := h.run(context.Background(), false, nil)
+	out, recs, err := h.run(context.Background(), false, nil)
 	if !errors.Is(err, ErrCancelled) || out.Status != "cancelled" || len(h.c.applied) != 0 {
 		t.Fatalf("err %v status %s applied %v", err, out.Status, h.c.applied)
 	}
@@ -386,13 +386,13 @@ steps:
 `)
 	h.c.failFirst["second"] = 1
 	h.c.permanent = true
-	_, err, _ := h.run(context.Background(), false, nil)
+	_, _, err := h.run(context.Background(), false, nil)
 	if err == nil {
 		t.Fatal("second should fail the first run")
 	}
 	// Resume: the secret is not in the journal, so gen runs again, and
 	// first runs again to receive the new value, then second.
-	out, err, recs := h.run(context.Background(), false, nil)
+	out, recs, err := h.run(context.Background(), false, nil)
 	if err != nil {
 		t.Fatalf("resume: %v", err)
 	}
@@ -427,7 +427,7 @@ steps:
 `)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
-	_, err, recs := h.run(ctx, false, nil)
+	_, recs, err := h.run(ctx, false, nil)
 	var ie *InterruptedError
 	if !errors.As(err, &ie) {
 		t.Fatalf("err = %v, want InterruptedError", err)
@@ -437,7 +437,7 @@ steps:
 		t.Errorf("journal tail: %+v, %+v", recs[len(recs)-2], last)
 	}
 	// Resume: the work kind is idempotent and has no Reconcile, so it runs again.
-	if _, err, _ := h.run(context.Background(), false, func(o *Options) {}); err != nil {
+	if _, _, err := h.run(context.Background(), false, func(o *Options) {}); err != nil {
 		t.Fatal(err)
 	}
 	if h.c.applied["slow"] != 2 {
@@ -469,7 +469,7 @@ steps:
     with: {value: "${{ steps.find.outputs.found }}"}
 `
 	h := newHarness(t, src)
-	out, err, _ := h.run(context.Background(), true, nil)
+	out, _, err := h.run(context.Background(), true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -484,7 +484,7 @@ steps:
 	}
 
 	h2 := newHarness(t, strings.Replace(src, "uses: look", "uses: lookfail", 1))
-	_, err, _ = h2.run(context.Background(), false, nil)
+	_, _, err = h2.run(context.Background(), false, nil)
 	if !errors.Is(err, step.ErrPreflight) || len(h2.approve.asked) != 0 || h2.c.applied["change"] != 0 {
 		t.Errorf("a failing read step must stop before approval and change: err %v asked %v applied %v", err, h2.approve.asked, h2.c.applied)
 	}

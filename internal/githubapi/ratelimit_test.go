@@ -244,11 +244,10 @@ func TestConcurrencyCap(t *testing.T) {
 // countingTransport answers 200 at once and records, on the limiter's fake
 // clock, when each request was sent and what it cost.
 type countingTransport struct {
-	clk      *fakeClock
-	mu       sync.Mutex
-	sent     []time.Time
-	costs    []int
-	inflight int
+	clk   *fakeClock
+	mu    sync.Mutex
+	sent  []time.Time
+	costs []int
 }
 
 func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
