@@ -48,6 +48,7 @@ func scriptParams(dir string) testscript.Params {
 			"lines":       cmdLines,
 			"sim":         cmdSim,
 			"waitjournal": cmdWaitJournal,
+			"before":      cmdBefore,
 		},
 	}
 }
@@ -190,5 +191,25 @@ func cmdLines(ts *testscript.TestScript, neg bool, args []string) {
 	got := strings.Count(ts.ReadFile(args[0]), "\n")
 	if got != n {
 		ts.Fatalf("%s has %d lines, want %d:\n%s", args[0], got, n, ts.ReadFile(args[0]))
+	}
+}
+
+// before ID A B: in incident ID's journal, step A finished (ok) before
+// step B started.
+func cmdBefore(ts *testscript.TestScript, neg bool, args []string) {
+	path := filepath.Join(ts.Getenv("RESPOND_STATE_DIR"), "incidents", args[0], "journal.jsonl")
+	b, err := os.ReadFile(path)
+	ts.Check(err)
+	aDone, bStart := -1, -1
+	for i, line := range strings.Split(string(b), "\n") {
+		if aDone < 0 && strings.Contains(line, `"type":"step.finished","step":"`+args[1]+`"`) && strings.Contains(line, `"status":"ok"`) {
+			aDone = i
+		}
+		if bStart < 0 && strings.Contains(line, `"type":"step.started","step":"`+args[2]+`"`) {
+			bStart = i
+		}
+	}
+	if aDone < 0 || bStart < 0 || aDone > bStart {
+		ts.Fatalf("%s did not finish before %s started (lines %d, %d)", args[1], args[2], aDone, bStart)
 	}
 }

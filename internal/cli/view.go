@@ -15,6 +15,7 @@ import (
 // progress on stderr, and a summary table at the end.
 type textView struct {
 	mu   sync.Mutex
+	done map[string]int // finished items of a fan-out, by step
 	out  io.Writer
 	err  io.Writer
 	p    ui.Palette
@@ -83,6 +84,16 @@ func (v *textView) StepLog(in engine.Instance, line string) {
 func (v *textView) StepFinished(in engine.Instance, o engine.StepOutcome) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if in.Of > 1 && !o.Earlier {
+		if v.done == nil {
+			v.done = map[string]int{}
+		}
+		v.done[in.Step]++
+		// Progress every tenth of a long fan-out, and at its end.
+		if n := v.done[in.Step]; n == in.Of || n%max(1, in.Of/10) == 0 {
+			defer fmt.Fprintf(v.err, "  %s\n", v.p.Dim(fmt.Sprintf("%s: %d of %d done", in.Step, n, in.Of)))
+		}
+	}
 	switch {
 	case o.Earlier:
 		fmt.Fprintf(v.err, "%s %s %s\n", v.p.Dim("✓"), v.label(in), v.p.Dim("done in an earlier run"))

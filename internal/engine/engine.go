@@ -39,6 +39,9 @@ type Instance struct {
 	Kind    string `json:"uses"`
 	Item    string `json:"item,omitempty"`
 	Attempt int    `json:"attempt"`
+	// Of is the number of items of the step's foreach (0 outside one), so
+	// a view can show a fan-out's progress.
+	Of int `json:"of,omitempty"`
 }
 
 // StepOutcome is how an instance ended.
@@ -110,6 +113,7 @@ type Engine struct {
 
 	mu      sync.Mutex
 	fresh   map[string]bool // steps run in this run's read phase
+	totals  map[string]int  // foreach item counts, by step
 	scope   playbook.Scope
 	results []StepOutcome
 	prev    map[string]*step.Result
@@ -124,7 +128,7 @@ func New(o Options) (*Engine, error) {
 	if o.Secrets == nil {
 		o.Secrets = secret.NewRegistry()
 	}
-	e := &Engine{o: o, specs: map[string]step.Spec{}, kinds: map[string]step.Kind{}, state: map[instKey]*instState{}, prev: map[string]*step.Result{}}
+	e := &Engine{o: o, specs: map[string]step.Spec{}, kinds: map[string]step.Kind{}, state: map[instKey]*instState{}, prev: map[string]*step.Result{}, totals: map[string]int{}}
 	for _, st := range o.Playbook.Steps {
 		k, ok := o.Catalog.Lookup(st.Uses)
 		if !ok {

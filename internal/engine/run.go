@@ -223,6 +223,9 @@ func (e *Engine) runStep(ctx context.Context, st *playbook.Step, rerun bool) err
 	if err != nil {
 		return e.failNow(st, "", fmt.Errorf("evaluate foreach: %w", err))
 	}
+	e.mu.Lock()
+	e.totals[st.ID] = len(items)
+	e.mu.Unlock()
 	conc := max(st.Concurrency, 1)
 	sem := make(chan struct{}, conc)
 	var (
@@ -298,7 +301,9 @@ func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string
 	if d, ok := kind.(step.IdempotencyDecider); ok {
 		idempotent = d.Idempotent(c)
 	}
-	in := Instance{Step: st.ID, Name: st.Name, Kind: st.Uses, Item: item, Attempt: 1}
+	e.mu.Lock()
+	in := Instance{Step: st.ID, Name: st.Name, Kind: st.Uses, Item: item, Attempt: 1, Of: e.totals[st.ID]}
+	e.mu.Unlock()
 	c.Log = func(format string, args ...any) {
 		e.o.Observer.StepLog(in, e.o.Secrets.MaskString(fmt.Sprintf(format, args...)))
 	}
