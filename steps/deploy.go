@@ -163,6 +163,9 @@ func (d Deploy) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
 	}
 	res, err := w.Write(ctx, t, v)
 	if err != nil {
+		if strings.HasPrefix(err.Error(), t.ID()) {
+			return nil, err // the writer named the target already
+		}
 		return nil, fmt.Errorf("deploy to %s: %w", t.ID(), err)
 	}
 	verb := "updated"
