@@ -190,7 +190,7 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 	}
 	defer jw.Close()
 
-	view := &textView{out: f.IO.Out, err: f.IO.ErrOut, p: ui.Palette{Enabled: f.IO.ColorEnabled()}, json: f.JSON()}
+	view := &textView{width: f.IO.TerminalWidth(), out: f.IO.Out, err: f.IO.ErrOut, p: ui.Palette{Enabled: f.IO.ColorEnabled()}, json: f.JSON()}
 	if !f.JSON() {
 		verb := "Incident"
 		if o.DryRun {

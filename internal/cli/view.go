@@ -14,22 +14,31 @@ import (
 // textView shows a run to a person: the plan as a table on stdout,
 // progress on stderr, and a summary table at the end.
 type textView struct {
-	mu   sync.Mutex
-	done map[string]int // finished items of a fan-out, by step
-	out  io.Writer
-	err  io.Writer
-	p    ui.Palette
-	json bool // machine output: the plan and summary go out as JSON at the end instead
+	width int // terminal width to fit tables to; 0: no limit
+	mu    sync.Mutex
+	done  map[string]int // finished items of a fan-out, by step
+	out   io.Writer
+	err   io.Writer
+	p     ui.Palette
+	json  bool // machine output: the plan and summary go out as JSON at the end instead
 }
 
-func planRows(p *engine.Plan) [][]string {
+// planRows renders the plan. On a terminal the target and effect columns
+// share what the fixed columns leave of its width.
+func planRows(p *engine.Plan, width int) [][]string {
+	targetW, effectW := 60, 70
+	if width > 0 {
+		// #, step, action, state and the borders take about 57 columns.
+		room := max(width-57, 40)
+		targetW, effectW = room*45/100, room*55/100
+	}
 	rows := make([][]string, 0, len(p.Rows))
 	for i, r := range p.Rows {
 		stepName := r.Step
-		if r.Item != "" {
+		if r.Item != "" && r.Item != r.Target {
 			stepName += " [" + r.Item + "]"
 		}
-		rows = append(rows, []string{fmt.Sprint(i + 1), oneLine(stepName, 60), string(r.Action), oneLine(r.Target, 60), oneLine(r.Effect, 70), r.State})
+		rows = append(rows, []string{fmt.Sprint(i + 1), oneLine(stepName, 30), string(r.Action), oneLine(r.Target, targetW), oneLine(r.Effect, effectW), r.State})
 	}
 	return rows
 }
@@ -41,7 +50,7 @@ func (v *textView) Planned(p *engine.Plan) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	fmt.Fprintf(v.out, "%s\n", v.p.Bold("Plan for playbook "+p.Playbook+":"))
-	_ = ui.Table(v.out, []string{"#", "STEP", "ACTION", "TARGET", "EFFECT", "STATE"}, planRows(p))
+	_ = ui.Table(v.out, []string{"#", "STEP", "ACTION", "TARGET", "EFFECT", "STATE"}, planRows(p, v.width))
 	changes, reads, done := 0, 0, 0
 	for _, r := range p.Rows {
 		switch {

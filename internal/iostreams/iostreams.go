@@ -26,6 +26,8 @@ type IOStreams struct {
 	neverPrompt                    bool
 	flushers                       []*secret.Writer
 	stdinFd                        int
+	stdoutFd                       int
+	width                          int
 }
 
 // System returns streams over the process's stdin, stdout and stderr, with
@@ -41,6 +43,7 @@ func System() *IOStreams {
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 		flushers:  []*secret.Writer{out, errOut},
 		stdinFd:   int(os.Stdin.Fd()),
+		stdoutFd:  int(os.Stdout.Fd()),
 	}
 	s.colorEnabled = s.stdoutTTY && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 	return s
@@ -51,7 +54,7 @@ func Test() (s *IOStreams, in, out, errOut *bytes.Buffer) {
 	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
 	reg := secret.NewRegistry()
 	o, e := secret.NewWriter(out, reg), secret.NewWriter(errOut, reg)
-	return &IOStreams{In: in, Out: o, ErrOut: e, Secrets: reg, flushers: []*secret.Writer{o, e}, stdinFd: -1}, in, out, errOut
+	return &IOStreams{In: in, Out: o, ErrOut: e, Secrets: reg, flushers: []*secret.Writer{o, e}, stdinFd: -1, stdoutFd: -1}, in, out, errOut
 }
 
 // Flush writes out anything the masking writers held back.
@@ -88,6 +91,21 @@ func (s *IOStreams) SetNeverPrompt(v bool) { s.neverPrompt = v }
 func (s *IOStreams) CanPrompt() bool {
 	return !s.neverPrompt && s.stdinTTY && s.stdoutTTY
 }
+
+// TerminalWidth is the width of the terminal on stdout, or 0 when stdout
+// is not a terminal (output then is not fitted to any width).
+func (s *IOStreams) TerminalWidth() int {
+	if !s.stdoutTTY || s.stdoutFd < 0 {
+		return s.width
+	}
+	if w, _, err := term.GetSize(s.stdoutFd); err == nil && w > 0 {
+		return w
+	}
+	return 120
+}
+
+// SetTerminalWidth overrides the width (tests).
+func (s *IOStreams) SetTerminalWidth(w int) { s.width = w; s.stdoutFd = -1 }
 
 // StdinFd is the file descriptor of standard input, or -1.
 func (s *IOStreams) StdinFd() int { return s.stdinFd }
