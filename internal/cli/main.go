@@ -30,8 +30,11 @@ func Run(ctx context.Context, f *Factory, args []string) (code int) {
 	defer ios.Flush()
 	defer func() {
 		if r := recover(); r != nil {
-			path := writeCrash(r)
-			fmt.Fprintf(ios.ErrOut, "respond: internal error: %v\nThis is a bug in respond. Details were written to %s; please attach them to a bug report.\nIf an incident was running, continue it with `respond resume ID` (see `respond incidents`).\n", ios.Secrets.MaskString(fmt.Sprint(r)), path)
+			// The panic value may quote a secret: it is masked on the
+			// terminal and in the crash file, which users attach to reports.
+			msg := ios.Secrets.MaskString(fmt.Sprint(r))
+			path := writeCrash(msg)
+			fmt.Fprintf(ios.ErrOut, "respond: internal error: %v\nThis is a bug in respond. Details were written to %s; please attach them to a bug report.\nIf an incident was running, continue it with `respond resume ID` (see `respond incidents`).\n", msg, path)
 			code = ExitFailed
 		}
 	}()
