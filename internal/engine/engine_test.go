@@ -141,6 +141,14 @@ func (l look) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
 	return &step.Result{Outputs: map[string]any{"found": "target-7"}, Summary: "found target-7"}, nil
 }
 
+// boom panics, as a buggy kind would.
+type boom struct{ work }
+
+func (b boom) Spec() step.Spec { s := b.work.Spec(); s.Kind = "boom"; return s }
+func (b boom) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
+	panic("boom: nil map")
+}
+
 type lookFail struct{ look }
 
 func (l lookFail) Spec() step.Spec { s := l.look.Spec(); s.Kind = "lookfail"; return s }
@@ -201,7 +209,7 @@ type harness struct {
 func newHarness(t *testing.T, src string) *harness {
 	t.Helper()
 	c := newCounter()
-	cat := catalog{"work": work{c}, "gen": gen{c}, "look": look{c: c}, "lookfail": lookFail{look{c: c, fail: true}}}
+	cat := catalog{"work": work{c}, "gen": gen{c}, "look": look{c: c}, "lookfail": lookFail{look{c: c, fail: true}}, "boom": boom{work{c}}}
 	pb, diags := playbook.Parse("test.yaml", []byte(src), cat)
 	if diags.HasErrors() {
 		t.Fatalf("playbook: %v", diags.Err())
@@ -487,5 +495,25 @@ steps:
 	_, _, err = h2.run(context.Background(), false, nil)
 	if !errors.Is(err, step.ErrPreflight) || len(h2.approve.asked) != 0 || h2.c.applied["change"] != 0 {
 		t.Errorf("a failing read step must stop before approval and change: err %v asked %v applied %v", err, h2.approve.asked, h2.c.applied)
+	}
+}
+
+func TestPanickingKindFailsItsStep(t *testing.T) {
+	h := newHarness(t, `
+name: t
+description: d
+inputs:
+  targets: {type: list, default: [a, b]}
+steps:
+  - id: fan
+    uses: boom
+    foreach: ${{ inputs.targets }}
+    concurrency: 2
+    with: {value: x}
+`)
+	_, _, err := h.run(context.Background(), false, nil)
+	var se *StepError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "internal error in step kind boom") {
+		t.Fatalf("err = %v, want a StepError naming the bug", err)
 	}
 }

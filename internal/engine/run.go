@@ -274,7 +274,16 @@ func (e *Engine) failNow(st *playbook.Step, item string, err error) error {
 
 // runInstance runs one instance: reconcile an unknown earlier outcome,
 // confirm, then apply with retries and a timeout, journaling each attempt.
-func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string, itemVal any, hasItem, rerun bool) error {
+func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string, itemVal any, hasItem, rerun bool) (err error) {
+	// A step kind that panics (a bug) fails its step instead of killing
+	// respond with a stack trace, in a fan-out goroutine too; the attempt
+	// stays open in the journal, so resume reconciles it.
+	defer func() {
+		if r := recover(); r != nil {
+			err = &StepError{Incident: e.o.Incident, Step: st.ID, Item: item,
+				Err: fmt.Errorf("internal error in step kind %s (a bug in respond): %s", st.Uses, e.o.Secrets.MaskString(fmt.Sprint(r)))}
+		}
+	}()
 	spec := e.specs[st.ID]
 	kind := e.kinds[st.ID]
 	e.mu.Lock()
