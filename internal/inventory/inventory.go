@@ -37,6 +37,7 @@ import (
 	"github.com/respondhq/respond/internal/diag"
 	"github.com/respondhq/respond/internal/dotenv"
 	"github.com/respondhq/respond/internal/target"
+	"github.com/respondhq/respond/internal/yamlsrc"
 )
 
 // Inventory is a parsed inventory file.
@@ -89,20 +90,37 @@ var (
 	ghOwnerRepoRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 )
 
+// docKind words the messages about an inventory's YAML as a whole.
+var docKind = yamlsrc.Kind{
+	Name:       "inventory",
+	Article:    "an",
+	Plural:     "inventories",
+	SyntaxHint: "fix the YAML syntax; an inventory is one YAML mapping with `credentials:` (see docs/inventory.md)",
+	EmptyHint:  "start with `credentials:` and list each credential with its targets (see docs/inventory.md)",
+	// A key repeated in a mapping is a duplicate, known or not.
+	RepeatedUnknownIsDuplicate: true,
+}
+
+// parseState holds what Parse learns as it goes: the source and its
+// diagnostics, read with positions (see yamlsrc.Doc).
+type parseState struct {
+	*yamlsrc.Doc
+}
+
 // Parse parses and validates an inventory. file names the source in
 // diagnostics and is the base of relative paths. It returns every problem
 // found; the Inventory is nil when there is any error.
 func Parse(file string, src []byte) (*Inventory, diag.Diagnostics) {
-	p := &parseState{file: file, src: src}
+	p := &parseState{yamlsrc.New(file, src, docKind)}
 	inv := &Inventory{File: file}
-	if body := p.parseYAML(); body != nil {
+	if body := p.Parse(); body != nil {
 		p.inventory(inv, body, baseDir(file))
 	}
-	p.diags.Sort()
-	if p.diags.HasErrors() {
-		return nil, p.diags
+	p.Diags.Sort()
+	if p.Diags.HasErrors() {
+		return nil, p.Diags
 	}
-	return inv, p.diags
+	return inv, p.Diags
 }
 
 // baseDir is the absolute directory of file, against which relative paths
@@ -116,30 +134,30 @@ func baseDir(file string) string {
 }
 
 func (p *parseState) inventory(inv *Inventory, body ast.Node, dir string) {
-	kvs, ok := p.entries(body, "the inventory", "start with `credentials:` and list each credential with its targets (see docs/inventory.md)")
+	kvs, ok := p.Entries(body, "the inventory", "start with `credentials:` and list each credential with its targets (see docs/inventory.md)")
 	if !ok {
 		return
 	}
-	f := p.fields(kvs, topFields, "the inventory")
+	f := p.Fields(kvs, topFields, "the inventory")
 	kv, ok := f["credentials"]
 	if !ok {
-		p.errorf(p.pos(body), 0, "add `credentials:` with one entry per credential (see docs/inventory.md)", "the inventory has no credentials")
+		p.Errorf(p.Pos(body), 0, "add `credentials:` with one entry per credential (see docs/inventory.md)", "the inventory has no credentials")
 		return
 	}
-	v := p.unwrap(kv.Value)
+	v := p.Unwrap(kv.Value)
 	seq, ok := v.(*ast.SequenceNode)
 	switch {
 	case v == nil:
 		return
 	case !ok:
 		if _, null := v.(*ast.NullNode); null {
-			p.errAt(kv.Key, "list each credential under `credentials:` as `- name: …`", "the inventory lists no credentials")
+			p.ErrAt(kv.Key, "list each credential under `credentials:` as `- name: …`", "the inventory lists no credentials")
 		} else {
-			p.errAt(v, "list each credential under `credentials:` as `- name: …`", "credentials must be a list, not %s", describe(v))
+			p.ErrAt(v, "list each credential under `credentials:` as `- name: …`", "credentials must be a list, not %s", yamlsrc.Describe(v))
 		}
 		return
 	case len(seq.Values) == 0:
-		p.errAt(kv.Key, "list each credential under `credentials:` as `- name: …`", "the inventory lists no credentials")
+		p.ErrAt(kv.Key, "list each credential under `credentials:` as `- name: …`", "the inventory lists no credentials")
 		return
 	}
 	names := map[string]diag.Pos{}
@@ -151,7 +169,7 @@ func (p *parseState) inventory(inv *Inventory, body ast.Node, dir string) {
 		}
 		if c.Name != "" {
 			if first, dup := names[c.Name]; dup {
-				p.errorf(c.Pos, 0, "give each credential a unique name", "duplicate credential name %q (first at line %d)", c.Name, first.Line)
+				p.Errorf(c.Pos, 0, "give each credential a unique name", "duplicate credential name %q (first at line %d)", c.Name, first.Line)
 			} else {
 				names[c.Name] = c.Pos
 			}
@@ -161,7 +179,7 @@ func (p *parseState) inventory(inv *Inventory, body ast.Node, dir string) {
 				continue
 			}
 			if other, dup := owners[t.ID()]; dup && other != c.Name {
-				p.warnf(t.Pos, t.Pos.Col+len(t.Type), "two credentials written to the same place overwrite each other; keep the target under one credential",
+				p.Warnf(t.Pos, t.Pos.Col+len(t.Type), "two credentials written to the same place overwrite each other; keep the target under one credential",
 					"target %s is also listed under credential %q", t.ID(), other)
 			} else {
 				owners[t.ID()] = c.Name
@@ -173,18 +191,18 @@ func (p *parseState) inventory(inv *Inventory, body ast.Node, dir string) {
 
 // credential parses one entry of `credentials:`.
 func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
-	c := Credential{Pos: p.pos(n)}
-	kvs, ok := p.entries(n, "a credential", "give each credential as a mapping: name, provider, project, key_name or key_id, targets")
+	c := Credential{Pos: p.Pos(n)}
+	kvs, ok := p.Entries(n, "a credential", "give each credential as a mapping: name, provider, project, key_name or key_id, targets")
 	if !ok {
 		return c, false
 	}
-	f := p.fields(kvs, credentialFields, "a credential")
+	f := p.Fields(kvs, credentialFields, "a credential")
 	text := func(k string) (string, *ast.MappingValueNode) {
 		kv, ok := f[k]
 		if !ok {
 			return "", nil
 		}
-		s, _ := p.scalarText(kv.Value, k)
+		s, _ := p.ScalarText(kv.Value, k)
 		return s, kv
 	}
 	var kv *ast.MappingValueNode
@@ -192,55 +210,55 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 	label := "the credential"
 	switch {
 	case kv == nil:
-		p.errorf(c.Pos, 0, "add a line such as `name: openai-prod`", "the credential has no name")
+		p.Errorf(c.Pos, 0, "add a line such as `name: openai-prod`", "the credential has no name")
 	case c.Name == "":
 	case !credNameRe.MatchString(c.Name):
-		p.errAt(kv.Value, "use letters, digits, _, . and -, starting with a letter or digit (e.g. openai-prod)", "invalid credential name %q", c.Name)
+		p.ErrAt(kv.Value, "use letters, digits, _, . and -, starting with a letter or digit (e.g. openai-prod)", "invalid credential name %q", c.Name)
 	default:
 		label = fmt.Sprintf("credential %q", c.Name)
 	}
 	c.Provider, kv = text("provider")
 	switch {
 	case kv == nil:
-		p.errorf(c.Pos, 0, "add `provider: openai`", "%s has no provider", label)
+		p.Errorf(c.Pos, 0, "add `provider: openai`", "%s has no provider", label)
 	case c.Provider == "":
 	case !slices.Contains(Providers, c.Provider):
-		p.errAt(kv.Value, suggest(c.Provider, Providers, "Supported providers"), "unsupported provider %q", c.Provider)
+		p.ErrAt(kv.Value, yamlsrc.Suggest(c.Provider, Providers, "Supported providers"), "unsupported provider %q", c.Provider)
 	}
 	c.Project, kv = text("project")
 	switch {
 	case kv == nil:
-		p.errorf(c.Pos, 0, "add the OpenAI project ID the key belongs to, e.g. `project: proj_abc123`", "%s has no project", label)
+		p.Errorf(c.Pos, 0, "add the OpenAI project ID the key belongs to, e.g. `project: proj_abc123`", "%s has no project", label)
 	case c.Project == "":
 	case !strings.HasPrefix(c.Project, "proj_"):
-		p.warnAt(kv.Value, "OpenAI project IDs start with proj_; find it under Settings → Projects", "project %q does not look like an OpenAI project ID", c.Project)
+		p.WarnAt(kv.Value, "OpenAI project IDs start with proj_; find it under Settings → Projects", "project %q does not look like an OpenAI project ID", c.Project)
 	}
 	var nameKV, idKV *ast.MappingValueNode
 	c.KeyName, nameKV = text("key_name")
 	c.KeyID, idKV = text("key_id")
 	switch {
 	case nameKV == nil && idKV == nil:
-		p.errorf(c.Pos, 0, "add `key_name:` (the key's name in the project) or `key_id:` (key_…)", "%s says neither key_name nor key_id", label)
+		p.Errorf(c.Pos, 0, "add `key_name:` (the key's name in the project) or `key_id:` (key_…)", "%s says neither key_name nor key_id", label)
 	case nameKV != nil && idKV != nil:
-		p.errAt(idKV.Key, "keep one: key_id if you know it, else key_name", "%s gives both key_name and key_id", label)
+		p.ErrAt(idKV.Key, "keep one: key_id if you know it, else key_name", "%s gives both key_name and key_id", label)
 	case idKV != nil && c.KeyID != "" && !strings.HasPrefix(c.KeyID, "key_"):
-		p.warnAt(idKV.Value, "OpenAI key IDs start with key_", "key_id %q does not look like an OpenAI key ID", c.KeyID)
+		p.WarnAt(idKV.Value, "OpenAI key IDs start with key_", "key_id %q does not look like an OpenAI key ID", c.KeyID)
 	}
 	kv, ok = f["targets"]
 	if !ok {
-		p.warnf(c.Pos, 0, "add `targets:` listing every place the key is deployed, so that the replacement reaches them", "%s has no targets: the replacement would be deployed nowhere", label)
+		p.Warnf(c.Pos, 0, "add `targets:` listing every place the key is deployed, so that the replacement reaches them", "%s has no targets: the replacement would be deployed nowhere", label)
 		return c, true
 	}
-	v := p.unwrap(kv.Value)
+	v := p.Unwrap(kv.Value)
 	seq, isSeq := v.(*ast.SequenceNode)
 	switch {
 	case v == nil:
 		return c, true
 	case !isSeq:
 		if _, null := v.(*ast.NullNode); null {
-			p.warnAt(kv.Key, "list every place the key is deployed, so that the replacement reaches them", "%s has no targets: the replacement would be deployed nowhere", label)
+			p.WarnAt(kv.Key, "list every place the key is deployed, so that the replacement reaches them", "%s has no targets: the replacement would be deployed nowhere", label)
 		} else {
-			p.errAt(v, "list the targets, one `- TYPE: {…}` per line", "targets must be a list, not %s", describe(v))
+			p.ErrAt(v, "list the targets, one `- TYPE: {…}` per line", "targets must be a list, not %s", yamlsrc.Describe(v))
 		}
 		return c, true
 	}
@@ -251,14 +269,14 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 			continue
 		}
 		if first, dup := ids[t.ID()]; dup {
-			p.errorf(t.Pos, t.Pos.Col+len(t.Type), "remove one of them", "duplicate target %s (first at line %d)", t.ID(), first.Line)
+			p.Errorf(t.Pos, t.Pos.Col+len(t.Type), "remove one of them", "duplicate target %s (first at line %d)", t.ID(), first.Line)
 			continue
 		}
 		ids[t.ID()] = t.Pos
 		c.Targets = append(c.Targets, t)
 	}
 	if len(seq.Values) == 0 {
-		p.warnAt(kv.Key, "list every place the key is deployed, so that the replacement reaches them", "%s has no targets: the replacement would be deployed nowhere", label)
+		p.WarnAt(kv.Key, "list every place the key is deployed, so that the replacement reaches them", "%s has no targets: the replacement would be deployed nowhere", label)
 	}
 	return c, true
 }
@@ -267,7 +285,7 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 	var t target.Target
 	hint := "write each target as `- TYPE: {field: value, …}`, e.g. " + targetExamples[target.GitHubActions] + "; types: " + strings.Join(target.Types, ", ")
-	v := p.unwrap(n)
+	v := p.Unwrap(n)
 	var kvs []*ast.MappingValueNode
 	switch m := v.(type) {
 	case nil:
@@ -277,49 +295,49 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 	case *ast.MappingValueNode:
 		kvs = []*ast.MappingValueNode{m}
 	default:
-		p.errAt(m, hint, "a target must be a mapping of its type to its fields, not %s", describe(m))
+		p.ErrAt(m, hint, "a target must be a mapping of its type to its fields, not %s", yamlsrc.Describe(m))
 		return t, false
 	}
 	if len(kvs) == 0 {
-		p.errAt(v, hint, "the target is empty")
+		p.ErrAt(v, hint, "the target is empty")
 		return t, false
 	}
 	if len(kvs) != 1 {
 		keys := make([]string, len(kvs))
 		for i, kv := range kvs {
-			keys[i] = keyText(kv)
+			keys[i] = yamlsrc.KeyText(kv)
 		}
 		if slices.Contains(keys, "type") {
 			hint = "write the type as the key instead of `type:`, e.g. " + targetExamples[target.Dotenv]
 		}
-		p.errAt(kvs[0].Key, hint, "a target is a mapping with one key, its type; this one has %d (%s)", len(kvs), strings.Join(keys, ", "))
+		p.ErrAt(kvs[0].Key, hint, "a target is a mapping with one key, its type; this one has %d (%s)", len(kvs), strings.Join(keys, ", "))
 		return t, false
 	}
 	kv := kvs[0]
-	t.Type = keyText(kv)
+	t.Type = yamlsrc.KeyText(kv)
 	var typeEnd int
-	t.Pos, typeEnd = p.span(kv.Key)
+	t.Pos, typeEnd = p.Span(kv.Key)
 	known, ok := targetFields[t.Type]
 	if !ok {
-		p.errAt(kv.Key, suggest(t.Type, target.Types, "Target types"), "unknown target type %q", t.Type)
+		p.ErrAt(kv.Key, yamlsrc.Suggest(t.Type, target.Types, "Target types"), "unknown target type %q", t.Type)
 		return t, false
 	}
 	where := "a " + t.Type + " target"
-	fkvs, ok := p.entries(kv.Value, where, "give its fields, e.g. "+targetExamples[t.Type])
+	fkvs, ok := p.Entries(kv.Value, where, "give its fields, e.g. "+targetExamples[t.Type])
 	if !ok {
 		return t, false
 	}
-	before := len(p.diags)
-	f := p.fields(fkvs, known, where)
+	before := len(p.Diags)
+	f := p.Fields(fkvs, known, where)
 	// A target with an unknown or duplicate field is left out, so that it
 	// is not also reported as a duplicate of a target it only resembles.
-	bad := p.diags[before:].HasErrors()
+	bad := p.Diags[before:].HasErrors()
 	str := func(k string) (string, *ast.MappingValueNode) {
 		kv, present := f[k]
 		if !present {
 			return "", nil
 		}
-		s, good := p.scalarText(kv.Value, k)
+		s, good := p.ScalarText(kv.Value, k)
 		if !good {
 			bad = true
 		}
@@ -338,35 +356,40 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 	if kv, present := f["repos"]; present {
 		reposKV = kv
 		var good bool
-		t.Repos, good = p.stringList(kv.Value, "repos", "list the repository names (without the owner), e.g. [web, worker]")
+		t.Repos, good = p.StringList(kv.Value, "repos", "list the repository names (without the owner), e.g. [web, worker]")
 		bad = bad || !good
 	}
 	if kv, present := f["command"]; present {
 		var good bool
-		t.Command, good = p.stringList(kv.Value, "command", "write the command as a list, program first: [./scripts/store-key.sh, --env, prod]; it is never run through a shell")
+		t.Command, good = p.StringList(kv.Value, "command", "write the command as a list, program first: [./scripts/store-key.sh, --env, prod]; it is never run through a shell")
 		bad = bad || !good
 		if good && len(t.Command) > 0 && t.Command[0] == "" {
-			p.errAt(kv.Value, "name the program first", "the program of the command is empty")
+			p.ErrAt(kv.Value, "name the program first", "the program of the command is empty")
 			bad = true
 		}
 	}
 	if kv, present := f["timeout"]; present {
 		var good bool
-		t.Timeout, good = p.duration(kv.Value, "timeout", MaxExecTimeout)
+		_, t.Timeout, good = p.Duration(kv.Value, "timeout", yamlsrc.DurationRange{
+			Max:      MaxExecTimeout,
+			AboveMin: true,
+			Examples: "30s, 2m or 1m30s",
+			Hint:     fmt.Sprintf("use a duration above 0 and at most %s", MaxExecTimeout),
+		})
 		bad = bad || !good
 	}
 	if kv, present := f["inputs"]; present {
-		if ikvs, good := p.entries(kv.Value, "inputs", "give the workflow inputs as a mapping, e.g. {reason: key rotation}"); good {
+		if ikvs, good := p.Entries(kv.Value, "inputs", "give the workflow inputs as a mapping, e.g. {reason: key rotation}"); good {
 			t.Inputs = map[string]string{}
 			for _, ikv := range ikvs {
-				s, good := p.scalarText(ikv.Value, "input "+keyText(ikv))
+				s, good := p.ScalarText(ikv.Value, "input "+yamlsrc.KeyText(ikv))
 				if !good {
 					bad = true
 				}
-				t.Inputs[keyText(ikv)] = s
+				t.Inputs[yamlsrc.KeyText(ikv)] = s
 			}
 			if len(t.Inputs) > 25 {
-				p.errAt(kv.Key, "GitHub accepts at most 25 inputs per dispatch", "%d workflow inputs is too many", len(t.Inputs))
+				p.ErrAt(kv.Key, "GitHub accepts at most 25 inputs per dispatch", "%d workflow inputs is too many", len(t.Inputs))
 				bad = true
 			}
 		} else {
@@ -377,7 +400,7 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 		return t, false
 	}
 	if err := t.Validate(); err != nil {
-		p.errorf(t.Pos, typeEnd, "see docs/inventory.md for the fields of each target type, e.g. "+targetExamples[t.Type], "%s", err.Error())
+		p.Errorf(t.Pos, typeEnd, "see docs/inventory.md for the fields of each target type, e.g. "+targetExamples[t.Type], "%s", err.Error())
 		return t, false
 	}
 
@@ -386,34 +409,34 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 	if secretKV != nil {
 		switch {
 		case !ghSecretRe.MatchString(t.Secret):
-			p.errAt(secretKV.Value, "GitHub secret names use letters, digits and _, and do not start with a digit", "invalid secret name %q", t.Secret)
+			p.ErrAt(secretKV.Value, "GitHub secret names use letters, digits and _, and do not start with a digit", "invalid secret name %q", t.Secret)
 			good = false
 		case strings.HasPrefix(strings.ToUpper(t.Secret), "GITHUB_"):
-			p.errAt(secretKV.Value, "GitHub reserves names starting with GITHUB_; pick another name", "secret name %q starts with GITHUB_", t.Secret)
+			p.ErrAt(secretKV.Value, "GitHub reserves names starting with GITHUB_; pick another name", "secret name %q starts with GITHUB_", t.Secret)
 			good = false
 		}
 	}
 	if repoKV != nil && !ghOwnerRepoRe.MatchString(t.Repo) {
-		p.errAt(repoKV.Value, "write the repository as owner/name, e.g. acme/api", "invalid repository %q", t.Repo)
+		p.ErrAt(repoKV.Value, "write the repository as owner/name, e.g. acme/api", "invalid repository %q", t.Repo)
 		good = false
 	}
 	if orgKV != nil && !ghNameRe.MatchString(t.Org) {
-		p.errAt(orgKV.Value, "write the organization's login, e.g. acme", "invalid organization %q", t.Org)
+		p.ErrAt(orgKV.Value, "write the organization's login, e.g. acme", "invalid organization %q", t.Org)
 		good = false
 	}
 	for _, r := range t.Repos {
 		if !ghNameRe.MatchString(r) {
-			p.errAt(reposKV.Value, "list repository names without the owner (the owner is the organization), e.g. [web, worker]", "invalid repository name %q in repos", r)
+			p.ErrAt(reposKV.Value, "list repository names without the owner (the owner is the organization), e.g. [web, worker]", "invalid repository name %q in repos", r)
 			good = false
 			break
 		}
 	}
 	if varKV != nil && !dotenv.ValidName(t.Var) {
-		p.errAt(varKV.Value, "variable names use letters, digits and _, and do not start with a digit", "invalid variable name %q", t.Var)
+		p.ErrAt(varKV.Value, "variable names use letters, digits and _, and do not start with a digit", "invalid variable name %q", t.Var)
 		good = false
 	}
 	if workflowKV != nil && !isWorkflowRef(t.Workflow) {
-		p.warnAt(workflowKV.Value, "give the workflow's file name (deploy.yml) or its numeric ID", "workflow %q is neither a .yml/.yaml file name nor an ID", t.Workflow)
+		p.WarnAt(workflowKV.Value, "give the workflow's file name (deploy.yml) or its numeric ID", "workflow %q is neither a .yml/.yaml file name nor an ID", t.Workflow)
 	}
 	if !good {
 		return t, false

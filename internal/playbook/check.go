@@ -7,6 +7,7 @@ import (
 
 	"github.com/respondhq/respond/internal/diag"
 	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/yamlsrc"
 )
 
 // refInfo is what validation knows about a reference.
@@ -44,17 +45,17 @@ func (p *parseState) checkPart(u *usage, part *tmplPart) {
 		isList := info.typ == step.List || info.typ == step.Map
 		switch {
 		case isList && !whole:
-			p.errorf(pos, end, fmt.Sprintf("pass ${{ %s }} as the whole value of a list parameter, or use foreach to handle one item at a time", name), "%s is a %s and cannot be rendered into text", name, typeWord(info.typ))
+			p.Errorf(pos, end, fmt.Sprintf("pass ${{ %s }} as the whole value of a list parameter, or use foreach to handle one item at a time", name), "%s is a %s and cannot be rendered into text", name, typeWord(info.typ))
 		case isList && u.nested:
-			p.errorf(pos, end, "a list item is one string; pass the whole list as the parameter's value instead", "%s is a %s and cannot be one item of a list or mapping", name, typeWord(info.typ))
+			p.Errorf(pos, end, "a list item is one string; pass the whole list as the parameter's value instead", "%s is a %s and cannot be one item of a list or mapping", name, typeWord(info.typ))
 		case u.field == "foreach" && info.typ != "" && info.typ != step.List && info.typ != step.Any:
-			p.errorf(pos, end, "foreach needs a list, such as an input of type list", "foreach needs a list, but %s is %s", name, typeArticle(info.typ))
+			p.Errorf(pos, end, "foreach needs a list, such as an input of type list", "foreach needs a list, but %s is %s", name, typeArticle(info.typ))
 		case u.field == "with" && u.param != nil && whole && part.e == r && !u.nested:
 			p.checkRefType(*u.param, info.typ, name, pos, end)
 		}
 	}
 	if u.field == "foreach" && part.e.kind != exprRef {
-		p.errorf(part.posOf(part.e.off), 0, "write a reference to a list, such as ${{ inputs.files }}", "foreach needs a list, not a comparison or condition")
+		p.Errorf(part.posOf(part.e.off), 0, "write a reference to a list, such as ${{ inputs.files }}", "foreach needs a list, not a comparison or condition")
 	}
 }
 
@@ -66,7 +67,7 @@ func (p *parseState) checkRefType(pr step.Param, t step.Type, name string, pos d
 	}
 	listy := func(t step.Type) bool { return t == step.List || t == step.Map }
 	if listy(t) != listy(pr.Type) || (listy(t) && t != pr.Type) {
-		p.errorf(pos, end, fmt.Sprintf("parameter %q takes %s", pr.Name, typeArticle(pr.Type)), "%s is %s, but parameter %q takes %s", name, typeArticle(t), pr.Name, typeArticle(pr.Type))
+		p.Errorf(pos, end, fmt.Sprintf("parameter %q takes %s", pr.Name, typeArticle(pr.Type)), "%s is %s, but parameter %q takes %s", name, typeArticle(t), pr.Name, typeArticle(pr.Type))
 	}
 }
 
@@ -97,41 +98,41 @@ func (p *parseState) checkRef(u *usage, part *tmplPart, r *expr) refInfo {
 	switch r.path[0] {
 	case "inputs":
 		if len(r.path) != 2 {
-			p.errorf(pos, end, "write inputs.NAME", "invalid reference %q", name)
+			p.Errorf(pos, end, "write inputs.NAME", "invalid reference %q", name)
 			return refInfo{}
 		}
 		i, ok := p.inputs[r.path[1]]
 		if !ok {
 			hint := "this playbook declares no inputs; declare it under `inputs:`"
 			if len(p.pb.Inputs) > 0 {
-				hint = suggest(r.path[1], p.inputNames(), "Inputs")
+				hint = yamlsrc.Suggest(r.path[1], p.inputNames(), "Inputs")
 			}
-			p.errorf(pos, end, hint, "unknown input %q", r.path[1])
+			p.Errorf(pos, end, hint, "unknown input %q", r.path[1])
 			return refInfo{}
 		}
 		in := p.pb.Inputs[i]
 		return refInfo{ok: true, secret: in.Type == step.Secret, typ: in.Type}
 	case "steps":
 		if len(r.path) != 4 || r.path[2] != "outputs" {
-			p.errorf(pos, end, "write steps.ID.outputs.NAME", "invalid reference %q", name)
+			p.Errorf(pos, end, "write steps.ID.outputs.NAME", "invalid reference %q", name)
 			return refInfo{}
 		}
 		id, out := r.path[1], r.path[3]
 		j, ok := p.stepIdx[id]
 		if !ok {
-			p.errorf(pos, end, suggest(id, p.stepIDs(u.step), "Earlier steps"), "unknown step %q", id)
+			p.Errorf(pos, end, yamlsrc.Suggest(id, p.stepIDs(u.step), "Earlier steps"), "unknown step %q", id)
 			return refInfo{}
 		}
 		if j == u.step {
-			p.errorf(pos, end, "a step can only use the outputs of steps before it", "step %q refers to its own outputs", id)
+			p.Errorf(pos, end, "a step can only use the outputs of steps before it", "step %q refers to its own outputs", id)
 			return refInfo{}
 		}
 		if j > u.step {
-			p.errorf(pos, end, "a step can only use the outputs of steps before it; move this step after it, or the other step before", "step %q runs later (line %d)", id, p.pb.Steps[j].Pos.Line)
+			p.Errorf(pos, end, "a step can only use the outputs of steps before it; move this step after it, or the other step before", "step %q runs later (line %d)", id, p.pb.Steps[j].Pos.Line)
 			return refInfo{}
 		}
 		if p.pb.Steps[j].Foreach != nil {
-			p.errorf(pos, end, "a foreach step runs once per item, so it has no single outputs; referring to them is not supported", "outputs of foreach step %q cannot be referenced", id)
+			p.Errorf(pos, end, "a foreach step runs once per item, so it has no single outputs; referring to them is not supported", "outputs of foreach step %q cannot be referenced", id)
 			return refInfo{}
 		}
 		spec := p.specs[j]
@@ -149,23 +150,23 @@ func (p *parseState) checkRef(u *usage, part *tmplPart, r *expr) refInfo {
 				for _, o := range spec.Outputs {
 					names = append(names, o.Name)
 				}
-				hint = suggest(out, names, fmt.Sprintf("Outputs of %q steps", spec.Kind))
+				hint = yamlsrc.Suggest(out, names, fmt.Sprintf("Outputs of %q steps", spec.Kind))
 			}
-			p.errorf(pos, end, hint, "step %q (%s) has no output %q", id, spec.Kind, out)
+			p.Errorf(pos, end, hint, "step %q (%s) has no output %q", id, spec.Kind, out)
 			return refInfo{}
 		}
 		return refInfo{ok: true, secret: o.Secret || o.Type == step.Secret, typ: o.Type}
 	case "item":
 		if u.field == "foreach" {
-			p.errorf(pos, end, "foreach gives the list; item is each element of it, available in with, when and confirm", "item is not defined in foreach itself")
+			p.Errorf(pos, end, "foreach gives the list; item is each element of it, available in with, when and confirm", "item is not defined in foreach itself")
 			return refInfo{}
 		}
 		if !u.foreach {
-			p.errorf(pos, end, "add `foreach:` to the step, or refer to an input or output instead", "item is only defined in a foreach step")
+			p.Errorf(pos, end, "add `foreach:` to the step, or refer to an input or output instead", "item is only defined in a foreach step")
 			return refInfo{}
 		}
 		if len(r.path) > 2 {
-			p.errorf(pos, end, "write item or item.FIELD", "invalid reference %q", name)
+			p.Errorf(pos, end, "write item or item.FIELD", "invalid reference %q", name)
 			return refInfo{}
 		}
 		return refInfo{ok: true}
@@ -175,12 +176,12 @@ func (p *parseState) checkRef(u *usage, part *tmplPart, r *expr) refInfo {
 			if len(r.path) > 1 {
 				field = r.path[1]
 			}
-			p.errorf(pos, end, suggest(field, incidentFields, "Incident fields (incident.NAME)"), "unknown reference %q", name)
+			p.Errorf(pos, end, yamlsrc.Suggest(field, incidentFields, "Incident fields (incident.NAME)"), "unknown reference %q", name)
 			return refInfo{}
 		}
 		return refInfo{ok: true, typ: step.String}
 	}
-	p.errorf(pos, end, suggest(r.path[0], []string{"inputs", "steps", "item", "incident"}, "Names")+" "+exprHint+"; quote text: 'like this'", "unknown name %q in expression", r.path[0])
+	p.Errorf(pos, end, yamlsrc.Suggest(r.path[0], []string{"inputs", "steps", "item", "incident"}, "Names")+" "+exprHint+"; quote text: 'like this'", "unknown name %q in expression", r.path[0])
 	return refInfo{}
 }
 
@@ -199,17 +200,17 @@ func (p *parseState) checkSecret(u *usage, part *tmplPart, r *expr, name string,
 	rule := fmt.Sprintf("a secret may only be passed whole, as `${{ %s }}`, to %s", name, where)
 	switch {
 	case part.e != r:
-		p.errorf(pos, end, rule+"; it cannot be compared or tested", "secret %s cannot be used in an expression", name)
+		p.Errorf(pos, end, rule+"; it cannot be compared or tested", "secret %s cannot be used in an expression", name)
 	case u.field != "with":
-		p.errorf(pos, end, rule+"; conditions, questions and foreach lists never see secrets", "secret %s cannot be used in %s", name, u.field)
+		p.Errorf(pos, end, rule+"; conditions, questions and foreach lists never see secrets", "secret %s cannot be used in %s", name, u.field)
 	case !u.t.whole():
-		p.errorf(pos, end, rule+"; it is never rendered into a longer string", "secret %s is rendered into text", name)
+		p.Errorf(pos, end, rule+"; it is never rendered into a longer string", "secret %s is rendered into text", name)
 	case u.nested:
-		p.errorf(pos, end, rule+"; a list or mapping cannot carry secrets", "secret %s is inside a list or mapping", name)
+		p.Errorf(pos, end, rule+"; a list or mapping cannot carry secrets", "secret %s is inside a list or mapping", name)
 	case u.param == nil:
 		// unknown kind or parameter: already reported
 	default:
-		p.errorf(pos, end, rule, "parameter %q of %q steps does not accept secrets, but gets %s", u.param.Name, u.kind, name)
+		p.Errorf(pos, end, rule, "parameter %q of %q steps does not accept secrets, but gets %s", u.param.Name, u.kind, name)
 	}
 }
 
