@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
@@ -286,13 +287,25 @@ func findByID(ctx context.Context, oa OpenAI, scope []Project, keyID string) (*c
 // the candidates.
 func findByValue(ctx context.Context, oa OpenAI, scope []Project, v secret.Value) (*candidate, error) {
 	want := redactedForm(v.Reveal())
+	// List every project's keys at once: identification is on the path to
+	// containment, and each sequential round trip delays the revoke.
+	lists := make([][]ProjectKey, len(scope))
+	errs := make([]error, len(scope))
+	var wg sync.WaitGroup
+	for i, p := range scope {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lists[i], errs[i] = oa.ListProjectKeys(ctx, p.ID)
+		}()
+	}
+	wg.Wait()
 	var exact, loose []candidate
-	for _, p := range scope {
-		keys, err := oa.ListProjectKeys(ctx, p.ID)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", identifyKind, err)
+	for i, p := range scope {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("%s: %w", identifyKind, errs[i])
 		}
-		for _, key := range keys {
+		for _, key := range lists[i] {
 			switch {
 			case want != "" && key.RedactedValue == want:
 				exact = append(exact, candidate{p, key})

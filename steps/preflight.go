@@ -14,7 +14,7 @@ import (
 var _ step.Kind = Preflight{}
 
 // preflightConcurrency bounds the checks that run at once.
-const preflightConcurrency = 8
+const preflightConcurrency = 32 // GitHub's limiter caps what is really in flight
 
 // Preflight is the `preflight` step kind: before anything changes, it
 // checks that every target can be written and that the OpenAI admin key can

@@ -61,6 +61,13 @@ func (e *Engine) plan(ctx context.Context, rerun map[string]bool) *Plan {
 			p.Rows = append(p.Rows, row)
 			continue
 		}
+		// Items are planned concurrently, as they will run: a plan may
+		// read the world (does this secret exist?), and a fan-out to a
+		// thousand targets must not cost a thousand sequential round
+		// trips before the first change.
+		rows := make([]Row, len(items))
+		sem := make(chan struct{}, max(st.Concurrency, 1))
+		var wg sync.WaitGroup
 		for i, it := range items {
 			key := ItemKey(i, it)
 			e.mu.Lock()
@@ -69,13 +76,21 @@ func (e *Engine) plan(ctx context.Context, rerun map[string]bool) *Plan {
 			if ok && !rerun[st.ID] && !s.started && (s.status == journal.StatusOK || s.status == journal.StatusSkipped) {
 				row := base
 				row.Item, row.Action, row.Target, row.Effect, row.State = key, step.NoOp, "-", "done in an earlier run", RowDone
-				p.Rows = append(p.Rows, row)
+				rows[i] = row
 				continue
 			}
 			row := base
 			row.Item = key
-			p.Rows = append(p.Rows, e.planOne(ctx, st, row, e.withPlaceholders(e.childScope(it, true)), state))
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				rows[i] = e.planOne(ctx, st, row, e.withPlaceholders(e.childScope(it, true)), state)
+			}()
 		}
+		wg.Wait()
+		p.Rows = append(p.Rows, rows...)
 	}
 	return p
 }
@@ -148,8 +163,15 @@ func placeholder(o step.Output, stepID string) any {
 	return "(known after " + stepID + ")"
 }
 
-func (e *Engine) planOne(ctx context.Context, st *playbook.Step, base Row, scope *playbook.Scope, state string) Row {
+func (e *Engine) planOne(ctx context.Context, st *playbook.Step, base Row, scope *playbook.Scope, state string) (row Row) {
 	spec := e.specs[st.ID]
+	defer func() {
+		if r := recover(); r != nil { // a bug in a kind's Plan must not crash respond
+			row = base
+			row.Action, row.Target, row.State = actionOf(spec), "?", state
+			row.Effect = "cannot plan: internal error in step kind " + st.Uses + " (a bug in respond): " + e.o.Secrets.MaskString(fmt.Sprint(r))
+		}
+	}()
 	params, err := st.Resolve(spec, scope)
 	if err != nil {
 		row := base
@@ -162,7 +184,7 @@ func (e *Engine) planOne(ctx context.Context, st *playbook.Step, base Row, scope
 		return row
 	}
 	changes, err := e.kinds[st.ID].Plan(ctx, e.call(st, base.Item, params))
-	row := base
+	row = base
 	row.State = state
 	if err != nil {
 		row.Action, row.Target, row.Effect = actionOf(spec), "?", "cannot plan: "+e.o.Secrets.MaskString(err.Error())
