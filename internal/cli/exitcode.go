@@ -28,12 +28,6 @@ type UsageError struct{ Err error }
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
 
-// PreflightError: missing access found before any change: exit 4.
-type PreflightError struct{ Err error }
-
-func (e *PreflightError) Error() string { return e.Err.Error() }
-func (e *PreflightError) Unwrap() error { return e.Err }
-
 // SilentError has already been reported; only its exit code matters.
 type SilentError struct{ Code int }
 
@@ -44,7 +38,6 @@ func ExitCode(err error) int {
 	var (
 		se *SilentError
 		ue *UsageError
-		pe *PreflightError
 		le *incident.LockedError
 		ie *engine.InterruptedError
 		pa *engine.PartialError
@@ -58,7 +51,7 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case errors.Is(err, engine.ErrCancelled), errors.Is(err, prompt.ErrInterrupted):
 		return ExitCancelled
-	case errors.As(err, &pe), errors.Is(err, step.ErrPreflight):
+	case errors.Is(err, step.ErrPreflight): // missing access found before any change
 		return ExitPreflight
 	case errors.As(err, &pa):
 		return ExitPartial

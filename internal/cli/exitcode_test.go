@@ -38,7 +38,6 @@ func TestExitCode(t *testing.T) {
 		{"steps.ErrBadInput in a step error", &engine.StepError{Step: "identify", Err: fmt.Errorf("no such key: %w", steps.ErrBadInput)}, ExitUsage},
 		{"engine.ErrCancelled", engine.ErrCancelled, ExitCancelled},
 		{"prompt.ErrInterrupted", prompt.ErrInterrupted, ExitCancelled},
-		{"PreflightError", &PreflightError{plain}, ExitPreflight},
 		{"wraps step.ErrPreflight", fmt.Errorf("GITHUB_TOKEN cannot write secrets of acme/api: %w", step.ErrPreflight), ExitPreflight},
 		{"engine.PartialError", &engine.PartialError{Incident: "INC-1", Failed: []string{"deploy"}}, ExitPartial},
 		{"incident.LockedError", &incident.LockedError{ID: "INC-1", Holder: incident.Holder{User: "maya", PID: 42}}, ExitLocked},

@@ -25,7 +25,6 @@ type IOStreams struct {
 	colorEnabled                   bool
 	neverPrompt                    bool
 	flushers                       []*secret.Writer
-	stdinFd                        int
 	stdoutFd                       int
 	width                          int
 }
@@ -42,7 +41,6 @@ func System() *IOStreams {
 		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 		flushers:  []*secret.Writer{out, errOut},
-		stdinFd:   int(os.Stdin.Fd()),
 		stdoutFd:  int(os.Stdout.Fd()),
 	}
 	s.colorEnabled = s.stdoutTTY && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
@@ -54,7 +52,7 @@ func Test() (s *IOStreams, in, out, errOut *bytes.Buffer) {
 	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
 	reg := secret.NewRegistry()
 	o, e := secret.NewWriter(out, reg), secret.NewWriter(errOut, reg)
-	return &IOStreams{In: in, Out: o, ErrOut: e, Secrets: reg, flushers: []*secret.Writer{o, e}, stdinFd: -1, stdoutFd: -1}, in, out, errOut
+	return &IOStreams{In: in, Out: o, ErrOut: e, Secrets: reg, flushers: []*secret.Writer{o, e}, stdoutFd: -1}, in, out, errOut
 }
 
 // Flush writes out anything the masking writers held back.
@@ -106,6 +104,3 @@ func (s *IOStreams) TerminalWidth() int {
 
 // SetTerminalWidth overrides the width (tests).
 func (s *IOStreams) SetTerminalWidth(w int) { s.width = w; s.stdoutFd = -1 }
-
-// StdinFd is the file descriptor of standard input, or -1.
-func (s *IOStreams) StdinFd() int { return s.stdinFd }
