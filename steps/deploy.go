@@ -39,7 +39,7 @@ func (Deploy) Spec() step.Spec {
 			{Name: "target", Type: step.Any, Required: true,
 				Description: "the target, a mapping as the inventory gives it (type plus its fields), e.g. an item of `foreach: ${{ steps.targets.outputs.targets }}`"},
 			{Name: "value", Type: step.Secret, Required: true, AcceptsSecret: true,
-				Description: "the value to write, e.g. ${{ steps.replace.outputs.value }}"},
+				Description: "the value to write, e.g. ${{ steps.replace.outputs.key }}"},
 		},
 		Outputs: []step.Output{
 			{Name: "target", Type: step.String, Description: "the target's ID, e.g. github-actions:acme/api:OPENAI_API_KEY"},
