@@ -94,7 +94,10 @@ func (p Preflight) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 			}
 			defer func() { <-sem }()
 			if err := ch.run(ctx); err != nil {
-				found[i] = ch.what + ": " + problemText(err)
+				found[i] = problemText(err)
+				if !strings.HasPrefix(found[i], ch.what) { // writers name their target already
+					found[i] = ch.what + ": " + found[i]
+				}
 			}
 		}()
 	}

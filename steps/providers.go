@@ -134,6 +134,11 @@ type GitHub interface {
 	// RepoPermissions reports the token's access to a repository
 	// (ErrNotFound if it cannot see it).
 	RepoPermissions(ctx context.Context, owner, repo string) (RepoPermissions, error)
+	// OrgRole reports the token's user's role in an organization: "admin"
+	// (an owner, who may manage organization secrets) or "member"
+	// (ErrNotFound if the user is not a member, or the organization does
+	// not exist).
+	OrgRole(ctx context.Context, org string) (string, error)
 	// PublicKey fetches the sealed-box public key of a secret scope.
 	PublicKey(ctx context.Context, s SecretScope) (PublicKey, error)
 	// SecretExists reports whether the named secret exists in the scope.

@@ -50,9 +50,12 @@ func ghWhere(t target.Target) string {
 
 // Check implements TargetWriter: without writing anything it makes sure
 // the token can see the repository (or organization), may manage its
-// secrets, can read the public key, and that the environment exists. Every
-// problem is a step.ErrPreflight error saying what is missing and what to
-// do.
+// secrets, can read the public key, and that the environment exists. For
+// a repository "may manage" means the token has admin access to it; for an
+// organization, that the token's user is an owner (role admin) of it —
+// reading the organization's public key proves nothing, since any member
+// may. Every problem is a step.ErrPreflight error saying what is missing
+// and what to do.
 func (w GitHubSecretWriter) Check(ctx context.Context, t target.Target) error {
 	if err := ghSecretTarget(t); err != nil {
 		return err
@@ -62,7 +65,11 @@ func (w GitHubSecretWriter) Check(ctx context.Context, t target.Target) error {
 		return ghPreflightf(err, "%v", err)
 	}
 	id, s := t.ID(), ScopeOf(t)
-	if t.Org == "" {
+	if t.Org != "" {
+		if err := ghCheckOrgOwner(ctx, gh, id, t.Org); err != nil {
+			return err
+		}
+	} else {
 		p, err := gh.RepoPermissions(ctx, s.Owner, s.Repo)
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -96,6 +103,28 @@ func (w GitHubSecretWriter) Check(ctx context.Context, t target.Target) error {
 		} else if err != nil {
 			return ghCheckFailed(id, err)
 		}
+	}
+	return nil
+}
+
+// ghCheckOrgOwner makes sure the token's user is an owner of org: only
+// owners (with a token carrying admin:org, or the fine-grained
+// Organization secrets: write permission) may write organization secrets.
+func ghCheckOrgOwner(ctx context.Context, gh GitHub, id, org string) error {
+	role, err := gh.OrgRole(ctx, org)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return ghPreflightf(err, "%s: organization %s is not visible to the token, or the token's user is not a member of it: "+
+			"check the name, or use a token of an organization owner with admin:org (classic) or 'Organization secrets: write' (fine-grained)", id, org)
+	case ghStatus(err) == http.StatusForbidden:
+		return ghPreflightf(err, "%s: cannot tell whether the token may manage secrets of organization %s, because it may not read its own membership (%v): "+
+			"give the token read:org (classic) or 'Members: read' (fine-grained), or use a token of an organization owner with admin:org", id, org, err)
+	case err != nil:
+		return ghCheckFailed(id, err)
+	case role != "admin":
+		return ghPreflightf(nil, "%s: the token's user is a %s, not an owner, of organization %s, so it cannot manage organization secrets: "+
+			"use a token of an organization owner with admin:org (classic) or 'Organization secrets: write' (fine-grained)",
+			id, strings.ReplaceAll(role, "_", " "), org)
 	}
 	return nil
 }

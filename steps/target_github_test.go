@@ -3,6 +3,8 @@ package steps_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strings"
@@ -92,7 +94,12 @@ func TestGitHubSecretWriterCheckProblems(t *testing.T) {
 		{"missing repository", admin, repo("acme/nope"), []string{"repository acme/nope is not visible to the token", "check the name"}},
 		{"missing environment", admin, target.Target{Type: target.GitHubActions, Repo: "acme/api", Environment: "staging", Secret: "K"},
 			[]string{`environment "staging" does not exist in acme/api`, "Settings → Environments"}},
-		{"missing organization", admin, target.Target{Type: target.GitHubActions, Org: "nope", Secret: "K"}, []string{"organization nope is not visible to the token"}},
+		{"missing organization", admin, target.Target{Type: target.GitHubActions, Org: "nope", Secret: "K"}, []string{"organization nope is not visible to the token", "not a member"}},
+		{"organization member (Actions)", read, target.Target{Type: target.GitHubActions, Org: "acme", Secret: "K"},
+			[]string{"github-actions:org/acme:K: the token's user is a member, not an owner, of organization acme, so it cannot manage organization secrets",
+				"admin:org (classic)", "'Organization secrets: write' (fine-grained)"}},
+		{"organization member (Dependabot)", read, target.Target{Type: target.GitHubDependabot, Org: "acme", Secret: "K", Visibility: "all"},
+			[]string{"a member, not an owner, of organization acme"}},
 		{"missing selected repository", admin, target.Target{Type: target.GitHubActions, Org: "acme", Secret: "K", Visibility: "selected", Repos: []string{"api", "gone"}},
 			[]string{"repository acme/gone, selected for the organization secret, is not visible"}},
 		{"bad token", bad, repo("acme/api"), []string{"401", "GITHUB_TOKEN"}},
@@ -165,5 +172,80 @@ func TestGitHubSecretWriterWriteErrors(t *testing.T) {
 	ghNoSecrets(t, err.Error())
 	if _, err := (steps.GitHubSecretWriter{P: read}).Write(ctx, ghTargets[0].t, secret.Value{}); err == nil {
 		t.Error("empty value accepted")
+	}
+}
+
+// orgRole is the real client with the organization role replaced, for
+// roles the simulator does not model.
+type orgRole struct {
+	steps.GitHub
+	role string
+}
+
+func (o orgRole) OrgRole(context.Context, string) (string, error) { return o.role, nil }
+
+// Organization targets need an owner: a member's token passes every other
+// check (it can read the organization's public key), so only the role can
+// tell; a token that may not read its membership is told what to grant.
+func TestGitHubSecretWriterCheckOrgRole(t *testing.T) {
+	ctx := context.Background()
+	sim, srv := ghWorld(t, githubsim.Options{})
+	_, c := ghProviders(t, srv, ghRead, githubapi.Limits{})
+	org := target.Target{Type: target.GitHubActions, Org: "acme", Secret: "K", Visibility: "selected", Repos: []string{"api"}}
+	with := func(gh steps.GitHub) steps.GitHubSecretWriter {
+		return steps.GitHubSecretWriter{P: &steps.Providers{GitHub: func() (steps.GitHub, error) { return gh, nil }}}
+	}
+
+	// The read-only token can read the public key; the role alone fails it.
+	if _, err := c.PublicKey(ctx, steps.ScopeOf(org)); err != nil {
+		t.Fatalf("the read-only token cannot read the organization key: %v", err)
+	}
+	if err := with(c).Check(ctx, org); !errors.Is(err, step.ErrPreflight) || !strings.Contains(err.Error(), "a member, not an owner") {
+		t.Errorf("member: %v", err)
+	}
+	// Any role other than admin is refused, named in words.
+	err := with(orgRole{c, "billing_manager"}).Check(ctx, org)
+	if !errors.Is(err, step.ErrPreflight) || !step.IsPermanent(err) ||
+		!strings.Contains(err.Error(), "is a billing manager, not an owner, of organization acme") {
+		t.Errorf("billing manager: %v", err)
+	}
+	// An owner passes, with the rest of the checks still made.
+	if err := with(orgRole{c, "admin"}).Check(ctx, org); err != nil {
+		t.Errorf("owner: %v", err)
+	}
+	gone := org
+	gone.Repos = []string{"gone"}
+	if err := with(orgRole{c, "admin"}).Check(ctx, gone); err == nil || !strings.Contains(err.Error(), "acme/gone") {
+		t.Errorf("owner, missing selected repository: %v", err)
+	}
+	// Repository targets do not ask for the organization role.
+	if err := with(orgRole{c, "member"}).Check(ctx, target.Target{Type: target.GitHubActions, Repo: "acme/api", Secret: "K"}); err == nil ||
+		!strings.Contains(err.Error(), "pull access") {
+		t.Errorf("repository target: %v", err)
+	}
+
+	// GitHub refuses the membership read (a fine-grained token without
+	// Members: read).
+	forbid := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/user/memberships/orgs/") {
+			githubsim.WriteError(w, http.StatusForbidden, "Resource not accessible by personal access token")
+			return
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(forbid.Close)
+	p, _ := ghProviders(t, forbid, ghAdmin, githubapi.Limits{})
+	err = steps.GitHubSecretWriter{P: p}.Check(ctx, org)
+	if !errors.Is(err, step.ErrPreflight) || !step.IsPermanent(err) {
+		t.Fatalf("forbidden membership: %v", err)
+	}
+	for _, want := range []string{"cannot tell whether the token may manage secrets of organization acme", "403", "read:org", "'Members: read'"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("forbidden membership: %q lacks %q", err, want)
+		}
+	}
+	ghNoSecrets(t, err.Error())
+	if n := len(sim.Snapshot().Secrets); n != 0 {
+		t.Errorf("checks wrote %d secrets", n)
 	}
 }

@@ -104,6 +104,8 @@ func forbiddenHint(op string) string {
 		return "the token cannot manage secret-scanning alerts: use a token of a repository administrator with the repo or security_events scope (classic) or Secret scanning alerts: write (fine-grained)"
 	case strings.Contains(op, "dispatch"):
 		return "the token cannot run workflows: use a token with the repo scope (classic) or Actions: write (fine-grained)"
+	case strings.Contains(op, "membership"):
+		return "the token cannot read its organization membership: use a token with the read:org or admin:org scope (classic) or the Members: read organization permission (fine-grained)"
 	case strings.Contains(op, "organization"):
 		return "the token cannot manage the organization's secrets: use a token of an organization owner with the admin:org scope (classic) or Organization secrets: write (fine-grained)"
 	case strings.Contains(op, "secret"), strings.Contains(op, "key"):

@@ -19,6 +19,7 @@ const (
 	docsWorkflows     = "https://docs.github.com/rest/actions/workflows"
 	docsDispatch      = "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event"
 	docsUsers         = "https://docs.github.com/rest/users/users#get-the-authenticated-user"
+	docsMembership    = "https://docs.github.com/rest/orgs/members#get-an-organization-membership-for-the-authenticated-user"
 	docsRateLimitEndp = "https://docs.github.com/rest/rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user"
 )
 
@@ -28,6 +29,7 @@ func (s *Server) routes() {
 	s.handle("/", docsRoot, func(w http.ResponseWriter, _ *http.Request, c *call) { c.notFound(w) })
 
 	s.handle("GET /user", docsUsers, s.getUser)
+	s.handle("GET /user/memberships/orgs/{org}", docsMembership, s.getMembership)
 	s.handle("GET /rate_limit", docsRateLimitEndp, s.getRateLimit)
 	s.handle("GET /repos/{owner}/{repo}", docsRepos, s.getRepo)
 	s.handle("GET /repositories/{repository_id}", docsRepos, s.getRepoByID)

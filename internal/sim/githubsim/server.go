@@ -2,7 +2,8 @@
 // endpoints respond uses: Actions secrets (repository, environment and
 // organization, with selected repositories), Dependabot secrets, secret
 // scanning alerts and their locations, environments, repositories, workflow
-// dispatch, the authenticated user and rate limits.
+// dispatch, the authenticated user and its organization memberships, and
+// rate limits.
 //
 // The simulator is an http.Handler. Every path is served both at the root
 // (like https://api.github.com) and under /api/v3 (like GitHub Enterprise
@@ -13,8 +14,12 @@
 //
 // Response bodies follow the official OpenAPI description
 // (github-rest-subset.json); the conformance tests validate every body they
-// receive against it. Where GitHub's behaviour is not documented the choice
-// is written next to the code; the main ones are:
+// receive against it. The one exception is GET
+// /user/memberships/orgs/{org}, which the subset does not describe: it
+// follows GitHub's documented org-membership shape ({url, state, role,
+// organization_url, organization, user}), and its conformance test checks
+// that shape itself and skips spec validation. Where GitHub's behaviour is
+// not documented the choice is written next to the code; the main ones are:
 //
 //   - Authentication: "Authorization: token X" and "Authorization: Bearer X"
 //     are both accepted; a missing or unknown token is a 401 "Bad
@@ -28,6 +33,11 @@
 //     needs Permissions.SecretScanning; a workflow dispatch needs
 //     Permissions.Actions. Without them the answer is 403 "Resource not
 //     accessible by personal access token".
+//   - Organization membership: the simulator keeps no member lists. The
+//     token's user is an active member of every organization the
+//     simulator knows, with role "admin" (owner) when the token has
+//     Permissions.SecretsWrite and "member" otherwise; an unknown
+//     organization is a 404.
 //   - GET /repos/{owner}/{repo} (and /repositories/{id}) carries the
 //     token's role as `permissions`, as GitHub's full-repository does for
 //     authenticated requests: SecretsWrite or SecretScanning make the token

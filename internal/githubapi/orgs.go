@@ -1,0 +1,37 @@
+package githubapi
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/steps"
+)
+
+// OrgRole returns the token's user's role in org, from GET
+// /user/memberships/orgs/{org}: "admin" for an organization owner, "member"
+// otherwise (GitHub also has "billing_manager"). A user who is not a
+// member, or an organization that does not exist or that the token cannot
+// see, is an error matching steps.ErrNotFound; so is a membership still
+// pending (an invitation not yet accepted), which grants nothing. Reading
+// one's membership needs read:org (classic tokens; admin:org includes it)
+// or the Members organization permission (fine-grained).
+func (c *Client) OrgRole(ctx context.Context, org string) (string, error) {
+	if strings.TrimSpace(org) == "" {
+		return "", step.Errorf("read the token's organization membership: the organization name is empty")
+	}
+	m, _, err := c.gh.Organizations.GetOrgMembership(ctx, "", org)
+	if err != nil {
+		return "", c.fail(err, "read the token's membership of organization %s", org)
+	}
+	if st := m.GetState(); st != "" && st != "active" {
+		return "", step.Permanent(fmt.Errorf("GitHub: organization %s: the token's user's membership is %s, not active "+
+			"(accept the invitation to the organization, or use a token of an active owner): %w", org, st, steps.ErrNotFound))
+	}
+	role := m.GetRole()
+	if role == "" {
+		return "", fmt.Errorf("GitHub returned the token's membership of organization %s without a role: report this, or retry later", org)
+	}
+	return role, nil
+}
