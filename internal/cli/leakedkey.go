@@ -118,6 +118,9 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 	if err != nil {
 		return "", err
 	}
+	if err := requireOpenAI(f, pb); err != nil {
+		return "", err
+	}
 	inv, err := loadInventory(f)
 	if err != nil {
 		return "", err
@@ -168,6 +171,20 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 	}
 	defer cleanup()
 	return inc.ID, execute(ctx, f, pb, inc, inputs, nil, wd, &o.runOptions)
+}
+
+// requireOpenAI refuses, before an incident is created, to run a playbook
+// with OpenAI steps when no OpenAI admin key is configured.
+func requireOpenAI(f *Factory, pb *playbook.Playbook) error {
+	if f.Providers().OpenAI != nil {
+		return nil
+	}
+	for _, st := range pb.Steps {
+		if strings.HasPrefix(st.Uses, "openai.") {
+			return &UsageError{fmt.Errorf("OPENAI_ADMIN_KEY is not set, and playbook %s calls the OpenAI Admin API (step %s): export an OpenAI admin key (sk-admin-…, from the organization's Admin keys page); for practice without one, run `respond drill`", pb.Name, st.ID)}
+		}
+	}
+	return nil
 }
 
 // readKeyValue reads the leaked key from stdin: piped, or pasted at a

@@ -152,6 +152,9 @@ func runPlaybook(ctx context.Context, f *Factory, o *runOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := requireOpenAI(f, pb); err != nil {
+		return err
+	}
 	sets, err := parseSets(o.Set)
 	if err != nil {
 		return err
