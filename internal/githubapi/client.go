@@ -97,6 +97,9 @@ type Client struct {
 
 	idsMu sync.Mutex
 	ids   map[string]int64 // repository IDs by lower-cased owner/name
+
+	alertsMu sync.Mutex
+	alerts   map[string]steps.Alert // alerts read by GetAlert, by owner/repo#n
 }
 
 type keyEntry struct {
@@ -502,6 +505,36 @@ func (c *Client) DispatchWorkflow(ctx context.Context, owner, repo, workflow, re
 // GetAlert returns secret-scanning alert number of owner/repo with its
 // commit locations (in the order GitHub lists them).
 func (c *Client) GetAlert(ctx context.Context, owner, repo string, number int) (steps.Alert, error) {
+	// An alert and its locations are read once per client (one run):
+	// identification and the plan both need it, on the way to containment.
+	// ResolveAlert always reads afresh before it changes anything.
+	key := strings.ToLower(fmt.Sprintf("%s/%s#%d", owner, repo, number))
+	c.alertsMu.Lock()
+	cached, ok := c.alerts[key]
+	c.alertsMu.Unlock()
+	if ok {
+		return cached, nil
+	}
+	out, err := c.getAlert(ctx, owner, repo, number)
+	if err == nil {
+		c.alertsMu.Lock()
+		if c.alerts == nil {
+			c.alerts = map[string]steps.Alert{}
+		}
+		c.alerts[key] = out
+		c.alertsMu.Unlock()
+	}
+	return out, err
+}
+
+// forgetAlert drops a cached alert once respond changed it.
+func (c *Client) forgetAlert(owner, repo string, number int) {
+	c.alertsMu.Lock()
+	delete(c.alerts, strings.ToLower(fmt.Sprintf("%s/%s#%d", owner, repo, number)))
+	c.alertsMu.Unlock()
+}
+
+func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (steps.Alert, error) {
 	a, _, err := c.gh.SecretScanning.GetAlert(ctx, owner, repo, int64(number))
 	if err != nil {
 		return steps.Alert{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)
@@ -542,6 +575,7 @@ func alertOf(a *github.SecretScanningAlert) steps.Alert {
 // already resolved with that resolution is left alone and returned as is:
 // GitHub answers 400 to a PATCH that changes nothing.
 func (c *Client) ResolveAlert(ctx context.Context, owner, repo string, number int, resolution, comment string) (steps.Alert, error) {
+	defer c.forgetAlert(owner, repo, number)
 	cur, _, err := c.gh.SecretScanning.GetAlert(ctx, owner, repo, int64(number))
 	if err != nil {
 		return steps.Alert{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)

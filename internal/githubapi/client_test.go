@@ -343,11 +343,20 @@ func TestAlerts(t *testing.T) {
 	if s := (func() string { return a.Secret.String() })(); strings.Contains(s, leaked) {
 		t.Error("alert secret printable")
 	}
+	// Read once per client: a second read sends nothing.
+	reads := e.rec.count("GET ")
+	if again, err := e.c.GetAlert(ctx, "acme", "api", 1); err != nil || again.Number != 1 || len(again.Locations) != 2 || e.rec.count("GET ") != reads {
+		t.Fatalf("second read: %+v %v (GETs %d→%d)", again, err, reads, e.rec.count("GET "))
+	}
 	r, err := e.c.ResolveAlert(ctx, "acme", "api", 1, "revoked", "Rotated by respond (incident X)")
 	if err != nil || r.State != "resolved" || r.Resolution != "revoked" || r.Comment != "Rotated by respond (incident X)" {
 		t.Fatalf("resolve: %+v %v", r, err)
 	}
 	patches := e.rec.count("PATCH ")
+	// Once respond changed it, it is read afresh.
+	if now, err := e.c.GetAlert(ctx, "acme", "api", 1); err != nil || now.State != "resolved" {
+		t.Fatalf("read after resolve: %+v %v", now, err)
+	}
 	// Again: already resolved as revoked is success without a PATCH.
 	r, err = e.c.ResolveAlert(ctx, "acme", "api", 1, "revoked", "again")
 	if err != nil || r.State != "resolved" || r.Comment != "Rotated by respond (incident X)" || e.rec.count("PATCH ") != patches {
