@@ -192,6 +192,17 @@ func writeFile(path string, b []byte) error {
 }
 
 // funcs are the template functions (docs/reports.md lists them).
+// shortRedacted shows a provider's redacted form compactly: OpenAI pads it
+// with one asterisk per hidden character (152 for a project key), which
+// says nothing a reader needs; "sk-proj-…_erq (164 characters)" does.
+func shortRedacted(s string) string {
+	i, j := strings.Index(s, "****"), strings.LastIndex(s, "*")
+	if i < 0 {
+		return s
+	}
+	return fmt.Sprintf("%s…%s (%d characters)", s[:i], s[j+1:], len(s))
+}
+
 func funcs(html bool) map[string]any {
 	m := map[string]any{
 		"time":   fmtTime,
@@ -202,6 +213,7 @@ func funcs(html bool) map[string]any {
 			return strings.NewReplacer(":", " -", ";", ",", "#", "no. ", "\n", " ", "\r", "", "{", "(", "}", ")").Replace(s)
 		},
 		"num":    num,
+		"short":  shortRedacted,
 		"f1":     func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
 		"upper":  strings.ToUpper,
 		"title":  titleCase,
