@@ -159,7 +159,9 @@ func TestVerifyKey(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "still works after 700ms") || !strings.Contains(err.Error(), "respond resume") {
 		t.Errorf("live key expected dead: %v", err)
 	}
-	if d := time.Since(began); d < 700*time.Millisecond || d > 3*time.Second {
+	// It must not give up early; how late it gives up depends on the
+	// machine, so only the lower bound is checked.
+	if d := time.Since(began); d < 700*time.Millisecond {
 		t.Errorf("gave up after %v; within was 700ms", d)
 	}
 	if !strings.Contains(err.Error(), "checks") || strings.Contains(err.Error(), "(1 checks") {
