@@ -113,14 +113,21 @@ func secretInputs(f *Factory, pb *playbook.Playbook, stdinName string, want map[
 		out[stdinName] = v
 	}
 	for _, in := range pb.Inputs {
-		if in.Type != step.Secret || !in.Required {
+		// Needed: required, or given when the incident started (a resumed
+		// incident must get the same value back: secrets are not kept).
+		givenBefore := want[in.Name] != "" && want[in.Name] != secret.Fingerprint("")
+		if in.Type != step.Secret || !(in.Required || givenBefore) {
 			continue
 		}
 		if _, ok := out[in.Name]; ok {
 			continue
 		}
 		if !f.IO.CanPrompt() {
-			return nil, &UsageError{fmt.Errorf("secret input %s is required: pipe it on standard input with --secret-stdin %s (secrets are never taken as command-line arguments)", in.Name, in.Name)}
+			why := "is required"
+			if givenBefore {
+				why = "was given when the incident started and is not kept"
+			}
+			return nil, &UsageError{fmt.Errorf("secret input %s %s: pipe it on standard input with --secret-stdin %s (secrets are never taken as command-line arguments)", in.Name, why, in.Name)}
 		}
 		v, err := f.Prompter().Password(fmt.Sprintf("%s (%s):", in.Name, in.Description))
 		if err != nil {
