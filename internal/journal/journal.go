@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -122,9 +123,14 @@ func Open(path string, secrets *secret.Registry) (*Writer, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
+	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	if errors.Is(statErr, os.ErrNotExist) {
+		// A new journal's directory entry must survive a crash too.
+		syncDir(filepath.Dir(path))
 	}
 	if secrets == nil {
 		secrets = secret.NewRegistry()
@@ -162,6 +168,14 @@ func (w *Writer) Append(r Record) (Record, error) {
 		return r, fmt.Errorf("sync journal %s: %w", w.f.Name(), err)
 	}
 	return r, nil
+}
+
+// syncDir fsyncs a directory, where the platform allows it.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
 }
 
 func dropTornTail(path string) error {
