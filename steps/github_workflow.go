@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/respondhq/respond/internal/step"
@@ -77,7 +78,7 @@ func workflowOf(c *step.Call) (target.Target, error) {
 	if len(t.Inputs) > 25 {
 		return t, step.Errorf("%s: %s has %d inputs; GitHub accepts at most 25", kind, t.ID(), len(t.Inputs))
 	}
-	if _, _, ok := cut(t.Repo, "/"); !ok {
+	if _, _, ok := strings.Cut(t.Repo, "/"); !ok {
 		return t, step.Errorf("%s: repo %q must be OWNER/NAME", kind, t.Repo)
 	}
 	return t, nil
@@ -115,7 +116,7 @@ func (k GitHubDispatchWorkflow) Apply(ctx context.Context, c *step.Call) (*step.
 	if err != nil {
 		return nil, err
 	}
-	owner, repo, _ := cut(t.Repo, "/")
+	owner, repo, _ := strings.Cut(t.Repo, "/")
 	inputs := map[string]any{}
 	for k, v := range t.Inputs {
 		inputs[k] = v

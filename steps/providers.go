@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/respondhq/respond/internal/secret"
@@ -178,18 +179,9 @@ func ScopeOf(t target.Target) SecretScope {
 	}
 	s := SecretScope{App: app, Org: t.Org, Environment: t.Environment}
 	if t.Repo != "" {
-		s.Owner, s.Repo, _ = cut(t.Repo, "/")
+		s.Owner, s.Repo, _ = strings.Cut(t.Repo, "/")
 	}
 	return s
-}
-
-func cut(s, sep string) (string, string, bool) {
-	for i := 0; i+len(sep) <= len(s); i++ {
-		if s[i:i+len(sep)] == sep {
-			return s[:i], s[i+len(sep):], true
-		}
-	}
-	return s, "", false
 }
 
 // PublicKey is a scope's sealed-box public key.

@@ -321,7 +321,7 @@ func pickKey(ctx context.Context, f *Factory) (string, string, error) {
 		if owner == "" {
 			owner = k.OwnerName
 		}
-		opts[i] = fmt.Sprintf("%-24s %s…%s  %-24s created %s  %s", trunc(k.Name, 24), prefix(k.RedactedValue, 8), suffix(k.RedactedValue, 4), trunc(owner, 24), k.Created.Local().Format("2006-01-02"), last)
+		opts[i] = fmt.Sprintf("%-24s %s…%s  %-24s created %s  %s", oneLine(k.Name, 24), prefix(k.RedactedValue, 8), suffix(k.RedactedValue, 4), oneLine(owner, 24), k.Created.Local().Format("2006-01-02"), last)
 	}
 	j, err := f.Prompter().Select("Which key leaked?", opts, 0)
 	if err != nil {
@@ -330,11 +330,5 @@ func pickKey(ctx context.Context, f *Factory) (string, string, error) {
 	return project, keys[j].ID, nil
 }
 
-func trunc(s string, n int) string {
-	if len([]rune(s)) > n {
-		return string([]rune(s)[:n-1]) + "…"
-	}
-	return s
-}
 func prefix(s string, n int) string { return s[:min(n, len(s))] }
 func suffix(s string, n int) string { return s[max(0, len(s)-n):] }

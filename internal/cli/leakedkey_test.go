@@ -136,7 +136,7 @@ func (e *testEnv) registerKeyPicker(t *testing.T, p *fakePrompter) {
 			}
 			used = "last used " + at.Local().Format("2006-01-02 15:04")
 		}
-		return optionContaining(t, trunc(leaked.Name, 24), shortRedacted(leaked.RedactedValue), trunc(owner, 24),
+		return optionContaining(t, oneLine(leaked.Name, 24), shortRedacted(leaked.RedactedValue), oneLine(owner, 24),
 			"created "+created.Local().Format("2006-01-02"), used)(options, def)
 	})
 }

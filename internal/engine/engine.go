@@ -203,15 +203,6 @@ func (e *Engine) stepDone(id string) bool {
 	return seen
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // reruns computes which completed steps must run again because a step that
 // has yet to run needs one of their secret outputs (secrets are never kept
 // across runs), and, transitively, every completed step that consumed an

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/respondhq/respond/internal/secret"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -340,8 +341,8 @@ func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string
 	}
 
 	// A previous run started this instance and never recorded its end.
-	if state != nil && state.started && !rerun && !contains(e.o.Rerun, st.ID) {
-		if contains(e.o.AssumeDone, st.ID) {
+	if state != nil && state.started && !rerun && !slices.Contains(e.o.Rerun, st.ID) {
+		if slices.Contains(e.o.AssumeDone, st.ID) {
 			return e.finishOK(st, in, &step.Result{Summary: "assumed done by the responder (--assume-done)"}, 0, true)
 		}
 		if r, ok := kind.(step.Reconciler); ok {
