@@ -333,12 +333,9 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 		if ctx.Err() != nil {
 			return e.stop(out, ctx.Err())
 		}
-		var ie *InterruptedError
-		if errors.Is(err, ErrCancelled) || errors.Is(err, ErrNeedsYes) || errors.As(err, &ie) {
-			return e.stop(out, err)
-		}
+		// These stop the whole run, continue_on_error or not.
 		var uo *UnknownOutcomeError
-		if errors.As(err, &uo) {
+		if errors.Is(err, ErrCancelled) || errors.Is(err, ErrNeedsYes) || errors.As(err, &uo) {
 			return e.stop(out, err)
 		}
 		if st.ContinueOnError {
@@ -372,13 +369,7 @@ func (e *Engine) stop(out *Outcome, err error) (*Outcome, error) {
 		out.Status = "cancelled"
 		_ = e.finish("cancelled", "the responder declined")
 		return out, err
-	default:
-		var ie *InterruptedError
-		if errors.As(err, &ie) {
-			out.Status = "interrupted"
-			_, _ = e.o.Journal.Append(journal.Record{Type: journal.RunInterrupted, Message: ie.Cause.Error()})
-			return out, err
-		}
+	default: // needs --yes, an unknown outcome, a journal that cannot be written
 		out.Status = "interrupted"
 		_, _ = e.o.Journal.Append(journal.Record{Type: journal.RunInterrupted, Message: err.Error()})
 		return out, err
