@@ -96,7 +96,8 @@ type Outcome struct {
 type instKey struct{ step, item string }
 
 type instState struct {
-	started  bool // last record is step.started
+	started  bool      // last record is step.started
+	startAt  time.Time // when that attempt started
 	status   string
 	outputs  map[string]any
 	evidence map[string]any
@@ -157,6 +158,7 @@ func (e *Engine) replay(recs []journal.Record) {
 		case journal.StepStarted:
 			s := e.inst(r.Step, r.Item)
 			s.started = true
+			s.startAt = r.Time
 		case journal.StepFinished:
 			if r.Error != "" && r.Status == journal.StatusFailed && r.Data["retrying"] == true {
 				s := e.inst(r.Step, r.Item)

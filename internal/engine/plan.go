@@ -25,6 +25,9 @@ type Row struct {
 	Effect  string      `json:"effect"`
 	Mutates bool        `json:"mutates"`
 	State   string      `json:"state"`
+	// Destructive: the row takes something away the inventory did not ask
+	// to remove (see step.Change); it needs its own confirmation.
+	Destructive bool `json:"destructive,omitempty"`
 }
 
 // Plan is what a run will do, in order.

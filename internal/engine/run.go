@@ -197,6 +197,9 @@ func (e *Engine) planOne(ctx context.Context, st *playbook.Step, base Row, scope
 	}
 	// One row per step instance: several changes are joined.
 	row.Action, row.Target, row.Effect = changes[0].Action, changes[0].Target, changes[0].Effect
+	for _, c := range changes {
+		row.Destructive = row.Destructive || c.Destructive
+	}
 	for _, c := range changes[1:] {
 		row.Target += "; " + c.Target
 		row.Effect += "; " + c.Effect
@@ -341,6 +344,9 @@ func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string
 	}
 
 	// A previous run started this instance and never recorded its end.
+	if state != nil && state.started {
+		c.Interrupted = state.startAt
+	}
 	if state != nil && state.started && !rerun && !slices.Contains(e.o.Rerun, st.ID) {
 		if slices.Contains(e.o.AssumeDone, st.ID) {
 			return e.finishOK(st, in, &step.Result{Summary: "assumed done by the responder (--assume-done)"}, 0, true)

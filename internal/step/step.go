@@ -142,6 +142,11 @@ type Change struct {
 	Action Action `json:"action"`
 	Target string `json:"target"`
 	Effect string `json:"effect"`
+	// Destructive: the change takes something away that the inventory
+	// did not ask to remove (a repository losing access to an
+	// organization secret, say). Plans flag it and it needs its own
+	// confirmation.
+	Destructive bool `json:"destructive,omitempty"`
 }
 
 // Result is what Apply (or Reconcile) learnt.
@@ -186,6 +191,11 @@ type Call struct {
 	// the same incident, when the engine re-applies it (for example because
 	// a secret output is needed again after a resume). Nil otherwise.
 	Previous *Result
+	// Interrupted is when an earlier attempt of this instance started and
+	// never recorded its end (a crash or a kill), as the journal says; zero
+	// otherwise. Reconcile uses it to look for what that attempt did (a
+	// workflow run dispatched after it, say).
+	Interrupted time.Time
 	// Log writes a progress line for humans (masked, may be discarded).
 	Log func(format string, args ...any)
 }
