@@ -59,7 +59,7 @@ type Credential struct {
 	// disabled it and no listing shows its ID any more).
 	Fingerprint string
 	Targets     []target.Target
-	Pos      diag.Pos
+	Pos         diag.Pos
 }
 
 // Providers respond supports.
