@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/step"
 )
 
 func TestCreateOpenAndLock(t *testing.T) {
@@ -96,5 +98,59 @@ func TestSummarize(t *testing.T) {
 	}
 	if s.TimeToContain == nil || *s.TimeToContain != 3500*time.Millisecond {
 		t.Errorf("time to contain = %v, want 3.5s (computed from the journal)", s.TimeToContain)
+	}
+}
+
+func TestKeyLocks(t *testing.T) {
+	dir := t.TempDir()
+	a := NewKeyLocks(dir, Holder{PID: 1, User: "alice", Host: "h", Incident: "INC-A"})
+	b := NewKeyLocks(dir, Holder{PID: 2, User: "bob", Host: "h", Incident: "INC-B"})
+	if err := a.Lock(context.Background(), []string{"openai/key_1", "alert/acme/api#1"}); err != nil {
+		t.Fatal(err)
+	}
+	// Taking a name again in the same process is fine.
+	if err := a.Lock(context.Background(), []string{"openai/key_1"}); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Lock(context.Background(), []string{"sha256:x", "alert/acme/api#1"})
+	var le *KeyLockedError
+	if !errors.As(err, &le) || !errors.Is(err, step.ErrLocked) {
+		t.Fatalf("second responder: %v, want a KeyLockedError", err)
+	}
+	for _, want := range []string{"alert acme/api#1", "alice", "INC-A"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message %q does not say %q", err, want)
+		}
+	}
+	// All or nothing: b took none, so a third responder can take sha256:x.
+	c := NewKeyLocks(dir, Holder{PID: 3, User: "carol", Host: "h"})
+	if err := c.Lock(context.Background(), []string{"sha256:x"}); err != nil {
+		t.Fatalf("sha256:x should be free: %v", err)
+	}
+	a.Release()
+	if err := b.Lock(context.Background(), []string{"openai/key_1", "alert/acme/api#1"}); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+}
+
+func TestHeld(t *testing.T) {
+	s := NewStore(t.TempDir())
+	inc, err := s.Create(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Held() {
+		t.Fatal("a new incident is held")
+	}
+	l, err := inc.Lock(Holder{PID: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inc.Held() {
+		t.Fatal("a locked incident is not held")
+	}
+	l.Release()
+	if inc.Held() {
+		t.Fatal("a released incident is held")
 	}
 }
