@@ -102,7 +102,7 @@ type Outcome struct {
 type instKey struct{ step, item string }
 
 type instState struct {
-	params   string // digest of the parameters of the last finished attempt
+	params   string    // digest of the parameters of the last finished attempt
 	started  bool      // last record is step.started
 	startAt  time.Time // when that attempt started
 	status   string
