@@ -73,13 +73,13 @@ func createInput(c *step.Call) (createArgs, error) {
 	a := createArgs{project: strings.TrimSpace(c.String("project")), name: strings.TrimSpace(c.String("name"))}
 	switch {
 	case a.project == "":
-		return a, step.Permanent(fmt.Errorf("%s: `project` is empty: give the project ID (proj_…): %w", createKind, ErrBadInput))
+		return a, step.Permanent(badInputf("%s: `project` is empty: give the project ID (proj_…)", createKind))
 	case a.name == "":
-		return a, step.Permanent(fmt.Errorf("%s: `name` is empty: give the service account a name containing the incident ID: %w", createKind, ErrBadInput))
+		return a, step.Permanent(badInputf("%s: `name` is empty: give the service account a name containing the incident ID", createKind))
 	case c.Incident != "" && !strings.Contains(a.name, c.Incident):
-		return a, step.Permanent(fmt.Errorf("%s: name %q does not contain the incident ID %s: respond deletes leftover "+
+		return a, step.Permanent(badInputf("%s: name %q does not contain the incident ID %s: respond deletes leftover "+
 			"service accounts by name, so the name must be unique to the incident; use e.g. "+
-			"`respond-${{ steps.identify.outputs.key_name }}-${{ incident.id }}`: %w", createKind, a.name, c.Incident, ErrBadInput))
+			"`respond-${{ steps.identify.outputs.key_name }}-${{ incident.id }}`", createKind, a.name, c.Incident))
 	}
 	a.name = fitName(a.name, c.Incident, maxServiceAccountName)
 	return a, nil

@@ -64,9 +64,9 @@ func revokeInput(c *step.Call) (revokeArgs, error) {
 	}
 	switch {
 	case a.project == "" || a.keyID == "":
-		return a, step.Permanent(fmt.Errorf("%s: step %q needs both `project` (proj_…) and `key_id` (key_…): %w", revokeKind, c.StepID, ErrBadInput))
+		return a, step.Permanent(badInputf("%s: step %q needs both `project` (proj_…) and `key_id` (key_…)", revokeKind, c.StepID))
 	case a.ownerType != "" && a.ownerType != "user" && a.ownerType != "service_account":
-		return a, step.Permanent(fmt.Errorf("%s: owner_type %q is neither \"user\" nor \"service_account\": %w", revokeKind, a.ownerType, ErrBadInput))
+		return a, step.Permanent(badInputf("%s: owner_type %q is neither \"user\" nor \"service_account\"", revokeKind, a.ownerType))
 	}
 	return a, nil
 }

@@ -16,11 +16,58 @@ import (
 
 // Main runs respond with the process's arguments and streams and returns
 // the exit code.
+//
+// Ctrl-C, SIGTERM, a hang-up (SIGHUP: the terminal or SSH session went
+// away) and a closed output pipe (SIGPIPE: `respond … | head`) all stop a
+// run the same way: the step in flight is left open in the journal, the
+// report is written, and `respond resume` continues. The exit code is
+// 128 + the signal's number (130 for Ctrl-C).
 func Main() int {
 	ios := iostreams.System()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return Run(ctx, NewFactory(ios), os.Args[1:])
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	defer signal.Stop(sigs)
+	go func() {
+		for sig := range sigs {
+			cancel(&SignalError{Signal: sig})
+		}
+	}()
+	code := Run(ctx, NewFactory(ios), os.Args[1:])
+	var se *SignalError
+	if code == ExitInterrupted && errors.As(context.Cause(ctx), &se) {
+		return se.ExitCode()
+	}
+	return code
+}
+
+// SignalError is why a run stopped when a signal stopped it.
+type SignalError struct{ Signal os.Signal }
+
+func (e *SignalError) Error() string {
+	switch e.Signal {
+	case os.Interrupt:
+		return "interrupted (Ctrl-C)"
+	case syscall.SIGTERM:
+		return "stopped by SIGTERM"
+	case syscall.SIGHUP:
+		return "stopped by SIGHUP (the terminal or SSH session went away)"
+	case syscall.SIGPIPE:
+		return "stopped by SIGPIPE (the program reading respond's output went away)"
+	}
+	return "stopped by " + e.Signal.String()
+}
+
+// Is makes a signal count as a cancellation.
+func (e *SignalError) Is(target error) bool { return target == context.Canceled }
+
+// ExitCode is 128 + the signal's number, as shells report it.
+func (e *SignalError) ExitCode() int {
+	if s, ok := e.Signal.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return ExitInterrupted
 }
 
 // Run executes one command line. No panic escapes: it is reported as a bug
