@@ -25,8 +25,11 @@ type Update struct {
 	// something else was changed by someone else meanwhile, and is not
 	// overwritten.
 	OldKeyID, OldKeyName string
-	KeyID                string // the replacement's ID
-	Fingerprint          string // the replacement's fingerprint (sha256:…)
+	// Accept lists other key IDs the credential may name: replacements
+	// this response wrote earlier (a resumed response writes again).
+	Accept      []string
+	KeyID       string // the replacement's ID
+	Fingerprint string // the replacement's fingerprint (sha256:…)
 	// Note is a comment put after the new key_id, e.g. "set by respond
 	// INC-…; replaced key_A". A comment of the user's is kept instead.
 	Note string
@@ -88,7 +91,7 @@ func Edit(file string, src []byte, u Update) (out []byte, changed bool, err erro
 		return src, false, nil
 	}
 	switch {
-	case cred.KeyID != "" && cred.KeyID != u.OldKeyID:
+	case cred.KeyID != "" && cred.KeyID != u.OldKeyID && !slices.Contains(u.Accept, cred.KeyID):
 		return nil, false, fmt.Errorf("%w: credential %q of %s names key_id %s, not %s (the key this response replaced)",
 			ErrConflict, u.Credential, file, cred.KeyID, orDash(u.OldKeyID))
 	case cred.KeyName != "" && u.OldKeyName != "" && cred.KeyName != u.OldKeyName:
