@@ -33,6 +33,7 @@ func (GitHubDispatchWorkflow) Spec() step.Spec {
 			{Name: "workflow", Type: step.String, Description: "the workflow file name (deploy.yml) or ID (instead of target)"},
 			{Name: "ref", Type: step.String, Description: "the branch or tag to run on (instead of target)"},
 			{Name: "inputs", Type: step.Map, Description: "workflow inputs (at most 25); with target, they override its inputs"},
+			{Name: "deploys", Type: step.String, Description: "the replacement this run deploys, e.g. `${{ steps.replace.outputs.key_id }}`: recorded, and it ties the step to the replacement, so the workflow runs again whenever the replacement changes"},
 		},
 		Outputs: []step.Output{
 			{Name: "dispatched_at", Type: step.String, Description: "when the dispatch was sent (RFC 3339)"},
@@ -132,7 +133,7 @@ func (k GitHubDispatchWorkflow) Apply(ctx context.Context, c *step.Call) (*step.
 	when := at.Format(time.RFC3339)
 	return &step.Result{
 		Outputs:  map[string]any{"dispatched_at": when},
-		Evidence: map[string]any{"repo": t.Repo, "workflow": t.Workflow, "ref": t.Ref, "dispatched_at": when},
+		Evidence: map[string]any{"repo": t.Repo, "workflow": t.Workflow, "ref": t.Ref, "dispatched_at": when, "deploys": c.String("deploys")},
 		Summary:  fmt.Sprintf("dispatched %s of %s on %s", t.Workflow, t.Repo, t.Ref),
 	}, nil
 }

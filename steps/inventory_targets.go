@@ -215,6 +215,9 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 	if project == "" {
 		project = match.project
 	}
+	if len(targets) == 0 {
+		workflows = []any{} // nothing to redeploy when nothing holds the key
+	}
 	res.Outputs = map[string]any{
 		"matched": true, "has_targets": len(targets) > 0, "credential": match.name, "matched_by": by,
 		"credential_key_id": match.keyID, "credential_key_name": match.keyName,

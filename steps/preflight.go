@@ -41,6 +41,8 @@ func (Preflight) Spec() step.Spec {
 		Params: []step.Param{
 			{Name: "targets", Type: step.Any,
 				Description: "the targets to check: a list of target mappings as the inventory gives them"},
+			{Name: "workflows", Type: step.Any,
+				Description: "github-workflow targets to check too (inventory.targets outputs them apart from the targets)"},
 			{Name: "project", Type: step.String,
 				Description: "the OpenAI project (proj_…) where the replacement will be created; empty skips the OpenAI check"},
 			{Name: "force", Type: step.Bool, Default: false,
@@ -56,6 +58,8 @@ func (Preflight) Spec() step.Spec {
 // Plan implements step.Kind.
 func (p Preflight) Plan(_ context.Context, c *step.Call) ([]step.Change, error) {
 	items, _ := targetList(c.Params["targets"])
+	wfs, _ := targetList(c.Params["workflows"])
+	items = append(items, wfs...)
 	what := fmt.Sprintf("%d target(s)", len(items))
 	if c.String("project") != "" {
 		what += " and the OpenAI project " + c.String("project")
@@ -146,10 +150,14 @@ func (p Preflight) checks(c *step.Call) []check {
 			return p.checkOpenAI(ctx, project)
 		}})
 	}
-	raw := c.Params["targets"]
-	items, ok := targetList(raw)
-	if !ok {
-		checks = append(checks, check{problem: fmt.Sprintf("parameter targets is %s, not a list of targets; this is a mistake in the playbook", describeValue(raw))})
+	var items []any
+	for _, param := range []string{"targets", "workflows"} {
+		raw := c.Params[param]
+		list, ok := targetList(raw)
+		if !ok {
+			checks = append(checks, check{problem: fmt.Sprintf("parameter %s is %s, not a list of targets; this is a mistake in the playbook", param, describeValue(raw))})
+		}
+		items = append(items, list...)
 	}
 	for i, item := range items {
 		t, err := targetParam("preflight", fmt.Sprintf("targets[%d]", i), item, c.Dir)
