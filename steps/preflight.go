@@ -47,6 +47,12 @@ func (Preflight) Spec() step.Spec {
 				Description: "the OpenAI project (proj_…) where the replacement will be created; empty skips the OpenAI check"},
 			{Name: "force", Type: step.Bool, Default: false,
 				Description: "go ahead despite problems (they become a warning)"},
+			{Name: "require_targets", Type: step.Bool, Default: false,
+				Description: "a key with no known target is a problem: a planned rotation would revoke a key whatever uses it still needs"},
+			{Name: "key", Type: step.String,
+				Description: "the key, for the require_targets problem's message (e.g. its ID)"},
+			{Name: "last_used", Type: step.String,
+				Description: "when the key was last used (RFC 3339), for the require_targets problem's message"},
 		},
 		Outputs: []step.Output{
 			{Name: "problems", Type: step.List, Description: "every problem found, one sentence each"},
@@ -149,6 +155,21 @@ func (p Preflight) checks(c *step.Call) []check {
 		checks = append(checks, check{what: "OpenAI project " + project, run: func(ctx context.Context) error {
 			return p.checkOpenAI(ctx, project)
 		}})
+	}
+	if c.Bool("require_targets") {
+		if list, _ := targetList(c.Params["targets"]); len(list) == 0 {
+			key := c.String("key")
+			if key == "" {
+				key = "the key"
+			}
+			used := "no record of its last use"
+			if lu := c.String("last_used"); lu != "" {
+				used = "it was last used " + lu
+			}
+			checks = append(checks, check{problem: fmt.Sprintf("no credential in the inventory lists a place that holds %s (%s): "+
+				"revoking it would break whatever uses it; add the key and every place it is deployed to the inventory "+
+				"(respond.yaml, docs/inventory.md), or pass --force to rotate it anyway", key, used)})
+		}
 	}
 	var items []any
 	for _, param := range []string{"targets", "workflows"} {

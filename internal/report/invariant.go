@@ -145,6 +145,8 @@ func (b *builder) invariant() {
 		}
 	}
 	switch {
+	case !targetsRead:
+		add(ClauseTargets, false, "not known yet: the run stopped before it found where the key is deployed; run %s", resume)
 	case noTargets:
 		add(ClauseTargets, false, "no known target")
 	case len(stale) == 0 && r.Replacement != nil:
