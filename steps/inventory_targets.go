@@ -76,7 +76,7 @@ func (InventoryTargets) Plan(ctx context.Context, c *step.Call) ([]step.Change, 
 
 // invCred is a credential as the step receives it.
 type invCred struct {
-	m                                           map[string]any
+	m                                          map[string]any
 	name, project, keyID, keyName, fingerprint string
 }
 

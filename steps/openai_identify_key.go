@@ -88,8 +88,8 @@ func (IdentifyKey) Plan(_ context.Context, c *step.Call) ([]step.Change, error) 
 // identifyArgs are the step's parameters, checked.
 type identifyArgs struct {
 	project, keyID, keyName string
-	value          secret.Value
-	alert          *alertRef
+	value                   secret.Value
+	alert                   *alertRef
 }
 
 // alertRef is OWNER/REPO#N.

@@ -20,9 +20,9 @@ import (
 // keyOptions are the flags of leaked-key and rotate.
 type keyOptions struct {
 	runOptions
-	KeyID    string
-	Project  string
-	KeyStdin bool
+	KeyID      string
+	Project    string
+	KeyStdin   bool
 	Alert      string
 	Credential string // --credential: the inventory credential (rotate: the key it names)
 	Force      bool
