@@ -96,15 +96,17 @@ func (b *builder) invariant() {
 	}
 
 	// The leaked key is dead: revoked (or found gone) and proven dead.
-	provenDead := false
+	provenDead, how := false, ""
 	for _, v := range r.Verifications {
 		if v.Expect == "dead" && v.Passed {
-			provenDead = true
+			provenDead, how = true, v.Method
 		}
 	}
 	switch {
-	case r.Summary.Contained && provenDead:
+	case r.Summary.Contained && provenDead && strings.Contains(how, "/v1/models"):
 		add(ClauseDead, true, "%s is revoked and answers 401 invalid_api_key", firstUpper(key))
+	case r.Summary.Contained && provenDead:
+		add(ClauseDead, true, "%s is revoked and gone from its project", firstUpper(key))
 	case r.Summary.Contained:
 		add(ClauseDead, false, "%s is revoked but not yet proven dead; %s checks it again", firstUpper(key), resume)
 	default:
