@@ -11,6 +11,8 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/spf13/cobra"
+
 	"github.com/respondhq/respond/internal/iostreams"
 )
 
@@ -36,6 +38,9 @@ func Run(ctx context.Context, f *Factory, args []string) (code int) {
 			path := writeCrash(msg)
 			fmt.Fprintf(ios.ErrOut, "respond: internal error: %v\nThis is a bug in respond. Details were written to %s; please attach them to a bug report.\nIf an incident was running, continue it with `respond resume ID` (see `respond incidents`).\n", msg, path)
 			code = ExitFailed
+			if f.JSON() && !f.wroteJSON {
+				_ = writeJSON(f, jsonError{Error: "internal error (a bug in respond): " + msg + "; details in " + path, ExitCode: code})
+			}
 		}
 	}()
 	root := NewRootCmd(f)
@@ -44,11 +49,56 @@ func Run(ctx context.Context, f *Factory, args []string) (code int) {
 	if err == nil {
 		return ExitOK
 	}
+	code = ExitCode(err)
+	msg := ""
 	var se *SilentError
 	if !errors.As(err, &se) {
-		fmt.Fprintln(ios.ErrOut, "respond: "+ios.Secrets.MaskString(err.Error()))
+		msg = ios.Secrets.MaskString(err.Error())
+		fmt.Fprintln(ios.ErrOut, "respond: "+msg)
 	}
-	return ExitCode(err)
+	if (f.JSON() || (f.Output == "text" && wantsJSON(root, args))) && !f.wroteJSON {
+		// Programs read stdout: they get the error too, once.
+		if msg == "" {
+			msg = "the problems are listed on standard error"
+		}
+		_ = writeJSON(f, jsonError{Error: msg, ExitCode: code})
+	}
+	return code
+}
+
+// jsonError is what stdout holds under --output json when a command fails
+// before writing its own result.
+type jsonError struct {
+	Error    string `json:"error"`
+	ExitCode int    `json:"exit_code"`
+}
+
+// wantsJSON finds --output json on a command line whose flags were not
+// all parsed (a bad flag before it stops parsing), unless the command has
+// an --output of its own (`respond report -o FILE`).
+func wantsJSON(root *cobra.Command, args []string) bool {
+	if cmd, _, err := root.Find(args); err == nil && cmd != nil {
+		if fl := cmd.LocalNonPersistentFlags().Lookup("output"); fl != nil {
+			return false
+		}
+	}
+	for i, a := range args {
+		next := ""
+		if i+1 < len(args) {
+			next = args[i+1]
+		}
+		switch {
+		case a == "--":
+			return false
+		case a == "--output" || a == "-o":
+			if next == "json" {
+				return true
+			}
+		case a == "--output=json" || a == "-o=json" || a == "-ojson":
+			return true
+		}
+	}
+	return false
 }
 
 func writeCrash(r any) string {

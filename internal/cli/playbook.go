@@ -299,6 +299,7 @@ func writeJSON(f *Factory, v any) error {
 	if err != nil {
 		return err
 	}
+	f.wroteJSON = true
 	_, err = f.IO.Out.Write(append(b, '\n'))
 	return err
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -46,9 +45,7 @@ func newVersionCmd(f *Factory) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v := buildVersion()
 			if f.JSON() {
-				b, _ := json.MarshalIndent(v, "", "  ")
-				fmt.Fprintln(f.IO.Out, string(b))
-				return nil
+				return writeJSON(f, v)
 			}
 			commit := ""
 			if v.Commit != "" {
