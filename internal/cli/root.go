@@ -49,6 +49,10 @@ passed to commands other than on their standard input.`,
 			return nil
 		},
 	}
+	// --version prints what `respond version` prints.
+	root.Version = buildVersion().text()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.Flags().BoolP("version", "v", false, "print respond's version (as 'respond version' does)")
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetIn(f.IO.In)

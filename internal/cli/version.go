@@ -37,6 +37,15 @@ func buildVersion() versionInfo {
 	return v
 }
 
+// text is the version line of `respond version` and `respond --version`.
+func (v versionInfo) text() string {
+	commit := ""
+	if v.Commit != "" {
+		commit = " (" + v.Commit + ")"
+	}
+	return fmt.Sprintf("respond %s%s %s %s/%s", v.Version, commit, v.Go, v.OS, v.Arch)
+}
+
 func newVersionCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
@@ -47,11 +56,7 @@ func newVersionCmd(f *Factory) *cobra.Command {
 			if f.JSON() {
 				return writeJSON(f, v)
 			}
-			commit := ""
-			if v.Commit != "" {
-				commit = " (" + v.Commit + ")"
-			}
-			fmt.Fprintf(f.IO.Out, "respond %s%s %s %s/%s\n", v.Version, commit, v.Go, v.OS, v.Arch)
+			fmt.Fprintln(f.IO.Out, v.text())
 			return nil
 		},
 	}
