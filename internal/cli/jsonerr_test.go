@@ -3,11 +3,14 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/respondhq/respond/internal/engine"
 	"github.com/respondhq/respond/internal/iostreams"
 )
 
@@ -106,5 +109,24 @@ func TestJSONOutputErrorsOnce(t *testing.T) {
 	}
 	if bytes.Count([]byte(errOut), []byte("unknown flag")) != 1 {
 		t.Errorf("the error is printed more than once:\n%s", errOut)
+	}
+}
+
+// The last line leaves out a step's error only when the view showed it
+// (a step kind's panic, say, reaches no view: its error is printed in full).
+func TestErrStreamUnrepeated(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	es := &errStream{Writer: ios.ErrOut, secrets: ios.Secrets}
+	err := fmt.Errorf("run: %w", &engine.StepError{Incident: "INC-1", Step: "deploy", Item: "acme/api", Err: errors.New("502 Bad Gateway")})
+	if got := es.unrepeated(err); !strings.Contains(got, "502 Bad Gateway") {
+		t.Errorf("not shown, but left out: %q", got)
+	}
+	es.errorShown("502 Bad Gateway")
+	got := es.unrepeated(err)
+	if strings.Contains(got, "502") || !strings.Contains(got, "step deploy [acme/api] failed (see above)") || !strings.Contains(got, "respond resume INC-1") {
+		t.Errorf("shown, last line %q", got)
+	}
+	if got := es.unrepeated(errors.New("plain")); got != "plain" {
+		t.Errorf("a plain error changed: %q", got)
 	}
 }

@@ -218,6 +218,10 @@ func (v *textView) StepFinished(in engine.Instance, o engine.StepOutcome) {
 		fmt.Fprintf(v.err, "%s %s skipped: %s\n", v.p.Yellow("-"), v.label(in), o.Summary)
 	default:
 		fmt.Fprintf(v.err, "%s %s failed: %s\n", v.p.Red("✗"), v.label(in), o.Error)
+		// The last line of the run then need not repeat it.
+		if s, ok := v.err.(interface{ errorShown(string) }); ok {
+			s.errorShown(o.Error)
+		}
 	}
 }
 
