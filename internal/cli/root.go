@@ -100,7 +100,7 @@ func usageArgs(c *cobra.Command) {
 		validate := c.Args
 		c.Args = func(cmd *cobra.Command, args []string) error {
 			if err := validate(cmd, args); err != nil {
-				return &UsageError{fmt.Errorf("%w\nrun '%s --help' for usage", err, cmd.CommandPath())}
+				return &UsageError{fmt.Errorf("%w\nusage: %s (run '%s --help' for more)", err, cmd.UseLine(), cmd.CommandPath())}
 			}
 			return nil
 		}

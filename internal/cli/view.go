@@ -213,7 +213,10 @@ func (v *textView) StepFinished(in engine.Instance, o engine.StepOutcome) {
 		if o.Reconciled {
 			extra += " (reconciled)"
 		}
-		fmt.Fprintf(v.err, "%s %s %s %s\n", v.p.Green("✓"), v.label(in), extra, v.p.Dim(o.Duration.Round(time.Millisecond).String()))
+		if d := o.Duration.Round(time.Millisecond); d > 0 {
+			extra += " " + v.p.Dim(d.String())
+		}
+		fmt.Fprintf(v.err, "%s %s %s\n", v.p.Green("✓"), v.label(in), extra)
 	case o.Status == "skipped":
 		fmt.Fprintf(v.err, "%s %s skipped: %s\n", v.p.Yellow("-"), v.label(in), o.Summary)
 	default:
