@@ -159,8 +159,12 @@ func (v *textView) Planned(p *engine.Plan) {
 	}
 	fmt.Fprintf(v.out, "To do: %s and %s; %d already done or skipped.\n", plural(changes, "change"), plural(reads, "read"), done)
 	if destructive > 0 {
+		it, takes := "them", "they take"
+		if destructive == 1 {
+			it, takes = "it", "it takes"
+		}
 		msg := fmt.Sprintf("! %s: %s away something the inventory did not ask to remove. Read %s before you confirm.",
-			plural(destructive, "destructive change"), map[bool]string{true: "it takes", false: "they take"}[destructive == 1], map[bool]string{true: "it", false: "them"}[destructive == 1])
+			plural(destructive, "destructive change"), takes, it)
 		for _, l := range ui.Wrap(msg, v.width, 2) {
 			fmt.Fprintln(v.out, v.p.Red(l))
 		}
@@ -267,13 +271,14 @@ func (v *textView) summaryGroups(o *engine.Outcome) []ui.Group {
 	for i, id := range order {
 		// A fan-out's items finish in any order: show them in the plan's.
 		outs := byStep[id]
-		slices.SortStableFunc(outs, func(a, b engine.StepOutcome) int {
-			pa, pb := pos[[2]string{a.Step, a.Item}], pos[[2]string{b.Step, b.Item}]
-			if pa == 0 || pb == 0 {
-				return 0
+		// (Items the plan did not list go last, in the order they finished.)
+		at := func(o engine.StepOutcome) int {
+			if p := pos[[2]string{o.Step, o.Item}]; p > 0 {
+				return p
 			}
-			return pa - pb
-		})
+			return len(pos) + 1
+		}
+		slices.SortStableFunc(outs, func(a, b engine.StepOutcome) int { return at(a) - at(b) })
 		num := v.number[id]
 		if num == 0 && len(v.number) == 0 {
 			num = i + 1
