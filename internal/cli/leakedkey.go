@@ -365,7 +365,8 @@ func pickKey(ctx context.Context, f *Factory) (string, string, error) {
 		}
 		opts[i] = fmt.Sprintf("%-24s %s…%s  %-24s created %s  %s", oneLine(k.Name, 24), prefix(k.RedactedValue, 8), suffix(k.RedactedValue, 4), oneLine(owner, 24), k.Created.Local().Format("2006-01-02"), last)
 	}
-	j, err := f.Prompter().Select("Which key leaked?", opts, 0)
+	// No key is preselected: a hurried Enter must not pick one.
+	j, err := f.Prompter().Select("Which key leaked?", opts, -1)
 	if err != nil {
 		return "", "", err
 	}

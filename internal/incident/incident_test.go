@@ -83,6 +83,39 @@ func TestOpenAmbiguousAndUnknown(t *testing.T) {
 	}
 }
 
+// Any unique part of an ID opens its incident, the middle included, in
+// any case; a part that matches several lists them.
+func TestOpenByAnyUniquePart(t *testing.T) {
+	store := NewStore(t.TempDir())
+	for _, id := range []string{"INC-20261127-161200-aaaa", "INC-20261127-171500-bbbb", "INC-20261128-090000-cccc"} {
+		dir := filepath.Join(store.Root, id)
+		os.MkdirAll(dir, 0o700)
+		os.WriteFile(filepath.Join(dir, journal.FileName), nil, 0o600)
+	}
+	for q, want := range map[string]string{
+		"1715":            "INC-20261127-171500-bbbb", // a middle part
+		"20261128":        "INC-20261128-090000-cccc",
+		"161200-aa":       "INC-20261127-161200-aaaa",
+		"CCCC":            "INC-20261128-090000-cccc",
+		"inc-20261127-16": "INC-20261127-161200-aaaa",
+	} {
+		got, err := store.Open(q)
+		if err != nil || got.ID != want {
+			t.Errorf("Open(%q) = %v, %v; want %s", q, got, err, want)
+		}
+	}
+	_, err := store.Open("20261127")
+	if err == nil || errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "matches 2 incidents") ||
+		!strings.Contains(err.Error(), "INC-20261127-161200-aaaa") || !strings.Contains(err.Error(), "INC-20261127-171500-bbbb") {
+		t.Errorf("an ambiguous middle part: %v; want the two matches listed", err)
+	}
+	// A partial match needs a journal, as a full ID does.
+	os.MkdirAll(filepath.Join(store.Root, "INC-20261129-100000-dddd"), 0o700)
+	if _, err := store.Open("dddd"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("an incident without a journal opened: %v", err)
+	}
+}
+
 func TestSummarize(t *testing.T) {
 	t0 := time.Date(2026, 11, 27, 16, 12, 0, 0, time.UTC)
 	recs := []journal.Record{
