@@ -138,8 +138,8 @@ func (p Preflight) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 		c.Logf("preflight found %d problem(s); going ahead anyway because of --force", len(problems))
 		return res, nil
 	}
-	return res, step.Permanent(fmt.Errorf("preflight found %d problem(s); nothing was changed:\n%s\nfix them and run again, or pass --force to go ahead anyway: %w",
-		len(problems), list, step.ErrPreflight))
+	return res, ghPreflightf(nil, "preflight found %d problem(s); nothing was changed:\n%s\nfix them and run again, or pass --force to go ahead anyway",
+		len(problems), list)
 }
 
 // problemText is err's message on one line.
