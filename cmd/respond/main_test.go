@@ -50,6 +50,10 @@ func scriptParams(dir string) testscript.Params {
 			"sim":         cmdSim,
 			"waitjournal": cmdWaitJournal,
 			"before":      cmdBefore,
+			"together":    cmdTogether,
+			"spawn":       cmdSpawn,
+			"signal":      cmdSignal,
+			"reap":        cmdReap,
 		},
 	}
 }

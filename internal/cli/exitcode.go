@@ -58,7 +58,7 @@ func ExitCode(err error) int {
 		return ExitPreflight
 	case errors.As(err, &pa):
 		return ExitPartial
-	case errors.As(err, &le):
+	case errors.As(err, &le), errors.Is(err, step.ErrLocked):
 		return ExitLocked
 	case errors.As(err, &ie):
 		return ExitInterrupted
