@@ -37,6 +37,7 @@ func all(p *Providers) []step.Kind {
 		IdentifyKey{P: p},
 		RevokeKey{P: p},
 		VerifyKey{P: p},
+		AwaitQuiet{P: p},
 		CreateReplacement{P: p},
 		KeyUsage{P: p},
 		GitHubDispatchWorkflow{P: p},

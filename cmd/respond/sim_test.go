@@ -158,6 +158,33 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Fatalf("the leaked key %s is %s", k.ID, k.Status)
 			}
 		}
+	case "use-key":
+		// sim use-key old|new INTERVAL: something keeps using the key (GET
+		// /v1/models every INTERVAL) until the script ends.
+		v := r.leaked
+		if args[1] == "new" {
+			v = newKey(ts, r)
+		}
+		every, err := time.ParseDuration(args[2])
+		ts.Check(err)
+		stop := make(chan struct{})
+		ts.Defer(func() { close(stop) })
+		go func() {
+			t := time.NewTicker(every)
+			defer t.Stop()
+			for {
+				req, _ := http.NewRequest(http.MethodGet, r.s.URL()+"/v1/models", nil)
+				req.Header.Set("Authorization", "Bearer "+v)
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+				}
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+				}
+			}
+		}()
 	case "audience":
 		// sim audience: every organization secret has the visibility and
 		// selected repositories it had at the start.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,7 +27,8 @@ type keyOptions struct {
 	Alert      string
 	Credential string // --credential: the inventory credential (rotate: the key it names)
 	Force      bool
-	Book       string // --playbook
+	Book       string        // --playbook
+	Watch      time.Duration // rotate --watch
 }
 
 func newLeakedKeyCmd(f *Factory) *cobra.Command {
@@ -101,6 +103,7 @@ func addKeyFlags(cmd *cobra.Command, o *keyOptions, alert bool) {
 		fl.StringVar(&o.Credential, "credential", "", "the inventory credential that held the key, when respond cannot tell (a key the provider already disabled)")
 	} else {
 		fl.StringVar(&o.Credential, "credential", "", "rotate the key this inventory credential names")
+		fl.DurationVar(&o.Watch, "watch", time.Minute, "how long the old key must go unused before it is revoked, once every target holds the replacement (0s skips the check)")
 	}
 	fl.BoolVar(&o.DryRun, "dry-run", false, "show the plan and stop; nothing is changed (only GET requests are sent)")
 	fl.BoolVar(&o.Force, "force", false, "go ahead even if preflight finds problems (missing access; for rotate, a key no credential names)")
@@ -190,6 +193,11 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 	}
 	if o.Force {
 		sets["force"] = "true"
+	}
+	if builtin == "rotate-key" {
+		if _, ok := pb.Input("watch"); ok {
+			sets["watch"] = o.Watch.String()
+		}
 	}
 	if _, ok := pb.Input("inventory"); ok && invPath != "" {
 		sets["inventory"] = invPath
