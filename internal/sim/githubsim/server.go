@@ -84,6 +84,11 @@ type Options struct {
 	// resolutions, dispatches and drives the rate-limit windows. Default
 	// time.Now.
 	Now func() time.Time
+	// RunDuration is how long a workflow run takes, from dispatch to
+	// completion, for workflows that do not set their own (Workflow,
+	// ConfigureWorkflow). Default 0: runs complete as soon as they are
+	// dispatched.
+	RunDuration time.Duration
 	// Rand supplies key material and key IDs. Default crypto/rand.Reader.
 	// The server serializes its reads, so a non-concurrent reader (such as a
 	// math/rand/v2 ChaCha8) is fine.
