@@ -3,6 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -37,9 +40,14 @@ the path of an inventory file for the scenario. See docs/simulator.md.`,
 				return &UsageError{errors.New("--tls-cert and --tls-key go together")}
 			}
 			o.TLSSelfSigned = selfSigned
-			err := sim.Serve(cmd.Context(), o, f.IO.Out)
-			if err != nil && cmd.Context().Err() != nil {
-				return nil // stopped with Ctrl-C
+			// Stop cleanly, removing the temporary inventory and TLS
+			// files, on every signal that ends a server: Ctrl-C, kill,
+			// and the terminal going away.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+			defer stop()
+			err := sim.Serve(ctx, o, f.IO.Out)
+			if err != nil && ctx.Err() != nil {
+				return nil // stopped by a signal
 			}
 			if err != nil {
 				return fmt.Errorf("simulator: %w", err)

@@ -88,7 +88,17 @@ type Options struct {
 
 	// GitHub passes rate-limit settings through to the GitHub half.
 	GitHub GitHubLimits
+
+	// RunDuration is how long a dispatched run of the scenario's workflows
+	// takes, from dispatch to completion (queued for the first quarter, at
+	// most a second, then in progress). Default 2s; a negative value makes
+	// runs complete as soon as they are dispatched. Change one workflow
+	// with ConfigureWorkflow or POST /_sim/workflows.
+	RunDuration time.Duration
 }
+
+// DefaultRunDuration is Options.RunDuration's default.
+const DefaultRunDuration = 2 * time.Second
 
 // GitHubLimits are the GitHub half's rate-limit settings; zero fields take
 // githubsim's defaults (5000 requests an hour, 100 concurrent requests, 900
@@ -252,8 +262,16 @@ func newSim(opts Options) (*Sim, error) {
 	}
 	s.openai = openaisim.New(openaisim.Options{Now: now, Rand: s.oaRand})
 	l := opts.GitHub
+	runDuration := opts.RunDuration
+	switch {
+	case runDuration == 0:
+		runDuration = DefaultRunDuration
+	case runDuration < 0:
+		runDuration = 0
+	}
 	s.github = githubsim.New(githubsim.Options{
 		Now:             now,
+		RunDuration:     runDuration,
 		Rand:            s.ghRand,
 		Latency:         opts.Latency,
 		PrimaryLimit:    l.PrimaryLimit,

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -27,6 +28,10 @@ const (
 
 var conclusions = []string{ConclusionSuccess, ConclusionFailure, ConclusionCancelled, ConclusionTimedOut,
 	"neutral", "skipped", "action_required", "startup_failure"}
+
+// ErrNotFound is wrapped by errors about a repository or workflow that does
+// not exist.
+var ErrNotFound = errors.New("not found")
 
 // maxQueued is the longest a run stays queued before it starts: a quarter
 // of its duration, at most this.
@@ -157,11 +162,11 @@ func (s *Server) ConfigureWorkflow(owner, repoName, workflowRef string, cfg Work
 	defer s.mu.Unlock()
 	r := s.w.repo(owner, repoName)
 	if r == nil {
-		return WorkflowState{}, fmt.Errorf("configure workflow %q: repository %s/%s does not exist", workflowRef, owner, repoName)
+		return WorkflowState{}, fmt.Errorf("configure workflow %q: repository %s/%s does not exist: %w", workflowRef, owner, repoName, ErrNotFound)
 	}
 	wf := r.workflowByRef(workflowRef)
 	if wf == nil {
-		return WorkflowState{}, fmt.Errorf("configure workflow %q of %s: there is no such workflow (it has %s)", workflowRef, r.fullName(), workflowNames(r))
+		return WorkflowState{}, fmt.Errorf("configure workflow %q of %s: there is no such workflow (it has %s): %w", workflowRef, r.fullName(), workflowNames(r), ErrNotFound)
 	}
 	if cfg.Inputs != nil {
 		if err := checkInputs(*cfg.Inputs); err != nil {
