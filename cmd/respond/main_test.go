@@ -49,7 +49,9 @@ func scriptParams(dir string) testscript.Params {
 			"sim":         cmdSim,
 			"waitjournal": cmdWaitJournal,
 			"before":      cmdBefore,
+			"simserve":    cmdSimServe,
 		},
+		Condition: ghCondition,
 	}
 }
 
