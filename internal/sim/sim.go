@@ -463,7 +463,8 @@ func Serve(ctx context.Context, opts Options, out io.Writer) (err error) {
 	}
 	fmt.Fprintf(&b, "# inventory: %s\n", inv)
 	fmt.Fprintf(&b, "# leaked key: %s in project %s; alert %s\n", info.LeakedKeyID, info.ProjectID, info.Alert)
-	fmt.Fprintf(&b, "# control API: %s/_sim/state, /_sim/requests, /_sim/faults, /_sim/reset\n", s.URL())
+	fmt.Fprintf(&b, "# control API: %s/_sim/state, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/reset\n", s.URL())
+	fmt.Fprintf(&b, "# gh: %s gh run list -R %s\n", ghHint(s.URL()), info.WorkflowRepo)
 	fmt.Fprintf(&b, "# press Ctrl-C to stop\n")
 	if _, err := io.WriteString(out, b.String()); err != nil {
 		return fmt.Errorf("print the simulator's settings: %w", err)
@@ -479,6 +480,20 @@ func Serve(ctx context.Context, opts Options, out io.Writer) (err error) {
 		}
 	}
 	return nil
+}
+
+// ghHint is the environment that points gh at the simulator
+// (docs/simulator.md): over HTTPS, the simulator is a GitHub Enterprise
+// host; over plain HTTP, gh reaches github.localhost through it as a proxy.
+func ghHint(base string) string {
+	host := strings.TrimPrefix(strings.TrimPrefix(base, "https://"), "http://")
+	if strings.HasPrefix(base, "https://") {
+		if _, port, err := net.SplitHostPort(host); err == nil {
+			host = "localhost:" + port // the certificate names localhost
+		}
+		return "GH_HOST=" + host + " GH_ENTERPRISE_TOKEN=$GITHUB_TOKEN"
+	}
+	return "GH_HOST=github.localhost GH_TOKEN=$GITHUB_TOKEN HTTP_PROXY=" + base
 }
 
 // urlHost renders a listener address for a URL, replacing an unspecified

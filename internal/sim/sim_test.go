@@ -748,6 +748,9 @@ func TestServe(t *testing.T) {
 	if _, err := os.Stat(inventory); err != nil {
 		t.Errorf("inventory %q: %v", inventory, err)
 	}
+	if !strings.Contains(text, "# gh: GH_HOST=github.localhost GH_TOKEN=$GITHUB_TOKEN HTTP_PROXY=http://127.0.0.1:") {
+		t.Errorf("Serve printed no gh settings:\n%s", text)
+	}
 	// The exported settings work.
 	req, _ := http.NewRequestWithContext(t.Context(), "GET", env["GITHUB_API_URL"]+"/user", nil)
 	req.Header.Set("Authorization", "token "+env["GITHUB_TOKEN"])
