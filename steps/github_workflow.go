@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -222,22 +223,9 @@ func (d *dispatchRun) candidates(ctx context.Context, since time.Time, exclude m
 		out = append(out, r)
 	}
 	slices.SortStableFunc(out, func(a, b WorkflowRun) int {
-		if c := a.Created.Compare(b.Created); c != 0 {
-			return c
-		}
-		return compareInt64(a.ID, b.ID)
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
 	})
 	return out, nil
-}
-
-func compareInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Apply implements step.Kind.
@@ -376,26 +364,35 @@ func (d *dispatchRun) wait(ctx context.Context, run WorkflowRun, res *step.Resul
 	last := ""
 	for {
 		r, err := d.gh.GetWorkflowRun(ctx, d.owner, d.repo, run.ID)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, ctx.Err()
+		case err != nil && step.IsPermanent(err):
 			return res, fmt.Errorf("%s: waiting for run %d: %w", kindName, run.ID, err)
+		case err != nil:
+			// The client already retried; the run goes on regardless, so
+			// keep polling until the deadline.
+			c.Logf("could not read run %d (%v); trying again", run.ID, err)
+		default:
+			run = r
+			d.record(res, run)
+			if run.Status != last {
+				c.Logf("run %d of %s is %s", run.ID, d.t.Workflow, strings.ReplaceAll(run.Status, "_", " "))
+				last = run.Status
+			}
 		}
-		run = r
-		d.record(res, run)
-		if run.Status != last {
-			c.Logf("run %d of %s is %s", run.ID, d.t.Workflow, strings.ReplaceAll(run.Status, "_", " "))
-			last = run.Status
-		}
-		if run.Status == "completed" {
+		if err == nil && run.Status == "completed" {
 			break
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
+			status := strings.ReplaceAll(run.Status, "_", " ")
+			if status == "" {
+				status = "unknown"
+			}
 			return res, step.Permanent(fmt.Errorf("%s: run %d of %s on %s has not finished after %s (it is %s: %s); "+
 				"check it on GitHub, then run `respond resume %s`, which dispatches the workflow again (or raise wait_timeout)",
-				kindName, run.ID, d.t.Workflow, d.t.Repo, timeout, strings.ReplaceAll(run.Status, "_", " "), run.HTMLURL, c.Incident))
+				kindName, run.ID, d.t.Workflow, d.t.Repo, timeout, status, run.HTMLURL, c.Incident))
 		}
 		if err := sleepCtx(ctx, min(interval, left)); err != nil {
 			return nil, err

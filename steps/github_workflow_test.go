@@ -382,3 +382,35 @@ func TestGitHubDispatchWorkflowReconcile(t *testing.T) {
 		t.Fatalf("reconcile a cancelled run: %v %v", done, err)
 	}
 }
+
+// Reading the run failing for a while (after the client's own retries)
+// does not fail the wait: the run goes on, so the step keeps polling.
+func TestGitHubDispatchWorkflowWaitThroughErrors(t *testing.T) {
+	defer steps.FastDispatchTiming()()
+	sim, _ := ghWorld(t, githubsim.Options{})
+	var mu sync.Mutex
+	failures := 4 // more than one read's retries
+	srv := proxy(t, sim, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		mu.Lock()
+		fail := r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/actions/runs/") && failures > 0
+		if fail {
+			failures--
+		}
+		mu.Unlock()
+		if fail {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+	p, _ := ghProviders(t, srv, ghAdmin, githubapi.Limits{BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	c := ghCall(map[string]any{"repo": "acme/api", "workflow": "deploy.yml", "ref": "main", "wait": true})
+	logs := logOf(c)
+	res, err := steps.GitHubDispatchWorkflow{P: p}.Apply(context.Background(), c)
+	if err != nil || res.Evidence["conclusion"] != "success" {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if !slices.ContainsFunc(*logs, func(l string) bool { return strings.Contains(l, "trying again") }) || failures != 0 {
+		t.Errorf("the failures were not met (%d left): %q", failures, *logs)
+	}
+}
