@@ -191,17 +191,20 @@ func (k GitHubDispatchWorkflow) prepare(ctx context.Context, c *step.Call) (*dis
 	return d, nil
 }
 
-// login fetches the token's login once; runs started by other users are
-// never taken for ours.
+// login fetches the token's login, so that runs started by other users
+// are never taken for ours. Tokens that have no user (a GitHub App's
+// installation token cannot read GET /user) go without that filter; the
+// time window and the runs listed before the dispatch still apply.
 func (d *dispatchRun) login(ctx context.Context) error {
-	if d.actor != "" {
-		return nil
-	}
 	u, err := d.gh.User(ctx)
-	if err != nil {
-		return fmt.Errorf("%s: %w", kindName, err)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return err
+	case err != nil:
+		d.c.Logf("cannot tell the token's user (%v); runs of other users will not be told apart", err)
+	default:
+		d.actor = u
 	}
-	d.actor = u
 	return nil
 }
 
@@ -217,7 +220,7 @@ func (d *dispatchRun) candidates(ctx context.Context, since time.Time, exclude m
 	for _, r := range runs {
 		// The server filters too; check again, the answer is not trusted.
 		if exclude[r.ID] || r.Event != "workflow_dispatch" || r.Created.Before(since.Truncate(time.Second)) ||
-			(r.HeadBranch != "" && r.HeadBranch != d.branch) || (r.Actor != "" && !strings.EqualFold(r.Actor, d.actor)) {
+			(r.HeadBranch != "" && r.HeadBranch != d.branch) || (d.actor != "" && r.Actor != "" && !strings.EqualFold(r.Actor, d.actor)) {
 			continue
 		}
 		out = append(out, r)

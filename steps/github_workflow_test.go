@@ -414,3 +414,27 @@ func TestGitHubDispatchWorkflowWaitThroughErrors(t *testing.T) {
 		t.Errorf("the failures were not met (%d left): %q", failures, *logs)
 	}
 }
+
+// A token without a user (a GitHub App's installation token cannot read GET
+// /user) still dispatches and waits.
+func TestGitHubDispatchWorkflowWithoutUser(t *testing.T) {
+	defer steps.FastDispatchTiming()()
+	sim, _ := ghWorld(t, githubsim.Options{})
+	srv := proxy(t, sim, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if r.URL.Path == "/user" {
+			githubsim.WriteError(w, http.StatusForbidden, "Resource not accessible by integration")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+	p, _ := ghProviders(t, srv, ghAdmin, githubapi.Limits{})
+	c := ghCall(map[string]any{"repo": "acme/api", "workflow": "deploy.yml", "ref": "main", "wait": true})
+	logs := logOf(c)
+	res, err := steps.GitHubDispatchWorkflow{P: p}.Apply(context.Background(), c)
+	if err != nil || res.Evidence["conclusion"] != "success" || len(sim.Runs()) != 1 {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if !slices.ContainsFunc(*logs, func(l string) bool { return strings.Contains(l, "cannot tell the token's user") }) {
+		t.Errorf("logs %q", *logs)
+	}
+}
