@@ -46,7 +46,7 @@ func secretKey(s githubsim.SecretState) string {
 // sim requests-only-get | sim fault METHOD PATH STATUS COUNT | sim clear-faults
 // sim token readonly | sim twin | sim value old|new FILE
 // sim workflow REPO WORKFLOW [duration D] [conclusion C] [dispatch on|off] [inputs NAME[!][=DEFAULT],…|none]
-// sim runs REPO WORKFLOW N [STATUS [CONCLUSION]] | sim waited INCIDENT STEP
+// sim runs REPO WORKFLOW N [STATUS [CONCLUSION]] | sim waited INCIDENT STEP | sim waitrun REPO WORKFLOW
 func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
 		ts.Fatalf("usage: sim start|verify|requests-only-get|fault|clear-faults|token|twin|value")
@@ -106,6 +106,19 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		simRuns(ts, r, neg, args[1:])
 	case "waited":
 		simWaited(ts, r, args[1:])
+	case "waitrun":
+		// sim waitrun REPO WORKFLOW: wait (up to 60 s) until the workflow
+		// has a run.
+		if len(args) != 3 {
+			ts.Fatalf("usage: sim waitrun REPO WORKFLOW")
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for len(runsOf(r, args[1], args[2])) == 0 {
+			if time.Now().After(deadline) {
+				ts.Fatalf("no run of %s %s within 60s", args[1], args[2])
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	case "token":
 		ts.Setenv("GITHUB_TOKEN", r.s.Scenario().ReadOnlyToken)
 	case "twin":
