@@ -2,7 +2,11 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/respondhq/respond/internal/step"
@@ -13,6 +17,14 @@ import (
 // holds the leaked key, and returns where it is deployed. It only reads
 // what it is given, so it runs while planning and the plan can list every
 // target by name.
+//
+// A credential is found by what is stable about the key, in this order:
+// the credential named by the responder (`credential`), the key's ID, the
+// fingerprint of its value (respond records the fingerprint of every
+// replacement it deploys), the service account respond created it under
+// (named respond-CREDENTIAL-INC-…), the key's name in its project; and,
+// for a key that is already gone, the repository and files where the alert
+// found it, matched against the credentials' targets.
 type InventoryTargets struct{}
 
 // Spec implements step.Kind.
@@ -20,20 +32,36 @@ func (InventoryTargets) Spec() step.Spec {
 	return step.Spec{
 		Kind:    "inventory.targets",
 		Summary: "Find where a key is deployed, from the inventory",
-		Description: "Matches the key (by key_id, else by project and key name) against the inventory's " +
-			"credentials and outputs the matching credential's secret targets and workflows. " +
-			"No match is not an error: the key is still contained, and the summary says that the " +
-			"replacement will not be deployed anywhere.",
+		Description: "Finds the credential that holds the key among the inventory's credentials: the one named by " +
+			"`credential`, else by the key's ID, the fingerprint of its value, the service account respond created " +
+			"it under (respond-CREDENTIAL-INC-…), or its name in its project; for a key that is already gone " +
+			"(`already_gone`), also by the repository and files of the alert that found it (a choice on a terminal " +
+			"when several credentials fit). Outputs the credential's secret targets and workflows. No match is not " +
+			"an error: the key is still contained, and the outcome says that nothing was replaced or deployed.",
 		Reads:      true,
 		Idempotent: true,
 		Params: []step.Param{
 			{Name: "credentials", Type: step.Any, Description: "the inventory's credentials (respond fills this in from respond.yaml)"},
+			{Name: "credential", Type: step.String, Description: "the credential to use, by name (respond … --credential NAME); empty: find it"},
 			{Name: "project", Type: step.String, Description: "the key's project (proj_…)"},
 			{Name: "key_id", Type: step.String, Description: "the key's ID (key_…)"},
 			{Name: "key_name", Type: step.String, Description: "the key's name"},
+			{Name: "fingerprint", Type: step.String, Description: "the fingerprint of the key's value (sha256:…), when known"},
+			{Name: "owner_type", Type: step.String, Description: `"user" or "service_account"`},
+			{Name: "owner_name", Type: step.String, Description: "the name of the key's owner (a service account's name)"},
+			{Name: "already_gone", Type: step.Bool, Description: "the key is already revoked or disabled (the alert's locations may then name the credential)"},
+			{Name: "leak_repo", Type: step.String, Description: "the repository where the key leaked, OWNER/REPO"},
+			{Name: "leak_paths", Type: step.List, Description: "the files where the key leaked"},
 		},
 		Outputs: []step.Output{
+			{Name: "matched", Type: step.Bool, Description: "a credential holds the key"},
+			{Name: "has_targets", Type: step.Bool, Description: "a credential holds the key and lists at least one place that holds it"},
 			{Name: "credential", Type: step.String, Description: "the matching credential's name, or \"\""},
+			{Name: "matched_by", Type: step.String, Description: "how it was found: credential, key_id, fingerprint, service_account, key_name or alert"},
+			{Name: "credential_key_id", Type: step.String, Description: "the key_id the credential names (\"\" if it names a key_name)"},
+			{Name: "credential_key_name", Type: step.String, Description: "the key_name the credential names"},
+			{Name: "project", Type: step.String, Description: "the project the replacement goes to: the key's, else the credential's"},
+			{Name: "label", Type: step.String, Description: "a short name for the key, for naming its replacement: the credential's name, else the key's"},
 			{Name: "targets", Type: step.Any, Description: "the places that hold the key (target mappings)"},
 			{Name: "workflows", Type: step.Any, Description: "the github-workflow targets to re-run"},
 			{Name: "count", Type: step.Int, Description: "how many places hold the key"},
@@ -46,50 +74,136 @@ func (InventoryTargets) Plan(ctx context.Context, c *step.Call) ([]step.Change, 
 	return []step.Change{{Action: step.Read, Target: "inventory", Effect: "find where the key is deployed"}}, nil
 }
 
-// Apply implements step.Kind.
-func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
-	creds, _ := c.Params["credentials"].([]any)
-	project, keyID, keyName := c.String("project"), c.String("key_id"), c.String("key_name")
-	var match map[string]any
-	var names []string
-	for _, x := range creds {
-		cr, ok := x.(map[string]any)
+// invCred is a credential as the step receives it.
+type invCred struct {
+	m                                          map[string]any
+	name, project, keyID, keyName, fingerprint string
+}
+
+func readCreds(raw any) ([]invCred, error) {
+	list, _ := raw.([]any)
+	out := make([]invCred, 0, len(list))
+	for _, x := range list {
+		m, ok := x.(map[string]any)
 		if !ok {
 			return nil, step.Errorf("inventory.targets: a credential is %T, not a mapping", x)
 		}
-		name, _ := cr["name"].(string)
-		names = append(names, name)
-		id, _ := cr["key_id"].(string)
-		proj, _ := cr["project"].(string)
-		kn, _ := cr["key_name"].(string)
-		if (id != "" && id == keyID) || (id == "" && kn != "" && kn == keyName && (proj == "" || proj == project)) {
-			if match != nil {
-				return nil, step.Errorf("inventory.targets: credentials %q and %q both match key %s; make key_id or key_name unique in the inventory", match["name"], name, keyID)
+		s := func(k string) string { v, _ := m[k].(string); return v }
+		out = append(out, invCred{m: m, name: s("name"), project: s("project"), keyID: s("key_id"), keyName: s("key_name"), fingerprint: s("fingerprint")})
+	}
+	return out, nil
+}
+
+// respondAccount is the name respond gives a replacement's service
+// account: respond-LABEL-INC-YYYYMMDD-HHMMSS-xxxx.
+var respondAccount = regexp.MustCompile(`^respond-(.+)-INC-\d{8}-\d{6}-[0-9a-f]{4}$`)
+
+// Apply implements step.Kind.
+func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
+	creds, err := readCreds(c.Params["credentials"])
+	if err != nil {
+		return nil, err
+	}
+	project, keyID, keyName := c.String("project"), c.String("key_id"), c.String("key_name")
+	fp := c.String("fingerprint")
+	names := make([]string, len(creds))
+	for i, cr := range creds {
+		names[i] = cr.name
+	}
+	one := func(by string, pick func(invCred) bool) (*invCred, string, error) {
+		var found []*invCred
+		for i := range creds {
+			if pick(creds[i]) {
+				found = append(found, &creds[i])
 			}
-			match = cr
+		}
+		switch len(found) {
+		case 0:
+			return nil, "", nil
+		case 1:
+			return found[0], by, nil
+		}
+		var ns []string
+		for _, f := range found {
+			ns = append(ns, f.name)
+		}
+		return nil, "", badInputf("inventory.targets: credentials %s all match the key by %s; give each key one credential in the inventory, or say which with --credential NAME",
+			strings.Join(ns, ", "), strings.ReplaceAll(by, "_", " "))
+	}
+	var match *invCred
+	var by string
+	if want := strings.TrimSpace(c.String("credential")); want != "" {
+		i := slices.Index(names, want)
+		if i < 0 {
+			return nil, badInputf("inventory.targets: the inventory has no credential %q (it has: %s)", want, strings.Join(names, ", "))
+		}
+		match, by = &creds[i], "credential"
+		if cr := creds[i]; cr.keyID != "" && keyID != "" && cr.keyID != keyID && !c.Bool("already_gone") && (fp == "" || cr.fingerprint != fp) {
+			return nil, badInputf("inventory.targets: credential %q names key %s, not %s: check which key leaked, or leave out --credential", want, cr.keyID, keyID)
 		}
 	}
-	targets, workflows := []any{}, []any{}
-	res := &step.Result{Outputs: map[string]any{"credential": "", "targets": targets, "workflows": workflows, "count": 0}}
+	steps := []struct {
+		by   string
+		pick func(invCred) bool
+	}{
+		{"key_id", func(cr invCred) bool {
+			return keyID != "" && cr.keyID == keyID && (project == "" || cr.project == "" || cr.project == project)
+		}},
+		{"fingerprint", func(cr invCred) bool { return fp != "" && cr.fingerprint == fp }},
+		{"service_account", func(cr invCred) bool {
+			m := respondAccount.FindStringSubmatch(c.String("owner_name"))
+			return c.String("owner_type") == "service_account" && m != nil && m[1] == sanitizeLabel(cr.name) &&
+				(project == "" || cr.project == "" || cr.project == project)
+		}},
+		{"key_name", func(cr invCred) bool {
+			return cr.keyID == "" && cr.keyName != "" && cr.keyName == keyName && (project == "" || cr.project == "" || cr.project == project)
+		}},
+	}
+	for _, s := range steps {
+		if match != nil {
+			break
+		}
+		if s.by == "key_name" && keyName == "" {
+			continue
+		}
+		if match, by, err = one(s.by, s.pick); err != nil {
+			return nil, err
+		}
+	}
+	if match == nil && c.Bool("already_gone") && c.String("leak_repo") != "" {
+		if match, err = byAlert(ctx, c, creds); err != nil {
+			return nil, err
+		}
+		by = "alert"
+	}
+
+	res := &step.Result{Outputs: map[string]any{
+		"matched": false, "has_targets": false, "credential": "", "matched_by": "", "credential_key_id": "", "credential_key_name": "",
+		"project": project, "label": replacementLabel("", keyName, keyID), "targets": []any{}, "workflows": []any{}, "count": 0,
+	}}
 	if match == nil {
-		if len(creds) == 0 {
-			res.Summary = "no inventory: the replacement will not be deployed anywhere (describe where keys live in respond.yaml)"
-		} else {
-			res.Summary = fmt.Sprintf("no credential in the inventory matches %s %q (credentials: %s): the replacement will not be deployed anywhere", keyID, keyName, strings.Join(names, ", "))
+		what := describeLeaked(keyID, keyName, project)
+		switch {
+		case len(creds) == 0:
+			res.Summary = "no inventory: nothing will be replaced or deployed; the key is still revoked (describe where keys live in respond.yaml)"
+		default:
+			res.Summary = fmt.Sprintf("no credential in the inventory names %s (credentials: %s): nothing will be replaced or deployed; the key is still revoked",
+				what, strings.Join(names, ", "))
 		}
 		res.Evidence = map[string]any{"matched": false}
 		return res, nil
 	}
-	list, _ := match["targets"].([]any)
+	targets, workflows := []any{}, []any{}
+	list, _ := match.m["targets"].([]any)
 	var ids []string
 	for _, x := range list {
 		m, ok := x.(map[string]any)
 		if !ok {
-			return nil, step.Errorf("inventory.targets: a target of credential %q is %T, not a mapping", match["name"], x)
+			return nil, step.Errorf("inventory.targets: a target of credential %q is %T, not a mapping", match.name, x)
 		}
 		t, err := target.FromMap(m)
 		if err != nil {
-			return nil, step.Errorf("inventory.targets: credential %q: %v", match["name"], err)
+			return nil, step.Errorf("inventory.targets: credential %q: %v", match.name, err)
 		}
 		if t.IsSecretStore() {
 			targets = append(targets, m)
@@ -98,9 +212,138 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 			workflows = append(workflows, m)
 		}
 	}
-	name, _ := match["name"].(string)
-	res.Outputs = map[string]any{"credential": name, "targets": targets, "workflows": workflows, "count": len(targets)}
-	res.Evidence = map[string]any{"matched": true, "credential": name, "targets": ids, "workflows": len(workflows)}
-	res.Summary = fmt.Sprintf("credential %s: %d place(s) hold the key, %d workflow(s) to re-run", name, len(targets), len(workflows))
+	if project == "" {
+		project = match.project
+	}
+	if len(targets) == 0 {
+		workflows = []any{} // nothing to redeploy when nothing holds the key
+	}
+	res.Outputs = map[string]any{
+		"matched": true, "has_targets": len(targets) > 0, "credential": match.name, "matched_by": by,
+		"credential_key_id": match.keyID, "credential_key_name": match.keyName,
+		"project": project, "label": replacementLabel(match.name, keyName, keyID),
+		"targets": targets, "workflows": workflows, "count": len(targets),
+	}
+	res.Evidence = map[string]any{"matched": true, "credential": match.name, "matched_by": by, "targets": ids, "workflows": len(workflows)}
+	how := map[string]string{
+		"credential": "as named", "key_id": "by key_id", "fingerprint": "by the fingerprint of the key's value",
+		"service_account": "by the service account respond created the key under", "key_name": "by key name",
+		"alert": "by the repository and files of the alert",
+	}[by]
+	res.Summary = fmt.Sprintf("credential %s (found %s): %d place(s) hold the key, %d workflow(s) to re-run", match.name, how, len(targets), len(workflows))
+	if len(targets) == 0 {
+		res.Summary += "; it lists no place that holds the key, so nothing will be replaced or deployed"
+	}
 	return res, nil
+}
+
+// byAlert finds the credential of a key that is already gone by where the
+// alert found it: a credential with a target in the alert's repository
+// (or its organization), or a .env target whose path ends with a file the
+// alert names. Several candidates: the responder chooses on a terminal.
+func byAlert(ctx context.Context, c *step.Call, creds []invCred) (*invCred, error) {
+	repo := c.String("leak_repo")
+	owner, _, _ := strings.Cut(repo, "/")
+	paths := c.List("leak_paths")
+	var found []*invCred
+	for i := range creds {
+		list, _ := creds[i].m["targets"].([]any)
+		hit := false
+		for _, x := range list {
+			m, _ := x.(map[string]any)
+			t, err := target.FromMap(m)
+			if err != nil {
+				continue
+			}
+			switch {
+			case t.Repo != "" && strings.EqualFold(t.Repo, repo):
+				hit = true
+			case t.Org != "" && strings.EqualFold(t.Org, owner):
+				hit = true
+			case t.Type == target.Dotenv:
+				for _, p := range paths {
+					if p != "" && (t.Path == p || strings.HasSuffix(t.Path, "/"+path.Clean(p))) {
+						hit = true
+					}
+				}
+			}
+		}
+		if hit {
+			found = append(found, &creds[i])
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, nil
+	case 1:
+		c.Logf("the key is gone; credential %s has targets in %s, where the alert found it", found[0].name, repo)
+		return found[0], nil
+	}
+	opts := make([]string, len(found))
+	names := make([]string, len(found))
+	for i, f := range found {
+		opts[i] = fmt.Sprintf("%s (project %s)", f.name, f.project)
+		names[i] = f.name
+	}
+	if ch, ok := c.Approver.(step.Chooser); ok {
+		i, err := ch.Choose(ctx, fmt.Sprintf("The key is gone and credentials %s all have targets in %s, where it leaked. Which one held it?", strings.Join(names, ", "), repo), opts)
+		switch {
+		case err == nil && i >= 0 && i < len(found):
+			return found[i], nil
+		case err != nil && !errors.Is(err, step.ErrNoChoice):
+			return nil, err
+		}
+	}
+	return nil, badInputf("inventory.targets: the key is gone and credentials %s all have targets in %s, where it leaked: say which one held it with --credential NAME",
+		strings.Join(names, ", "), repo)
+}
+
+func describeLeaked(keyID, keyName, project string) string {
+	var parts []string
+	if keyID != "" {
+		parts = append(parts, keyID)
+	}
+	if keyName != "" {
+		parts = append(parts, fmt.Sprintf("%q", keyName))
+	}
+	if project != "" {
+		parts = append(parts, "in "+project)
+	}
+	if len(parts) == 0 {
+		return "the key"
+	}
+	return "key " + strings.Join(parts, " ")
+}
+
+// replacementLabel names a key in its replacement's name: letters, digits,
+// '-', '_' and '.' only, at most 32 characters.
+func replacementLabel(credential, keyName, keyID string) string {
+	for _, s := range []string{credential, keyName, keyID} {
+		if l := sanitizeLabel(s); l != "" {
+			return l
+		}
+	}
+	return "key"
+}
+
+func sanitizeLabel(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '.':
+			b.WriteRune(r)
+			dash = false
+		default:
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+				dash = true
+			}
+		}
+	}
+	out := strings.Trim(b.String(), "-.")
+	if len(out) > 32 {
+		out = strings.Trim(out[:32], "-.")
+	}
+	return out
 }

@@ -43,8 +43,8 @@ func (CreateReplacement) Spec() step.Spec {
 		Summary: "Create a replacement OpenAI key (a new project service account)",
 		Description: "Creates a service account named `name` in `project`; its key is the replacement (the Admin API " +
 			"cannot create a user's key). `name` must contain the incident ID, e.g. " +
-			"`respond-${{ steps.identify.outputs.key_name }}-${{ incident.id }}`; names longer than 64 characters " +
-			"are shortened, keeping the incident ID. Service accounts of this incident that are no longer usable " +
+			"`respond-${{ steps.targets.outputs.label }}-${{ incident.id }}`; characters other than letters, digits, " +
+			"'_', '.' and '-' become '-', and names longer than 64 characters are shortened, keeping the incident ID. Service accounts of this incident that are no longer usable " +
 			"(one created by an earlier apply whose key value was not kept, or left by a crash) are deleted first, " +
 			"so exactly one replacement remains. The create is never retried blindly: after a crash the step " +
 			"lists the project's service accounts to clean up.",
@@ -60,6 +60,7 @@ func (CreateReplacement) Spec() step.Spec {
 			{Name: "service_account_id", Type: step.String, Description: "the new service account (svc_acct_…)"},
 			{Name: "service_account_name", Type: step.String, Description: "its name, as created"},
 			{Name: "redacted", Type: step.String, Description: "the replacement key, redacted"},
+			{Name: "fingerprint", Type: step.String, Description: "the replacement key's fingerprint (sha256:…)"},
 		},
 	}
 }
@@ -73,16 +74,35 @@ func createInput(c *step.Call) (createArgs, error) {
 	a := createArgs{project: strings.TrimSpace(c.String("project")), name: strings.TrimSpace(c.String("name"))}
 	switch {
 	case a.project == "":
-		return a, step.Permanent(fmt.Errorf("%s: `project` is empty: give the project ID (proj_…): %w", createKind, ErrBadInput))
+		return a, step.Permanent(badInputf("%s: `project` is empty: give the project ID (proj_…)", createKind))
 	case a.name == "":
-		return a, step.Permanent(fmt.Errorf("%s: `name` is empty: give the service account a name containing the incident ID: %w", createKind, ErrBadInput))
+		return a, step.Permanent(badInputf("%s: `name` is empty: give the service account a name containing the incident ID", createKind))
 	case c.Incident != "" && !strings.Contains(a.name, c.Incident):
-		return a, step.Permanent(fmt.Errorf("%s: name %q does not contain the incident ID %s: respond deletes leftover "+
+		return a, step.Permanent(badInputf("%s: name %q does not contain the incident ID %s: respond deletes leftover "+
 			"service accounts by name, so the name must be unique to the incident; use e.g. "+
-			"`respond-${{ steps.identify.outputs.key_name }}-${{ incident.id }}`: %w", createKind, a.name, c.Incident, ErrBadInput))
+			"`respond-${{ steps.targets.outputs.label }}-${{ incident.id }}`", createKind, a.name, c.Incident))
 	}
-	a.name = fitName(a.name, c.Incident, maxServiceAccountName)
+	a.name = fitName(cleanName(a.name), c.Incident, maxServiceAccountName)
 	return a, nil
+}
+
+// cleanName makes a service account name a readable identifier: runs of
+// anything but letters, digits, '_', '.' and '-' become one '-'.
+func cleanName(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range name {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-' {
+			b.WriteRune(r)
+			dash = r == '-'
+			continue
+		}
+		if !dash {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.Trim(b.String(), "-")
 }
 
 // fitName shortens name to at most limit characters, keeping the incident ID
@@ -172,6 +192,7 @@ func (k CreateReplacement) Apply(ctx context.Context, c *step.Call) (*step.Resul
 			"service_account_id":   sa.ID,
 			"service_account_name": sa.Name,
 			"redacted":             redacted,
+			"fingerprint":          key.Value.Fingerprint(),
 		},
 		Evidence: map[string]any{
 			"project":              a.project,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +48,7 @@ func (IdentifyKey) Spec() step.Spec {
 		Params: []step.Param{
 			{Name: "project", Type: step.String, Description: "project ID (proj_…) holding the key; empty: search every project"},
 			{Name: "key_id", Type: step.String, Description: "the key's ID (key_…)"},
+			{Name: "key_name", Type: step.String, Description: "the key's name in `project` (instead of key_id; respond rotate --credential with a credential that names its key)"},
 			{Name: "key", Type: step.Secret, AcceptsSecret: true, Description: "the leaked key's value (from standard input, never an argument)"},
 			{Name: "alert", Type: step.String, Description: "a GitHub secret-scanning alert that found the key: OWNER/REPO#N"},
 		},
@@ -68,7 +70,9 @@ func (IdentifyKey) Spec() step.Spec {
 			{Name: "alert", Type: step.String, Description: `the alert, normalized to OWNER/REPO#N, or ""`},
 			{Name: "exposed_since", Type: step.String, Description: `when the key was first exposed, per the alert (RFC 3339), or ""`},
 			{Name: "leak_source", Type: step.String, Description: `where the alert first found the key (file and commit), or ""`},
-			{Name: "already_gone", Type: step.Bool, Description: "the key is no longer listed and is confirmed dead (the provider may have disabled it)"},
+			{Name: "leak_repo", Type: step.String, Description: `the repository of the alert, OWNER/REPO, or ""`},
+			{Name: "leak_paths", Type: step.List, Description: "the files where the alert found the key"},
+			{Name: "already_gone", Type: step.Bool, Description: "the key is no longer listed and its value is confirmed dead: it was already revoked or disabled (OpenAI disables keys it finds in public code)"},
 		},
 	}
 }
@@ -83,9 +87,9 @@ func (IdentifyKey) Plan(_ context.Context, c *step.Call) ([]step.Change, error) 
 
 // identifyArgs are the step's parameters, checked.
 type identifyArgs struct {
-	project, keyID string
-	value          secret.Value
-	alert          *alertRef
+	project, keyID, keyName string
+	value                   secret.Value
+	alert                   *alertRef
 }
 
 // alertRef is OWNER/REPO#N.
@@ -109,18 +113,18 @@ func parseAlert(s string) (*alertRef, error) {
 		m = alertURL.FindStringSubmatch(s)
 	}
 	if m == nil {
-		return nil, step.Permanent(fmt.Errorf("%s: alert %q is not OWNER/REPO#N (for example acme/api#12): %w", identifyKind, s, ErrBadInput))
+		return nil, step.Permanent(badInputf("%s: alert %q is not OWNER/REPO#N (for example acme/api#12)", identifyKind, s))
 	}
 	n, err := strconv.Atoi(m[3])
 	if err != nil || n <= 0 {
-		return nil, step.Permanent(fmt.Errorf("%s: alert %q has no valid number: %w", identifyKind, s, ErrBadInput))
+		return nil, step.Permanent(badInputf("%s: alert %q has no valid number", identifyKind, s))
 	}
 	return &alertRef{owner: m[1], repo: m[2], number: n}, nil
 }
 
 // identifyInput checks that exactly one way names the key.
 func identifyInput(c *step.Call) (identifyArgs, error) {
-	a := identifyArgs{project: strings.TrimSpace(c.String("project")), keyID: strings.TrimSpace(c.String("key_id"))}
+	a := identifyArgs{project: strings.TrimSpace(c.String("project")), keyID: strings.TrimSpace(c.String("key_id")), keyName: strings.TrimSpace(c.String("key_name"))}
 	if v, ok := c.Secret("key"); ok && !v.IsZero() {
 		a.value = v
 	}
@@ -133,10 +137,12 @@ func identifyInput(c *step.Call) (identifyArgs, error) {
 	}
 	switch {
 	case !a.value.IsZero() && a.alert != nil:
-		return a, step.Permanent(fmt.Errorf("%s: both `key` and `alert` were given: give one way to identify the key: %w", identifyKind, ErrBadInput))
-	case a.value.IsZero() && a.alert == nil && a.keyID == "":
-		return a, step.Permanent(fmt.Errorf("%s: nothing identifies the key: give `key_id` (and `project`), "+
-			"the leaked value (`key`, e.g. --key-stdin) or an alert (`alert: OWNER/REPO#N`): %w", identifyKind, ErrBadInput))
+		return a, step.Permanent(badInputf("%s: both `key` and `alert` were given: give one way to identify the key", identifyKind))
+	case a.keyName != "" && (a.keyID != "" || a.project == ""):
+		return a, step.Permanent(badInputf("%s: `key_name` %q needs `project` and no `key_id`", identifyKind, a.keyName))
+	case a.value.IsZero() && a.alert == nil && a.keyID == "" && a.keyName == "":
+		return a, step.Permanent(badInputf("%s: nothing identifies the key: give its ID (--key-id key_…), "+
+			"its value on standard input (--key-stdin) or a secret-scanning alert (--alert OWNER/REPO#N)", identifyKind))
 	}
 	return a, nil
 }
@@ -171,23 +177,32 @@ func (k IdentifyKey) Apply(ctx context.Context, c *step.Call) (*step.Result, err
 	scope := projects
 	if a.project != "" {
 		if _, ok := names[a.project]; !ok {
-			return nil, step.Permanent(fmt.Errorf("%s: project %s is not among the organization's active projects: "+
-				"check the ID (proj_…) or leave `project` empty to search every project: %w", identifyKind, a.project, ErrBadInput))
+			return nil, step.Permanent(badInputf("%s: project %s is not among the organization's active projects: "+
+				"check the ID (proj_…) or leave `project` empty to search every project", identifyKind, a.project))
 		}
 		scope = []Project{{ID: a.project, Name: names[a.project]}}
 	}
 
 	var found *candidate
-	if a.keyID != "" {
+	if a.keyName != "" {
+		found, err = findByName(ctx, oa, scope[0], a.keyName)
+		if err != nil {
+			return nil, err
+		}
+		if found == nil {
+			return nil, step.Permanent(badInputf("%s: project %s has no key named %q: check key_name in the inventory, or name the key by its ID (key_id)",
+				identifyKind, a.project, a.keyName))
+		}
+	} else if a.keyID != "" {
 		found, err = findByID(ctx, oa, scope, a.keyID)
 		if err != nil {
 			return nil, err
 		}
 		if found != nil && !a.value.IsZero() && found.key.RedactedValue != redactedForm(a.value.Reveal()) &&
 			!looseMatch(a.value.Reveal(), found.key.RedactedValue) {
-			return nil, step.Permanent(fmt.Errorf("%s: the leaked value (%s) is not key %s (%s) of project %s: "+
-				"check which key leaked, or give only one of them: %w", identifyKind, a.value.Redacted(), a.keyID,
-				shortRedacted(found.key.RedactedValue), found.project.ID, ErrBadInput))
+			return nil, step.Permanent(badInputf("%s: the leaked value (%s) is not key %s (%s) of project %s: "+
+				"check which key leaked, or give only one of them", identifyKind, a.value.Redacted(), a.keyID,
+				shortRedacted(found.key.RedactedValue), found.project.ID))
 		}
 	} else {
 		found, err = findByValue(ctx, oa, scope, a.value)
@@ -214,18 +229,18 @@ func (k IdentifyKey) readAlert(ctx context.Context, c *step.Call, a *identifyArg
 	}
 	al, err := gh.GetAlert(ctx, a.alert.owner, a.alert.repo, a.alert.number)
 	if errors.Is(err, ErrNotFound) {
-		return step.Permanent(fmt.Errorf("%s: alert %s was not found: check the repository and number, and that the token "+
-			"can read the repository's secret-scanning alerts: %w", identifyKind, a.alert, ErrBadInput))
+		return step.Permanent(badInputf("%s: alert %s was not found: check the repository and number, and that the token "+
+			"can read the repository's secret-scanning alerts", identifyKind, a.alert))
 	}
 	if err != nil {
 		return fmt.Errorf("%s: reading alert %s: %w", identifyKind, a.alert, err)
 	}
 	if al.SecretType != "" && al.SecretType != "openai_api_key" {
-		return step.Permanent(fmt.Errorf("%s: alert %s is about a %q secret, not an OpenAI API key: %w", identifyKind, a.alert, al.SecretType, ErrBadInput))
+		return step.Permanent(badInputf("%s: alert %s is about a %q secret, not an OpenAI API key", identifyKind, a.alert, al.SecretType))
 	}
 	if al.Secret.IsZero() {
-		return step.Permanent(fmt.Errorf("%s: alert %s does not show its secret: the token needs access to the secret value "+
-			"(repository admin or security manager); or pass the value with --key-stdin: %w", identifyKind, a.alert, ErrBadInput))
+		return step.Permanent(badInputf("%s: alert %s does not show its secret: the token needs access to the secret value "+
+			"(repository admin or security manager); or pass the value with --key-stdin", identifyKind, a.alert))
 	}
 	if c.Secrets != nil {
 		c.Secrets.Add(al.Secret)
@@ -234,6 +249,12 @@ func (k IdentifyKey) readAlert(ctx context.Context, c *step.Call, a *identifyArg
 	f.exposedSince = rfc3339(al.Created)
 	if len(al.Locations) > 0 {
 		f.leakSource = leakSource(al.Locations[0])
+	}
+	f.leakRepo = a.alert.owner + "/" + a.alert.repo
+	for _, l := range al.Locations {
+		if l.Path != "" && !slices.Contains(f.leakPaths, l.Path) {
+			f.leakPaths = append(f.leakPaths, l.Path)
+		}
 	}
 	return nil
 }
@@ -280,6 +301,33 @@ func findByID(ctx context.Context, oa OpenAI, scope []Project, keyID string) (*c
 		return &candidate{project: p, key: key}, nil
 	}
 	return nil, nil
+}
+
+// findByName finds the key named name in project p; nil if none, an error
+// when several share the name.
+func findByName(ctx context.Context, oa OpenAI, p Project, name string) (*candidate, error) {
+	keys, err := oa.ListProjectKeys(ctx, p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", identifyKind, err)
+	}
+	var found []candidate
+	for _, k := range keys {
+		if k.Name == name {
+			found = append(found, candidate{p, k})
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, nil
+	case 1:
+		return &found[0], nil
+	}
+	ids := make([]string, len(found))
+	for i, f := range found {
+		ids[i] = f.key.ID
+	}
+	return nil, step.Permanent(badInputf("%s: %d keys of project %s are named %q (%s): name the key by its ID (key_id)",
+		identifyKind, len(found), p.ID, name, strings.Join(ids, ", ")))
 }
 
 // findByValue matches the value against every key's redacted value:
@@ -329,24 +377,28 @@ func findByValue(ctx context.Context, oa OpenAI, scope []Project, v secret.Value
 		fmt.Fprintf(&b, "\n  %s %q in %s (%s), %s, %s", m.key.ID, m.key.Name, m.project.Name, m.project.ID,
 			describeOwner(m.key), shortRedacted(m.key.RedactedValue))
 	}
-	return nil, step.Permanent(fmt.Errorf("%s: the leaked value (%s) matches %d keys (%w); say which with `key_id` "+
-		"(and `project`), e.g. --key-id key_… --project proj_…:%s", identifyKind, v.Redacted(), len(matches), ErrBadInput, b.String()))
+	return nil, badInputf("%s: the leaked value (%s) matches %d keys; say which with its ID "+
+		"(--key-id key_…, with --project proj_…):%s", identifyKind, v.Redacted(), len(matches), b.String())
 }
 
-// notFound handles a key that no listing shows: confirmed dead and named
-// by key_id (or by an earlier run of this step), it is already gone.
+// notFound handles a key that no listing shows. Named by an earlier run
+// of this step, it is the key identified then (respond revoked it since).
+// Otherwise its value, when known, decides: a value that no longer works
+// was already revoked or disabled (OpenAI disables keys it finds in public
+// code) and the response goes on to recover; a value that still works but
+// that no project lists is not this organization's to revoke.
 func (k IdentifyKey) notFound(ctx context.Context, c *step.Call, oa OpenAI, a identifyArgs, f identified) (*step.Result, error) {
-	where := "any project"
+	where := "any project the admin key can see"
 	if a.project != "" {
 		where = "project " + a.project
 	}
+	if prev := previousIdentity(c); prev != nil {
+		return prev, nil
+	}
 	if a.value.IsZero() {
-		if prev := previousIdentity(c); prev != nil {
-			return prev, nil
-		}
-		return nil, step.Permanent(fmt.Errorf("%s: key %s is not in %s: check the ID (key_…) and project; if the provider "+
-			"has already disabled the key, give the leaked value (--key-stdin) so respond can confirm it is dead: %w",
-			identifyKind, a.keyID, where, ErrBadInput))
+		return nil, step.Permanent(badInputf("%s: key %s is not in %s: check the ID; if the key was already revoked or "+
+			"disabled by the provider, give its value (--key-stdin) or the alert that found it (--alert OWNER/REPO#N), "+
+			"so respond can confirm it is dead and go on to replace it", identifyKind, a.keyID, where))
 	}
 	kc, err := oa.CheckKey(ctx, a.value)
 	if err != nil {
@@ -354,17 +406,9 @@ func (k IdentifyKey) notFound(ctx context.Context, c *step.Call, oa OpenAI, a id
 			identifyKind, a.value.Redacted(), where, err)
 	}
 	if kc.State != KeyDead {
-		return nil, step.Permanent(fmt.Errorf("%s: the leaked value (%s) still works (GET /v1/models answered %d) but matches "+
-			"no key in %s that the admin key can see: it may belong to another organization, or be a legacy user key; "+
-			"revoke it on the OpenAI dashboard (API keys page) now: %w", identifyKind, a.value.Redacted(), kc.StatusCode, where, ErrBadInput))
-	}
-	if prev := previousIdentity(c); prev != nil {
-		return prev, nil
-	}
-	if a.keyID == "" {
-		return nil, step.Permanent(fmt.Errorf("%s: the leaked value (%s) no longer works (401 invalid_api_key) and matches no "+
-			"listed key: the provider has probably disabled it already; to record the incident, give its ID with `key_id` "+
-			"(and `project`), from the provider's e-mail or the audit log: %w", identifyKind, a.value.Redacted(), ErrBadInput))
+		return nil, step.Permanent(badInputf("%s: the leaked value (%s) still works (GET /v1/models answered %d) but matches "+
+			"no key in %s: it may belong to another organization, or be a legacy user key; "+
+			"revoke it on the OpenAI dashboard (API keys page) now", identifyKind, a.value.Redacted(), kc.StatusCode, where))
 	}
 	f.gone = true
 	f.project = Project{ID: a.project}
@@ -406,6 +450,8 @@ type identified struct {
 	gone         bool
 	exposedSince string
 	leakSource   string
+	leakRepo     string
+	leakPaths    []string
 }
 
 // result builds the step's result.
@@ -443,6 +489,8 @@ func (f identified) result(a identifyArgs) *step.Result {
 		"alert":              alert,
 		"exposed_since":      f.exposedSince,
 		"leak_source":        f.leakSource,
+		"leak_repo":          f.leakRepo,
+		"leak_paths":         append([]string{}, f.leakPaths...),
 		"already_gone":       f.gone,
 	}
 	ev := make(map[string]any, len(out))
@@ -453,7 +501,14 @@ func (f identified) result(a identifyArgs) *step.Result {
 
 	var s strings.Builder
 	if f.gone {
-		fmt.Fprintf(&s, "%s is no longer listed and its value no longer works: the provider has already disabled it", k.ID)
+		what := "the leaked key (" + k.RedactedValue + ")"
+		if len(k.RedactedValue) > 16 {
+			what = "the leaked key (" + shortRedacted(k.RedactedValue) + ")"
+		}
+		if k.ID != "" {
+			what = k.ID
+		}
+		fmt.Fprintf(&s, "%s no longer works and no project lists it: it was already revoked or disabled (OpenAI disables keys it finds in public code)", what)
 		if f.project.ID != "" {
 			fmt.Fprintf(&s, " (project %s)", f.project.ID)
 		}

@@ -37,8 +37,9 @@ func (RevokeKey) Spec() step.Spec {
 		Mutates:    true,
 		Idempotent: true,
 		Params: []step.Param{
-			{Name: "project", Type: step.String, Required: true, Description: "project ID (proj_…) holding the key"},
-			{Name: "key_id", Type: step.String, Required: true, Description: "the key to revoke (key_…)"},
+			{Name: "project", Type: step.String, Description: "project ID (proj_…) holding the key (required unless already_gone)"},
+			{Name: "key_id", Type: step.String, Description: "the key to revoke (key_…) (required unless already_gone)"},
+			{Name: "already_gone", Type: step.Bool, Default: false, Description: "the key is known to be revoked or disabled already (openai.identify_key's already_gone): nothing is deleted, and the evidence says so"},
 			{Name: "owner_type", Type: step.String, Description: `"user" or "service_account"; empty: look it up`},
 			{Name: "service_account_id", Type: step.String, Description: "the owning service account (svc_acct_…), for a service account's key"},
 		},
@@ -53,6 +54,7 @@ func (RevokeKey) Spec() step.Spec {
 // revokeArgs are the step's parameters, checked.
 type revokeArgs struct {
 	project, keyID, ownerType, saID string
+	gone                            bool
 }
 
 func revokeInput(c *step.Call) (revokeArgs, error) {
@@ -61,12 +63,14 @@ func revokeInput(c *step.Call) (revokeArgs, error) {
 		keyID:     strings.TrimSpace(c.String("key_id")),
 		ownerType: strings.TrimSpace(c.String("owner_type")),
 		saID:      strings.TrimSpace(c.String("service_account_id")),
+		gone:      c.Bool("already_gone"),
 	}
 	switch {
+	case a.gone:
 	case a.project == "" || a.keyID == "":
-		return a, step.Permanent(fmt.Errorf("%s: step %q needs both `project` (proj_…) and `key_id` (key_…): %w", revokeKind, c.StepID, ErrBadInput))
+		return a, step.Permanent(badInputf("%s: step %q needs both `project` (proj_…) and `key_id` (key_…)", revokeKind, c.StepID))
 	case a.ownerType != "" && a.ownerType != "user" && a.ownerType != "service_account":
-		return a, step.Permanent(fmt.Errorf("%s: owner_type %q is neither \"user\" nor \"service_account\": %w", revokeKind, a.ownerType, ErrBadInput))
+		return a, step.Permanent(badInputf("%s: owner_type %q is neither \"user\" nor \"service_account\"", revokeKind, a.ownerType))
 	}
 	return a, nil
 }
@@ -80,6 +84,13 @@ func (k RevokeKey) Plan(ctx context.Context, c *step.Call) ([]step.Change, error
 		return nil, err
 	}
 	target := "OpenAI key " + a.keyID
+	if a.gone {
+		if a.keyID == "" {
+			target = "the leaked OpenAI key"
+		}
+		return []step.Change{{Action: step.NoOp, Target: target,
+			Effect: "already revoked or disabled: nothing to revoke (checked dead below)"}}, nil
+	}
 	if k.P != nil && k.P.OpenAI != nil {
 		if oa, err := k.P.OpenAI(); err == nil && oa != nil {
 			key, err := oa.GetProjectKey(ctx, a.project, a.keyID)
@@ -120,6 +131,9 @@ func (k RevokeKey) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 		return nil, err
 	}
 	r := revocation{args: a}
+	if a.gone {
+		return r.gone(), nil
+	}
 	if a.ownerType == "" || (a.ownerType == "service_account" && a.saID == "") {
 		key, err := oa.GetProjectKey(ctx, a.project, a.keyID)
 		if errors.Is(err, ErrNotFound) {
@@ -221,5 +235,9 @@ func (r *revocation) gone() *step.Result {
 			r.method = "delete service account"
 		}
 	}
-	return r.result(true, fmt.Sprintf("%s was already gone: the provider had already disabled it", r.args.keyID))
+	what := r.args.keyID
+	if what == "" {
+		what = "the leaked key"
+	}
+	return r.result(true, fmt.Sprintf("%s was already revoked or disabled: nothing to revoke", what))
 }

@@ -50,7 +50,7 @@ func TestRevokeUserKey(t *testing.T) {
 	res, err = k.Apply(ctx, w.call(params))
 	w.noLeak(t, k, res, err)
 	if err != nil || res.Evidence["already_disabled"] != true || res.Evidence["contained"] != true ||
-		!strings.Contains(res.Summary, "the provider had already disabled it") {
+		!strings.Contains(res.Summary, "was already revoked or disabled") {
 		t.Errorf("again: %v, %v", res, err)
 	}
 }
@@ -121,9 +121,19 @@ func TestRevokeAlreadyDisabled(t *testing.T) {
 			t.Fatal(err)
 		}
 		if res.Evidence["already_disabled"] != true || res.Evidence["contained"] != true || res.Outputs["already_disabled"] != true ||
-			!strings.Contains(res.Summary, "the provider had already disabled it") {
+			!strings.Contains(res.Summary, "was already revoked or disabled") {
 			t.Errorf("%v: %v, %q", params, res.Evidence, res.Summary)
 		}
+	}
+	// Known to be gone (identify found its value dead and unlisted),
+	// even without an ID: nothing is deleted.
+	before := len(w.sim.Snapshot().Keys)
+	res0, err := k.Apply(context.Background(), w.call(map[string]any{"already_gone": true}))
+	if err != nil || res0.Evidence["already_disabled"] != true || !strings.Contains(res0.Summary, "the leaked key was already revoked or disabled") {
+		t.Errorf("already_gone without an ID: %+v, %v", res0, err)
+	}
+	if after := len(w.sim.Snapshot().Keys); after != before {
+		t.Errorf("keys changed: %d -> %d", before, after)
 	}
 	// A gone service account too.
 	oaiCheck(t, w.sim.DeleteServiceAccount(w.sa.ID, time.Now()))

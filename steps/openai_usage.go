@@ -88,14 +88,14 @@ func (k KeyUsage) now() time.Time {
 func (k KeyUsage) input(c *step.Call) (usageArgs, error) {
 	a := usageArgs{project: strings.TrimSpace(c.String("project")), keyID: strings.TrimSpace(c.String("key_id"))}
 	if a.project == "" || a.keyID == "" {
-		return a, step.Permanent(fmt.Errorf("%s: step %q needs both `project` (proj_…) and `key_id` (key_…): %w", usageKind, c.StepID, ErrBadInput))
+		return a, step.Permanent(badInputf("%s: step %q needs both `project` (proj_…) and `key_id` (key_…)", usageKind, c.StepID))
 	}
 	now := k.now()
 	a.since = now.Add(-usageDefaultExposure)
 	if s := strings.TrimSpace(c.String("since")); s != "" {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return a, step.Permanent(fmt.Errorf("%s: since %q is not an RFC 3339 time such as 2026-11-27T16:12:00Z: %w", usageKind, s, ErrBadInput))
+			return a, step.Permanent(badInputf("%s: since %q is not an RFC 3339 time such as 2026-11-27T16:12:00Z", usageKind, s))
 		}
 		a.since, a.sinceGiven = t.UTC(), true
 	}

@@ -86,14 +86,14 @@ func verifyInput(c *step.Call) (verifyArgs, error) {
 	case "live":
 		a.expect = KeyLive
 	default:
-		return a, step.Permanent(fmt.Errorf("%s: expect %q must be \"dead\" or \"live\": %w", verifyKind, e, ErrBadInput))
+		return a, step.Permanent(badInputf("%s: expect %q must be \"dead\" or \"live\"", verifyKind, e))
 	}
 	if a.within < 0 {
-		return a, step.Permanent(fmt.Errorf("%s: within %s is negative: %w", verifyKind, a.within, ErrBadInput))
+		return a, step.Permanent(badInputf("%s: within %s is negative", verifyKind, a.within))
 	}
 	if a.key.IsZero() && (a.project == "" || a.keyID == "") {
-		return a, step.Permanent(fmt.Errorf("%s: nothing to check: give the key's value (`key`), or `project` and `key_id` "+
-			"to look it up: %w", verifyKind, ErrBadInput))
+		return a, step.Permanent(badInputf("%s: nothing to check: give the key's value (`key`), or `project` and `key_id` "+
+			"to look it up", verifyKind))
 	}
 	return a, nil
 }

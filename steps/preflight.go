@@ -45,11 +45,17 @@ func (Preflight) Spec() step.Spec {
 			{Name: "targets", Type: step.Any,
 				Description: "the targets to check: a list of target mappings as the inventory gives them"},
 			{Name: "workflows", Type: step.Any,
-				Description: "github-workflow targets to check too, such as inventory.targets' workflows output"},
+				Description: "github-workflow targets to check too (inventory.targets outputs them apart from the targets)"},
 			{Name: "project", Type: step.String,
 				Description: "the OpenAI project (proj_…) where the replacement will be created; empty skips the OpenAI check"},
 			{Name: "force", Type: step.Bool, Default: false,
 				Description: "go ahead despite problems (they become a warning)"},
+			{Name: "require_targets", Type: step.Bool, Default: false,
+				Description: "a key with no known target is a problem: a planned rotation would revoke a key whatever uses it still needs"},
+			{Name: "key", Type: step.String,
+				Description: "the key, for the require_targets problem's message (e.g. its ID)"},
+			{Name: "last_used", Type: step.String,
+				Description: "when the key was last used (RFC 3339), for the require_targets problem's message"},
 		},
 		Outputs: []step.Output{
 			{Name: "problems", Type: step.List, Description: "every problem found, one sentence each"},
@@ -61,10 +67,9 @@ func (Preflight) Spec() step.Spec {
 // Plan implements step.Kind.
 func (p Preflight) Plan(_ context.Context, c *step.Call) ([]step.Change, error) {
 	items, _ := targetList(c.Params["targets"])
+	wfs, _ := targetList(c.Params["workflows"])
+	items = append(items, wfs...)
 	what := fmt.Sprintf("%d target(s)", len(items))
-	if wfs, _ := targetList(c.Params["workflows"]); len(wfs) > 0 {
-		what += fmt.Sprintf(", %d workflow(s)", len(wfs))
-	}
 	if c.String("project") != "" {
 		what += " and the OpenAI project " + c.String("project")
 	}
@@ -148,8 +153,8 @@ func (p Preflight) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 		c.Logf("preflight found %d problem(s); going ahead anyway because of --force", len(problems))
 		return res, nil
 	}
-	return res, step.Permanent(fmt.Errorf("preflight found %d problem(s); nothing was changed:\n%s\nfix them and run again, or pass --force to go ahead anyway: %w",
-		len(problems), list, step.ErrPreflight))
+	return res, ghPreflightf(nil, "preflight found %d problem(s); nothing was changed:\n%s\nfix them and run again, or pass --force to go ahead anyway",
+		len(problems), list)
 }
 
 // problemText is err's message on one line.
@@ -166,33 +171,44 @@ func (p Preflight) checks(c *step.Call) []check {
 			return p.checkOpenAI(ctx, project)
 		}})
 	}
+	if c.Bool("require_targets") {
+		if list, _ := targetList(c.Params["targets"]); len(list) == 0 {
+			key := c.String("key")
+			if key == "" {
+				key = "the key"
+			}
+			used := "no record of its last use"
+			if lu := c.String("last_used"); lu != "" {
+				used = "it was last used " + lu
+			}
+			checks = append(checks, check{problem: fmt.Sprintf("no credential in the inventory lists a place that holds %s (%s): "+
+				"revoking it would break whatever uses it; add the key and every place it is deployed to the inventory "+
+				"(respond.yaml, docs/inventory.md), or pass --force to rotate it anyway", key, used)})
+		}
+	}
+	var items []any
 	for _, param := range []string{"targets", "workflows"} {
 		raw := c.Params[param]
-		items, ok := targetList(raw)
+		list, ok := targetList(raw)
 		if !ok {
 			checks = append(checks, check{problem: fmt.Sprintf("parameter %s is %s, not a list of targets; this is a mistake in the playbook", param, describeValue(raw))})
 		}
-		for i, item := range items {
-			t, err := targetParam("preflight", fmt.Sprintf("%s[%d]", param, i), item, c.Dir)
-			if err != nil {
-				what := "target"
-				if param == "workflows" {
-					what = "workflow"
-				}
-				checks = append(checks, check{problem: fmt.Sprintf("%s %d: %s", what, i+1, strings.TrimPrefix(problemText(err), "preflight: "))})
-				continue
-			}
-			w, ok := p.Writers[t.Type]
-			switch {
-			case param == "workflows" && t.Type != target.GitHubWorkflow:
-				checks = append(checks, check{problem: fmt.Sprintf("%s: parameter workflows takes github-workflow targets only; list it under targets", t.ID())})
-			case ok && w != nil:
-				checks = append(checks, check{what: t.ID(), run: func(ctx context.Context) error { return w.Check(ctx, t) }})
-			case t.Type == target.GitHubWorkflow:
-				checks = append(checks, check{what: t.ID(), run: func(ctx context.Context) error { return p.checkWorkflow(ctx, t) }})
-			default:
-				checks = append(checks, check{problem: fmt.Sprintf("%s: respond cannot write %s targets here", t.ID(), t.Type)})
-			}
+		items = append(items, list...)
+	}
+	for i, item := range items {
+		t, err := targetParam("preflight", fmt.Sprintf("targets[%d]", i), item, c.Dir)
+		if err != nil {
+			checks = append(checks, check{problem: fmt.Sprintf("target %d: %s", i+1, strings.TrimPrefix(problemText(err), "preflight: "))})
+			continue
+		}
+		w, ok := p.Writers[t.Type]
+		switch {
+		case ok && w != nil:
+			checks = append(checks, check{what: t.ID(), run: func(ctx context.Context) error { return w.Check(ctx, t) }})
+		case t.Type == target.GitHubWorkflow:
+			checks = append(checks, check{what: t.ID(), run: func(ctx context.Context) error { return p.checkWorkflow(ctx, t) }})
+		default:
+			checks = append(checks, check{problem: fmt.Sprintf("%s: respond cannot write %s targets here", t.ID(), t.Type)})
 		}
 	}
 	return checks

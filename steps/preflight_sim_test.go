@@ -196,11 +196,6 @@ func TestPreflightWorkflowsAgainstSimulator(t *testing.T) {
 	if len(problems) != 1 || !strings.Contains(problems[0], "the GitHub token has read access to acme/api, and dispatching deploy.yml needs write access") {
 		t.Errorf("read-only token: %q", problems)
 	}
-	// A non-workflow target under workflows is a playbook mistake.
-	problems, _ = run(ghAdmin, map[string]any{"type": "dotenv", "path": ".env", "var": "K"})
-	if len(problems) != 1 || !strings.Contains(problems[0], "parameter workflows takes github-workflow targets only") {
-		t.Errorf("dotenv under workflows: %q", problems)
-	}
 	if len(writes) != 0 {
 		t.Errorf("preflight sent %v", writes)
 	}

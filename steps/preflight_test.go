@@ -48,7 +48,7 @@ func TestPreflightReportsEveryProblemAtOnce(t *testing.T) {
 		"target 5: dotenv target: var is required",
 		"github-actions:acme/api:OPENAI_API_KEY: respond cannot write github-actions targets here",
 		"github-workflow:acme/api:d.yml@m: GitHub is not configured",
-		"\nfix them and run again, or pass --force to go ahead anyway: preflight found problems",
+		"\nfix them and run again, or pass --force to go ahead anyway",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the error lacks %q:\n%s", want, msg)

@@ -144,6 +144,10 @@ type GitHub interface {
 	PublicKey(ctx context.Context, s SecretScope) (PublicKey, error)
 	// SecretExists reports whether the named secret exists in the scope.
 	SecretExists(ctx context.Context, s SecretScope, name string) (bool, error)
+	// OrgSecret reads an organization secret's audience: whether it
+	// exists, its visibility and, when selected, the repositories that may
+	// use it.
+	OrgSecret(ctx context.Context, s SecretScope, name string) (OrgSecretState, error)
 	// PutSecret stores an encrypted secret; created is true for 201, false
 	// for 204 (updated). org scopes take visibility and selected repos.
 	PutSecret(ctx context.Context, s SecretScope, name string, sealed Sealed, org OrgSecretOptions) (created bool, err error)
@@ -269,6 +273,13 @@ type PublicKey struct {
 type Sealed struct {
 	KeyID          string
 	EncryptedValue string
+}
+
+// OrgSecretState is an organization secret's audience as it is now.
+type OrgSecretState struct {
+	Exists     bool
+	Visibility string   // all, private, selected
+	Repos      []string // with selected: the repositories' names (owner/name for another owner)
 }
 
 // OrgSecretOptions apply to organization secrets.

@@ -30,6 +30,8 @@ func all(p *Providers) []step.Kind {
 		Exec{},
 		Note{},
 		InventoryTargets{},
+		InventoryUpdate{},
+		LockKey{},
 		Preflight{P: p, Writers: writers},
 		Deploy{Writers: writers},
 		IdentifyKey{P: p},

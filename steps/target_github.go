@@ -140,7 +140,11 @@ func ghCheckFailed(id string, err error) error {
 	return fmt.Errorf("%s: %w", id, err)
 }
 
-// Plan implements TargetWriter: create or update, as GitHub says now.
+// Plan implements TargetWriter: create or update, as GitHub says now. For
+// an organization secret it also says how its audience changes: the
+// visibility and selected repositories change only when the inventory says
+// so, and a change that takes access away from repositories is flagged
+// destructive (it needs its own confirmation).
 func (w GitHubSecretWriter) Plan(ctx context.Context, t target.Target) (step.Change, error) {
 	if err := ghSecretTarget(t); err != nil {
 		return step.Change{}, err
@@ -149,13 +153,20 @@ func (w GitHubSecretWriter) Plan(ctx context.Context, t target.Target) (step.Cha
 	if err != nil {
 		return step.Change{}, err
 	}
-	exists, err := gh.SecretExists(ctx, ScopeOf(t), t.Secret)
-	if err != nil {
-		return step.Change{}, fmt.Errorf("%s: %w", t.ID(), err)
-	}
 	what := "Actions secret"
 	if t.Type == target.GitHubDependabot {
 		what = "Dependabot secret"
+	}
+	if t.Org != "" {
+		st, err := gh.OrgSecret(ctx, ScopeOf(t), t.Secret)
+		if err != nil {
+			return step.Change{}, fmt.Errorf("%s: %w", t.ID(), err)
+		}
+		return planOrgSecret(t, what, st), nil
+	}
+	exists, err := gh.SecretExists(ctx, ScopeOf(t), t.Secret)
+	if err != nil {
+		return step.Change{}, fmt.Errorf("%s: %w", t.ID(), err)
 	}
 	c := step.Change{Action: step.Create, Target: t.ID(),
 		Effect: fmt.Sprintf("create %s %s in %s", what, t.Secret, ghWhere(t))}
@@ -163,15 +174,110 @@ func (w GitHubSecretWriter) Plan(ctx context.Context, t target.Target) (step.Cha
 		c.Action = step.Update
 		c.Effect = fmt.Sprintf("replace the value of %s %s in %s", what, t.Secret, ghWhere(t))
 	}
-	if t.Org != "" {
-		switch {
-		case t.Visibility == "selected":
-			c.Effect += fmt.Sprintf(" (visible to %s)", strings.Join(t.Repos, ", "))
-		case t.Visibility != "":
-			c.Effect += " (visibility " + t.Visibility + ")"
+	return c, nil
+}
+
+// planOrgSecret describes the write of an organization secret whose
+// audience is st now.
+func planOrgSecret(t target.Target, what string, st OrgSecretState) step.Change {
+	c := step.Change{Action: step.Update, Target: t.ID(),
+		Effect: fmt.Sprintf("replace the value of %s %s in %s", what, t.Secret, ghWhere(t))}
+	if !st.Exists {
+		vis := t.Visibility
+		if vis == "" {
+			vis = "private"
+		}
+		c.Action = step.Create
+		c.Effect = fmt.Sprintf("create %s %s in %s, visible to %s", what, t.Secret, ghWhere(t), audience(vis, t.Repos))
+		return c
+	}
+	now := audience(st.Visibility, st.Repos)
+	switch {
+	case t.Visibility == "" || (t.Visibility == st.Visibility && t.Visibility != "selected"):
+		c.Effect += "; its audience stays " + now
+		return c
+	case t.Visibility == "selected" && st.Visibility == "selected":
+		lost, gained := diffRepos(st.Repos, t.Repos)
+		if len(lost) == 0 && len(gained) == 0 {
+			c.Effect += "; its audience stays " + now
+			return c
+		}
+		var parts []string
+		if len(lost) > 0 {
+			parts = append(parts, strings.Join(lost, ", ")+" lose(s) access")
+			c.Destructive = true
+		}
+		if len(gained) > 0 {
+			parts = append(parts, strings.Join(gained, ", ")+" gain(s) access")
+		}
+		c.Effect += "; " + strings.Join(parts, "; ") + " (the inventory lists " + strings.Join(t.Repos, ", ") + ")"
+		return c
+	}
+	next := audience(t.Visibility, t.Repos)
+	c.Effect += fmt.Sprintf("; its audience changes from %s to %s", now, next)
+	// Narrowing takes access away: all → private or selected, private →
+	// selected.
+	if narrower(t.Visibility) < narrower(st.Visibility) || (t.Visibility == "selected" && st.Visibility != "selected") {
+		c.Destructive = true
+		switch st.Visibility {
+		case "all":
+			c.Effect += ": repositories outside that lose access"
+		case "private":
+			c.Effect += ": private repositories outside that lose access"
 		}
 	}
-	return c, nil
+	return c
+}
+
+// narrower ranks visibilities from the widest (all) down.
+func narrower(v string) int {
+	switch v {
+	case "all":
+		return 2
+	case "private":
+		return 1
+	}
+	return 0
+}
+
+// audience names who may use an organization secret.
+func audience(vis string, repos []string) string {
+	switch vis {
+	case "all":
+		return "all repositories"
+	case "private":
+		return "private and internal repositories"
+	case "selected":
+		if len(repos) == 0 {
+			return "no repository (selected, none listed)"
+		}
+		return "selected repositories " + strings.Join(repos, ", ")
+	}
+	return vis
+}
+
+// diffRepos returns the repositories in now but not in want (lost), and
+// in want but not in now (gained), by name, ignoring case.
+func diffRepos(now, want []string) (lost, gained []string) {
+	has := func(list []string, r string) bool {
+		for _, x := range list {
+			if strings.EqualFold(x, r) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range now {
+		if !has(want, r) {
+			lost = append(lost, r)
+		}
+	}
+	for _, r := range want {
+		if !has(now, r) {
+			gained = append(gained, r)
+		}
+	}
+	return lost, gained
 }
 
 // Write implements TargetWriter: it seals v with the scope's public key

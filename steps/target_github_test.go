@@ -70,7 +70,7 @@ func TestGitHubSecretWriterCheckPlanWrite(t *testing.T) {
 		}
 	}
 	ch, _ := w.Plan(ctx, ghTargets[3].t)
-	if !strings.Contains(ch.Effect, "visible to api, docs") || !strings.Contains(ch.Effect, "organization acme") {
+	if !strings.Contains(ch.Effect, "its audience stays selected repositories api, docs") || !strings.Contains(ch.Effect, "organization acme") || ch.Destructive {
 		t.Errorf("org plan effect %q", ch.Effect)
 	}
 }

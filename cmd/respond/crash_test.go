@@ -10,8 +10,8 @@ import (
 )
 
 // leakedKeySteps are the steps of the built-in leaked-key playbook.
-var leakedKeySteps = []string{"identify", "targets", "preflight", "contain", "verify-contained", "replace",
-	"deploy", "verify-replacement", "redeploy", "close-alert", "usage"}
+var leakedKeySteps = []string{"identify", "lock", "targets", "preflight", "contain", "verify-contained", "replace",
+	"deploy", "verify-replacement", "record", "redeploy", "close-alert", "usage"}
 
 // TestLeakedKeyCrashAtEachStep kills respond with SIGKILL just before each
 // step of a leaked-key run starts, then resumes it: the old key is revoked,
@@ -28,7 +28,7 @@ env RESPOND_TEST_CRASH_BEFORE=%[1]s
 env RESPOND_TEST_CRASH_BEFORE=
 incident ID
 exec respond resume $ID --yes
-stderr 'completed'
+stderr 'Outcome: RECOVERED'
 sim verify -alert
 sim value old old.txt
 sim value new new.txt

@@ -22,6 +22,7 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"respond": func() { os.Exit(cli.Main()) },
+		"interm":  func() { os.Exit(interm()) },
 	})
 }
 

@@ -16,8 +16,11 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/respondhq/respond/internal/dotenv"
+	"github.com/respondhq/respond/internal/inventory"
+	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim"
 	"github.com/respondhq/respond/internal/sim/githubsim"
+	"github.com/respondhq/respond/internal/sim/openaisim"
 )
 
 // The simulator runs inside the test process; the respond binary, in its
@@ -149,8 +152,89 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 			v = newKey(ts, r)
 		}
 		ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(v), 0o600))
+	case "keyid":
+		// sim keyid VAR: VAR is the ID of the one live replacement.
+		ts.Setenv(args[1], liveReplacement(ts, r).ID)
+	case "inventory":
+		// sim inventory FILE: the inventory names the live replacement
+		// (key_id and fingerprint) and still holds its comments.
+		simInventory(ts, r, neg, args[1])
+	case "dispatched-after-write":
+		// The last workflow dispatch came after the last secret write.
+		var lastWrite, lastDispatch int64
+		for _, q := range r.s.Requests(0) {
+			switch {
+			case q.Method == http.MethodPut && strings.Contains(q.Path, "/secrets/") && q.Status < 300:
+				lastWrite = q.Seq
+			case q.Method == http.MethodPost && strings.HasSuffix(q.Path, "/dispatches") && q.Status < 300:
+				lastDispatch = q.Seq
+			}
+		}
+		if (lastDispatch > lastWrite && lastWrite > 0) == neg {
+			ts.Fatalf("last secret write #%d, last dispatch #%d: want the dispatch after the write (neg=%v)", lastWrite, lastDispatch, neg)
+		}
+	case "revoked":
+		// sim revoked: the scenario's leaked key is revoked.
+		for _, k := range r.s.OpenAI().Snapshot().Keys {
+			if k.Value == r.leaked && (k.Status == "live") != neg {
+				ts.Fatalf("the leaked key %s is %s", k.ID, k.Status)
+			}
+		}
+	case "untouched":
+		// sim untouched: no secret changed value, and no respond
+		// service account exists.
+		for _, sec := range r.s.GitHub().Snapshot().Secrets {
+			if r.initial[secretKey(sec)] != "" && sec.Value != r.initial[secretKey(sec)] {
+				ts.Fatalf("secret %s changed", secretKey(sec))
+			}
+		}
+		for _, a := range r.s.OpenAI().Snapshot().ServiceAccounts {
+			if strings.HasPrefix(a.Name, "respond-") {
+				ts.Fatalf("service account %s (%s) was created", a.ID, a.Name)
+			}
+		}
 	default:
 		ts.Fatalf("sim: unknown subcommand %q", args[0])
+	}
+}
+
+// liveReplacement is the one live key of a respond-… service account.
+func liveReplacement(ts *testscript.TestScript, r *simRun) openaisim.KeyState {
+	v := newKey(ts, r)
+	for _, k := range r.s.OpenAI().Snapshot().Keys {
+		if k.Value == v {
+			return k
+		}
+	}
+	ts.Fatalf("the live replacement is not among the keys")
+	return openaisim.KeyState{}
+}
+
+func simInventory(ts *testscript.TestScript, r *simRun, neg bool, file string) {
+	k := liveReplacement(ts, r)
+	src, err := os.ReadFile(ts.MkAbs(file))
+	ts.Check(err)
+	inv, diags := inventory.Parse(file, src)
+	if diags.HasErrors() {
+		ts.Fatalf("%s does not parse: %v", file, diags.Err())
+	}
+	var problems []string
+	if len(inv.Credentials) != 1 {
+		problems = append(problems, fmt.Sprintf("%d credentials", len(inv.Credentials)))
+	} else {
+		c := inv.Credentials[0]
+		if c.KeyID != k.ID {
+			problems = append(problems, fmt.Sprintf("key_id %s, want the live replacement %s", c.KeyID, k.ID))
+		}
+		if c.Fingerprint != secret.Fingerprint(k.Value) {
+			problems = append(problems, "the fingerprint is not the live replacement's")
+		}
+	}
+	if !strings.HasPrefix(string(src), "# respond inventory for the simulator scenario") {
+		problems = append(problems, "the leading comment is gone")
+	}
+	if len(problems) > 0 != neg {
+		ts.Fatalf("sim inventory %s: %v\n%s", file, problems, src)
 	}
 }
 

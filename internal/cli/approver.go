@@ -29,6 +29,11 @@ func (a *approver) Approve(ctx context.Context, question string) (step.Approval,
 		a.before()
 	}
 	ok, err := a.f.Prompter().Confirm(question, false)
+	if ctx.Err() != nil {
+		// A hang-up or SIGTERM during the question: an interruption, not
+		// an answer.
+		return step.Approval{}, ctx.Err()
+	}
 	if err != nil {
 		if errors.Is(err, prompt.ErrInterrupted) {
 			return step.Approval{}, engine.ErrCancelled
@@ -39,4 +44,29 @@ func (a *approver) Approve(ctx context.Context, question string) (step.Approval,
 		return step.Approval{Approved: false, By: a.user, How: "prompt"}, step.ErrDeclined
 	}
 	return step.Approval{Approved: true, By: a.user, How: "prompt"}, nil
+}
+
+var _ step.Chooser = (*approver)(nil)
+
+// Choose implements step.Chooser: a terminal asks (no option is
+// preselected); --yes or no terminal answers step.ErrNoChoice, so the step
+// says which input decides instead.
+func (a *approver) Choose(ctx context.Context, question string, options []string) (int, error) {
+	if a.f.Yes || !a.f.IO.CanPrompt() {
+		return -1, step.ErrNoChoice
+	}
+	if a.before != nil {
+		a.before()
+	}
+	i, err := a.f.Prompter().Select(question, options, -1)
+	if ctx.Err() != nil {
+		return -1, ctx.Err()
+	}
+	if err != nil {
+		if errors.Is(err, prompt.ErrInterrupted) {
+			return -1, engine.ErrCancelled
+		}
+		return -1, err
+	}
+	return i, nil
 }

@@ -41,12 +41,15 @@ func ExitCode(err error) int {
 		le *incident.LockedError
 		ie *engine.InterruptedError
 		pa *engine.PartialError
+		oe *OutcomeError
 	)
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &se):
 		return se.Code
+	case errors.As(err, &oe):
+		return oe.ExitCode()
 	case errors.As(err, &ue), errors.Is(err, engine.ErrNeedsYes), errors.Is(err, steps.ErrBadInput):
 		return ExitUsage
 	case errors.Is(err, engine.ErrCancelled), errors.Is(err, prompt.ErrInterrupted):

@@ -23,6 +23,9 @@ type Factory struct {
 	Inventory string
 
 	providers *providerSet
+	// wroteJSON: a command's JSON result is on stdout (Run then adds no
+	// error object of its own).
+	wroteJSON bool
 }
 
 // NewFactory returns the production factory: configuration comes from the

@@ -57,7 +57,9 @@ func listIncidents(f *Factory) ([]incident.Summary, error) {
 		if err != nil {
 			continue
 		}
-		list = append(list, incident.Summarize(id, recs))
+		s := incident.Summarize(id, recs)
+		s.Status = outcomeStatus(inc, s)
+		list = append(list, s)
 	}
 	sort.SliceStable(list, func(i, j int) bool { return list[i].Started.After(list[j].Started) }) // newest first
 	return list, nil

@@ -20,12 +20,13 @@ import (
 // keyOptions are the flags of leaked-key and rotate.
 type keyOptions struct {
 	runOptions
-	KeyID    string
-	Project  string
-	KeyStdin bool
-	Alert    string
-	Force    bool
-	Book     string // --playbook
+	KeyID      string
+	Project    string
+	KeyStdin   bool
+	Alert      string
+	Credential string // --credential: the inventory credential (rotate: the key it names)
+	Force      bool
+	Book       string // --playbook
 }
 
 func newLeakedKeyCmd(f *Factory) *cobra.Command {
@@ -96,8 +97,13 @@ func addKeyFlags(cmd *cobra.Command, o *keyOptions, alert bool) {
 	if alert {
 		fl.StringVar(&o.Alert, "alert", "", "a GitHub secret-scanning alert on the key: OWNER/REPO#N")
 	}
+	if alert {
+		fl.StringVar(&o.Credential, "credential", "", "the inventory credential that held the key, when respond cannot tell (a key the provider already disabled)")
+	} else {
+		fl.StringVar(&o.Credential, "credential", "", "rotate the key this inventory credential names")
+	}
 	fl.BoolVar(&o.DryRun, "dry-run", false, "show the plan and stop; nothing is changed (only GET requests are sent)")
-	fl.BoolVar(&o.Force, "force", false, "go ahead even if preflight finds missing access")
+	fl.BoolVar(&o.Force, "force", false, "go ahead even if preflight finds problems (missing access; for rotate, a key no credential names)")
 	fl.StringVar(&o.Book, "playbook", "", "run this playbook (a built-in name or a file) instead of the built-in one")
 }
 
@@ -121,13 +127,45 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 	if err := requireOpenAI(f, pb); err != nil {
 		return "", err
 	}
-	inv, err := loadInventory(f)
+	if o.Alert != "" && f.Providers().GitHub == nil {
+		return "", &UsageError{fmt.Errorf("--alert %s: reading a secret-scanning alert needs GitHub: export GITHUB_TOKEN (or GH_TOKEN) with access to the repository's security alerts (and GITHUB_API_URL for GitHub Enterprise Server)", o.Alert)}
+	}
+	inv, invPath, err := loadInventory(f)
 	if err != nil {
 		return "", err
 	}
 	sets := map[string]string{}
 	secrets := map[string]secret.Value{}
 	sets["key_id"], sets["project"], sets["alert"] = o.KeyID, o.Project, o.Alert
+	sets["credential"] = o.Credential
+	rotateByCredential := builtin == "rotate-key" && o.Credential != ""
+	if rotateByCredential {
+		if o.KeyID != "" || o.KeyStdin || o.Project != "" {
+			return "", &UsageError{errors.New("--credential names the key to rotate: leave out --key-id, --project and --key-stdin")}
+		}
+		if inv == nil {
+			return "", &UsageError{fmt.Errorf("--credential %s: there is no inventory to find it in (./respond.yaml, or --inventory FILE)", o.Credential)}
+		}
+		c, ok := inv.Credential(o.Credential)
+		if !ok {
+			names := make([]string, 0, len(inv.Credentials))
+			for _, c := range inv.Credentials {
+				names = append(names, c.Name)
+			}
+			return "", &UsageError{fmt.Errorf("--credential %s: %s has no such credential (it has: %s)", o.Credential, inv.File, strings.Join(names, ", "))}
+		}
+		sets["project"] = c.Project
+		if c.KeyID != "" {
+			sets["key_id"] = c.KeyID
+		} else {
+			sets["key_name"] = c.KeyName
+		}
+	}
+	if inv != nil && o.Credential != "" {
+		if _, ok := inv.Credential(o.Credential); !ok {
+			return "", &UsageError{fmt.Errorf("--credential %s: %s has no such credential", o.Credential, inv.File)}
+		}
+	}
 	switch {
 	case o.KeyStdin:
 		v, err := readKeyValue(f)
@@ -135,10 +173,14 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 			return "", err
 		}
 		secrets["key"] = v
-	case o.KeyID != "" || o.Alert != "":
+	case o.KeyID != "" || o.Alert != "" || rotateByCredential:
 	default:
 		if !f.IO.CanPrompt() {
-			return "", &UsageError{errors.New("say which key leaked: --key-id key_… --project proj_…, --key-stdin (the value on standard input), or --alert OWNER/REPO#N")}
+			flags := "--key-id key_… (with --project proj_…), --key-stdin (the value on standard input), or --alert OWNER/REPO#N"
+			if builtin == "rotate-key" {
+				flags = "--credential NAME (a credential of the inventory), --key-id key_… (with --project proj_…), or --key-stdin (the value on standard input)"
+			}
+			return "", &UsageError{errors.New("say which key: " + flags)}
 		}
 		project, keyID, err := pickKey(ctx, f)
 		if err != nil {
@@ -149,8 +191,14 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 	if o.Force {
 		sets["force"] = "true"
 	}
+	if _, ok := pb.Input("inventory"); ok && invPath != "" {
+		sets["inventory"] = invPath
+	}
 	for k, v := range sets {
-		if v == "" {
+		if _, ok := pb.Input(k); v == "" || !ok {
+			if v != "" && !ok && k != "force" {
+				return "", &UsageError{fmt.Errorf("playbook %s has no input %s, which --%s sets", pb.Name, k, strings.ReplaceAll(k, "_", "-"))}
+			}
 			delete(sets, k)
 		}
 	}
@@ -209,31 +257,35 @@ func readKeyValue(f *Factory) (secret.Value, error) {
 	return v, err
 }
 
-// loadInventory finds and parses the inventory; none at all is fine (the
-// key is still contained and replaced), a broken one is not.
-func loadInventory(f *Factory) (*inventory.Inventory, error) {
+// loadInventory finds and parses the inventory, and returns it with its
+// absolute path; none at all is fine (the key is still contained), a
+// broken one is not.
+func loadInventory(f *Factory) (*inventory.Inventory, string, error) {
 	path, err := inventory.Find(f.Inventory)
 	if errors.Is(err, inventory.ErrNotFound) && f.Inventory == "" {
 		if !f.JSON() {
-			fmt.Fprintln(f.IO.ErrOut, "No inventory (./respond.yaml): the replacement will not be deployed anywhere. See docs/inventory.md.")
+			fmt.Fprintln(f.IO.ErrOut, "No inventory (./respond.yaml): a leaked key is still revoked, but nothing is replaced or deployed. See docs/inventory.md.")
 		}
-		return nil, nil
+		return nil, "", nil
 	}
 	if err != nil {
-		return nil, &UsageError{err}
+		return nil, "", &UsageError{err}
 	}
 	src, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &UsageError{fmt.Errorf("read inventory: %w", err)}
+		return nil, "", &UsageError{fmt.Errorf("read inventory: %w", err)}
 	}
 	inv, diags := inventory.Parse(path, src)
 	if len(diags) > 0 {
 		diags.Render(f.IO.ErrOut, map[string][]byte{path: src}, f.IO.ColorEnabled())
 	}
 	if diags.HasErrors() {
-		return nil, &SilentError{Code: ExitUsage}
+		return nil, "", &SilentError{Code: ExitUsage}
 	}
-	return inv, nil
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return inv, path, nil
 }
 
 // credentialsInput turns the inventory into the plain data playbooks carry.
@@ -242,17 +294,7 @@ func credentialsInput(inv *inventory.Inventory) []any {
 	if inv == nil {
 		return out
 	}
-	for _, c := range inv.Credentials {
-		targets := []any{}
-		for _, t := range c.Targets {
-			targets = append(targets, t.Map())
-		}
-		out = append(out, map[string]any{
-			"name": c.Name, "provider": c.Provider, "project": c.Project,
-			"key_id": c.KeyID, "key_name": c.KeyName, "targets": targets,
-		})
-	}
-	return out
+	return inv.Maps()
 }
 
 // newIncident creates the incident directory (or, for a dry run, a
@@ -323,7 +365,8 @@ func pickKey(ctx context.Context, f *Factory) (string, string, error) {
 		}
 		opts[i] = fmt.Sprintf("%-24s %s…%s  %-24s created %s  %s", oneLine(k.Name, 24), prefix(k.RedactedValue, 8), suffix(k.RedactedValue, 4), oneLine(owner, 24), k.Created.Local().Format("2006-01-02"), last)
 	}
-	j, err := f.Prompter().Select("Which key leaked?", opts, 0)
+	// No key is preselected: a hurried Enter must not pick one.
+	j, err := f.Prompter().Select("Which key leaked?", opts, -1)
 	if err != nil {
 		return "", "", err
 	}

@@ -164,8 +164,8 @@ func TestLeakedKeyInteractivePicksAndRevokes(t *testing.T) {
 	if k := e.key(t, e.info.LeakedKeyID); k.Status != "revoked" {
 		t.Errorf("the picked key %s is %s, want revoked", k.ID, k.Status)
 	}
-	if !strings.Contains(errOut.String(), "completed") {
-		t.Errorf("stderr does not say the incident completed:\n%s", errOut)
+	if !strings.Contains(errOut.String(), "Outcome: RECOVERED") || !strings.Contains(errOut.String(), ": recovered.") {
+		t.Errorf("stderr does not say the incident recovered:\n%s", errOut)
 	}
 	if v := e.sim.LeakedKeyValue(); strings.Contains(out.String()+errOut.String(), v) {
 		t.Error("the leaked key's value appears in the output")

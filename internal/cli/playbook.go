@@ -129,7 +129,17 @@ func newPlaybookShowCmd(f *Factory) *cobra.Command {
 			}
 			out := f.IO.Out
 			p := ui.Palette{Enabled: f.IO.ColorEnabled()}
-			fmt.Fprintf(out, "%s  %s\n%s\n\n", p.Bold(pb.Name), p.Dim("strategy: "+pb.Strategy), strings.TrimSpace(pb.Description))
+			// What the playbook does not say is left out (no empty
+			// "strategy:", no blank description).
+			head := p.Bold(pb.Name)
+			if pb.Strategy != "" {
+				head += "  " + p.Dim("strategy: "+pb.Strategy)
+			}
+			fmt.Fprintln(out, head)
+			if d := strings.TrimSpace(pb.Description); d != "" {
+				fmt.Fprintln(out, d)
+			}
+			fmt.Fprintln(out)
 			if len(pb.Inputs) > 0 {
 				rows := [][]string{}
 				for _, in := range pb.Inputs {
@@ -190,8 +200,8 @@ type stepDesc struct {
 
 type playbookDesc struct {
 	Name        string      `json:"name"`
-	Description string      `json:"description"`
-	Strategy    string      `json:"strategy"`
+	Description string      `json:"description,omitempty"`
+	Strategy    string      `json:"strategy,omitempty"`
 	Inputs      []inputDesc `json:"inputs"`
 	Steps       []stepDesc  `json:"steps"`
 }
@@ -299,6 +309,7 @@ func writeJSON(f *Factory, v any) error {
 	if err != nil {
 		return err
 	}
+	f.wroteJSON = true
 	_, err = f.IO.Out.Write(append(b, '\n'))
 	return err
 }

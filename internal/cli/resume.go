@@ -26,11 +26,20 @@ connection) or that ended with failed steps. Steps that finished are not
 repeated; a step that started and never recorded its end is reconciled: respond
 asks the world whether it took effect before doing anything again.
 
+Before anything runs, resume shows its plan; a step whose interrupted attempt
+respond cannot check stops it there, changing nothing, until you decide with
+--assume-done or --rerun. An input that was empty when the incident started
+can be given now with --set (e.g. the credential of a key the provider
+disabled); inputs that were given cannot change. When the first run found no
+credential for the key in the inventory, resume reads the inventory again.
+
 Only one responder can work on an incident at a time: a second one is refused
 with the name of the first.`,
 		Example: `  respond resume INC-20261127-161200-ab12
   respond resume ab12 --yes                 # the ID's unique suffix is enough
-  respond resume ab12 --assume-done revoke  # you checked: that step took effect`,
+  respond resume ab12 --dry-run             # the plan of what resume would do, changing nothing
+  respond resume ab12 --assume-done revoke  # you checked: that step took effect
+  respond resume ab12 --set credential=openai-prod`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeIncidents(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -39,6 +48,8 @@ with the name of the first.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.SecretStdin, "secret-stdin", "", "read the secret input `NAME` from standard input again (secrets are not kept)")
+	fl.StringArrayVar(&o.Set, "set", nil, "give an input that was empty when the incident started: NAME=VALUE (repeatable)")
+	fl.BoolVar(&o.DryRun, "dry-run", false, "show what resume would do and stop; nothing is changed or recorded")
 	fl.StringSliceVar(&o.AssumeDone, "assume-done", nil, "treat these interrupted steps as having taken effect (you checked)")
 	fl.StringSliceVar(&o.Rerun, "rerun", nil, "run these steps again even if they finished or their outcome is unknown")
 	return cmd
@@ -63,7 +74,7 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 	if start == nil {
 		return fmt.Errorf("incident %s has no start record in %s; it cannot be resumed", inc.ID, inc.JournalPath())
 	}
-	if s := incident.Summarize(inc.ID, recs); s.Status == "completed" && len(o.Rerun) == 0 {
+	if s := incident.Summarize(inc.ID, recs); s.Status == "completed" && len(o.Rerun) == 0 && (s.Outcome == "" || s.Outcome == "recovered") {
 		fmt.Fprintf(f.IO.ErrOut, "Incident %s is already completed; nothing to resume.\n", inc.ID)
 		return nil
 	}
@@ -105,6 +116,24 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 		}
 		sets[in.Name] = inputString(v, in.Type)
 	}
+	newSets, err := parseSets(o.Set)
+	if err != nil {
+		return err
+	}
+	for name, v := range newSets {
+		in, ok := pb.Input(name)
+		switch {
+		case !ok:
+			return &UsageError{fmt.Errorf("--set %s: playbook %s has no input %s", name, pb.Name, name)}
+		case in.Type == step.Secret:
+			return &UsageError{fmt.Errorf("--set %s: %s is a secret: give it on standard input with --secret-stdin %s", name, name, name)}
+		case in.Type == step.Any:
+			return &UsageError{fmt.Errorf("--set %s: %s is filled in by respond", name, name)}
+		case sets[name] != "" && sets[name] != v:
+			return &UsageError{fmt.Errorf("--set %s: incident %s started with %s=%s, and inputs that were given cannot change; start a new response instead", name, inc.ID, name, sets[name])}
+		}
+		sets[name] = v
+	}
 	secrets, err := secretInputs(f, pb, o.SecretStdin, want)
 	if err != nil {
 		return err
@@ -113,11 +142,24 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 	if err != nil {
 		return &UsageError{fmt.Errorf("inputs of incident %s: %w", inc.ID, err)}
 	}
+	reread := noCredentialFound(recs)
 	for _, in := range pb.Inputs {
-		if v, ok := saved[in.Name]; ok && in.Type == step.Any {
-			// Structured inputs (the inventory's targets) resume exactly
-			// as the incident started, whatever respond.yaml says now.
-			inputs[in.Name] = v
+		v, ok := saved[in.Name]
+		if !ok || in.Type != step.Any {
+			continue
+		}
+		// Structured inputs (the inventory's credentials) resume exactly
+		// as the incident started, whatever respond.yaml says now; unless
+		// the first run found no credential for the key, in which case
+		// the inventory is read again (the responder added it since).
+		inputs[in.Name] = v
+		if in.Name == "credentials" && reread {
+			if inv, _, err := loadInventory(f); err == nil && inv != nil {
+				inputs[in.Name] = credentialsInput(inv)
+				fmt.Fprintf(f.IO.ErrOut, "The first run found no credential for the key; read the inventory %s again.\n", inv.File)
+			} else if err != nil {
+				return err
+			}
 		}
 	}
 	wd := ""
@@ -126,7 +168,38 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 	} else {
 		wd, _ = os.Getwd()
 	}
+	if o.DryRun {
+		// A dry run of a resume works on a copy of the journal, so that
+		// nothing is recorded in the incident.
+		tmp, err := os.MkdirTemp("", "respond-resume-plan-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		for _, name := range []string{journal.FileName, PlaybookCopy, "workdir"} {
+			if b, err := os.ReadFile(filepath.Join(inc.Dir, name)); err == nil {
+				if err := os.WriteFile(filepath.Join(tmp, name), b, 0o600); err != nil {
+					return err
+				}
+			}
+		}
+		inc = &incident.Incident{ID: inc.ID, Dir: tmp}
+	}
 	return execute(ctx, f, pb, inc, inputs, recs, wd, o)
+}
+
+// noCredentialFound reports whether the incident's inventory.targets step
+// found no credential for the key.
+func noCredentialFound(recs []journal.Record) bool {
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
+		if r.Type == journal.StepFinished && r.Status == journal.StatusOK && r.Evidence != nil {
+			if m, ok := r.Evidence["matched"].(bool); ok {
+				return !m
+			}
+		}
+	}
+	return false
 }
 
 func hasStep(pb *playbook.Playbook, id string) bool {

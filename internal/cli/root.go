@@ -49,6 +49,10 @@ passed to commands other than on their standard input.`,
 			return nil
 		},
 	}
+	// --version prints what `respond version` prints.
+	root.Version = buildVersion().text()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.Flags().BoolP("version", "v", false, "print respond's version (as 'respond version' does)")
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetIn(f.IO.In)
@@ -96,7 +100,7 @@ func usageArgs(c *cobra.Command) {
 		validate := c.Args
 		c.Args = func(cmd *cobra.Command, args []string) error {
 			if err := validate(cmd, args); err != nil {
-				return &UsageError{fmt.Errorf("%w\nrun '%s --help' for usage", err, cmd.CommandPath())}
+				return &UsageError{fmt.Errorf("%w\nusage: %s (run '%s --help' for more)", err, cmd.UseLine(), cmd.CommandPath())}
 			}
 			return nil
 		}

@@ -189,7 +189,8 @@ func runPlaybook(ctx context.Context, f *Factory, o *runOptions) error {
 
 // execute locks the incident, runs the engine and shows the outcome.
 func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incident.Incident, inputs map[string]any, history []journal.Record, wd string, o *runOptions) error {
-	lock, err := inc.Lock(incident.Me(strings.Join(os.Args, " ")))
+	holder := incident.Me(strings.Join(os.Args, " "))
+	lock, err := inc.Lock(holder)
 	if err != nil {
 		return err
 	}
@@ -199,6 +200,13 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 		return err
 	}
 	defer jw.Close()
+	var locker step.Locker
+	if !o.DryRun {
+		holder.Incident = inc.ID
+		kl := incident.NewKeyLocks(f.StateDir, holder)
+		defer kl.Release()
+		locker = kl
+	}
 
 	view := &textView{width: f.IO.TerminalWidth(), out: f.IO.Out, err: f.IO.ErrOut, p: ui.Palette{Enabled: f.IO.ColorEnabled()}, json: f.JSON()}
 	if !f.JSON() {
@@ -222,6 +230,7 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 		Secrets:    f.IO.Secrets,
 		Observer:   view,
 		Approver:   &approver{f: f, user: currentUser()},
+		Locker:     locker,
 		DryRun:     o.DryRun,
 		AssumeDone: o.AssumeDone,
 		Rerun:      o.Rerun,
@@ -233,36 +242,63 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 	}
 	out, runErr := eng.Run(ctx)
 	view.summary(out)
-	var reports []string
+	var (
+		reports []string
+		rep     *report.Report
+	)
 	if !o.DryRun {
 		// The report is rebuilt from the journal whatever the outcome, so
-		// a failed or interrupted incident has one too.
+		// a failed or interrupted incident has one too; the verdict is
+		// journaled first, so `respond incidents` shows it.
 		var rerr error
-		if reports, rerr = report.WriteIncident(inc); rerr != nil {
+		rep, rerr = report.Build(inc)
+		if rerr == nil && rep.Invariant != nil {
+			var failing []string
+			for _, c := range rep.Invariant.Failing() {
+				failing = append(failing, c.Name+": "+c.Detail)
+			}
+			_, _ = jw.Append(journal.Record{Type: journal.OutcomeRecorded, Status: rep.Invariant.Verdict, Message: strings.Join(failing, "\n")})
+		}
+		if rerr == nil {
+			reports, rerr = report.Write(inc.Dir, rep)
+		}
+		if rerr != nil {
 			fmt.Fprintf(f.IO.ErrOut, "respond: warning: could not write the report: %v (regenerate it with `respond report %s`)\n", rerr, inc.ID)
 		}
+		runErr = outcomeError(inc.ID, rep, runErr)
 	}
 	if f.JSON() {
 		type result struct {
 			*engine.Outcome
-			Journal string   `json:"journal,omitempty"`
-			Reports []string `json:"reports,omitempty"`
-			Error   string   `json:"error,omitempty"`
+			Verdict   string            `json:"verdict,omitempty"`
+			Invariant *report.Invariant `json:"invariant,omitempty"`
+			Journal   string            `json:"journal,omitempty"`
+			Reports   []string          `json:"reports,omitempty"`
+			Error     string            `json:"error,omitempty"`
+			ExitCode  int               `json:"exit_code"`
 		}
-		r := result{Outcome: out, Reports: reports}
+		r := result{Outcome: out, Reports: reports, ExitCode: ExitCode(runErr)}
+		if rep != nil && rep.Invariant != nil {
+			r.Verdict, r.Invariant = rep.Invariant.Verdict, rep.Invariant
+		}
 		if !o.DryRun {
 			r.Journal = inc.JournalPath()
 		}
 		if runErr != nil {
-			r.Error = runErr.Error()
+			r.Error = f.IO.Secrets.MaskString(runErr.Error())
 		}
 		if err := writeJSON(f, r); err != nil {
 			return err
 		}
 	} else if out != nil {
+		if rep != nil {
+			printOutcome(f.IO.ErrOut, ui.Palette{Enabled: f.IO.ColorEnabled()}, rep)
+		}
 		switch {
 		case o.DryRun:
 			fmt.Fprintln(f.IO.ErrOut, "Dry run: nothing was changed.")
+		case runErr == nil && rep != nil && rep.Invariant != nil:
+			fmt.Fprintf(f.IO.ErrOut, "Incident %s: %s. Journal: %s\n", inc.ID, rep.Invariant.Verdict, inc.JournalPath())
 		case runErr == nil:
 			fmt.Fprintf(f.IO.ErrOut, "Incident %s %s. Journal: %s\n", inc.ID, out.Status, inc.JournalPath())
 		}

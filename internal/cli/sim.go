@@ -3,12 +3,11 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
+	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim"
 )
 
@@ -30,24 +29,38 @@ func newSimServeCmd(f *Factory) *cobra.Command {
 		Long: `Serve the simulator: OpenAI under /v1/, GitHub at the root and under /api/v3/,
 and a control API under /_sim/ (state, requests, faults, reset). On start it
 prints the shell exports that point respond, curl, gh and the SDKs at it, and
-the path of an inventory file for the scenario. See docs/simulator.md.`,
+the path of an inventory file for the scenario; --env-file also writes the
+exports to a file a shell can source. It serves until interrupted (Ctrl-C,
+or kill). See docs/simulator.md.`,
 		Example: `  respond sim serve
   respond sim serve --addr 127.0.0.1:8787 --scenario provider-disabled --seed 3 --repos 50 --latency 50ms
-  eval "$(respond sim serve | head -4)"   # in another shell: use the printed exports`,
+
+  # Serve in the background and use it from the same shell:
+  respond sim serve --env-file sim.env --inventory-out sim.yaml &
+  until [ -s sim.env ]; do sleep 0.1; done; . ./sim.env
+  respond leaked-key --alert acme/api#1 --inventory sim.yaml --dry-run
+  kill %1                                   # stop it; sim.env is removed
+
+  # Or serve in one terminal and, in another, source the file:
+  respond sim serve --env-file /tmp/sim.env
+  . /tmp/sim.env`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (o.TLSCert == "") != (o.TLSKey == "") {
 				return &UsageError{errors.New("--tls-cert and --tls-key go together")}
 			}
 			o.TLSSelfSigned = selfSigned
-			// Stop cleanly, removing the temporary inventory and TLS
-			// files, on every signal that ends a server: Ctrl-C, kill,
-			// and the terminal going away.
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-			defer stop()
-			err := sim.Serve(ctx, o, f.IO.Out)
-			if err != nil && ctx.Err() != nil {
-				return nil // stopped by a signal
+			s, err := sim.Start(cmd.Context(), o)
+			if err != nil {
+				return fmt.Errorf("simulator: %w", err)
+			}
+			out := simOutput(f, s)
+			err = s.Serve(cmd.Context(), out)
+			if ferr := out.Flush(); err == nil {
+				err = ferr
+			}
+			if err != nil && cmd.Context().Err() != nil {
+				return nil // stopped with Ctrl-C
 			}
 			if err != nil {
 				return fmt.Errorf("simulator: %w", err)
@@ -65,5 +78,34 @@ the path of an inventory file for the scenario. See docs/simulator.md.`,
 	fl.StringVar(&o.TLSKey, "tls-key", "", "and this key (PEM)")
 	fl.BoolVar(&selfSigned, "tls-self-signed", false, "serve HTTPS with a generated certificate (its CA file is printed)")
 	fl.StringVar(&o.InventoryOut, "inventory-out", "", "write the scenario's inventory here (default: a temporary file)")
+	fl.StringVar(&o.EnvFile, "env-file", "", "also write the exports to this `FILE`, for a shell to source (removed on exit)")
 	return cmd
+}
+
+// simOutput is where sim serve prints its exports: stdout, masked for
+// every credential in the environment except the simulator's own. The
+// simulator's admin key and token are meant to be printed, and a shell
+// that already holds its exports (a second run, the same seed) must not
+// get [REDACTED] in their place; a real credential stays masked.
+func simOutput(f *Factory, s *sim.Sim) *secret.Writer {
+	own := map[string]bool{}
+	for _, v := range s.Env() {
+		own[v] = true
+	}
+	reg := secret.NewRegistry()
+	registerEnvSecrets(func(k string) string {
+		if v := f.providers.getenv(k); !own[v] {
+			return v
+		}
+		return ""
+	}, reg)
+	return secret.NewWriter(unwrapWriter(f.IO.Out), reg)
+}
+
+// unwrapWriter returns the stream beneath a masking writer.
+func unwrapWriter(w io.Writer) io.Writer {
+	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
+		return u.Unwrap()
+	}
+	return w
 }

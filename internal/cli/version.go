@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -38,6 +37,15 @@ func buildVersion() versionInfo {
 	return v
 }
 
+// text is the version line of `respond version` and `respond --version`.
+func (v versionInfo) text() string {
+	commit := ""
+	if v.Commit != "" {
+		commit = " (" + v.Commit + ")"
+	}
+	return fmt.Sprintf("respond %s%s %s %s/%s", v.Version, commit, v.Go, v.OS, v.Arch)
+}
+
 func newVersionCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
@@ -46,15 +54,9 @@ func newVersionCmd(f *Factory) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v := buildVersion()
 			if f.JSON() {
-				b, _ := json.MarshalIndent(v, "", "  ")
-				fmt.Fprintln(f.IO.Out, string(b))
-				return nil
+				return writeJSON(f, v)
 			}
-			commit := ""
-			if v.Commit != "" {
-				commit = " (" + v.Commit + ")"
-			}
-			fmt.Fprintf(f.IO.Out, "respond %s%s %s %s/%s\n", v.Version, commit, v.Go, v.OS, v.Arch)
+			fmt.Fprintln(f.IO.Out, v.text())
 			return nil
 		},
 	}

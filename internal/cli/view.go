@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -11,36 +12,123 @@ import (
 	"github.com/respondhq/respond/internal/ui"
 )
 
-// textView shows a run to a person: the plan as a table on stdout,
-// progress on stderr, and a summary table at the end.
+// textView shows a run to a person: the plan on stdout, progress on
+// stderr, and a summary at the end. The plan and summary fit the terminal's
+// width, wrapping rather than cutting; piped, nothing is wrapped or cut.
 type textView struct {
-	width int // terminal width to fit tables to; 0: no limit
+	width int // terminal width to fit the plan and summary to; 0: no limit
 	mu    sync.Mutex
 	done  map[string]int // finished items of a fan-out, by step
 	out   io.Writer
 	err   io.Writer
 	p     ui.Palette
 	json  bool // machine output: the plan and summary go out as JSON at the end instead
+	// number is each step's number in the plan, so the summary numbers
+	// steps alike.
+	number map[string]int
 }
 
-// planRows renders the plan. On a terminal the target and effect columns
-// share what the fixed columns leave of its width.
-func planRows(p *engine.Plan, width int) [][]string {
-	targetW, effectW := 60, 70
-	if width > 0 {
-		// #, step, action, state and the borders take about 57 columns.
-		room := max(width-57, 40)
-		targetW, effectW = room*45/100, room*55/100
-	}
-	rows := make([][]string, 0, len(p.Rows))
-	for i, r := range p.Rows {
-		stepName := r.Step
-		if r.Item != "" && r.Item != r.Target {
-			stepName += " [" + r.Item + "]"
+// planGroups lays the plan out as one group per step, in order: a heading
+// (number, step, action, state) and beneath it each of its instances,
+// target first, then what happens to it. A fan-out to a hundred targets
+// is one heading and a hundred short lines.
+func planGroups(p *engine.Plan, pal ui.Palette) []ui.Group {
+	var groups []ui.Group
+	steps := groupRows(p.Rows)
+	digits := len(fmt.Sprint(len(steps)))
+	for n, rows := range steps {
+		var actions, states []string
+		destructive := 0
+		for _, r := range rows {
+			actions = appendNew(actions, string(r.Action))
+			states = appendNew(states, r.State)
+			if r.Destructive {
+				destructive++
+			}
 		}
-		rows = append(rows, []string{fmt.Sprint(i + 1), oneLine(stepName, 30), string(r.Action), oneLine(r.Target, targetW), oneLine(r.Effect, effectW), r.State})
+		g := ui.Group{Heading: []string{fmt.Sprintf("%*d", digits, n+1), rows[0].Step, strings.Join(actions, "/"), stateText(rows, states, destructive)}, Style: pal.Bold}
+		for _, r := range rows {
+			target := r.Target
+			if target == "-" || target == "" {
+				target = r.Item
+			} else if r.Item != "" && !strings.Contains(target, r.Item) {
+				target += " [" + r.Item + "]"
+			}
+			effect := r.Effect
+			if len(states) > 1 {
+				effect += " (" + r.State + ")"
+			}
+			for _, c := range splitChanges(target, effect) {
+				it := ui.Item{Target: c[0], Detail: c[1]}
+				if r.Destructive {
+					it.Mark, it.MarkStyle, it.Style = "!", pal.Red, pal.Red
+				}
+				g.Items = append(g.Items, it)
+			}
+		}
+		groups = append(groups, g)
 	}
-	return rows
+	return groups
+}
+
+// groupRows splits rows into runs of the same step.
+func groupRows(rows []engine.Row) [][]engine.Row {
+	var out [][]engine.Row
+	for i, r := range rows {
+		if i == 0 || r.Step != rows[i-1].Step {
+			out = append(out, nil)
+		}
+		out[len(out)-1] = append(out[len(out)-1], r)
+	}
+	return out
+}
+
+// stateText is a step's state in its heading: "pending", or for a
+// fan-out "13 items, pending" or "13 items: 10 pending, 3 done".
+func stateText(rows []engine.Row, states []string, destructive int) string {
+	var s string
+	switch {
+	case len(rows) == 1:
+		s = rows[0].State
+	case len(states) == 1:
+		s = fmt.Sprintf("%d items, %s", len(rows), states[0])
+	default:
+		counts := map[string]int{}
+		for _, r := range rows {
+			counts[r.State]++
+		}
+		parts := make([]string, len(states))
+		for i, st := range states {
+			parts[i] = fmt.Sprintf("%d %s", counts[st], st)
+		}
+		s = fmt.Sprintf("%d items: %s", len(rows), strings.Join(parts, ", "))
+	}
+	if destructive > 0 {
+		s += fmt.Sprintf(", %d destructive", destructive)
+	}
+	return s
+}
+
+// splitChanges undoes the engine's joining of a row's several changes
+// ("a; b" and "do a; do b") so that each target sits by its own effect.
+// Rows whose parts do not pair up stay whole.
+func splitChanges(target, effect string) [][2]string {
+	ts, es := strings.Split(target, "; "), strings.Split(effect, "; ")
+	if len(ts) == 1 || len(ts) != len(es) {
+		return [][2]string{{target, effect}}
+	}
+	out := make([][2]string, len(ts))
+	for i := range ts {
+		out[i] = [2]string{ts[i], es[i]}
+	}
+	return out
+}
+
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }
 
 func (v *textView) Planned(p *engine.Plan) {
@@ -49,9 +137,13 @@ func (v *textView) Planned(p *engine.Plan) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.number = map[string]int{}
+	for n, rows := range groupRows(p.Rows) {
+		v.number[rows[0].Step] = n + 1
+	}
 	fmt.Fprintf(v.out, "%s\n", v.p.Bold("Plan for playbook "+p.Playbook+":"))
-	_ = ui.Table(v.out, []string{"#", "STEP", "ACTION", "TARGET", "EFFECT", "STATE"}, planRows(p, v.width))
-	changes, reads, done := 0, 0, 0
+	_ = ui.Groups(v.out, v.width, planGroups(p, v.p))
+	changes, reads, done, destructive := 0, 0, 0, 0
 	for _, r := range p.Rows {
 		switch {
 		case r.State == engine.RowDone || r.State == engine.RowSkip:
@@ -61,8 +153,22 @@ func (v *textView) Planned(p *engine.Plan) {
 		default:
 			reads++
 		}
+		if r.Destructive && r.State != engine.RowDone && r.State != engine.RowSkip {
+			destructive++
+		}
 	}
-	fmt.Fprintf(v.out, "%d step(s) change things, %d do not, %d already done or skipped.\n", changes, reads, done)
+	fmt.Fprintf(v.out, "To do: %s and %s; %d already done or skipped.\n", plural(changes, "change"), plural(reads, "read"), done)
+	if destructive > 0 {
+		it, takes := "them", "they take"
+		if destructive == 1 {
+			it, takes = "it", "it takes"
+		}
+		msg := fmt.Sprintf("! %s: %s away something the inventory did not ask to remove. Read %s before you confirm.",
+			plural(destructive, "destructive change"), takes, it)
+		for _, l := range ui.Wrap(msg, v.width, 2) {
+			fmt.Fprintln(v.out, v.p.Red(l))
+		}
+	}
 }
 
 func (v *textView) label(in engine.Instance) string {
@@ -111,40 +217,141 @@ func (v *textView) StepFinished(in engine.Instance, o engine.StepOutcome) {
 		if o.Reconciled {
 			extra += " (reconciled)"
 		}
-		fmt.Fprintf(v.err, "%s %s %s %s\n", v.p.Green("✓"), v.label(in), extra, v.p.Dim(o.Duration.Round(time.Millisecond).String()))
+		if d := o.Duration.Round(time.Millisecond); d > 0 {
+			extra += " " + v.p.Dim(d.String())
+		}
+		fmt.Fprintf(v.err, "%s %s %s\n", v.p.Green("✓"), v.label(in), extra)
 	case o.Status == "skipped":
 		fmt.Fprintf(v.err, "%s %s skipped: %s\n", v.p.Yellow("-"), v.label(in), o.Summary)
 	default:
 		fmt.Fprintf(v.err, "%s %s failed: %s\n", v.p.Red("✗"), v.label(in), o.Error)
+		// The last line of the run then need not repeat it.
+		if s, ok := v.err.(interface{ errorShown(string) }); ok {
+			s.errorShown(o.Error)
+		}
 	}
 }
 
-// summary prints the table of every step instance and its result.
+// summary prints every step instance and how it ended, grouped by step
+// as in the plan (and numbered alike). What the run amounts to as a whole
+// is for the caller to print after it.
 func (v *textView) summary(o *engine.Outcome) {
 	if v.json || o == nil || len(o.Steps) == 0 {
 		return
 	}
-	rows := [][]string{}
-	for _, s := range o.Steps {
-		name := s.Step
-		if s.Item != "" {
-			name += " [" + s.Item + "]"
-		}
-		result := s.Summary
-		if s.Error != "" {
-			result = s.Error
-		}
-		status := s.Status
-		if s.Earlier {
-			status += " (earlier run)"
-		}
-		if s.Reconciled {
-			status += " (reconciled)"
-		}
-		rows = append(rows, []string{name, status, s.Duration.Round(time.Millisecond).String(), oneLine(result, 100)})
-	}
 	fmt.Fprintf(v.out, "\n%s\n", v.p.Bold("Summary:"))
-	_ = ui.Table(v.out, []string{"STEP", "STATUS", "DURATION", "RESULT"}, rows)
+	_ = ui.Groups(v.out, v.width, v.summaryGroups(o))
+}
+
+// summaryGroups: one group per step, in the order steps first finished;
+// each instance under it with its target (from the plan), result and
+// duration.
+func (v *textView) summaryGroups(o *engine.Outcome) []ui.Group {
+	targets := map[[2]string]string{}
+	pos := map[[2]string]int{}
+	if o.Plan != nil {
+		for i, r := range o.Plan.Rows {
+			k := [2]string{r.Step, r.Item}
+			pos[k] = i + 1
+			if r.Target != "-" {
+				targets[k] = r.Target
+			}
+		}
+	}
+	var order []string
+	byStep := map[string][]engine.StepOutcome{}
+	for _, s := range o.Steps {
+		if _, ok := byStep[s.Step]; !ok {
+			order = append(order, s.Step)
+		}
+		byStep[s.Step] = append(byStep[s.Step], s)
+	}
+	digits := len(fmt.Sprint(max(len(order), len(v.number))))
+	var groups []ui.Group
+	for i, id := range order {
+		// A fan-out's items finish in any order: show them in the plan's.
+		outs := byStep[id]
+		// (Items the plan did not list go last, in the order they finished.)
+		at := func(o engine.StepOutcome) int {
+			if p := pos[[2]string{o.Step, o.Item}]; p > 0 {
+				return p
+			}
+			return len(pos) + 1
+		}
+		slices.SortStableFunc(outs, func(a, b engine.StepOutcome) int { return at(a) - at(b) })
+		num := v.number[id]
+		if num == 0 && len(v.number) == 0 {
+			num = i + 1
+		}
+		numText := fmt.Sprintf("%*s", digits, "")
+		if num > 0 {
+			numText = fmt.Sprintf("%*d", digits, num)
+		}
+		g := ui.Group{Heading: []string{numText, id, statusText(outs)}, Style: v.p.Bold}
+		for _, s := range outs {
+			if s.Status == "failed" {
+				g.Style = v.p.Red
+			}
+			target := targets[[2]string{s.Step, s.Item}]
+			if target == "" {
+				target = s.Item
+			} else if s.Item != "" && !strings.Contains(target, s.Item) {
+				target += " [" + s.Item + "]"
+			}
+			g.Items = append(g.Items, v.outcomeItem(target, s))
+		}
+		groups = append(groups, g)
+	}
+	return groups
+}
+
+// statusText: "ok", "failed", or for a fan-out "12 ok, 1 failed".
+func statusText(outs []engine.StepOutcome) string {
+	if len(outs) == 1 {
+		return outs[0].Status
+	}
+	var statuses []string
+	counts := map[string]int{}
+	for _, s := range outs {
+		statuses = appendNew(statuses, s.Status)
+		counts[s.Status]++
+	}
+	parts := make([]string, len(statuses))
+	for i, st := range statuses {
+		parts[i] = fmt.Sprintf("%d %s", counts[st], st)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (v *textView) outcomeItem(target string, s engine.StepOutcome) ui.Item {
+	// "updated TARGET" or "TARGET: 502 Bad Gateway" beside TARGET says it
+	// twice.
+	detail, err := s.Summary, s.Error
+	if target != "" {
+		detail, err = strings.TrimSuffix(detail, " "+target), strings.TrimPrefix(err, target+": ")
+	}
+	if err != "" {
+		detail = "failed: " + err
+	}
+	if s.Reconciled {
+		detail += " (reconciled)"
+	}
+	if s.Earlier {
+		detail += " (earlier run)"
+	}
+	if d := s.Duration.Round(time.Millisecond); d > 0 {
+		detail += " " + d.String()
+	}
+	it := ui.Item{Target: target, Detail: strings.TrimSpace(detail)}
+	switch s.Status {
+	case "ok":
+		it.Mark, it.MarkStyle = "✓", v.p.Green
+	case "skipped":
+		it.Mark, it.MarkStyle = "-", v.p.Yellow
+	default:
+		it.Mark, it.MarkStyle, it.Style = "✗", v.p.Red, v.p.Red
+	}
+	return it
 }
 
 func oneLine(s string, n int) string {

@@ -6,6 +6,9 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -71,7 +74,10 @@ type Options struct {
 	// steps. It embodies the policy: prompt on a terminal, approve on
 	// --yes, refuse (ErrNeedsYes) otherwise.
 	Approver step.Approver
-	DryRun   bool
+	// Locker takes the locks of lock steps (one response per key); nil in
+	// dry runs.
+	Locker step.Locker
+	DryRun bool
 	// AssumeDone and Rerun settle steps whose outcome is unknown after a
 	// crash (see UnknownOutcomeError).
 	AssumeDone []string
@@ -96,6 +102,7 @@ type Outcome struct {
 type instKey struct{ step, item string }
 
 type instState struct {
+	params   string    // digest of the parameters of the last finished attempt
 	started  bool      // last record is step.started
 	startAt  time.Time // when that attempt started
 	status   string
@@ -173,6 +180,7 @@ func (e *Engine) replay(recs []journal.Record) {
 			s.evidence = r.Evidence
 			s.summary = r.Message
 			s.duration = time.Duration(r.DurationMS) * time.Millisecond
+			s.params, _ = r.Data["params"].(string)
 		}
 	}
 }
@@ -209,10 +217,15 @@ func (e *Engine) stepDone(id string) bool {
 // has yet to run needs one of their secret outputs (secrets are never kept
 // across runs), and, transitively, every completed step that consumed an
 // output of a step that runs again (so it receives the new value).
-func (e *Engine) reruns() map[string]bool {
+//
+// changed seeds it with read steps whose parameters changed since they ran.
+func (e *Engine) reruns(changed map[string]bool) map[string]bool {
 	steps := e.o.Playbook.Steps
 	rerun := map[string]bool{}
 	for _, id := range e.o.Rerun {
+		rerun[id] = true
+	}
+	for id := range changed {
 		rerun[id] = true
 	}
 	for changed := true; changed; {
@@ -250,6 +263,47 @@ func (e *Engine) reruns() map[string]bool {
 	return rerun
 }
 
+// changedReads returns the leading read steps, finished in an earlier
+// run, whose parameters now differ from those they ran with (an input given
+// again differently, the inventory read again): they read the world again,
+// and what consumed their outputs runs again.
+func (e *Engine) changedReads() map[string]bool {
+	changed := map[string]bool{}
+	for i := range e.o.Playbook.Steps {
+		st := &e.o.Playbook.Steps[i]
+		spec := e.specs[st.ID]
+		if !spec.Reads {
+			break
+		}
+		if st.Foreach != nil || !e.stepDone(st.ID) {
+			continue
+		}
+		s := e.state[instKey{st.ID, ""}]
+		if s == nil || s.params == "" || s.status != journal.StatusOK {
+			continue
+		}
+		params, err := st.Resolve(spec, e.childScope(nil, false))
+		if err != nil {
+			continue
+		}
+		if paramsDigest(params) != s.params {
+			changed[st.ID] = true
+		}
+	}
+	return changed
+}
+
+// paramsDigest fingerprints resolved parameters (secrets by their
+// fingerprint), to tell whether a step would run with the same ones.
+func paramsDigest(params map[string]any) string {
+	b, err := json.Marshal(journal.Sanitize(params))
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
+}
+
 // Run plans, asks for approval, and applies.
 func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 	pb := e.o.Playbook
@@ -269,29 +323,37 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 	}}); err != nil {
 		return out, err
 	}
-	rerun := e.reruns()
+	// Outputs first: whether a read step's parameters changed since it
+	// ran is judged with the outputs of the steps before it.
+	e.restoreOutputs(nil)
+	rerun := e.reruns(e.changedReads())
 	e.restoreOutputs(rerun)
 
 	// Read phase: the leading steps that only read the world run now, so
 	// the plan can show what they found. Nothing has been approved yet, and
-	// nothing is changed.
+	// nothing is changed. A step that holds something (a lock) runs in
+	// every run.
 	fresh := map[string]bool{}
 	for i := range pb.Steps {
 		st := &pb.Steps[i]
-		if !e.specs[st.ID].Reads {
+		spec := e.specs[st.ID]
+		if !spec.Reads {
 			break
 		}
-		if e.stepDone(st.ID) && !rerun[st.ID] {
+		if e.stepDone(st.ID) && !rerun[st.ID] && !spec.Holds {
 			continue
 		}
-		if err := e.runStep(ctx, st, rerun[st.ID]); err != nil {
+		if err := e.runStep(ctx, st, rerun[st.ID] || spec.Holds); err != nil {
 			if ctx.Err() != nil {
-				return e.stop(out, ctx.Err())
+				return e.stop(ctx, out, ctx.Err())
 			}
 			out.Steps = e.outcomes()
 			out.Status = "failed"
-			_ = e.finish("failed", err.Error())
-			return out, err
+			if errors.Is(err, step.ErrLocked) {
+				out.Status = "refused"
+			}
+			_ = e.finish(out.Status, err.Error())
+			return out, e.dry(err)
 		}
 		fresh[st.ID] = true
 		delete(rerun, st.ID)
@@ -299,10 +361,16 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 	e.fresh = fresh
 
 	plan := e.plan(ctx, rerun)
+	undecided := e.undecided(plan, rerun)
 	out.Plan = plan
 	e.o.Observer.Planned(plan)
 	if err := e.record(journal.Record{Type: journal.PlanRecorded, Plan: plan.Changes()}); err != nil {
 		return out, err
+	}
+	// Resume decides before it acts: a step whose interrupted attempt
+	// nobody can check stops the run here, before anything changes.
+	if len(undecided) > 0 {
+		return e.stop(ctx, out, &UnknownOutcomeError{Incident: e.o.Incident, Steps: undecided, DryRun: e.o.DryRun})
 	}
 	if e.o.DryRun {
 		out.Status = "planned"
@@ -311,10 +379,19 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 	if plan.Mutates() {
 		ok, err := e.approve(ctx, "Apply this plan?", "")
 		if err != nil {
-			return e.stop(out, err)
+			return e.stop(ctx, out, err)
 		}
 		if !ok {
-			return e.stop(out, ErrCancelled)
+			return e.stop(ctx, out, ErrCancelled)
+		}
+		if q := plan.destructiveQuestion(); q != "" {
+			ok, err := e.approve(ctx, q, "")
+			if err != nil {
+				return e.stop(ctx, out, err)
+			}
+			if !ok {
+				return e.stop(ctx, out, ErrCancelled)
+			}
 		}
 	}
 
@@ -333,12 +410,12 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 			continue
 		}
 		if ctx.Err() != nil {
-			return e.stop(out, ctx.Err())
+			return e.stop(ctx, out, ctx.Err())
 		}
 		// These stop the whole run, continue_on_error or not.
 		var uo *UnknownOutcomeError
 		if errors.Is(err, ErrCancelled) || errors.Is(err, ErrNeedsYes) || errors.As(err, &uo) {
-			return e.stop(out, err)
+			return e.stop(ctx, out, err)
 		}
 		if st.ContinueOnError {
 			failed = append(failed, st.ID)
@@ -359,14 +436,27 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 	return out, e.finish("completed", "")
 }
 
+// dry rewords an error of a dry run, whose incident is not kept.
+func (e *Engine) dry(err error) error {
+	var se *StepError
+	if e.o.DryRun && errors.As(err, &se) {
+		se.DryRun = true
+	}
+	return err
+}
+
 // stop ends a run that did not reach the end, recording why.
-func (e *Engine) stop(out *Outcome, err error) (*Outcome, error) {
+func (e *Engine) stop(ctx context.Context, out *Outcome, err error) (*Outcome, error) {
 	out.Steps = e.outcomes()
 	switch {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		out.Status = "interrupted"
-		_, _ = e.o.Journal.Append(journal.Record{Type: journal.RunInterrupted, Message: err.Error()})
-		return out, &InterruptedError{Incident: e.o.Incident, Cause: err}
+		cause := context.Cause(ctx)
+		if cause == nil {
+			cause = err
+		}
+		_, _ = e.o.Journal.Append(journal.Record{Type: journal.RunInterrupted, Message: "interrupted: " + cause.Error()})
+		return out, &InterruptedError{Incident: e.o.Incident, Cause: cause, DryRun: e.o.DryRun}
 	case errors.Is(err, ErrCancelled):
 		out.Status = "cancelled"
 		_ = e.finish("cancelled", "the responder declined")

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrNeedsYes: the plan changes things, standard input is not a terminal,
@@ -12,14 +14,23 @@ var ErrNeedsYes = errors.New("this playbook changes things and there is no termi
 // ErrCancelled: the responder declined at a prompt. Nothing more was done.
 var ErrCancelled = errors.New("cancelled: the responder declined")
 
-// InterruptedError: the run was stopped (Ctrl-C, SIGTERM) and can be resumed.
+// InterruptedError: the run was stopped (Ctrl-C, SIGTERM, a hang-up) and
+// can be resumed.
 type InterruptedError struct {
 	Incident string
-	Cause    error
+	Cause    error // why: the signal, when the CLI says so
+	DryRun   bool  // a dry run keeps no incident
 }
 
 func (e *InterruptedError) Error() string {
-	return fmt.Sprintf("interrupted (%v); the incident is saved: continue it with `respond resume %s`", e.Cause, e.Incident)
+	why := "interrupted"
+	if e.Cause != nil && !errors.Is(e.Cause, context.Canceled) {
+		why = e.Cause.Error()
+	}
+	if e.DryRun {
+		return why + "; this was a dry run: nothing was changed or saved"
+	}
+	return fmt.Sprintf("%s; the incident is saved: continue it with `respond resume %s`", why, e.Incident)
 }
 
 func (e *InterruptedError) Unwrap() error { return e.Cause }
@@ -30,12 +41,16 @@ type StepError struct {
 	Step     string
 	Item     string
 	Err      error
+	DryRun   bool // a dry run keeps no incident to resume
 }
 
 func (e *StepError) Error() string {
 	where := "step " + e.Step
 	if e.Item != "" {
 		where += " [" + e.Item + "]"
+	}
+	if e.DryRun {
+		return fmt.Sprintf("%s failed: %v\nthis was a dry run: nothing was changed; fix the cause and run it again", where, e.Err)
 	}
 	return fmt.Sprintf("%s failed: %v\nfix the cause, then continue with `respond resume %s`", where, e.Err, e.Incident)
 }
@@ -50,21 +65,45 @@ type PartialError struct {
 }
 
 func (e *PartialError) Error() string {
-	return fmt.Sprintf("finished with %d failed step(s): %v; fix them, then run `respond resume %s` to retry", len(e.Failed), e.Failed, e.Incident)
+	return fmt.Sprintf("finished with %d failed step(s): %s; fix them, then run `respond resume %s` to retry", len(e.Failed), strings.Join(e.Failed, ", "), e.Incident)
 }
 
-// UnknownOutcomeError: a step started in an earlier run and never recorded
-// its end, and respond cannot ask the world whether it took effect.
+// UnknownOutcomeError: steps started in an earlier run and never recorded
+// their end, and respond cannot ask the world whether they took effect.
+// Resume stops before changing anything until the responder decides each.
 type UnknownOutcomeError struct {
 	Incident string
-	Step     string
-	Item     string
+	// Steps are the undecided instances, "step" or "step [item]".
+	Steps []string
+	// Step and Item: a single one found while running.
+	Step, Item string
+	DryRun     bool
 }
 
 func (e *UnknownOutcomeError) Error() string {
-	where := e.Step
-	if e.Item != "" {
-		where += " [" + e.Item + "]"
+	steps := e.Steps
+	if len(steps) == 0 {
+		where := e.Step
+		if e.Item != "" {
+			where += " [" + e.Item + "]"
+		}
+		steps = []string{where}
 	}
-	return fmt.Sprintf("step %s started in an earlier run and never recorded its end, and it is not idempotent, so respond will not repeat it blindly: check whether it took effect, then run `respond resume %s --assume-done %s` if it did, or `--rerun %s` if it did not (a step that declares how to check its effect, such as exec's `creates:` or `unless:`, lets respond decide by itself)", where, e.Incident, e.Step, e.Step)
+	ids := make([]string, 0, len(steps))
+	seen := map[string]bool{}
+	for _, s := range steps {
+		id, _, _ := strings.Cut(s, " [")
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	list := strings.Join(ids, ",")
+	what := "step " + strings.Join(steps, ", ")
+	if len(steps) > 1 {
+		what = "steps " + strings.Join(steps, ", ")
+	}
+	return fmt.Sprintf("%s started in an earlier run and never recorded an end, and respond cannot check whether it took effect, "+
+		"so nothing was done: check by hand, then run `respond resume %s --assume-done %s` for what took effect, or `--rerun %s` for what did not "+
+		"(a step that declares how to check its effect, such as exec's `creates:` or `unless:`, lets respond decide by itself)", what, e.Incident, list, list)
 }

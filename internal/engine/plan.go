@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/respondhq/respond/internal/step"
 )
 
@@ -12,6 +15,7 @@ const (
 	RowSkip        = "skip"        // its `when:` is false
 	RowConditional = "conditional" // its `when:` is decided at run time
 	RowLater       = "later"       // its details are known only after earlier steps
+	RowUndecided   = "undecided"   // started in an earlier run, outcome unknown: --assume-done or --rerun
 )
 
 // Row is one line of a plan.
@@ -45,6 +49,21 @@ func (p *Plan) Mutates() bool {
 		}
 	}
 	return false
+}
+
+// destructiveQuestion is the confirmation the plan's destructive rows need
+// on top of the plan's, or "" when it has none.
+func (p *Plan) destructiveQuestion() string {
+	var what []string
+	for _, r := range p.Rows {
+		if r.Destructive && r.State != RowDone && r.State != RowSkip {
+			what = append(what, r.Effect)
+		}
+	}
+	if len(what) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("The plan takes something away that the inventory did not ask to remove:\n  - %s\nApply it anyway?", strings.Join(what, "\n  - "))
 }
 
 // Changes returns the rows as step.Changes (for the journal).

@@ -96,6 +96,77 @@ func (e *Engine) plan(ctx context.Context, rerun map[string]bool) *Plan {
 	return p
 }
 
+// undecided lists the instances that started in an earlier run, never
+// recorded their end, and that nobody can settle without the responder:
+// not idempotent, and no reconciliation that can decide. It marks their
+// plan rows. Resume stops before changing anything while one is left.
+func (e *Engine) undecided(p *Plan, rerun map[string]bool) []string {
+	var out []string
+	for i := range e.o.Playbook.Steps {
+		st := &e.o.Playbook.Steps[i]
+		if rerun[st.ID] || slices.Contains(e.o.AssumeDone, st.ID) || slices.Contains(e.o.Rerun, st.ID) {
+			continue
+		}
+		spec, kind := e.specs[st.ID], e.kinds[st.ID]
+		e.mu.Lock()
+		open := map[string]bool{}
+		for k, s := range e.state {
+			if k.step == st.ID && s.started {
+				open[k.item] = true
+			}
+		}
+		e.mu.Unlock()
+		if len(open) == 0 {
+			continue
+		}
+		values := map[string]any{}
+		hasItem := st.Foreach != nil
+		if hasItem {
+			if items, err := e.items(st, e.childScope(nil, false)); err == nil {
+				for j, it := range items {
+					values[ItemKey(j, it)] = it
+				}
+			}
+		}
+		keys := make([]string, 0, len(open))
+		for k := range open {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(a, b int) bool { return itemLess(keys[a], keys[b]) })
+		for _, item := range keys {
+			c := &step.Call{Incident: e.o.Incident, StepID: st.ID, Item: item}
+			if params, err := st.Resolve(spec, e.withPlaceholders(e.childScope(values[item], hasItem))); err == nil {
+				c.Params = params
+			} else {
+				c.Params = map[string]any{}
+			}
+			idempotent := spec.Idempotent
+			if d, ok := kind.(step.IdempotencyDecider); ok {
+				idempotent = d.Idempotent(c)
+			}
+			_, reconciles := kind.(step.Reconciler)
+			if d, ok := kind.(step.ReconcileDecider); ok && reconciles {
+				reconciles = d.CanReconcile(c)
+			}
+			if idempotent || reconciles {
+				continue
+			}
+			label := st.ID
+			if item != "" {
+				label += " [" + item + "]"
+			}
+			out = append(out, label)
+			for r := range p.Rows {
+				if p.Rows[r].Step == st.ID && p.Rows[r].Item == item {
+					p.Rows[r].State = RowUndecided
+					p.Rows[r].Effect = "started in an earlier run and never recorded an end: decide with --assume-done " + st.ID + " or --rerun " + st.ID
+				}
+			}
+		}
+	}
+	return out
+}
+
 // summaryOf joins the summaries of a step's finished instances.
 func (e *Engine) summaryOf(id string) string {
 	e.mu.Lock()
@@ -214,6 +285,7 @@ func (e *Engine) call(st *playbook.Step, item string, params map[string]any) *st
 		Item:     item,
 		Params:   params,
 		Approver: e.o.Approver,
+		Locker:   e.o.Locker,
 		Secrets:  e.o.Secrets,
 		Dir:      e.o.WorkDir,
 		Previous: e.prev[st.ID],
@@ -349,7 +421,7 @@ func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string
 	}
 	if state != nil && state.started && !rerun && !slices.Contains(e.o.Rerun, st.ID) {
 		if slices.Contains(e.o.AssumeDone, st.ID) {
-			return e.finishOK(st, in, &step.Result{Summary: "assumed done by the responder (--assume-done)"}, 0, true)
+			return e.finishOK(st, in, &step.Result{Summary: "assumed done by the responder (--assume-done)"}, 0, true, nil)
 		}
 		if r, ok := kind.(step.Reconciler); ok {
 			res, done, err := r.Reconcile(ctx, c)
@@ -366,7 +438,7 @@ func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string
 				if res.Summary == "" {
 					res.Summary = "already in effect (reconciled after an interrupted run)"
 				}
-				return e.finishOK(st, in, res, 0, true)
+				return e.finishOK(st, in, res, 0, true, params)
 			}
 		} else if !idempotent {
 			return &UnknownOutcomeError{Incident: e.o.Incident, Step: st.ID, Item: item}
@@ -407,7 +479,7 @@ func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string
 		cancel()
 		dur := time.Since(start)
 		if err == nil {
-			return e.finishOK(st, in, res, dur, false)
+			return e.finishOK(st, in, res, dur, false, params)
 		}
 		if ctx.Err() != nil {
 			// Interrupted: leave the attempt open, so resume reconciles it.
@@ -445,7 +517,7 @@ func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string
 	}
 }
 
-func (e *Engine) finishOK(st *playbook.Step, in Instance, res *step.Result, dur time.Duration, reconciled bool) error {
+func (e *Engine) finishOK(st *playbook.Step, in Instance, res *step.Result, dur time.Duration, reconciled bool, params map[string]any) error {
 	if res == nil {
 		res = &step.Result{}
 	}
@@ -456,6 +528,9 @@ func (e *Engine) finishOK(st *playbook.Step, in Instance, res *step.Result, dur 
 	}
 	rec := journal.Record{Type: journal.StepFinished, Step: st.ID, Item: in.Item, Attempt: in.Attempt, Status: journal.StatusOK,
 		Message: res.Summary, Outputs: res.Outputs, Evidence: ev, DurationMS: dur.Milliseconds()}
+	if e.specs[st.ID].Reads && params != nil {
+		rec.Data = map[string]any{"params": paramsDigest(params)}
+	}
 	if err := e.record(rec); err != nil {
 		return err
 	}

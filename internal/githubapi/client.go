@@ -331,6 +331,40 @@ func (c *Client) SecretExists(ctx context.Context, s steps.SecretScope, name str
 	return true, nil
 }
 
+// OrgSecret reads an organization secret's visibility and, when it is
+// selected, the names of the repositories that may use it.
+func (c *Client) OrgSecret(ctx context.Context, s steps.SecretScope, name string) (steps.OrgSecretState, error) {
+	if err := checkScope(s); err != nil {
+		return steps.OrgSecretState{}, err
+	}
+	if s.Org == "" {
+		return steps.OrgSecretState{}, step.Errorf("read the audience of secret %s of %s: not an organization secret", name, ScopeName(s))
+	}
+	sec, err := c.getSecret(ctx, s, name)
+	if errors.Is(err, steps.ErrNotFound) {
+		return steps.OrgSecretState{}, nil
+	}
+	if err != nil {
+		return steps.OrgSecretState{}, err
+	}
+	st := steps.OrgSecretState{Exists: true, Visibility: sec.Visibility}
+	if sec.Visibility != "selected" {
+		return st, nil
+	}
+	repos, err := c.selectedRepos(ctx, s, name)
+	if err != nil {
+		return steps.OrgSecretState{}, err
+	}
+	for _, r := range repos {
+		n := r.GetName()
+		if owner := r.GetOwner().GetLogin(); owner != "" && !strings.EqualFold(owner, s.Org) {
+			n = owner + "/" + n
+		}
+		st.Repos = append(st.Repos, n)
+	}
+	return st, nil
+}
+
 func (c *Client) getSecret(ctx context.Context, s steps.SecretScope, name string) (*github.Secret, error) {
 	req, err := c.gh.NewRequest(http.MethodGet, secretsPath(s)+"/"+url.PathEscape(name), nil)
 	if err != nil {
@@ -440,7 +474,19 @@ func (c *Client) orgVisibility(ctx context.Context, s steps.SecretScope, name st
 }
 
 func (c *Client) selectedIDs(ctx context.Context, s steps.SecretScope, name string) ([]int64, error) {
-	var ids []int64
+	repos, err := c.selectedRepos(ctx, s, name)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(repos))
+	for _, r := range repos {
+		ids = append(ids, r.GetID())
+	}
+	return ids, nil
+}
+
+func (c *Client) selectedRepos(ctx context.Context, s steps.SecretScope, name string) ([]*github.Repository, error) {
+	var repos []*github.Repository
 	opts := &github.ListOptions{PerPage: 100}
 	for {
 		var list *github.SelectedReposList
@@ -454,11 +500,9 @@ func (c *Client) selectedIDs(ctx context.Context, s steps.SecretScope, name stri
 		if err != nil {
 			return nil, c.fail(err, "list the repositories selected for secret %s of %s", name, ScopeName(s))
 		}
-		for _, r := range list.Repositories {
-			ids = append(ids, r.GetID())
-		}
+		repos = append(repos, list.Repositories...)
 		if resp.NextPage == 0 {
-			return ids, nil
+			return repos, nil
 		}
 		opts.Page = resp.NextPage
 	}

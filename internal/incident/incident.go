@@ -83,8 +83,9 @@ func (s *Store) Create(now time.Time) (*Incident, error) {
 // ErrNotFound is returned by Open for an unknown incident.
 var ErrNotFound = errors.New("incident not found")
 
-// Open returns an existing incident. id may be a unique prefix or suffix
-// (the random part) of an ID.
+// Open returns an existing incident. id may be any unique part of an ID
+// (its random end, its date, its time; case does not matter); a part
+// that matches several incidents is an error that lists them.
 func (s *Store) Open(id string) (*Incident, error) {
 	if idPattern.MatchString(id) {
 		dir := filepath.Join(s.Root, id)
@@ -97,19 +98,31 @@ func (s *Store) Open(id string) (*Incident, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Any part of the ID, in any case: its random end, its date, its time.
 	var match []string
+	part := strings.ToLower(strings.TrimSpace(id))
 	for _, c := range ids {
-		if strings.HasPrefix(c, id) || strings.HasSuffix(c, id) {
+		if part != "" && strings.Contains(strings.ToLower(c), part) {
 			match = append(match, c)
 		}
 	}
 	switch len(match) {
 	case 1:
-		return &Incident{ID: match[0], Dir: filepath.Join(s.Root, match[0])}, nil
+		dir := filepath.Join(s.Root, match[0])
+		if _, err := os.Stat(filepath.Join(dir, journal.FileName)); err != nil {
+			return nil, fmt.Errorf("%w: %s matches incident %s, which has no journal (list incidents with `respond incidents`)", ErrNotFound, id, match[0])
+		}
+		return &Incident{ID: match[0], Dir: dir}, nil
 	case 0:
-		return nil, fmt.Errorf("%w: no incident matches %q in %s (list them with `respond incidents`)", ErrNotFound, id, s.Root)
+		return nil, fmt.Errorf("%w: no incident ID contains %q in %s (list them with `respond incidents`)", ErrNotFound, id, s.Root)
 	default:
-		return nil, fmt.Errorf("%q matches %d incidents (%s); give more of the ID", id, len(match), strings.Join(match, ", "))
+		shown := match
+		more := ""
+		if len(match) > 10 {
+			// The newest, which are the likeliest.
+			shown, more = match[len(match)-10:], fmt.Sprintf(", and %d older", len(match)-10)
+		}
+		return nil, fmt.Errorf("%q matches %d incidents (%s%s); give more of the ID", id, len(match), strings.Join(shown, ", "), more)
 	}
 }
 

@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/step"
 )
 
 func TestCreateOpenAndLock(t *testing.T) {
@@ -81,6 +83,39 @@ func TestOpenAmbiguousAndUnknown(t *testing.T) {
 	}
 }
 
+// Any unique part of an ID opens its incident, the middle included, in
+// any case; a part that matches several lists them.
+func TestOpenByAnyUniquePart(t *testing.T) {
+	store := NewStore(t.TempDir())
+	for _, id := range []string{"INC-20261127-161200-aaaa", "INC-20261127-171500-bbbb", "INC-20261128-090000-cccc"} {
+		dir := filepath.Join(store.Root, id)
+		os.MkdirAll(dir, 0o700)
+		os.WriteFile(filepath.Join(dir, journal.FileName), nil, 0o600)
+	}
+	for q, want := range map[string]string{
+		"1715":            "INC-20261127-171500-bbbb", // a middle part
+		"20261128":        "INC-20261128-090000-cccc",
+		"161200-aa":       "INC-20261127-161200-aaaa",
+		"CCCC":            "INC-20261128-090000-cccc",
+		"inc-20261127-16": "INC-20261127-161200-aaaa",
+	} {
+		got, err := store.Open(q)
+		if err != nil || got.ID != want {
+			t.Errorf("Open(%q) = %v, %v; want %s", q, got, err, want)
+		}
+	}
+	_, err := store.Open("20261127")
+	if err == nil || errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "matches 2 incidents") ||
+		!strings.Contains(err.Error(), "INC-20261127-161200-aaaa") || !strings.Contains(err.Error(), "INC-20261127-171500-bbbb") {
+		t.Errorf("an ambiguous middle part: %v; want the two matches listed", err)
+	}
+	// A partial match needs a journal, as a full ID does.
+	os.MkdirAll(filepath.Join(store.Root, "INC-20261129-100000-dddd"), 0o700)
+	if _, err := store.Open("dddd"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("an incident without a journal opened: %v", err)
+	}
+}
+
 func TestSummarize(t *testing.T) {
 	t0 := time.Date(2026, 11, 27, 16, 12, 0, 0, time.UTC)
 	recs := []journal.Record{
@@ -96,5 +131,59 @@ func TestSummarize(t *testing.T) {
 	}
 	if s.TimeToContain == nil || *s.TimeToContain != 3500*time.Millisecond {
 		t.Errorf("time to contain = %v, want 3.5s (computed from the journal)", s.TimeToContain)
+	}
+}
+
+func TestKeyLocks(t *testing.T) {
+	dir := t.TempDir()
+	a := NewKeyLocks(dir, Holder{PID: 1, User: "alice", Host: "h", Incident: "INC-A"})
+	b := NewKeyLocks(dir, Holder{PID: 2, User: "bob", Host: "h", Incident: "INC-B"})
+	if err := a.Lock(context.Background(), []string{"openai/key_1", "alert/acme/api#1"}); err != nil {
+		t.Fatal(err)
+	}
+	// Taking a name again in the same process is fine.
+	if err := a.Lock(context.Background(), []string{"openai/key_1"}); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Lock(context.Background(), []string{"sha256:x", "alert/acme/api#1"})
+	var le *KeyLockedError
+	if !errors.As(err, &le) || !errors.Is(err, step.ErrLocked) {
+		t.Fatalf("second responder: %v, want a KeyLockedError", err)
+	}
+	for _, want := range []string{"alert acme/api#1", "alice", "INC-A"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message %q does not say %q", err, want)
+		}
+	}
+	// All or nothing: b took none, so a third responder can take sha256:x.
+	c := NewKeyLocks(dir, Holder{PID: 3, User: "carol", Host: "h"})
+	if err := c.Lock(context.Background(), []string{"sha256:x"}); err != nil {
+		t.Fatalf("sha256:x should be free: %v", err)
+	}
+	a.Release()
+	if err := b.Lock(context.Background(), []string{"openai/key_1", "alert/acme/api#1"}); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+}
+
+func TestHeld(t *testing.T) {
+	s := NewStore(t.TempDir())
+	inc, err := s.Create(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Held() {
+		t.Fatal("a new incident is held")
+	}
+	l, err := inc.Lock(Holder{PID: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inc.Held() {
+		t.Fatal("a locked incident is not held")
+	}
+	l.Release()
+	if inc.Held() {
+		t.Fatal("a released incident is held")
 	}
 }

@@ -17,10 +17,16 @@ type Holder struct {
 	User    string    `json:"user"`
 	Since   time.Time `json:"since"`
 	Command string    `json:"command"`
+	// Incident is the incident the holder works on (key locks).
+	Incident string `json:"incident,omitempty"`
 }
 
 func (h Holder) String() string {
-	return fmt.Sprintf("%s (pid %d on %s, since %s, running %q)", h.User, h.PID, h.Host, h.Since.Local().Format("15:04:05 MST"), h.Command)
+	s := fmt.Sprintf("%s (pid %d on %s, since %s, running %q)", h.User, h.PID, h.Host, h.Since.Local().Format("15:04:05 MST"), h.Command)
+	if h.Incident != "" {
+		s += " in incident " + h.Incident
+	}
+	return s
 }
 
 // Me describes this process as a lock holder.
@@ -73,6 +79,21 @@ func (i *Incident) Lock(holder Holder) (*Lock, error) {
 		_ = f.Sync()
 	}
 	return &Lock{f: f}, nil
+}
+
+// Held reports whether a live process holds the incident's lock (a
+// journal that says "running" with no holder is an interrupted run).
+func (i *Incident) Held() bool {
+	f, err := os.OpenFile(filepath.Join(i.Dir, "lock"), os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := flock(f); err != nil {
+		return true
+	}
+	_ = funlock(f)
+	return false
 }
 
 // Release frees the lock.

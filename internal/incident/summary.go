@@ -8,9 +8,12 @@ import (
 
 // Summary is an incident at a glance, derived from its journal.
 type Summary struct {
-	ID       string     `json:"id"`
-	Playbook string     `json:"playbook"`
-	Status   string     `json:"status"` // running|interrupted|completed|failed|partial|cancelled|planned
+	ID       string `json:"id"`
+	Playbook string `json:"playbook"`
+	Status   string `json:"status"` // running|interrupted|completed|failed|partial|cancelled|refused|planned
+	// Outcome is the last run's verdict against the invariant (recovered,
+	// "contained, not recovered", "not contained"), when it had one.
+	Outcome  string     `json:"outcome,omitempty"`
 	Started  time.Time  `json:"started"`
 	Finished *time.Time `json:"finished,omitempty"`
 	// TimeToContain is from the start to the verification that the leaked
@@ -36,6 +39,9 @@ func Summarize(id string, recs []journal.Record) Summary {
 			}
 		case journal.RunStarted:
 			s.Status = "running"
+			s.Outcome = ""
+		case journal.OutcomeRecorded:
+			s.Outcome = r.Status
 		case journal.RunInterrupted:
 			s.Status = "interrupted"
 		case journal.StepFinished:

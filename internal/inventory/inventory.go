@@ -53,8 +53,13 @@ type Credential struct {
 	Project  string // proj_…
 	KeyName  string // the key's name in the project, or
 	KeyID    string // its ID (key_…)
-	Targets  []target.Target
-	Pos      diag.Pos
+	// Fingerprint is the sha256 fingerprint of the live key's value, which
+	// respond records when it deploys a replacement, so that it can
+	// recognise the key from its value alone (when the provider has
+	// disabled it and no listing shows its ID any more).
+	Fingerprint string
+	Targets     []target.Target
+	Pos         diag.Pos
 }
 
 // Providers respond supports.
@@ -68,7 +73,7 @@ const DefaultExecTimeout = 30 * time.Second
 
 var (
 	topFields        = []string{"credentials"}
-	credentialFields = []string{"name", "provider", "project", "key_name", "key_id", "targets"}
+	credentialFields = []string{"name", "provider", "project", "key_name", "key_id", "fingerprint", "targets"}
 	targetFields     = map[string][]string{
 		target.GitHubActions:    {"repo", "environment", "org", "secret", "visibility", "repos"},
 		target.GitHubDependabot: {"repo", "org", "secret", "visibility", "repos"},
@@ -88,6 +93,7 @@ var (
 	ghSecretRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	ghNameRe      = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	ghOwnerRepoRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+	fingerprintRe = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 )
 
 // docKind words the messages about an inventory's YAML as a whole.
@@ -243,6 +249,12 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 		p.ErrAt(idKV.Key, "keep one: key_id if you know it, else key_name", "%s gives both key_name and key_id", label)
 	case idKV != nil && c.KeyID != "" && !strings.HasPrefix(c.KeyID, "key_"):
 		p.WarnAt(idKV.Value, "OpenAI key IDs start with key_", "key_id %q does not look like an OpenAI key ID", c.KeyID)
+	}
+	if fkv, ok := f["fingerprint"]; ok {
+		c.Fingerprint, _ = p.ScalarText(fkv.Value, "fingerprint")
+		if c.Fingerprint != "" && !fingerprintRe.MatchString(c.Fingerprint) {
+			p.ErrAt(fkv.Value, "respond writes this field itself (sha256: and 64 hex digits); remove it if in doubt", "fingerprint %q is not a sha256 fingerprint", c.Fingerprint)
+		}
 	}
 	kv, ok = f["targets"]
 	if !ok {
@@ -672,6 +684,9 @@ func (c *Credential) Map() map[string]any {
 	}
 	if c.KeyID != "" {
 		m["key_id"] = c.KeyID
+	}
+	if c.Fingerprint != "" {
+		m["fingerprint"] = c.Fingerprint
 	}
 	targets := make([]any, 0, len(c.Targets))
 	for _, t := range c.Targets {

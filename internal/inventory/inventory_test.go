@@ -317,3 +317,12 @@ func TestMaps(t *testing.T) {
 		t.Errorf("target 4 round-trips to %v, %v", back.ID(), err)
 	}
 }
+
+func TestSelectedVisibilityNeedsRepos(t *testing.T) {
+	src := "credentials:\n  - name: c\n    provider: openai\n    project: proj_x\n    key_id: key_A\n    targets:\n      - github-actions: {org: acme, secret: OPENAI_API_KEY, visibility: selected}\n"
+	_, diags := Parse("respond.yaml", []byte(src))
+	err := diags.Err()
+	if err == nil || !strings.Contains(err.Error(), "respond.yaml:7:9") || !strings.Contains(err.Error(), "visibility: selected needs repos") {
+		t.Fatalf("err = %v, want the problem at respond.yaml:7:9", err)
+	}
+}

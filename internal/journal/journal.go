@@ -34,7 +34,11 @@ const (
 	StepFinished     = "step.finished"     // Status ok|failed|skipped; Outputs, Evidence, DurationMS, Error
 	NoteAdded        = "note"              // Message
 	RunInterrupted   = "run.interrupted"   // Message: why (signal, error)
-	IncidentFinished = "incident.finished" // Status: completed|failed|partial|cancelled
+	IncidentFinished = "incident.finished" // Status: completed|failed|partial|cancelled|refused|planned
+	// OutcomeRecorded: after each run, the response judged against the
+	// invariant. Status: recovered, "contained, not recovered" or "not
+	// contained"; Message: the promises that do not hold.
+	OutcomeRecorded = "outcome"
 )
 
 // Step statuses.

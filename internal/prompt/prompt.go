@@ -5,8 +5,10 @@ package prompt
 import (
 	"errors"
 	"io"
+	"slices"
 
 	"github.com/AlecAivazis/survey/v2"
+	"github.com/AlecAivazis/survey/v2/core"
 	"github.com/AlecAivazis/survey/v2/terminal"
 
 	"github.com/respondhq/respond/internal/iostreams"
@@ -15,6 +17,8 @@ import (
 // Prompter asks questions.
 type Prompter interface {
 	Confirm(message string, def bool) (bool, error)
+	// Select returns the index of the chosen option; def is preselected,
+	// and with def < 0 nothing is (Enter alone chooses nothing).
 	Select(message string, options []string, def int) (int, error)
 	Password(message string) (string, error)
 	Input(message, def string) (string, error)
@@ -66,14 +70,33 @@ func (s *Survey) Confirm(message string, def bool) (bool, error) {
 	return v, mapErr(err)
 }
 
-// Select asks to choose one option; it returns its index.
+// noChoice heads a Select without a default: the cursor starts on it,
+// and it cannot be chosen.
+const noChoice = "(none yet: move with ↑/↓, then press Enter)"
+
+// Select asks to choose one option; it returns its index. def is the
+// option the cursor starts on; with def < 0 it starts on a line that is
+// no option, and Enter there asks again: a hurried Enter picks nothing.
 func (s *Survey) Select(message string, options []string, def int) (int, error) {
 	var v int
 	q := &survey.Select{Message: message, Options: options, PageSize: 15}
-	if def >= 0 && def < len(options) {
+	opts := s.opts
+	switch {
+	case def < 0:
+		q.Options = append([]string{noChoice}, options...)
+		opts = append(slices.Clone(s.opts), survey.WithValidator(func(ans any) error {
+			if a, ok := ans.(core.OptionAnswer); ok && a.Index == 0 && a.Value == noChoice {
+				return errors.New("nothing chosen yet: move to your choice with ↑/↓, then press Enter")
+			}
+			return nil
+		}))
+	case def < len(options):
 		q.Default = options[def]
 	}
-	err := survey.AskOne(q, &v, s.opts...)
+	err := survey.AskOne(q, &v, opts...)
+	if def < 0 {
+		v--
+	}
 	return v, mapErr(err)
 }
 

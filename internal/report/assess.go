@@ -217,12 +217,19 @@ func (b *builder) summary() {
 	default:
 		o = append(o, "Not contained: the key was not revoked.")
 	}
+	if r.Invariant != nil {
+		s.Recovered = r.Invariant.Holds()
+	}
 	switch {
 	case r.Incident.Kind == "generic":
-	case s.Recovered && len(r.Targets) == 0:
-		o = append(o, "Recovered: the replacement works; no deployment target was listed in the inventory.")
 	case s.Recovered:
-		o = append(o, fmt.Sprintf("Recovered: all %d targets hold the verified replacement.", len(r.Targets)))
+		o = append(o, fmt.Sprintf("Recovered: all %d targets hold the verified replacement, and the inventory names it.", len(r.Targets)))
+	case r.Invariant != nil && s.Contained:
+		var why []string
+		for _, c := range r.Invariant.Failing() {
+			why = append(why, c.Name)
+		}
+		o = append(o, "Not recovered: "+strings.Join(why, ", ")+" (see Outcome).")
 	case r.Replacement != nil && failed > 0:
 		o = append(o, fmt.Sprintf("Not fully recovered: %d of %d targets do not hold the replacement.", failed, len(r.Targets)))
 	case r.Replacement != nil:

@@ -101,29 +101,31 @@ func inferKind(ev map[string]any) string {
 
 // instance is one (step, item) as the journal tells it.
 type instance struct {
-	step, item string
-	attempts   int
-	started    *time.Time // first attempt
-	finished   *time.Time // last record
-	status     string     // ok, failed, skipped, unfinished
-	summary    string
-	errMsg     string
-	evidence   map[string]any
-	outputs    map[string]any
-	open       bool // an attempt started and never finished
+	step, item  string
+	attempts    int
+	started     *time.Time // first attempt
+	lastStarted *time.Time // latest attempt
+	finished    *time.Time // last record
+	status      string     // ok, failed, skipped, unfinished
+	summary     string
+	errMsg      string
+	evidence    map[string]any
+	outputs     map[string]any
+	open        bool // an attempt started and never finished
 }
 
 // builder holds the state of one Build.
 type builder struct {
-	r         *Report
-	recs      []journal.Record
-	steps     []stepInfo
-	kinds     map[string]string // step id → kind
-	names     map[string]string
-	order     []*instance
-	byKey     map[string]*instance
-	last      time.Time
-	revokedAt *time.Time
+	r          *Report
+	recs       []journal.Record
+	steps      []stepInfo
+	kinds      map[string]string // step id → kind
+	names      map[string]string
+	order      []*instance
+	byKey      map[string]*instance
+	last       time.Time
+	revokedAt  *time.Time
+	replacedAt *time.Time // when the (last) replacement was created
 	// targetIDs are the inventory's targets in order: a foreach over them
 	// journals its items as "#0", "#1", ….
 	targetIDs []string
@@ -181,6 +183,7 @@ func FromJournal(id string, recs []journal.Record, playbookSrc []byte) (*Report,
 	b.alert()
 	b.usage()
 	b.metrics()
+	b.invariant()
 	b.remaining()
 	b.summary()
 	b.followUps()
@@ -236,6 +239,8 @@ func (b *builder) scan() {
 				t := rec.Time
 				in.started = &t
 			}
+			ls := rec.Time
+			in.lastStarted = &ls
 			in.attempts = max(in.attempts, rec.Attempt, 1)
 			in.open = true
 			in.status = "unfinished"
@@ -454,6 +459,10 @@ func (b *builder) targetOf(in *instance) string {
 		if c := str(ev, "credential"); c != "" {
 			return "inventory credential " + c
 		}
+	case kindRecord:
+		if f := str(ev, "file"); f != "" {
+			return f
+		}
 	}
 	return in.item
 }
@@ -524,7 +533,8 @@ func (b *builder) containment() {
 // replacementAndTargets reads the replacement and each target's fate.
 func (b *builder) replacementAndTargets() {
 	r := b.r
-	if rep := b.firstOK(kindReplace); rep != nil {
+	if rep := b.lastOK(kindReplace); rep != nil {
+		b.replacedAt = rep.finished
 		ev := rep.evidence
 		r.Replacement = &Replacement{
 			KeyID: str(ev, "key_id"), ServiceAccountID: str(ev, "service_account_id"), ServiceAccountName: str(ev, "service_account_name"),
@@ -557,6 +567,8 @@ func (b *builder) replacementAndTargets() {
 			t.Detail = str(in.evidence, "detail")
 			t.At = in.finished
 			t.Error = ""
+			t.HoldsReplacement = r.Replacement != nil && r.Replacement.Fingerprint != "" &&
+				str(in.evidence, "value_fingerprint") == r.Replacement.Fingerprint
 		case journal.StatusFailed, "retrying":
 			t.Status = "failed"
 			t.Error = in.errMsg
@@ -610,7 +622,9 @@ func (b *builder) verifications() {
 			v.Error = in.errMsg
 		}
 		r.Verifications = append(r.Verifications, v)
-		if v.Expect == "live" && v.Passed && r.Replacement != nil {
+		// Only a check of this replacement counts: after a resume made a new
+		// one, an earlier check proved the earlier one.
+		if v.Expect == "live" && v.Passed && r.Replacement != nil && (b.replacedAt == nil || v.At == nil || !v.At.Before(*b.replacedAt)) {
 			r.Replacement.Verified = true
 		}
 	}

@@ -30,6 +30,7 @@ type Report struct {
 	SchemaVersion int            `json:"schema_version"`
 	Incident      Incident       `json:"incident"`
 	Summary       Summary        `json:"summary"`
+	Invariant     *Invariant     `json:"invariant,omitempty"`
 	Key           *Key           `json:"key,omitempty"`
 	Detection     Detection      `json:"detection"`
 	Exposure      *Exposure      `json:"exposure,omitempty"`
@@ -165,8 +166,11 @@ type Target struct {
 	ID     string `json:"id"`
 	Type   string `json:"type,omitempty"`
 	Status string `json:"status"` // updated, created, failed, pending
-	Detail string `json:"detail,omitempty"`
-	Error  string `json:"error,omitempty"`
+	// HoldsReplacement: the last write put the incident's (last)
+	// replacement there, per the fingerprint of the value written.
+	HoldsReplacement bool   `json:"holds_replacement"`
+	Detail           string `json:"detail,omitempty"`
+	Error            string `json:"error,omitempty"`
 	// At is when the write finished (or failed).
 	At *time.Time `json:"at,omitempty"`
 }

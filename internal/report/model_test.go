@@ -99,7 +99,7 @@ func TestSummaryAgrees(t *testing.T) {
 // golden files: the things a reader relies on.
 func TestFixtureFacts(t *testing.T) {
 	_, ok := loadFixture(t, "success")
-	if !ok.Summary.Contained || !ok.Summary.Recovered || ok.Summary.Severity != "high" || ok.Metrics.TimeToContain.MS != 4263 || ok.Metrics.TimeToRecover.MS != 5702 {
+	if !ok.Summary.Contained || !ok.Summary.Recovered || ok.Summary.Severity != "high" || ok.Metrics.TimeToContain.MS != 4263 || ok.Metrics.TimeToRecover.MS != 6013 || ok.Invariant == nil || ok.Invariant.Verdict != Recovered {
 		t.Errorf("success: %+v %+v", ok.Summary, ok.Metrics)
 	}
 	if ok.Usage == nil || ok.Usage.Abnormal || ok.Usage.Exposure.Requests != 187 || len(ok.Remaining) != 0 {
@@ -130,8 +130,20 @@ func TestFixtureFacts(t *testing.T) {
 			notRun++
 		}
 	}
-	if notRun != 4 {
-		t.Errorf("interrupted: %d steps not run, want 4 (verify-replacement, redeploy, close-alert, usage)", notRun)
+	if notRun != 5 {
+		t.Errorf("interrupted: %d steps not run, want 5 (verify-replacement, record, redeploy, close-alert, usage)", notRun)
+	}
+	if in.Invariant == nil || in.Invariant.Verdict != ContainedNotRecovered {
+		t.Errorf("interrupted: invariant %+v", in.Invariant)
+	}
+	if ft.Invariant == nil || ft.Invariant.Verdict != ContainedNotRecovered {
+		t.Errorf("failed targets: invariant %+v", ft.Invariant)
+	} else {
+		for _, c := range ft.Invariant.Clauses {
+			if c.Name == ClauseTargets && (c.Holds || !strings.Contains(c.Detail, "2 of 4")) {
+				t.Errorf("failed targets: %+v", c)
+			}
+		}
 	}
 	_, pd := loadFixture(t, "provider-disabled")
 	if pd.Key == nil || !pd.Key.AlreadyDisabled || !pd.Summary.Contained || pd.Usage.Available || !strings.Contains(pd.Exposure.Note, "already disabled") {

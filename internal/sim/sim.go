@@ -85,6 +85,10 @@ type Options struct {
 	// InventoryOut is where Serve writes the scenario's inventory file.
 	// Default: a file in a new temporary directory, removed on exit.
 	InventoryOut string
+	// EnvFile, if set, is where Serve also writes the exports it prints,
+	// for a shell to source (`. ./sim.env`): mode 0600, written atomically
+	// once the simulator listens, removed when Serve returns.
+	EnvFile string
 
 	// GitHub passes rate-limit settings through to the GitHub half.
 	GitHub GitHubLimits
@@ -420,11 +424,19 @@ func (s *Sim) WriteInventory(path string) error {
 // inventory (opts.InventoryOut, or a temporary file), prints the shell
 // exports and file paths to out, and blocks until ctx is cancelled. It
 // then shuts down gracefully and removes the temporary files it created.
-func Serve(ctx context.Context, opts Options, out io.Writer) (err error) {
+func Serve(ctx context.Context, opts Options, out io.Writer) error {
 	s, err := Start(ctx, opts)
 	if err != nil {
 		return err
 	}
+	return s.Serve(ctx, out)
+}
+
+// Serve is Serve for a simulator already started: it writes the files,
+// prints the settings to out, and blocks until ctx is cancelled or the
+// server stops; then it closes s and removes the files it wrote.
+func (s *Sim) Serve(ctx context.Context, out io.Writer) (err error) {
+	opts := s.opts
 	defer func() {
 		if cerr := s.Close(); cerr != nil && err == nil {
 			err = cerr
@@ -464,6 +476,13 @@ func Serve(ctx context.Context, opts Options, out io.Writer) (err error) {
 	fmt.Fprintf(&b, "# inventory: %s\n", inv)
 	fmt.Fprintf(&b, "# leaked key: %s in project %s; alert %s\n", info.LeakedKeyID, info.ProjectID, info.Alert)
 	fmt.Fprintf(&b, "# control API: %s/_sim/state, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/reset\n", s.URL())
+	if opts.EnvFile != "" {
+		if err := writeEnvFile(opts.EnvFile, b.String()); err != nil {
+			return err
+		}
+		defer os.Remove(opts.EnvFile)
+		fmt.Fprintf(&b, "# exports also in %s (. %s)\n", opts.EnvFile, shellQuote(opts.EnvFile))
+	}
 	fmt.Fprintf(&b, "# gh: %s gh run list -R %s\n", ghHint(s.URL()), info.WorkflowRepo)
 	fmt.Fprintf(&b, "# press Ctrl-C to stop\n")
 	if _, err := io.WriteString(out, b.String()); err != nil {
@@ -494,6 +513,31 @@ func ghHint(base string) string {
 		return "GH_HOST=" + host + " GH_ENTERPRISE_TOKEN=$GITHUB_TOKEN"
 	}
 	return "GH_HOST=github.localhost GH_TOKEN=$GITHUB_TOKEN HTTP_PROXY=" + base
+}
+
+// writeEnvFile writes the exports for a shell to source, atomically (a
+// shell waiting for the file never reads half of it), readable only by
+// its owner.
+func writeEnvFile(path, content string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write the simulator's exports to %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(content)
+	if err == nil {
+		err = tmp.Chmod(0o600)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write the simulator's exports to %s: %w", path, err)
+	}
+	return nil
 }
 
 // urlHost renders a listener address for a URL, replacing an unspecified

@@ -72,6 +72,10 @@ type Spec struct {
 	// DynamicOutputs: outputs are named by parameters (validation accepts
 	// any output name).
 	DynamicOutputs bool
+	// Holds: the kind takes something the process holds until it exits (a
+	// lock), so it runs again in every run of an incident, resume
+	// included, even though an earlier run finished it.
+	Holds bool
 }
 
 // Param returns the named parameter's declaration.
@@ -109,6 +113,14 @@ type Kind interface {
 // means it did not happen and Apply may run.
 type Reconciler interface {
 	Reconcile(ctx context.Context, c *Call) (res *Result, done bool, err error)
+}
+
+// ReconcileDecider is implemented by Reconcilers that can decide only
+// with some parameters (exec: `creates:` or `unless:`). CanReconcile false
+// means Reconcile would answer ErrUnknownOutcome, so the engine asks the
+// responder before anything runs.
+type ReconcileDecider interface {
+	CanReconcile(c *Call) bool
 }
 
 // IdempotencyDecider is implemented by kinds whose idempotency depends on
@@ -175,6 +187,27 @@ type Approver interface {
 	Approve(ctx context.Context, question string) (Approval, error)
 }
 
+// Chooser asks a human to pick one of several options (on a terminal).
+// Approvers that can also ask this implement it; without a terminal Choose
+// returns ErrNoChoice, and the kind says which input decides instead.
+type Chooser interface {
+	Choose(ctx context.Context, question string, options []string) (int, error)
+}
+
+// ErrNoChoice: nobody can be asked to choose (no terminal, or --yes).
+var ErrNoChoice = errors.New("no terminal to choose on")
+
+// Locker takes named locks (a leaked key, an alert) until the process
+// exits, so that one response per key runs at a time. A name another
+// responder holds gives an error that says who and in which incident, and
+// wraps ErrLocked.
+type Locker interface {
+	Lock(ctx context.Context, names []string) error
+}
+
+// ErrLocked is wrapped by errors saying another responder holds a lock.
+var ErrLocked = errors.New("held by another responder")
+
 // Call is one invocation of a step (one item of a foreach).
 type Call struct {
 	Incident string // incident ID
@@ -182,6 +215,9 @@ type Call struct {
 	Item     string // foreach item key, "" outside foreach
 	Params   map[string]any
 	Approver Approver
+	// Locker takes locks for the rest of the run (nil: locking is not
+	// available, e.g. in a dry run).
+	Locker Locker
 	// Secrets registers secret values produced by the step, so every
 	// output writer masks them. Kinds call it as soon as a value exists.
 	Secrets *secret.Registry

@@ -199,6 +199,9 @@ func (t Target) Validate() error {
 			if len(t.Repos) > 0 && t.Visibility != "selected" {
 				problems = append(problems, "repos is allowed only with visibility: selected")
 			}
+			if t.Visibility == "selected" && len(t.Repos) == 0 {
+				problems = append(problems, "visibility: selected needs repos, the repositories that may use the secret (without it no repository could)")
+			}
 		} else if t.Visibility != "" || len(t.Repos) > 0 {
 			problems = append(problems, "visibility and repos apply only to org secrets")
 		}

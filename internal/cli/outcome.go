@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/respondhq/respond/internal/engine"
+	"github.com/respondhq/respond/internal/incident"
+	"github.com/respondhq/respond/internal/prompt"
+	"github.com/respondhq/respond/internal/report"
+	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/ui"
+	"github.com/respondhq/respond/steps"
+)
+
+// OutcomeError: the run reached its end, or stopped after containment,
+// and the invariant does not hold. Its exit code says how far the
+// response got: 5 contained but not recovered, 1 not contained.
+type OutcomeError struct {
+	Incident string
+	Verdict  string
+	Failing  []report.Clause
+}
+
+func (e *OutcomeError) Error() string {
+	var parts []string
+	for _, c := range e.Failing {
+		parts = append(parts, c.Name)
+	}
+	return fmt.Sprintf("incident %s is %s: %s does not hold; see the outcome above and `respond report %s`",
+		e.Incident, strings.ToUpper(e.Verdict), strings.Join(parts, ", "), e.Incident)
+}
+
+// ExitCode is 5 for a contained key, 1 otherwise.
+func (e *OutcomeError) ExitCode() int {
+	if e.Verdict == report.ContainedNotRecovered {
+		return ExitPartial
+	}
+	return ExitFailed
+}
+
+// judged reports whether the outcome decides the exit code of a run that
+// ended with runErr: when it ran to its end or stopped at a failed step.
+// Interruptions, refusals, preflight, usage errors and cancellations keep
+// their own codes.
+func judged(runErr error) bool {
+	var (
+		se *engine.StepError
+		pe *engine.PartialError
+	)
+	switch {
+	case runErr == nil:
+		return true
+	case errors.Is(runErr, step.ErrPreflight), errors.Is(runErr, step.ErrLocked), errors.Is(runErr, engine.ErrCancelled),
+		errors.Is(runErr, steps.ErrBadInput),
+		errors.Is(runErr, prompt.ErrInterrupted), errors.Is(runErr, engine.ErrNeedsYes):
+		return false
+	case errors.As(runErr, &se), errors.As(runErr, &pe):
+		return true
+	}
+	return false
+}
+
+// outcomeError is the error a judged run ends with: nil when recovered.
+func outcomeError(id string, r *report.Report, runErr error) error {
+	if r == nil || r.Invariant == nil || !judged(runErr) {
+		return runErr
+	}
+	if r.Invariant.Holds() {
+		return runErr
+	}
+	oe := &OutcomeError{Incident: id, Verdict: r.Invariant.Verdict, Failing: r.Invariant.Failing()}
+	if runErr != nil {
+		return &outcomeAfter{OutcomeError: oe, run: runErr}
+	}
+	return oe
+}
+
+// outcomeAfter is an OutcomeError that followed a step's failure: the
+// step's message is shown, the outcome decides the exit code.
+type outcomeAfter struct {
+	*OutcomeError
+	run error
+}
+
+func (e *outcomeAfter) Error() string { return e.run.Error() }
+func (e *outcomeAfter) Unwrap() []error {
+	return []error{e.OutcomeError, e.run}
+}
+
+// printOutcome writes the end of a run for a person: the verdict against
+// the invariant, the severity, abnormal usage, the inventory change and
+// every promise that does not hold, with what to do.
+func printOutcome(w io.Writer, p ui.Palette, r *report.Report) {
+	inv := r.Invariant
+	if inv == nil {
+		return
+	}
+	verdict := strings.ToUpper(inv.Verdict)
+	switch inv.Verdict {
+	case report.Recovered:
+		verdict = p.Green(verdict)
+	case report.ContainedNotRecovered:
+		verdict = p.Yellow(verdict)
+	default:
+		verdict = p.Red(verdict)
+	}
+	fmt.Fprintf(w, "\n%s %s", p.Bold("Outcome:"), p.Bold(verdict))
+	if s := r.Summary.Severity; s != "" {
+		fmt.Fprintf(w, "  (severity %s: %s)", strings.ToUpper(s), r.Summary.SeverityReason)
+	}
+	fmt.Fprintln(w)
+	for _, c := range inv.Clauses {
+		mark := p.Green("✓")
+		if !c.Holds {
+			mark = p.Red("✗")
+		}
+		fmt.Fprintf(w, "  %s %-31s %s\n", mark, c.Name, c.Detail)
+	}
+	if u := r.Usage; u != nil && u.Available && u.Abnormal {
+		fmt.Fprintf(w, "  %s %s\n", p.Red("!"), "abnormal usage: "+u.Assessment)
+	}
+	if r.Key != nil && r.Key.LastUsed != "" && failingClause(inv, report.ClauseOneLive) && len(r.Targets) == 0 {
+		fmt.Fprintf(w, "  %s the key was last used %s: whatever used it breaks now that it is revoked\n", p.Red("!"), r.Key.LastUsed)
+	}
+	if c := inv.Inventory; c != nil && c.Error == "" && c.To != "" {
+		verb := "now names"
+		if !c.Changed {
+			verb = "already named"
+		}
+		from := ""
+		if c.From != "" {
+			from = " instead of " + c.From
+		}
+		fmt.Fprintf(w, "  inventory: %s: credential %s %s %s%s\n", c.File, c.Credential, verb, c.To, from)
+	}
+}
+
+func failingClause(inv *report.Invariant, name string) bool {
+	for _, c := range inv.Clauses {
+		if c.Name == name {
+			return !c.Holds
+		}
+	}
+	return false
+}
+
+// outcomeStatus is the one word `respond incidents` shows for an incident:
+// the verdict when the incident has one, else the journal's status (with
+// "running" turned into "interrupted" when no process holds it).
+func outcomeStatus(inc *incident.Incident, s incident.Summary) string {
+	status := s.Status
+	if status == "running" && !inc.Held() {
+		status = "interrupted"
+	}
+	if s.Outcome != "" && status != "running" && status != "interrupted" {
+		return s.Outcome
+	}
+	return status
+}

@@ -1,0 +1,307 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/respondhq/respond/internal/journal"
+)
+
+// Step kinds the invariant reads besides those the report always did.
+const (
+	kindRecord = "inventory.update"
+)
+
+// Verdicts: the response judged against respond's promise.
+const (
+	Recovered             = "recovered"
+	ContainedNotRecovered = "contained, not recovered"
+	NotContained          = "not contained"
+)
+
+// Clauses of the invariant, in the order they are checked.
+const (
+	ClauseDead      = "leaked key dead"
+	ClauseOneLive   = "one live replacement"
+	ClauseTargets   = "every target holds it"
+	ClauseRedeploys = "redeploys after the last write"
+	ClauseInventory = "inventory names it"
+	ClauseLeftovers = "nothing left over"
+)
+
+// Invariant is the response judged against respond's promise (PRODUCT
+// §8): after a response the leaked key is dead, exactly one replacement is
+// live, every known target holds it, every workflow that deploys it ran
+// after the last write, the inventory names it, and nothing respond
+// created is left over. respond says "recovered" only when every clause
+// holds; the report and the end of a run say which do not, and what to do.
+type Invariant struct {
+	Verdict string   `json:"verdict"` // recovered, "contained, not recovered" or "not contained"
+	Clauses []Clause `json:"clauses"`
+	// Inventory is what happened to the inventory file, if anything.
+	Inventory *InventoryChange `json:"inventory,omitempty"`
+}
+
+// Holds reports whether every clause holds.
+func (v *Invariant) Holds() bool { return v != nil && v.Verdict == Recovered }
+
+// Failing returns the clauses that do not hold.
+func (v *Invariant) Failing() []Clause {
+	var out []Clause
+	for _, c := range v.Clauses {
+		if !c.Holds {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Clause is one part of the invariant.
+type Clause struct {
+	Name   string `json:"name"`
+	Holds  bool   `json:"holds"`
+	Detail string `json:"detail"` // what is true, or what is not and what to do
+}
+
+// InventoryChange is the inventory edit that records the replacement.
+type InventoryChange struct {
+	File       string `json:"file,omitempty"`
+	Credential string `json:"credential,omitempty"`
+	From       string `json:"from,omitempty"` // the key_id (or key_name) the credential named
+	To         string `json:"to,omitempty"`   // the replacement's key_id
+	Changed    bool   `json:"changed"`
+	Error      string `json:"error,omitempty"`
+}
+
+// invariant judges the response. It runs after the other sections are
+// built, and only for leaked-key and rotation incidents.
+func (b *builder) invariant() {
+	r := b.r
+	if r.Incident.Kind == "generic" || r.Incident.DryRun {
+		return
+	}
+	id := r.Incident.ID
+	resume := fmt.Sprintf("`respond resume %s`", id)
+	inv := &Invariant{}
+	add := func(name string, holds bool, detail string, args ...any) {
+		inv.Clauses = append(inv.Clauses, Clause{Name: name, Holds: holds, Detail: fmt.Sprintf(detail, args...)})
+	}
+	key := "the leaked key"
+	if r.Incident.Kind == "rotation" {
+		key = "the old key"
+	}
+	if r.Key != nil && r.Key.ID != "" {
+		key += " " + r.Key.ID
+	}
+
+	// The leaked key is dead: revoked (or found gone) and proven dead.
+	provenDead, how := false, ""
+	for _, v := range r.Verifications {
+		if v.Expect == "dead" && v.Passed {
+			provenDead, how = true, v.Method
+		}
+	}
+	switch {
+	case r.Summary.Contained && provenDead && strings.Contains(how, "/v1/models"):
+		add(ClauseDead, true, "%s is revoked and answers 401 invalid_api_key", firstUpper(key))
+	case r.Summary.Contained && provenDead:
+		add(ClauseDead, true, "%s is revoked and gone from its project", firstUpper(key))
+	case r.Summary.Contained:
+		add(ClauseDead, false, "%s is revoked but not yet proven dead; %s checks it again", firstUpper(key), resume)
+	default:
+		add(ClauseDead, false, "%s is not revoked and may still work: run %s, or revoke it on the OpenAI dashboard now", firstUpper(key), resume)
+	}
+
+	// Where it is deployed: did the inventory know?
+	matched, targetsRead := true, false
+	credential := ""
+	if t := b.lastOK(kindTargets); t != nil {
+		targetsRead = true
+		matched = boolean(t.evidence, "matched")
+		credential = str(t.evidence, "credential")
+	}
+	rep := b.lastOK(kindReplace)
+	noTargets := targetsRead && (!matched || len(b.targetIDs) == 0)
+
+	// Exactly one live replacement.
+	switch {
+	case noTargets && !matched:
+		add(ClauseOneLive, false, "no credential in the inventory names %s, so no replacement was made: whatever used the key is failing now; "+
+			"add the key (key_id) and every place it is deployed to the inventory, then run %s", key, resume)
+	case noTargets:
+		add(ClauseOneLive, false, "credential %s lists no place that holds the key, so no replacement was made: add its targets to the inventory, then run %s", credential, resume)
+	case rep == nil:
+		add(ClauseOneLive, false, "no replacement was created yet: run %s", resume)
+	case r.Replacement == nil || !r.Replacement.Verified:
+		add(ClauseOneLive, false, "replacement %s was not proven to work: run %s", r.Replacement.KeyID, resume)
+	default:
+		add(ClauseOneLive, true, "replacement %s (%s) works", r.Replacement.KeyID, shortRedacted(r.Replacement.Redacted))
+	}
+
+	// Every target holds it.
+	var stale []string
+	for _, t := range r.Targets {
+		if !t.HoldsReplacement {
+			stale = append(stale, t.ID)
+		}
+	}
+	switch {
+	case !targetsRead:
+		add(ClauseTargets, false, "not known yet: the run stopped before it found where the key is deployed; run %s", resume)
+	case noTargets:
+		add(ClauseTargets, false, "no known target")
+	case len(stale) == 0 && r.Replacement != nil:
+		add(ClauseTargets, true, "all %d target(s) hold replacement %s", len(r.Targets), r.Replacement.KeyID)
+	default:
+		add(ClauseTargets, false, "%d of %d target(s) do not hold the replacement: %s; fix the cause and run %s",
+			len(stale), len(r.Targets), strings.Join(stale, ", "), resume)
+	}
+
+	// Every workflow that deploys it ran after the last write.
+	var lastWrite time.Time
+	for _, t := range r.Targets {
+		if t.At != nil && t.At.After(lastWrite) {
+			lastWrite = *t.At
+		}
+	}
+	var late []string
+	runs := 0
+	for _, in := range b.ofKind(kindDispatch) {
+		if in.status == journal.StatusSkipped {
+			continue
+		}
+		runs++
+		what := b.targetOf(in)
+		switch {
+		case in.status != journal.StatusOK:
+			late = append(late, what+" (not run)")
+		case in.lastStarted == nil || in.lastStarted.Before(lastWrite):
+			late = append(late, what+" (ran before the last secret write)")
+		case rep != nil && str(in.evidence, "deploys") != "" && r.Replacement != nil && str(in.evidence, "deploys") != r.Replacement.KeyID:
+			late = append(late, what+" (deployed an earlier replacement)")
+		case str(in.evidence, "conclusion") != "" && str(in.evidence, "conclusion") != "success":
+			late = append(late, fmt.Sprintf("%s (its run concluded %s)", what, str(in.evidence, "conclusion")))
+		}
+	}
+	switch {
+	case noTargets && runs == 0:
+		add(ClauseRedeploys, false, "nothing was deployed")
+	case len(late) > 0:
+		add(ClauseRedeploys, false, "%s; run %s", strings.Join(late, "; "), resume)
+	case runs == 0:
+		add(ClauseRedeploys, true, "no workflow to re-run")
+	default:
+		add(ClauseRedeploys, true, "%d workflow(s) ran after the last secret write", runs)
+	}
+
+	// The inventory names it.
+	ic := b.inventoryChange()
+	inv.Inventory = ic
+	switch {
+	case noTargets:
+		add(ClauseInventory, false, "the inventory names no replacement")
+	case ic == nil:
+		if b.declares(kindRecord) {
+			add(ClauseInventory, false, "the inventory was not updated yet: run %s", resume)
+		} else {
+			add(ClauseInventory, false, "the playbook does not record the replacement in the inventory: set key_id: %s under the credential by hand", r.Replacement.KeyID)
+		}
+	case ic.Error != "":
+		add(ClauseInventory, false, "%s", ic.Error)
+	case r.Replacement != nil && ic.To != r.Replacement.KeyID:
+		add(ClauseInventory, false, "the inventory names %s, an earlier replacement: run %s", ic.To, resume)
+	default:
+		add(ClauseInventory, true, "%s: credential %s names %s", ic.File, ic.Credential, ic.To)
+	}
+
+	// Nothing left over.
+	leftover := false
+	for _, in := range b.ofKind(kindReplace) {
+		if in.open || in.status == journal.StatusFailed || in.status == "retrying" {
+			leftover = true
+		}
+	}
+	switch {
+	case leftover:
+		add(ClauseLeftovers, false, "creating the replacement was interrupted or failed; a service account may be left over: run %s, which deletes it", resume)
+	case rep != nil:
+		n := len(strList(rep.evidence, "deleted_leftovers"))
+		if n > 0 {
+			add(ClauseLeftovers, true, "%d service account(s) of this incident that could no longer be used were deleted", n)
+		} else {
+			add(ClauseLeftovers, true, "respond created one service account and kept it")
+		}
+	default:
+		add(ClauseLeftovers, true, "respond created nothing")
+	}
+
+	inv.Verdict = Recovered
+	switch {
+	case !inv.Clauses[0].Holds:
+		inv.Verdict = NotContained
+	case len(inv.Failing()) > 0:
+		inv.Verdict = ContainedNotRecovered
+	}
+	r.Invariant = inv
+	// Recovered when the last clause came to hold: the last deploy, check,
+	// dispatch or inventory record.
+	if inv.Verdict != Recovered {
+		r.Metrics.RecoveredAt, r.Metrics.TimeToRecover = nil, nil
+		return
+	}
+	at := time.Time{}
+	if r.Metrics.RecoveredAt != nil {
+		at = *r.Metrics.RecoveredAt
+	}
+	for _, kind := range []string{kindDispatch, kindRecord} {
+		for _, in := range b.ofKind(kind) {
+			if in.status == journal.StatusOK && in.finished != nil && in.finished.After(at) {
+				at = *in.finished
+			}
+		}
+	}
+	if !at.IsZero() {
+		r.Metrics.RecoveredAt = &at
+		r.Metrics.TimeToRecover = spanPtr(r.Incident.Started, at)
+	}
+}
+
+// inventoryChange reads the inventory.update step.
+func (b *builder) inventoryChange() *InventoryChange {
+	ins := b.ofKind(kindRecord)
+	if len(ins) == 0 {
+		return nil
+	}
+	in := ins[len(ins)-1]
+	switch in.status {
+	case journal.StatusOK:
+		ev := in.evidence
+		from := str(ev, "old_key_id")
+		if from == "" && str(ev, "old_key_name") != "" {
+			from = "key_name " + str(ev, "old_key_name")
+		}
+		return &InventoryChange{File: str(ev, "file"), Credential: str(ev, "credential"), From: from, To: str(ev, "key_id"), Changed: boolean(ev, "changed")}
+	case journal.StatusFailed, "retrying":
+		return &InventoryChange{Error: in.errMsg}
+	}
+	return nil
+}
+
+// lastOK is the last instance of kind that finished ok.
+func (b *builder) lastOK(kind string) *instance {
+	var last *instance
+	for _, in := range b.ofKind(kind) {
+		if in.status == journal.StatusOK {
+			last = in
+		}
+	}
+	return last
+}
+
+func firstUpper(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
