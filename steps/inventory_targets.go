@@ -61,6 +61,7 @@ func (InventoryTargets) Spec() step.Spec {
 			{Name: "credential_key_id", Type: step.String, Description: "the key_id the credential names (\"\" if it names a key_name)"},
 			{Name: "credential_key_name", Type: step.String, Description: "the key_name the credential names"},
 			{Name: "project", Type: step.String, Description: "the project the replacement goes to: the key's, else the credential's"},
+			{Name: "key_id", Type: step.String, Description: "the key's ID: as given, else (for a key already gone, found by its fingerprint) the ID the credential names"},
 			{Name: "label", Type: step.String, Description: "a short name for the key, for naming its replacement: the credential's name, else the key's"},
 			{Name: "targets", Type: step.Any, Description: "the places that hold the key (target mappings)"},
 			{Name: "workflows", Type: step.Any, Description: "the github-workflow targets to re-run"},
@@ -180,6 +181,7 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 	res := &step.Result{Outputs: map[string]any{
 		"matched": false, "has_targets": false, "credential": "", "matched_by": "", "credential_key_id": "", "credential_key_name": "",
 		"project": project, "label": replacementLabel("", keyName, keyID), "targets": []any{}, "workflows": []any{}, "count": 0,
+		"key_id": keyID,
 	}}
 	if match == nil {
 		what := describeLeaked(keyID, keyName, project)
@@ -215,6 +217,9 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 	if project == "" {
 		project = match.project
 	}
+	if keyID == "" && by == "fingerprint" {
+		keyID = match.keyID // the credential recorded this key's fingerprint itself
+	}
 	if len(targets) == 0 {
 		workflows = []any{} // nothing to redeploy when nothing holds the key
 	}
@@ -222,7 +227,7 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 		"matched": true, "has_targets": len(targets) > 0, "credential": match.name, "matched_by": by,
 		"credential_key_id": match.keyID, "credential_key_name": match.keyName,
 		"project": project, "label": replacementLabel(match.name, keyName, keyID),
-		"targets": targets, "workflows": workflows, "count": len(targets),
+		"targets": targets, "workflows": workflows, "count": len(targets), "key_id": keyID,
 	}
 	res.Evidence = map[string]any{"matched": true, "credential": match.name, "matched_by": by, "targets": ids, "workflows": len(workflows)}
 	how := map[string]string{

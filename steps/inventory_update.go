@@ -114,9 +114,9 @@ func (InventoryUpdate) Apply(_ context.Context, c *step.Call) (*step.Result, err
 	}
 	ev := map[string]any{"file": file, "credential": u.Credential, "key_id": u.KeyID, "fingerprint": u.Fingerprint,
 		"old_key_id": u.OldKeyID, "old_key_name": u.OldKeyName, "changed": changed}
-	summary := fmt.Sprintf("%s: credential %s now names %s", file, u.Credential, u.KeyID)
+	summary := fmt.Sprintf("credential %s now names %s", u.Credential, u.KeyID)
 	if !changed {
-		summary = fmt.Sprintf("%s: credential %s already names %s", file, u.Credential, u.KeyID)
+		summary = fmt.Sprintf("credential %s already names %s", u.Credential, u.KeyID)
 	}
 	return &step.Result{Outputs: map[string]any{"changed": changed}, Evidence: ev, Summary: summary}, nil
 }

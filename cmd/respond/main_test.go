@@ -51,6 +51,10 @@ func scriptParams(dir string) testscript.Params {
 			"waitjournal": cmdWaitJournal,
 			"before":      cmdBefore,
 			"simserve":    cmdSimServe,
+			"together":    cmdTogether,
+			"spawn":       cmdSpawn,
+			"signal":      cmdSignal,
+			"reap":        cmdReap,
 		},
 		Condition: ghCondition,
 	}

@@ -31,6 +31,7 @@ type simRun struct {
 	s        *sim.Sim
 	leaked   string
 	initial  map[string]string // secret key -> value at start
+	audience map[string]string // org secret key -> visibility and selected IDs at start
 	leakedAt map[string]bool   // secrets that held the leaked key at start
 	sinceSeq int64
 }
@@ -180,6 +181,18 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Fatalf("the leaked key %s is %s", k.ID, k.Status)
 			}
 		}
+	case "audience":
+		// sim audience: every organization secret has the visibility and
+		// selected repositories it had at the start.
+		for _, sec := range r.s.GitHub().Snapshot().Secrets {
+			if sec.Level != "org" {
+				continue
+			}
+			now := fmt.Sprint(sec.Visibility, sec.SelectedRepositoryIDs)
+			if (now != r.audience[secretKey(sec)]) != neg {
+				ts.Fatalf("organization secret %s: audience %s, at the start %s", secretKey(sec), now, r.audience[secretKey(sec)])
+			}
+		}
 	case "untouched":
 		// sim untouched: no secret changed value, and no respond
 		// service account exists.
@@ -273,10 +286,13 @@ func simStart(ts *testscript.TestScript, args []string) {
 		ts.Check(err)
 		ts.Check(f.Close())
 	}
-	r := &simRun{s: s, leaked: s.LeakedKeyValue(), initial: map[string]string{}, leakedAt: map[string]bool{}}
+	r := &simRun{s: s, leaked: s.LeakedKeyValue(), initial: map[string]string{}, leakedAt: map[string]bool{}, audience: map[string]string{}}
 	ts.Check(os.WriteFile(ts.MkAbs("leaked.txt"), []byte(r.leaked+"\n"), 0o600))
 	for _, sec := range s.GitHub().Snapshot().Secrets {
 		r.initial[secretKey(sec)] = sec.Value
+		if sec.Level == "org" {
+			r.audience[secretKey(sec)] = fmt.Sprint(sec.Visibility, sec.SelectedRepositoryIDs)
+		}
 		if sec.Value == r.leaked {
 			r.leakedAt[secretKey(sec)] = true
 		}

@@ -19,7 +19,10 @@ const (
 	ExitPreflight   = 4   // preflight found missing access; nothing was changed
 	ExitPartial     = 5   // contained but not fully recovered; `respond resume` finishes
 	ExitLocked      = 6   // another responder holds the incident
-	ExitInterrupted = 130 // stopped by a signal; `respond resume` continues
+	ExitInterrupted = 130 // stopped by Ctrl-C (SIGINT); `respond resume` continues
+	ExitHangup      = 129 // stopped by SIGHUP (the terminal went away); `respond resume` continues
+	ExitSigpipe     = 141 // stopped by SIGPIPE (the reader of its output went away); `respond resume` continues
+	ExitTerminated  = 143 // stopped by SIGTERM; `respond resume` continues
 )
 
 // UsageError is bad input from the user: exit 2.
@@ -58,7 +61,7 @@ func ExitCode(err error) int {
 		return ExitPreflight
 	case errors.As(err, &pa):
 		return ExitPartial
-	case errors.As(err, &le):
+	case errors.As(err, &le), errors.Is(err, step.ErrLocked):
 		return ExitLocked
 	case errors.As(err, &ie):
 		return ExitInterrupted

@@ -101,6 +101,7 @@ func TestExitCodesDocumented(t *testing.T) {
 	compiled := map[string]int{
 		"ExitOK": ExitOK, "ExitFailed": ExitFailed, "ExitUsage": ExitUsage, "ExitCancelled": ExitCancelled,
 		"ExitPreflight": ExitPreflight, "ExitPartial": ExitPartial, "ExitLocked": ExitLocked, "ExitInterrupted": ExitInterrupted,
+		"ExitHangup": ExitHangup, "ExitSigpipe": ExitSigpipe, "ExitTerminated": ExitTerminated,
 	}
 	for name, v := range consts {
 		if c, ok := compiled[name]; !ok || c != v {

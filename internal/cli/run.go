@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"github.com/respondhq/respond/internal/report"
 	"io"
@@ -252,6 +253,11 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 		// journaled first, so `respond incidents` shows it.
 		var rerr error
 		rep, rerr = report.Build(inc)
+		if rerr == nil && errors.Is(runErr, step.ErrLocked) {
+			// Refused: another responder is on the key; this run did
+			// nothing to judge.
+			rep.Invariant = nil
+		}
 		if rerr == nil && rep.Invariant != nil {
 			var failing []string
 			for _, c := range rep.Invariant.Failing() {
@@ -264,6 +270,13 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 		}
 		if rerr != nil {
 			fmt.Fprintf(f.IO.ErrOut, "respond: warning: could not write the report: %v (regenerate it with `respond report %s`)\n", rerr, inc.ID)
+		}
+		var pe *engine.PartialError
+		if rep != nil && rep.Invariant.Holds() && errors.As(runErr, &pe) && !f.JSON() {
+			// The response recovered; a step beside the point (the usage
+			// read) failed: say so, without failing the response.
+			fmt.Fprintf(f.IO.ErrOut, "note: %s; the response recovered, but the report lacks what they found (`respond resume %s` retries them)\n",
+				strings.Join(pe.Failed, ", ")+" failed", inc.ID)
 		}
 		runErr = outcomeError(inc.ID, rep, runErr)
 	}

@@ -24,7 +24,7 @@ type InterruptedError struct {
 
 func (e *InterruptedError) Error() string {
 	why := "interrupted"
-	if e.Cause != nil && !errors.Is(e.Cause, context.Canceled) {
+	if e.Cause != nil && e.Cause != context.Canceled {
 		why = e.Cause.Error()
 	}
 	if e.DryRun {
