@@ -26,7 +26,8 @@ const (
 var ghT0 = time.Date(2026, time.March, 1, 12, 0, 0, 0, time.UTC)
 
 // ghWorld is a simulator with organization acme (repositories api —
-// private, environment production, workflow deploy.yml — web and docs),
+// private, environment production, workflow deploy.yml with inputs
+// environment and reason, tag v2 — web and docs),
 // user repository bob/tools, an admin and a read-only token, and alert
 // acme/api#1.
 func ghWorld(t testing.TB, opts githubsim.Options) (*githubsim.Server, *httptest.Server) {
@@ -44,7 +45,9 @@ func ghWorld(t testing.TB, opts githubsim.Options) (*githubsim.Server, *httptest
 	must(s.AddRepo("acme", "docs", 1003, false))
 	must(s.AddRepo("bob", "tools", 2001, false))
 	must(s.AddEnvironment("acme", "api", "production"))
-	must(s.AddWorkflow("acme", "api", "deploy.yml", 7001))
+	must(s.AddWorkflowWith("acme", "api", githubsim.Workflow{File: "deploy.yml", ID: 7001, Dispatch: true,
+		Inputs: []githubsim.WorkflowInput{{Name: "environment"}, {Name: "reason"}}}))
+	must(s.AddTag("acme", "api", "v2"))
 	s.AddToken(ghAdmin, "alice", githubsim.AllPermissions)
 	s.AddToken(ghRead, "bob", githubsim.Permissions{})
 	s.AddAlert("acme", "api", "openai_api_key", ghLeaked, ghT0, []githubsim.Location{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 
@@ -32,7 +33,9 @@ func (Preflight) Spec() step.Spec {
 		Summary: "Check access to every target and the OpenAI project before changing anything",
 		Description: "Checks, concurrently, that each of `targets` can be written (the GitHub public key is readable " +
 			"for each repository, environment and organization secret; a .env file's directory and the file are writable; " +
-			"an exec command exists and is executable; a workflow's repository can be reached) and, with `project`, " +
+			"an exec command exists and is executable; a workflow exists in its repository, declares workflow_dispatch " +
+			"on the target's ref, which exists, accepts the target's inputs and gets every required one, and the token can " +
+			"dispatch it) and, with `project`, " +
 			"that the OpenAI admin key can manage the project's service accounts (where the replacement is created). " +
 			"Every problem is reported at once and nothing is changed (exit code 4), unless `force` is true: " +
 			"then the problems are a warning and the playbook goes on. Only reads, so it runs during planning and dry runs.",
@@ -84,13 +87,13 @@ type check struct {
 // Apply implements step.Kind.
 func (p Preflight) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
 	checks := p.checks(c)
-	found := make([]string, len(checks))
+	found := make([][]string, len(checks))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, preflightConcurrency)
 	ran := 0
 	for i, ch := range checks {
 		if ch.run == nil {
-			found[i] = ch.problem
+			found[i] = []string{ch.problem}
 			continue
 		}
 		ran++
@@ -104,9 +107,19 @@ func (p Preflight) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 			}
 			defer func() { <-sem }()
 			if err := ch.run(ctx); err != nil {
-				found[i] = problemText(err)
-				if !strings.HasPrefix(found[i], ch.what) { // writers name their target already
-					found[i] = ch.what + ": " + found[i]
+				// A check may find several problems (errors.Join): each is
+				// reported on its own.
+				errs := []error{err}
+				var many problemList
+				if errors.As(err, &many) {
+					errs = many
+				}
+				for _, e := range errs {
+					text := problemText(e)
+					if !strings.HasPrefix(text, ch.what) { // writers name their target already
+						text = ch.what + ": " + text
+					}
+					found[i] = append(found[i], text)
 				}
 			}
 		}()
@@ -116,11 +129,13 @@ func (p Preflight) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 		return nil, fmt.Errorf("preflight was interrupted: %w", err)
 	}
 	var problems []string
-	for _, f := range found {
-		if f != "" {
-			// Secrets never reach a problem through the checks, but mask
-			// anyway.
-			problems = append(problems, registry(c).MaskString(f))
+	for _, fs := range found {
+		for _, f := range fs {
+			if f != "" {
+				// Secrets never reach a problem through the checks, but
+				// mask anyway.
+				problems = append(problems, registry(c).MaskString(f))
+			}
 		}
 	}
 	res := &step.Result{
@@ -218,9 +233,13 @@ func (p Preflight) checkOpenAI(ctx context.Context, project string) error {
 	return nil
 }
 
-// checkWorkflow checks that a workflow's repository can be reached with
-// write access, which a dispatch needs. It is used when no writer checks
-// github-workflow targets.
+// checkWorkflow checks that a workflow target can be dispatched: the
+// repository is visible, the workflow exists and is active, the ref exists,
+// the workflow file on that ref declares on: workflow_dispatch, the
+// target's inputs are all declared and every required input is given, and
+// the token has write access. It is used when no writer checks
+// github-workflow targets. Every problem found is returned, as a
+// problemList.
 func (p Preflight) checkWorkflow(ctx context.Context, t target.Target) error {
 	if p.P == nil || p.P.GitHub == nil {
 		return errors.New("GitHub is not configured: export GITHUB_TOKEN (or GH_TOKEN) with a token that can run the repository's workflows")
@@ -236,14 +255,95 @@ func (p Preflight) checkWorkflow(ctx context.Context, t target.Target) error {
 		return fmt.Errorf("repository %s is not visible to the GitHub token; check the name and the token's access", t.Repo)
 	case err != nil:
 		return fmt.Errorf("cannot read repository %s: %v", t.Repo, err)
-	case !perm.Push && !perm.Maintain && !perm.Admin:
+	}
+	var problems []error
+	problems = append(problems, checkDispatchable(ctx, gh, owner, repo, t)...)
+	if !perm.Push && !perm.Maintain && !perm.Admin {
 		role := "no"
 		if perm.Pull {
 			role = "read"
 		}
-		return fmt.Errorf("the GitHub token has %s access to %s, and dispatching %s needs write access; use a token with the repo (or actions: write) permission", role, t.Repo, t.Workflow)
+		problems = append(problems, fmt.Errorf("the GitHub token has %s access to %s, and dispatching %s needs write access; use a token with the repo (or actions: write) permission", role, t.Repo, t.Workflow))
 	}
-	return nil
+	if len(problems) == 0 {
+		return nil
+	}
+	return problemList(problems)
+}
+
+// problemList is every problem one check found; preflight reports each on
+// its own.
+type problemList []error
+
+func (l problemList) Error() string {
+	texts := make([]string, len(l))
+	for i, e := range l {
+		texts[i] = e.Error()
+	}
+	return strings.Join(texts, "; ")
+}
+
+// checkDispatchable checks the workflow, its ref, its trigger and its
+// inputs, as GitHub does when it receives the dispatch (each problem is a
+// 404 or 422 there).
+func checkDispatchable(ctx context.Context, gh GitHub, owner, repo string, t target.Target) []error {
+	wf, err := gh.GetWorkflow(ctx, owner, repo, t.Workflow)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return []error{fmt.Errorf("workflow %s does not exist in %s: check the workflow's file name (or ID) in the inventory against the repository's .github/workflows", t.Workflow, t.Repo)}
+	case err != nil:
+		return []error{fmt.Errorf("cannot read workflow %s of %s: %v", t.Workflow, t.Repo, err)}
+	}
+	var problems []error
+	if wf.State != "" && wf.State != "active" {
+		problems = append(problems, fmt.Errorf("workflow %s of %s is %s, so it will not run: enable it (gh workflow enable %s -R %s) or remove it from the inventory",
+			t.Workflow, t.Repo, strings.ReplaceAll(wf.State, "_", " "), t.Workflow, t.Repo))
+	}
+	ok, err := gh.RefExists(ctx, owner, repo, t.Ref)
+	switch {
+	case err != nil:
+		return append(problems, fmt.Errorf("cannot check that ref %s exists in %s: %v", t.Ref, t.Repo, err))
+	case !ok:
+		return append(problems, fmt.Errorf("ref %s does not exist in %s, so GitHub would refuse to run %s on it: give an existing branch or tag as the target's ref in the inventory", t.Ref, t.Repo, t.Workflow))
+	}
+	path := wf.Path
+	if path == "" {
+		path = ".github/workflows/" + t.Workflow
+	}
+	tr, err := gh.WorkflowTrigger(ctx, owner, repo, path, t.Ref)
+	if err != nil {
+		return append(problems, fmt.Errorf("cannot read %s on %s to check its workflow_dispatch trigger: %v", path, t.Ref, err))
+	}
+	if !tr.Dispatch {
+		return append(problems, fmt.Errorf("workflow %s of %s does not declare on: workflow_dispatch on %s, so it cannot be started through the API: add workflow_dispatch to its on: key, or remove the target from the inventory", t.Workflow, t.Repo, t.Ref))
+	}
+	declared := map[string]WorkflowInput{}
+	var names []string
+	for _, in := range tr.Inputs {
+		declared[in.Name] = in
+		names = append(names, in.Name)
+	}
+	var undeclared []string
+	for k := range t.Inputs {
+		if _, ok := declared[k]; !ok {
+			undeclared = append(undeclared, k)
+		}
+	}
+	if len(undeclared) > 0 {
+		sort.Strings(undeclared)
+		has := "declares no inputs"
+		if len(names) > 0 {
+			has = "declares " + strings.Join(names, ", ")
+		}
+		problems = append(problems, fmt.Errorf("workflow %s of %s does not declare input(s) %s (it %s), so GitHub would refuse the dispatch: remove them from the target's inputs in the inventory, or declare them under on.workflow_dispatch.inputs",
+			t.Workflow, t.Repo, strings.Join(undeclared, ", "), has))
+	}
+	for _, in := range tr.Inputs {
+		if _, given := t.Inputs[in.Name]; in.Required && !in.HasDefault && !given {
+			problems = append(problems, fmt.Errorf("workflow %s of %s requires input %s, which the target does not give and which has no default: add it to the target's inputs in the inventory", t.Workflow, t.Repo, in.Name))
+		}
+	}
+	return problems
 }
 
 // targetList returns the items of a `targets` parameter; ok is false when

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/respondhq/respond/internal/githubapi"
@@ -13,6 +15,7 @@ import (
 	"github.com/respondhq/respond/internal/openaiapi"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim"
+	"github.com/respondhq/respond/internal/sim/githubsim"
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/steps"
 )
@@ -111,5 +114,92 @@ func TestSimulatorInventory(t *testing.T) {
 	}
 	if len(c.Workflows()) != 1 {
 		t.Errorf("workflows: %v", c.Workflows())
+	}
+}
+
+// Preflight checks a workflow target the way GitHub checks a dispatch: the
+// workflow exists, the ref exists, the file on that ref declares
+// workflow_dispatch, the inputs are declared and the required ones given,
+// and the token can dispatch. Every problem is its own sentence, and only
+// GET requests are sent.
+func TestPreflightWorkflowsAgainstSimulator(t *testing.T) {
+	ctx := context.Background()
+	sim, _ := ghWorld(t, githubsim.Options{})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(sim.AddWorkflowWith("acme", "api", githubsim.Workflow{File: "ci.yml", ID: 7002}))
+	must(sim.AddWorkflowWith("acme", "api", githubsim.Workflow{File: "release.yml", ID: 7003, Dispatch: true,
+		Inputs: []githubsim.WorkflowInput{{Name: "version", Required: true}, {Name: "channel", Required: true, Default: "stable"}}}))
+	var writes []string
+	var mu sync.Mutex
+	counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			mu.Lock()
+			writes = append(writes, r.Method+" "+r.URL.Path)
+			mu.Unlock()
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(counting.Close)
+	wf := func(workflow, ref string, inputs map[string]any) map[string]any {
+		m := map[string]any{"type": "github-workflow", "repo": "acme/api", "workflow": workflow, "ref": ref}
+		if inputs != nil {
+			m["inputs"] = inputs
+		}
+		return m
+	}
+	run := func(tok string, workflows ...any) ([]string, error) {
+		t.Helper()
+		p, _ := ghProviders(t, counting, tok, githubapi.Limits{})
+		res, err := steps.Preflight{P: p}.Apply(ctx, &step.Call{Incident: "inc", StepID: "preflight", Secrets: secret.NewRegistry(),
+			Params: map[string]any{"workflows": workflows}})
+		if res == nil {
+			return nil, err
+		}
+		problems, _ := res.Outputs["problems"].([]string)
+		return problems, err
+	}
+
+	// Everything right: the tag, a declared input, a required input with a
+	// default left out.
+	if problems, err := run(ghAdmin, wf("deploy.yml", "main", map[string]any{"reason": "rotation"}),
+		wf("release.yml", "v2", map[string]any{"version": "2.0"}), wf("7001", "refs/heads/main", nil)); err != nil || len(problems) != 0 {
+		t.Fatalf("valid workflows: %v %v", problems, err)
+	}
+
+	problems, err := run(ghAdmin,
+		wf("nope.yml", "main", nil),
+		wf("deploy.yml", "release", nil),
+		wf("ci.yml", "main", nil),
+		wf("release.yml", "main", map[string]any{"colour": "red"}),
+	)
+	if !errors.Is(err, step.ErrPreflight) || len(problems) != 5 {
+		t.Fatalf("problems %d: %q (%v)", len(problems), problems, err)
+	}
+	for i, want := range []string{
+		"github-workflow:acme/api:nope.yml@main: workflow nope.yml does not exist in acme/api: check the workflow's file name (or ID) in the inventory",
+		"github-workflow:acme/api:deploy.yml@release: ref release does not exist in acme/api, so GitHub would refuse to run deploy.yml on it: give an existing branch or tag",
+		"github-workflow:acme/api:ci.yml@main: workflow ci.yml of acme/api does not declare on: workflow_dispatch on main, so it cannot be started through the API: add workflow_dispatch",
+		"github-workflow:acme/api:release.yml@main: workflow release.yml of acme/api does not declare input(s) colour (it declares version, channel), so GitHub would refuse the dispatch",
+		"github-workflow:acme/api:release.yml@main: workflow release.yml of acme/api requires input version, which the target does not give and which has no default: add it",
+	} {
+		if !strings.HasPrefix(problems[i], want) {
+			t.Errorf("problem %d:\n got %s\nwant %s…", i, problems[i], want)
+		}
+	}
+	// A read-only token: the workflow is fine, the access is not.
+	problems, _ = run(ghRead, wf("deploy.yml", "main", nil))
+	if len(problems) != 1 || !strings.Contains(problems[0], "the GitHub token has read access to acme/api, and dispatching deploy.yml needs write access") {
+		t.Errorf("read-only token: %q", problems)
+	}
+	if len(writes) != 0 {
+		t.Errorf("preflight sent %v", writes)
+	}
+	if len(sim.Runs()) != 0 {
+		t.Errorf("preflight started runs")
 	}
 }

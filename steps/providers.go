@@ -151,11 +151,86 @@ type GitHub interface {
 	// PutSecret stores an encrypted secret; created is true for 201, false
 	// for 204 (updated). org scopes take visibility and selected repos.
 	PutSecret(ctx context.Context, s SecretScope, name string, sealed Sealed, org OrgSecretOptions) (created bool, err error)
-	DispatchWorkflow(ctx context.Context, owner, repo, workflow, ref string, inputs map[string]any) error
+	// GetWorkflow reads a workflow by file name (deploy.yml) or ID
+	// (ErrNotFound if the repository has no such workflow).
+	GetWorkflow(ctx context.Context, owner, repo, workflow string) (Workflow, error)
+	// RefExists reports whether ref (a branch or tag name, or refs/heads/…,
+	// refs/tags/…) exists in the repository.
+	RefExists(ctx context.Context, owner, repo, ref string) (bool, error)
+	// WorkflowTrigger reads the workflow file at path (as Workflow.Path
+	// gives it) on ref and says whether it declares workflow_dispatch, and
+	// with which inputs (ErrNotFound if the file or ref does not exist).
+	WorkflowTrigger(ctx context.Context, owner, repo, path, ref string) (DispatchTrigger, error)
+	// DispatchWorkflow sends a workflow_dispatch event asking for the run's
+	// details; a server that ignores the request (204) gives a zero
+	// RunID. It is never retried: a failure whose response may have been
+	// lost (a timeout, a reset connection, a 5xx) may still have started a
+	// run.
+	DispatchWorkflow(ctx context.Context, owner, repo, workflow, ref string, inputs map[string]any) (Dispatched, error)
+	// ListWorkflowRuns lists a workflow's runs matching f, newest first.
+	ListWorkflowRuns(ctx context.Context, owner, repo, workflow string, f RunFilter) ([]WorkflowRun, error)
+	// GetWorkflowRun reads one run (ErrNotFound if it does not exist).
+	GetWorkflowRun(ctx context.Context, owner, repo string, id int64) (WorkflowRun, error)
 	GetAlert(ctx context.Context, owner, repo string, number int) (Alert, error)
 	// ResolveAlert sets state resolved with a resolution and comment (the
 	// comment is sent by hand: go-github v60 lacks the field).
 	ResolveAlert(ctx context.Context, owner, repo string, number int, resolution, comment string) (Alert, error)
+}
+
+// Workflow is a GitHub Actions workflow.
+type Workflow struct {
+	ID      int64
+	Name    string
+	Path    string // .github/workflows/deploy.yml
+	State   string // active, disabled_manually, …
+	HTMLURL string
+}
+
+// DispatchTrigger is what a workflow file declares about workflow_dispatch.
+type DispatchTrigger struct {
+	Dispatch bool // on: workflow_dispatch is declared
+	Inputs   []WorkflowInput
+}
+
+// WorkflowInput is one input of on.workflow_dispatch.inputs.
+type WorkflowInput struct {
+	Name       string
+	Required   bool
+	Default    string
+	HasDefault bool
+	Type       string // string, boolean, choice, number, environment ("" when not given)
+}
+
+// Dispatched is what a dispatch answered: the run's ID and URLs when the
+// server returned them (return_run_details), zero otherwise.
+type Dispatched struct {
+	RunID   int64
+	RunURL  string // API URL
+	HTMLURL string
+}
+
+// RunFilter selects workflow runs.
+type RunFilter struct {
+	Event  string    // e.g. workflow_dispatch
+	Branch string    // the run's head branch (or tag)
+	Actor  string    // the login that started the run
+	Since  time.Time // created at or after (second precision); zero for any time
+}
+
+// WorkflowRun is one run of a workflow.
+type WorkflowRun struct {
+	ID         int64
+	WorkflowID int64
+	RunNumber  int
+	Event      string
+	HeadBranch string
+	Actor      string
+	Status     string // queued, in_progress, completed, waiting, …
+	Conclusion string // when completed: success, failure, cancelled, timed_out, …
+	HTMLURL    string
+	Created    time.Time
+	Started    time.Time // run_started_at
+	Updated    time.Time // when completed, the completion time
 }
 
 // RepoPermissions is the token's role on a repository.

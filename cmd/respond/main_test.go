@@ -50,11 +50,13 @@ func scriptParams(dir string) testscript.Params {
 			"sim":         cmdSim,
 			"waitjournal": cmdWaitJournal,
 			"before":      cmdBefore,
+			"simserve":    cmdSimServe,
 			"together":    cmdTogether,
 			"spawn":       cmdSpawn,
 			"signal":      cmdSignal,
 			"reap":        cmdReap,
 		},
+		Condition: ghCondition,
 	}
 }
 

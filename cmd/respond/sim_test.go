@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,9 +18,9 @@ import (
 	"github.com/respondhq/respond/internal/dotenv"
 	"github.com/respondhq/respond/internal/inventory"
 	"github.com/respondhq/respond/internal/secret"
-	"github.com/respondhq/respond/internal/sim/openaisim"
 	"github.com/respondhq/respond/internal/sim"
 	"github.com/respondhq/respond/internal/sim/githubsim"
+	"github.com/respondhq/respond/internal/sim/openaisim"
 )
 
 // The simulator runs inside the test process; the respond binary, in its
@@ -47,6 +49,8 @@ func secretKey(s githubsim.SecretState) string {
 // sim verify [-alert] [-failed N] [-dotenv PATH VAR]... [-stored FILE]...
 // sim requests-only-get | sim fault METHOD PATH STATUS COUNT | sim clear-faults
 // sim token readonly | sim twin | sim value old|new FILE
+// sim workflow REPO WORKFLOW [duration D] [conclusion C] [dispatch on|off] [inputs NAME[!][=DEFAULT],…|none]
+// sim runs REPO WORKFLOW N [STATUS [CONCLUSION]] | sim waited INCIDENT STEP | sim waitrun REPO WORKFLOW
 func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
 		ts.Fatalf("usage: sim start|verify|requests-only-get|fault|clear-faults|token|twin|value")
@@ -100,6 +104,25 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 	case "clear-faults":
 		r.s.ClearFaults()
+	case "workflow":
+		simWorkflow(ts, r, args[1:])
+	case "runs":
+		simRuns(ts, r, neg, args[1:])
+	case "waited":
+		simWaited(ts, r, args[1:])
+	case "waitrun":
+		// sim waitrun REPO WORKFLOW: wait (up to 60 s) until the workflow
+		// has a run.
+		if len(args) != 3 {
+			ts.Fatalf("usage: sim waitrun REPO WORKFLOW")
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for len(runsOf(r, args[1], args[2])) == 0 {
+			if time.Now().After(deadline) {
+				ts.Fatalf("no run of %s %s within 60s", args[1], args[2])
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	case "token":
 		ts.Setenv("GITHUB_TOKEN", r.s.Scenario().ReadOnlyToken)
 	case "twin":
@@ -262,9 +285,10 @@ func simStart(ts *testscript.TestScript, args []string) {
 	repos := fs.Int("repos", 3, "")
 	latency := fs.Duration("latency", 0, "")
 	extra := fs.String("extra", "", "")
+	runDuration := fs.Duration("run-duration", 0, "")
 	ts.Check(fs.Parse(args))
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := sim.Start(ctx, sim.Options{Scenario: *scenario, Seed: *seed, Repos: *repos, Latency: *latency})
+	s, err := sim.Start(ctx, sim.Options{Scenario: *scenario, Seed: *seed, Repos: *repos, Latency: *latency, RunDuration: *runDuration})
 	if err != nil {
 		cancel()
 		ts.Fatalf("start the simulator: %v", err)
@@ -412,4 +436,123 @@ func simVerify(ts *testscript.TestScript, r *simRun, neg bool, args []string) {
 		ts.Fatalf("sim verify:\n  %s", strings.Join(problems, "\n  "))
 	}
 
+}
+
+// simWorkflow changes a workflow of the simulated GitHub, as POST
+// /_sim/workflows does.
+func simWorkflow(ts *testscript.TestScript, r *simRun, args []string) {
+	if len(args) < 2 || len(args)%2 != 0 {
+		ts.Fatalf("usage: sim workflow REPO WORKFLOW [duration D] [conclusion C] [dispatch on|off] [inputs NAME[!][=DEFAULT],…|none]")
+	}
+	req := sim.WorkflowRequest{Repo: args[0], Workflow: args[1]}
+	for i := 2; i < len(args); i += 2 {
+		k, v := args[i], args[i+1]
+		switch k {
+		case "duration":
+			d, err := time.ParseDuration(v)
+			ts.Check(err)
+			sd := sim.Duration(d)
+			req.RunDuration = &sd
+		case "conclusion":
+			req.Conclusion = &v
+		case "dispatch":
+			on := v == "on"
+			req.WorkflowDispatch = &on
+		case "inputs":
+			inputs := []githubsim.WorkflowInput{}
+			for _, spec := range strings.Split(v, ",") {
+				if spec == "none" || spec == "" {
+					continue
+				}
+				name, def, hasDef := strings.Cut(spec, "=")
+				in := githubsim.WorkflowInput{Name: strings.TrimSuffix(name, "!"), Required: strings.HasSuffix(name, "!")}
+				if hasDef {
+					in.Default = def
+				}
+				inputs = append(inputs, in)
+			}
+			req.Inputs = &inputs
+		default:
+			ts.Fatalf("sim workflow: unknown setting %q", k)
+		}
+	}
+	_, err := r.s.ConfigureWorkflow(req)
+	ts.Check(err)
+}
+
+// runsOf returns the runs of workflow (file name) of repo (OWNER/NAME).
+func runsOf(r *simRun, repo, workflow string) []githubsim.RunState {
+	var out []githubsim.RunState
+	for _, run := range r.s.GitHub().Runs() {
+		if run.Owner+"/"+run.Repo == repo && run.Workflow == workflow {
+			out = append(out, run)
+		}
+	}
+	return out
+}
+
+// simRuns: the workflow has N runs, all with STATUS (and CONCLUSION) if
+// given.
+func simRuns(ts *testscript.TestScript, r *simRun, neg bool, args []string) {
+	if len(args) < 3 {
+		ts.Fatalf("usage: sim runs REPO WORKFLOW N [STATUS [CONCLUSION]]")
+	}
+	want, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	runs := runsOf(r, args[0], args[1])
+	ok := len(runs) == want
+	for _, run := range runs {
+		if len(args) > 3 && run.Status != args[3] || len(args) > 4 && run.Conclusion != args[4] {
+			ok = false
+		}
+	}
+	if ok == neg {
+		ts.Fatalf("runs of %s %s: %+v (want %s)", args[0], args[1], runs, strings.Join(args[2:], " "))
+	}
+}
+
+// simWaited INCIDENT STEP: every workflow run completed before the journal
+// recorded STEP finished, and respond polled each run (at least two reads
+// of it in the request log).
+func simWaited(ts *testscript.TestScript, r *simRun, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: sim waited INCIDENT STEP")
+	}
+	b, err := os.ReadFile(filepath.Join(ts.Getenv("RESPOND_STATE_DIR"), "incidents", args[0], "journal.jsonl"))
+	ts.Check(err)
+	var finished time.Time
+	for _, line := range strings.Split(string(b), "\n") {
+		var rec struct {
+			Time   time.Time `json:"time"`
+			Type   string    `json:"type"`
+			Step   string    `json:"step"`
+			Status string    `json:"status"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Type == "step.finished" && rec.Step == args[1] && rec.Status == "ok" {
+			finished = rec.Time
+		}
+	}
+	if finished.IsZero() {
+		ts.Fatalf("the journal of %s records no successful %s", args[0], args[1])
+	}
+	runs := r.s.GitHub().Runs()
+	if len(runs) == 0 {
+		ts.Fatalf("no workflow run was started")
+	}
+	for _, run := range runs {
+		done, err := time.Parse(time.RFC3339, run.CompletedAt)
+		if run.Status != "completed" || err != nil || done.After(finished) {
+			ts.Fatalf("run %d (%s, completed %q) did not complete before %s finished at %s", run.ID, run.Status, run.CompletedAt, args[1], finished.Format(time.RFC3339Nano))
+		}
+		polls := 0
+		for _, q := range r.s.Requests(r.sinceSeq) {
+			if q.Method == http.MethodGet && strings.HasSuffix(strings.SplitN(q.Path, "?", 2)[0], "/actions/runs/"+strconv.FormatInt(run.ID, 10)) {
+				polls++
+			}
+		}
+		if polls < 2 {
+			ts.Fatalf("respond read run %d %d time(s); waiting for it takes polling", run.ID, polls)
+		}
+		ts.Logf("run %d completed at %s, %d polls, %s finished at %s", run.ID, run.CompletedAt, polls, args[1], finished.Format(time.RFC3339Nano))
+	}
 }

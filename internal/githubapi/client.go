@@ -1,13 +1,14 @@
 // Package githubapi implements steps.GitHub over go-github v60: the token's
 // identity and repository permissions, Actions and Dependabot secrets at
-// repository, environment and organization level, workflow dispatch and
-// secret-scanning alerts.
+// repository, environment and organization level, workflows (their files,
+// refs, dispatch and runs) and secret-scanning alerts.
 //
 // Where go-github v60 lags the current API the requests are built by hand
 // (API-NOTES §1, §3): environment secrets use the current
 // /repos/{owner}/{repo}/environments/{env}/secrets paths rather than v60's
 // deprecated /repositories/{id}/… ones, and resolving an alert sends
-// resolution_comment, which v60's options lack.
+// resolution_comment, which v60's options lack; a workflow dispatch sends
+// return_run_details, which v60's request lacks.
 //
 // # Rate limits
 //
@@ -528,22 +529,6 @@ func (c *Client) repoID(ctx context.Context, org, name string) (int64, error) {
 	c.ids[k] = r.GetID()
 	c.idsMu.Unlock()
 	return r.GetID(), nil
-}
-
-// DispatchWorkflow starts workflow (a file name such as deploy.yml, or a
-// numeric ID) on ref with inputs.
-func (c *Client) DispatchWorkflow(ctx context.Context, owner, repo, workflow, ref string, inputs map[string]any) error {
-	ev := github.CreateWorkflowDispatchEventRequest{Ref: ref, Inputs: inputs}
-	var err error
-	if id, perr := strconv.ParseInt(workflow, 10, 64); perr == nil {
-		_, err = c.gh.Actions.CreateWorkflowDispatchEventByID(ctx, owner, repo, id, ev)
-	} else {
-		_, err = c.gh.Actions.CreateWorkflowDispatchEventByFileName(ctx, owner, repo, workflow, ev)
-	}
-	if err != nil {
-		return c.fail(err, "dispatch workflow %s of %s/%s on %s", workflow, owner, repo, ref)
-	}
-	return nil
 }
 
 // GetAlert returns secret-scanning alert number of owner/repo with its

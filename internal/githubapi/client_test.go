@@ -304,27 +304,6 @@ func TestWriteNeedsPermission(t *testing.T) {
 	noSecrets(t, err)
 }
 
-func TestDispatchWorkflow(t *testing.T) {
-	ctx := context.Background()
-	e := newEnv(t, githubsim.Options{}, adminToken, Limits{})
-	if err := e.c.DispatchWorkflow(ctx, "acme", "api", "deploy.yml", "main", map[string]any{"reason": "rotate"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.c.DispatchWorkflow(ctx, "acme", "api", "7001", "v1.2", nil); err != nil {
-		t.Fatal(err)
-	}
-	d := e.sim.Snapshot().Dispatches
-	if len(d) != 2 || d[0].Workflow != "deploy.yml" || d[0].Ref != "main" || d[0].Inputs["reason"] != "rotate" ||
-		d[1].WorkflowID != 7001 || d[1].Ref != "v1.2" {
-		t.Fatalf("dispatches: %+v", d)
-	}
-	err := e.c.DispatchWorkflow(ctx, "acme", "api", "nope.yml", "main", nil)
-	if !is404(err) || !strings.Contains(err.Error(), "nope.yml") {
-		t.Errorf("unknown workflow: %v", err)
-	}
-	e.conformant(t)
-}
-
 func TestAlerts(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, githubsim.Options{}, adminToken, Limits{})

@@ -29,7 +29,8 @@ const (
 var t0 = time.Date(2026, time.March, 1, 12, 0, 0, 0, time.UTC)
 
 // world seeds the standard test world: organization acme with repositories
-// api (private, environment production, workflow deploy.yml), web and docs,
+// api (private, environment production, workflow deploy.yml with input
+// reason, tag v1.2), web and docs,
 // an admin token and a read-only token, and alert acme/api#1.
 func world(t testing.TB, s *githubsim.Server) {
 	t.Helper()
@@ -44,7 +45,9 @@ func world(t testing.TB, s *githubsim.Server) {
 	must(s.AddRepo("acme", "web", 1002, false))
 	must(s.AddRepo("acme", "docs", 1003, false))
 	must(s.AddEnvironment("acme", "api", "production"))
-	must(s.AddWorkflow("acme", "api", "deploy.yml", 7001))
+	must(s.AddWorkflowWith("acme", "api", githubsim.Workflow{File: "deploy.yml", ID: 7001, Dispatch: true,
+		Inputs: []githubsim.WorkflowInput{{Name: "reason"}}}))
+	must(s.AddTag("acme", "api", "v1.2"))
 	s.AddToken(adminToken, "alice", githubsim.AllPermissions)
 	s.AddToken(readToken, "bob", githubsim.Permissions{})
 	if n := s.AddAlert("acme", "api", "openai_api_key", leaked, t0, []githubsim.Location{

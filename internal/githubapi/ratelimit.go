@@ -128,6 +128,10 @@ type LimitError struct {
 	Reason string        // why the client did not retry
 }
 
+// StatusCode returns the HTTP status of the limit answer: the request was
+// refused, so it took no effect.
+func (e *LimitError) StatusCode() int { return e.Status }
+
 func (e *LimitError) Error() string {
 	what := map[string]string{
 		"primary":   "GitHub's primary rate limit (the token's hourly request budget) is exhausted",

@@ -105,7 +105,7 @@ func TestNonIdempotentRequestsAreNotRetried(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e, _ := limitedEnv(t, Limits{})
 			e.faults.add("POST", "/dispatches", 1, tc.write)
-			err := e.c.DispatchWorkflow(ctx, "acme", "api", "deploy.yml", "main", nil)
+			_, err := e.c.DispatchWorkflow(ctx, "acme", "api", "deploy.yml", "main", nil)
 			var le *LimitError
 			if !errors.As(err, &le) || le.Kind != tc.kind || le.Method != "POST" ||
 				!strings.Contains(err.Error(), "dispatch workflow deploy.yml of acme/api") ||
@@ -120,7 +120,7 @@ func TestNonIdempotentRequestsAreNotRetried(t *testing.T) {
 				t.Errorf("%d dispatches", n)
 			}
 			// The next request waits out the pause and goes through.
-			if err := e.c.DispatchWorkflow(ctx, "acme", "api", "deploy.yml", "main", nil); err != nil {
+			if _, err := e.c.DispatchWorkflow(ctx, "acme", "api", "deploy.yml", "main", nil); err != nil {
 				t.Fatal(err)
 			}
 			if s := e.c.Stats(); s.Waits == 0 {

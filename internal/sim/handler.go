@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -439,17 +440,38 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	case route == "/workflows" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, struct {
+			Workflows []WorkflowInfo `json:"workflows"`
+		}{s.Workflows()}, true)
+	case route == "/workflows" && r.Method == http.MethodPost:
+		var req WorkflowRequest
+		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			writeJSON(w, http.StatusBadRequest, controlError{"invalid workflow JSON: " + err.Error()}, true)
+			return
+		}
+		info, err := s.ConfigureWorkflow(req)
+		switch {
+		case errors.Is(err, githubsim.ErrNotFound):
+			writeJSON(w, http.StatusNotFound, controlError{err.Error()}, true)
+		case err != nil:
+			writeJSON(w, http.StatusBadRequest, controlError{err.Error()}, true)
+		default:
+			writeJSON(w, http.StatusOK, info, true)
+		}
 	case route == "/reset" && r.Method == http.MethodPost:
 		if err := s.Reset(); err != nil {
 			writeJSON(w, http.StatusInternalServerError, controlError{err.Error()}, true)
 			return
 		}
 		writeJSON(w, http.StatusOK, s.Scenario(), true)
-	case route == "/state" || route == "/scenario" || route == "/requests" || route == "/faults" || route == "/reset" || strings.HasPrefix(route, "/faults/"):
+	case route == "/state" || route == "/scenario" || route == "/requests" || route == "/faults" || route == "/workflows" || route == "/reset" || strings.HasPrefix(route, "/faults/"):
 		w.Header().Set("Allow", allowed(route))
 		writeJSON(w, http.StatusMethodNotAllowed, controlError{fmt.Sprintf("%s is not allowed on /_sim%s (allowed: %s)", r.Method, route, allowed(route))}, true)
 	default:
-		writeJSON(w, http.StatusNotFound, controlError{fmt.Sprintf("unknown control endpoint %s: the control API has /_sim/state, /_sim/scenario, /_sim/requests, /_sim/faults and /_sim/reset", r.URL.Path)}, true)
+		writeJSON(w, http.StatusNotFound, controlError{fmt.Sprintf("unknown control endpoint %s: the control API has /_sim/state, /_sim/scenario, /_sim/requests, /_sim/faults, /_sim/workflows and /_sim/reset", r.URL.Path)}, true)
 	}
 }
 
@@ -457,6 +479,8 @@ func allowed(route string) string {
 	switch {
 	case route == "/faults":
 		return "GET, POST, DELETE"
+	case route == "/workflows":
+		return "GET, POST"
 	case strings.HasPrefix(route, "/faults/"):
 		return "DELETE"
 	case route == "/reset":

@@ -432,10 +432,15 @@ func (w *world) seedLeakedKey(kind leakKind) error {
 	if err := gh.SetOrgSecret(orgLogin, secretName, leak.Value.Reveal(), "selected", selectedIDs, secretSet); err != nil {
 		return err
 	}
-	if err := gh.AddWorkflow(orgLogin, first, "deploy.yml", 60000000+w.rng.Int64N(9000000)); err != nil {
+	// deploy.yml redeploys on workflow_dispatch (the inventory's
+	// github-workflow target), in the production environment; ci.yml runs
+	// on pushes only, so dispatching it is refused as on GitHub.
+	if err := gh.AddWorkflowWith(orgLogin, first, githubsim.Workflow{File: "deploy.yml", ID: 60000000 + w.rng.Int64N(9000000),
+		Name: "Deploy", Dispatch: true, Environment: "production",
+		Inputs: []githubsim.WorkflowInput{{Name: "reason", Description: "Why this deployment runs", Default: "redeploy"}}}); err != nil {
 		return err
 	}
-	if err := gh.AddWorkflow(orgLogin, first, "ci.yml", 60000000+w.rng.Int64N(9000000)); err != nil {
+	if err := gh.AddWorkflowWith(orgLogin, first, githubsim.Workflow{File: "ci.yml", ID: 60000000 + w.rng.Int64N(9000000), Name: "CI"}); err != nil {
 		return err
 	}
 

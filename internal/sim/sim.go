@@ -92,7 +92,17 @@ type Options struct {
 
 	// GitHub passes rate-limit settings through to the GitHub half.
 	GitHub GitHubLimits
+
+	// RunDuration is how long a dispatched run of the scenario's workflows
+	// takes, from dispatch to completion (queued for the first quarter, at
+	// most a second, then in progress). Default 2s; a negative value makes
+	// runs complete as soon as they are dispatched. Change one workflow
+	// with ConfigureWorkflow or POST /_sim/workflows.
+	RunDuration time.Duration
 }
+
+// DefaultRunDuration is Options.RunDuration's default.
+const DefaultRunDuration = 2 * time.Second
 
 // GitHubLimits are the GitHub half's rate-limit settings; zero fields take
 // githubsim's defaults (5000 requests an hour, 100 concurrent requests, 900
@@ -256,8 +266,16 @@ func newSim(opts Options) (*Sim, error) {
 	}
 	s.openai = openaisim.New(openaisim.Options{Now: now, Rand: s.oaRand})
 	l := opts.GitHub
+	runDuration := opts.RunDuration
+	switch {
+	case runDuration == 0:
+		runDuration = DefaultRunDuration
+	case runDuration < 0:
+		runDuration = 0
+	}
 	s.github = githubsim.New(githubsim.Options{
 		Now:             now,
+		RunDuration:     runDuration,
 		Rand:            s.ghRand,
 		Latency:         opts.Latency,
 		PrimaryLimit:    l.PrimaryLimit,
@@ -457,7 +475,7 @@ func (s *Sim) Serve(ctx context.Context, out io.Writer) (err error) {
 	}
 	fmt.Fprintf(&b, "# inventory: %s\n", inv)
 	fmt.Fprintf(&b, "# leaked key: %s in project %s; alert %s\n", info.LeakedKeyID, info.ProjectID, info.Alert)
-	fmt.Fprintf(&b, "# control API: %s/_sim/state, /_sim/requests, /_sim/faults, /_sim/reset\n", s.URL())
+	fmt.Fprintf(&b, "# control API: %s/_sim/state, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/reset\n", s.URL())
 	if opts.EnvFile != "" {
 		if err := writeEnvFile(opts.EnvFile, b.String()); err != nil {
 			return err
@@ -465,6 +483,7 @@ func (s *Sim) Serve(ctx context.Context, out io.Writer) (err error) {
 		defer os.Remove(opts.EnvFile)
 		fmt.Fprintf(&b, "# exports also in %s (. %s)\n", opts.EnvFile, shellQuote(opts.EnvFile))
 	}
+	fmt.Fprintf(&b, "# gh: %s gh run list -R %s\n", ghHint(s.URL()), info.WorkflowRepo)
 	fmt.Fprintf(&b, "# press Ctrl-C to stop\n")
 	if _, err := io.WriteString(out, b.String()); err != nil {
 		return fmt.Errorf("print the simulator's settings: %w", err)
@@ -480,6 +499,20 @@ func (s *Sim) Serve(ctx context.Context, out io.Writer) (err error) {
 		}
 	}
 	return nil
+}
+
+// ghHint is the environment that points gh at the simulator
+// (docs/simulator.md): over HTTPS, the simulator is a GitHub Enterprise
+// host; over plain HTTP, gh reaches github.localhost through it as a proxy.
+func ghHint(base string) string {
+	host := strings.TrimPrefix(strings.TrimPrefix(base, "https://"), "http://")
+	if strings.HasPrefix(base, "https://") {
+		if _, port, err := net.SplitHostPort(host); err == nil {
+			host = "localhost:" + port // the certificate names localhost
+		}
+		return "GH_HOST=" + host + " GH_ENTERPRISE_TOKEN=$GITHUB_TOKEN"
+	}
+	return "GH_HOST=github.localhost GH_TOKEN=$GITHUB_TOKEN HTTP_PROXY=" + base
 }
 
 // writeEnvFile writes the exports for a shell to source, atomically (a

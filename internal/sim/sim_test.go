@@ -748,6 +748,9 @@ func TestServe(t *testing.T) {
 	if _, err := os.Stat(inventory); err != nil {
 		t.Errorf("inventory %q: %v", inventory, err)
 	}
+	if !strings.Contains(text, "# gh: GH_HOST=github.localhost GH_TOKEN=$GITHUB_TOKEN HTTP_PROXY=http://127.0.0.1:") {
+		t.Errorf("Serve printed no gh settings:\n%s", text)
+	}
 	// The exported settings work.
 	req, _ := http.NewRequestWithContext(t.Context(), "GET", env["GITHUB_API_URL"]+"/user", nil)
 	req.Header.Set("Authorization", "token "+env["GITHUB_TOKEN"])
@@ -796,5 +799,81 @@ func TestPathMatches(t *testing.T) {
 		if got := pathMatches(tt.pattern, tt.path); got != tt.want {
 			t.Errorf("pathMatches(%q, %q) = %v, want %v", tt.pattern, tt.path, got, tt.want)
 		}
+	}
+}
+
+// The scenario's deploy workflow can be dispatched on main and runs in the
+// production environment for Options.RunDuration; its ci workflow cannot
+// be dispatched. POST /_sim/workflows changes a workflow's runs.
+func TestWorkflowControl(t *testing.T) {
+	s := start(t, Options{Seed: 4})
+	info := s.Scenario()
+	c, _ := ghClient(t, s, "/", s.Env()["GITHUB_TOKEN"])
+	owner, repo, _ := strings.Cut(info.WorkflowRepo, "/")
+
+	code, _, body := httpDo(t, "GET", s.URL()+"/_sim/workflows", "")
+	var list struct {
+		Workflows []WorkflowInfo `json:"workflows"`
+	}
+	if err := json.Unmarshal(body, &list); code != 200 || err != nil || len(list.Workflows) != 2 {
+		t.Fatalf("GET /_sim/workflows: %d %s", code, body)
+	}
+	for _, wf := range list.Workflows {
+		switch wf.File {
+		case info.Workflow:
+			if !wf.WorkflowDispatch || wf.RunDuration != "2s" || wf.Conclusion != "success" || wf.Environment != "production" || wf.Repo != info.WorkflowRepo {
+				t.Errorf("deploy workflow: %+v", wf)
+			}
+		case "ci.yml":
+			if wf.WorkflowDispatch {
+				t.Errorf("ci.yml declares workflow_dispatch: %+v", wf)
+			}
+		}
+	}
+	_, err := c.Actions.CreateWorkflowDispatchEventByFileName(t.Context(), owner, repo, "ci.yml", github.CreateWorkflowDispatchEventRequest{Ref: "main"})
+	var er *github.ErrorResponse
+	if !errors.As(err, &er) || er.Response.StatusCode != 422 || er.Message != "Workflow does not have 'workflow_dispatch' trigger" {
+		t.Errorf("dispatching ci.yml: %v", err)
+	}
+
+	code, _, body = httpDo(t, "POST", s.URL()+"/_sim/workflows",
+		`{"repo":"`+info.WorkflowRepo+`","workflow":"`+info.Workflow+`","run_duration":"0s","conclusion":"failure"}`)
+	if code != 200 || !strings.Contains(string(body), `"conclusion": "failure"`) || !strings.Contains(string(body), `"run_duration": "0s"`) {
+		t.Fatalf("POST /_sim/workflows: %d %s", code, body)
+	}
+	if _, err := c.Actions.CreateWorkflowDispatchEventByFileName(t.Context(), owner, repo, info.Workflow,
+		github.CreateWorkflowDispatchEventRequest{Ref: info.WorkflowRef}); err != nil {
+		t.Fatal(err)
+	}
+	runs := s.GitHub().Runs()
+	if len(runs) != 1 || runs[0].Status != "completed" || runs[0].Conclusion != "failure" || runs[0].Inputs["reason"] != "redeploy" {
+		t.Fatalf("runs: %+v", runs)
+	}
+	// The run saw the leaked key (the production environment's secret).
+	if v, _ := runs[0].Secret(info.SecretName); v != s.LeakedKeyValue() {
+		t.Error("the run did not see the environment's secret")
+	}
+	state, err := s.StateJSON()
+	if err != nil || !bytes.Contains(state, []byte(`"runs": [`)) || !bytes.Contains(state, []byte(`"fingerprint": "sha256:`)) {
+		t.Errorf("state lacks the run: %v", err)
+	}
+
+	for _, tc := range []struct {
+		body string
+		code int
+	}{
+		{`{"repo":"acme/nope","workflow":"deploy.yml","conclusion":"failure"}`, 404},
+		{`{"repo":"` + info.WorkflowRepo + `","workflow":"nope.yml"}`, 404},
+		{`{"repo":"` + info.WorkflowRepo + `","workflow":"deploy.yml","conclusion":"meh"}`, 400},
+		{`{"repo":"` + info.WorkflowRepo + `","workflow":"deploy.yml","run_duration":"soon"}`, 400},
+		{`{"repo":"` + info.WorkflowRepo + `","workflow":"deploy.yml","colour":"red"}`, 400},
+		{`{"workflow":"deploy.yml"}`, 400},
+	} {
+		if code, _, body := httpDo(t, "POST", s.URL()+"/_sim/workflows", tc.body); code != tc.code || !strings.Contains(string(body), `"message"`) {
+			t.Errorf("%s: %d %s, want %d", tc.body, code, body, tc.code)
+		}
+	}
+	if code, _, _ := httpDo(t, "DELETE", s.URL()+"/_sim/workflows", ""); code != 405 {
+		t.Errorf("DELETE /_sim/workflows: %d", code)
 	}
 }

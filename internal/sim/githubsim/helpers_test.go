@@ -54,7 +54,8 @@ func seededRand(seed byte) io.Reader {
 }
 
 // seed builds the standard test world: organization acme with three
-// repositories (api private with a production environment and a workflow,
+// repositories (api private with a production environment and a workflow
+// deploy.yml with inputs reason and n,
 // web public, docs public), a user repository, two tokens and one alert.
 func seed(t *testing.T, s *githubsim.Server) {
 	t.Helper()
@@ -70,7 +71,8 @@ func seed(t *testing.T, s *githubsim.Server) {
 	must(s.AddRepo("acme", "docs", docsRepoID, false))
 	must(s.AddRepo("alice", "tools", 2001, false))
 	must(s.AddEnvironment("acme", "api", "production"))
-	must(s.AddWorkflow("acme", "api", "deploy.yml", 7001))
+	must(s.AddWorkflowWith("acme", "api", githubsim.Workflow{File: "deploy.yml", ID: 7001, Dispatch: true,
+		Inputs: []githubsim.WorkflowInput{{Name: "reason"}, {Name: "n"}}}))
 	s.AddToken(adminToken, "alice", githubsim.AllPermissions)
 	s.AddToken(readToken, "bob", githubsim.Permissions{})
 	if n := s.AddAlert("acme", "api", "openai_api_key", "sk-proj-leaked", t0, []githubsim.Location{

@@ -1,12 +1,8 @@
 package githubsim
 
 import (
-	"cmp"
 	"net/http"
 	"net/url"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -167,90 +163,4 @@ func (s *Server) getEnvironment(w http.ResponseWriter, r *http.Request, c *call)
 		return
 	}
 	writeJSON(w, http.StatusOK, c.environmentJSON(rp, e))
-}
-
-func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, c *call) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rp := s.lookupRepo(r)
-	if rp == nil {
-		c.notFound(w)
-		return
-	}
-	wfs := slices.Clone(rp.workflows)
-	slices.SortFunc(wfs, func(a, b *workflow) int { return cmp.Compare(a.id, b.id) })
-	start, end := c.paginate(w, r, len(wfs))
-	out := make([]map[string]any, 0, end-start)
-	for _, wf := range wfs[start:end] {
-		id := strconv.FormatInt(wf.id, 10)
-		out = append(out, map[string]any{
-			"id":         wf.id,
-			"node_id":    nodeID("W", wf.id),
-			"name":       strings.TrimSuffix(strings.TrimSuffix(wf.file, ".yml"), ".yaml"),
-			"path":       ".github/workflows/" + wf.file,
-			"state":      "active",
-			"created_at": ts(seedEpoch),
-			"updated_at": ts(seedEpoch),
-			"url":        c.base + "/repos/" + rp.fullName() + "/actions/workflows/" + id,
-			"html_url":   c.web + "/" + rp.fullName() + "/blob/main/.github/workflows/" + wf.file,
-			"badge_url":  c.web + "/" + rp.fullName() + "/workflows/" + wf.file + "/badge.svg",
-		})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(wfs), "workflows": out})
-}
-
-// maxDispatchInputs is the current limit on workflow_dispatch inputs.
-const maxDispatchInputs = 25
-
-// dispatchWorkflow records a workflow_dispatch event: 204, or 200 with run
-// details when return_run_details is true; 404 for an unknown workflow; 422
-// without a ref or with too many inputs.
-func (s *Server) dispatchWorkflow(w http.ResponseWriter, r *http.Request, c *call) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rp := s.lookupRepo(r)
-	if rp == nil {
-		c.notFound(w)
-		return
-	}
-	if !c.perms.Actions {
-		c.forbidden(w)
-		return
-	}
-	wf := rp.workflowByRef(r.PathValue("workflow_id"))
-	if wf == nil {
-		c.notFound(w)
-		return
-	}
-	var body struct {
-		Ref              any            `json:"ref"`
-		Inputs           map[string]any `json:"inputs"`
-		ReturnRunDetails bool           `json:"return_run_details"`
-	}
-	if !c.decodeBody(w, r, &body) {
-		return
-	}
-	ref, _ := body.Ref.(string)
-	if body.Ref == nil || ref == "" {
-		c.unprocessable(w, msgNotSupplied, "ref")
-		return
-	}
-	if len(body.Inputs) > maxDispatchInputs {
-		c.unprocessable(w, "Invalid request.\n\nNo more than %d properties are allowed; %d were supplied.", maxDispatchInputs, len(body.Inputs))
-		return
-	}
-	s.w.dispatches = append(s.w.dispatches, &dispatch{at: s.now(), repo: rp, workflow: wf, ref: ref,
-		inputs: body.Inputs, actor: c.user.login, workflowID: wf.id})
-	if !body.ReturnRunDetails {
-		writeNoContent(w)
-		return
-	}
-	run := s.w.nextRunID
-	s.w.nextRunID++
-	id := strconv.FormatInt(run, 10)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"workflow_run_id": run,
-		"run_url":         c.base + "/repos/" + rp.fullName() + "/actions/runs/" + id,
-		"html_url":        c.web + "/" + rp.fullName() + "/actions/runs/" + id,
-	})
 }

@@ -18,6 +18,10 @@ const (
 	docsEnvironments  = "https://docs.github.com/rest/deployments/environments"
 	docsWorkflows     = "https://docs.github.com/rest/actions/workflows"
 	docsDispatch      = "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event"
+	docsRuns          = "https://docs.github.com/rest/actions/workflow-runs"
+	docsGitRefs       = "https://docs.github.com/rest/git/refs#get-a-reference"
+	docsBranches      = "https://docs.github.com/rest/branches/branches#get-a-branch"
+	docsContents      = "https://docs.github.com/rest/repos/contents#get-repository-content"
 	docsUsers         = "https://docs.github.com/rest/users/users#get-the-authenticated-user"
 	docsMembership    = "https://docs.github.com/rest/orgs/members#get-an-organization-membership-for-the-authenticated-user"
 	docsRateLimitEndp = "https://docs.github.com/rest/rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user"
@@ -52,7 +56,14 @@ func (s *Server) routes() {
 	s.handle("GET /repos/{owner}/{repo}/secret-scanning/alerts/{number}/locations", docsScanning, s.listAlertLocations)
 
 	s.handle("GET /repos/{owner}/{repo}/actions/workflows", docsWorkflows, s.listWorkflows)
+	s.handle("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}", docsWorkflows, s.getWorkflow)
 	s.handle("POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", docsDispatch, s.dispatchWorkflow)
+	s.handle("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", docsRuns, s.listRuns)
+	s.handle("GET /repos/{owner}/{repo}/actions/runs", docsRuns, s.listRuns)
+	s.handle("GET /repos/{owner}/{repo}/actions/runs/{run_id}", docsRuns, s.getRun)
+	s.handle("GET /repos/{owner}/{repo}/git/ref/{ref...}", docsGitRefs, s.getGitRef)
+	s.handle("GET /repos/{owner}/{repo}/branches/{branch...}", docsBranches, s.getBranch)
+	s.handle("GET /repos/{owner}/{repo}/contents/{path...}", docsContents, s.getContent)
 }
 
 // lookupRepo resolves {owner}/{repo} of the request. Callers hold s.mu.

@@ -126,6 +126,7 @@ func (s *Server) withScope(resolve resolver, write bool, h scopedFunc) handlerFu
 	return func(w http.ResponseWriter, r *http.Request, c *call) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		s.settle() // runs that started before this request see the secrets as they were
 		sc := resolve(s, r)
 		if sc == nil {
 			c.notFound(w)

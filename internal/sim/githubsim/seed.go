@@ -71,7 +71,9 @@ func (s *Server) AddRepo(owner, name string, id int64, private bool) error {
 		return fmt.Errorf("add repository %s/%s: %w", owner, name, err)
 	}
 	r := &repo{owner: s.w.accountFor(owner), name: name, id: id, private: private,
-		actions: actions, dependabot: dependabot, envs: map[string]*environment{}}
+		actions: actions, dependabot: dependabot, envs: map[string]*environment{},
+		branches: map[string]string{}, tags: map[string]string{}, defaultBranch: "main"}
+	r.branches[r.defaultBranch] = commitSHA(r, "refs/heads/"+r.defaultBranch)
 	s.w.repos[strings.ToLower(owner+"/"+name)] = r
 	s.w.reposByID[id] = r
 	return nil
@@ -102,23 +104,11 @@ func (s *Server) AddEnvironment(owner, repoName, env string) error {
 }
 
 // AddWorkflow adds the workflow file (e.g. "deploy.yml") with the given ID
-// to owner/repo, so it can be dispatched by file name or ID.
+// to owner/repo, so it can be dispatched by file name or ID. It declares
+// on: workflow_dispatch without inputs, and its runs succeed after
+// Options.RunDuration. AddWorkflowWith sets everything.
 func (s *Server) AddWorkflow(owner, repoName, file string, id int64) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.w.repo(owner, repoName)
-	if r == nil {
-		return fmt.Errorf("add workflow %q: repository %s/%s does not exist; add it first", file, owner, repoName)
-	}
-	file = strings.TrimPrefix(file, ".github/workflows/")
-	if file == "" {
-		return fmt.Errorf("add workflow to %s: empty file name", r.fullName())
-	}
-	if r.workflowByRef(file) != nil || r.workflowByRef(fmt.Sprint(id)) != nil {
-		return fmt.Errorf("add workflow %q (ID %d) to %s: a workflow with that file or ID exists", file, id, r.fullName())
-	}
-	r.workflows = append(r.workflows, &workflow{id: id, file: file})
-	return nil
+	return s.AddWorkflowWith(owner, repoName, Workflow{File: file, ID: id, Dispatch: true})
 }
 
 // SetRepoSecret creates or updates the Actions secret name of owner/repo
@@ -126,6 +116,7 @@ func (s *Server) AddWorkflow(owner, repoName, file string, id int64) error {
 func (s *Server) SetRepoSecret(owner, repoName, name, plaintext string, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settle()
 	r := s.w.repo(owner, repoName)
 	if r == nil {
 		return fmt.Errorf("set repository secret %s: repository %s/%s does not exist; add it first", name, owner, repoName)
@@ -138,6 +129,7 @@ func (s *Server) SetRepoSecret(owner, repoName, name, plaintext string, at time.
 func (s *Server) SetEnvSecret(owner, repoName, env, name, plaintext string, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settle()
 	r := s.w.repo(owner, repoName)
 	if r == nil {
 		return fmt.Errorf("set environment secret %s: repository %s/%s does not exist; add it first", name, owner, repoName)
@@ -155,6 +147,7 @@ func (s *Server) SetEnvSecret(owner, repoName, env, name, plaintext string, at t
 func (s *Server) SetOrgSecret(orgLogin, name, plaintext, visibility string, selectedRepoIDs []int64, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settle()
 	o := s.w.orgs[strings.ToLower(orgLogin)]
 	if o == nil {
 		return fmt.Errorf("set organization secret %s: organization %s does not exist; add it first", name, orgLogin)
@@ -167,6 +160,7 @@ func (s *Server) SetOrgSecret(orgLogin, name, plaintext, visibility string, sele
 func (s *Server) SetDependabotSecret(owner, repoName, name, plaintext string, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settle()
 	r := s.w.repo(owner, repoName)
 	if r == nil {
 		return fmt.Errorf("set Dependabot secret %s: repository %s/%s does not exist; add it first", name, owner, repoName)
@@ -179,6 +173,7 @@ func (s *Server) SetDependabotSecret(owner, repoName, name, plaintext string, at
 func (s *Server) SetOrgDependabotSecret(orgLogin, name, plaintext, visibility string, selectedRepoIDs []int64, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settle()
 	o := s.w.orgs[strings.ToLower(orgLogin)]
 	if o == nil {
 		return fmt.Errorf("set organization Dependabot secret %s: organization %s does not exist; add it first", name, orgLogin)

@@ -1,9 +1,10 @@
 // Package githubsim is an in-process simulator of the GitHub REST API
 // endpoints respond uses: Actions secrets (repository, environment and
 // organization, with selected repositories), Dependabot secrets, secret
-// scanning alerts and their locations, environments, repositories, workflow
-// dispatch, the authenticated user and its organization memberships, and
-// rate limits.
+// scanning alerts and their locations, environments, repositories, their
+// branches, tags and workflow files, workflows, their dispatch and runs,
+// the authenticated user and its organization memberships, and rate
+// limits.
 //
 // The simulator is an http.Handler. Every path is served both at the root
 // (like https://api.github.com) and under /api/v3 (like GitHub Enterprise
@@ -43,6 +44,17 @@
 //     authenticated requests: SecretsWrite or SecretScanning make the token
 //     admin (and so maintain, push, triage, pull), Actions alone push, and
 //     anything else pull only.
+//   - Workflows: a dispatch is checked as GitHub checks it (the ref
+//     exists, the workflow declares workflow_dispatch, its inputs are
+//     declared and required ones given; 422 with GitHub's messages) and
+//     creates a run that follows the clock (Options.Now): queued for the
+//     first quarter of the workflow's run duration (at most a second), in
+//     progress until the duration has passed, then completed with the
+//     workflow's conclusion. When a run starts it records the Actions
+//     secrets it can see (the organization's visible to the repository,
+//     the repository's, its environment's); every change to secrets first
+//     settles the runs that have started, so a run records the values in
+//     force at its start. Every workflow file is on every branch and tag.
 //   - Public keys can be rotated with RotateRepoKey; a PUT sealed for the
 //     old key_id is then a 422, as on GitHub.
 //   - Secret names are case-insensitive and stored upper-cased, as GitHub
@@ -84,6 +96,11 @@ type Options struct {
 	// resolutions, dispatches and drives the rate-limit windows. Default
 	// time.Now.
 	Now func() time.Time
+	// RunDuration is how long a workflow run takes, from dispatch to
+	// completion, for workflows that do not set their own (Workflow,
+	// ConfigureWorkflow). Default 0: runs complete as soon as they are
+	// dispatched.
+	RunDuration time.Duration
 	// Rand supplies key material and key IDs. Default crypto/rand.Reader.
 	// The server serializes its reads, so a non-concurrent reader (such as a
 	// math/rand/v2 ChaCha8) is fine.

@@ -20,6 +20,7 @@ type State struct {
 	Secrets    []SecretState   `json:"secrets"`
 	Alerts     []AlertState    `json:"alerts"`
 	Dispatches []DispatchState `json:"dispatches"`
+	Runs       []RunState      `json:"runs"`
 }
 
 // OrgState is an organization and the key IDs of its public keys.
@@ -53,8 +54,17 @@ type RepoState struct {
 	Private         bool               `json:"private"`
 	ActionsKeyID    string             `json:"actions_key_id"`
 	DependabotKeyID string             `json:"dependabot_key_id"`
+	DefaultBranch   string             `json:"default_branch"`
+	Branches        []RefState         `json:"branches"`
+	Tags            []RefState         `json:"tags"`
 	Environments    []EnvironmentState `json:"environments"`
 	Workflows       []WorkflowState    `json:"workflows"`
+}
+
+// RefState is a branch or tag and the commit it points at.
+type RefState struct {
+	Name string `json:"name"`
+	SHA  string `json:"sha"`
 }
 
 // EnvironmentState is a deployment environment.
@@ -64,10 +74,101 @@ type EnvironmentState struct {
 	KeyID string `json:"key_id"`
 }
 
-// WorkflowState is a dispatchable workflow.
+// WorkflowState is a workflow: its trigger, inputs and how its runs go.
 type WorkflowState struct {
 	ID   int64  `json:"id"`
 	File string `json:"file"`
+	Name string `json:"name"`
+	// WorkflowDispatch: the workflow declares on: workflow_dispatch.
+	WorkflowDispatch bool            `json:"workflow_dispatch"`
+	Inputs           []WorkflowInput `json:"inputs"`
+	Environment      string          `json:"environment,omitempty"`
+	// RunDuration (a Go duration) and Conclusion apply to runs
+	// dispatched from now on.
+	RunDuration string `json:"run_duration"`
+	Conclusion  string `json:"conclusion"`
+}
+
+func workflowState(wf *workflow) WorkflowState {
+	in := slices.Clone(wf.inputs)
+	if in == nil {
+		in = []WorkflowInput{}
+	}
+	return WorkflowState{ID: wf.id, File: wf.file, Name: wf.name, WorkflowDispatch: wf.dispatch, Inputs: in,
+		Environment: wf.environment, RunDuration: wf.runDuration.String(), Conclusion: wf.conclusion}
+}
+
+// RunState is a workflow run. Status is queued, in_progress or completed
+// (then Conclusion is set); Secrets are the Actions secrets the run could
+// see when it started (empty while it is queued), so tests and drills can
+// tell which key a deployment picked up.
+type RunState struct {
+	ID          int64            `json:"id"`
+	RunNumber   int              `json:"run_number"`
+	Owner       string           `json:"owner"`
+	Repo        string           `json:"repo"`
+	WorkflowID  int64            `json:"workflow_id"`
+	Workflow    string           `json:"workflow"`
+	Ref         string           `json:"ref"`
+	HeadBranch  string           `json:"head_branch"`
+	HeadSHA     string           `json:"head_sha"`
+	Event       string           `json:"event"`
+	Actor       string           `json:"actor"`
+	Inputs      map[string]any   `json:"inputs"`
+	Status      string           `json:"status"`
+	Conclusion  string           `json:"conclusion,omitempty"`
+	CreatedAt   string           `json:"created_at"`
+	StartedAt   string           `json:"started_at,omitempty"`
+	CompletedAt string           `json:"completed_at,omitempty"`
+	Secrets     []RunSecretState `json:"secrets"`
+}
+
+// RunSecretState is a secret a run saw: its level (org, repo or
+// environment), name, value and fingerprint (sha256:…, as respond's
+// journal records values).
+type RunSecretState struct {
+	Level       string `json:"level"`
+	Environment string `json:"environment,omitempty"`
+	Name        string `json:"name"`
+	Value       string `json:"value"`
+	Fingerprint string `json:"fingerprint"`
+}
+
+// Secret returns the value of the named secret as the run's steps saw it:
+// an environment secret wins over a repository secret, which wins over an
+// organization secret, as on GitHub.
+func (r RunState) Secret(name string) (string, bool) {
+	best, found := -1, ""
+	rank := map[string]int{LevelOrg: 0, LevelRepo: 1, LevelEnvironment: 2}
+	for _, s := range r.Secrets {
+		if strings.EqualFold(s.Name, name) && rank[s.Level] > best {
+			best, found = rank[s.Level], s.Value
+		}
+	}
+	return found, best >= 0
+}
+
+func runState(rn *run, now time.Time) RunState {
+	status, conclusion := rn.status(now)
+	inputs := maps.Clone(rn.inputs)
+	if inputs == nil {
+		inputs = map[string]any{}
+	}
+	st := RunState{ID: rn.id, RunNumber: rn.number, Owner: rn.repo.owner.login, Repo: rn.repo.name,
+		WorkflowID: rn.workflow.id, Workflow: rn.workflow.file, Ref: rn.ref, HeadBranch: rn.headBranch, HeadSHA: rn.headSHA,
+		Event: rn.event, Actor: rn.actor.login, Inputs: inputs, Status: status, CreatedAt: ts(rn.created),
+		Secrets: slices.Clone(rn.secrets)}
+	if st.Secrets == nil {
+		st.Secrets = []RunSecretState{}
+	}
+	if conclusion != nil {
+		st.Conclusion = *conclusion
+		st.CompletedAt = ts(rn.completed)
+	}
+	if !now.Before(rn.started) {
+		st.StartedAt = ts(rn.started)
+	}
+	return st
 }
 
 // Secret levels in SecretState.Level. A Dependabot secret is repository
@@ -122,6 +223,7 @@ type DispatchState struct {
 	Ref        string         `json:"ref"`
 	Inputs     map[string]any `json:"inputs"`
 	Actor      string         `json:"actor"`
+	RunID      int64          `json:"run_id"`
 }
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -130,10 +232,12 @@ func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 func (s *Server) Snapshot() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settle()
 	w := s.w
+	now := s.now()
 	st := State{
 		Orgs: []OrgState{}, Users: []UserState{}, Tokens: []TokenState{}, Repos: []RepoState{},
-		Secrets: []SecretState{}, Alerts: []AlertState{}, Dispatches: []DispatchState{},
+		Secrets: []SecretState{}, Alerts: []AlertState{}, Dispatches: []DispatchState{}, Runs: []RunState{},
 	}
 	for _, a := range sortedValues(w.accounts) {
 		if !a.org {
@@ -152,7 +256,8 @@ func (s *Server) Snapshot() State {
 	}
 	for _, r := range sortedValues(w.repos) {
 		rs := RepoState{Owner: r.owner.login, Name: r.name, ID: r.id, Private: r.private,
-			ActionsKeyID: r.actions.key.id, DependabotKeyID: r.dependabot.key.id,
+			ActionsKeyID: r.actions.key.id, DependabotKeyID: r.dependabot.key.id, DefaultBranch: r.defaultBranch,
+			Branches: refStates(r.branches), Tags: refStates(r.tags),
 			Environments: []EnvironmentState{}, Workflows: []WorkflowState{}}
 		st.Secrets = appendSecrets(st.Secrets, r.actions, SecretState{Level: LevelRepo, Owner: r.owner.login, Repo: r.name})
 		st.Secrets = appendSecrets(st.Secrets, r.dependabot, SecretState{Level: LevelDependabot, Owner: r.owner.login, Repo: r.name})
@@ -161,7 +266,7 @@ func (s *Server) Snapshot() State {
 			st.Secrets = appendSecrets(st.Secrets, e.store, SecretState{Level: LevelEnvironment, Owner: r.owner.login, Repo: r.name, Environment: e.name})
 		}
 		for _, wf := range r.workflows {
-			rs.Workflows = append(rs.Workflows, WorkflowState{ID: wf.id, File: wf.file})
+			rs.Workflows = append(rs.Workflows, workflowState(wf))
 		}
 		slices.SortFunc(rs.Workflows, func(a, b WorkflowState) int { return cmp.Compare(a.ID, b.ID) })
 		st.Repos = append(st.Repos, rs)
@@ -199,9 +304,20 @@ func (s *Server) Snapshot() State {
 			inputs = map[string]any{}
 		}
 		st.Dispatches = append(st.Dispatches, DispatchState{At: ts(d.at), Owner: d.repo.owner.login, Repo: d.repo.name,
-			WorkflowID: d.workflow.id, Workflow: d.workflow.file, Ref: d.ref, Inputs: inputs, Actor: d.actor})
+			WorkflowID: d.workflow.id, Workflow: d.workflow.file, Ref: d.ref, Inputs: inputs, Actor: d.actor, RunID: d.runID})
+	}
+	for _, rn := range w.runs {
+		st.Runs = append(st.Runs, runState(rn, now))
 	}
 	return st
+}
+
+func refStates(m map[string]string) []RefState {
+	out := []RefState{}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, RefState{Name: k, SHA: m[k]})
+	}
+	return out
 }
 
 func levelOrder(s SecretState) int {

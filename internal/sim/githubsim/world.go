@@ -25,6 +25,8 @@ type world struct {
 	tokens    map[string]*token
 
 	dispatches []*dispatch
+	runs       []*run // in creation order
+	runsByID   map[int64]*run
 
 	nextUserID int64
 	nextEnvID  int64
@@ -38,6 +40,7 @@ func newWorld() *world {
 		repos:      map[string]*repo{},
 		reposByID:  map[int64]*repo{},
 		tokens:     map[string]*token{},
+		runsByID:   map[int64]*run{},
 		nextUserID: 1000001,
 		nextEnvID:  2000000001,
 		nextRunID:  3000000001,
@@ -104,6 +107,11 @@ type repo struct {
 	envs       map[string]*environment // by lower-cased name
 	alerts     []*alert                // alert number n is alerts[n-1]
 	workflows  []*workflow
+	// branches and tags map names to commit SHAs. Every repository has
+	// its default branch, main.
+	branches      map[string]string
+	tags          map[string]string
+	defaultBranch string
 }
 
 func (r *repo) fullName() string { return r.owner.login + "/" + r.name }
@@ -117,6 +125,40 @@ type environment struct {
 type workflow struct {
 	id   int64
 	file string // e.g. deploy.yml
+	name string // the YAML's name:, shown as the workflow's and its runs' name
+	// dispatch: the workflow declares on: workflow_dispatch, with inputs.
+	dispatch bool
+	inputs   []WorkflowInput
+	// environment is the deployment environment its job runs in ("" for
+	// none): its secrets are visible to the workflow's runs.
+	environment string
+	// runDuration and conclusion apply to runs dispatched from now on.
+	runDuration time.Duration
+	conclusion  string
+	runs        int // run numbers given so far
+}
+
+// run is a workflow run. Its status follows the clock: queued from created
+// to started, in progress until completed, then completed with conclusion.
+type run struct {
+	id         int64
+	number     int
+	repo       *repo
+	workflow   *workflow
+	ref        string // as dispatched, e.g. main or refs/tags/v1
+	headBranch string // the branch or tag name
+	headSHA    string
+	event      string
+	actor      *account
+	inputs     map[string]any
+
+	created, started, completed time.Time
+	conclusion                  string
+
+	// captured is set once the run has started and secrets holds the
+	// Actions secrets it could see at that moment.
+	captured bool
+	secrets  []RunSecretState
 }
 
 type alert struct {
@@ -143,6 +185,7 @@ type dispatch struct {
 	inputs     map[string]any
 	actor      string
 	workflowID int64
+	runID      int64
 }
 
 // Location is where a secret-scanning alert's secret was found: a commit

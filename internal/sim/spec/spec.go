@@ -60,6 +60,10 @@ type operation struct {
 	id       string   // operationId
 	segments []string // template split on "/", without the leading empty one
 	literals int      // number of literal (non-parameter) segments
+	// multi is the index in segments of a path parameter marked
+	// x-multi-segment (a Git ref such as heads/main, a file path), which
+	// matches one or more segments; -1 when there is none.
+	multi int
 
 	responses map[string]*response // keyed by "200", "2XX", "default", …
 
@@ -214,6 +218,10 @@ func buildOperation(root map[string]any, compile func(string) (*jsonschema.Schem
 			op.literals++
 		}
 	}
+	op.multi = -1
+	if name := multiSegmentParam(root, raw); name != "" {
+		op.multi = slices.Index(op.segments, "{"+name+"}")
+	}
 	opPtr := "#/paths/" + escapePointer(tmpl) + "/" + strings.ToLower(method)
 
 	if rb, ok := raw["requestBody"].(map[string]any); ok {
@@ -249,6 +257,29 @@ func buildOperation(root map[string]any, compile func(string) (*jsonschema.Schem
 		op.responses[strings.ToUpper(status)] = resp
 	}
 	return op, nil
+}
+
+// multiSegmentParam returns the name of the operation's path parameter
+// marked x-multi-segment (GitHub's extension for parameters that span
+// several path segments), following references to components/parameters;
+// "" if there is none.
+func multiSegmentParam(root, raw map[string]any) string {
+	params, _ := raw["parameters"].([]any)
+	for i, p := range params {
+		m, ok := p.(map[string]any)
+		if !ok {
+			continue
+		}
+		m, _ = deref(root, m, fmt.Sprintf("#/parameters/%d", i))
+		if in, _ := m["in"].(string); in != "path" {
+			continue
+		}
+		if multi, _ := m["x-multi-segment"].(bool); multi {
+			name, _ := m["name"].(string)
+			return name
+		}
+	}
+	return ""
 }
 
 // deref follows a local "$ref" (to components/responses or
@@ -438,10 +469,23 @@ func (s *Spec) pathSegments(path string) []string {
 }
 
 func (o *operation) matches(segs []string) bool {
-	if len(segs) != len(o.segments) {
-		return false
+	if o.multi >= 0 && len(segs) > len(o.segments) {
+		// The multi-segment parameter takes the extra segments: match the
+		// template's segments before it against the start of the path and
+		// those after it against the end.
+		extra := len(segs) - len(o.segments)
+		head, tail := o.segments[:o.multi+1], o.segments[o.multi+1:]
+		return matchSegments(head, segs[:len(head)]) &&
+			!slices.Contains(segs[o.multi:o.multi+extra+1], "") &&
+			matchSegments(tail, segs[o.multi+extra+1:])
 	}
-	for i, t := range o.segments {
+	return len(segs) == len(o.segments) && matchSegments(o.segments, segs)
+}
+
+// matchSegments matches template segments to path segments of the same
+// count: literals exactly, parameters any non-empty segment.
+func matchSegments(tmpl, segs []string) bool {
+	for i, t := range tmpl {
 		if isParam(t) {
 			if segs[i] == "" {
 				return false
@@ -456,7 +500,7 @@ func (o *operation) matches(segs []string) bool {
 }
 
 func moreSpecific(a, b *operation) bool {
-	for i := range a.segments {
+	for i := range min(len(a.segments), len(b.segments)) {
 		pa, pb := isParam(a.segments[i]), isParam(b.segments[i])
 		if pa != pb {
 			return !pa

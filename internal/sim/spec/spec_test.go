@@ -109,6 +109,16 @@ func TestOperationMatching(t *testing.T) {
 		{gh, "GET", "/repos/acme", ""},
 		{gh, "GET", "/repos//api", ""}, // empty parameter
 		{gh, "POST", "/graphql", ""},
+		// x-multi-segment parameters span one or more segments.
+		{gh, "GET", "/repos/acme/api/git/ref/heads/main", "/repos/{owner}/{repo}/git/ref/{ref}"},
+		{gh, "GET", "/repos/acme/api/git/ref/heads/feature/a/b", "/repos/{owner}/{repo}/git/ref/{ref}"},
+		{gh, "GET", "/repos/acme/api/git/ref/heads//main", ""}, // empty segment
+		{gh, "GET", "/repos/acme/api/branches/release/2.0", "/repos/{owner}/{repo}/branches/{branch}"},
+		{gh, "GET", "/api/v3/repos/acme/api/contents/.github/workflows/deploy.yml?ref=main", "/repos/{owner}/{repo}/contents/{path}"},
+		{gh, "GET", "/repos/acme/api/actions/workflows/deploy.yml", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}"},
+		{gh, "GET", "/repos/acme/api/actions/workflows/deploy.yml/runs", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"},
+		{gh, "GET", "/repos/acme/api/actions/runs/42", "/repos/{owner}/{repo}/actions/runs/{run_id}"},
+		{gh, "GET", "/repos/acme/api/actions/secrets/A/B", ""}, // only marked parameters span segments
 	}
 	for _, tt := range tests {
 		tmpl, _, ok := tt.spec.Operation(tt.method, tt.path)

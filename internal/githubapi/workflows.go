@@ -1,0 +1,167 @@
+package githubapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/respondhq/respond/steps"
+)
+
+// maxRunPages bounds the pages ListWorkflowRuns reads (100 runs each).
+const maxRunPages = 5
+
+// maxWorkflowFile is the largest workflow file WorkflowTrigger reads.
+const maxWorkflowFile = 1 << 20
+
+// GetWorkflow reads a workflow by file name (deploy.yml) or numeric ID.
+func (c *Client) GetWorkflow(ctx context.Context, owner, repo, workflow string) (steps.Workflow, error) {
+	var wf *github.Workflow
+	var err error
+	if id, perr := strconv.ParseInt(workflow, 10, 64); perr == nil {
+		wf, _, err = c.gh.Actions.GetWorkflowByID(ctx, owner, repo, id)
+	} else {
+		wf, _, err = c.gh.Actions.GetWorkflowByFileName(ctx, owner, repo, strings.TrimPrefix(workflow, ".github/workflows/"))
+	}
+	if err != nil {
+		return steps.Workflow{}, c.fail(err, "read workflow %s of %s/%s", workflow, owner, repo)
+	}
+	return steps.Workflow{ID: wf.GetID(), Name: wf.GetName(), Path: wf.GetPath(), State: wf.GetState(), HTMLURL: wf.GetHTMLURL()}, nil
+}
+
+// RefExists reports whether ref is a branch or tag of owner/repo. A bare
+// name is looked up as a branch, then as a tag, as GitHub resolves the ref
+// of a dispatch.
+func (c *Client) RefExists(ctx context.Context, owner, repo, ref string) (bool, error) {
+	if ref == "" || strings.HasPrefix(ref, "/") || strings.Contains(ref, "..") {
+		return false, nil
+	}
+	candidates := []string{"heads/" + ref, "tags/" + ref}
+	if full, ok := strings.CutPrefix(ref, "refs/"); ok {
+		candidates = []string{full}
+	}
+	for _, cand := range candidates {
+		_, _, err := c.gh.Git.GetRef(ctx, owner, repo, cand)
+		if err == nil {
+			return true, nil
+		}
+		if err = c.fail(err, "look up ref %s of %s/%s", ref, owner, repo); !errors.Is(err, steps.ErrNotFound) {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// WorkflowTrigger reads the workflow file at path on ref and parses its
+// on: key (ParseWorkflowTrigger).
+func (c *Client) WorkflowTrigger(ctx context.Context, owner, repo, path, ref string) (steps.DispatchTrigger, error) {
+	fc, _, _, err := c.gh.Repositories.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: ref})
+	if err != nil {
+		return steps.DispatchTrigger{}, c.fail(err, "read %s of %s/%s on %s", path, owner, repo, ref)
+	}
+	if fc == nil || fc.GetType() != "file" {
+		return steps.DispatchTrigger{}, fmt.Errorf("GitHub: %s of %s/%s on %s is not a file", path, owner, repo, ref)
+	}
+	if fc.GetSize() > maxWorkflowFile {
+		return steps.DispatchTrigger{}, fmt.Errorf("GitHub: %s of %s/%s on %s is %d bytes, more than a workflow file can be; check the path", path, owner, repo, ref, fc.GetSize())
+	}
+	src, err := fc.GetContent()
+	if err != nil {
+		return steps.DispatchTrigger{}, fmt.Errorf("GitHub: read %s of %s/%s on %s: %w", path, owner, repo, ref, err)
+	}
+	tr, err := ParseWorkflowTrigger([]byte(src))
+	if err != nil {
+		return steps.DispatchTrigger{}, fmt.Errorf("%s of %s/%s on %s: %w", path, owner, repo, ref, err)
+	}
+	return tr, nil
+}
+
+// dispatchBody is a workflow_dispatch request with return_run_details,
+// which go-github v60's CreateWorkflowDispatchEventRequest lacks.
+type dispatchBody struct {
+	Ref              string         `json:"ref"`
+	Inputs           map[string]any `json:"inputs,omitempty"`
+	ReturnRunDetails bool           `json:"return_run_details"`
+}
+
+// DispatchWorkflow starts workflow (a file name such as deploy.yml, or a
+// numeric ID) on ref with inputs, asking for the run's details. GitHub
+// answers 200 with them; servers that predate return_run_details answer
+// 204, and the result is then zero. POST requests are never retried by the
+// client.
+func (c *Client) DispatchWorkflow(ctx context.Context, owner, repo, workflow, ref string, inputs map[string]any) (steps.Dispatched, error) {
+	path := fmt.Sprintf("repos/%s/%s/actions/workflows/%s/dispatches", url.PathEscape(owner), url.PathEscape(repo), url.PathEscape(workflow))
+	req, err := c.gh.NewRequest(http.MethodPost, path, dispatchBody{Ref: ref, Inputs: inputs, ReturnRunDetails: true})
+	if err != nil {
+		return steps.Dispatched{}, err
+	}
+	var out struct {
+		WorkflowRunID int64  `json:"workflow_run_id"`
+		RunURL        string `json:"run_url"`
+		HTMLURL       string `json:"html_url"`
+	}
+	resp, err := c.gh.Do(ctx, req, &out)
+	if err != nil {
+		return steps.Dispatched{}, c.fail(err, "dispatch workflow %s of %s/%s on %s", workflow, owner, repo, ref)
+	}
+	if resp.StatusCode == http.StatusNoContent {
+		return steps.Dispatched{}, nil
+	}
+	return steps.Dispatched{RunID: out.WorkflowRunID, RunURL: out.RunURL, HTMLURL: out.HTMLURL}, nil
+}
+
+// ListWorkflowRuns lists the runs of workflow (file name or ID) matching f,
+// newest first, reading at most 500.
+func (c *Client) ListWorkflowRuns(ctx context.Context, owner, repo, workflow string, f steps.RunFilter) ([]steps.WorkflowRun, error) {
+	opts := &github.ListWorkflowRunsOptions{Event: f.Event, Branch: f.Branch, Actor: f.Actor, ListOptions: github.ListOptions{PerPage: 100}}
+	if !f.Since.IsZero() {
+		opts.Created = ">=" + f.Since.UTC().Truncate(time.Second).Format(time.RFC3339)
+	}
+	id, perr := strconv.ParseInt(workflow, 10, 64)
+	var out []steps.WorkflowRun
+	for range maxRunPages {
+		var runs *github.WorkflowRuns
+		var resp *github.Response
+		var err error
+		if perr == nil {
+			runs, resp, err = c.gh.Actions.ListWorkflowRunsByID(ctx, owner, repo, id, opts)
+		} else {
+			runs, resp, err = c.gh.Actions.ListWorkflowRunsByFileName(ctx, owner, repo, workflow, opts)
+		}
+		if err != nil {
+			return nil, c.fail(err, "list the runs of workflow %s of %s/%s", workflow, owner, repo)
+		}
+		for _, r := range runs.WorkflowRuns {
+			out = append(out, runOf(r))
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	return out, nil
+}
+
+// GetWorkflowRun reads run id of owner/repo.
+func (c *Client) GetWorkflowRun(ctx context.Context, owner, repo string, id int64) (steps.WorkflowRun, error) {
+	r, _, err := c.gh.Actions.GetWorkflowRunByID(ctx, owner, repo, id)
+	if err != nil {
+		return steps.WorkflowRun{}, c.fail(err, "read workflow run %d of %s/%s", id, owner, repo)
+	}
+	return runOf(r), nil
+}
+
+func runOf(r *github.WorkflowRun) steps.WorkflowRun {
+	return steps.WorkflowRun{
+		ID: r.GetID(), WorkflowID: r.GetWorkflowID(), RunNumber: r.GetRunNumber(), Event: r.GetEvent(),
+		HeadBranch: r.GetHeadBranch(), Actor: r.GetActor().GetLogin(), Status: r.GetStatus(), Conclusion: r.GetConclusion(),
+		HTMLURL: r.GetHTMLURL(), Created: r.GetCreatedAt().Time, Started: r.GetRunStartedAt().Time, Updated: r.GetUpdatedAt().Time,
+	}
+}
