@@ -208,6 +208,32 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 				}
 			}
 		}()
+	case "revoked-after-runs":
+		// sim revoked-after-runs: the leaked key was revoked after every
+		// workflow run had completed successfully.
+		var revoked time.Time
+		for _, k := range r.s.OpenAI().Snapshot().Keys {
+			if k.Value == r.leaked {
+				t, err := time.Parse(time.RFC3339Nano, k.RevokedAt)
+				if err != nil {
+					ts.Fatalf("the leaked key %s is not revoked (%q)", k.ID, k.RevokedAt)
+				}
+				revoked = t
+			}
+		}
+		runs := r.s.GitHub().Snapshot().Runs
+		if len(runs) == 0 {
+			ts.Fatalf("no workflow run")
+		}
+		for _, run := range runs {
+			done, err := time.Parse(time.RFC3339Nano, run.CompletedAt)
+			if err != nil || run.Conclusion != "success" {
+				ts.Fatalf("run %d is %s/%s", run.ID, run.Status, run.Conclusion)
+			}
+			if revoked.Before(done) {
+				ts.Fatalf("the leaked key was revoked at %s, before run %d completed at %s", revoked.Format(time.RFC3339Nano), run.ID, run.CompletedAt)
+			}
+		}
 	case "audience":
 		// sim audience: every organization secret has the visibility and
 		// selected repositories it had at the start.
@@ -285,7 +311,9 @@ func simStart(ts *testscript.TestScript, args []string) {
 	repos := fs.Int("repos", 3, "")
 	latency := fs.Duration("latency", 0, "")
 	extra := fs.String("extra", "", "")
-	runDuration := fs.Duration("run-duration", 0, "")
+	// Dispatched runs take 200ms unless a script says otherwise: the
+	// playbooks wait for them.
+	runDuration := fs.Duration("run-duration", 200*time.Millisecond, "")
 	ts.Check(fs.Parse(args))
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := sim.Start(ctx, sim.Options{Scenario: *scenario, Seed: *seed, Repos: *repos, Latency: *latency, RunDuration: *runDuration})

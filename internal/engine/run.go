@@ -428,6 +428,11 @@ func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string
 			if errors.Is(err, step.ErrUnknownOutcome) {
 				return &UnknownOutcomeError{Incident: e.o.Incident, Step: st.ID, Item: item}
 			}
+			if err != nil && ctx.Err() != nil {
+				// Interrupted while reconciling: the attempt stays open, so
+				// the next resume reconciles again.
+				return ctx.Err()
+			}
 			if err != nil {
 				return e.failNow(st, item, fmt.Errorf("reconcile after an interrupted run: %w", err))
 			}

@@ -205,7 +205,11 @@ func (b *builder) invariant() {
 		if b.declares(kindRecord) {
 			add(ClauseInventory, false, "the inventory was not updated yet: run %s", resume)
 		} else {
-			add(ClauseInventory, false, "the playbook does not record the replacement in the inventory: set key_id: %s under the credential by hand", r.Replacement.KeyID)
+			to := "the replacement's ID"
+			if r.Replacement != nil {
+				to = r.Replacement.KeyID
+			}
+			add(ClauseInventory, false, "the playbook does not record the replacement in the inventory: set key_id: %s under the credential by hand", to)
 		}
 	case ic.Error != "":
 		add(ClauseInventory, false, "%s", ic.Error)
