@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -43,6 +44,7 @@ func scriptParams(dir string) testscript.Params {
 			"exitcode":    cmdExitcode,
 			"waitfile":    cmdWaitfile,
 			"nosecret":    cmdNosecret,
+			"noleak":      cmdNoleak,
 			"incident":    cmdIncident,
 			"hasprefix":   cmdHasprefix,
 			"lines":       cmdLines,
@@ -211,5 +213,92 @@ func cmdBefore(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if aDone < 0 || bStart < 0 || aDone > bStart {
 		ts.Fatalf("%s did not finish before %s started (lines %d, %d)", args[1], args[2], aDone, bStart)
+	}
+}
+
+// noleakMin is the shortest run of a secret's characters that counts as a
+// leak: a redacted form keeps 8 + 4 characters apart, never 12 together.
+const noleakMin = 12
+
+// noleak SECRET... [-- PATH...]: no substring of 12 or more characters of
+// any SECRET (a literal, @FILE for a file's trimmed content, or $NAME
+// expanded by the script) appears in the last command's stdout or stderr,
+// in any file under the PATHs (files or directories), or in the path of
+// any request in the simulator's request log (when a simulator runs).
+func cmdNoleak(ts *testscript.TestScript, neg bool, args []string) {
+	var secrets, paths []string
+	for i, a := range args {
+		if a == "--" {
+			paths = args[i+1:]
+			break
+		}
+		v := a
+		if strings.HasPrefix(a, "@") {
+			v = strings.TrimSpace(ts.ReadFile(a[1:]))
+		}
+		if len(v) < noleakMin {
+			ts.Fatalf("noleak: secret %q is shorter than %d characters", a, noleakMin)
+		}
+		secrets = append(secrets, v)
+	}
+	if len(secrets) == 0 {
+		ts.Fatalf("usage: noleak SECRET... [-- PATH...]")
+	}
+	parts := map[string]int{} // every 12-character substring -> secret index
+	for i, s := range secrets {
+		for j := 0; j+noleakMin <= len(s); j++ {
+			parts[s[j:j+noleakMin]] = i
+		}
+	}
+	find := func(b string) (string, bool) {
+		for j := 0; j+noleakMin <= len(b); j++ {
+			if i, ok := parts[b[j:j+noleakMin]]; ok {
+				return fmt.Sprintf("characters %q of secret %d", b[j:j+noleakMin], i+1), true
+			}
+		}
+		return "", false
+	}
+	var found []string
+	for _, name := range []string{"stdout", "stderr"} {
+		if what, ok := find(ts.ReadFile(name)); ok {
+			found = append(found, name+": "+what)
+		}
+	}
+	checked := 0
+	for _, p := range paths {
+		err := filepath.WalkDir(ts.MkAbs(p), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			checked++
+			if what, ok := find(string(b)); ok {
+				found = append(found, path+": "+what)
+			}
+			return nil
+		})
+		ts.Check(err)
+	}
+	if checked == 0 && len(paths) > 0 {
+		ts.Fatalf("noleak: no files under %v", paths)
+	}
+	simsMu.Lock()
+	r := sims[ts]
+	simsMu.Unlock()
+	if r != nil {
+		for _, q := range r.s.Requests(0) {
+			if what, ok := find(q.Path); ok {
+				found = append(found, "request "+q.Method+" "+q.Path+": "+what)
+			}
+		}
+	}
+	if len(found) > 0 != neg {
+		if neg {
+			ts.Fatalf("noleak: expected a leak, found none")
+		}
+		ts.Fatalf("secret characters leaked:\n  %s", strings.Join(found, "\n  "))
 	}
 }

@@ -38,6 +38,18 @@ func (r *Registry) Add(vs ...Value) {
 	sort.Slice(r.sorted, func(i, j int) bool { return len(r.sorted[i]) > len(r.sorted[j]) })
 }
 
+// With returns a new registry holding r's values and vs; r is unchanged.
+func (r *Registry) With(vs ...Value) *Registry {
+	r.mu.RLock()
+	n := &Registry{values: make(map[string]string, len(r.values)+len(vs)), sorted: append([]string(nil), r.sorted...)}
+	for k, v := range r.values {
+		n.values[k] = v
+	}
+	r.mu.RUnlock()
+	n.Add(vs...)
+	return n
+}
+
 // Mask returns b with every registered value replaced.
 func (r *Registry) Mask(b []byte) []byte {
 	r.mu.RLock()
