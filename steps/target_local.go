@@ -176,8 +176,13 @@ func (w ExecTargetWriter) Write(ctx context.Context, t target.Target, v secret.V
 		return WriteResult{}, err
 	}
 	// The value is registered so that it is masked in whatever the command
-	// prints and kept out of its environment, and no argument may hold it.
-	reg := secret.NewRegistry()
+	// prints and kept out of its environment, and no argument may hold it;
+	// so is every other secret of the run (the admin key, tokens, the
+	// leaked key), whatever variable holds it in respond's environment.
+	reg := secret.FromContext(ctx)
+	if reg == nil {
+		reg = secret.NewRegistry()
+	}
 	reg.Add(v)
 	if err := checkArgv("command", t.Command, reg); err != nil {
 		return WriteResult{}, err

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,6 +46,7 @@ func scriptParams(dir string) testscript.Params {
 			"waitfile":    cmdWaitfile,
 			"nosecret":    cmdNosecret,
 			"noleak":      cmdNoleak,
+			"dead":        cmdDead,
 			"incident":    cmdIncident,
 			"hasprefix":   cmdHasprefix,
 			"lines":       cmdLines,
@@ -300,5 +302,28 @@ func cmdNoleak(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("noleak: expected a leak, found none")
 		}
 		ts.Fatalf("secret characters leaked:\n  %s", strings.Join(found, "\n  "))
+	}
+}
+
+// dead PIDFILE: the process whose ID PIDFILE holds is gone (or a zombie)
+// within 10 s.
+func cmdDead(ts *testscript.TestScript, neg bool, args []string) {
+	pid, err := strconv.Atoi(strings.TrimSpace(ts.ReadFile(args[0])))
+	ts.Check(err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		// The state follows the command name in parentheses; Z is a zombie.
+		if err != nil {
+			return
+		}
+		if i := bytes.LastIndexByte(b, ')'); i > 0 && i+2 < len(b) && (b[i+2] == 'Z' || b[i+2] == 'X') {
+			return
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			ts.Fatalf("process %d (%s) is still running", pid, args[0])
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

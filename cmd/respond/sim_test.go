@@ -116,6 +116,16 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		v := r.leaked[:8] + strings.Repeat("Q", len(r.leaked)-12) + r.leaked[len(r.leaked)-4:]
 		_, err := r.s.OpenAI().AddUserKeyValue(other, "twin", user, v, time.Now().Add(-time.Hour))
 		ts.Check(err)
+	case "setenv":
+		// sim setenv NAME old|new: set NAME to a key value.
+		if len(args) != 3 {
+			ts.Fatalf("usage: sim setenv NAME old|new")
+		}
+		v := r.leaked
+		if args[2] == "new" {
+			v = newKey(ts, r)
+		}
+		ts.Setenv(args[1], v)
 	case "value":
 		// Write a key value to a file for `nosecret @FILE`.
 		var v string

@@ -12,11 +12,16 @@ import (
 	"syscall"
 
 	"github.com/respondhq/respond/internal/iostreams"
+	"github.com/respondhq/respond/steps"
 )
 
 // Main runs respond with the process's arguments and streams and returns
 // the exit code.
 func Main() int {
+	if len(os.Args) > 1 && os.Args[1] == steps.SupervisorArg {
+		return steps.Supervise(os.Args[2:])
+	}
+	harden(os.Args[0])
 	ios := iostreams.System()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -2,6 +2,7 @@ package secret
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"sort"
 	"sync"
@@ -147,4 +148,19 @@ func (r *Registry) Contains(s string) bool {
 		}
 	}
 	return false
+}
+
+type registryKey struct{}
+
+// NewContext returns ctx carrying reg: code that starts a child process far
+// from the step that knows the run's secrets (a target writer) filters the
+// child's environment against every secret of the run, not only its own.
+func NewContext(ctx context.Context, reg *Registry) context.Context {
+	return context.WithValue(ctx, registryKey{}, reg)
+}
+
+// FromContext returns the registry NewContext put in ctx, or nil.
+func FromContext(ctx context.Context) *Registry {
+	reg, _ := ctx.Value(registryKey{}).(*Registry)
+	return reg
 }
