@@ -60,6 +60,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/respondhq/respond/internal/netsafe"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/steps"
@@ -160,13 +161,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	lim := newLimiter(next, limits)
 	hc.Transport = lim
-	// Never follow a redirect to another host with the token.
-	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 5 || req.URL.Host != u.Host {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}
+	// Never follow a redirect that changes the scheme, host or port with
+	// the token.
+	hc.CheckRedirect = netsafe.CheckRedirect
 	gh := github.NewClient(hc).WithAuthToken(cfg.Token.Reveal())
 	gh.BaseURL, gh.UploadURL = u, u
 	return &Client{gh: gh, lim: lim, host: u.Host, keys: map[string]*keyEntry{}, ids: map[string]int64{}}, nil

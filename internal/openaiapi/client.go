@@ -28,6 +28,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
+	"github.com/respondhq/respond/internal/netsafe"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/steps"
 )
@@ -85,10 +86,14 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: defaultTimeout}
+	hc := &http.Client{Timeout: defaultTimeout}
+	if cfg.HTTPClient != nil {
+		copied := *cfg.HTTPClient
+		hc = &copied
 	}
+	// Never follow a redirect that changes the scheme, host or port with
+	// the admin key.
+	hc.CheckRedirect = netsafe.CheckRedirect
 	c := &Client{base: base, hc: hc, retries: defaultRetries}
 	// The Admin service, not openai.NewClient: NewClient would add
 	// credentials and headers from the environment.
