@@ -63,6 +63,7 @@ import (
 	"github.com/respondhq/respond/internal/netsafe"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/textsafe"
 	"github.com/respondhq/respond/steps"
 )
 
@@ -189,7 +190,7 @@ func (c *Client) User(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", c.fail(err, "check the token (GET /user)")
 	}
-	return u.GetLogin(), nil
+	return textsafe.Line(u.GetLogin()), nil
 }
 
 // RepoPermissions returns the token's role on owner/repo.
@@ -548,9 +549,10 @@ func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (
 				continue
 			}
 			d := l.Details
+			// Anyone who can push chooses file names: cleaned here.
 			out.Locations = append(out.Locations, steps.AlertLocation{
-				Path: d.GetPath(), StartLine: d.GetStartline(), CommitSHA: d.GetCommitSHA(),
-				CommitURL: d.GetCommitURL(), BlobURL: d.GetBlobURL(),
+				Path: textsafe.Line(d.GetPath()), StartLine: d.GetStartline(), CommitSHA: textsafe.Line(d.GetCommitSHA()),
+				CommitURL: textsafe.Line(d.GetCommitURL()), BlobURL: textsafe.Line(d.GetBlobURL()),
 			})
 		}
 		if resp.NextPage == 0 {
@@ -562,9 +564,9 @@ func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (
 
 func alertOf(a *github.SecretScanningAlert) steps.Alert {
 	return steps.Alert{
-		Number: a.GetNumber(), State: a.GetState(), Resolution: a.GetResolution(),
-		Comment: a.GetResolutionComment(), SecretType: a.GetSecretType(),
-		Secret: secret.New(a.GetSecret()), Created: a.GetCreatedAt().Time, HTMLURL: a.GetHTMLURL(),
+		Number: a.GetNumber(), State: textsafe.Line(a.GetState()), Resolution: textsafe.Line(a.GetResolution()),
+		Comment: textsafe.Text(a.GetResolutionComment()), SecretType: textsafe.Line(a.GetSecretType()),
+		Secret: secret.New(a.GetSecret()), Created: a.GetCreatedAt().Time, HTMLURL: textsafe.Line(a.GetHTMLURL()),
 	}
 }
 

@@ -30,6 +30,7 @@ import (
 
 	"github.com/respondhq/respond/internal/netsafe"
 	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/textsafe"
 	"github.com/respondhq/respond/steps"
 )
 
@@ -168,7 +169,7 @@ func (c *Client) ListProjects(ctx context.Context) ([]steps.Project, error) {
 	it := c.org.Projects.ListAutoPaging(ctx, openai.AdminOrganizationProjectListParams{Limit: openai.Int(listPageSize)}, c.retry())
 	for it.Next() {
 		p := it.Current()
-		out = append(out, steps.Project{ID: p.ID, Name: p.Name, Status: string(p.Status)})
+		out = append(out, steps.Project{ID: textsafe.Line(p.ID), Name: textsafe.Line(p.Name), Status: textsafe.Line(string(p.Status))})
 	}
 	if err := it.Err(); err != nil {
 		return nil, apiError("listing OpenAI projects", err)
@@ -227,7 +228,7 @@ func (c *Client) ListServiceAccounts(ctx context.Context, projectID string) ([]s
 		openai.AdminOrganizationProjectServiceAccountListParams{Limit: openai.Int(listPageSize)}, c.retry())
 	for it.Next() {
 		a := it.Current()
-		out = append(out, steps.ServiceAccount{ID: a.ID, Name: a.Name, Role: string(a.Role), Created: unix(a.CreatedAt)})
+		out = append(out, steps.ServiceAccount{ID: textsafe.Line(a.ID), Name: textsafe.Line(a.Name), Role: textsafe.Line(string(a.Role)), Created: unix(a.CreatedAt)})
 	}
 	if err := it.Err(); err != nil {
 		return nil, apiError(fmt.Sprintf("listing the service accounts of OpenAI project %s", projectID), err)
@@ -249,11 +250,11 @@ func (c *Client) CreateServiceAccount(ctx context.Context, projectID, name strin
 	if err != nil {
 		return steps.ServiceAccount{}, steps.NewKey{}, apiError(what, err)
 	}
-	sa := steps.ServiceAccount{ID: res.ID, Name: res.Name, Role: string(res.Role), Created: unix(res.CreatedAt)}
+	sa := steps.ServiceAccount{ID: textsafe.Line(res.ID), Name: textsafe.Line(res.Name), Role: textsafe.Line(string(res.Role)), Created: unix(res.CreatedAt)}
 	if res.APIKey.Value == "" {
 		return sa, steps.NewKey{}, fmt.Errorf("openai: %s: the service account %s was created without a key; delete it and try again", what, res.ID)
 	}
-	return sa, steps.NewKey{ID: res.APIKey.ID, Name: res.APIKey.Name, Value: secret.New(res.APIKey.Value)}, nil
+	return sa, steps.NewKey{ID: textsafe.Line(res.APIKey.ID), Name: textsafe.Line(res.APIKey.Name), Value: secret.New(res.APIKey.Value)}, nil
 }
 
 // DeleteServiceAccount deletes a service account, which revokes its keys;
@@ -319,14 +320,15 @@ func (c *Client) Usage(ctx context.Context, projectID string, keyIDs []string, s
 }
 
 // projectKey converts the SDK's key. last_used_at null decodes to 0 in the
-// SDK; 0 becomes nil (never used).
+// SDK; 0 becomes nil (never used). Every string is cleaned of control
+// characters: names are whatever an organization member typed.
 func projectKey(k openai.ProjectAPIKey) steps.ProjectKey {
 	pk := steps.ProjectKey{
-		ID:            k.ID,
-		Name:          k.Name,
-		RedactedValue: k.RedactedValue,
+		ID:            textsafe.Line(k.ID),
+		Name:          textsafe.Line(k.Name),
+		RedactedValue: textsafe.Line(k.RedactedValue),
 		Created:       unix(k.CreatedAt),
-		OwnerType:     k.Owner.Type,
+		OwnerType:     textsafe.Line(k.Owner.Type),
 	}
 	if k.LastUsedAt != 0 {
 		t := unix(k.LastUsedAt)
@@ -334,9 +336,9 @@ func projectKey(k openai.ProjectAPIKey) steps.ProjectKey {
 	}
 	switch k.Owner.Type {
 	case "service_account":
-		pk.OwnerID, pk.OwnerName = k.Owner.ServiceAccount.ID, k.Owner.ServiceAccount.Name
+		pk.OwnerID, pk.OwnerName = textsafe.Line(k.Owner.ServiceAccount.ID), textsafe.Line(k.Owner.ServiceAccount.Name)
 	default:
-		pk.OwnerID, pk.OwnerName, pk.OwnerEmail = k.Owner.User.ID, k.Owner.User.Name, k.Owner.User.Email
+		pk.OwnerID, pk.OwnerName, pk.OwnerEmail = textsafe.Line(k.Owner.User.ID), textsafe.Line(k.Owner.User.Name), textsafe.Line(k.Owner.User.Email)
 	}
 	return pk
 }
