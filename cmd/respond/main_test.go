@@ -47,6 +47,7 @@ func scriptParams(dir string) testscript.Params {
 			"nosecret":    cmdNosecret,
 			"noleak":      cmdNoleak,
 			"dead":        cmdDead,
+			"mdsafe":      cmdMdsafe,
 			"incident":    cmdIncident,
 			"hasprefix":   cmdHasprefix,
 			"lines":       cmdLines,
@@ -326,4 +327,88 @@ func cmdDead(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// mdsafe FILE: outside fenced blocks and code spans, the Markdown in FILE
+// has no unescaped HTML tag (but the template's own <details>), image, link
+// target or bare URL autolink.
+func cmdMdsafe(ts *testscript.TestScript, neg bool, args []string) {
+	var problems []string
+	fenced := false
+	for n, line := range strings.Split(ts.ReadFile(args[0]), "\n") {
+		if strings.HasPrefix(line, "```") {
+			fenced = !fenced
+			continue
+		}
+		if fenced {
+			continue
+		}
+		plain := stripCodeSpans(line)
+		for i := 0; i < len(plain); i++ {
+			if plain[i] == '\\' {
+				i++
+				continue
+			}
+			rest := plain[i:]
+			switch {
+			case strings.HasPrefix(rest, "<details>"), strings.HasPrefix(rest, "</details>"),
+				strings.HasPrefix(rest, "<summary>"), strings.HasPrefix(rest, "</summary>"):
+				// the template's own collapsible section
+			case len(rest) > 1 && rest[0] == '<' && (rest[1] == '/' || rest[1] == '!' || rest[1] == '?' || rest[1] >= 'a' && rest[1] <= 'z' || rest[1] >= 'A' && rest[1] <= 'Z'),
+				strings.HasPrefix(rest, "!["), strings.HasPrefix(rest, "]("),
+				strings.HasPrefix(rest, "://"), strings.HasPrefix(strings.ToLower(rest), "www."):
+				problems = append(problems, fmt.Sprintf("line %d: %q", n+1, rest[:min(len(rest), 40)]))
+			}
+		}
+	}
+	if len(problems) > 0 != neg {
+		ts.Fatalf("%s: unescaped markup:\n  %s", args[0], strings.Join(problems, "\n  "))
+	}
+}
+
+// stripCodeSpans removes the code spans of a line (CommonMark: a run of
+// backticks up to the next run of the same length), keeping the rest.
+func stripCodeSpans(line string) string {
+	var b strings.Builder
+	for i := 0; i < len(line); {
+		if line[i] == '\\' && i+1 < len(line) {
+			b.WriteString(line[i : i+2])
+			i += 2
+			continue
+		}
+		if line[i] != '`' {
+			b.WriteByte(line[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(line) && line[j] == '`' {
+			j++
+		}
+		fence := line[i:j]
+		end := -1
+		for k := j; k < len(line); {
+			if line[k] != '`' {
+				k++
+				continue
+			}
+			m := k
+			for m < len(line) && line[m] == '`' {
+				m++
+			}
+			if m-k == len(fence) {
+				end = m
+				break
+			}
+			k = m
+		}
+		if end < 0 { // no closing run: the backticks are literal
+			b.WriteString(fence)
+			i = j
+			continue
+		}
+		b.WriteString("CODE")
+		i = end
+	}
+	return b.String()
 }
