@@ -43,6 +43,10 @@ func Run(ctx context.Context, f *Factory, args []string) (code int) {
 			code = ExitFailed
 		}
 	}()
+	if err := refuseSecretArgs(args); err != nil {
+		fmt.Fprintln(ios.ErrOut, "respond: "+err.Error())
+		return ExitCode(err)
+	}
 	root := NewRootCmd(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
