@@ -229,7 +229,7 @@ func loadInventory(f *Factory) (*inventory.Inventory, error) {
 	if err != nil {
 		return nil, &UsageError{err}
 	}
-	src, err := os.ReadFile(path)
+	src, err := inventory.ReadFile(path)
 	if err != nil {
 		return nil, &UsageError{fmt.Errorf("read inventory: %w", err)}
 	}

@@ -107,6 +107,10 @@ type parseState struct {
 	*yamlsrc.Doc
 }
 
+// ReadFile reads an inventory file, refusing one too large to be one
+// (see yamlsrc.ReadFile).
+func ReadFile(path string) ([]byte, error) { return yamlsrc.ReadFile(path, docKind) }
+
 // Parse parses and validates an inventory. file names the source in
 // diagnostics and is the base of relative paths. It returns every problem
 // found; the Inventory is nil when there is any error.
@@ -532,7 +536,7 @@ func Load(explicit string) (inv *Inventory, src []byte, diags diag.Diagnostics, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	src, err = os.ReadFile(path)
+	src, err = yamlsrc.ReadFile(path, docKind)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("cannot read inventory %s: %w", path, err)
 	}
