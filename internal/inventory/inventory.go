@@ -72,7 +72,7 @@ var (
 	targetFields     = map[string][]string{
 		target.GitHubActions:    {"repo", "environment", "org", "secret", "visibility", "repos"},
 		target.GitHubDependabot: {"repo", "org", "secret", "visibility", "repos"},
-		target.Dotenv:           {"path", "var"},
+		target.Dotenv:           {"path", "var", "follow_symlinks"},
 		target.Exec:             {"command", "timeout"},
 		target.GitHubWorkflow:   {"repo", "workflow", "ref", "inputs"},
 	}
@@ -376,6 +376,11 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 			bad = true
 		}
 	}
+	if kv, present := f["follow_symlinks"]; present {
+		var good bool
+		t.FollowSymlinks, good = p.Bool(kv.Value, "follow_symlinks")
+		bad = bad || !good
+	}
 	if kv, present := f["timeout"]; present {
 		var good bool
 		_, t.Timeout, good = p.Duration(kv.Value, "timeout", yamlsrc.DurationRange{
@@ -455,6 +460,7 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 	}
 	if pathKV != nil {
 		t.Path = resolve(dir, t.Path)
+		t.Root = dir // a link at path may not lead out of it (follow_symlinks)
 	}
 	if len(t.Command) > 0 && strings.ContainsAny(t.Command[0], `/\`) {
 		t.Command = slices.Clone(t.Command)
