@@ -195,6 +195,9 @@ func (c *Client) User(ctx context.Context) (string, error) {
 
 // RepoPermissions returns the token's role on owner/repo.
 func (c *Client) RepoPermissions(ctx context.Context, owner, repo string) (steps.RepoPermissions, error) {
+	if err := netsafe.Segments("owner", owner, "repository", repo); err != nil {
+		return steps.RepoPermissions{}, step.Permanent(err)
+	}
 	r, _, err := c.gh.Repositories.Get(ctx, owner, repo)
 	if err != nil {
 		return steps.RepoPermissions{}, c.fail(err, "read repository %s/%s", owner, repo)
@@ -238,6 +241,18 @@ func checkScope(s steps.SecretScope) error {
 		return step.Errorf("secret scope %s: give a repository or an organization, not both", ScopeName(s))
 	case s.Environment != "" && (s.App != "actions" || s.Org != ""):
 		return step.Errorf("secret scope %s: only repository Actions secrets have environments", ScopeName(s))
+	}
+	var names []string
+	if s.Org != "" {
+		names = append(names, "organization", s.Org)
+	} else {
+		names = append(names, "owner", s.Owner, "repository", s.Repo)
+	}
+	if s.Environment != "" {
+		names = append(names, "environment", s.Environment)
+	}
+	if err := netsafe.Segments(names...); err != nil {
+		return step.Permanent(err)
 	}
 	return nil
 }
@@ -315,6 +330,9 @@ func (c *Client) fetchKey(ctx context.Context, s steps.SecretScope) (steps.Publi
 
 // SecretExists reports whether the named secret exists in the scope.
 func (c *Client) SecretExists(ctx context.Context, s steps.SecretScope, name string) (bool, error) {
+	if err := netsafe.Segments("secret", name); err != nil {
+		return false, step.Permanent(err)
+	}
 	if err := checkScope(s); err != nil {
 		return false, err
 	}
@@ -358,6 +376,9 @@ type putBody struct {
 // public key, so the caller can fetch the current key, seal again and
 // retry.
 func (c *Client) PutSecret(ctx context.Context, s steps.SecretScope, name string, sealed steps.Sealed, org steps.OrgSecretOptions) (bool, error) {
+	if err := netsafe.Segments("secret", name); err != nil {
+		return false, step.Permanent(err)
+	}
 	if err := checkScope(s); err != nil {
 		return false, err
 	}
@@ -487,6 +508,9 @@ func (c *Client) repoID(ctx context.Context, org, name string) (int64, error) {
 // DispatchWorkflow starts workflow (a file name such as deploy.yml, or a
 // numeric ID) on ref with inputs.
 func (c *Client) DispatchWorkflow(ctx context.Context, owner, repo, workflow, ref string, inputs map[string]any) error {
+	if err := netsafe.Segments("owner", owner, "repository", repo, "workflow", workflow); err != nil {
+		return step.Permanent(err)
+	}
 	ev := github.CreateWorkflowDispatchEventRequest{Ref: ref, Inputs: inputs}
 	var err error
 	if id, perr := strconv.ParseInt(workflow, 10, 64); perr == nil {
@@ -503,6 +527,9 @@ func (c *Client) DispatchWorkflow(ctx context.Context, owner, repo, workflow, re
 // GetAlert returns secret-scanning alert number of owner/repo with its
 // commit locations (in the order GitHub lists them).
 func (c *Client) GetAlert(ctx context.Context, owner, repo string, number int) (steps.Alert, error) {
+	if err := netsafe.Segments("owner", owner, "repository", repo); err != nil {
+		return steps.Alert{}, step.Permanent(err)
+	}
 	// An alert and its locations are read once per client (one run):
 	// identification and the plan both need it, on the way to containment.
 	// ResolveAlert always reads afresh before it changes anything.
@@ -574,6 +601,9 @@ func alertOf(a *github.SecretScanningAlert) steps.Alert {
 // already resolved with that resolution is left alone and returned as is:
 // GitHub answers 400 to a PATCH that changes nothing.
 func (c *Client) ResolveAlert(ctx context.Context, owner, repo string, number int, resolution, comment string) (steps.Alert, error) {
+	if err := netsafe.Segments("owner", owner, "repository", repo); err != nil {
+		return steps.Alert{}, step.Permanent(err)
+	}
 	defer c.forgetAlert(owner, repo, number)
 	cur, _, err := c.gh.SecretScanning.GetAlert(ctx, owner, repo, int64(number))
 	if err != nil {

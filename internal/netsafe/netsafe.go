@@ -50,3 +50,27 @@ func origin(u *url.URL) string {
 	}
 	return scheme + "://" + strings.ToLower(u.Hostname()) + ":" + port
 }
+
+// ErrBadSegment is wrapped by the error Segments returns.
+var ErrBadSegment = errors.New("not a valid name")
+
+// Segments checks names that go into a request path, given as pairs of
+// what and value ("repository", "api"): each must be one path segment, not
+// empty, not . or .. (which collapse the path), and without /, \, ?, #, %
+// or a control character. It is the clients' last line; the inventory
+// refuses such names with positions first.
+func Segments(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		what, v := pairs[i], pairs[i+1]
+		bad := v == "" || v == "." || v == ".."
+		for _, r := range v {
+			if r < 0x20 || r == 0x7f || strings.ContainsRune(`/\?#%`, r) {
+				bad = true
+			}
+		}
+		if bad {
+			return fmt.Errorf("%w: %s %q cannot stand in a request path (it is empty, . or .., or holds /, \\, ?, #, %% or a control character); check the inventory or the flag", ErrBadSegment, what, v)
+		}
+	}
+	return nil
+}

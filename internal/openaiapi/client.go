@@ -30,6 +30,7 @@ import (
 
 	"github.com/respondhq/respond/internal/netsafe"
 	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/textsafe"
 	"github.com/respondhq/respond/steps"
 )
@@ -181,6 +182,9 @@ func (c *Client) ListProjects(ctx context.Context) ([]steps.Project, error) {
 // owner_project_access=any so that keys whose owner has lost access to
 // the project are not hidden.
 func (c *Client) ListProjectKeys(ctx context.Context, projectID string) ([]steps.ProjectKey, error) {
+	if err := netsafe.Segments("project", projectID); err != nil {
+		return nil, step.Permanent(err)
+	}
 	var out []steps.ProjectKey
 	it := c.org.Projects.APIKeys.ListAutoPaging(ctx, projectID, openai.AdminOrganizationProjectAPIKeyListParams{
 		Limit:              openai.Int(listPageSize),
@@ -198,6 +202,9 @@ func (c *Client) ListProjectKeys(ctx context.Context, projectID string) ([]steps
 // GetProjectKey fetches one project key; steps.ErrNotFound if it does not
 // exist (or no longer does).
 func (c *Client) GetProjectKey(ctx context.Context, projectID, keyID string) (steps.ProjectKey, error) {
+	if err := netsafe.Segments("project", projectID, "key", keyID); err != nil {
+		return steps.ProjectKey{}, step.Permanent(err)
+	}
 	if projectID == "" || keyID == "" {
 		return steps.ProjectKey{}, fmt.Errorf("openai: looking up key %q in project %q: both a project and a key ID are needed", keyID, projectID)
 	}
@@ -211,6 +218,9 @@ func (c *Client) GetProjectKey(ctx context.Context, projectID, keyID string) (st
 // DeleteProjectKey deletes a user-owned project key. It is steps.ErrNotFound
 // if the key is gone; the API answers 400 for a service account's key.
 func (c *Client) DeleteProjectKey(ctx context.Context, projectID, keyID string) error {
+	if err := netsafe.Segments("project", projectID, "key", keyID); err != nil {
+		return step.Permanent(err)
+	}
 	if projectID == "" || keyID == "" {
 		return fmt.Errorf("openai: deleting key %q of project %q: both a project and a key ID are needed", keyID, projectID)
 	}
@@ -223,6 +233,9 @@ func (c *Client) DeleteProjectKey(ctx context.Context, projectID, keyID string) 
 
 // ListServiceAccounts lists a project's service accounts (all pages).
 func (c *Client) ListServiceAccounts(ctx context.Context, projectID string) ([]steps.ServiceAccount, error) {
+	if err := netsafe.Segments("project", projectID); err != nil {
+		return nil, step.Permanent(err)
+	}
 	var out []steps.ServiceAccount
 	it := c.org.Projects.ServiceAccounts.ListAutoPaging(ctx, projectID,
 		openai.AdminOrganizationProjectServiceAccountListParams{Limit: openai.Int(listPageSize)}, c.retry())
@@ -260,6 +273,9 @@ func (c *Client) CreateServiceAccount(ctx context.Context, projectID, name strin
 // DeleteServiceAccount deletes a service account, which revokes its keys;
 // steps.ErrNotFound if it is gone.
 func (c *Client) DeleteServiceAccount(ctx context.Context, projectID, id string) error {
+	if err := netsafe.Segments("project", projectID, "service account", id); err != nil {
+		return step.Permanent(err)
+	}
 	if projectID == "" || id == "" {
 		return fmt.Errorf("openai: deleting service account %q of project %q: both a project and an ID are needed", id, projectID)
 	}
