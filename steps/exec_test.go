@@ -672,3 +672,29 @@ func TestDeferredStderrCutDropsPartialSecret(t *testing.T) {
 		t.Fatalf("the cut kept part of the key: …%q", tail[max(0, len(tail)-80):])
 	}
 }
+
+// TestSupervisorEndsAsTheCommand: under the supervisor (as every test here
+// runs) respond still sees the command's exit code and the signal that
+// stopped it.
+func TestSupervisorEndsAsTheCommand(t *testing.T) {
+	if exe, _ := supervisorCommand(); exe == "" {
+		t.Skip("no supervisor on this platform")
+	}
+	for _, tc := range []struct {
+		script, want string
+	}{
+		{"exit 7", "exited with code 7"},
+		{"kill -TERM $$", "was stopped (signal: terminated)"},
+		{"kill -KILL $$", "was stopped (signal: killed)"},
+		{"kill -SEGV $$", "exited with code 139"},
+	} {
+		c, _ := newCall(t, map[string]any{"command": []string{"sh", "-c", tc.script}})
+		_, err := Exec{}.Apply(context.Background(), c)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.script, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "goroutine") {
+			t.Errorf("%s: the supervisor printed a stack: %v", tc.script, err)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 // supervise makes cmd start under the supervisor, when one is enabled: the
@@ -82,9 +83,18 @@ func Supervise(args []string) int {
 				return 1
 			}
 			if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				// End the same way, so that respond reports the signal.
-				signal.Reset()
-				_ = syscall.Kill(os.Getpid(), ws.Signal())
+				switch sig := ws.Signal(); sig {
+				case syscall.SIGKILL, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP:
+					// End the same way, so that respond reports the signal.
+					signal.Reset()
+					_ = syscall.Kill(os.Getpid(), sig)
+					time.Sleep(time.Second) // the signal is delivered meanwhile
+					return 128 + int(sig)
+				default:
+					// Raising these would make the Go runtime print a
+					// stack; the shell's convention says the same.
+					return 128 + int(sig)
+				}
 			}
 			return st.ExitCode()
 		}

@@ -3,6 +3,8 @@
 package cli
 
 import (
+	"os"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/respondhq/respond/steps"
@@ -15,5 +17,9 @@ import (
 // that dies with respond and takes them with it (see steps.Supervise).
 func harden(argv0 string) {
 	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
-	steps.EnableSupervisor("/proc/self/exe", argv0)
+	// Without /proc (a bare container), commands run without the
+	// supervisor: their own parent-death signal still stops them.
+	if _, err := os.Stat("/proc/self/exe"); err == nil {
+		steps.EnableSupervisor("/proc/self/exe", argv0)
+	}
 }
