@@ -238,6 +238,10 @@ func (e Exec) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
 	}
 	shown := displayArgv(argv)
 	out := strings.TrimSuffix(r.stdout, "\n")
+	if r.stdoutTruncated && !secretOut {
+		// Cut at maxStdout: a secret at the cut would not match whole.
+		out = reg.MaskCut(r.stdout)
+	}
 	outputs := map[string]any{"stdout": "", "exit_code": r.exitCode}
 	res := &step.Result{Outputs: outputs, Evidence: evidence, Summary: "ran " + shown}
 	// mask is reg, plus what the command printed on stdout when that may

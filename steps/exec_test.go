@@ -698,3 +698,21 @@ func TestSupervisorEndsAsTheCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestExecStdoutCutKeepsNoPartOfSecret: standard output is kept up to
+// maxStdout; a secret straddling the cut leaves no part in the output.
+func TestExecStdoutCutKeepsNoPartOfSecret(t *testing.T) {
+	key := "sk-svcacct-" + strings.Repeat("Wq7_", 39)
+	c, _ := newCall(t, map[string]any{
+		"command": []string{"sh", "-c", `head -c ` + strconv.Itoa(maxStdout-40) + ` /dev/zero | tr '\0' y; cat; echo`},
+		"stdin":   secret.New(key),
+	})
+	res, err := Exec{}.Apply(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := res.Outputs["stdout"].(string)
+	if hasRun(out, key) || !strings.HasSuffix(out, "y") {
+		t.Fatalf("stdout keeps part of the key at the cut: …%q", out[max(0, len(out)-60):])
+	}
+}

@@ -70,6 +70,16 @@ func (r *Registry) maskLocked(b []byte) []byte {
 	return b
 }
 
+// MaskCut is MaskString for text that was cut short (the first bytes of a
+// longer stream): a value at the cut, of which only a prefix is left, is
+// dropped with the prefix, so that no part of a secret is kept.
+func (r *Registry) MaskCut(s string) string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	masked := r.maskLocked([]byte(s))
+	return string(masked[:len(masked)-r.heldBack(masked)])
+}
+
 // heldBack is the length of the longest suffix of b that is a proper prefix
 // of a registered value: those bytes may be the start of a secret that the
 // next Write completes, so they are not written yet.

@@ -181,3 +181,14 @@ func TestWriterEveryOffset(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskCutDropsPartialSecretAtTheEnd(t *testing.T) {
+	reg := NewRegistry()
+	reg.Add(New(canary))
+	for k := 1; k < len(canary); k++ {
+		got := reg.MaskCut("start " + canary + " mid " + canary[:k])
+		if want := "start [REDACTED sk-proj-…XYZW] mid "; got != want {
+			t.Fatalf("cut after %d characters: %q, want %q", k, got, want)
+		}
+	}
+}
