@@ -77,7 +77,7 @@ var (
 	targetFields     = map[string][]string{
 		target.GitHubActions:    {"repo", "environment", "org", "secret", "visibility", "repos"},
 		target.GitHubDependabot: {"repo", "org", "secret", "visibility", "repos"},
-		target.Dotenv:           {"path", "var"},
+		target.Dotenv:           {"path", "var", "follow_symlinks"},
 		target.Exec:             {"command", "timeout"},
 		target.GitHubWorkflow:   {"repo", "workflow", "ref", "inputs"},
 	}
@@ -112,6 +112,10 @@ var docKind = yamlsrc.Kind{
 type parseState struct {
 	*yamlsrc.Doc
 }
+
+// ReadFile reads an inventory file, refusing one too large to be one
+// (see yamlsrc.ReadFile).
+func ReadFile(path string) ([]byte, error) { return yamlsrc.ReadFile(path, docKind) }
 
 // Parse parses and validates an inventory. file names the source in
 // diagnostics and is the base of relative paths. It returns every problem
@@ -236,6 +240,8 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 	case kv == nil:
 		p.Errorf(c.Pos, 0, "add the OpenAI project ID the key belongs to, e.g. `project: proj_abc123`", "%s has no project", label)
 	case c.Project == "":
+	case !validSegment(c.Project):
+		p.ErrAt(kv.Value, "give the OpenAI project ID, e.g. proj_abc123", "invalid project %q: it would not name one project in a request path", c.Project)
 	case !strings.HasPrefix(c.Project, "proj_"):
 		p.WarnAt(kv.Value, "OpenAI project IDs start with proj_; find it under Settings → Projects", "project %q does not look like an OpenAI project ID", c.Project)
 	}
@@ -247,6 +253,8 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 		p.Errorf(c.Pos, 0, "add `key_name:` (the key's name in the project) or `key_id:` (key_…)", "%s says neither key_name nor key_id", label)
 	case nameKV != nil && idKV != nil:
 		p.ErrAt(idKV.Key, "keep one: key_id if you know it, else key_name", "%s gives both key_name and key_id", label)
+	case idKV != nil && c.KeyID != "" && !validSegment(c.KeyID):
+		p.ErrAt(idKV.Value, "give the key's ID, e.g. key_abc123", "invalid key_id %q: it would not name one key in a request path", c.KeyID)
 	case idKV != nil && c.KeyID != "" && !strings.HasPrefix(c.KeyID, "key_"):
 		p.WarnAt(idKV.Value, "OpenAI key IDs start with key_", "key_id %q does not look like an OpenAI key ID", c.KeyID)
 	}
@@ -355,9 +363,9 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 		}
 		return s, kv
 	}
-	var repoKV, orgKV, secretKV, varKV, pathKV, reposKV, workflowKV *ast.MappingValueNode
+	var repoKV, orgKV, secretKV, varKV, pathKV, reposKV, workflowKV, envKV *ast.MappingValueNode
 	t.Repo, repoKV = str("repo")
-	t.Environment, _ = str("environment")
+	t.Environment, envKV = str("environment")
 	t.Org, orgKV = str("org")
 	t.Secret, secretKV = str("secret")
 	t.Visibility, _ = str("visibility")
@@ -379,6 +387,11 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 			p.ErrAt(kv.Value, "name the program first", "the program of the command is empty")
 			bad = true
 		}
+	}
+	if kv, present := f["follow_symlinks"]; present {
+		var good bool
+		t.FollowSymlinks, good = p.Bool(kv.Value, "follow_symlinks")
+		bad = bad || !good
 	}
 	if kv, present := f["timeout"]; present {
 		var good bool
@@ -428,20 +441,24 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 			good = false
 		}
 	}
-	if repoKV != nil && !ghOwnerRepoRe.MatchString(t.Repo) {
+	if repoKV != nil && !validOwnerRepo(t.Repo) {
 		p.ErrAt(repoKV.Value, "write the repository as owner/name, e.g. acme/api", "invalid repository %q", t.Repo)
 		good = false
 	}
-	if orgKV != nil && !ghNameRe.MatchString(t.Org) {
+	if orgKV != nil && !validGitHubName(t.Org) {
 		p.ErrAt(orgKV.Value, "write the organization's login, e.g. acme", "invalid organization %q", t.Org)
 		good = false
 	}
 	for _, r := range t.Repos {
-		if !ghNameRe.MatchString(r) {
+		if !validGitHubName(r) {
 			p.ErrAt(reposKV.Value, "list repository names without the owner (the owner is the organization), e.g. [web, worker]", "invalid repository name %q in repos", r)
 			good = false
 			break
 		}
+	}
+	if envKV != nil && t.Environment != "" && !validEnvironment(t.Environment) {
+		p.ErrAt(envKV.Value, "give the environment's name as GitHub shows it, e.g. production (no /, not . or .., at most 255 characters)", "invalid environment %q", t.Environment)
+		good = false
 	}
 	if varKV != nil && !dotenv.ValidName(t.Var) {
 		p.ErrAt(varKV.Value, "variable names use letters, digits and _, and do not start with a digit", "invalid variable name %q", t.Var)
@@ -455,6 +472,7 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 	}
 	if pathKV != nil {
 		t.Path = resolve(dir, t.Path)
+		t.Root = dir // a link at path may not lead out of it (follow_symlinks)
 	}
 	if len(t.Command) > 0 && strings.ContainsAny(t.Command[0], `/\`) {
 		t.Command = slices.Clone(t.Command)
@@ -462,6 +480,34 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 	}
 	return t, true
 }
+
+// validSegment reports whether s can stand as one segment of a request
+// path: not empty, not . or .. (which collapse the path), and no /, \, ?,
+// #, % or control character.
+func validSegment(s string) bool {
+	if s == "" || s == "." || s == ".." {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(`/\?#%`, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// validGitHubName is an organization, owner or repository name.
+func validGitHubName(s string) bool { return ghNameRe.MatchString(s) && validSegment(s) }
+
+// validOwnerRepo is owner/name with both parts valid names.
+func validOwnerRepo(s string) bool {
+	owner, name, ok := strings.Cut(s, "/")
+	return ok && ghOwnerRepoRe.MatchString(s) && validGitHubName(owner) && validGitHubName(name)
+}
+
+// validEnvironment is a GitHub environment name: one path segment of at
+// most 255 characters.
+func validEnvironment(s string) bool { return validSegment(s) && len(s) <= 255 }
 
 func isWorkflowRef(w string) bool {
 	if strings.HasSuffix(w, ".yml") || strings.HasSuffix(w, ".yaml") {
@@ -544,7 +590,7 @@ func Load(explicit string) (inv *Inventory, src []byte, diags diag.Diagnostics, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	src, err = os.ReadFile(path)
+	src, err = yamlsrc.ReadFile(path, docKind)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("cannot read inventory %s: %w", path, err)
 	}

@@ -42,6 +42,10 @@ type Target struct {
 	// dotenv
 	Path string `json:"path,omitempty"`
 	Var  string `json:"var,omitempty"`
+	// Root is the directory tree a symbolic link at Path may lead into
+	// (the inventory's directory); FollowSymlinks allows any.
+	Root           string `json:"root,omitempty"`
+	FollowSymlinks bool   `json:"follow_symlinks,omitempty"`
 
 	// exec: the value on stdin, never argv or environment
 	Command []string `json:"command,omitempty"`
@@ -105,6 +109,10 @@ func (t Target) Map() map[string]any {
 	put("visibility", t.Visibility)
 	put("path", t.Path)
 	put("var", t.Var)
+	put("root", t.Root)
+	if t.FollowSymlinks {
+		m["follow_symlinks"] = true
+	}
 	put("timeout", t.Timeout)
 	put("workflow", t.Workflow)
 	put("ref", t.Ref)
@@ -154,6 +162,8 @@ func FromMap(m map[string]any) (Target, error) {
 	t.Repo, t.Environment, t.Org, t.Secret, t.Visibility = str("repo"), str("environment"), str("org"), str("secret"), str("visibility")
 	t.Path, t.Var, t.Timeout, t.Workflow, t.Ref = str("path"), str("var"), str("timeout"), str("workflow"), str("ref")
 	t.Repos, t.Command = list("repos"), list("command")
+	t.Root = str("root")
+	t.FollowSymlinks, _ = m["follow_symlinks"].(bool)
 	if in, ok := m["inputs"].(map[string]any); ok {
 		t.Inputs = map[string]string{}
 		for k, v := range in {
