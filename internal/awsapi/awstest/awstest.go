@@ -100,8 +100,17 @@ type T interface {
 	Fatalf(format string, args ...any)
 }
 
+// PythonEnv names the Python interpreter that runs moto (default
+// python3); .ci/run sets it to the one that has moto.
+const PythonEnv = "RESPOND_MOTO_PYTHON"
+
 // python is the interpreter that runs moto.
-const python = "python3"
+func python() string {
+	if p := os.Getenv(PythonEnv); p != "" {
+		return p
+	}
+	return "python3"
+}
 
 var (
 	availOnce sync.Once
@@ -112,16 +121,16 @@ var (
 // python3, and if not, why.
 func Available() error {
 	availOnce.Do(func() {
-		if _, err := exec.LookPath(python); err != nil {
-			availErr = fmt.Errorf("%s is not in PATH: moto (the AWS implementation the AWS tests run against) needs Python 3 with the moto and boto3 packages", python)
+		if _, err := exec.LookPath(python()); err != nil {
+			availErr = fmt.Errorf("%s is not in PATH: moto (the AWS implementation the AWS tests run against) needs Python 3 with the moto and boto3 packages (or set %s to a python3 that has them)", python(), PythonEnv)
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		out, err := exec.CommandContext(ctx, python, "-c", "import moto.server, boto3").CombinedOutput()
+		out, err := exec.CommandContext(ctx, python(), "-c", "import moto.server, boto3").CombinedOutput()
 		if err != nil {
-			availErr = fmt.Errorf("python3 cannot import moto.server and boto3 (%v: %s): install them (pip install 'moto[server]' boto3, or Debian's python3-moto python3-boto3)",
-				err, strings.TrimSpace(lastLine(string(out))))
+			availErr = fmt.Errorf("%s cannot import moto.server and boto3 (%v: %s): install them (pip install 'moto[server]' boto3, or Debian's python3-moto python3-boto3)",
+				python(), err, strings.TrimSpace(lastLine(string(out))))
 		}
 	})
 	return availErr
@@ -218,14 +227,14 @@ func StartServer(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("moto: creating its log: %w", err)
 	}
-	cmd := exec.Command(python, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0")
+	cmd := exec.Command(python(), "-m", "moto.server", "-H", "127.0.0.1", "-p", "0")
 	cmd.Env = append(motoEnv(), "MOTO_RECORDER_FILEPATH="+s.recPath)
 	cmd.Env = append(cmd.Env, o.Env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		return nil, fmt.Errorf("moto: starting %s -m moto.server: %w", python, err)
+		return nil, fmt.Errorf("moto: starting %s -m moto.server: %w", python(), err)
 	}
 	logf.Close()
 	s.cmd = cmd
