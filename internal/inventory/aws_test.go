@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -88,5 +89,32 @@ func TestParseAWSTargetProblems(t *testing.T) {
 			}
 			t.Errorf("no diagnostic %d:%d %q among:\n%s", tc.want.line, tc.want.col, tc.want.summary, list(d))
 		})
+	}
+}
+
+// TestDocsExample: the inventory at the top of docs/inventory.md, which
+// shows every target type, parses without a problem.
+func TestDocsExample(t *testing.T) {
+	b, err := os.ReadFile("../../docs/inventory.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```yaml\n")
+	src, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/inventory.md has no ```yaml block")
+	}
+	inv, d := Parse("respond.yaml", []byte(src))
+	if inv == nil || len(d) != 0 {
+		t.Fatalf("the docs' example is rejected:\n%s", list(d))
+	}
+	seen := map[string]bool{}
+	for _, tg := range inv.Credentials[0].Targets {
+		seen[tg.Type] = true
+	}
+	for _, typ := range target.Types {
+		if !seen[typ] {
+			t.Errorf("the docs' example has no %s target", typ)
+		}
 	}
 }
