@@ -170,7 +170,6 @@ type Server struct {
 	done    chan struct{}
 	hc      *http.Client
 
-	mu   sync.Mutex
 	iam  *iam.Client
 	sm   *secretsmanager.Client
 	ssmc *ssm.Client
