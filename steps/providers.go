@@ -336,4 +336,5 @@ type WriteResult struct {
 type Providers struct {
 	OpenAI func() (OpenAI, error)
 	GitHub func() (GitHub, error)
+	AWS    func() (AWS, error)
 }

@@ -20,10 +20,12 @@ import (
 // rate limiter is one per token).
 func all(p *Providers) []step.Kind {
 	writers := map[string]TargetWriter{
-		target.Dotenv:           DotenvWriter{},
-		target.Exec:             ExecTargetWriter{},
-		target.GitHubActions:    GitHubSecretWriter{P: p},
-		target.GitHubDependabot: GitHubSecretWriter{P: p},
+		target.Dotenv:            DotenvWriter{},
+		target.Exec:              ExecTargetWriter{},
+		target.GitHubActions:     GitHubSecretWriter{P: p},
+		target.GitHubDependabot:  GitHubSecretWriter{P: p},
+		target.AWSSecretsManager: AWSSecretsManagerWriter{P: p},
+		target.AWSSSM:            AWSSSMWriter{P: p},
 	}
 	keys := keyProviders(p)
 	return []step.Kind{

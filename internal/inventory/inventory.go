@@ -75,18 +75,22 @@ var (
 	topFields        = []string{"credentials"}
 	credentialFields = []string{"name", "provider", "project", "key_name", "key_id", "fingerprint", "targets"}
 	targetFields     = map[string][]string{
-		target.GitHubActions:    {"repo", "environment", "org", "secret", "visibility", "repos"},
-		target.GitHubDependabot: {"repo", "org", "secret", "visibility", "repos"},
-		target.Dotenv:           {"path", "var", "follow_symlinks"},
-		target.Exec:             {"command", "timeout"},
-		target.GitHubWorkflow:   {"repo", "workflow", "ref", "inputs"},
+		target.GitHubActions:     {"repo", "environment", "org", "secret", "visibility", "repos"},
+		target.GitHubDependabot:  {"repo", "org", "secret", "visibility", "repos"},
+		target.Dotenv:            {"path", "var", "follow_symlinks"},
+		target.Exec:              {"command", "timeout"},
+		target.GitHubWorkflow:    {"repo", "workflow", "ref", "inputs"},
+		target.AWSSecretsManager: {"secret", "region", "key"},
+		target.AWSSSM:            {"name", "region", "kms_key_id"},
 	}
 	targetExamples = map[string]string{
-		target.GitHubActions:    "- github-actions: {repo: acme/api, secret: OPENAI_API_KEY}",
-		target.GitHubDependabot: "- github-dependabot: {repo: acme/api, secret: OPENAI_API_KEY}",
-		target.Dotenv:           "- dotenv: {path: deploy/.env, var: OPENAI_API_KEY}",
-		target.Exec:             "- exec: {command: [./scripts/store-key.sh], timeout: 30s}",
-		target.GitHubWorkflow:   "- github-workflow: {repo: acme/api, workflow: deploy.yml, ref: main}",
+		target.GitHubActions:     "- github-actions: {repo: acme/api, secret: OPENAI_API_KEY}",
+		target.GitHubDependabot:  "- github-dependabot: {repo: acme/api, secret: OPENAI_API_KEY}",
+		target.Dotenv:            "- dotenv: {path: deploy/.env, var: OPENAI_API_KEY}",
+		target.Exec:              "- exec: {command: [./scripts/store-key.sh], timeout: 30s}",
+		target.GitHubWorkflow:    "- github-workflow: {repo: acme/api, workflow: deploy.yml, ref: main}",
+		target.AWSSecretsManager: "- aws-secretsmanager: {secret: prod/api, key: OPENAI_API_KEY, region: eu-west-1}",
+		target.AWSSSM:            "- aws-ssm: {name: /prod/api/openai-key, region: eu-west-1}",
 	}
 
 	credNameRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
@@ -94,6 +98,13 @@ var (
 	ghNameRe      = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	ghOwnerRepoRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 	fingerprintRe = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	// Secrets Manager names; ARNs; SSM parameter names (with an optional
+	// leading slash, and at most 15 levels); KMS key IDs, ARNs and aliases.
+	smNameRe  = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
+	smARNRe   = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$`)
+	ssmNameRe = regexp.MustCompile(`^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
+	ssmARNRe  = regexp.MustCompile(`^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/[A-Za-z0-9_./-]+$`)
+	kmsKeyRe  = regexp.MustCompile(`^(alias/[A-Za-z0-9/_-]{1,250}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+)$`)
 )
 
 // docKind words the messages about an inventory's YAML as a whole.
@@ -343,6 +354,9 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 		return t, false
 	}
 	where := "a " + t.Type + " target"
+	if strings.HasPrefix(t.Type, "aws-") {
+		where = "an " + t.Type + " target"
+	}
 	fkvs, ok := p.Entries(kv.Value, where, "give its fields, e.g. "+targetExamples[t.Type])
 	if !ok {
 		return t, false
@@ -363,7 +377,7 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 		}
 		return s, kv
 	}
-	var repoKV, orgKV, secretKV, varKV, pathKV, reposKV, workflowKV, envKV *ast.MappingValueNode
+	var repoKV, orgKV, secretKV, varKV, pathKV, reposKV, workflowKV, envKV, keyKV, nameKV, kmsKV *ast.MappingValueNode
 	t.Repo, repoKV = str("repo")
 	t.Environment, envKV = str("environment")
 	t.Org, orgKV = str("org")
@@ -373,6 +387,10 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 	t.Var, varKV = str("var")
 	t.Workflow, workflowKV = str("workflow")
 	t.Ref, _ = str("ref")
+	t.Region, _ = str("region")
+	t.Key, keyKV = str("key")
+	t.Name, nameKV = str("name")
+	t.KMSKeyID, kmsKV = str("kms_key_id")
 	if kv, present := f["repos"]; present {
 		reposKV = kv
 		var good bool
@@ -431,7 +449,12 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 
 	// Checks of values Validate does not make.
 	good := true
-	if secretKV != nil {
+	if secretKV != nil && t.Type == target.AWSSecretsManager {
+		if !smNameRe.MatchString(t.Secret) && !smARNRe.MatchString(t.Secret) {
+			p.ErrAt(secretKV.Value, "give the secret's name (letters, digits and /_+=.@-) or its ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-xxxxxx)", "invalid Secrets Manager secret %q", t.Secret)
+			good = false
+		}
+	} else if secretKV != nil {
 		switch {
 		case !ghSecretRe.MatchString(t.Secret):
 			p.ErrAt(secretKV.Value, "GitHub secret names use letters, digits and _, and do not start with a digit", "invalid secret name %q", t.Secret)
@@ -462,6 +485,21 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 	}
 	if varKV != nil && !dotenv.ValidName(t.Var) {
 		p.ErrAt(varKV.Value, "variable names use letters, digits and _, and do not start with a digit", "invalid variable name %q", t.Var)
+		good = false
+	}
+	if keyKV != nil && strings.TrimSpace(t.Key) == "" {
+		p.ErrAt(keyKV.Value, "name the key of the JSON secret to write (e.g. OPENAI_API_KEY), or leave key out to write the whole secret", "key is empty")
+		good = false
+	}
+	if nameKV != nil && !ssmNameRe.MatchString(t.Name) && !ssmARNRe.MatchString(t.Name) {
+		p.ErrAt(nameKV.Value, "parameter names use letters, digits and _.-, with / between levels (e.g. /prod/api/openai-key), or give its ARN", "invalid SSM parameter name %q", t.Name)
+		good = false
+	} else if nameKV != nil && (strings.Count(t.Name, "/") > 15 || len(t.Name) > 1011 || strings.HasPrefix(strings.ToLower(strings.TrimPrefix(t.Name, "/")), "aws") || strings.HasPrefix(strings.ToLower(strings.TrimPrefix(t.Name, "/")), "ssm")) {
+		p.ErrAt(nameKV.Value, "SSM allows at most 15 levels and 1011 characters, and reserves names starting with aws or ssm", "invalid SSM parameter name %q", t.Name)
+		good = false
+	}
+	if kmsKV != nil && !kmsKeyRe.MatchString(t.KMSKeyID) {
+		p.ErrAt(kmsKV.Value, "give a KMS key ID (1234abcd-…), alias (alias/my-key) or ARN", "invalid KMS key %q", t.KMSKeyID)
 		good = false
 	}
 	if workflowKV != nil && !isWorkflowRef(t.Workflow) {
