@@ -102,14 +102,16 @@ type Outcome struct {
 type instKey struct{ step, item string }
 
 type instState struct {
-	params   string    // digest of the parameters of the last finished attempt
-	started  bool      // last record is step.started
-	startAt  time.Time // when that attempt started
-	status   string
-	outputs  map[string]any
-	evidence map[string]any
-	summary  string
-	duration time.Duration
+	params  string    // digest of the parameters of the last finished attempt
+	started bool      // last record is step.started
+	startAt time.Time // when that attempt started
+	// checkpoint is the last step.checkpoint of that attempt.
+	checkpoint map[string]any
+	status     string
+	outputs    map[string]any
+	evidence   map[string]any
+	summary    string
+	duration   time.Duration
 }
 
 // Engine runs one playbook for one incident.
@@ -166,6 +168,11 @@ func (e *Engine) replay(recs []journal.Record) {
 			s := e.inst(r.Step, r.Item)
 			s.started = true
 			s.startAt = r.Time
+			s.checkpoint = nil
+		case journal.StepCheckpoint:
+			if s := e.inst(r.Step, r.Item); s.started {
+				s.checkpoint = r.Data
+			}
 		case journal.StepFinished:
 			if r.Error != "" && r.Status == journal.StatusFailed && r.Data["retrying"] == true {
 				s := e.inst(r.Step, r.Item)
