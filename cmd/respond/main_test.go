@@ -53,6 +53,7 @@ func scriptParams(dir string) testscript.Params {
 			"hasprefix":   cmdHasprefix,
 			"lines":       cmdLines,
 			"sim":         cmdSim,
+			"aws":         cmdAWS,
 			"waitjournal": cmdWaitJournal,
 			"before":      cmdBefore,
 			"simserve":    cmdSimServe,

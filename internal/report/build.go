@@ -406,8 +406,11 @@ func (b *builder) keyAndDetection() {
 		Created: k.Created, LastUsed: k.LastUsed,
 		AlreadyDisabled: k.AlreadyGone,
 	}
+	if r.Key.ScopeName == r.Key.Scope {
+		r.Key.ScopeName = ""
+	}
 	if k.ScopeKind == "project" {
-		r.Key.Project, r.Key.ProjectName = k.Scope, k.ScopeName
+		r.Key.Project, r.Key.ProjectName = k.Scope, r.Key.ScopeName
 	}
 	r.Detection.Source = "responder"
 	if a := str(ev, "alert"); a != "" {
