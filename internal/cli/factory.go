@@ -22,6 +22,14 @@ type Factory struct {
 	Yes       bool
 	Inventory string
 
+	// A drill's runs (internal/drill): drill marks the incident, responder
+	// names who runs it, command is the command line to journal instead
+	// of os.Args, beforeStep is called before each step.
+	drill      map[string]any
+	responder  string
+	command    string
+	beforeStep func(string)
+
 	providers *providerSet
 	// wroteJSON: a command's JSON result is on stdout (Run then adds no
 	// error object of its own).

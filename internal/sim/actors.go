@@ -170,3 +170,6 @@ func randomToken() (string, error) {
 	}
 	return "ghp_" + string(b), nil
 }
+
+// Now is the simulator's clock.
+func (s *Sim) Now() time.Time { return s.now() }

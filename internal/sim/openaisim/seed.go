@@ -457,7 +457,7 @@ func (s *Server) UseKey(value, model string, at time.Time, requests, inputTokens
 	if k.lastUsed == nil || t.After(*k.lastUsed) {
 		k.lastUsed = &t
 	}
-	return k.id, true
+	return "key " + k.id, true
 }
 
 // KeyStatus returns a key's ID and whether it authenticates at t, by its
@@ -472,8 +472,8 @@ func (s *Server) KeyStatus(value string, t time.Time) (keyID string, live, found
 	return k.id, k.live(t), true
 }
 
-// ActorOf names the owner of a credential for a request log, never showing
-// it: "admin key NAME" for an admin key, the key's ID for a project key.
+// ActorOf names a credential for a request log, never showing it: "admin
+// key NAME" for an admin key, "key ID" for a project key.
 func (s *Server) ActorOf(value string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -484,5 +484,5 @@ func (s *Server) ActorOf(value string) (string, bool) {
 	if k.kind == KindAdmin {
 		return "admin key " + k.name, true
 	}
-	return k.id, true
+	return "key " + k.id, true
 }

@@ -1,0 +1,249 @@
+package drill
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/respondhq/respond/internal/incident"
+	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/sim"
+)
+
+// Event is one line of a debrief's timeline.
+type Event struct {
+	At time.Time `json:"at"`
+	// Offset is the time since the clock started: +1:05, or -0:02 for
+	// what happened before it (a teammate's response).
+	Offset string `json:"offset"`
+	Who    string `json:"who"`
+	// Kind is join, command, step, api, inject, world or end.
+	Kind string `json:"kind"`
+	What string `json:"what"`
+}
+
+// Event kinds.
+const (
+	EventJoin    = "join"
+	EventCommand = "command"
+	EventStep    = "step"
+	EventAPI     = "api"
+	EventInject  = "inject"
+	EventWorld   = "world"
+	EventEnd     = "end"
+)
+
+// timeline gathers every trainee action (the commands from the incidents'
+// journals, the API calls from the request log, attributed), every inject
+// and what happened in the world, in time order.
+func (d *Drill) timeline() []Event {
+	var evs []Event
+	add := func(at time.Time, who, kind, what string) {
+		evs = append(evs, Event{At: at.UTC(), Who: who, Kind: kind, What: what})
+	}
+	// The request log: API calls, grouped when one person sends the
+	// same kind of request in a row (a deploy writes many secrets), and
+	// the drill's own events.
+	type group struct {
+		first sim.RequestRecord
+		n     int
+		last  time.Time
+	}
+	var cur *group
+	flush := func() {
+		if cur == nil {
+			return
+		}
+		at, _ := time.Parse(time.RFC3339Nano, cur.first.Start)
+		what := fmt.Sprintf("%s %s %s → %d", apiName(cur.first.API), cur.first.Method, cur.first.Path, cur.first.Status)
+		if cur.n > 1 {
+			what = fmt.Sprintf("%d × %s %s (%s …) → %d", cur.n, apiName(cur.first.API), cur.first.Method, cur.first.Path, cur.first.Status)
+		}
+		if cur.first.Fault != 0 {
+			what += fmt.Sprintf(" (injected fault %d)", cur.first.Fault)
+		}
+		add(at, cur.first.Actor, EventAPI, what)
+		cur = nil
+	}
+	for _, r := range d.s.Requests(0) {
+		if r.API == sim.APIDrill {
+			flush()
+			at, _ := time.Parse(time.RFC3339Nano, r.Start)
+			kind := EventInject
+			switch r.Method {
+			case "JOIN":
+				kind = EventJoin
+			case "END":
+				kind = EventEnd
+			}
+			if r.Status >= 300 {
+				add(at, r.Actor, kind, "failed: "+r.Detail)
+			} else {
+				add(at, r.Actor, kind, r.Detail)
+			}
+			continue
+		}
+		at, _ := time.Parse(time.RFC3339Nano, r.Start)
+		if cur != nil && cur.first.Actor == r.Actor && cur.first.API == r.API && cur.first.Method == r.Method &&
+			cur.first.Status == r.Status && cur.first.Fault == r.Fault && at.Sub(cur.last) < 2*time.Second {
+			// A burst (respond deploying, a script): one line.
+			cur.n++
+			cur.last = at
+			continue
+		}
+		flush()
+		cur = &group{first: r, n: 1, last: at}
+	}
+	flush()
+
+	// The journals: who ran what, and how each step ended.
+	store := incident.NewStore(filepath.Join(d.dir, StateDir))
+	ids, _ := store.IDs()
+	for _, id := range ids {
+		inc, err := store.Open(id)
+		if err != nil {
+			continue
+		}
+		recs, err := journal.ReadFile(inc.JournalPath())
+		if err != nil {
+			continue
+		}
+		who := ""
+		type itemCount struct {
+			at        time.Time
+			ok, fails int
+		}
+		items := map[string]*itemCount{}
+		var order []string
+		flushItems := func() {
+			for _, st := range order {
+				c := items[st]
+				what := fmt.Sprintf("%s: step %s: %d ok", id, st, c.ok)
+				if c.fails > 0 {
+					what += fmt.Sprintf(", %d failed", c.fails)
+				}
+				add(c.at, who, EventStep, what)
+			}
+			items, order = map[string]*itemCount{}, nil
+		}
+		for _, r := range recs {
+			switch r.Type {
+			case journal.RunStarted:
+				flushItems()
+				if m, ok := r.Data["drill"].(map[string]any); ok {
+					if t, _ := m["trainee"].(string); t != "" {
+						who = t
+					}
+				}
+				if who == "" {
+					who, _ = r.Data["user"].(string)
+				}
+				verb := "ran"
+				if b, _ := r.Data["resume"].(bool); b {
+					verb = "resumed " + id + " with"
+				}
+				add(r.Time, who, EventCommand, verb+" `"+commandLine(r.Data["command"])+"`")
+			case journal.Approved:
+				ok, _ := r.Data["approved"].(bool)
+				ans := "declined"
+				if ok {
+					ans = "approved"
+				}
+				add(r.Time, who, EventCommand, fmt.Sprintf("%s: %s %q", id, ans, oneLine(r.Message)))
+			case journal.StepFinished:
+				if r.Item != "" {
+					c := items[r.Step]
+					if c == nil {
+						c = &itemCount{}
+						items[r.Step] = c
+						order = append(order, r.Step)
+					}
+					c.at = r.Time
+					if r.Status == journal.StatusOK {
+						c.ok++
+					} else if r.Status == journal.StatusFailed {
+						c.fails++
+					}
+					continue
+				}
+				what := fmt.Sprintf("%s: step %s %s", id, r.Step, r.Status)
+				switch {
+				case r.Error != "":
+					what += ": " + oneLine(r.Error)
+				case r.Message != "" && r.Status == journal.StatusOK:
+					what += ": " + oneLine(r.Message)
+				}
+				add(r.Time, who, EventStep, what)
+			case journal.RunInterrupted:
+				flushItems()
+				add(r.Time, who, EventStep, id+": interrupted: "+oneLine(r.Message))
+			case journal.OutcomeRecorded:
+				flushItems()
+				add(r.Time, who, EventStep, id+": outcome "+strings.ToUpper(r.Status))
+			}
+		}
+		flushItems()
+	}
+
+	// The world.
+	for _, e := range d.s.LiveState().Events {
+		at, _ := time.Parse(time.RFC3339Nano, e.At)
+		add(at, "world", EventWorld, e.Detail)
+	}
+	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
+	for i := range evs {
+		evs[i].Offset = offset(evs[i].At.Sub(d.started))
+		if evs[i].Who == "" {
+			evs[i].Who = "unknown"
+		}
+	}
+	return evs
+}
+
+func apiName(api string) string {
+	switch api {
+	case sim.APIOpenAI:
+		return "OpenAI"
+	case sim.APIGitHub:
+		return "GitHub"
+	}
+	return api
+}
+
+// commandLine shows a journaled command with the program's base name.
+func commandLine(v any) string {
+	s, _ := v.(string)
+	if s == "" {
+		return "respond"
+	}
+	prog, rest, _ := strings.Cut(s, " ")
+	prog = filepath.Base(prog)
+	if prog != "respond" && strings.HasPrefix(prog, "respond") || strings.HasSuffix(prog, ".test") {
+		prog = "respond"
+	}
+	return strings.TrimSpace(prog + " " + rest)
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 240 {
+		s = string(r[:239]) + "…"
+	}
+	return s
+}
+
+// offset writes a time since the clock started: +1:05, -0:02.
+func offset(d time.Duration) string {
+	sign := "+"
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	d = d.Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	if h > 0 {
+		return fmt.Sprintf("%s%d:%02d:%02d", sign, h, m, s)
+	}
+	return fmt.Sprintf("%s%d:%02d", sign, m, s)
+}
