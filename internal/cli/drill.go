@@ -152,7 +152,7 @@ func drillResponder(f *Factory) drill.Responder {
 			ios, _, _, _ = iostreams.Test()
 		}
 		sub := &Factory{IO: ios, Prompter: f.Prompter, Now: time.Now, StateDir: r.StateDir, Output: "text", Yes: !r.Interactive,
-			Inventory: r.Inventory, drill: r.Drill, responder: r.Person, beforeStep: r.Stop}
+			Inventory: r.Inventory, drill: r.Drill, responder: r.Person, beforeStep: r.Stop, retrySleep: f.retrySleep}
 		if !r.Interactive {
 			prev := ios.CanPrompt()
 			ios.SetNeverPrompt(true)

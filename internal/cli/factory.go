@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"time"
 
@@ -29,6 +30,9 @@ type Factory struct {
 	responder  string
 	command    string
 	beforeStep func(string)
+	// retrySleep, when set, waits between a step's retries instead of the
+	// engine's clock (tests).
+	retrySleep func(ctx context.Context, d time.Duration) error
 
 	providers *providerSet
 	// wroteJSON: a command's JSON result is on stdout (Run then adds no

@@ -246,6 +246,7 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 		BeforeStep: chainHooks(crashHook(os.Getenv("RESPOND_TEST_CRASH_BEFORE")), f.beforeStep),
 		Responder:  f.responder,
 		Drill:      f.drill,
+		Sleep:      f.retrySleep,
 	})
 	if err != nil {
 		return err

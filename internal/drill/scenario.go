@@ -285,16 +285,22 @@ func (p *parser) scenario(sc *Scenario, body ast.Node) {
 		p.ErrAt(kv.Value, "use lower-case letters, digits and -, starting with a letter or digit", "invalid scenario name %q", sc.Name)
 	}
 	sc.Title, kv = p.text(f, "title")
-	if kv == nil || strings.TrimSpace(sc.Title) == "" {
+	switch {
+	case kv == nil:
 		p.Errorf(top, 0, "add `title:`, one line a trainee reads first", "the scenario has no title")
+	case strings.TrimSpace(sc.Title) == "":
+		p.ErrAt(kv.Value, "write one line a trainee reads first", "the scenario's title is empty")
 	}
 	if kv, ok := f["skills"]; ok {
 		sc.Skills, _ = p.StringList(kv.Value, "skills", "list what the drill trains, e.g. [containing first, finding every target]")
 	}
 	sc.Briefing, kv = p.text(f, "briefing")
-	if kv == nil || strings.TrimSpace(sc.Briefing) == "" {
+	switch {
+	case kv == nil:
 		p.Errorf(top, 0, "add `briefing: |` with what the trainees know when the clock starts", "the scenario has no briefing")
-	} else {
+	case strings.TrimSpace(sc.Briefing) == "":
+		p.ErrAt(kv.Value, "write what the trainees know when the clock starts", "the scenario's briefing is empty")
+	default:
 		p.placeholders(kv.Value, sc.Briefing)
 	}
 	sc.Goal, kv = p.text(f, "goal")

@@ -299,7 +299,11 @@ func scoreFacts(sc *Scenario, f Facts) Score {
 				why = append(why, c.Target+" "+c.Why)
 			}
 		}
-		add(MeasureStale, "targets left stale", value, 1-float64(stale)/float64(len(f.Consumers)), "%s", strings.Join(why, "; "))
+		share := half(float64(stale), 1)
+		if stale == len(f.Consumers) {
+			share = 0
+		}
+		add(MeasureStale, "targets left stale", value, share, "%s (each target left stale halves the points: its service is broken or its key is not the one the rest use)", strings.Join(why, "; "))
 	}
 
 	// Orphaned keys.
