@@ -87,7 +87,7 @@ func (d *Drill) timeline() []Event {
 		}
 		at, _ := time.Parse(time.RFC3339Nano, r.Start)
 		if cur != nil && cur.first.Actor == r.Actor && cur.first.API == r.API && cur.first.Method == r.Method &&
-			cur.first.Status == r.Status && cur.first.Fault == r.Fault && at.Sub(cur.last) < 2*time.Second {
+			cur.first.Status == r.Status && cur.first.Fault == r.Fault && at.Sub(cur.last) < 2*time.Second && sameShape(cur.first.Path, r.Path) {
 			// A burst (respond deploying, a script): one line.
 			cur.n++
 			cur.last = at
@@ -200,6 +200,16 @@ func (d *Drill) timeline() []Event {
 		}
 	}
 	return evs
+}
+
+// sameShape: two request paths are the same request to different places
+// (the same secret written to several repositories, a run polled): as
+// many segments, the same last one.
+func sameShape(a, b string) bool {
+	a, _, _ = strings.Cut(a, "?")
+	b, _, _ = strings.Cut(b, "?")
+	sa, sb := strings.Split(a, "/"), strings.Split(b, "/")
+	return len(sa) == len(sb) && sa[len(sa)-1] == sb[len(sb)-1]
 }
 
 func apiName(api string) string {
