@@ -11,6 +11,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"github.com/respondhq/respond/internal/report"
 	"github.com/respondhq/respond/templates"
 )
 
@@ -221,9 +222,13 @@ func RenderDebrief(w *bytes.Buffer, db *Debrief, ext string) error {
 		"pts": func(f float64) string {
 			return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", f), "0"), ".")
 		},
-		"cell":    func(s string) string { return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "|", `\|`) },
 		"percent": func(a, b float64) string { return fmt.Sprintf("%.0f", 100*a/max(b, 1e-9)) },
 		"lines":   func(s string) []string { return strings.Split(strings.TrimSpace(s), "\n") },
+	}
+	for k, v := range report.MarkdownFuncs() {
+		if ext == ".md" {
+			funcs[k] = v
+		}
 	}
 	switch ext {
 	case ".json":

@@ -457,7 +457,7 @@ func (s *Server) UseKey(value, model string, at time.Time, requests, inputTokens
 	if k.lastUsed == nil || t.After(*k.lastUsed) {
 		k.lastUsed = &t
 	}
-	return "key " + k.id, true
+	return k.id, true
 }
 
 // KeyStatus returns a key's ID and whether it authenticates at t, by its
@@ -485,4 +485,26 @@ func (s *Server) ActorOf(value string) (string, bool) {
 		return "admin key " + k.name, true
 	}
 	return "key " + k.id, true
+}
+
+// Rename sets the name of a project, a user, a service account or a key
+// (whichever has the ID), so that tests can give respond hostile names:
+// markup, terminal escape sequences, anything an organization member could
+// type.
+func (s *Server) Rename(id, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.projects[id] != nil:
+		s.projects[id].name = name
+	case s.users[id] != nil:
+		s.users[id].name = name
+	case s.keys[id] != nil:
+		s.keys[id].name = name
+	case s.accounts[id] != nil:
+		s.accounts[id].name = name
+	default:
+		return fmt.Errorf("renaming %s: %w", id, ErrNotFound)
+	}
+	return nil
 }
