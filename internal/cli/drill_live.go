@@ -257,7 +257,7 @@ drill ends (or Ctrl-C); piped, or with --once, it prints once; with
 func drillStatus(ctx context.Context, f *Factory, rec *drill.Record, once bool) error {
 	c := drill.NewClient(rec)
 	live := f.IO.IsStdoutTTY() && !once && !f.JSON()
-	w := unwrapWriter(f.IO.Out)
+	w := f.IO.Out
 	p := ui.Palette{Enabled: f.IO.ColorEnabled()}
 	shown := false
 	for {
@@ -267,6 +267,7 @@ func drillStatus(ctx context.Context, f *Factory, rec *drill.Record, once bool) 
 			return nil
 		case errors.Is(err, drill.ErrNotRunning) && shown:
 			fmt.Fprintln(w, "The drill has ended.")
+			f.IO.Flush()
 			if r, rerr := drill.ReadRecord(rec.Dir); rerr == nil && len(r.Debrief) > 0 {
 				fmt.Fprintf(w, "Debrief: %s\n", strings.Join(r.Debrief, ", "))
 			}
@@ -282,11 +283,16 @@ func drillStatus(ctx context.Context, f *Factory, rec *drill.Record, once bool) 
 		}
 		frame := renderStatus(st, p, f.IO.TerminalWidth())
 		if live {
-			frame = "\x1b[H\x1b[2J" + frame
+			// respond's own screen control (home, clear) goes to the
+			// terminal itself; the frame, built from the scenario's
+			// names, through the masking and cleaning writers.
+			f.IO.Flush()
+			_, _ = io.WriteString(rawWriter(f.IO.Out), "\x1b[H\x1b[2J")
 		}
 		if _, err := io.WriteString(w, frame); err != nil {
 			return nil
 		}
+		f.IO.Flush()
 		shown = true
 		if !live || st.Ended {
 			return nil
@@ -346,6 +352,18 @@ func renderStatus(st *drill.Status, p ui.Palette, width int) string {
 	}
 	_ = width
 	return b.String()
+}
+
+// rawWriter is the stream beneath every wrapping writer (masking,
+// cleaning): the terminal itself.
+func rawWriter(w io.Writer) io.Writer {
+	for {
+		u, ok := w.(interface{ Unwrap() io.Writer })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
+	}
 }
 
 func secs(s float64) string {
