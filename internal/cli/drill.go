@@ -251,13 +251,14 @@ func teammateName(sc *drill.Scenario) string {
 	return ""
 }
 
-// printScore prints a score table (and the ideal run beside it).
+// printScore prints a score table (and the ideal run beside it), then why
+// each measure scored what it did.
 func printScore(f *Factory, s *drill.Score, ideal *drill.Score) {
 	p := ui.Palette{Enabled: f.IO.ColorEnabled()}
 	fmt.Fprintf(f.IO.Out, "\n%s %s\n", p.Bold("Drill score:"), p.Bold(fmt.Sprintf("%.1f/100", s.Total)))
-	header := []string{"MEASURE", "RESULT", "POINTS", "WHY"}
+	header := []string{"MEASURE", "RESULT", "POINTS"}
 	if ideal != nil {
-		header = []string{"MEASURE", "RESULT", "POINTS", "IDEAL RUN", "WHY"}
+		header = append(header, "IDEAL RUN")
 	}
 	rows := [][]string{}
 	for _, m := range s.Measures {
@@ -266,14 +267,18 @@ func printScore(f *Factory, s *drill.Score, ideal *drill.Score) {
 			im, _ := ideal.Measure(m.Name)
 			row = append(row, fmt.Sprintf("%s (%.1f)", im.Value, im.Points))
 		}
-		rows = append(rows, append(row, m.Reason))
+		rows = append(rows, row)
 	}
 	total := []string{"score", "", fmt.Sprintf("%.1f/100", s.Total)}
 	if ideal != nil {
 		total = append(total, fmt.Sprintf("%.1f/100", ideal.Total))
 	}
-	rows = append(rows, append(total, ""))
+	rows = append(rows, total)
 	_ = ui.Table(f.IO.Out, header, rows)
+	fmt.Fprintln(f.IO.Out, "Why:")
+	for _, m := range s.Measures {
+		writeWrapped(f.IO.Out, m.Label+": "+m.Reason, f.IO.TerminalWidth(), "  ", "    ")
+	}
 }
 
 // writeWrapped writes text with its paragraphs (split at blank lines)

@@ -71,7 +71,8 @@ func (d *Drill) debrief(res *Result, ended time.Time, by string) *Debrief {
 		Notes: strings.TrimSpace(Expand(d.sc.Notes, d.info, tname)), Started: d.started, Ended: ended,
 		Duration: fmtSeconds(ended.Sub(d.started).Seconds()), EndedBy: by, Score: res.Score, Ideal: res.Ideal, IdealError: res.IdealError,
 		Trainees: []TraineeRow{}, Injects: []FiredInject{}}
-	db.Timeline = d.timeline()
+	var calls map[string]int
+	db.Timeline, calls = d.timeline()
 	d.mu.Lock()
 	db.Injects = append(db.Injects, d.fired...)
 	names := []string{}
@@ -80,16 +81,10 @@ func (d *Drill) debrief(res *Result, ended time.Time, by string) *Debrief {
 	}
 	d.mu.Unlock()
 	for _, n := range names {
-		row := TraineeRow{Name: n}
+		row := TraineeRow{Name: n, APICalls: calls[n]}
 		for _, e := range db.Timeline {
-			if e.Who != n {
-				continue
-			}
-			switch e.Kind {
-			case EventCommand:
+			if e.Who == n && e.Kind == EventCommand && !strings.Contains(e.What, ": approved ") && !strings.Contains(e.What, ": declined ") {
 				row.Commands++
-			case EventAPI:
-				row.APICalls++
 			}
 		}
 		db.Trainees = append(db.Trainees, row)
@@ -139,19 +134,25 @@ func assess(sc *Scenario, org string, s Score, ideal *Score) (well, practise []s
 		well = append(well, fmt.Sprintf("Caught the second leak: all %d leaked keys are dead.", len(f.Leaks)))
 	}
 	if f.Contained {
-		var down []string
+		var back, still []string
 		for _, c := range f.Consumers {
-			if c.DowntimeSeconds >= 0.05 {
-				down = append(down, fmt.Sprintf("%s (%s)", c.Name, fmtSeconds(c.DowntimeSeconds)))
+			switch {
+			case !c.Up:
+				still = append(still, fmt.Sprintf("%s (down %s)", c.Name, fmtSeconds(c.DowntimeSeconds)))
+			case c.DowntimeSeconds >= 0.05:
+				back = append(back, fmt.Sprintf("%s (%s)", c.Name, fmtSeconds(c.DowntimeSeconds)))
 			}
 		}
 		switch {
-		case len(down) == 0:
+		case len(back) == 0 && len(still) == 0:
 			well = append(well, "No service went down.")
-		case share(MeasureDowntime) >= 0.9:
-			well = append(well, "Services were back within moments of the revoke: "+strings.Join(down, ", ")+".")
-		default:
-			practise = append(practise, "Shorten the outage: "+strings.Join(down, ", ")+" were down. Deploy the replacement right after the revoke, and redeploy the services that read the key at start.")
+		case len(back) > 0 && share(MeasureDowntime) >= 0.9:
+			well = append(well, "The services that went down were back within moments: "+strings.Join(back, ", ")+".")
+		case len(back) > 0:
+			practise = append(practise, "Shorten the outage: "+strings.Join(back, ", ")+" were down. Deploy the replacement right after the revoke, and redeploy the services that read the key at start.")
+		}
+		if len(still) > 0 {
+			practise = append(practise, "Still broken when the drill ended: "+strings.Join(still, ", ")+". Watch the services after the response (respond drill status shows them), not only respond's outcome.")
 		}
 	}
 	if len(f.StaleTargets) == 0 && len(f.Consumers) > 0 {

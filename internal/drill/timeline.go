@@ -35,17 +35,32 @@ const (
 	EventEnd     = "end"
 )
 
+// runWindow is one run of respond by one person: the API requests made
+// while it ran are respond's, summed up in one line (its steps say what
+// they did); the others (curl, gh, scripts) are listed.
+type runWindow struct {
+	who        string
+	incident   string
+	command    string
+	start, end time.Time
+	first      time.Time
+	n          int
+	counts     map[string]int
+	order      []string
+}
+
 // timeline gathers every trainee action (the commands from the incidents'
 // journals, the API calls from the request log, attributed), every inject
-// and what happened in the world, in time order.
-func (d *Drill) timeline() []Event {
-	var evs []Event
+// and what happened in the world, in time order. calls counts each
+// person's API requests.
+func (d *Drill) timeline() (evs []Event, calls map[string]int) {
+	calls = map[string]int{}
 	add := func(at time.Time, who, kind, what string) {
 		evs = append(evs, Event{At: at.UTC(), Who: who, Kind: kind, What: what})
 	}
-	// The request log: API calls, grouped when one person sends the
-	// same kind of request in a row (a deploy writes many secrets), and
-	// the drill's own events.
+	windows := d.journalEvents(add)
+
+	// The request log.
 	type group struct {
 		first sim.RequestRecord
 		n     int
@@ -68,9 +83,9 @@ func (d *Drill) timeline() []Event {
 		cur = nil
 	}
 	for _, r := range d.s.Requests(0) {
+		at, _ := time.Parse(time.RFC3339Nano, r.Start)
 		if r.API == sim.APIDrill {
 			flush()
-			at, _ := time.Parse(time.RFC3339Nano, r.Start)
 			kind := EventInject
 			switch r.Method {
 			case "JOIN":
@@ -85,7 +100,26 @@ func (d *Drill) timeline() []Event {
 			}
 			continue
 		}
-		at, _ := time.Parse(time.RFC3339Nano, r.Start)
+		if w := windowOf(windows, r.Actor, at); w != nil {
+			calls[w.who]++
+			if r.Status < 400 {
+				// respond's own request, answered: counted in its run's
+				// summary.
+				k := apiName(r.API) + " " + r.Method
+				if w.counts[k] == 0 {
+					w.order = append(w.order, k)
+				}
+				w.counts[k]++
+				if w.n == 0 {
+					w.first = at
+				}
+				w.n++
+				continue
+			}
+			r.Actor = w.who
+		} else if r.Actor != "" {
+			calls[r.Actor]++
+		}
 		if cur != nil && cur.first.Actor == r.Actor && cur.first.API == r.API && cur.first.Method == r.Method &&
 			cur.first.Status == r.Status && cur.first.Fault == r.Fault && at.Sub(cur.last) < 2*time.Second && sameShape(cur.first.Path, r.Path) {
 			// A burst (respond deploying, a script): one line.
@@ -97,8 +131,58 @@ func (d *Drill) timeline() []Event {
 		cur = &group{first: r, n: 1, last: at}
 	}
 	flush()
+	for _, w := range windows {
+		if w.n == 0 {
+			continue
+		}
+		var parts []string
+		for _, k := range w.order {
+			parts = append(parts, fmt.Sprintf("%d %s", w.counts[k], k))
+		}
+		add(w.first, w.who, EventAPI, fmt.Sprintf("%s: respond's %d API request(s) answered: %s", w.incident, w.n, strings.Join(parts, ", ")))
+	}
 
-	// The journals: who ran what, and how each step ended.
+	// The world.
+	for _, e := range d.s.LiveState().Events {
+		at, _ := time.Parse(time.RFC3339Nano, e.At)
+		add(at, "world", EventWorld, e.Detail)
+	}
+	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
+	for i := range evs {
+		evs[i].Offset = offset(evs[i].At.Sub(d.started))
+		if evs[i].Who == "" {
+			evs[i].Who = "unknown"
+		}
+	}
+	return evs, calls
+}
+
+// windowOf is the run of respond a request belongs to: one by its sender
+// running then, or, for a request made with an OpenAI project key (respond
+// proving a key dead or alive), the one run going on then.
+func windowOf(ws []*runWindow, actor string, at time.Time) *runWindow {
+	var hits []*runWindow
+	for _, w := range ws {
+		if at.Before(w.start) || at.After(w.end) {
+			continue
+		}
+		if w.who == actor {
+			return w
+		}
+		if strings.HasPrefix(actor, "key ") {
+			hits = append(hits, w)
+		}
+	}
+	if len(hits) == 1 {
+		return hits[0]
+	}
+	return nil
+}
+
+// journalEvents adds what the incidents' journals say (who ran what, how
+// each step ended) and returns the runs.
+func (d *Drill) journalEvents(add func(time.Time, string, string, string)) []*runWindow {
+	var windows []*runWindow
 	store := incident.NewStore(filepath.Join(d.dir, StateDir))
 	ids, _ := store.IDs()
 	for _, id := range ids {
@@ -111,6 +195,7 @@ func (d *Drill) timeline() []Event {
 			continue
 		}
 		who := ""
+		var w *runWindow
 		type itemCount struct {
 			at        time.Time
 			ok, fails int
@@ -129,6 +214,9 @@ func (d *Drill) timeline() []Event {
 			items, order = map[string]*itemCount{}, nil
 		}
 		for _, r := range recs {
+			if w != nil && r.Time.After(w.end) {
+				w.end = r.Time
+			}
 			switch r.Type {
 			case journal.RunStarted:
 				flushItems()
@@ -144,7 +232,10 @@ func (d *Drill) timeline() []Event {
 				if b, _ := r.Data["resume"].(bool); b {
 					verb = "resumed " + id + " with"
 				}
-				add(r.Time, who, EventCommand, verb+" `"+commandLine(r.Data["command"])+"`")
+				cmd := commandLine(r.Data["command"])
+				add(r.Time, who, EventCommand, verb+" `"+cmd+"`")
+				w = &runWindow{who: who, incident: id, command: cmd, start: r.Time, end: r.Time, counts: map[string]int{}}
+				windows = append(windows, w)
 			case journal.Approved:
 				ok, _ := r.Data["approved"].(bool)
 				ans := "declined"
@@ -186,20 +277,7 @@ func (d *Drill) timeline() []Event {
 		}
 		flushItems()
 	}
-
-	// The world.
-	for _, e := range d.s.LiveState().Events {
-		at, _ := time.Parse(time.RFC3339Nano, e.At)
-		add(at, "world", EventWorld, e.Detail)
-	}
-	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
-	for i := range evs {
-		evs[i].Offset = offset(evs[i].At.Sub(d.started))
-		if evs[i].Who == "" {
-			evs[i].Who = "unknown"
-		}
-	}
-	return evs
+	return windows
 }
 
 // sameShape: two request paths are the same request to different places

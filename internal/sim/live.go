@@ -399,6 +399,9 @@ func (s *Sim) stepLocked(l *live, now time.Time) {
 		l.attack.OutputTokens += int64(n * a.OutputTokens)
 		l.attack.CostUSD += cost
 	}
+	// What happened to consumers in this step, folded by key: one event
+	// says that five services went down with the revoked key.
+	var fold eventFold
 	for _, c := range l.consumers {
 		value := s.consumerValue(c)
 		id, live, _ := s.openai.KeyStatus(value, now)
@@ -410,18 +413,18 @@ func (s *Sim) stepLocked(l *live, now time.Time) {
 			if !live {
 				c.downSince = now
 				c.outages++
-				l.event(now, "consumer.down", fmt.Sprintf("%s is down: it holds %s, which does not work", c.c.Name, keyName(id)))
+				fold.add("consumer.down", keyName(id), c.c.Name)
 			}
 		case c.up && !live:
 			c.up, c.downSince = false, now
 			c.outages++
-			l.event(now, "consumer.down", fmt.Sprintf("%s is down: it holds %s, which does not work", c.c.Name, keyName(id)))
+			fold.add("consumer.down", keyName(id), c.c.Name)
 		case !c.up && live:
 			c.up = true
 			c.downtime += now.Sub(c.downSince)
-			l.event(now, "consumer.up", fmt.Sprintf("%s is up again with %s after %s down", c.c.Name, id, roundDur(now.Sub(c.downSince))))
+			fold.add("consumer.up", id, fmt.Sprintf("%s (down %s)", c.c.Name, roundDur(now.Sub(c.downSince))))
 		case c.up && live && prevKey != id:
-			l.event(now, "consumer.switched", fmt.Sprintf("%s now uses %s", c.c.Name, id))
+			fold.add("consumer.switched", id, c.c.Name)
 		}
 		if live && !now.Before(c.next) {
 			if _, ok := s.openai.UseKey(value, "gpt-4o-mini", now, 1, 400, 120); ok {
@@ -430,6 +433,45 @@ func (s *Sim) stepLocked(l *live, now time.Time) {
 			c.next = now.Add(c.c.Interval)
 		}
 	}
+	for _, g := range fold {
+		one := len(g.names) == 1
+		var what string
+		switch g.kind {
+		case "consumer.down":
+			what = fmt.Sprintf("%s %s down: %s %s, which does not work", joinNames(g.names), pick(one, "is", "are"), pick(one, "it holds", "they hold"), g.key)
+		case "consumer.up":
+			what = fmt.Sprintf("%s %s up again with %s", joinNames(g.names), pick(one, "is", "are"), g.key)
+		default:
+			what = fmt.Sprintf("%s %s %s", joinNames(g.names), pick(one, "now uses", "now use"), g.key)
+		}
+		l.event(now, g.kind, what)
+	}
+}
+
+// eventFold gathers the consumers an event of a kind happened to, by key,
+// in order.
+type eventFold []*foldGroup
+
+type foldGroup struct {
+	kind, key string
+	names     []string
+}
+
+func (f *eventFold) add(kind, key, name string) {
+	for _, g := range *f {
+		if g.kind == kind && g.key == key {
+			g.names = append(g.names, name)
+			return
+		}
+	}
+	*f = append(*f, &foldGroup{kind: kind, key: key, names: []string{name}})
+}
+
+func pick(one bool, a, b string) string {
+	if one {
+		return a
+	}
+	return b
 }
 
 func keyName(id string) string {

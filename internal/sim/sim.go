@@ -508,7 +508,7 @@ func (s *Sim) Serve(ctx context.Context, out io.Writer) (err error) {
 	}
 	fmt.Fprintf(&b, "# inventory: %s\n", inv)
 	fmt.Fprintf(&b, "# leaked key: %s in project %s; alert %s\n", info.LeakedKeyID, info.ProjectID, info.Alert)
-	fmt.Fprintf(&b, "# control API: %s/_sim/state, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/reset\n", s.URL())
+	fmt.Fprintf(&b, "# control API: %s/_sim/state, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/world, /_sim/reset\n", s.URL())
 	if opts.EnvFile != "" {
 		if err := writeEnvFile(opts.EnvFile, b.String()); err != nil {
 			return err
