@@ -184,14 +184,21 @@ func Start(ctx context.Context, cfg Config) (d *Drill, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start the simulator: %w", err)
 	}
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var tm **teammateRun
 	defer func() {
 		if err != nil {
+			if tm != nil && *tm != nil {
+				(*tm).leave()
+				(*tm).wait()
+			}
+			cancel()
 			_ = s.Close()
 		}
 	}()
-	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d = &Drill{cfg: cfg, sc: sc, s: s, dir: cfg.Dir, info: s.Scenario(), ctx: dctx, cancel: cancel,
 		endedCh: make(chan struct{}), stopTimeline: make(chan struct{}), readOnly: slices.Clone(sc.World.ReadOnly)}
+	tm = &d.tm
 	if abs, err := filepath.Abs(d.dir); err == nil {
 		d.dir = abs
 	}
