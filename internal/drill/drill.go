@@ -700,17 +700,29 @@ func (d *Drill) runTimeline() {
 		case <-t.C:
 		}
 		now := d.s.Now().UTC()
+		// Conditions are checked without the lock (they read the
+		// world); the pending injects are read and marked under it.
+		d.mu.Lock()
+		var conds []string
+		for _, p := range d.pending {
+			if !p.stopped && p.in.When != "" && p.condAt == nil && !slices.Contains(conds, p.in.When) {
+				conds = append(conds, p.in.When)
+			}
+		}
+		d.mu.Unlock()
+		holding := map[string]bool{}
+		for _, c := range conds {
+			holding[c] = d.holds(c)
+		}
 		var due []string
 		d.mu.Lock()
-		pend := slices.Clone(d.pending)
-		d.mu.Unlock()
-		for _, p := range pend {
+		for _, p := range d.pending {
 			if p.stopped {
 				continue
 			}
 			base := d.started
 			if p.in.When != "" {
-				if p.condAt == nil && d.holds(p.in.When) {
+				if p.condAt == nil && holding[p.in.When] {
 					t := now
 					p.condAt = &t
 				}
@@ -724,6 +736,7 @@ func (d *Drill) runTimeline() {
 				due = append(due, p.in.Name)
 			}
 		}
+		d.mu.Unlock()
 		for _, name := range due {
 			if _, err := d.Inject(name, "timeline"); err != nil {
 				d.s.LogEvent(sim.RequestRecord{Method: "INJECT", Path: "/_drill/inject/" + name, Actor: "timeline", Status: http.StatusConflict, Detail: err.Error()})
