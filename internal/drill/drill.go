@@ -241,7 +241,7 @@ func Start(ctx context.Context, cfg Config) (d *Drill, err error) {
 	}
 	d.rec = &Record{ID: d.id, Scenario: sc.Name, Title: sc.Title, URL: s.URL(), PID: os.Getpid(), Dir: d.dir,
 		StateDir: filepath.Join(d.dir, StateDir), WorkDir: filepath.Join(d.dir, WorkDir),
-		Inventory: filepath.Join(d.dir, WorkDir, InventoryFile), Started: d.started, Trainees: []string{}}
+		Inventory: filepath.Join(d.dir, WorkDir, InventoryFile), Started: d.started, Trainees: []string{}, Injects: []FiredInject{}}
 	if err := writeRecord(d.dir, d.rec); err != nil {
 		return nil, err
 	}
@@ -298,6 +298,7 @@ func (d *Drill) Record() Record {
 	defer d.mu.Unlock()
 	r := *d.rec
 	r.Trainees = slices.Clone(r.Trainees)
+	r.Injects = slices.Clone(r.Injects)
 	return r
 }
 
@@ -442,7 +443,15 @@ func (d *Drill) Inject(name, by string) (*FiredInject, error) {
 			p.stopped = true // fired by hand: the timeline does not fire it again
 		}
 	}
+	var werr error
+	if d.rec != nil {
+		d.rec.Injects = append(d.rec.Injects, f)
+		werr = writeRecord(d.dir, d.rec)
+	}
 	d.mu.Unlock()
+	if werr != nil {
+		return nil, fmt.Errorf("inject %s fired, but the drill's record could not be written: %w", name, werr)
+	}
 	d.s.LogEvent(sim.RequestRecord{Method: "INJECT", Path: "/_drill/inject/" + in.Name, Actor: by, Detail: detail})
 	return &f, nil
 }

@@ -52,8 +52,10 @@ type Record struct {
 	Started   time.Time  `json:"started"`
 	Ended     *time.Time `json:"ended,omitempty"`
 	Trainees  []string   `json:"trainees"`
-	Debrief   []string   `json:"debrief,omitempty"`
-	Score     *float64   `json:"score,omitempty"`
+	// Injects is the inject timeline so far.
+	Injects []FiredInject `json:"injects"`
+	Debrief []string      `json:"debrief,omitempty"`
+	Score   *float64      `json:"score,omitempty"`
 }
 
 // ReadRecord reads the record of the drill in dir.
