@@ -83,6 +83,13 @@ type Options struct {
 	AssumeDone []string
 	Rerun      []string
 	Command    string // the command line, for the journal (no secrets: argv never holds them)
+	// Responder names who runs it, for the journal (default: the OS
+	// user); a drill gives the trainee's name.
+	Responder string
+	// Drill marks an incident of a training drill: journaled as the
+	// "drill" field of incident.started and run.started, so reports say
+	// DRILL and a debrief attributes each run.
+	Drill map[string]any
 	// BeforeStep, if set, is called before each step starts (fault
 	// injection in crash tests).
 	BeforeStep func(stepID string)
@@ -316,18 +323,30 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 	pb := e.o.Playbook
 	out := &Outcome{Incident: e.o.Incident, Playbook: pb.Name}
 	resuming := len(e.o.History) > 0
+	who := e.o.Responder
+	if who == "" {
+		who = responder()
+	}
 	if !resuming {
-		if err := e.record(journal.Record{Type: journal.IncidentStarted, Data: map[string]any{
+		data := map[string]any{
 			"playbook": pb.Name, "digest": pb.Digest(), "file": pb.File, "strategy": pb.Strategy,
-			"inputs": e.o.Inputs, "responder": responder(), "dry_run": e.o.DryRun,
-		}}); err != nil {
+			"inputs": e.o.Inputs, "responder": who, "dry_run": e.o.DryRun,
+		}
+		if e.o.Drill != nil {
+			data["drill"] = e.o.Drill
+		}
+		if err := e.record(journal.Record{Type: journal.IncidentStarted, Data: data}); err != nil {
 			return out, err
 		}
 	}
 	host, _ := os.Hostname()
-	if err := e.record(journal.Record{Type: journal.RunStarted, Data: map[string]any{
-		"pid": os.Getpid(), "host": host, "user": responder(), "resume": resuming, "command": e.o.Command, "dry_run": e.o.DryRun,
-	}}); err != nil {
+	data := map[string]any{
+		"pid": os.Getpid(), "host": host, "user": who, "resume": resuming, "command": e.o.Command, "dry_run": e.o.DryRun,
+	}
+	if e.o.Drill != nil {
+		data["drill"] = e.o.Drill
+	}
+	if err := e.record(journal.Record{Type: journal.RunStarted, Data: data}); err != nil {
 		return out, err
 	}
 	// Outputs first: whether a read step's parameters changed since it

@@ -251,6 +251,9 @@ func (b *builder) scan() {
 			r.Incident.Digest = str(rec.Data, "digest")
 			r.Incident.Strategy = str(rec.Data, "strategy")
 			r.Incident.DryRun = boolean(rec.Data, "dry_run")
+			if d, ok := rec.Data["drill"].(map[string]any); ok {
+				r.Incident.Drill = &Drill{ID: str(d, "id"), Scenario: str(d, "scenario"), Title: str(d, "title"), Trainee: str(d, "trainee")}
+			}
 			r.Detection.Responder = str(rec.Data, "responder")
 			r.Incident.Status = "running"
 		case journal.RunStarted:

@@ -64,6 +64,17 @@ type Incident struct {
 	Finished *time.Time `json:"finished,omitempty"`
 	// Message is the journal's last word on the run (why it stopped).
 	Message string `json:"message,omitempty"`
+	// Drill is set when the incident was a training drill's, on a
+	// simulator: nothing real was touched.
+	Drill *Drill `json:"drill,omitempty"`
+}
+
+// Drill identifies the training drill an incident belonged to.
+type Drill struct {
+	ID       string `json:"id,omitempty"`
+	Scenario string `json:"scenario,omitempty"`
+	Title    string `json:"title,omitempty"`
+	Trainee  string `json:"trainee,omitempty"`
 }
 
 // Summary is the report at a glance.

@@ -80,11 +80,12 @@ func (s *Server) getRepoByID(w http.ResponseWriter, r *http.Request, c *call) {
 // GitHub adds to a full-repository for authenticated requests. The
 // simulator maps token permissions to roles: SecretsWrite or SecretScanning
 // (both need a repository administrator on GitHub) is admin; Actions alone
-// (dispatching needs write access) is push; anything else is pull only.
+// (dispatching needs write access) is push; anything else is pull only. A
+// repository the token is restricted on (RestrictToken) is pull only.
 func (c *call) fullRepoJSON(rp *repo) map[string]any {
 	m := c.repoJSON(rp)
-	admin := c.perms.SecretsWrite || c.perms.SecretScanning
-	push := admin || c.perms.Actions
+	admin := (c.perms.SecretsWrite || c.perms.SecretScanning) && !c.readOnlyOn(rp)
+	push := admin || c.perms.Actions && !c.readOnlyOn(rp)
 	m["permissions"] = map[string]any{
 		"admin": admin, "maintain": admin, "push": push, "triage": push, "pull": true,
 	}
