@@ -439,7 +439,7 @@ func (f identified) result() *step.Result {
 		fp = f.cred.Fingerprint()
 	}
 	ev := evidence.Identified{
-		Provider: f.p.Name(), Title: f.p.Title(), KeyID: k.ID, KeyName: k.Name,
+		Provider: f.p.Name(), Title: f.p.Title(), KeyID: k.ID, KeyName: k.Name, Advice: ptr(f.p.Advice()),
 		Scope: k.Scope, ScopeKind: f.p.ScopeKind(), ScopeName: k.ScopeName, Owner: k.Owner,
 		Redacted: k.Redacted, Fingerprint: fp, Created: rfc3339(k.Created), LastUsed: lastUsed,
 		AlreadyGone: f.gone, Alert: f.alert, ExposedSince: f.exposedSince, LeakSource: f.leakSource,

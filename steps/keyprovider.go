@@ -25,6 +25,9 @@ type KeyProvider interface {
 	Title() string
 	// ScopeKind names what holds its keys ("project", "account").
 	ScopeKind() string
+	// Advice is its guidance for the report: where to revoke by hand,
+	// where to review use, how to allow-list.
+	Advice() evidence.Advice
 
 	// OwnsKeyID reports whether a key ID has this provider's shape
 	// (key_…, AKIA…).
@@ -232,3 +235,6 @@ func keyLabel(p KeyProvider, id string) string {
 	}
 	return fmt.Sprintf("%s key %s", p.Title(), id)
 }
+
+// ptr returns a pointer to a copy of v.
+func ptr[T any](v T) *T { return &v }

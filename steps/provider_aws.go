@@ -41,6 +41,15 @@ func (awsProvider) Name() string      { return "aws" }
 func (awsProvider) Title() string     { return "AWS" }
 func (awsProvider) ScopeKind() string { return "account" }
 
+// Advice implements KeyProvider.
+func (awsProvider) Advice() evidence.Advice {
+	return evidence.Advice{
+		Console:   "in the IAM console (Users, Security credentials) or with `aws iam update-access-key --status Inactive`",
+		Review:    "Review the CloudTrail events of the key for the window (aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=KEY_ID), what they touched and the bill; open a case with AWS Support for charges to dispute.",
+		AllowList: "An IAM policy condition on aws:SourceIp or aws:SourceVpc (or a service control policy) makes a leaked key useless from anywhere else.",
+	}
+}
+
 // AlertTypes implements KeyProvider: GitHub reports AWS keys by their ID
 // (and the pair, when it finds the secret beside it).
 func (awsProvider) AlertTypes() []string {
@@ -519,7 +528,6 @@ func (a awsProvider) Retire(ctx context.Context, k KeyInfo) (evidence.Retired, e
 		return evidence.Retired{}, err
 	}
 	ev := evidence.Retired{Provider: "aws", KeyID: k.ID}
-	user := k.Owner.ID
 	key, err := c.FindAccessKey(ctx, k.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -528,7 +536,7 @@ func (a awsProvider) Retire(ctx context.Context, k KeyInfo) (evidence.Retired, e
 	case err != nil:
 		return ev, err
 	}
-	user = key.User
+	user := key.User
 	if key.Active() {
 		return ev, step.Errorf("access key %s of IAM user %s is active again: someone switched it back on since it was contained; find out why before deleting it (IAM console), then run `respond resume`", k.ID, user)
 	}

@@ -32,6 +32,9 @@ var _ KeyProvider = openAIProvider{}
 func (openAIProvider) Name() string         { return "openai" }
 func (openAIProvider) Title() string        { return "OpenAI" }
 func (openAIProvider) ScopeKind() string    { return "project" }
+
+// Advice implements KeyProvider.
+func (openAIProvider) Advice() evidence.Advice { return evidence.OpenAIAdvice }
 func (openAIProvider) AlertTypes() []string { return []string{"openai_api_key"} }
 
 // OwnsKeyID implements KeyProvider: OpenAI key IDs are key_….

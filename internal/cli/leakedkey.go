@@ -139,9 +139,11 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 	if err != nil {
 		return "", err
 	}
+	// The provider follows from the key ID's shape (key_…, AKIA…), the
+	// pasted value's, the alert's secret type or the credential's.
 	provider := ""
-	if strings.HasPrefix(o.KeyID, "AKIA") || strings.HasPrefix(o.KeyID, "ASIA") {
-		provider = "aws"
+	if kp, ok := steps.KeyProvidersFor(f.Providers()).ForKeyID(o.KeyID); ok && o.KeyID != "" {
+		provider = kp.Name()
 	}
 	if o.Alert != "" && f.Providers().GitHub == nil {
 		return "", &UsageError{fmt.Errorf("--alert %s: reading a secret-scanning alert needs GitHub: export GITHUB_TOKEN (or GH_TOKEN) with access to the repository's security alerts (and GITHUB_API_URL for GitHub Enterprise Server)", o.Alert)}
@@ -282,15 +284,9 @@ func requireOpenAI(f *Factory, pb *playbook.Playbook) error {
 	return nil
 }
 
-// readKeyValue reads the leaked key from stdin: piped, or pasted at a
-// prompt without echo on a terminal; see normalizeKey for what is
-// accepted.
-func readKeyValue(f *Factory) (secret.Value, error) {
-	k, err := readLeakedKey(f)
-	return k.Value, err
-}
-
-// readLeakedKey reads the leaked key as readKeyValue, with its provider.
+// readLeakedKey reads the leaked key from stdin: piped, or pasted at a
+// prompt without echo on a terminal; see normalizeLeakedKey for what is
+// accepted and how the provider follows from it.
 func readLeakedKey(f *Factory) (leakedKey, error) {
 	var raw string
 	if f.IO.IsStdinTTY() && f.IO.CanPrompt() {

@@ -99,6 +99,10 @@ type Identified struct {
 	LeakRepo     string   `json:"leak_repo,omitempty"`
 	LeakPaths    []string `json:"leak_paths,omitempty"`
 
+	// Advice is the provider's guidance for the report (where to revoke
+	// by hand, what hygiene applies).
+	Advice *Advice `json:"advice,omitempty"`
+
 	// Legacy fields of journals written before the provider interface.
 	LegacyProject     string `json:"project,omitempty"`
 	LegacyProjectName string `json:"project_name,omitempty"`
@@ -115,6 +119,31 @@ func (i *Identified) Normalize() {
 	if i.Provider == "" {
 		i.Provider = "openai"
 	}
+}
+
+// Advice is what a provider tells a person after an incident on one of
+// its keys: the report's words and follow-ups come from it, so the report
+// has no case per provider.
+type Advice struct {
+	// Console is where a person revokes a key by hand ("on the OpenAI
+	// dashboard (API keys)").
+	Console string `json:"console"`
+	// Review says where to review the key's use and costs.
+	Review string `json:"review"`
+	// AllowList says how to make a leaked key useless from elsewhere.
+	AllowList string `json:"allow_list"`
+	// SpendControls: the provider has spend limits and alerts per scope
+	// (read by the usage step).
+	SpendControls bool `json:"spend_controls,omitempty"`
+}
+
+// OpenAIAdvice is OpenAI's advice, also the advice of journals written
+// before evidence carried it (OpenAI was then the only provider).
+var OpenAIAdvice = Advice{
+	Console:       "on the OpenAI dashboard (API keys)",
+	Review:        "Check the project's usage and costs pages for the window, the models used and any charges to dispute with OpenAI support.",
+	AllowList:     "With an IP allow-list on the organization or project, a leaked key is useless from anywhere else.",
+	SpendControls: true,
 }
 
 // Revoked is a key contained: revoked, deactivated, or found already gone.

@@ -64,7 +64,7 @@ func (b *builder) usage() {
 		u.Source = "OpenAI Usage API (completions, hourly)"
 	}
 	u.Tokens = provider == "" || provider == "openai"
-	u.SpendControlsApplicable = ev.SpendControls != "" || ev.SpendControlsError != "" || adviceFor(provider).SpendControls
+	u.SpendControlsApplicable = ev.SpendControls != "" || ev.SpendControlsError != "" || b.r.advice().SpendControls
 	u.SpendControlsKnown = ev.SpendControls == "read"
 	u.SpendControlsError = ev.SpendControlsError
 	u.HasSpendLimit = ev.HasSpendLimit
@@ -191,7 +191,7 @@ func (b *builder) summary() {
 			keyName += fmt.Sprintf(" in %s %s", orDefault(r.Key.ScopeKind, "project"), r.Key.Scope)
 		}
 	}
-	title := r.advice().Title
+	title := r.title()
 	switch r.Incident.Kind {
 	case "leaked-key":
 		s.Headline = "Leaked " + title + " " + keyName
@@ -316,7 +316,7 @@ func (b *builder) followUps() {
 				fmt.Sprintf("It leaked at %s. Delete it from the file and the repository history, load keys from environment variables or a secret store instead, and turn on GitHub push protection so the next one is blocked before it lands.", r.Detection.LeakSource))
 		} else {
 			add("keys-out-of-code", "medium", "Find how the key leaked and keep keys out of code",
-				"Keys belong in environment variables or a secret store, never in code, tickets or chat. Turn on GitHub secret scanning and push protection for the repositories that use "+r.advice().Title+".")
+				"Keys belong in environment variables or a secret store, never in code, tickets or chat. Turn on GitHub secret scanning and push protection for the repositories that use "+r.title()+".")
 		}
 	}
 	if rp := r.Replacement; rp != nil {

@@ -408,6 +408,7 @@ func (b *builder) keyAndDetection() {
 		OwnerType: k.Owner.Type, OwnerID: k.Owner.ID, OwnerName: k.Owner.Name, OwnerEmail: k.Owner.Email,
 		Created: k.Created, LastUsed: k.LastUsed,
 		AlreadyDisabled: k.AlreadyGone,
+		advice:          k.Advice,
 	}
 	if r.Key.ScopeName == r.Key.Scope {
 		r.Key.ScopeName = ""
@@ -498,13 +499,13 @@ func (b *builder) targetOf(in *instance) string {
 		if k := str(ev, "key_id"); k != "" {
 			scope := orDefault(str(ev, "scope"), str(ev, "project"))
 			if scope == "" {
-				return fmt.Sprintf("%s key %s", providerTitle(str(ev, "provider")), k)
+				return fmt.Sprintf("%s key %s", b.titleOf(ev), k)
 			}
-			return fmt.Sprintf("%s key %s (%s)", providerTitle(str(ev, "provider")), k, scope)
+			return fmt.Sprintf("%s key %s (%s)", b.titleOf(ev), k, scope)
 		}
 	case kindIdentify:
 		if k := str(ev, "key_id"); k != "" {
-			return providerTitle(str(ev, "provider")) + " key " + k
+			return b.titleOf(ev) + " key " + k
 		}
 	case kindVerify:
 		if str(ev, "expect") == "live" {
@@ -538,6 +539,18 @@ func (b *builder) targetOf(in *instance) string {
 		}
 	}
 	return in.item
+}
+
+// titleOf names the provider of a step's evidence: as key.identify named
+// it, else from its name.
+func (b *builder) titleOf(ev map[string]any) string {
+	if t := str(ev, "provider_title"); t != "" {
+		return t
+	}
+	if k := b.r.Key; k != nil && k.ProviderTitle != "" && k.Provider == str(ev, "provider") {
+		return k.ProviderTitle
+	}
+	return providerTitle(str(ev, "provider"))
 }
 
 // containment finds the revocation and its verification.
@@ -999,17 +1012,7 @@ func integer(m map[string]any, k string) int {
 	return 0
 }
 
-func int64Of(m map[string]any, k string) int64 {
-	switch v := m[k].(type) {
-	case float64:
-		return int64(v)
-	case int:
-		return int64(v)
-	case int64:
-		return v
-	}
-	return 0
-}
+
 
 func strList(m map[string]any, k string) []string {
 	var out []string

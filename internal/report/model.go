@@ -19,6 +19,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/respondhq/respond/internal/evidence"
 )
 
 // SchemaVersion is the version of the JSON model (report.schema.json).
@@ -119,6 +121,9 @@ type Key struct {
 	// be deleted once recovery is verified; Retired: it was then deleted.
 	Deactivated bool `json:"deactivated,omitempty"`
 	Retired     bool `json:"retired,omitempty"`
+
+	// advice is the provider's advice, from key.identify's evidence.
+	advice *evidence.Advice
 }
 
 // Owner describes the key's owner in words.
