@@ -29,13 +29,13 @@ type openAIProvider struct {
 
 var _ KeyProvider = openAIProvider{}
 
-func (openAIProvider) Name() string         { return "openai" }
-func (openAIProvider) Title() string        { return "OpenAI" }
-func (openAIProvider) ScopeKind() string    { return "project" }
+func (openAIProvider) Name() string      { return "openai" }
+func (openAIProvider) Title() string     { return "OpenAI" }
+func (openAIProvider) ScopeKind() string { return "project" }
 
 // Advice implements KeyProvider.
 func (openAIProvider) Advice() evidence.Advice { return evidence.OpenAIAdvice }
-func (openAIProvider) AlertTypes() []string { return []string{"openai_api_key"} }
+func (openAIProvider) AlertTypes() []string    { return []string{"openai_api_key"} }
 
 // OwnsKeyID implements KeyProvider: OpenAI key IDs are key_….
 func (openAIProvider) OwnsKeyID(id string) bool { return strings.HasPrefix(id, "key_") }

@@ -1012,8 +1012,6 @@ func integer(m map[string]any, k string) int {
 	return 0
 }
 
-
-
 func strList(m map[string]any, k string) []string {
 	var out []string
 	switch v := m[k].(type) {
