@@ -96,7 +96,7 @@ var (
 //	aws status NAME|ID STATUS       an access key is Active, Inactive or absent
 //	aws keys USER N                 the user has N access keys
 //	aws newkey USER OLD NAME [ENV]  the user's one key other than OLD: $NAME_ID; with the .env file ENV respond wrote, $NAME_SECRET and NAME.secret
-//	[!] aws sts ID SECRET           STS accepts the key (needs auth on)
+//	[!] aws sts ID SECRET           STS accepts the key (needs auth on); SECRET may be @FILE
 //	aws secret-json NAME KEY WANT   the secret's current JSON has KEY = WANT (@FILE or text)
 //	aws secret-stage NAME STAGE KEY WANT  the version with STAGE has KEY = WANT
 //	aws param-value NAME WANT       the parameter's decrypted value is WANT
@@ -285,7 +285,7 @@ func cmdAWS(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	case "sts":
 		need(2, "sts ID SECRET")
-		cfg := r.s.Config(awstest.Key{ID: args[1], Secret: args[2]})
+		cfg := r.s.Config(awstest.Key{ID: args[1], Secret: valueArg(ts, args[2])})
 		_, err := sts.NewFromConfig(cfg).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
 		switch {
 		case err == nil && neg:
