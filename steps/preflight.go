@@ -82,6 +82,7 @@ type check struct {
 	what    string // a target ID or "OpenAI project proj_…"
 	run     func(ctx context.Context) error
 	problem string // set instead of run when the target itself is wrong
+	n       int    // the targets it checks, when several (a writer's CheckAll)
 }
 
 // Apply implements step.Kind.
@@ -96,7 +97,7 @@ func (p Preflight) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 			found[i] = []string{ch.problem}
 			continue
 		}
-		ran++
+		ran += max(ch.n, 1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -195,6 +196,15 @@ func (p Preflight) checks(c *step.Call) []check {
 		}
 		items = append(items, list...)
 	}
+	// Writers that check many targets at once get all of theirs in one
+	// check (a GitHub organization's repositories are one list, not a
+	// request each); the others are checked target by target.
+	type batch struct {
+		w       BatchChecker
+		targets []target.Target
+		at      int // index of the batch's check
+	}
+	batches := map[string]*batch{}
 	for i, item := range items {
 		t, err := targetParam("preflight", fmt.Sprintf("targets[%d]", i), item, c.Dir)
 		if err != nil {
@@ -204,12 +214,38 @@ func (p Preflight) checks(c *step.Call) []check {
 		w, ok := p.Writers[t.Type]
 		switch {
 		case ok && w != nil:
+			if bc, ok := w.(BatchChecker); ok {
+				k := fmt.Sprintf("%T", w)
+				b := batches[k]
+				if b == nil {
+					b = &batch{w: bc, at: len(checks)}
+					batches[k] = b
+					checks = append(checks, check{})
+				}
+				b.targets = append(b.targets, t)
+				continue
+			}
 			checks = append(checks, check{what: t.ID(), run: func(ctx context.Context) error { return w.Check(ctx, t) }})
 		case t.Type == target.GitHubWorkflow:
 			checks = append(checks, check{what: t.ID(), run: func(ctx context.Context) error { return p.checkWorkflow(ctx, t) }})
 		default:
 			checks = append(checks, check{problem: fmt.Sprintf("%s: respond cannot write %s targets here", t.ID(), t.Type)})
 		}
+	}
+	for _, b := range batches {
+		// what is empty: CheckAll names each target in its problems.
+		checks[b.at] = check{n: len(b.targets), run: func(ctx context.Context) error {
+			var problems problemList
+			for _, err := range b.w.CheckAll(ctx, b.targets) {
+				if err != nil {
+					problems = append(problems, err)
+				}
+			}
+			if len(problems) == 0 {
+				return nil
+			}
+			return problems
+		}}
 	}
 	return checks
 }

@@ -84,6 +84,11 @@ type Config struct {
 	HTTPClient *http.Client
 	// Limits configure the rate limiter; zero fields take the defaults.
 	Limits Limits
+	// KeyCache, if set, is a file where the secret scopes' public keys are
+	// kept across runs (see keycache.go), so that writing a secret whose
+	// scope was written before costs the write alone. respond keeps it in
+	// its state directory.
+	KeyCache string
 }
 
 // Client is a GitHub REST client for one token. It is safe for concurrent
@@ -93,11 +98,13 @@ type Client struct {
 	lim  *limiter
 	host string
 
-	keysMu sync.Mutex
-	keys   map[string]*keyEntry // public keys by scope
+	keysMu  sync.Mutex
+	keys    map[string]*keyEntry // public keys by scope
+	keyFile *keyFile             // public keys kept across runs; nil without Config.KeyCache
 
 	idsMu sync.Mutex
 	ids   map[string]int64 // repository IDs by lower-cased owner/name
+	orgs  map[string]bool  // owners (lower-cased) known to be organizations (true) or not (false)
 
 	alertsMu sync.Mutex
 	alerts   map[string]steps.Alert // alerts read by GetAlert, by owner/repo#n
@@ -170,7 +177,8 @@ func New(cfg Config) (*Client, error) {
 	}
 	gh := github.NewClient(hc).WithAuthToken(cfg.Token.Reveal())
 	gh.BaseURL, gh.UploadURL = u, u
-	return &Client{gh: gh, lim: lim, host: u.Host, keys: map[string]*keyEntry{}, ids: map[string]int64{}}, nil
+	return &Client{gh: gh, lim: lim, host: u.Host, keys: map[string]*keyEntry{}, ids: map[string]int64{},
+		keyFile: newKeyFile(cfg.KeyCache, strings.ToLower(u.Host+strings.TrimSuffix(u.Path, "/")))}, nil
 }
 
 func isLoopback(host string) bool {
@@ -205,11 +213,7 @@ func (c *Client) RepoPermissions(ctx context.Context, owner, repo string) (steps
 	c.idsMu.Lock()
 	c.ids[strings.ToLower(owner+"/"+repo)] = r.GetID()
 	c.idsMu.Unlock()
-	p := r.GetPermissions()
-	return steps.RepoPermissions{
-		ID: r.GetID(), Admin: p["admin"], Maintain: p["maintain"], Push: p["push"], Pull: p["pull"],
-		Private: r.GetPrivate(),
-	}, nil
+	return permissionsOf(r), nil
 }
 
 // ScopeName names a secret scope for messages: "acme/api",
@@ -260,7 +264,8 @@ func secretsPath(s steps.SecretScope) string {
 
 // PublicKey returns the scope's sealed-box public key. Keys are cached for
 // the life of the client (one request per scope, even when many goroutines
-// ask at once); a PUT rejected with 422 drops the cached key.
+// ask at once) and, with Config.KeyCache, across runs; a PUT rejected with
+// 422 drops the cached key.
 func (c *Client) PublicKey(ctx context.Context, s steps.SecretScope) (steps.PublicKey, error) {
 	if err := checkScope(s); err != nil {
 		return steps.PublicKey{}, err
@@ -271,6 +276,11 @@ func (c *Client) PublicKey(ctx context.Context, s steps.SecretScope) (steps.Publ
 	if !ok {
 		e = &keyEntry{done: make(chan struct{})}
 		c.keys[k] = e
+		if pk, cached := c.keyFile.get(k); cached {
+			e.key = pk
+			close(e.done)
+			ok = true
+		}
 	}
 	c.keysMu.Unlock()
 	if ok {
@@ -284,11 +294,37 @@ func (c *Client) PublicKey(ctx context.Context, s steps.SecretScope) (steps.Publ
 	e.key, e.err = c.fetchKey(ctx, s)
 	if e.err != nil {
 		c.dropKey(s, e)
+	} else {
+		c.keyFile.put(k, e.key)
 	}
 	close(e.done)
 	return e.key, e.err
 }
 
+// KnowsPublicKey reports whether PublicKey would answer s without a
+// request: its key was fetched in this run, or is in the key cache.
+func (c *Client) KnowsPublicKey(s steps.SecretScope) bool {
+	if checkScope(s) != nil {
+		return false
+	}
+	k := strings.ToLower(secretsPath(s))
+	c.keysMu.Lock()
+	e, ok := c.keys[k]
+	c.keysMu.Unlock()
+	if ok {
+		select {
+		case <-e.done:
+			return e.err == nil
+		default:
+			return true // being fetched: one request, already counted
+		}
+	}
+	_, cached := c.keyFile.get(k)
+	return cached
+}
+
+// dropKey forgets s's key (e, or whatever is cached when e is nil), in
+// this run and in the key cache: GitHub refused it, or fetching it failed.
 func (c *Client) dropKey(s steps.SecretScope, e *keyEntry) {
 	k := strings.ToLower(secretsPath(s))
 	c.keysMu.Lock()
@@ -296,6 +332,9 @@ func (c *Client) dropKey(s steps.SecretScope, e *keyEntry) {
 		delete(c.keys, k)
 	}
 	c.keysMu.Unlock()
+	if e == nil {
+		c.keyFile.drop(k)
+	}
 }
 
 func (c *Client) fetchKey(ctx context.Context, s steps.SecretScope) (steps.PublicKey, error) {
