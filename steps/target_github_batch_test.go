@@ -190,4 +190,3 @@ func TestGitHubSecretWriterPlanNotes(t *testing.T) {
 		t.Errorf("a user's repositories: %+v", notes)
 	}
 }
-

@@ -119,7 +119,9 @@ func TestPublicKeyCacheAcrossRuns(t *testing.T) {
 // 32-byte key or are too long are ignored; keys of another host are not
 // used; the last line of a scope wins.
 func TestParseKeyLines(t *testing.T) {
-	key := func(b byte) string { return base64.StdEncoding.EncodeToString([]byte(strings.Repeat(string(rune(b)), 32))) }
+	key := func(b byte) string {
+		return base64.StdEncoding.EncodeToString([]byte(strings.Repeat(string(rune(b)), 32)))
+	}
 	data := strings.Join([]string{
 		`{"host":"api.github.com","scope":"repos/acme/api/actions/secrets","key_id":"1","key":"` + key('a') + `"}`,
 		`not json`,
