@@ -42,6 +42,7 @@ func (RevokeKey) Spec() step.Spec {
 			{Name: "already_gone", Type: step.Bool, Default: false, Description: "the key is known to be revoked or disabled already (openai.identify_key's already_gone): nothing is deleted, and the evidence says so"},
 			{Name: "owner_type", Type: step.String, Description: `"user" or "service_account"; empty: look it up`},
 			{Name: "service_account_id", Type: step.String, Description: "the owning service account (svc_acct_…), for a service account's key"},
+			{Name: "key_name", Type: step.String, Description: "the key's name (openai.identify_key's key_name): with `owner_type` (and `service_account_id` for a service account's key) the plan names the key without looking it up, one round trip less before the revoke"},
 		},
 		Outputs: []step.Output{
 			{Name: "revoked_at", Type: step.String, Description: "when the key was revoked, or found already gone (RFC 3339)"},
@@ -53,8 +54,8 @@ func (RevokeKey) Spec() step.Spec {
 
 // revokeArgs are the step's parameters, checked.
 type revokeArgs struct {
-	project, keyID, ownerType, saID string
-	gone                            bool
+	project, keyID, ownerType, saID, name string
+	gone                                  bool
 }
 
 func revokeInput(c *step.Call) (revokeArgs, error) {
@@ -63,6 +64,7 @@ func revokeInput(c *step.Call) (revokeArgs, error) {
 		keyID:     strings.TrimSpace(c.String("key_id")),
 		ownerType: strings.TrimSpace(c.String("owner_type")),
 		saID:      strings.TrimSpace(c.String("service_account_id")),
+		name:      strings.TrimSpace(c.String("key_name")),
 		gone:      c.Bool("already_gone"),
 	}
 	switch {
@@ -75,9 +77,10 @@ func revokeInput(c *step.Call) (revokeArgs, error) {
 	return a, nil
 }
 
-// Plan implements step.Kind. When OpenAI is reachable it looks the key up
-// (a read), to name it and its owner; otherwise it plans from the
-// parameters.
+// Plan implements step.Kind. When the parameters name the key and its
+// owner (openai.identify_key read them moments ago) it plans from them;
+// otherwise, when OpenAI is reachable, it looks the key up (a read), to
+// name it and its owner.
 func (k RevokeKey) Plan(ctx context.Context, c *step.Call) ([]step.Change, error) {
 	a, err := revokeInput(c)
 	if err != nil {
@@ -91,7 +94,10 @@ func (k RevokeKey) Plan(ctx context.Context, c *step.Call) ([]step.Change, error
 		return []step.Change{{Action: step.NoOp, Target: target,
 			Effect: "already revoked or disabled: nothing to revoke (checked dead below)"}}, nil
 	}
-	if k.P != nil && k.P.OpenAI != nil {
+	known := a.name != "" && (a.ownerType == "user" || a.ownerType == "service_account" && a.saID != "")
+	if known {
+		target = fmt.Sprintf("OpenAI key %s (%s)", a.keyID, a.name)
+	} else if k.P != nil && k.P.OpenAI != nil {
 		if oa, err := k.P.OpenAI(); err == nil && oa != nil {
 			key, err := oa.GetProjectKey(ctx, a.project, a.keyID)
 			switch {

@@ -285,7 +285,16 @@ func (p Preflight) checkWorkflow(ctx context.Context, t target.Target) error {
 		return err
 	}
 	owner, repo, _ := strings.Cut(t.Repo, "/")
+	// The repository and the workflow are read at once: preflight is on
+	// the way to containment.
+	var dispatchable []error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		dispatchable = checkDispatchable(ctx, gh, owner, repo, t)
+	}()
 	perm, err := gh.RepoPermissions(ctx, owner, repo)
+	<-done
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return fmt.Errorf("repository %s is not visible to the GitHub token; check the name and the token's access", t.Repo)
@@ -293,7 +302,7 @@ func (p Preflight) checkWorkflow(ctx context.Context, t target.Target) error {
 		return fmt.Errorf("cannot read repository %s: %v", t.Repo, err)
 	}
 	var problems []error
-	problems = append(problems, checkDispatchable(ctx, gh, owner, repo, t)...)
+	problems = append(problems, dispatchable...)
 	if !perm.Push && !perm.Maintain && !perm.Admin {
 		role := "no"
 		if perm.Pull {
@@ -323,7 +332,28 @@ func (l problemList) Error() string {
 // inputs, as GitHub does when it receives the dispatch (each problem is a
 // 404 or 422 there).
 func checkDispatchable(ctx context.Context, gh GitHub, owner, repo string, t target.Target) []error {
-	wf, err := gh.GetWorkflow(ctx, owner, repo, t.Workflow)
+	// The workflow, the ref and (when the workflow is named by its file)
+	// the workflow file are read at once; each problem is judged in the
+	// order GitHub would find it.
+	guess := ""
+	if !strings.Contains(t.Workflow, "/") && (strings.HasSuffix(t.Workflow, ".yml") || strings.HasSuffix(t.Workflow, ".yaml")) {
+		guess = ".github/workflows/" + t.Workflow
+	}
+	var (
+		wg     sync.WaitGroup
+		refOK  bool
+		refErr error
+		tr     DispatchTrigger
+		trErr  error
+		wf     Workflow
+		err    error
+	)
+	wg.Go(func() { refOK, refErr = gh.RefExists(ctx, owner, repo, t.Ref) })
+	if guess != "" {
+		wg.Go(func() { tr, trErr = gh.WorkflowTrigger(ctx, owner, repo, guess, t.Ref) })
+	}
+	wf, err = gh.GetWorkflow(ctx, owner, repo, t.Workflow)
+	wg.Wait()
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return []error{fmt.Errorf("workflow %s does not exist in %s: check the workflow's file name (or ID) in the inventory against the repository's .github/workflows", t.Workflow, t.Repo)}
@@ -335,20 +365,21 @@ func checkDispatchable(ctx context.Context, gh GitHub, owner, repo string, t tar
 		problems = append(problems, fmt.Errorf("workflow %s of %s is %s, so it will not run: enable it (gh workflow enable %s -R %s) or remove it from the inventory",
 			t.Workflow, t.Repo, strings.ReplaceAll(wf.State, "_", " "), t.Workflow, t.Repo))
 	}
-	ok, err := gh.RefExists(ctx, owner, repo, t.Ref)
 	switch {
-	case err != nil:
-		return append(problems, fmt.Errorf("cannot check that ref %s exists in %s: %v", t.Ref, t.Repo, err))
-	case !ok:
+	case refErr != nil:
+		return append(problems, fmt.Errorf("cannot check that ref %s exists in %s: %v", t.Ref, t.Repo, refErr))
+	case !refOK:
 		return append(problems, fmt.Errorf("ref %s does not exist in %s, so GitHub would refuse to run %s on it: give an existing branch or tag as the target's ref in the inventory", t.Ref, t.Repo, t.Workflow))
 	}
 	path := wf.Path
 	if path == "" {
 		path = ".github/workflows/" + t.Workflow
 	}
-	tr, err := gh.WorkflowTrigger(ctx, owner, repo, path, t.Ref)
-	if err != nil {
-		return append(problems, fmt.Errorf("cannot read %s on %s to check its workflow_dispatch trigger: %v", path, t.Ref, err))
+	if path != guess {
+		tr, trErr = gh.WorkflowTrigger(ctx, owner, repo, path, t.Ref)
+	}
+	if trErr != nil {
+		return append(problems, fmt.Errorf("cannot read %s on %s to check its workflow_dispatch trigger: %v", path, t.Ref, trErr))
 	}
 	if !tr.Dispatch {
 		return append(problems, fmt.Errorf("workflow %s of %s does not declare on: workflow_dispatch on %s, so it cannot be started through the API: add workflow_dispatch to its on: key, or remove the target from the inventory", t.Workflow, t.Repo, t.Ref))

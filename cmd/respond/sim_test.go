@@ -48,6 +48,7 @@ func secretKey(s githubsim.SecretState) string {
 // sim start [-scenario S] [-seed N] [-repos N] [-latency D] [-extra FILE]
 // sim verify [-alert] [-failed N] [-dotenv PATH VAR]... [-stored FILE]...
 // sim requests-only-get | sim fault METHOD PATH STATUS COUNT | sim clear-faults
+// sim mark | sim budget [-points N] [-contain-first N] | sim estimate FILE
 // sim token readonly | sim twin | sim value old|new FILE
 // sim workflow REPO WORKFLOW [duration D] [conclusion C] [dispatch on|off] [inputs NAME[!][=DEFAULT],…|none]
 // sim runs REPO WORKFLOW N [STATUS [CONCLUSION]] | sim waited INCIDENT STEP | sim waitrun REPO WORKFLOW
@@ -104,6 +105,18 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 	case "clear-faults":
 		r.s.ClearFaults()
+	case "mark":
+		// sim mark: later request-log checks look at what comes after.
+		if reqs := r.s.Requests(0); len(reqs) > 0 {
+			r.sinceSeq = reqs[len(reqs)-1].Seq
+		}
+	case "budget":
+		simBudget(ts, r, args[1:])
+	case "estimate":
+		if len(args) != 2 {
+			ts.Fatalf("usage: sim estimate FILE")
+		}
+		simEstimate(ts, r, args[1])
 	case "workflow":
 		simWorkflow(ts, r, args[1:])
 	case "runs":

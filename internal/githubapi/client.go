@@ -379,7 +379,20 @@ func (c *Client) OrgSecret(ctx context.Context, s steps.SecretScope, name string
 	if s.Org == "" {
 		return steps.OrgSecretState{}, step.Errorf("read the audience of secret %s of %s: not an organization secret", name, ScopeName(s))
 	}
+	// The secret and its selected repositories at once (the plan reads
+	// them before the revoke); the list is used only if the secret turns
+	// out to be visible to selected repositories.
+	type listed struct {
+		repos []*github.Repository
+		err   error
+	}
+	sel := make(chan listed, 1)
+	go func() {
+		repos, err := c.selectedRepos(ctx, s, name)
+		sel <- listed{repos, err}
+	}()
 	sec, err := c.getSecret(ctx, s, name)
+	l := <-sel
 	if errors.Is(err, steps.ErrNotFound) {
 		return steps.OrgSecretState{}, nil
 	}
@@ -390,7 +403,7 @@ func (c *Client) OrgSecret(ctx context.Context, s steps.SecretScope, name string
 	if sec.Visibility != "selected" {
 		return st, nil
 	}
-	repos, err := c.selectedRepos(ctx, s, name)
+	repos, err := l.repos, l.err
 	if err != nil {
 		return steps.OrgSecretState{}, err
 	}
@@ -603,18 +616,30 @@ func (c *Client) forgetAlert(owner, repo string, number int) {
 }
 
 func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (steps.Alert, error) {
+	// The alert and the first page of its locations at once: both are on
+	// the way to containment, and neither needs the other.
+	type page struct {
+		locs []*github.SecretScanningAlertLocation
+		resp *github.Response
+		err  error
+	}
+	first := make(chan page, 1)
+	opts := &github.ListOptions{PerPage: 100}
+	go func() {
+		locs, resp, err := c.gh.SecretScanning.ListLocationsForAlert(ctx, owner, repo, int64(number), &github.ListOptions{PerPage: 100})
+		first <- page{locs, resp, err}
+	}()
 	a, _, err := c.gh.SecretScanning.GetAlert(ctx, owner, repo, int64(number))
+	p := <-first
 	if err != nil {
 		return steps.Alert{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)
 	}
 	out := alertOf(a)
-	opts := &github.ListOptions{PerPage: 100}
 	for {
-		locs, resp, err := c.gh.SecretScanning.ListLocationsForAlert(ctx, owner, repo, int64(number), opts)
-		if err != nil {
-			return steps.Alert{}, c.fail(err, "list the locations of secret-scanning alert %s/%s#%d", owner, repo, number)
+		if p.err != nil {
+			return steps.Alert{}, c.fail(p.err, "list the locations of secret-scanning alert %s/%s#%d", owner, repo, number)
 		}
-		for _, l := range locs {
+		for _, l := range p.locs {
 			if l.GetType() != "" && l.GetType() != "commit" || l.Details == nil {
 				continue
 			}
@@ -624,10 +649,11 @@ func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (
 				CommitURL: d.GetCommitURL(), BlobURL: d.GetBlobURL(),
 			})
 		}
-		if resp.NextPage == 0 {
+		if p.resp.NextPage == 0 {
 			return out, nil
 		}
-		opts.Page = resp.NextPage
+		opts.Page = p.resp.NextPage
+		p.locs, p.resp, p.err = c.gh.SecretScanning.ListLocationsForAlert(ctx, owner, repo, int64(number), opts)
 	}
 }
 

@@ -63,7 +63,7 @@ func (c *Client) ReposPermissions(ctx context.Context, repos []string) map[strin
 	var wg sync.WaitGroup
 	for _, w := range owners {
 		wg.Go(func() {
-			found := c.listOwner(ctx, w.owner, len(w.names))
+			found := c.listOwner(ctx, w.owner, w.names)
 			var rest []string
 			for lname, asked := range w.names {
 				if p, ok := found[lname]; ok {
@@ -86,33 +86,34 @@ func (c *Client) ReposPermissions(ctx context.Context, repos []string) map[strin
 }
 
 // listOwner lists owner's repositories with the token's permissions, by
-// lower-case name, when that is cheaper than reading want repositories
-// one by one; it returns what it found (nothing when owner is not an
-// organization, or could not be listed).
-func (c *Client) listOwner(ctx context.Context, owner string, want int) map[string]steps.RepoPermissions {
+// lower-case name, when that is cheaper than reading the wanted ones (by
+// lower-case name) one by one; it returns what it found (nothing when
+// owner is not an organization, or could not be listed).
+func (c *Client) listOwner(ctx context.Context, owner string, want map[string][]string) map[string]steps.RepoPermissions {
 	found := map[string]steps.RepoPermissions{}
-	if want < 2 {
+	if len(want) < 2 {
 		return found
 	}
 	var mu sync.Mutex
-	add := func(list []*github.Repository) int {
+	wanted := 0 // wanted repositories found
+	add := func(list []*github.Repository) {
 		mu.Lock()
 		defer mu.Unlock()
-		n := 0
 		for _, r := range list {
 			if r == nil || !strings.EqualFold(r.GetOwner().GetLogin(), owner) {
 				continue
 			}
 			lname := strings.ToLower(r.GetName())
-			if _, dup := found[lname]; !dup {
-				n++
+			if _, ok := want[lname]; ok {
+				if _, dup := found[lname]; !dup {
+					wanted++
+				}
 			}
 			found[lname] = permissionsOf(r)
 			c.idsMu.Lock()
 			c.ids[strings.ToLower(owner)+"/"+lname] = r.GetID()
 			c.idsMu.Unlock()
 		}
-		return n
 	}
 	page := func(n int) (*github.Response, error) {
 		opts := &github.RepositoryListByOrgOptions{Sort: "full_name", ListOptions: github.ListOptions{PerPage: reposPerPage, Page: n}}
@@ -123,23 +124,37 @@ func (c *Client) listOwner(ctx context.Context, owner string, want int) map[stri
 		add(list)
 		return resp, nil
 	}
+	// As many repositories as are wanted fill at least that many pages:
+	// fetch them with the first, whose Link header then says whether
+	// there are more. An organization with that many repositories to
+	// update likely has others too: one more page is fetched at once
+	// (a point, to save a round trip before the revoke).
+	sure := (len(want) + reposPerPage - 1) / reposPerPage
+	if len(want) >= reposPerPage/2 {
+		sure++
+	}
+	var early sync.WaitGroup
+	for n := 2; n <= sure; n++ {
+		early.Go(func() { _, _ = page(n) })
+	}
 	resp, err := page(1)
+	early.Wait()
 	if err != nil {
 		if errors.Is(err, steps.ErrNotFound) || ghStatusOf(err) == 404 {
 			c.setOrg(owner, false)
 		}
-		return found // a user, or no access to the list: read them one by one
+		return map[string]steps.RepoPermissions{} // a user, or no access to the list: read them one by one
 	}
 	c.setOrg(owner, true)
 	last := resp.LastPage
-	// The other pages cost last-1 requests; reading the repositories not
+	// The other pages cost a request each; reading the repositories not
 	// found yet costs one each.
-	if last <= 1 || last-1 > want-len(found) {
+	if last <= sure || last-sure > len(want)-wanted {
 		return found
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, listConcurrency)
-	for n := 2; n <= last; n++ {
+	for n := sure + 1; n <= last; n++ {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
