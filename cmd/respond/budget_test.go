@@ -92,15 +92,23 @@ func scenarioTargets(info sim.ScenarioInfo) []string {
 // the leaked key's revoke (the first DELETE to OpenAI) came after at most
 // N requests, and none of them was a target's (its repository, its
 // secrets, its public key): the organization secret's audience, the
-// alert and the workflows to re-run are the only reads of named things
-// before it. No request was refused by a rate limit.
+// alert and the workflows to re-run (a workflow's check reads its
+// repository) are the only reads of named things before it. No request
+// was refused by a rate limit.
 func simBudget(ts *testscript.TestScript, r *simRun, args []string) {
 	fs := flag.NewFlagSet("sim budget", flag.ContinueOnError)
 	maxPoints := fs.Int("points", 6, "")
 	containFirst := fs.Int("contain-first", -1, "")
 	ts.Check(fs.Parse(args))
 	reqs := r.s.Requests(r.sinceSeq)
-	targets := scenarioTargets(r.s.Scenario())
+	info := r.s.Scenario()
+	targets := scenarioTargets(info)
+	// A workflow's check reads its repository (one request a workflow):
+	// it is the workflow's, not the secret targets'.
+	workflowRead := func(path string) bool {
+		m := repoPath.FindStringSubmatch(path)
+		return m != nil && strings.EqualFold(m[1], info.WorkflowRepo)
+	}
 	cost := map[string]*targetCost{}
 	for _, t := range targets {
 		cost[t] = &targetCost{}
@@ -117,7 +125,7 @@ func simBudget(ts *testscript.TestScript, r *simRun, args []string) {
 		var hit []string
 		if scope, _ := scopeOf(path); scope != "" {
 			hit = []string{scope}
-		} else if m := repoPath.FindStringSubmatch(q.Path); m != nil && q.Method == http.MethodGet {
+		} else if m := repoPath.FindStringSubmatch(q.Path); m != nil && q.Method == http.MethodGet && !workflowRead(q.Path) {
 			// A read of the repository itself is for each of its targets.
 			for _, t := range targets {
 				if _, where, _ := strings.Cut(t, " "); strings.EqualFold(where, m[1]) || strings.HasPrefix(strings.ToLower(where), strings.ToLower(m[1])+"@") {
@@ -162,9 +170,7 @@ func simBudget(ts *testscript.TestScript, r *simRun, args []string) {
 			problems = append(problems, "the leaked key was never revoked (no DELETE to OpenAI)")
 		} else {
 			ts.Logf("%d requests before the revoke", revoke)
-			for _, q := range reqs[:revoke+1] {
-				ts.Logf("  #%d %s %s %s %d %s", q.Seq, q.API, q.Method, q.Path, q.Status, q.Start)
-			}
+
 			if revoke > *containFirst {
 				problems = append(problems, fmt.Sprintf("%d requests before the revoke, want at most %d", revoke, *containFirst))
 			}
@@ -172,7 +178,7 @@ func simBudget(ts *testscript.TestScript, r *simRun, args []string) {
 				path, _, _ := strings.Cut(q.Path, "?")
 				scope, rest := scopeOf(path)
 				audience := strings.HasPrefix(scope, "org") && rest != "" && !strings.HasSuffix(rest, "/public-key")
-				if (scope != "" && !audience) || (repoPath.MatchString(q.Path) && q.Method == http.MethodGet) {
+				if (scope != "" && !audience) || (repoPath.MatchString(q.Path) && q.Method == http.MethodGet && !workflowRead(q.Path)) {
 					problems = append(problems, fmt.Sprintf("#%d %s %s is for one target and came before the revoke", q.Seq, q.Method, path))
 				}
 			}
@@ -193,8 +199,8 @@ var planNote = regexp.MustCompile(`Note \(\d+ deploy\): ([\d,]+) GitHub secret w
 
 // simEstimate implements `sim estimate FILE`: the deploy cost the plan in
 // FILE (respond's stdout) announced is within 20 % of what the simulator
-// received for the targets' secret scopes after the revoke (the deploy's
-// requests): writes, requests and points.
+// received for the targets' secret scopes from the deploy's first key
+// read or write on (the deploy's requests): writes, requests and points.
 func simEstimate(ts *testscript.TestScript, r *simRun, file string) {
 	m := planNote.FindStringSubmatch(ts.ReadFile(file))
 	if m == nil {
@@ -207,13 +213,19 @@ func simEstimate(ts *testscript.TestScript, r *simRun, file string) {
 	}
 	est := [3]int{num(m[1]), num(m[2]), num(m[3])}
 	var got [3]int
-	revoked := false
+	deploying := false
 	for _, q := range r.s.Requests(r.sinceSeq) {
-		if q.API == sim.APIOpenAI && q.Method == http.MethodDelete {
-			revoked = true
-		}
 		path, _, _ := strings.Cut(q.Path, "?")
-		if scope, _ := scopeOf(path); !revoked || scope == "" || q.API != sim.APIGitHub {
+		scope, rest := scopeOf(path)
+		if scope == "" || q.API != sim.APIGitHub {
+			continue
+		}
+		// The deploy starts with its first key read or write; the reads
+		// of an organization secret before it are the plan's.
+		if strings.HasSuffix(rest, "/public-key") || q.Method == http.MethodPut {
+			deploying = true
+		}
+		if !deploying {
 			continue
 		}
 		if q.Method == http.MethodPut {
