@@ -19,7 +19,10 @@ const preflightConcurrency = 32 // GitHub's limiter caps what is really in fligh
 
 // Preflight is the `preflight` step kind: before anything changes, it
 // checks that every target can be written and that the OpenAI admin key can
-// create the replacement, and reports every problem at once.
+// create the replacement, and reports every problem at once. It stands
+// between the alert and the revoke, so it costs a few round trips whatever
+// the number of targets: writers that can check many targets at once
+// (BatchChecker) get all of theirs together.
 type Preflight struct {
 	P *Providers
 	// Writers by target type; each target is checked by its writer's Check.
@@ -31,12 +34,16 @@ func (Preflight) Spec() step.Spec {
 	return step.Spec{
 		Kind:    "preflight",
 		Summary: "Check access to every target and the OpenAI project before changing anything",
-		Description: "Checks, concurrently, that each of `targets` can be written (the GitHub public key is readable " +
-			"for each repository, environment and organization secret; a .env file's directory and the file are writable; " +
+		Description: "Checks, concurrently, that each of `targets` can be written, with a number of requests that does not grow " +
+			"with the number of targets: for GitHub secrets, that the token may manage the secrets of every repository " +
+			"(an organization's repositories are listed 100 a page with the token's permissions, the pages at once) " +
+			"and is an owner of every organization with an organization secret; a .env file's directory and the file are writable; " +
 			"an exec command exists and is executable; a workflow exists in its repository, declares workflow_dispatch " +
 			"on the target's ref, which exists, accepts the target's inputs and gets every required one, and the token can " +
-			"dispatch it) and, with `project`, " +
+			"dispatch it. With `project`, it checks " +
 			"that the OpenAI admin key can manage the project's service accounts (where the replacement is created). " +
+			"What would cost a request per target (that an environment exists, that a scope's public key can be read) " +
+			"is left to the deploy, after the revoke: a target that fails it fails alone, with the same message. " +
 			"Every problem is reported at once and nothing is changed (exit code 4), unless `force` is true: " +
 			"then the problems are a warning and the playbook goes on. Only reads, so it runs during planning and dry runs.",
 		Reads:      true,

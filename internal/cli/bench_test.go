@@ -553,9 +553,9 @@ func logInit(b *testing.B, bin string) {
 // deploy targets in all).
 const memRepos = 1000
 
-// memScale multiplies GitHub's points budgets (simulator 900 a minute,
-// client limiter 800) so the run is not held up for minutes by the
-// budget: see docs/BENCHMARKS.md.
+// memScale multiplies GitHub's points budget (900 a minute, in the
+// simulator and the client's limiter) so the run is not held up for
+// minutes by the budget: see docs/BENCHMARKS.md.
 const memScale = 20
 
 // BenchmarkMemory1000 runs the leaked-key playbook, all of it, against a
@@ -565,8 +565,9 @@ const memScale = 20
 // It drives the engine as `respond leaked-key --yes` does (same playbook,
 // catalog, steps, journal and report), but builds the GitHub client
 // itself so its points budget can be scaled with the simulator's
-// (memScale): through cli.Run the client keeps GitHub's 800 points a
-// minute and the run takes about nine minutes at any latency.
+// (memScale): through cli.Run the client keeps GitHub's 900 points a
+// minute and the run takes six minutes and more at any latency
+// (BenchmarkResponse measures that).
 //
 // The simulator lives in the same process, so the heap includes its
 // world. Metrics: peak-heap-MB (the largest heap in use seen, simulator

@@ -18,17 +18,21 @@
 // documented secondary limits rather than reacting to them (see Limits):
 //
 //   - at most MaxConcurrent requests in flight (default 50 of GitHub's 100);
-//   - at most PointsPerMinute points in any sliding minute (default 800 of
-//     GitHub's 900; GET, HEAD and OPTIONS cost 1, other methods 5).
-//     Requests wait for points; they do not fail.
+//   - at most PointsPerMinute points in any sliding minute (default
+//     GitHub's 900; GET, HEAD and OPTIONS cost 1, other methods 5). A
+//     request's points count until a minute after its answer arrived, so
+//     the client's minute never ends before GitHub's, and the whole budget
+//     can be spent with no limit response. Requests wait for points, in
+//     the order they asked; they do not fail.
 //
 // When GitHub answers with a limit anyway, the limiter pauses every request
 // of the token until it lifts, then retries idempotent requests (GET, HEAD,
 // OPTIONS, PUT, DELETE):
 //
 //   - secondary limit (403 whose documentation_url names secondary rate
-//     limits or abuse) or 429: wait retry-after, or an exponential backoff
-//     from 1 s with jitter (capped at 60 s) when there is none;
+//     limits or abuse) or 429: wait retry-after, or a minute when there is
+//     none (GitHub's advice), and send nothing meanwhile: a request that
+//     was waiting for points checks again before it goes;
 //   - primary exhaustion (403 or 429 with x-ratelimit-remaining 0): wait
 //     until x-ratelimit-reset if that is within MaxWait (default 2 min),
 //     else fail with a *LimitError saying when the budget resets;
@@ -41,6 +45,13 @@
 // limit or a response with x-ratelimit-remaining 0 it would refuse every
 // later call locally instead of waiting; the limiter hides that header and
 // keeps the budget itself. Stats exposes its counters.
+//
+// # Fewer requests
+//
+// ReposPermissions checks many repositories with an organization's
+// repository list (100 a page) instead of a request each; public keys are
+// read once per scope and, with Config.KeyCache, kept across runs
+// (keycache.go); an alert is read once per run.
 //
 // Errors say what the client was doing, to which repository, secret or
 // alert, and what to do; they never contain the token or a secret value.

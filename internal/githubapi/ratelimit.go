@@ -71,8 +71,8 @@ type Limits struct {
 	// not count. Default 60 s.
 	RequestTimeout time.Duration
 	// BaseBackoff and MaxBackoff bound the exponential backoff (with
-	// jitter) used after a 5xx, or after a rate limit that names no
-	// retry-after.
+	// jitter) used after a 5xx, or after a secondary rate limit that names
+	// no retry-after (then at least a minute, as GitHub advises).
 	BaseBackoff, MaxBackoff time.Duration
 
 	// clock replaces the real clock in tests.
@@ -622,7 +622,8 @@ func (t *limiter) classify(resp *http.Response) (kind string, wait time.Duration
 	if d, ok := parseRetryAfter(h, now); ok {
 		wait = d
 	} else {
-		wait = t.backoff(int(t.secondary.Load()))
+		// GitHub: "wait for at least one minute before retrying".
+		wait = max(time.Minute, t.backoff(int(t.secondary.Load())))
 	}
 	return kind, wait, now.Add(wait)
 }

@@ -446,3 +446,23 @@ func TestPointsWaitThenPause(t *testing.T) {
 		t.Errorf("the third write went out %s after the start, before the pause set while it waited for points ended (2m0s)", got)
 	}
 }
+
+// A secondary limit without retry-after: GitHub asks for at least a
+// minute, and the token sends nothing meanwhile.
+func TestSecondaryWithoutRetryAfterWaitsAMinute(t *testing.T) {
+	e, clk := limitedEnv(t, Limits{})
+	e.faults.add("GET", "/user", 1, func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, `{"message":"You have exceeded a secondary rate limit.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`)
+	})
+	if _, err := e.c.User(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if clk.total() < time.Minute {
+		t.Errorf("waited %s, want at least a minute", clk.total())
+	}
+	if s := e.c.Stats(); s.Requests != 2 || s.Secondary != 1 {
+		t.Errorf("stats %+v", s)
+	}
+}
