@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/target"
 )
@@ -198,7 +199,9 @@ func (d Deploy) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := w.Write(ctx, t, v)
+	// A writer that starts a command filters its environment against every
+	// secret of the run (the admin key, tokens, the leaked key), not only v.
+	res, err := w.Write(secret.NewContext(ctx, registry(c)), t, v)
 	if err != nil {
 		if strings.HasPrefix(err.Error(), t.ID()) {
 			return nil, err // the writer named the target already

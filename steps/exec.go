@@ -238,9 +238,15 @@ func (e Exec) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
 	}
 	shown := displayArgv(argv)
 	out := strings.TrimSuffix(r.stdout, "\n")
+	if r.stdoutTruncated && !secretOut {
+		// Cut at maxStdout: a secret at the cut would not match whole.
+		out = reg.MaskCut(r.stdout)
+	}
 	outputs := map[string]any{"stdout": "", "exit_code": r.exitCode}
 	res := &step.Result{Outputs: outputs, Evidence: evidence, Summary: "ran " + shown}
-	mask := reg.MaskString
+	// mask is reg, plus what the command printed on stdout when that may
+	// be (part of) a secret that was not kept.
+	mask := reg
 
 	switch {
 	case !secretOut:
@@ -252,25 +258,21 @@ func (e Exec) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
 	case r.exitCode != 0 || r.stdoutTruncated:
 		// No secret output; whatever was printed may still be (part of)
 		// one, so it is masked in what is logged and reported.
-		if len(out) >= 6 {
-			mask = func(s string) string {
-				return strings.ReplaceAll(reg.MaskString(s), out, "[REDACTED stdout]")
-			}
-		}
+		mask = reg.With(secret.New(out))
 	default:
 		v := secret.New(out)
 		reg.Add(v) // before anything that could print it
 		if v.IsZero() {
-			r.flushStderr(c, mask)
+			r.flushStderr(mask)
 			return res, fmt.Errorf("exec: %s printed nothing on standard output, but secret_stdout expects the secret there; check the program", shown)
 		}
 		outputs["secret"] = v
 		evidence["secret_fingerprint"] = v.Fingerprint()
 	}
-	r.flushStderr(c, mask)
+	r.flushStderr(mask)
 
 	if r.exitCode != 0 {
-		return res, fmt.Errorf("exec: %s %s%s", shown, describeExit(r), stderrSuffix(r, mask))
+		return res, fmt.Errorf("exec: %s %s%s", shown, describeExit(r), stderrSuffix(r, mask.MaskString))
 	}
 	if secretOut && r.stdoutTruncated {
 		return res, fmt.Errorf("exec: %s printed more than %d bytes on standard output, too much for a secret (secret_stdout); the output was discarded", shown, maxStdout)
@@ -332,15 +334,14 @@ type runResult struct {
 	stderr          *lineLog
 }
 
-// flushStderr logs the standard error held back by deferStderr, masked by
-// mask (which by now knows any secret the command printed on stdout).
-func (r *runResult) flushStderr(c *step.Call, mask func(string) string) {
-	if r.stderr == nil || !r.stderr.deferred {
+// flushStderr masks and logs the standard error held back by
+// deferStderr, with reg (which by now knows any secret the command printed
+// on stdout).
+func (r *runResult) flushStderr(reg *secret.Registry) {
+	if r.stderr == nil {
 		return
 	}
-	for line := range strings.Lines(r.stderr.tailString()) {
-		c.Logf("%s", mask(strings.TrimSuffix(line, "\n")))
-	}
+	r.stderr.finish(reg, true)
 }
 
 // run runs argv under ctx. A non-zero exit is not an error (see
@@ -378,7 +379,7 @@ func (e Exec) run(ctx context.Context, c *step.Call, argv []string, o runOpts) (
 	if o.captureStdout {
 		cmd.Stdout = stdout
 	}
-	stderr := &lineLog{reg: reg, log: c.Logf, deferred: o.deferStderr}
+	stderr := newLineLog(reg, c.Logf, o.deferStderr)
 	cmd.Stderr = stderr
 
 	start := time.Now()
@@ -406,6 +407,7 @@ func (e Exec) run(ctx context.Context, c *step.Call, argv []string, o runOpts) (
 		r.exitCode = cmd.ProcessState.ExitCode()
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
+		stderr.finish(reg, false)
 		return nil, fmt.Errorf("exec: %s was stopped after %s: %w%s", shown, r.duration.Round(time.Millisecond), ctxErr, stderrSuffix(r, reg.MaskString))
 	}
 	var exitErr *exec.ExitError
@@ -439,12 +441,13 @@ func stderrSuffix(r *runResult, mask func(string) string) string {
 	if r == nil || r.stderr == nil {
 		return ""
 	}
-	s := strings.TrimSpace(r.stderr.tailString())
+	s, dropped := r.stderr.tailString()
+	s = strings.TrimSpace(s)
 	if s == "" {
 		return ""
 	}
 	prefix := ""
-	if r.stderr.dropped {
+	if dropped {
 		prefix = "…"
 	}
 	return "; it printed:\n" + prefix + mask(s)
@@ -589,32 +592,107 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 
 func (b *cappedBuffer) String() string { return b.buf.String() }
 
-// lineLog receives a child's standard error. It logs each complete line
-// (masked) unless deferred, and keeps the last stderrTail bytes for error
-// messages.
+// lineLog receives a child's standard error. Unless deferred, the stream
+// is masked as it arrives (secret.Writer holds back a possible partial
+// match until the next write settles it), then each complete line is
+// logged and the last stderrTail bytes are kept for error messages: the
+// tail is cut from masked text, so it never holds part of a secret.
+//
+// Deferred (secret_stdout), the raw stream is kept (up to maxStderr) until
+// the secret printed on stdout is known, then masked whole by finish.
 type lineLog struct {
 	reg      *secret.Registry
 	log      func(format string, args ...any)
 	deferred bool
 
-	mu      sync.Mutex
+	mu       sync.Mutex
+	masker   *secret.Writer // not deferred: masks into sink
+	sink     lineSink
+	raw      cappedBuffer // deferred: the stream as received
+	finished bool
+}
+
+// maxStderr bounds the standard error a deferred lineLog keeps.
+const maxStderr = 1 << 20
+
+var _ io.Writer = (*lineLog)(nil)
+
+func newLineLog(reg *secret.Registry, log func(string, ...any), deferred bool) *lineLog {
+	l := &lineLog{reg: reg, log: log, deferred: deferred, raw: cappedBuffer{max: maxStderr}}
+	l.sink.log = log
+	l.masker = secret.NewWriter(&l.sink, reg)
+	return l
+}
+
+func (l *lineLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.deferred {
+		return l.raw.Write(p)
+	}
+	return l.masker.Write(p)
+}
+
+// flush writes what the masker held back and logs an incomplete last line
+// (not deferred).
+func (l *lineLog) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.deferred {
+		return
+	}
+	_ = l.masker.Flush()
+	l.sink.flushPartial()
+}
+
+// finish masks a deferred stream with reg (which by now may know the
+// secret the command printed on stdout) and, when log is true, logs its
+// lines. It runs once; later calls do nothing. When the stream was cut at
+// maxStderr, bytes held back at the cut (possibly the start of a secret)
+// are dropped rather than written.
+func (l *lineLog) finish(reg *secret.Registry, log bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.deferred || l.finished {
+		return
+	}
+	l.finished = true
+	if !log {
+		l.sink.log = nil
+	}
+	w := secret.NewWriter(&l.sink, reg)
+	_, _ = w.Write(l.raw.buf.Bytes())
+	if !l.raw.truncated {
+		_ = w.Flush()
+	} else {
+		l.sink.dropped = true
+	}
+	l.sink.flushPartial()
+	l.raw = cappedBuffer{}
+}
+
+// tailString is the end of the (masked) stream, and whether earlier bytes
+// were dropped.
+func (l *lineLog) tailString() (string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.sink.tail), l.sink.dropped
+}
+
+// lineSink receives masked text: it logs complete lines and keeps the
+// last stderrTail bytes.
+type lineSink struct {
+	log     func(format string, args ...any)
 	partial []byte // an incomplete last line
 	tail    []byte // the last stderrTail bytes
 	dropped bool   // tail lost earlier bytes
 }
 
-var _ io.Writer = (*lineLog)(nil)
-
-func (l *lineLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+func (l *lineSink) Write(p []byte) (int, error) {
 	l.tail = append(l.tail, p...)
 	if over := len(l.tail) - stderrTail; over > 0 {
 		l.tail = append(l.tail[:0], l.tail[over:]...)
 		l.dropped = true
-	}
-	if l.deferred {
-		return len(p), nil
 	}
 	l.partial = append(l.partial, p...)
 	for {
@@ -632,24 +710,15 @@ func (l *lineLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// flush logs an incomplete last line.
-func (l *lineLog) flush() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+func (l *lineSink) flushPartial() {
 	if len(l.partial) > 0 {
 		l.emit(l.partial)
 		l.partial = nil
 	}
 }
 
-func (l *lineLog) emit(line []byte) {
+func (l *lineSink) emit(line []byte) {
 	if l.log != nil {
-		l.log("%s", l.reg.MaskString(strings.TrimSuffix(string(line), "\r")))
+		l.log("%s", strings.TrimSuffix(string(line), "\r"))
 	}
-}
-
-func (l *lineLog) tailString() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return string(l.tail)
 }

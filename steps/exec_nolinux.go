@@ -5,4 +5,4 @@ package steps
 import "syscall"
 
 // setParentDeathSignal: only Linux can tie a child's life to its parent's.
-func setParentDeathSignal(*syscall.SysProcAttr) {}
+func setParentDeathSignal(*syscall.SysProcAttr, bool) {}

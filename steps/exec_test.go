@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -614,5 +615,104 @@ func TestExecSecretStdoutFailureMasksOutput(t *testing.T) {
 	}
 	if _, ok := res.Outputs["secret"]; ok {
 		t.Error("a failed run produced a secret output")
+	}
+}
+
+// hasRun reports whether s holds 12 or more characters of secret in a row.
+func hasRun(s, secret string) bool {
+	for i := 0; i+12 <= len(secret); i++ {
+		if strings.Contains(s, secret[i:i+12]) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestStderrTailNeverHoldsPartOfSecret cuts the kept tail of standard
+// error at every offset of a secret (finding 1: the tail was masked after
+// the cut, so a cut secret no longer matched), with the stream arriving in
+// writes of several sizes.
+func TestStderrTailNeverHoldsPartOfSecret(t *testing.T) {
+	key := "sk-svcacct-" + strings.Repeat("Ab3_", 39) // 167 characters
+	reg := secret.NewRegistry()
+	reg.Add(secret.New(key))
+	for _, deferred := range []bool{false, true} {
+		for k := 0; k <= len(key); k++ {
+			stream := "start\n" + key + strings.Repeat("x", stderrTail-k)
+			for _, chunk := range []int{1, 13, 4096} {
+				var logged []string
+				l := newLineLog(reg, func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }, deferred)
+				for i := 0; i < len(stream); i += chunk {
+					l.Write([]byte(stream[i:min(len(stream), i+chunk)]))
+				}
+				l.flush()
+				l.finish(reg, true)
+				tail, _ := l.tailString()
+				if hasRun(tail, key) {
+					t.Fatalf("deferred=%v cut at %d, writes of %d: the tail holds part of the key: %q…", deferred, k, chunk, tail[:min(len(tail), 200)])
+				}
+				if hasRun(strings.Join(logged, "\n"), key) {
+					t.Fatalf("deferred=%v cut at %d, writes of %d: the log holds part of the key", deferred, k, chunk)
+				}
+			}
+		}
+	}
+}
+
+// TestDeferredStderrCutDropsPartialSecret: a deferred stream cut at its
+// bound in the middle of a secret keeps no part of it.
+func TestDeferredStderrCutDropsPartialSecret(t *testing.T) {
+	key := "sk-svcacct-" + strings.Repeat("Zq9-", 39)
+	reg := secret.NewRegistry()
+	reg.Add(secret.New(key))
+	l := newLineLog(reg, nil, true)
+	l.Write([]byte(strings.Repeat("y", maxStderr-50) + key))
+	l.finish(reg, false)
+	if tail, _ := l.tailString(); hasRun(tail, key) || !strings.HasSuffix(tail, "y") {
+		t.Fatalf("the cut kept part of the key: …%q", tail[max(0, len(tail)-80):])
+	}
+}
+
+// TestSupervisorEndsAsTheCommand: under the supervisor (as every test here
+// runs) respond still sees the command's exit code and the signal that
+// stopped it.
+func TestSupervisorEndsAsTheCommand(t *testing.T) {
+	if exe, _ := supervisorCommand(); exe == "" {
+		t.Skip("no supervisor on this platform")
+	}
+	for _, tc := range []struct {
+		script, want string
+	}{
+		{"exit 7", "exited with code 7"},
+		{"kill -TERM $$", "was stopped (signal: terminated)"},
+		{"kill -KILL $$", "was stopped (signal: killed)"},
+		{"kill -SEGV $$", "exited with code 139"},
+	} {
+		c, _ := newCall(t, map[string]any{"command": []string{"sh", "-c", tc.script}})
+		_, err := Exec{}.Apply(context.Background(), c)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.script, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "goroutine") {
+			t.Errorf("%s: the supervisor printed a stack: %v", tc.script, err)
+		}
+	}
+}
+
+// TestExecStdoutCutKeepsNoPartOfSecret: standard output is kept up to
+// maxStdout; a secret straddling the cut leaves no part in the output.
+func TestExecStdoutCutKeepsNoPartOfSecret(t *testing.T) {
+	key := "sk-svcacct-" + strings.Repeat("Wq7_", 39)
+	c, _ := newCall(t, map[string]any{
+		"command": []string{"sh", "-c", `head -c ` + strconv.Itoa(maxStdout-40) + ` /dev/zero | tr '\0' y; cat; echo`},
+		"stdin":   secret.New(key),
+	})
+	res, err := Exec{}.Apply(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := res.Outputs["stdout"].(string)
+	if hasRun(out, key) || !strings.HasSuffix(out, "y") {
+		t.Fatalf("stdout keeps part of the key at the cut: …%q", out[max(0, len(out)-60):])
 	}
 }

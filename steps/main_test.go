@@ -13,9 +13,14 @@ import (
 const childModeVar = "STEPS_TEST_CHILD"
 
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == SupervisorArg {
+		os.Exit(Supervise(os.Args[2:]))
+	}
 	if os.Getenv(childModeVar) == "dump" {
 		os.Exit(dumpChild())
 	}
+	// Commands run under the supervisor, as in respond.
+	EnableSupervisor("/proc/self/exe", os.Args[0])
 	os.Exit(m.Run())
 }
 

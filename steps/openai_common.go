@@ -59,21 +59,6 @@ func looseMatch(value, redacted string) bool {
 		strings.HasPrefix(value, prefix) && strings.HasSuffix(value, suffix)
 }
 
-// describeOwner is "user alice@example.com" or "service account deployer
-// (svc_acct_…)".
-func describeOwner(k ProjectKey) string {
-	switch k.OwnerType {
-	case "service_account":
-		return fmt.Sprintf("service account %s (%s)", k.OwnerName, k.OwnerID)
-	case "user":
-		if k.OwnerEmail != "" {
-			return "user " + k.OwnerEmail
-		}
-		return fmt.Sprintf("user %s (%s)", k.OwnerName, k.OwnerID)
-	}
-	return "an unknown owner"
-}
-
 // shortRedacted collapses the run of '*' of a redacted value into "…", for
 // messages: "sk-proj-****…****abcd" becomes "sk-proj-…abcd".
 func shortRedacted(r string) string {

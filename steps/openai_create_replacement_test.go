@@ -2,6 +2,7 @@ package steps_test
 
 import (
 	"context"
+	"github.com/respondhq/respond/internal/evidence"
 	"strings"
 	"testing"
 	"time"
@@ -49,11 +50,10 @@ func TestCreateReplacement(t *testing.T) {
 	if kid, _ := res.Outputs["key_id"].(string); w.keyState(kid).OwnerID != sas[0].ID {
 		t.Errorf("key_id %q is not the service account's key", kid)
 	}
-	if left, _ := res.Evidence["deleted_leftovers"].([]string); len(left) != 0 {
-		t.Errorf("deleted leftovers %v on a first run", left)
-	}
-	if res.Evidence["created_at"] == "" || res.Evidence["service_account_id"] != sas[0].ID {
-		t.Errorf("evidence %v", res.Evidence)
+	var ev evidence.Created
+	if !evidence.Decode(res.Evidence, &ev) || len(ev.DeletedLeftovers) != 0 || ev.CreatedAt == "" || ev.Principal.ID != sas[0].ID ||
+		ev.Principal.Type != "service_account" || ev.Fingerprint != key.Fingerprint() {
+		t.Errorf("evidence %+v", ev)
 	}
 
 	// Re-applied (the value is not kept across runs): the earlier account
@@ -80,8 +80,9 @@ func TestCreateReplacement(t *testing.T) {
 	if len(sas) != 1 || sas[0].ID != res2.Outputs["service_account_id"] {
 		t.Errorf("service accounts named %s: %+v", oaiReplacementName, sas)
 	}
-	if left, _ := res2.Evidence["deleted_leftovers"].([]string); len(left) != 2 {
-		t.Errorf("deleted leftovers %v, want 2", left)
+	var ev2 evidence.Created
+	if !evidence.Decode(res2.Evidence, &ev2) || len(ev2.DeletedLeftovers) != 2 {
+		t.Errorf("deleted leftovers %v, want 2", ev2.DeletedLeftovers)
 	}
 }
 

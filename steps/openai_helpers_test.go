@@ -118,8 +118,10 @@ func (w *oaiWorld) noLeak(t *testing.T, kind step.Kind, res *step.Result, err er
 				continue
 			}
 			if o.Secret {
-				if _, isSecret := v.(secret.Value); !isSecret {
-					t.Errorf("secret output %q is a %T, not a secret.Value", name, v)
+				_, isValue := v.(secret.Value)
+				_, isCred := v.(secret.Credential)
+				if !isValue && !isCred {
+					t.Errorf("secret output %q is a %T, not a secret.Value or secret.Credential", name, v)
 				}
 				continue
 			}

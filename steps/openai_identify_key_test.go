@@ -2,6 +2,7 @@ package steps_test
 
 import (
 	"context"
+	"github.com/respondhq/respond/internal/evidence"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -38,9 +39,11 @@ func TestIdentifyKeyByID(t *testing.T) {
 			if res.Outputs[name] != v {
 				t.Errorf("project %q: output %s = %#v, want %#v", project, name, res.Outputs[name], v)
 			}
-			if res.Evidence[name] != v {
-				t.Errorf("project %q: evidence %s = %#v, want %#v", project, name, res.Evidence[name], v)
-			}
+		}
+		var ev evidence.Identified
+		if !evidence.Decode(res.Evidence, &ev) || ev.Scope != "proj_prod" || ev.ScopeName != "Production" || ev.KeyID != w.alice.ID ||
+			ev.Owner.Email != "alice@example.com" || ev.Provider != "openai" || ev.ScopeKind != "project" || ev.AlreadyGone {
+			t.Errorf("project %q: evidence %+v", project, ev)
 		}
 		if v, ok := res.Outputs["key"].(secret.Value); !ok || !v.IsZero() {
 			t.Errorf("the key output should be an empty secret when no value was given: %#v", res.Outputs["key"])
@@ -70,7 +73,7 @@ func TestIdentifyKeyByID(t *testing.T) {
 	oaiWantBadInput(t, err, "proj_nope")
 
 	plan, err := k.Plan(ctx, w.call(map[string]any{"key_id": w.alice.ID}))
-	if err != nil || len(plan) != 1 || plan[0] != (step.Change{Action: step.Read, Target: "OpenAI project keys", Effect: "find the leaked key"}) {
+	if err != nil || len(plan) != 1 || plan[0] != (step.Change{Action: step.Read, Target: "OpenAI keys", Effect: "find the leaked key"}) {
 		t.Errorf("plan: %+v, %v", plan, err)
 	}
 }

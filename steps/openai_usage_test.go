@@ -3,6 +3,7 @@ package steps_test
 import (
 	"context"
 	"errors"
+	"github.com/respondhq/respond/internal/evidence"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -74,29 +75,24 @@ func TestKeyUsageAgainstSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := res.Evidence
-	if got := ev["during"].(map[string]any)["requests"]; got != int64(120) {
-		t.Errorf("during requests = %v, want 120", got)
+	var ev evidence.Usage
+	if !evidence.Decode(res.Evidence, &ev) || evidence.TypeOf(res.Evidence) != evidence.KeyUsage {
+		t.Fatalf("evidence %v", res.Evidence)
 	}
-	if got := ev["before"].(map[string]any)["requests"]; got != int64(10) {
-		t.Errorf("before requests = %v, want 10", got)
+	if len(ev.Buckets) != 4 {
+		t.Fatalf("buckets = %v", ev.Buckets)
 	}
-	if got := ev["during"].(map[string]any)["input_tokens"]; got != int64(1200) {
-		t.Errorf("during input tokens = %v", got)
+	if first := ev.Buckets[0]; first.Start != "2026-11-26T04:00:00Z" || first.Requests != 4 || first.InputTokens != 40 {
+		t.Errorf("first bucket %+v", first)
 	}
-	buckets := ev["buckets"].([]any)
-	if len(buckets) != 4 {
-		t.Fatalf("buckets = %v", buckets)
+	if ev.WindowStart != "2026-11-20T10:00:00Z" || ev.WindowEnd != "2026-11-27T17:00:00Z" || ev.ExposedSince != since.Format(time.RFC3339) {
+		t.Errorf("window %v to %v, exposed since %v", ev.WindowStart, ev.WindowEnd, ev.ExposedSince)
 	}
-	first := buckets[0].(map[string]any)
-	if first["start"] != "2026-11-26T04:00:00Z" || first["end"] != "2026-11-26T05:00:00Z" || first["requests"] != int64(4) {
-		t.Errorf("first bucket %v", first)
+	if !ev.HasSpendLimit || ev.SpendAlerts != 0 || ev.SpendLimitText != "100.00 USD per month" || ev.Provider != "openai" {
+		t.Errorf("spend controls %+v", ev)
 	}
-	if ev["window_start"] != "2026-11-20T10:00:00Z" || ev["window_end"] != "2026-11-27T17:00:00Z" || ev["baseline_hours"] != 168 {
-		t.Errorf("window %v to %v, baseline %v", ev["window_start"], ev["window_end"], ev["baseline_hours"])
-	}
-	if ev["has_spend_limit"] != true || ev["spend_alerts"] != 0 || ev["spend_limit_text"] != "100.00 USD per month" {
-		t.Errorf("spend controls %v %v %v", ev["has_spend_limit"], ev["spend_alerts"], ev["spend_limit_text"])
+	if res.Outputs["requests_before"] != 10 {
+		t.Errorf("requests before = %v, want 10", res.Outputs["requests_before"])
 	}
 	if res.Outputs["requests_during"] != 120 || res.Outputs["has_spend_limit"] != true {
 		t.Errorf("outputs %v", res.Outputs)
@@ -123,10 +119,11 @@ func TestKeyUsageDefaultsAndErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Evidence["exposed_since"] != "2026-11-20T16:30:00Z" || res.Evidence["since_given"] != false {
-		t.Errorf("default since %v", res.Evidence["exposed_since"])
+	var ev evidence.Usage
+	if !evidence.Decode(res.Evidence, &ev) || ev.ExposedSince != "2026-11-20T16:30:00Z" {
+		t.Errorf("default since %v", ev.ExposedSince)
 	}
-	if res.Evidence["has_spend_limit"] != false || len(res.Evidence["buckets"].([]any)) != 0 {
+	if ev.HasSpendLimit || len(ev.Buckets) != 0 {
 		t.Errorf("evidence %v", res.Evidence)
 	}
 	if want := "proj_main has no spend limit and no spend alerts"; !strings.Contains(res.Summary, want) {

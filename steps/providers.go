@@ -115,6 +115,8 @@ type KeyCheck struct {
 	State      KeyState
 	StatusCode int
 	Code       string // the error code, if any
+	Method     string // how it was checked: "GET /v1/models", "sts:GetCallerIdentity"
+	Detail     string // e.g. the identity a live AWS key authenticates as
 	CheckedAt  time.Time
 }
 
@@ -369,4 +371,5 @@ type WriteResult struct {
 type Providers struct {
 	OpenAI func() (OpenAI, error)
 	GitHub func() (GitHub, error)
+	AWS    func() (AWS, error)
 }

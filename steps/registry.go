@@ -20,12 +20,22 @@ import (
 // rate limiter is one per token).
 func all(p *Providers) []step.Kind {
 	writers := map[string]TargetWriter{
-		target.Dotenv:           DotenvWriter{},
-		target.Exec:             ExecTargetWriter{},
-		target.GitHubActions:    GitHubSecretWriter{P: p},
-		target.GitHubDependabot: GitHubSecretWriter{P: p},
+		target.Dotenv:            DotenvWriter{},
+		target.Exec:              ExecTargetWriter{},
+		target.GitHubActions:     GitHubSecretWriter{P: p},
+		target.GitHubDependabot:  GitHubSecretWriter{P: p},
+		target.AWSSecretsManager: AWSSecretsManagerWriter{P: p},
+		target.AWSSSM:            AWSSSMWriter{P: p},
 	}
+	keys := keyProviders(p)
 	return []step.Kind{
+		KeyIdentify{P: p, Keys: keys},
+		KeyRevoke{Keys: keys},
+		KeyVerify{Keys: keys},
+		KeyReplace{Keys: keys},
+		KeyUsageStep{Keys: keys},
+		KeyAwaitQuiet{Keys: keys},
+		KeyRetire{Keys: keys},
 		Approve{},
 		Exec{},
 		Note{},
@@ -42,6 +52,14 @@ func all(p *Providers) []step.Kind {
 		KeyUsage{P: p},
 		GitHubDispatchWorkflow{P: p},
 		GitHubResolveAlert{P: p},
+	}
+}
+
+// keyProviders lists every provider of keys respond knows: the one place
+// a provider is registered.
+func keyProviders(p *Providers) KeyProviders {
+	return KeyProviders{
+		"openai": openAIProvider{P: p},
 	}
 }
 

@@ -39,11 +39,45 @@ func checkType(t target.Target, want string) error {
 	return t.Validate()
 }
 
-// Check implements TargetWriter: the directory exists and is writable, and
-// the file, if present, can be read and written.
+// resolveDotenv follows the links of t's path and refuses one that leads
+// out of the directory tree the inventory names (its own directory, or for
+// a path outside it, the path's directory) unless the target says
+// follow_symlinks: true: a link in a repository could otherwise point a
+// secret at any file the user can write.
+func resolveDotenv(t target.Target) (dotenv.Resolved, error) {
+	r, err := dotenv.Resolve(t.Path)
+	if err != nil || !r.Link || t.FollowSymlinks {
+		return r, err
+	}
+	root := t.Root
+	if root == "" || !(dotenv.Resolved{Real: r.Path}).Within(root) {
+		root = filepath.Dir(r.Path)
+	}
+	if !r.Within(root) {
+		return r, step.Errorf("%s is a symbolic link to %s, outside %s; respond does not write a secret through a link that leaves the inventory's directory tree: fix the link, give the real path, or add `follow_symlinks: true` to the target", t.Path, r.Real, root)
+	}
+	return r, nil
+}
+
+// exposedError says that a file is readable by others.
+func exposedError(t target.Target, r dotenv.Resolved) error {
+	return fmt.Errorf("%s is readable by its group or others (mode %04o); writing a secret there exposes it: restrict it (chmod 600 %s), or pass --force to write it anyway", t.Path, r.Mode, r.Real)
+}
+
+// Check implements TargetWriter: the path does not lead out of the
+// inventory's tree through a link, the file is not readable by its group
+// or others, the directory exists and is writable, and the file, if
+// present, can be read and written.
 func (DotenvWriter) Check(_ context.Context, t target.Target) error {
 	if err := checkType(t, target.Dotenv); err != nil {
 		return err
+	}
+	r, err := resolveDotenv(t)
+	if err != nil {
+		return err
+	}
+	if r.Exposed() {
+		return exposedError(t, r)
 	}
 	return dotenv.Check(t.Path)
 }
@@ -54,7 +88,15 @@ func (DotenvWriter) Plan(_ context.Context, t target.Target) (step.Change, error
 	if err := checkType(t, target.Dotenv); err != nil {
 		return step.Change{}, err
 	}
-	ch := step.Change{Action: step.Update, Target: t.ID(), Effect: fmt.Sprintf("write the new value to %s (%s)", t.Path, t.Var)}
+	shown := t.Path
+	r, err := resolveDotenv(t)
+	if err != nil {
+		return step.Change{}, err
+	}
+	if r.Link {
+		shown = fmt.Sprintf("%s (a symbolic link to %s)", t.Path, r.Real)
+	}
+	ch := step.Change{Action: step.Update, Target: t.ID(), Effect: fmt.Sprintf("write the new value to %s (%s)", shown, t.Var)}
 	has, err := dotenv.Has(t.Path, t.Var)
 	switch {
 	case err != nil:
@@ -62,12 +104,15 @@ func (DotenvWriter) Plan(_ context.Context, t target.Target) (step.Change, error
 	case !has:
 		ch.Action = step.Create
 		if _, statErr := os.Stat(t.Path); errors.Is(statErr, fs.ErrNotExist) {
-			ch.Effect = fmt.Sprintf("create %s (mode 0600) with %s set to the new value", t.Path, t.Var)
+			ch.Effect = fmt.Sprintf("create %s (mode 0600) with %s set to the new value", shown, t.Var)
 		} else {
-			ch.Effect = fmt.Sprintf("add %s with the new value to %s", t.Var, t.Path)
+			ch.Effect = fmt.Sprintf("add %s with the new value to %s", t.Var, shown)
 		}
 	default:
-		ch.Effect = fmt.Sprintf("replace the value of %s in %s", t.Var, t.Path)
+		ch.Effect = fmt.Sprintf("replace the value of %s in %s", t.Var, shown)
+	}
+	if r.Exposed() {
+		ch.Effect += fmt.Sprintf("; WARNING: the file is readable by its group or others (mode %04o)", r.Mode)
 	}
 	return ch, nil
 }
@@ -78,14 +123,28 @@ func (DotenvWriter) Write(_ context.Context, t target.Target, v secret.Value) (W
 	if err := checkType(t, target.Dotenv); err != nil {
 		return WriteResult{}, err
 	}
+	// A link out of the tree is refused even with --force; a readable file
+	// was refused by preflight unless --force, and is noted here.
+	r, err := resolveDotenv(t)
+	if err != nil {
+		return WriteResult{}, err
+	}
 	created, err := dotenv.Set(t.Path, t.Var, v)
 	if err != nil {
 		return WriteResult{}, err
 	}
-	if created {
-		return WriteResult{Created: true, Detail: fmt.Sprintf("added %s to %s", t.Var, t.Path)}, nil
+	where := t.Path
+	if r.Link {
+		where = fmt.Sprintf("%s (through the link %s)", r.Real, t.Path)
 	}
-	return WriteResult{Detail: fmt.Sprintf("replaced %s in %s", t.Var, t.Path)}, nil
+	note := ""
+	if r.Exposed() {
+		note = fmt.Sprintf("; warning: the file is readable by its group or others (mode %04o)", r.Mode)
+	}
+	if created {
+		return WriteResult{Created: true, Detail: fmt.Sprintf("added %s to %s%s", t.Var, where, note)}, nil
+	}
+	return WriteResult{Detail: fmt.Sprintf("replaced %s in %s%s", t.Var, where, note)}, nil
 }
 
 // ExecTargetWriter hands a credential to a command (exec targets), such as
@@ -176,8 +235,13 @@ func (w ExecTargetWriter) Write(ctx context.Context, t target.Target, v secret.V
 		return WriteResult{}, err
 	}
 	// The value is registered so that it is masked in whatever the command
-	// prints and kept out of its environment, and no argument may hold it.
-	reg := secret.NewRegistry()
+	// prints and kept out of its environment, and no argument may hold it;
+	// so is every other secret of the run (the admin key, tokens, the
+	// leaked key), whatever variable holds it in respond's environment.
+	reg := secret.FromContext(ctx)
+	if reg == nil {
+		reg = secret.NewRegistry()
+	}
 	reg.Add(v)
 	if err := checkArgv("command", t.Command, reg); err != nil {
 		return WriteResult{}, err

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,6 +46,9 @@ func scriptParams(dir string) testscript.Params {
 			"exitcode":    cmdExitcode,
 			"waitfile":    cmdWaitfile,
 			"nosecret":    cmdNosecret,
+			"noleak":      cmdNoleak,
+			"dead":        cmdDead,
+			"mdsafe":      cmdMdsafe,
 			"incident":    cmdIncident,
 			"hasprefix":   cmdHasprefix,
 			"lines":       cmdLines,
@@ -219,4 +224,198 @@ func cmdBefore(ts *testscript.TestScript, neg bool, args []string) {
 	if aDone < 0 || bStart < 0 || aDone > bStart {
 		ts.Fatalf("%s did not finish before %s started (lines %d, %d)", args[1], args[2], aDone, bStart)
 	}
+}
+
+// noleakMin is the shortest run of a secret's characters that counts as a
+// leak: a redacted form keeps 8 + 4 characters apart, never 12 together.
+const noleakMin = 12
+
+// noleak SECRET... [-- PATH...]: no substring of 12 or more characters of
+// any SECRET (a literal, @FILE for a file's trimmed content, or $NAME
+// expanded by the script) appears in the last command's stdout or stderr,
+// in any file under the PATHs (files or directories), or in the path of
+// any request in the simulator's request log (when a simulator runs).
+func cmdNoleak(ts *testscript.TestScript, neg bool, args []string) {
+	var secrets, paths []string
+	for i, a := range args {
+		if a == "--" {
+			paths = args[i+1:]
+			break
+		}
+		v := a
+		if strings.HasPrefix(a, "@") {
+			v = strings.TrimSpace(ts.ReadFile(a[1:]))
+		}
+		if len(v) < noleakMin {
+			ts.Fatalf("noleak: secret %q is shorter than %d characters", a, noleakMin)
+		}
+		secrets = append(secrets, v)
+	}
+	if len(secrets) == 0 {
+		ts.Fatalf("usage: noleak SECRET... [-- PATH...]")
+	}
+	parts := map[string]int{} // every 12-character substring -> secret index
+	for i, s := range secrets {
+		for j := 0; j+noleakMin <= len(s); j++ {
+			parts[s[j:j+noleakMin]] = i
+		}
+	}
+	find := func(b string) (string, bool) {
+		for j := 0; j+noleakMin <= len(b); j++ {
+			if i, ok := parts[b[j:j+noleakMin]]; ok {
+				return fmt.Sprintf("characters %q of secret %d", b[j:j+noleakMin], i+1), true
+			}
+		}
+		return "", false
+	}
+	var found []string
+	for _, name := range []string{"stdout", "stderr"} {
+		if what, ok := find(ts.ReadFile(name)); ok {
+			found = append(found, name+": "+what)
+		}
+	}
+	checked := 0
+	for _, p := range paths {
+		err := filepath.WalkDir(ts.MkAbs(p), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			checked++
+			if what, ok := find(string(b)); ok {
+				found = append(found, path+": "+what)
+			}
+			return nil
+		})
+		ts.Check(err)
+	}
+	if checked == 0 && len(paths) > 0 {
+		ts.Fatalf("noleak: no files under %v", paths)
+	}
+	simsMu.Lock()
+	r := sims[ts]
+	simsMu.Unlock()
+	if r != nil {
+		for _, q := range r.s.Requests(0) {
+			if what, ok := find(q.Path); ok {
+				found = append(found, "request "+q.Method+" "+q.Path+": "+what)
+			}
+		}
+	}
+	if len(found) > 0 != neg {
+		if neg {
+			ts.Fatalf("noleak: expected a leak, found none")
+		}
+		ts.Fatalf("secret characters leaked:\n  %s", strings.Join(found, "\n  "))
+	}
+}
+
+// dead PIDFILE: the process whose ID PIDFILE holds is gone (or a zombie)
+// within 10 s.
+func cmdDead(ts *testscript.TestScript, neg bool, args []string) {
+	pid, err := strconv.Atoi(strings.TrimSpace(ts.ReadFile(args[0])))
+	ts.Check(err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		// The state follows the command name in parentheses; Z is a zombie.
+		if err != nil {
+			return
+		}
+		if i := bytes.LastIndexByte(b, ')'); i > 0 && i+2 < len(b) && (b[i+2] == 'Z' || b[i+2] == 'X') {
+			return
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			ts.Fatalf("process %d (%s) is still running", pid, args[0])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// mdsafe FILE: outside fenced blocks and code spans, the Markdown in FILE
+// has no unescaped HTML tag (but the template's own <details>), image, link
+// target or bare URL autolink.
+func cmdMdsafe(ts *testscript.TestScript, neg bool, args []string) {
+	var problems []string
+	fenced := false
+	for n, line := range strings.Split(ts.ReadFile(args[0]), "\n") {
+		if strings.HasPrefix(line, "```") {
+			fenced = !fenced
+			continue
+		}
+		if fenced {
+			continue
+		}
+		plain := stripCodeSpans(line)
+		for i := 0; i < len(plain); i++ {
+			if plain[i] == '\\' {
+				i++
+				continue
+			}
+			rest := plain[i:]
+			switch {
+			case strings.HasPrefix(rest, "<details>"), strings.HasPrefix(rest, "</details>"),
+				strings.HasPrefix(rest, "<summary>"), strings.HasPrefix(rest, "</summary>"):
+				// the template's own collapsible section
+			case len(rest) > 1 && rest[0] == '<' && (rest[1] == '/' || rest[1] == '!' || rest[1] == '?' || rest[1] >= 'a' && rest[1] <= 'z' || rest[1] >= 'A' && rest[1] <= 'Z'),
+				strings.HasPrefix(rest, "!["), strings.HasPrefix(rest, "]("),
+				strings.HasPrefix(rest, "://"), strings.HasPrefix(strings.ToLower(rest), "www."):
+				problems = append(problems, fmt.Sprintf("line %d: %q", n+1, rest[:min(len(rest), 40)]))
+			}
+		}
+	}
+	if len(problems) > 0 != neg {
+		ts.Fatalf("%s: unescaped markup:\n  %s", args[0], strings.Join(problems, "\n  "))
+	}
+}
+
+// stripCodeSpans removes the code spans of a line (CommonMark: a run of
+// backticks up to the next run of the same length), keeping the rest.
+func stripCodeSpans(line string) string {
+	var b strings.Builder
+	for i := 0; i < len(line); {
+		if line[i] == '\\' && i+1 < len(line) {
+			b.WriteString(line[i : i+2])
+			i += 2
+			continue
+		}
+		if line[i] != '`' {
+			b.WriteByte(line[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(line) && line[j] == '`' {
+			j++
+		}
+		fence := line[i:j]
+		end := -1
+		for k := j; k < len(line); {
+			if line[k] != '`' {
+				k++
+				continue
+			}
+			m := k
+			for m < len(line) && line[m] == '`' {
+				m++
+			}
+			if m-k == len(fence) {
+				end = m
+				break
+			}
+			k = m
+		}
+		if end < 0 { // no closing run: the backticks are literal
+			b.WriteString(fence)
+			i = j
+			continue
+		}
+		b.WriteString("CODE")
+		i = end
+	}
+	return b.String()
 }

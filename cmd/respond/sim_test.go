@@ -193,6 +193,25 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		v := r.leaked[:8] + strings.Repeat("Q", len(r.leaked)-12) + r.leaked[len(r.leaked)-4:]
 		_, err := r.s.OpenAI().AddUserKeyValue(other, "twin", user, v, time.Now().Add(-time.Hour))
 		ts.Check(err)
+	case "hostile":
+		// Names an attacker (or a careless colleague) could choose: markup,
+		// HTML, terminal escape sequences, newlines.
+		ts.Check(r.s.SetNames(sim.Names{
+			ProjectName: "Prod\x1b]0;pwned\x07\x1b[2J <img src=x onerror=alert(1)>",
+			KeyName:     "key\n# Injected heading\n[click here](https://evil.example/login) ![](https://evil.example/pixel.png)",
+			OwnerName:   "<img src=x onerror=alert(2)> \x1b[31mred\u009b2J",
+			AlertPath:   "src/\x1b]0;title\x07config.py\n# Injected heading\n![pixel](https://evil.example/t.png)<script>alert(3)</script>",
+		}))
+	case "setenv":
+		// sim setenv NAME old|new: set NAME to a key value.
+		if len(args) != 3 {
+			ts.Fatalf("usage: sim setenv NAME old|new")
+		}
+		v := r.leaked
+		if args[2] == "new" {
+			v = newKey(ts, r)
+		}
+		ts.Setenv(args[1], v)
 	case "value":
 		// Write a key value to a file for `nosecret @FILE`.
 		var v string

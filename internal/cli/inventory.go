@@ -42,7 +42,7 @@ func readInventory(args []string) (string, []byte, error) {
 	if err != nil {
 		return "", nil, &UsageError{err}
 	}
-	src, err := os.ReadFile(path)
+	src, err := inventory.ReadFile(path)
 	if err != nil {
 		return "", nil, &UsageError{fmt.Errorf("cannot read inventory %s: %w", path, err)}
 	}

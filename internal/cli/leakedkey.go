@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -244,25 +245,31 @@ func requireOpenAI(f *Factory, pb *playbook.Playbook) error {
 }
 
 // readKeyValue reads the leaked key from stdin: piped, or pasted at a
-// prompt without echo on a terminal.
+// prompt without echo on a terminal; see normalizeKey for what is
+// accepted.
 func readKeyValue(f *Factory) (secret.Value, error) {
+	var raw string
 	if f.IO.IsStdinTTY() && f.IO.CanPrompt() {
 		s, err := f.Prompter().Password("Paste the leaked key (it is not shown):")
 		if err != nil {
 			return secret.Value{}, err
 		}
-		v := secret.New(strings.TrimSpace(s))
-		if v.IsZero() {
-			return v, &UsageError{errors.New("no key was pasted")}
+		raw = s
+	} else {
+		b, err := io.ReadAll(io.LimitReader(f.IO.In, 1<<20))
+		if err != nil {
+			return secret.Value{}, fmt.Errorf("read the leaked key from standard input: %w", err)
 		}
-		f.IO.Secrets.Add(v)
-		return v, nil
+		raw = string(b)
 	}
-	v, err := readSecret(f.IO.In, "key")
-	if err == nil {
-		f.IO.Secrets.Add(v)
+	// Registered before anything could print it, whatever its form.
+	f.IO.Secrets.Add(secret.New(strings.TrimSpace(raw)))
+	v, err := normalizeKey(raw)
+	if err != nil {
+		return v, err
 	}
-	return v, err
+	f.IO.Secrets.Add(v)
+	return v, nil
 }
 
 // loadInventory finds and parses the inventory, and returns it with its
@@ -279,7 +286,7 @@ func loadInventory(f *Factory) (*inventory.Inventory, string, error) {
 	if err != nil {
 		return nil, "", &UsageError{err}
 	}
-	src, err := os.ReadFile(path)
+	src, err := inventory.ReadFile(path)
 	if err != nil {
 		return nil, "", &UsageError{fmt.Errorf("read inventory: %w", err)}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/respondhq/respond/internal/engine"
 	"github.com/respondhq/respond/internal/iostreams"
 	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/steps"
 )
 
 // Main runs respond with the process's arguments and streams and returns
@@ -30,6 +31,10 @@ import (
 // report is written, and `respond resume` continues. The exit code is
 // 128 + the signal's number (130 for Ctrl-C).
 func Main() int {
+	if len(os.Args) > 1 && os.Args[1] == steps.SupervisorArg {
+		return steps.Supervise(os.Args[2:])
+	}
+	harden(os.Args[0])
 	ios := iostreams.System()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
@@ -98,6 +103,10 @@ func Run(ctx context.Context, f *Factory, args []string) (code int) {
 			}
 		}
 	}()
+	if err := refuseSecretArgs(args); err != nil {
+		fmt.Fprintln(ios.ErrOut, "respond: "+err.Error())
+		return ExitCode(err)
+	}
 	root := NewRootCmd(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)

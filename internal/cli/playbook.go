@@ -44,7 +44,7 @@ func readPlaybook(arg string) (string, []byte, error) {
 		}
 		return "playbooks/" + arg + ".yaml", src, nil
 	}
-	src, err := os.ReadFile(arg)
+	src, err := playbook.ReadFile(arg)
 	if err != nil {
 		return "", nil, &UsageError{fmt.Errorf("read playbook: %w", err)}
 	}

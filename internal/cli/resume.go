@@ -78,7 +78,7 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 		fmt.Fprintf(f.IO.ErrOut, "Incident %s is already completed; nothing to resume.\n", inc.ID)
 		return nil
 	}
-	src, err := os.ReadFile(filepath.Join(inc.Dir, PlaybookCopy))
+	src, err := playbook.ReadFile(filepath.Join(inc.Dir, PlaybookCopy))
 	if err != nil {
 		return fmt.Errorf("incident %s lost its playbook copy: %w", inc.ID, err)
 	}

@@ -198,6 +198,9 @@ func (d Diagnostics) Render(w io.Writer, sources map[string][]byte, color bool) 
 		}
 		fmt.Fprintf(&b, "%s: %s: %s\n", paint(ansiBold, x.Pos.String()), sev, paint(ansiBold, x.Summary))
 		if line, ok := sourceLine(sources[x.Pos.File], x.Pos.Line); ok {
+			col, end := x.Pos.Col, x.EndCol
+			line, col, end = clip(line, col, end)
+			x.Pos.Col, x.EndCol = col, end
 			num := strconv.Itoa(x.Pos.Line)
 			gutter := max(5, len(num)+3)
 			fmt.Fprintf(&b, "%*s %s %s\n", gutter, num, paint(ansiBlue, "|"), line)
@@ -211,6 +214,34 @@ func (d Diagnostics) Render(w io.Writer, sources map[string][]byte, color bool) 
 		}
 	}
 	w.Write(b.Bytes())
+}
+
+// maxShown is the most characters of a source line a diagnostic shows.
+const maxShown = 160
+
+// clip shortens a long line to a window of maxShown characters around col
+// (a hostile file can hold a line of a megabyte), with … where it was cut,
+// and moves col and end to match.
+func clip(line string, col, end int) (string, int, int) {
+	r := []rune(line)
+	if len(r) <= maxShown {
+		return line, col, end
+	}
+	start := max(0, min(col-1-maxShown/2, len(r)-maxShown))
+	stop := min(len(r), start+maxShown)
+	out := string(r[start:stop])
+	shift := start
+	if start > 0 {
+		out = "…" + out
+		shift--
+	}
+	if stop < len(r) {
+		out += "…"
+	}
+	if end > col {
+		end = min(end-shift, stop-shift+1)
+	}
+	return out, col - shift, end
 }
 
 // sourceLine returns line n (1-based) of src without its line ending.

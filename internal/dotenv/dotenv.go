@@ -39,6 +39,10 @@ func ValidName(name string) bool { return nameRe.MatchString(name) }
 // NewFileMode is the mode of a .env file that Set creates.
 const NewFileMode fs.FileMode = 0o600
 
+// bom is a UTF-8 byte order mark, which some editors put at the start of a
+// file.
+const bom = "\ufeff"
+
 // assignment is one NAME=value found in a file.
 type assignment struct {
 	name     string
@@ -48,6 +52,9 @@ type assignment struct {
 	valEnd   int  // byte offset just after it
 	quote    byte // 0 (unquoted), or the quote character
 	value    string
+	// unterminated: the value opens a quote that nothing closes; loaders
+	// disagree on what it means.
+	unterminated bool
 }
 
 // parse finds every assignment in src, in order. Lines that are not
@@ -57,7 +64,11 @@ type assignment struct {
 func parse(src string) []assignment {
 	var out []assignment
 	line := 1
-	for i := 0; i < len(src); {
+	i := 0
+	if strings.HasPrefix(src, bom) {
+		i = len(bom) // a byte order mark is not part of the first name
+	}
+	for i < len(src) {
 		end := lineEnd(src, i)
 		a, next, ok := parseAssignment(src, i, end)
 		if ok {
@@ -136,6 +147,7 @@ func parseAssignment(src string, i, end int) (a assignment, next int, ok bool) {
 			}
 			return a, a.valEnd, true
 		}
+		a.unterminated = true
 	}
 	// Unquoted: to a " #" comment or the end of the line, without trailing
 	// blanks.
@@ -275,6 +287,14 @@ func render(v string, quote byte) string {
 // NAME=value appended when there is none. lines are the lines replaced.
 func update(src, name, value string) (out string, lines []int, err error) {
 	as := parse(src)
+	// A quote that nothing closes: loaders disagree on where the value
+	// ends, so any change could alter what they read. Refused, whatever the
+	// new value.
+	for _, a := range as {
+		if a.unterminated {
+			return "", nil, fmt.Errorf("%w (line %d: %s opens a quote that is never closed)", errConfusing, a.line, a.name)
+		}
+	}
 	var b strings.Builder
 	b.Grow(len(src) + len(name) + len(value) + 8)
 	last := 0
@@ -390,6 +410,9 @@ func Set(path, name string, value secret.Value) (created bool, err error) {
 	default:
 		return false, fmt.Errorf("cannot update %s in %s: %w", name, path, err)
 	}
+	// A crash between writing a temporary file and renaming it left one
+	// holding a value: it goes now, before the next is written.
+	removeStaleTemps(real)
 	out, lines, err := update(string(src), name, v)
 	if err != nil {
 		return false, fmt.Errorf("not updating %s in %s: %w; fix the file by hand, then run again", name, path, err)
@@ -432,12 +455,27 @@ func resolveLink(path string) (string, error) {
 	return real, nil
 }
 
+// tempPattern is the pattern of writeAtomic's temporary files for path.
+func tempPattern(path string) string { return "." + filepath.Base(path) + ".respond-*.tmp" }
+
+// removeStaleTemps removes temporary files that an interrupted Set of path
+// left behind (they may hold a secret). Set calls for one file are
+// serialized, so none is in use.
+func removeStaleTemps(path string) {
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(path)))
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && fi.Mode().IsRegular() {
+			_ = os.Remove(m)
+		}
+	}
+}
+
 // writeAtomic replaces path with data: a temporary file in the same
 // directory, fsynced, then renamed, then the directory fsynced. old is the
 // original's FileInfo (nil if none), whose owner is kept where permitted.
 func writeAtomic(path string, data []byte, mode fs.FileMode, old fs.FileInfo) (err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".respond-*.tmp")
+	tmp, err := os.CreateTemp(dir, tempPattern(path))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("directory %s does not exist; create it or fix the path", dir)

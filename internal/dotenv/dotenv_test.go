@@ -291,3 +291,59 @@ func TestSetConcurrentVariablesOfOneFile(t *testing.T) {
 		}
 	}
 }
+
+// TestBOMDoesNotHideFirstVariable: a UTF-8 byte order mark before the first
+// variable is not part of its name (it was: a second definition was
+// appended, the old value kept, and the change reported as "added").
+func TestBOMDoesNotHideFirstVariable(t *testing.T) {
+	src := "\ufeffOPENAI_API_KEY=old\nOTHER=1\n"
+	out, lines, err := update(src, "OPENAI_API_KEY", "new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "\ufeffOPENAI_API_KEY=new\nOTHER=1\n"; out != want || len(lines) != 1 {
+		t.Fatalf("got %q (lines %v), want %q replaced on line 1", out, lines, want)
+	}
+}
+
+// TestUnterminatedQuoteIsRefused: a file with a quote that is never closed
+// is refused whatever the new value, as the docs say (it was rewritten, and
+// refusal of A='oops depended on the new value).
+func TestUnterminatedQuoteIsRefused(t *testing.T) {
+	for _, src := range []string{"A='oops\n", "A=\"oops\nB=2\n", "X=1\nA='oops", "B=2\nC=\"never closed"} {
+		for _, name := range []string{"A", "B", "NEW"} {
+			for _, value := range []string{"plain", "with space", "quo'te", `dq"x`} {
+				if out, _, err := update(src, name, value); err == nil {
+					t.Errorf("update(%q, %s, %q) = %q, want a refusal", src, name, value, out)
+				}
+			}
+		}
+	}
+}
+
+// TestSetRemovesStaleTemporaryFiles: a temporary file left by a crash
+// between writing it and renaming it (it holds a key) is removed by the
+// next Set of that file, as on resume.
+func TestSetRemovesStaleTemporaryFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ".env")
+	if err := os.WriteFile(path, []byte("K=old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, "..env.respond-123456.tmp") // as writeAtomic names them
+	other := filepath.Join(dir, ".other.respond-1.tmp")
+	for _, p := range []string{stale, other} {
+		if err := os.WriteFile(p, []byte("K=sk-proj-leftover\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Set(path, "K", secret.New("new")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the stale temporary file is still there (%v)", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("another file's temporary file was removed: %v", err)
+	}
+}

@@ -1,6 +1,9 @@
 package dotenv
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // FuzzUpdate feeds arbitrary files and values to the parser and to update:
 // neither may panic, every assignment's offsets must be in order and in
@@ -11,6 +14,7 @@ func FuzzUpdate(f *testing.F) {
 	for _, s := range []string{
 		"", "A=1\n", "export A='x' # c\r\nB=\"y\\\"z\"\n", "A=\"multi\nline\"\nB=2", "A=\"open\nB=2\n",
 		"# c\n\n  A = b #x\n=1\nexport\nexport =1\n", "A='a\nb'\n", "A=\\\nB=\"\\\\\"",
+		"\ufeffA=1\nB=2\n", "A='oops\n", "\ufeff\r\nA=\"x\"\r\n",
 	} {
 		f.Add(s, "A", "new value")
 		f.Add(s, "B", "sk-proj-abc_DEF-123")
@@ -30,6 +34,14 @@ func FuzzUpdate(f *testing.F) {
 		out, lines, err := update(src, name, value)
 		if err != nil {
 			return
+		}
+		for _, a := range as {
+			if a.unterminated {
+				t.Fatalf("a file with an unterminated quote was rewritten: %q -> %q", src, out)
+			}
+		}
+		if strings.HasPrefix(src, bom) && !strings.HasPrefix(out, bom) {
+			t.Fatalf("the byte order mark was lost: %q -> %q", src, out)
 		}
 		after := lastValues(parse(out))
 		if after[name] != value {

@@ -72,8 +72,10 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/respondhq/respond/internal/netsafe"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/textsafe"
 	"github.com/respondhq/respond/steps"
 )
 
@@ -179,13 +181,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	lim := newLimiter(next, limits)
 	hc.Transport = lim
-	// Never follow a redirect to another host with the token.
-	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 5 || req.URL.Host != u.Host {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}
+	// Never follow a redirect that changes the scheme, host or port with
+	// the token.
+	hc.CheckRedirect = netsafe.CheckRedirect
 	gh := github.NewClient(hc).WithAuthToken(cfg.Token.Reveal())
 	gh.BaseURL, gh.UploadURL = u, u
 	return &Client{gh: gh, lim: lim, host: u.Host, keys: map[string]*keyEntry{}, ids: map[string]int64{},
@@ -212,11 +210,14 @@ func (c *Client) User(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", c.fail(err, "check the token (GET /user)")
 	}
-	return u.GetLogin(), nil
+	return textsafe.Line(u.GetLogin()), nil
 }
 
 // RepoPermissions returns the token's role on owner/repo.
 func (c *Client) RepoPermissions(ctx context.Context, owner, repo string) (steps.RepoPermissions, error) {
+	if err := netsafe.Segments("owner", owner, "repository", repo); err != nil {
+		return steps.RepoPermissions{}, step.Permanent(err)
+	}
 	r, _, err := c.gh.Repositories.Get(ctx, owner, repo)
 	if err != nil {
 		return steps.RepoPermissions{}, c.fail(err, "read repository %s/%s", owner, repo)
@@ -256,6 +257,18 @@ func checkScope(s steps.SecretScope) error {
 		return step.Errorf("secret scope %s: give a repository or an organization, not both", ScopeName(s))
 	case s.Environment != "" && (s.App != "actions" || s.Org != ""):
 		return step.Errorf("secret scope %s: only repository Actions secrets have environments", ScopeName(s))
+	}
+	var names []string
+	if s.Org != "" {
+		names = append(names, "organization", s.Org)
+	} else {
+		names = append(names, "owner", s.Owner, "repository", s.Repo)
+	}
+	if s.Environment != "" {
+		names = append(names, "environment", s.Environment)
+	}
+	if err := netsafe.Segments(names...); err != nil {
+		return step.Permanent(err)
 	}
 	return nil
 }
@@ -368,6 +381,9 @@ func (c *Client) fetchKey(ctx context.Context, s steps.SecretScope) (steps.Publi
 
 // SecretExists reports whether the named secret exists in the scope.
 func (c *Client) SecretExists(ctx context.Context, s steps.SecretScope, name string) (bool, error) {
+	if err := netsafe.Segments("secret", name); err != nil {
+		return false, step.Permanent(err)
+	}
 	if err := checkScope(s); err != nil {
 		return false, err
 	}
@@ -458,6 +474,9 @@ type putBody struct {
 // public key, so the caller can fetch the current key, seal again and
 // retry.
 func (c *Client) PutSecret(ctx context.Context, s steps.SecretScope, name string, sealed steps.Sealed, org steps.OrgSecretOptions) (bool, error) {
+	if err := netsafe.Segments("secret", name); err != nil {
+		return false, step.Permanent(err)
+	}
 	if err := checkScope(s); err != nil {
 		return false, err
 	}
@@ -597,6 +616,9 @@ func (c *Client) repoID(ctx context.Context, org, name string) (int64, error) {
 // GetAlert returns secret-scanning alert number of owner/repo with its
 // commit locations (in the order GitHub lists them).
 func (c *Client) GetAlert(ctx context.Context, owner, repo string, number int) (steps.Alert, error) {
+	if err := netsafe.Segments("owner", owner, "repository", repo); err != nil {
+		return steps.Alert{}, step.Permanent(err)
+	}
 	// An alert and its locations are read once per client (one run):
 	// identification and the plan both need it, on the way to containment.
 	// ResolveAlert always reads afresh before it changes anything.
@@ -655,9 +677,10 @@ func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (
 				continue
 			}
 			d := l.Details
+			// Anyone who can push chooses file names: cleaned here.
 			out.Locations = append(out.Locations, steps.AlertLocation{
-				Path: d.GetPath(), StartLine: d.GetStartline(), CommitSHA: d.GetCommitSHA(),
-				CommitURL: d.GetCommitURL(), BlobURL: d.GetBlobURL(),
+				Path: textsafe.Line(d.GetPath()), StartLine: d.GetStartline(), CommitSHA: textsafe.Line(d.GetCommitSHA()),
+				CommitURL: textsafe.Line(d.GetCommitURL()), BlobURL: textsafe.Line(d.GetBlobURL()),
 			})
 		}
 		if p.resp.NextPage == 0 {
@@ -670,9 +693,9 @@ func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (
 
 func alertOf(a *github.SecretScanningAlert) steps.Alert {
 	return steps.Alert{
-		Number: a.GetNumber(), State: a.GetState(), Resolution: a.GetResolution(),
-		Comment: a.GetResolutionComment(), SecretType: a.GetSecretType(),
-		Secret: secret.New(a.GetSecret()), Created: a.GetCreatedAt().Time, HTMLURL: a.GetHTMLURL(),
+		Number: a.GetNumber(), State: textsafe.Line(a.GetState()), Resolution: textsafe.Line(a.GetResolution()),
+		Comment: textsafe.Text(a.GetResolutionComment()), SecretType: textsafe.Line(a.GetSecretType()),
+		Secret: secret.New(a.GetSecret()), Created: a.GetCreatedAt().Time, HTMLURL: textsafe.Line(a.GetHTMLURL()),
 	}
 }
 
@@ -680,6 +703,9 @@ func alertOf(a *github.SecretScanningAlert) steps.Alert {
 // already resolved with that resolution is left alone and returned as is:
 // GitHub answers 400 to a PATCH that changes nothing.
 func (c *Client) ResolveAlert(ctx context.Context, owner, repo string, number int, resolution, comment string) (steps.Alert, error) {
+	if err := netsafe.Segments("owner", owner, "repository", repo); err != nil {
+		return steps.Alert{}, step.Permanent(err)
+	}
 	defer c.forgetAlert(owner, repo, number)
 	cur, _, err := c.gh.SecretScanning.GetAlert(ctx, owner, repo, int64(number))
 	if err != nil {

@@ -356,3 +356,21 @@ func TestAlerts(t *testing.T) {
 	noSecrets(t, err)
 	e.conformant(t)
 }
+
+// TestAlertLocationPathIsCleaned: a file name is whatever someone pushed;
+// control characters in it stop at the client.
+func TestAlertLocationPathIsCleaned(t *testing.T) {
+	e := newEnv(t, githubsim.Options{}, adminToken, Limits{})
+	if err := e.sim.SetAlertLocationPath("acme", "api", 1, "src/\x1b]0;t\x07a\u009b2J\nb.py"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := e.c.GetAlert(context.Background(), "acme", "api", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range a.Locations {
+		if l.Path != "src/]0;ta2J b.py" {
+			t.Errorf("location path %q", l.Path)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/textsafe"
 	"github.com/respondhq/respond/steps"
 )
 
@@ -77,7 +78,7 @@ func (c *Client) fail(err error, format string, args ...any) error {
 		}
 		return fmt.Errorf("GitHub: %s: cannot reach %s: %w (check the network and GITHUB_API_URL, then retry)", op, c.host, err)
 	}
-	e := &Error{Op: op, Status: er.Response.StatusCode, Message: strings.TrimSpace(er.Message)}
+	e := &Error{Op: op, Status: er.Response.StatusCode, Message: textsafe.Text(strings.TrimSpace(er.Message))}
 	switch s := e.Status; {
 	case s == http.StatusUnauthorized:
 		e.Hint = "the token was rejected: check that GITHUB_TOKEN (or GH_TOKEN) holds a valid, unexpired token for this GitHub host"

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/respondhq/respond/internal/netsafe"
 	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/textsafe"
 	"github.com/respondhq/respond/steps"
 )
 
@@ -21,15 +23,18 @@ func (c *Client) OrgRole(ctx context.Context, org string) (string, error) {
 	if strings.TrimSpace(org) == "" {
 		return "", step.Errorf("read the token's organization membership: the organization name is empty")
 	}
+	if err := netsafe.Segments("organization", org); err != nil {
+		return "", step.Permanent(err)
+	}
 	m, _, err := c.gh.Organizations.GetOrgMembership(ctx, "", org)
 	if err != nil {
 		return "", c.fail(err, "read the token's membership of organization %s", org)
 	}
-	if st := m.GetState(); st != "" && st != "active" {
+	if st := textsafe.Line(m.GetState()); st != "" && st != "active" {
 		return "", step.Permanent(fmt.Errorf("GitHub: organization %s: the token's user's membership is %s, not active "+
 			"(accept the invitation to the organization, or use a token of an active owner): %w", org, st, steps.ErrNotFound))
 	}
-	role := m.GetRole()
+	role := textsafe.Line(m.GetRole())
 	if role == "" {
 		return "", fmt.Errorf("GitHub returned the token's membership of organization %s without a role: report this, or retry later", org)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/respondhq/respond/internal/netsafe"
+	"github.com/respondhq/respond/internal/step"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -97,6 +99,9 @@ type dispatchBody struct {
 // 204, and the result is then zero. POST requests are never retried by the
 // client.
 func (c *Client) DispatchWorkflow(ctx context.Context, owner, repo, workflow, ref string, inputs map[string]any) (steps.Dispatched, error) {
+	if err := netsafe.Segments("owner", owner, "repository", repo, "workflow", workflow); err != nil {
+		return steps.Dispatched{}, step.Permanent(err)
+	}
 	path := fmt.Sprintf("repos/%s/%s/actions/workflows/%s/dispatches", url.PathEscape(owner), url.PathEscape(repo), url.PathEscape(workflow))
 	req, err := c.gh.NewRequest(http.MethodPost, path, dispatchBody{Ref: ref, Inputs: inputs, ReturnRunDetails: true})
 	if err != nil {

@@ -21,6 +21,7 @@ func FuzzParse(f *testing.F) {
 		"", "credentials:", "credentials: [a, [b], {c: d}]", "- a\n- b", "a: &x [1]\nb: *x\n",
 		"credentials:\n- name: a\n  targets:\n  - exec: {command: [x], timeout: !!str 1s}\n  - dotenv: {path: [a]}\n",
 		"credentials: [{name: a, provider: openai, project: p, key_id: k, targets: [{github-workflow: {repo: a/b, workflow: 1, ref: m, inputs: {a: [1]}}}]}]",
+		"credentials: [{name: a, provider: openai, project: p, key_id: k, targets: [{aws-secretsmanager: {secret: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf', key: K, region: eu-west-1}}, {aws-ssm: {name: /a/b, kms_key_id: alias/k}}]}]",
 		"%YAML 1.2\n---\ncredentials: []\n...\n", "credentials:\n  - name: \"\\u00e9\"\n    targets:\n      - \"dotenv\": {\"path\": x, \"var\": A}\n",
 	} {
 		f.Add(s)

@@ -75,18 +75,22 @@ var (
 	topFields        = []string{"credentials"}
 	credentialFields = []string{"name", "provider", "project", "key_name", "key_id", "fingerprint", "targets"}
 	targetFields     = map[string][]string{
-		target.GitHubActions:    {"repo", "environment", "org", "secret", "visibility", "repos"},
-		target.GitHubDependabot: {"repo", "org", "secret", "visibility", "repos"},
-		target.Dotenv:           {"path", "var"},
-		target.Exec:             {"command", "timeout"},
-		target.GitHubWorkflow:   {"repo", "workflow", "ref", "inputs"},
+		target.GitHubActions:     {"repo", "environment", "org", "secret", "visibility", "repos"},
+		target.GitHubDependabot:  {"repo", "org", "secret", "visibility", "repos"},
+		target.Dotenv:            {"path", "var", "follow_symlinks"},
+		target.Exec:              {"command", "timeout"},
+		target.GitHubWorkflow:    {"repo", "workflow", "ref", "inputs"},
+		target.AWSSecretsManager: {"secret", "region", "key"},
+		target.AWSSSM:            {"name", "region", "kms_key_id"},
 	}
 	targetExamples = map[string]string{
-		target.GitHubActions:    "- github-actions: {repo: acme/api, secret: OPENAI_API_KEY}",
-		target.GitHubDependabot: "- github-dependabot: {repo: acme/api, secret: OPENAI_API_KEY}",
-		target.Dotenv:           "- dotenv: {path: deploy/.env, var: OPENAI_API_KEY}",
-		target.Exec:             "- exec: {command: [./scripts/store-key.sh], timeout: 30s}",
-		target.GitHubWorkflow:   "- github-workflow: {repo: acme/api, workflow: deploy.yml, ref: main}",
+		target.GitHubActions:     "- github-actions: {repo: acme/api, secret: OPENAI_API_KEY}",
+		target.GitHubDependabot:  "- github-dependabot: {repo: acme/api, secret: OPENAI_API_KEY}",
+		target.Dotenv:            "- dotenv: {path: deploy/.env, var: OPENAI_API_KEY}",
+		target.Exec:              "- exec: {command: [./scripts/store-key.sh], timeout: 30s}",
+		target.GitHubWorkflow:    "- github-workflow: {repo: acme/api, workflow: deploy.yml, ref: main}",
+		target.AWSSecretsManager: "- aws-secretsmanager: {secret: prod/api, key: OPENAI_API_KEY, region: eu-west-1}",
+		target.AWSSSM:            "- aws-ssm: {name: /prod/api/openai-key, region: eu-west-1}",
 	}
 
 	credNameRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
@@ -94,6 +98,13 @@ var (
 	ghNameRe      = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	ghOwnerRepoRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 	fingerprintRe = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	// Secrets Manager names; ARNs; SSM parameter names (with an optional
+	// leading slash, and at most 15 levels); KMS key IDs, ARNs and aliases.
+	smNameRe  = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
+	smARNRe   = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$`)
+	ssmNameRe = regexp.MustCompile(`^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
+	ssmARNRe  = regexp.MustCompile(`^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/[A-Za-z0-9_./-]+$`)
+	kmsKeyRe  = regexp.MustCompile(`^(alias/[A-Za-z0-9/_-]{1,250}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+)$`)
 )
 
 // docKind words the messages about an inventory's YAML as a whole.
@@ -112,6 +123,10 @@ var docKind = yamlsrc.Kind{
 type parseState struct {
 	*yamlsrc.Doc
 }
+
+// ReadFile reads an inventory file, refusing one too large to be one
+// (see yamlsrc.ReadFile).
+func ReadFile(path string) ([]byte, error) { return yamlsrc.ReadFile(path, docKind) }
 
 // Parse parses and validates an inventory. file names the source in
 // diagnostics and is the base of relative paths. It returns every problem
@@ -236,6 +251,8 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 	case kv == nil:
 		p.Errorf(c.Pos, 0, "add the OpenAI project ID the key belongs to, e.g. `project: proj_abc123`", "%s has no project", label)
 	case c.Project == "":
+	case !validSegment(c.Project):
+		p.ErrAt(kv.Value, "give the OpenAI project ID, e.g. proj_abc123", "invalid project %q: it would not name one project in a request path", c.Project)
 	case !strings.HasPrefix(c.Project, "proj_"):
 		p.WarnAt(kv.Value, "OpenAI project IDs start with proj_; find it under Settings → Projects", "project %q does not look like an OpenAI project ID", c.Project)
 	}
@@ -247,6 +264,8 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 		p.Errorf(c.Pos, 0, "add `key_name:` (the key's name in the project) or `key_id:` (key_…)", "%s says neither key_name nor key_id", label)
 	case nameKV != nil && idKV != nil:
 		p.ErrAt(idKV.Key, "keep one: key_id if you know it, else key_name", "%s gives both key_name and key_id", label)
+	case idKV != nil && c.KeyID != "" && !validSegment(c.KeyID):
+		p.ErrAt(idKV.Value, "give the key's ID, e.g. key_abc123", "invalid key_id %q: it would not name one key in a request path", c.KeyID)
 	case idKV != nil && c.KeyID != "" && !strings.HasPrefix(c.KeyID, "key_"):
 		p.WarnAt(idKV.Value, "OpenAI key IDs start with key_", "key_id %q does not look like an OpenAI key ID", c.KeyID)
 	}
@@ -335,6 +354,9 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 		return t, false
 	}
 	where := "a " + t.Type + " target"
+	if strings.HasPrefix(t.Type, "aws-") {
+		where = "an " + t.Type + " target"
+	}
 	fkvs, ok := p.Entries(kv.Value, where, "give its fields, e.g. "+targetExamples[t.Type])
 	if !ok {
 		return t, false
@@ -355,9 +377,9 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 		}
 		return s, kv
 	}
-	var repoKV, orgKV, secretKV, varKV, pathKV, reposKV, workflowKV *ast.MappingValueNode
+	var repoKV, orgKV, secretKV, varKV, pathKV, reposKV, workflowKV, envKV, keyKV, nameKV, kmsKV *ast.MappingValueNode
 	t.Repo, repoKV = str("repo")
-	t.Environment, _ = str("environment")
+	t.Environment, envKV = str("environment")
 	t.Org, orgKV = str("org")
 	t.Secret, secretKV = str("secret")
 	t.Visibility, _ = str("visibility")
@@ -365,6 +387,10 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 	t.Var, varKV = str("var")
 	t.Workflow, workflowKV = str("workflow")
 	t.Ref, _ = str("ref")
+	t.Region, _ = str("region")
+	t.Key, keyKV = str("key")
+	t.Name, nameKV = str("name")
+	t.KMSKeyID, kmsKV = str("kms_key_id")
 	if kv, present := f["repos"]; present {
 		reposKV = kv
 		var good bool
@@ -379,6 +405,11 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 			p.ErrAt(kv.Value, "name the program first", "the program of the command is empty")
 			bad = true
 		}
+	}
+	if kv, present := f["follow_symlinks"]; present {
+		var good bool
+		t.FollowSymlinks, good = p.Bool(kv.Value, "follow_symlinks")
+		bad = bad || !good
 	}
 	if kv, present := f["timeout"]; present {
 		var good bool
@@ -418,7 +449,12 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 
 	// Checks of values Validate does not make.
 	good := true
-	if secretKV != nil {
+	if secretKV != nil && t.Type == target.AWSSecretsManager {
+		if !smNameRe.MatchString(t.Secret) && !smARNRe.MatchString(t.Secret) {
+			p.ErrAt(secretKV.Value, "give the secret's name (letters, digits and /_+=.@-) or its ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-xxxxxx)", "invalid Secrets Manager secret %q", t.Secret)
+			good = false
+		}
+	} else if secretKV != nil {
 		switch {
 		case !ghSecretRe.MatchString(t.Secret):
 			p.ErrAt(secretKV.Value, "GitHub secret names use letters, digits and _, and do not start with a digit", "invalid secret name %q", t.Secret)
@@ -428,23 +464,42 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 			good = false
 		}
 	}
-	if repoKV != nil && !ghOwnerRepoRe.MatchString(t.Repo) {
+	if repoKV != nil && !validOwnerRepo(t.Repo) {
 		p.ErrAt(repoKV.Value, "write the repository as owner/name, e.g. acme/api", "invalid repository %q", t.Repo)
 		good = false
 	}
-	if orgKV != nil && !ghNameRe.MatchString(t.Org) {
+	if orgKV != nil && !validGitHubName(t.Org) {
 		p.ErrAt(orgKV.Value, "write the organization's login, e.g. acme", "invalid organization %q", t.Org)
 		good = false
 	}
 	for _, r := range t.Repos {
-		if !ghNameRe.MatchString(r) {
+		if !validGitHubName(r) {
 			p.ErrAt(reposKV.Value, "list repository names without the owner (the owner is the organization), e.g. [web, worker]", "invalid repository name %q in repos", r)
 			good = false
 			break
 		}
 	}
+	if envKV != nil && t.Environment != "" && !validEnvironment(t.Environment) {
+		p.ErrAt(envKV.Value, "give the environment's name as GitHub shows it, e.g. production (no /, not . or .., at most 255 characters)", "invalid environment %q", t.Environment)
+		good = false
+	}
 	if varKV != nil && !dotenv.ValidName(t.Var) {
 		p.ErrAt(varKV.Value, "variable names use letters, digits and _, and do not start with a digit", "invalid variable name %q", t.Var)
+		good = false
+	}
+	if keyKV != nil && strings.TrimSpace(t.Key) == "" {
+		p.ErrAt(keyKV.Value, "name the key of the JSON secret to write (e.g. OPENAI_API_KEY), or leave key out to write the whole secret", "key is empty")
+		good = false
+	}
+	if nameKV != nil && !ssmNameRe.MatchString(t.Name) && !ssmARNRe.MatchString(t.Name) {
+		p.ErrAt(nameKV.Value, "parameter names use letters, digits and _.-, with / between levels (e.g. /prod/api/openai-key), or give its ARN", "invalid SSM parameter name %q", t.Name)
+		good = false
+	} else if nameKV != nil && (strings.Count(t.Name, "/") > 15 || len(t.Name) > 1011 || strings.HasPrefix(strings.ToLower(strings.TrimPrefix(t.Name, "/")), "aws") || strings.HasPrefix(strings.ToLower(strings.TrimPrefix(t.Name, "/")), "ssm")) {
+		p.ErrAt(nameKV.Value, "SSM allows at most 15 levels and 1011 characters, and reserves names starting with aws or ssm", "invalid SSM parameter name %q", t.Name)
+		good = false
+	}
+	if kmsKV != nil && !kmsKeyRe.MatchString(t.KMSKeyID) {
+		p.ErrAt(kmsKV.Value, "give a KMS key ID (1234abcd-…), alias (alias/my-key) or ARN", "invalid KMS key %q", t.KMSKeyID)
 		good = false
 	}
 	if workflowKV != nil && !isWorkflowRef(t.Workflow) {
@@ -455,6 +510,7 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 	}
 	if pathKV != nil {
 		t.Path = resolve(dir, t.Path)
+		t.Root = dir // a link at path may not lead out of it (follow_symlinks)
 	}
 	if len(t.Command) > 0 && strings.ContainsAny(t.Command[0], `/\`) {
 		t.Command = slices.Clone(t.Command)
@@ -462,6 +518,34 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 	}
 	return t, true
 }
+
+// validSegment reports whether s can stand as one segment of a request
+// path: not empty, not . or .. (which collapse the path), and no /, \, ?,
+// #, % or control character.
+func validSegment(s string) bool {
+	if s == "" || s == "." || s == ".." {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(`/\?#%`, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// validGitHubName is an organization, owner or repository name.
+func validGitHubName(s string) bool { return ghNameRe.MatchString(s) && validSegment(s) }
+
+// validOwnerRepo is owner/name with both parts valid names.
+func validOwnerRepo(s string) bool {
+	owner, name, ok := strings.Cut(s, "/")
+	return ok && ghOwnerRepoRe.MatchString(s) && validGitHubName(owner) && validGitHubName(name)
+}
+
+// validEnvironment is a GitHub environment name: one path segment of at
+// most 255 characters.
+func validEnvironment(s string) bool { return validSegment(s) && len(s) <= 255 }
 
 func isWorkflowRef(w string) bool {
 	if strings.HasSuffix(w, ".yml") || strings.HasSuffix(w, ".yaml") {
@@ -544,7 +628,7 @@ func Load(explicit string) (inv *Inventory, src []byte, diags diag.Diagnostics, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	src, err = os.ReadFile(path)
+	src, err = yamlsrc.ReadFile(path, docKind)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("cannot read inventory %s: %w", path, err)
 	}

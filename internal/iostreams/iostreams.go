@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/textsafe"
 )
 
 // IOStreams are the streams a command reads and writes.
@@ -24,23 +25,29 @@ type IOStreams struct {
 	stdinTTY, stdoutTTY, stderrTTY bool
 	colorEnabled                   bool
 	neverPrompt                    bool
-	flushers                       []*secret.Writer
+	flushers                       []flusher
 	stdoutFd                       int
 	width                          int
 }
 
+type flusher interface{ Flush() error }
+
 // System returns streams over the process's stdin, stdout and stderr, with
-// every output masked through a new secret registry.
+// every output masked through a new secret registry, then cleaned of any
+// control character or escape sequence but respond's own colours (the last
+// line of defence against terminal escapes in data from an API: the API
+// clients clean what they receive).
 func System() *IOStreams {
 	reg := secret.NewRegistry()
-	out := secret.NewWriter(os.Stdout, reg)
-	errOut := secret.NewWriter(os.Stderr, reg)
+	safeOut, safeErr := textsafe.NewWriter(os.Stdout), textsafe.NewWriter(os.Stderr)
+	out := secret.NewWriter(safeOut, reg)
+	errOut := secret.NewWriter(safeErr, reg)
 	s := &IOStreams{
 		In: os.Stdin, Out: out, ErrOut: errOut, Secrets: reg,
 		stdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
-		flushers:  []*secret.Writer{out, errOut},
+		flushers:  []flusher{out, errOut, safeOut, safeErr},
 		stdoutFd:  int(os.Stdout.Fd()),
 	}
 	s.colorEnabled = s.stdoutTTY && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
@@ -52,7 +59,7 @@ func Test() (s *IOStreams, in, out, errOut *bytes.Buffer) {
 	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
 	reg := secret.NewRegistry()
 	o, e := secret.NewWriter(out, reg), secret.NewWriter(errOut, reg)
-	return &IOStreams{In: in, Out: o, ErrOut: e, Secrets: reg, flushers: []*secret.Writer{o, e}, stdoutFd: -1}, in, out, errOut
+	return &IOStreams{In: in, Out: o, ErrOut: e, Secrets: reg, flushers: []flusher{o, e}, stdoutFd: -1}, in, out, errOut
 }
 
 // Flush writes out anything the masking writers held back.

@@ -90,6 +90,8 @@ func sanitize(v any) any {
 	switch x := v.(type) {
 	case secret.Value:
 		return SecretRef{Secret: true, Fingerprint: x.Fingerprint(), Redacted: x.Redacted()}
+	case secret.Credential:
+		return x.Ref()
 	case map[string]any:
 		return Sanitize(x)
 	case []any:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/textsafe"
 	"github.com/respondhq/respond/steps"
 )
 
@@ -81,7 +82,7 @@ func (c *Client) checkOnce(ctx context.Context, key secret.Value) (kc steps.KeyC
 	_ = json.Unmarshal(body, &eb) // a body that is not an error object has no code
 	code := ""
 	if eb.Error.Code != nil {
-		code = *eb.Error.Code
+		code = textsafe.Line(*eb.Error.Code)
 	}
 	kc = steps.KeyCheck{StatusCode: res.StatusCode, Code: code, CheckedAt: time.Now().UTC()}
 	switch {

@@ -28,7 +28,10 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
+	"github.com/respondhq/respond/internal/netsafe"
 	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/textsafe"
 	"github.com/respondhq/respond/steps"
 )
 
@@ -85,10 +88,14 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: defaultTimeout}
+	hc := &http.Client{Timeout: defaultTimeout}
+	if cfg.HTTPClient != nil {
+		copied := *cfg.HTTPClient
+		hc = &copied
 	}
+	// Never follow a redirect that changes the scheme, host or port with
+	// the admin key.
+	hc.CheckRedirect = netsafe.CheckRedirect
 	c := &Client{base: base, hc: hc, retries: defaultRetries}
 	// The Admin service, not openai.NewClient: NewClient would add
 	// credentials and headers from the environment.
@@ -163,7 +170,7 @@ func (c *Client) ListProjects(ctx context.Context) ([]steps.Project, error) {
 	it := c.org.Projects.ListAutoPaging(ctx, openai.AdminOrganizationProjectListParams{Limit: openai.Int(listPageSize)}, c.retry())
 	for it.Next() {
 		p := it.Current()
-		out = append(out, steps.Project{ID: p.ID, Name: p.Name, Status: string(p.Status)})
+		out = append(out, steps.Project{ID: textsafe.Line(p.ID), Name: textsafe.Line(p.Name), Status: textsafe.Line(string(p.Status))})
 	}
 	if err := it.Err(); err != nil {
 		return nil, apiError("listing OpenAI projects", err)
@@ -175,6 +182,9 @@ func (c *Client) ListProjects(ctx context.Context) ([]steps.Project, error) {
 // owner_project_access=any so that keys whose owner has lost access to
 // the project are not hidden.
 func (c *Client) ListProjectKeys(ctx context.Context, projectID string) ([]steps.ProjectKey, error) {
+	if err := netsafe.Segments("project", projectID); err != nil {
+		return nil, step.Permanent(err)
+	}
 	var out []steps.ProjectKey
 	it := c.org.Projects.APIKeys.ListAutoPaging(ctx, projectID, openai.AdminOrganizationProjectAPIKeyListParams{
 		Limit:              openai.Int(listPageSize),
@@ -192,6 +202,9 @@ func (c *Client) ListProjectKeys(ctx context.Context, projectID string) ([]steps
 // GetProjectKey fetches one project key; steps.ErrNotFound if it does not
 // exist (or no longer does).
 func (c *Client) GetProjectKey(ctx context.Context, projectID, keyID string) (steps.ProjectKey, error) {
+	if err := netsafe.Segments("project", projectID, "key", keyID); err != nil {
+		return steps.ProjectKey{}, step.Permanent(err)
+	}
 	if projectID == "" || keyID == "" {
 		return steps.ProjectKey{}, fmt.Errorf("openai: looking up key %q in project %q: both a project and a key ID are needed", keyID, projectID)
 	}
@@ -205,6 +218,9 @@ func (c *Client) GetProjectKey(ctx context.Context, projectID, keyID string) (st
 // DeleteProjectKey deletes a user-owned project key. It is steps.ErrNotFound
 // if the key is gone; the API answers 400 for a service account's key.
 func (c *Client) DeleteProjectKey(ctx context.Context, projectID, keyID string) error {
+	if err := netsafe.Segments("project", projectID, "key", keyID); err != nil {
+		return step.Permanent(err)
+	}
 	if projectID == "" || keyID == "" {
 		return fmt.Errorf("openai: deleting key %q of project %q: both a project and a key ID are needed", keyID, projectID)
 	}
@@ -217,12 +233,15 @@ func (c *Client) DeleteProjectKey(ctx context.Context, projectID, keyID string) 
 
 // ListServiceAccounts lists a project's service accounts (all pages).
 func (c *Client) ListServiceAccounts(ctx context.Context, projectID string) ([]steps.ServiceAccount, error) {
+	if err := netsafe.Segments("project", projectID); err != nil {
+		return nil, step.Permanent(err)
+	}
 	var out []steps.ServiceAccount
 	it := c.org.Projects.ServiceAccounts.ListAutoPaging(ctx, projectID,
 		openai.AdminOrganizationProjectServiceAccountListParams{Limit: openai.Int(listPageSize)}, c.retry())
 	for it.Next() {
 		a := it.Current()
-		out = append(out, steps.ServiceAccount{ID: a.ID, Name: a.Name, Role: string(a.Role), Created: unix(a.CreatedAt)})
+		out = append(out, steps.ServiceAccount{ID: textsafe.Line(a.ID), Name: textsafe.Line(a.Name), Role: textsafe.Line(string(a.Role)), Created: unix(a.CreatedAt)})
 	}
 	if err := it.Err(); err != nil {
 		return nil, apiError(fmt.Sprintf("listing the service accounts of OpenAI project %s", projectID), err)
@@ -244,16 +263,19 @@ func (c *Client) CreateServiceAccount(ctx context.Context, projectID, name strin
 	if err != nil {
 		return steps.ServiceAccount{}, steps.NewKey{}, apiError(what, err)
 	}
-	sa := steps.ServiceAccount{ID: res.ID, Name: res.Name, Role: string(res.Role), Created: unix(res.CreatedAt)}
+	sa := steps.ServiceAccount{ID: textsafe.Line(res.ID), Name: textsafe.Line(res.Name), Role: textsafe.Line(string(res.Role)), Created: unix(res.CreatedAt)}
 	if res.APIKey.Value == "" {
 		return sa, steps.NewKey{}, fmt.Errorf("openai: %s: the service account %s was created without a key; delete it and try again", what, res.ID)
 	}
-	return sa, steps.NewKey{ID: res.APIKey.ID, Name: res.APIKey.Name, Value: secret.New(res.APIKey.Value)}, nil
+	return sa, steps.NewKey{ID: textsafe.Line(res.APIKey.ID), Name: textsafe.Line(res.APIKey.Name), Value: secret.New(res.APIKey.Value)}, nil
 }
 
 // DeleteServiceAccount deletes a service account, which revokes its keys;
 // steps.ErrNotFound if it is gone.
 func (c *Client) DeleteServiceAccount(ctx context.Context, projectID, id string) error {
+	if err := netsafe.Segments("project", projectID, "service account", id); err != nil {
+		return step.Permanent(err)
+	}
 	if projectID == "" || id == "" {
 		return fmt.Errorf("openai: deleting service account %q of project %q: both a project and an ID are needed", id, projectID)
 	}
@@ -314,14 +336,15 @@ func (c *Client) Usage(ctx context.Context, projectID string, keyIDs []string, s
 }
 
 // projectKey converts the SDK's key. last_used_at null decodes to 0 in the
-// SDK; 0 becomes nil (never used).
+// SDK; 0 becomes nil (never used). Every string is cleaned of control
+// characters: names are whatever an organization member typed.
 func projectKey(k openai.ProjectAPIKey) steps.ProjectKey {
 	pk := steps.ProjectKey{
-		ID:            k.ID,
-		Name:          k.Name,
-		RedactedValue: k.RedactedValue,
+		ID:            textsafe.Line(k.ID),
+		Name:          textsafe.Line(k.Name),
+		RedactedValue: textsafe.Line(k.RedactedValue),
 		Created:       unix(k.CreatedAt),
-		OwnerType:     k.Owner.Type,
+		OwnerType:     textsafe.Line(k.Owner.Type),
 	}
 	if k.LastUsedAt != 0 {
 		t := unix(k.LastUsedAt)
@@ -329,9 +352,9 @@ func projectKey(k openai.ProjectAPIKey) steps.ProjectKey {
 	}
 	switch k.Owner.Type {
 	case "service_account":
-		pk.OwnerID, pk.OwnerName = k.Owner.ServiceAccount.ID, k.Owner.ServiceAccount.Name
+		pk.OwnerID, pk.OwnerName = textsafe.Line(k.Owner.ServiceAccount.ID), textsafe.Line(k.Owner.ServiceAccount.Name)
 	default:
-		pk.OwnerID, pk.OwnerName, pk.OwnerEmail = k.Owner.User.ID, k.Owner.User.Name, k.Owner.User.Email
+		pk.OwnerID, pk.OwnerName, pk.OwnerEmail = textsafe.Line(k.Owner.User.ID), textsafe.Line(k.Owner.User.Name), textsafe.Line(k.Owner.User.Email)
 	}
 	return pk
 }

@@ -645,3 +645,27 @@ func TestAdminErrorsSayWhatToDo(t *testing.T) {
 		t.Errorf("unreachable: %v", err)
 	}
 }
+
+// TestAPIStringsAreCleaned: names from the API lose control characters at
+// the boundary (a terminal escape in a project or key name never reaches a
+// step, a log or a terminal).
+func TestAPIStringsAreCleaned(t *testing.T) {
+	w := newWorld(t)
+	check(t, w.sim.Rename("proj_main", "Main\x1b]0;pwned\x07\x1b[2J"))
+	check(t, w.sim.Rename(w.bob.ID, "prod\u009b31m-backend\u202e"))
+	check(t, w.sim.Rename("user_bob", "Bob\r\nInjected: line"))
+	c := w.client(t)
+	ctx := context.Background()
+	projects, err := c.ListProjects(ctx)
+	check(t, err)
+	for _, p := range projects {
+		if p.ID == "proj_main" && p.Name != "Main]0;pwned[2J" {
+			t.Errorf("project name %q", p.Name)
+		}
+	}
+	k, err := c.GetProjectKey(ctx, "proj_main", w.bob.ID)
+	check(t, err)
+	if k.Name != "prod31m-backend" || k.OwnerName != "Bob  Injected: line" {
+		t.Errorf("key name %q, owner %q", k.Name, k.OwnerName)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/openai/openai-go/v3"
 
 	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/textsafe"
 	"github.com/respondhq/respond/steps"
 )
 
@@ -65,7 +66,7 @@ var keyLike = regexp.MustCompile(`sk-[A-Za-z0-9_\-*.…]{12,}`)
 
 // scrub makes an API message safe to show.
 func scrub(msg string) string {
-	msg = keyLike.ReplaceAllStringFunc(msg, secret.Redact)
+	msg = keyLike.ReplaceAllStringFunc(textsafe.Text(msg), secret.Redact)
 	if len(msg) > 300 {
 		msg = msg[:300] + "…"
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 
+	"github.com/respondhq/respond/internal/textsafe"
 	"github.com/respondhq/respond/steps"
 )
 
@@ -22,9 +23,9 @@ func (c *Client) SpendControls(ctx context.Context, projectID string) (steps.Spe
 	case err == nil:
 		sc.Limit = &steps.SpendLimit{
 			AmountCents: lim.ThresholdAmount,
-			Currency:    string(lim.Currency),
-			Interval:    string(lim.Interval),
-			Enforcement: string(lim.Enforcement.Status),
+			Currency:    textsafe.Line(string(lim.Currency)),
+			Interval:    textsafe.Line(string(lim.Interval)),
+			Enforcement: textsafe.Line(string(lim.Enforcement.Status)),
 		}
 	case isStatus(err, 404):
 	default:
@@ -41,10 +42,10 @@ func (c *Client) SpendControls(ctx context.Context, projectID string) (steps.Spe
 		}
 		for _, a := range res.Data {
 			sc.Alerts = append(sc.Alerts, steps.SpendAlert{
-				ID:          a.ID,
+				ID:          textsafe.Line(a.ID),
 				AmountCents: a.ThresholdAmount,
-				Currency:    string(a.Currency),
-				Interval:    string(a.Interval),
+				Currency:    textsafe.Line(string(a.Currency)),
+				Interval:    textsafe.Line(string(a.Interval)),
 				Recipients:  len(a.NotificationChannel.Recipients),
 			})
 		}

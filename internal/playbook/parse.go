@@ -109,6 +109,10 @@ type usage struct {
 	foreach bool // the step has foreach: item is in scope
 }
 
+// ReadFile reads a playbook file, refusing one too large to be one (see
+// yamlsrc.ReadFile).
+func ReadFile(path string) ([]byte, error) { return yamlsrc.ReadFile(path, docKind) }
+
 // Parse parses and validates a playbook. file names the source in
 // diagnostics. It returns every problem found; the Playbook is nil when
 // there is any error.

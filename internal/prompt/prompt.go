@@ -50,10 +50,16 @@ func New(io *iostreams.IOStreams) *Survey {
 // unwrap finds the terminal beneath a masking writer: survey needs its file
 // descriptor. Prompts never echo secret values (passwords are not echoed).
 func unwrap(w io.Writer) io.Writer {
-	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
-		return u.Unwrap()
+	for {
+		if _, ok := w.(terminal.FileWriter); ok {
+			return w
+		}
+		u, ok := w.(interface{ Unwrap() io.Writer })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
 	}
-	return w
 }
 
 func mapErr(err error) error {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/incident"
+	"github.com/respondhq/respond/internal/textsafe"
 	"github.com/respondhq/respond/templates"
 )
 
@@ -205,29 +206,29 @@ func shortRedacted(s string) string {
 
 func funcs(html bool) map[string]any {
 	m := map[string]any{
-		"time":   fmtTime,
-		"span":   fmtSpan,
-		"offset": fmtOffset,
-		"cell":   cell,
-		"mermaid": func(s string) string {
-			return strings.NewReplacer(":", " -", ";", ",", "#", "no. ", "\n", " ", "\r", "", "{", "(", "}", ")").Replace(s)
-		},
-		"num":    num,
-		"short":  shortRedacted,
-		"f1":     func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
-		"upper":  strings.ToUpper,
-		"title":  titleCase,
-		"icon":   icon,
-		"join":   strings.Join,
-		"phase":  phaseLabel,
-		"hasLen": func(n int) bool { return n > 0 },
+		"time":    fmtTime,
+		"span":    fmtSpan,
+		"offset":  fmtOffset,
+		"cell":    cell,
+		"md":      mdText,
+		"code":    mdCode,
+		"mermaid": mermaidText,
+		"num":     num,
+		"short":   shortRedacted,
+		"f1":      func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+		"upper":   strings.ToUpper,
+		"title":   titleCase,
+		"icon":    icon,
+		"join":    strings.Join,
+		"phase":   phaseLabel,
+		"hasLen":  func(n int) bool { return n > 0 },
 	}
 	if html {
 		m["inline"] = inlineCode
 		m["chart"] = func(u *Usage) htmltemplate.HTML { return htmltemplate.HTML(usageChart(u)) }
 	} else {
 		m["chart"] = func(u *Usage) string { return "" }
-		m["inline"] = func(s string) string { return s }
+		m["inline"] = mdInline
 	}
 	return m
 }
@@ -295,13 +296,104 @@ func fmtOffset(s Span) string {
 	return "T+" + s.Text
 }
 
-// cell makes text safe in a Markdown table cell.
+// cell makes text safe in a Markdown table cell (see mdInline); "—" when
+// empty.
 func cell(s string) string {
 	if s == "" {
 		return "—"
 	}
-	s = strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
-	return s
+	return mdInline(s)
+}
+
+// mdText makes s plain text in Markdown (GitHub-flavoured): it cannot start
+// a heading, list or quote, open a link, image, autolink, HTML tag, entity,
+// code span, emphasis or table cell. Control characters go and newlines
+// become spaces. Values in a report come from APIs and repositories (a file
+// name is whatever someone pushed), so every one passes through this, mdCode,
+// mdInline or mermaidText.
+func mdText(s string) string {
+	s = textsafe.Line(s)
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case strings.IndexByte("\\`*[]<>&|!~@", c) >= 0:
+			b.WriteByte('\\')
+		case c == '_' && !(i > 0 && i+1 < len(s) && isWordByte(s[i-1]) && isWordByte(s[i+1])):
+			// An underscore inside a word is never emphasis.
+			b.WriteByte('\\')
+		case i == 0 && strings.IndexByte("#+-=", c) >= 0:
+			b.WriteByte('\\')
+		case c == ':' && strings.HasPrefix(s[i:], "://"):
+			// No bare URL autolink (http://…).
+			b.WriteByte('\\')
+		case c == '.' && i >= 3 && strings.EqualFold(s[i-3:i], "www"):
+			// No www. autolink.
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
+}
+
+// mdCode is s as a Markdown code span, whatever backticks it holds: the
+// fence is one backtick longer than its longest run, and a space pads a
+// value that starts or ends with one. Nothing in a code span is markup.
+// "—" when empty.
+func mdCode(s string) string {
+	s = textsafe.Line(s)
+	if s == "" {
+		return "—"
+	}
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
+
+// mdInline is mdText for respond's own sentences, which mark code with
+// backticks: `spans` become code spans, the rest plain text.
+func mdInline(s string) string {
+	s = textsafe.Line(s)
+	parts := strings.Split(s, "`")
+	var b strings.Builder
+	for i, p := range parts {
+		switch {
+		case i%2 == 1 && i < len(parts)-1:
+			if p != "" {
+				b.WriteString(mdCode(p))
+			}
+		case i%2 == 1: // an unmatched backtick
+			b.WriteString("\\`" + mdText(p))
+		default:
+			b.WriteString(mdText(p))
+		}
+	}
+	return b.String()
+}
+
+// mermaidText is s safe as the text of a Mermaid timeline entry inside a
+// fenced block: no colon, semicolon, # or braces (Mermaid syntax), no
+// backtick (it could close the fence), no % (directives), no < or > (HTML
+// in labels), no quotes, one line.
+func mermaidText(s string) string {
+	return strings.NewReplacer(":", " -", ";", ",", "#", "no. ", "{", "(", "}", ")",
+		"`", "'", "%", " percent", "<", "‹", ">", "›", `"`, "'").Replace(textsafe.Line(s))
 }
 
 func num(v any) string {

@@ -2,6 +2,7 @@ package secret
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"sort"
 	"sync"
@@ -38,6 +39,18 @@ func (r *Registry) Add(vs ...Value) {
 	sort.Slice(r.sorted, func(i, j int) bool { return len(r.sorted[i]) > len(r.sorted[j]) })
 }
 
+// With returns a new registry holding r's values and vs; r is unchanged.
+func (r *Registry) With(vs ...Value) *Registry {
+	r.mu.RLock()
+	n := &Registry{values: make(map[string]string, len(r.values)+len(vs)), sorted: append([]string(nil), r.sorted...)}
+	for k, v := range r.values {
+		n.values[k] = v
+	}
+	r.mu.RUnlock()
+	n.Add(vs...)
+	return n
+}
+
 // Mask returns b with every registered value replaced.
 func (r *Registry) Mask(b []byte) []byte {
 	r.mu.RLock()
@@ -55,6 +68,16 @@ func (r *Registry) maskLocked(b []byte) []byte {
 		}
 	}
 	return b
+}
+
+// MaskCut is MaskString for text that was cut short (the first bytes of a
+// longer stream): a value at the cut, of which only a prefix is left, is
+// dropped with the prefix, so that no part of a secret is kept.
+func (r *Registry) MaskCut(s string) string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	masked := r.maskLocked([]byte(s))
+	return string(masked[:len(masked)-r.heldBack(masked)])
 }
 
 // heldBack is the length of the longest suffix of b that is a proper prefix
@@ -135,4 +158,19 @@ func (r *Registry) Contains(s string) bool {
 		}
 	}
 	return false
+}
+
+type registryKey struct{}
+
+// NewContext returns ctx carrying reg: code that starts a child process far
+// from the step that knows the run's secrets (a target writer) filters the
+// child's environment against every secret of the run, not only its own.
+func NewContext(ctx context.Context, reg *Registry) context.Context {
+	return context.WithValue(ctx, registryKey{}, reg)
+}
+
+// FromContext returns the registry NewContext put in ctx, or nil.
+func FromContext(ctx context.Context) *Registry {
+	reg, _ := ctx.Value(registryKey{}).(*Registry)
+	return reg
 }

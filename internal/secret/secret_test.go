@@ -12,6 +12,9 @@ import (
 
 const canary = "sk-proj-CANARYsecretvalue0123456789abcdefXYZW"
 
+// other is a second secret that shares a prefix with canary.
+const other = "sk-proj-CANARYsecondvalue9876543210zyxwvuQRST"
+
 func TestValueNeverPrints(t *testing.T) {
 	v := New(canary)
 	type holder struct {
@@ -125,26 +128,67 @@ func TestRegistryContains(t *testing.T) {
 	}
 }
 
+// FuzzWriter splits text holding secrets into writes at fuzzed offsets:
+// the output never holds 12 or more characters of a secret in a row, and
+// equals masking the whole text at once.
 func FuzzWriter(f *testing.F) {
-	f.Add("hello "+canary+" world", 3)
-	f.Add(canary+canary, 1)
-	f.Fuzz(func(t *testing.T, text string, chunk int) {
+	f.Add("hello "+canary+" world", 3, uint64(0))
+	f.Add(canary+canary, 1, uint64(7))
+	f.Add("x"+canary[:20]+canary+other, 5, uint64(1<<40|3))
+	f.Fuzz(func(t *testing.T, text string, chunk int, cuts uint64) {
 		if chunk <= 0 || chunk > 64 {
 			chunk = 7
 		}
 		reg := NewRegistry()
-		reg.Add(New(canary))
+		reg.Add(New(canary), New(other))
 		var out bytes.Buffer
 		w := NewWriter(&out, reg)
-		for i := 0; i < len(text); i += chunk {
-			_, _ = w.Write([]byte(text[i:min(len(text), i+chunk)]))
+		// Chunks of varying size: chunk, shifted by the bits of cuts.
+		for i, n := 0, 0; i < len(text); n++ {
+			size := chunk + int(cuts>>(n%64)&7)
+			_, _ = w.Write([]byte(text[i:min(len(text), i+size)]))
+			i += size
 		}
 		_ = w.Flush()
-		if strings.Contains(out.String(), canary) {
-			t.Fatalf("secret leaked for %q", text)
+		got := out.String()
+		for _, s := range []string{canary, other} {
+			if strings.Contains(got, s) {
+				t.Fatalf("secret leaked for %q", text)
+			}
 		}
-		if !strings.Contains(text, canary[:8]) && out.String() != text {
-			t.Fatalf("text without secrets changed: %q -> %q", text, out.String())
+		if want := reg.MaskString(text); got != want {
+			t.Fatalf("streamed %q\nwhole    %q", got, want)
 		}
 	})
+}
+
+// TestWriterEveryOffset splits a secret into two writes at every offset.
+func TestWriterEveryOffset(t *testing.T) {
+	reg := NewRegistry()
+	reg.Add(New(canary))
+	text := "a " + canary + " b"
+	for k := 0; k <= len(text); k++ {
+		var out bytes.Buffer
+		w := NewWriter(&out, reg)
+		w.Write([]byte(text[:k]))
+		if strings.Contains(out.String(), canary[:min(len(canary), 12)]) {
+			t.Fatalf("offset %d: %d characters of the secret written before it was complete: %q", k, 12, out.String())
+		}
+		w.Write([]byte(text[k:]))
+		w.Flush()
+		if got, want := out.String(), reg.MaskString(text); got != want {
+			t.Fatalf("offset %d: got %q, want %q", k, got, want)
+		}
+	}
+}
+
+func TestMaskCutDropsPartialSecretAtTheEnd(t *testing.T) {
+	reg := NewRegistry()
+	reg.Add(New(canary))
+	for k := 1; k < len(canary); k++ {
+		got := reg.MaskCut("start " + canary + " mid " + canary[:k])
+		if want := "start [REDACTED sk-proj-…XYZW] mid "; got != want {
+			t.Fatalf("cut after %d characters: %q, want %q", k, got, want)
+		}
+	}
 }

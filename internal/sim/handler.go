@@ -461,17 +461,30 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		default:
 			writeJSON(w, http.StatusOK, info, true)
 		}
+	case route == "/names" && r.Method == http.MethodPost:
+		var n Names
+		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&n); err != nil {
+			writeJSON(w, http.StatusBadRequest, controlError{"invalid names JSON: " + err.Error()}, true)
+			return
+		}
+		if err := s.SetNames(n); err != nil {
+			writeJSON(w, http.StatusBadRequest, controlError{err.Error()}, true)
+			return
+		}
+		writeJSON(w, http.StatusOK, n, true)
 	case route == "/reset" && r.Method == http.MethodPost:
 		if err := s.Reset(); err != nil {
 			writeJSON(w, http.StatusInternalServerError, controlError{err.Error()}, true)
 			return
 		}
 		writeJSON(w, http.StatusOK, s.Scenario(), true)
-	case route == "/state" || route == "/scenario" || route == "/requests" || route == "/faults" || route == "/workflows" || route == "/reset" || strings.HasPrefix(route, "/faults/"):
+	case route == "/state" || route == "/scenario" || route == "/requests" || route == "/faults" || route == "/workflows" || route == "/reset" || route == "/names" || strings.HasPrefix(route, "/faults/"):
 		w.Header().Set("Allow", allowed(route))
 		writeJSON(w, http.StatusMethodNotAllowed, controlError{fmt.Sprintf("%s is not allowed on /_sim%s (allowed: %s)", r.Method, route, allowed(route))}, true)
 	default:
-		writeJSON(w, http.StatusNotFound, controlError{fmt.Sprintf("unknown control endpoint %s: the control API has /_sim/state, /_sim/scenario, /_sim/requests, /_sim/faults, /_sim/workflows and /_sim/reset", r.URL.Path)}, true)
+		writeJSON(w, http.StatusNotFound, controlError{fmt.Sprintf("unknown control endpoint %s: the control API has /_sim/state, /_sim/scenario, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/names and /_sim/reset", r.URL.Path)}, true)
 	}
 }
 
@@ -483,8 +496,57 @@ func allowed(route string) string {
 		return "GET, POST"
 	case strings.HasPrefix(route, "/faults/"):
 		return "DELETE"
-	case route == "/reset":
+	case route == "/reset", route == "/names":
 		return "POST"
 	}
 	return "GET"
+}
+
+// Names renames what the scenario's leak involves, so that tests can hand
+// respond hostile data: markup, terminal escape sequences, path tricks.
+// Empty fields are left alone. It is what POST /_sim/names takes.
+type Names struct {
+	// ProjectName is the name of the leaked key's OpenAI project.
+	ProjectName string `json:"project_name,omitempty"`
+	// KeyName is the leaked key's name.
+	KeyName string `json:"key_name,omitempty"`
+	// OwnerName is the name of the leaked key's owner (user or service
+	// account).
+	OwnerName string `json:"owner_name,omitempty"`
+	// AlertPath is the file path of every location of the scenario's
+	// secret-scanning alert.
+	AlertPath string `json:"alert_path,omitempty"`
+}
+
+// SetNames applies n (see Names).
+func (s *Sim) SetNames(n Names) error {
+	info := s.Scenario()
+	if n.ProjectName != "" {
+		if err := s.openai.Rename(info.ProjectID, n.ProjectName); err != nil {
+			return err
+		}
+	}
+	if n.KeyName != "" {
+		if err := s.openai.Rename(info.LeakedKeyID, n.KeyName); err != nil {
+			return err
+		}
+	}
+	if n.OwnerName != "" {
+		owner := ""
+		for _, k := range s.openai.Snapshot().Keys {
+			if k.ID == info.LeakedKeyID {
+				owner = k.OwnerID
+			}
+		}
+		if err := s.openai.Rename(owner, n.OwnerName); err != nil {
+			return err
+		}
+	}
+	if n.AlertPath != "" {
+		owner, repo, _ := strings.Cut(info.AlertRepo, "/")
+		if err := s.github.SetAlertLocationPath(owner, repo, info.AlertNumber, n.AlertPath); err != nil {
+			return err
+		}
+	}
+	return nil
 }

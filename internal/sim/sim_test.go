@@ -877,3 +877,45 @@ func TestWorkflowControl(t *testing.T) {
 		t.Errorf("DELETE /_sim/workflows: %d", code)
 	}
 }
+
+// TestNames: POST /_sim/names renames the leak's project, key and owner and
+// sets the alert's location path, and the APIs answer with them.
+func TestNames(t *testing.T) {
+	s := start(t, Options{Seed: 3})
+	info := s.Scenario()
+	hostile := "x\u001b]0;t\u0007 <img src=x>"
+	body := `{"project_name":"P ` + "\\u001b]0;t\\u0007 <img src=x>" + `","key_name":"K","owner_name":"O","alert_path":"a/` + "\\u001b[2J" + `b.py"}`
+	code, _, resp := httpDo(t, "POST", s.URL()+"/_sim/names", body)
+	if code != http.StatusOK {
+		t.Fatalf("POST /_sim/names: %d %s", code, resp)
+	}
+	st := s.OpenAI().Snapshot()
+	var project, key, owner string
+	for _, p := range st.Projects {
+		if p.ID == info.ProjectID {
+			project = p.Name
+		}
+	}
+	for _, k := range st.Keys {
+		if k.ID == info.LeakedKeyID {
+			key, owner = k.Name, k.OwnerID
+		}
+	}
+	if project != "P "+hostile[1:] || key != "K" || owner == "" {
+		t.Errorf("project %q, key %q (owner %s)", project, key, owner)
+	}
+	found := false
+	for _, a := range s.GitHub().Snapshot().Alerts {
+		for _, l := range a.Locations {
+			if l.Path == "a/\u001b[2Jb.py" {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Error("the alert's location path was not set")
+	}
+	if code, _, _ := httpDo(t, "POST", s.URL()+"/_sim/names", `{"nope":1}`); code != http.StatusBadRequest {
+		t.Errorf("unknown field: %d, want 400", code)
+	}
+}

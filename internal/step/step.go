@@ -72,6 +72,10 @@ type Spec struct {
 	// DynamicOutputs: outputs are named by parameters (validation accepts
 	// any output name).
 	DynamicOutputs bool
+	// Evidence is the type of evidence the kind records (see
+	// internal/evidence): the journal carries it, and the report reads
+	// evidence by type, not by kind.
+	Evidence string
 	// Holds: the kind takes something the process holds until it exits (a
 	// lock), so it runs again in every run of an incident, resume
 	// included, even though an earlier run finished it.

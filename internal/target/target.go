@@ -1,12 +1,14 @@
 // Package target describes the places a credential is deployed: GitHub
 // Actions secrets (repository, environment, organization), Dependabot
-// secrets, .env files, commands that store it, and workflows to re-run.
+// secrets, .env files, commands that store it, AWS Secrets Manager secrets
+// and SSM parameters, and workflows to re-run.
 // Inventories parse into Targets; playbooks pass them to steps as plain
 // mappings (Map / FromMap).
 package target
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -20,10 +22,15 @@ const (
 	Dotenv           = "dotenv"
 	Exec             = "exec"
 	GitHubWorkflow   = "github-workflow"
+	// AWSSecretsManager is a secret in AWS Secrets Manager: its whole
+	// string, or one key of a JSON object.
+	AWSSecretsManager = "aws-secretsmanager"
+	// AWSSSM is a SecureString parameter of AWS SSM Parameter Store.
+	AWSSSM = "aws-ssm"
 )
 
 // Types lists every target type, sorted.
-var Types = []string{Dotenv, Exec, GitHubActions, GitHubDependabot, GitHubWorkflow}
+var Types = []string{AWSSecretsManager, AWSSSM, Dotenv, Exec, GitHubActions, GitHubDependabot, GitHubWorkflow}
 
 // Target is one place a credential lives (or, for github-workflow, a
 // deployment to re-run once it changed).
@@ -42,6 +49,10 @@ type Target struct {
 	// dotenv
 	Path string `json:"path,omitempty"`
 	Var  string `json:"var,omitempty"`
+	// Root is the directory tree a symbolic link at Path may lead into
+	// (the inventory's directory); FollowSymlinks allows any.
+	Root           string `json:"root,omitempty"`
+	FollowSymlinks bool   `json:"follow_symlinks,omitempty"`
 
 	// exec: the value on stdin, never argv or environment
 	Command []string `json:"command,omitempty"`
@@ -51,6 +62,14 @@ type Target struct {
 	Workflow string            `json:"workflow,omitempty"` // file name or ID
 	Ref      string            `json:"ref,omitempty"`
 	Inputs   map[string]string `json:"inputs,omitempty"`
+
+	// aws-secretsmanager: Secret (a name or ARN) and, for one key of a
+	// JSON secret, Key. aws-ssm: Name and KMSKeyID. Both: Region (default
+	// the configured region, AWS_REGION).
+	Region   string `json:"region,omitempty"`
+	Key      string `json:"key,omitempty"`
+	Name     string `json:"name,omitempty"`
+	KMSKeyID string `json:"kms_key_id,omitempty"`
 
 	// Pos is where the target is written in the inventory.
 	Pos diag.Pos `json:"-"`
@@ -64,7 +83,10 @@ func (t Target) IsSecretStore() bool { return t.Type != GitHubWorkflow }
 // "github-actions:acme/api:OPENAI_API_KEY",
 // "github-actions:acme/api@production:OPENAI_API_KEY",
 // "github-actions:org/acme:OPENAI_API_KEY", "dotenv:deploy/.env:OPENAI_API_KEY",
-// "exec:./scripts/store-key.sh", "github-workflow:acme/api:deploy.yml@main".
+// "exec:./scripts/store-key.sh", "github-workflow:acme/api:deploy.yml@main",
+// "aws-secretsmanager:eu-west-1:app/prod#OPENAI_API_KEY" (region and key
+// when given; names and ARNs hold neither : nor #),
+// "aws-ssm:/app/prod/openai-key".
 func (t Target) ID() string {
 	switch t.Type {
 	case GitHubActions, GitHubDependabot:
@@ -82,8 +104,23 @@ func (t Target) ID() string {
 		return t.Type + ":" + strings.Join(t.Command, " ")
 	case GitHubWorkflow:
 		return t.Type + ":" + t.Repo + ":" + t.Workflow + "@" + t.Ref
+	case AWSSecretsManager:
+		id := t.Type + ":" + regionPrefix(t.Region) + t.Secret
+		if t.Key != "" {
+			id += "#" + t.Key
+		}
+		return id
+	case AWSSSM:
+		return t.Type + ":" + regionPrefix(t.Region) + t.Name
 	}
 	return t.Type
+}
+
+func regionPrefix(r string) string {
+	if r == "" {
+		return ""
+	}
+	return r + ":"
 }
 
 // String is ID.
@@ -105,9 +142,17 @@ func (t Target) Map() map[string]any {
 	put("visibility", t.Visibility)
 	put("path", t.Path)
 	put("var", t.Var)
+	put("root", t.Root)
+	if t.FollowSymlinks {
+		m["follow_symlinks"] = true
+	}
 	put("timeout", t.Timeout)
 	put("workflow", t.Workflow)
 	put("ref", t.Ref)
+	put("region", t.Region)
+	put("key", t.Key)
+	put("name", t.Name)
+	put("kms_key_id", t.KMSKeyID)
 	if len(t.Repos) > 0 {
 		m["repos"] = toAny(t.Repos)
 	}
@@ -153,7 +198,10 @@ func FromMap(m map[string]any) (Target, error) {
 	t.Type = str("type")
 	t.Repo, t.Environment, t.Org, t.Secret, t.Visibility = str("repo"), str("environment"), str("org"), str("secret"), str("visibility")
 	t.Path, t.Var, t.Timeout, t.Workflow, t.Ref = str("path"), str("var"), str("timeout"), str("workflow"), str("ref")
+	t.Region, t.Key, t.Name, t.KMSKeyID = str("region"), str("key"), str("name"), str("kms_key_id")
 	t.Repos, t.Command = list("repos"), list("command")
+	t.Root = str("root")
+	t.FollowSymlinks, _ = m["follow_symlinks"].(bool)
 	if in, ok := m["inputs"].(map[string]any); ok {
 		t.Inputs = map[string]string{}
 		for k, v := range in {
@@ -216,6 +264,12 @@ func (t Target) Validate() error {
 		need("repo", t.Repo)
 		need("workflow", t.Workflow)
 		need("ref", t.Ref)
+	case AWSSecretsManager:
+		need("secret (a name or ARN)", t.Secret)
+		problems = append(problems, checkRegion(t.Region, t.Secret, "secretsmanager")...)
+	case AWSSSM:
+		need("name", t.Name)
+		problems = append(problems, checkRegion(t.Region, t.Name, "ssm")...)
 	case "":
 		problems = append(problems, "the target type is missing; use one of "+strings.Join(Types, ", "))
 	default:
@@ -226,4 +280,30 @@ func (t Target) Validate() error {
 	}
 	sort.Strings(problems)
 	return fmt.Errorf("%s target: %s", t.Type, strings.Join(problems, "; "))
+}
+
+// regionRe is the shape of an AWS region, e.g. eu-west-1, us-gov-west-1.
+var regionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// ARNRegion returns the region of an ARN of service, and whether id is
+// one (arn:PARTITION:SERVICE:REGION:ACCOUNT:…).
+func ARNRegion(id, service string) (string, bool) {
+	parts := strings.SplitN(id, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != service {
+		return "", false
+	}
+	return parts[3], true
+}
+
+// checkRegion checks an AWS target's region, and that it agrees with the
+// region of an ARN given as the secret or parameter.
+func checkRegion(region, id, service string) []string {
+	var problems []string
+	if region != "" && !regionRe.MatchString(region) {
+		problems = append(problems, fmt.Sprintf("region %q is not an AWS region (e.g. eu-west-1)", region))
+	}
+	if r, ok := ARNRegion(id, service); ok && region != "" && r != region {
+		problems = append(problems, fmt.Sprintf("region %q differs from the region of the ARN (%s): drop region, the ARN names it", region, r))
+	}
+	return problems
 }

@@ -101,6 +101,9 @@ func (d *Doc) WarnAt(n ast.Node, hint, format string, args ...any) {
 // second document is reported and ignored. Duplicate mapping keys are
 // allowed by the parser so that Fields can report them with positions.
 func (d *Doc) Parse() ast.Node {
+	if !d.checkLimits() {
+		return nil
+	}
 	var f *ast.File
 	var err error
 	func() {

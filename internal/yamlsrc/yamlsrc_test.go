@@ -419,3 +419,32 @@ func TestWarnAndErrorf(t *testing.T) {
 		t.Error("HasErrors = false")
 	}
 }
+
+func TestLimits(t *testing.T) {
+	kind := Kind{Name: "inventory", Article: "an"}
+	for _, tc := range []struct {
+		name, src string
+		ok        bool
+	}{
+		{"flat", "a: [1, [2, {b: 3}]]\n", true},
+		{"quoted brackets", "a: \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"\n", true},
+		{"comment brackets", "a: 1 # " + strings.Repeat("[", 100) + "\n", true},
+		{"deep flow", "a: " + strings.Repeat("[", MaxDepth+1), false},
+		{"deep block", deepBlock(MaxDepth + 1), false},
+		{"block at the limit", deepBlock(MaxDepth - 1), true},
+		{"too large", "a: " + strings.Repeat("x", MaxSize), false},
+	} {
+		d := New("f.yaml", []byte(tc.src), kind)
+		if ok := d.checkLimits(); ok != tc.ok {
+			t.Errorf("%s: checkLimits = %v, want %v (%v)", tc.name, ok, tc.ok, d.Diags)
+		}
+	}
+}
+
+func deepBlock(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		b.WriteString(strings.Repeat(" ", i) + "k:\n")
+	}
+	return b.String()
+}

@@ -298,3 +298,19 @@ func (s *Server) RotateRepoKey(owner, repoName, app string) error {
 	st.key = k
 	return nil
 }
+
+// SetAlertLocationPath sets the file path of every location of alert
+// number of owner/repo: anyone who can push chooses file names, so tests
+// give respond hostile ones.
+func (s *Server) SetAlertLocationPath(owner, repoName string, number int, path string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.w.repo(owner, repoName)
+	if r == nil || number < 1 || number > len(r.alerts) {
+		return fmt.Errorf("no alert %s/%s#%d", owner, repoName, number)
+	}
+	for i := range r.alerts[number-1].locations {
+		r.alerts[number-1].locations[i].Path = path
+	}
+	return nil
+}

@@ -431,3 +431,25 @@ func (s *Server) sortedAudit() []*auditEvent {
 	})
 	return all
 }
+
+// Rename sets the name of a project, a user, a service account or a key
+// (whichever has the ID), so that tests can give respond hostile names:
+// markup, terminal escape sequences, anything an organization member could
+// type.
+func (s *Server) Rename(id, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.projects[id] != nil:
+		s.projects[id].name = name
+	case s.users[id] != nil:
+		s.users[id].name = name
+	case s.keys[id] != nil:
+		s.keys[id].name = name
+	case s.accounts[id] != nil:
+		s.accounts[id].name = name
+	default:
+		return fmt.Errorf("renaming %s: %w", id, ErrNotFound)
+	}
+	return nil
+}

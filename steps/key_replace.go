@@ -1,0 +1,228 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/step"
+)
+
+var (
+	_ step.Kind       = KeyReplace{}
+	_ step.Reconciler = KeyReplace{}
+)
+
+// KeyReplace is the `key.replace` step kind: it creates the replacement
+// key at the provider (OpenAI: a new project service account, whose key is
+// the replacement; AWS: a new access key for the same IAM user).
+//
+// The value is shown only once, so the step is not idempotent and the
+// create is never retried blindly. What this incident created and can no
+// longer use is deleted: what an earlier apply recorded (the engine
+// re-applies the step when the value is needed again after a resume), and
+// anything else bearing the step's name (a create that succeeded before a
+// crash). To keep that clean-up from touching anything else, the name must
+// contain the incident ID.
+type KeyReplace struct {
+	Keys  KeyProviders
+	alias string
+	fixed string
+}
+
+const keyReplaceKind = "key.replace"
+
+func (k KeyReplace) kind() string { return firstNonEmpty(k.alias, keyReplaceKind) }
+
+// maxReplacementName bounds replacement names. The APIs document no limit
+// (OpenAI) or 64 (AWS key tags); names are kept short enough for both.
+const maxReplacementName = 64
+
+// Spec implements step.Kind.
+func (k KeyReplace) Spec() step.Spec {
+	return step.Spec{
+		Kind:    keyReplaceKind,
+		Summary: "Create the replacement key",
+		Description: "Creates the replacement at the provider: for OpenAI a service account named `name` in `scope` " +
+			"(the project), whose key is the replacement (the Admin API cannot create a user's key); for AWS a new " +
+			"access key for the IAM user that owned the old one (`owner_id`), named by a tag. `name` must contain the " +
+			"incident ID, e.g. `respond-${{ steps.targets.outputs.label }}-${{ incident.id }}`; characters other than " +
+			"letters, digits, '_', '.' and '-' become '-', and names longer than 64 characters are shortened, keeping " +
+			"the incident ID. What this incident created and can no longer use (an earlier apply whose value was not " +
+			"kept, or a create that succeeded before a crash) is deleted first, so exactly one replacement remains. " +
+			"The create is never retried blindly: after a crash the step looks for what it may have left.",
+		Mutates:    true,
+		Idempotent: false,
+		Evidence:   evidence.KeyCreated,
+		Params: []step.Param{
+			{Name: "provider", Type: step.String, Description: "the provider that issued the key being replaced"},
+			{Name: "scope", Type: step.String, Required: true, Description: "where to create it (an OpenAI project, an AWS account)"},
+			{Name: "name", Type: step.String, Required: true, Description: "the replacement's name; must contain the incident ID"},
+			{Name: "key_id", Type: step.String, Description: "the key being replaced"},
+			{Name: "owner_type", Type: step.String, Description: "who owns the key being replaced (key.identify's owner_type)"},
+			{Name: "owner_id", Type: step.String, Description: "the owner's ID: the IAM user that gets an AWS replacement"},
+		},
+		Outputs: []step.Output{
+			{Name: "key", Type: step.Secret, Secret: true, Description: "the replacement's secret value (its main secret part)"},
+			{Name: "credential", Type: step.Secret, Secret: true, Description: "the replacement with all its parts (an AWS access key ID and secret)"},
+			{Name: "key_id", Type: step.String, Description: "the replacement key's ID"},
+			{Name: "principal_id", Type: step.String, Description: "who holds it: the new service account (svc_acct_…), the IAM user"},
+			{Name: "principal_name", Type: step.String, Description: "its name, as created"},
+			{Name: "redacted", Type: step.String, Description: "the replacement, redacted"},
+			{Name: "fingerprint", Type: step.String, Description: "the replacement's fingerprint (sha256:…)"},
+		},
+	}
+}
+
+func (k KeyReplace) input(c *step.Call) (KeyProvider, ReplaceRequest, error) {
+	kind := k.kind()
+	p, err := k.Keys.provider(kind, c, firstNonEmpty(k.fixed, "openai"))
+	if err != nil {
+		return nil, ReplaceRequest{}, err
+	}
+	r := ReplaceRequest{
+		Scope: strings.TrimSpace(c.String("scope")), Name: strings.TrimSpace(c.String("name")), Incident: c.Incident,
+		Old: KeyInfo{Provider: p.Name(), ID: strings.TrimSpace(c.String("key_id")), Scope: strings.TrimSpace(c.String("scope")),
+			Owner: evidence.Owner{Type: strings.TrimSpace(c.String("owner_type")), ID: strings.TrimSpace(c.String("owner_id"))}},
+	}
+	switch {
+	case r.Scope == "":
+		return p, r, badInputf("%s: `%s` is empty: say where to create the replacement", kind, scopeName(k.fixed))
+	case r.Name == "":
+		return p, r, badInputf("%s: `name` is empty: give the replacement a name containing the incident ID", kind)
+	case c.Incident != "" && !strings.Contains(r.Name, c.Incident):
+		return p, r, badInputf("%s: name %q does not contain the incident ID %s: respond deletes leftovers "+
+			"by name, so the name must be unique to the incident; use e.g. "+
+			"`respond-${{ steps.targets.outputs.label }}-${{ incident.id }}`", kind, r.Name, c.Incident)
+	}
+	r.Name = fitName(cleanName(r.Name), c.Incident, maxReplacementName)
+	if c.Previous != nil {
+		var prev evidence.Created
+		if evidence.Decode(c.Previous.Evidence, &prev) {
+			prev.Normalize()
+			r.Previous = &prev
+		}
+	}
+	return p, r, nil
+}
+
+// cleanName makes a replacement's name a readable identifier: runs of
+// anything but letters, digits, '_', '.' and '-' become one '-'.
+func cleanName(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range name {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-' {
+			b.WriteRune(r)
+			dash = r == '-'
+			continue
+		}
+		if !dash {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+// fitName shortens name to at most limit characters, keeping the incident ID
+// and what follows it, and cutting what comes before.
+func fitName(name, incident string, limit int) string {
+	r := []rune(name)
+	if len(r) <= limit {
+		return name
+	}
+	i := -1
+	if incident != "" {
+		i = strings.LastIndex(name, incident)
+	}
+	if i < 0 {
+		return string(r[:limit])
+	}
+	if i > 0 && strings.ContainsRune("-_. ", rune(name[i-1])) {
+		i-- // keep the separator before the incident ID
+	}
+	tail := []rune(name[i:])
+	if len(tail) >= limit {
+		return string(tail[:limit])
+	}
+	head := []rune(name[:i])
+	head = head[:limit-len(tail)]
+	return string(head) + string(tail)
+}
+
+// Plan implements step.Kind.
+func (k KeyReplace) Plan(ctx context.Context, c *step.Call) ([]step.Change, error) {
+	p, r, err := k.input(c)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := p.PlanReplace(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", k.kind(), err)
+	}
+	return []step.Change{ch}, nil
+}
+
+// Apply implements step.Kind.
+func (k KeyReplace) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
+	p, r, err := k.input(c)
+	if err != nil {
+		return nil, err
+	}
+	cred, ev, err := p.Replace(ctx, r, c.Logf)
+	registerCredential(c, cred)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", k.kind(), err)
+	}
+	main, _ := cred.Main()
+	outs := map[string]any{
+		"key": main.Value(), "credential": cred, "key_id": ev.KeyID,
+		"principal_id": ev.Principal.ID, "principal_name": ev.Principal.Name,
+		"redacted": ev.Redacted, "fingerprint": ev.Fingerprint,
+	}
+	return &step.Result{
+		Outputs:  outs,
+		Evidence: evidence.Map(evidence.KeyCreated, ev),
+		Summary:  replaceSummary(p, ev),
+	}, nil
+}
+
+func replaceSummary(p KeyProvider, ev evidence.Created) string {
+	if ev.Principal.Type == "service_account" {
+		return fmt.Sprintf("created service account %s (%s) in %s; its key %s (%s) is the replacement",
+			ev.Principal.Name, ev.Principal.ID, ev.Scope, ev.KeyID, shortRedacted(ev.Redacted))
+	}
+	return fmt.Sprintf("created %s key %s (%s) for %s; it is the replacement", p.Title(), ev.KeyID, shortRedacted(ev.Redacted),
+		firstNonEmpty(ev.Principal.Name, ev.Principal.ID, ev.Scope))
+}
+
+// Reconcile implements step.Reconciler. An attempt that never recorded its
+// end may have created a replacement whose value died with the process:
+// what bears the step's name is deleted, and Apply creates a fresh one.
+func (k KeyReplace) Reconcile(ctx context.Context, c *step.Call) (*step.Result, bool, error) {
+	p, r, err := k.input(c)
+	if err != nil {
+		return nil, false, err
+	}
+	if _, err := p.Reconcile(ctx, r, c.Logf); err != nil {
+		return nil, false, fmt.Errorf("%s: %w", k.kind(), err)
+	}
+	return nil, false, nil
+}
+
+// secretCredential is what a deploy writes: a credential, or a one-part
+// one made of a plain secret value.
+func secretCredential(v any) (secret.Credential, bool) {
+	switch x := v.(type) {
+	case secret.Credential:
+		return x, !x.IsZero()
+	case secret.Value:
+		return secret.NewCredential("", secret.SecretPart("value", x)), !x.IsZero()
+	case string:
+		return secret.NewCredential("", secret.SecretPart("value", secret.New(x))), x != ""
+	}
+	return secret.Credential{}, false
+}

@@ -1,0 +1,540 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/target"
+)
+
+var (
+	_ TargetWriter = AWSSecretsManagerWriter{}
+	_ TargetWriter = AWSSSMWriter{}
+)
+
+// awsClient returns the AWS client, or an error saying how to configure
+// one. what names the target for the message.
+func awsClient(p *Providers, what string) (AWS, error) {
+	if p == nil || p.AWS == nil {
+		return nil, step.Errorf("%s: AWS is not configured: set AWS credentials as the AWS CLI reads them "+
+			"(AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and AWS_REGION", what)
+	}
+	c, err := p.AWS()
+	if err != nil {
+		return nil, step.Permanent(fmt.Errorf("%s: %w", what, err))
+	}
+	return c, nil
+}
+
+// awsCheckFailed reports a check that could not be made: client errors
+// (no permission, bad credentials) are preflight problems; network and
+// server errors are not, so the engine may retry.
+func awsCheckFailed(id string, err error) error {
+	if errors.Is(err, ErrAWSAccessDenied) || step.IsPermanent(err) {
+		return ghPreflightf(err, "%s: %v", id, err)
+	}
+	return fmt.Errorf("%s: %w", id, err)
+}
+
+// awsWhere is " in REGION" for messages, or "" when the target uses the
+// configured region.
+func awsWhere(t target.Target) string {
+	r := t.Region
+	if r == "" {
+		r, _ = target.ARNRegion(t.Secret, "secretsmanager")
+	}
+	if r == "" && t.Type == target.AWSSSM {
+		r, _ = target.ARNRegion(t.Name, "ssm")
+	}
+	if r == "" {
+		return " (in the configured region)"
+	}
+	return " in " + r
+}
+
+// regionFlag is " --region R" for the commands messages suggest.
+func regionFlag(t target.Target) string {
+	if t.Region == "" {
+		return ""
+	}
+	return " --region " + t.Region
+}
+
+// AWSSecretsManagerWriter writes a credential to an AWS Secrets Manager
+// secret (aws-secretsmanager targets): the whole secret string, or one key
+// of a JSON object, keeping every other key and its value as they are, in
+// order (whitespace aside: the object is written compact).
+// Each write is a new version (PutSecretValue): Secrets Manager labels the
+// version that was current AWSPREVIOUS, and the result names it, for
+// rollback. respond does not create secrets: one that does not exist is a
+// preflight problem. A secret that already holds the value is not written
+// again, so that a repeated deploy keeps AWSPREVIOUS on the value before
+// the incident.
+type AWSSecretsManagerWriter struct{ P *Providers }
+
+// Check implements TargetWriter: the secret exists, is not scheduled for
+// deletion, holds a string (and a JSON object, for key), can be read
+// where the write needs it, and IAM does not deny the write where it can
+// tell.
+func (w AWSSecretsManagerWriter) Check(ctx context.Context, t target.Target) error {
+	if err := checkType(t, target.AWSSecretsManager); err != nil {
+		return err
+	}
+	id := t.ID()
+	aws, err := awsClient(w.P, id)
+	if err != nil {
+		return ghPreflightf(err, "%v", err)
+	}
+	d, err := aws.DescribeSecret(ctx, t.Region, t.Secret)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return ghPreflightf(err, "%s: secret %s does not exist%s: respond writes new versions of existing secrets and does not create them; "+
+			"create it (aws secretsmanager create-secret --name %s%s --secret-string …) or fix the inventory (name, region, account)",
+			id, t.Secret, awsWhere(t), t.Secret, regionFlag(t))
+	case err != nil:
+		return awsCheckFailed(id, err)
+	case d.Deleted != nil:
+		return ghPreflightf(nil, "%s: secret %s is scheduled for deletion on %s: restore it (aws secretsmanager restore-secret --secret-id %s%s) or remove the target",
+			id, t.Secret, d.Deleted.UTC().Format(time.DateOnly), t.Secret, regionFlag(t))
+	}
+	cur, err := aws.GetSecretValue(ctx, t.Region, t.Secret)
+	switch {
+	case err != nil && t.Key == "" && errors.Is(err, ErrAWSAccessDenied):
+		// A whole-string write does not need to read.
+	case err != nil && t.Key != "" && errors.Is(err, ErrAWSAccessDenied):
+		return ghPreflightf(err, "%s: writing key %s means reading the secret to keep its other keys, and the credentials may not (%v)", id, t.Key, err)
+	case err != nil:
+		return awsCheckFailed(id, err)
+	case cur.Binary:
+		return ghPreflightf(nil, "%s: secret %s holds a binary value (SecretBinary), and respond writes strings: "+
+			"point the target at a string secret, or convert this one yourself", id, t.Secret)
+	case t.Key != "":
+		if _, err := parseJSONObject(cur.String.Reveal()); err != nil {
+			return ghPreflightf(nil, "%s: secret %s %v, so respond cannot set its key %s: leave key out to write the whole secret, or make the secret a JSON object",
+				id, t.Secret, err, t.Key)
+		}
+	}
+	p, err := aws.Permitted(ctx, "secretsmanager:PutSecretValue", d.ARN, false)
+	if err != nil {
+		return awsCheckFailed(id, err)
+	}
+	if p.Decision == AWSDenied {
+		return ghPreflightf(nil, "%s: the credentials may not write secret %s (%s): allow secretsmanager:PutSecretValue on it", id, t.Secret, p.Reason)
+	}
+	return nil
+}
+
+// Plan implements TargetWriter.
+func (w AWSSecretsManagerWriter) Plan(ctx context.Context, t target.Target) (step.Change, error) {
+	if err := checkType(t, target.AWSSecretsManager); err != nil {
+		return step.Change{}, err
+	}
+	aws, err := awsClient(w.P, t.ID())
+	if err != nil {
+		return step.Change{}, err
+	}
+	ch := step.Change{Action: step.Update, Target: t.ID()}
+	d, err := aws.DescribeSecret(ctx, t.Region, t.Secret)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		ch.Action = step.Create
+		ch.Effect = fmt.Sprintf("secret %s does not exist%s, and respond does not create secrets: this write will fail until it is created", t.Secret, awsWhere(t))
+		return ch, nil
+	case err != nil:
+		return step.Change{}, fmt.Errorf("%s: %w", t.ID(), err)
+	}
+	prev := "the current version"
+	if d.CurrentVersion != "" {
+		prev = "the current version " + d.CurrentVersion
+	}
+	if t.Key == "" {
+		ch.Effect = fmt.Sprintf("write a new version of secret %s%s; %s becomes AWSPREVIOUS", t.Secret, awsWhere(t), prev)
+		return ch, nil
+	}
+	ch.Effect = fmt.Sprintf("set key %s of secret %s%s, keeping its other keys, as a new version; %s becomes AWSPREVIOUS", t.Key, t.Secret, awsWhere(t), prev)
+	if cur, err := aws.GetSecretValue(ctx, t.Region, t.Secret); err == nil && !cur.Binary {
+		if obj, err := parseJSONObject(cur.String.Reveal()); err == nil {
+			if _, has := obj.get(t.Key); !has {
+				ch.Action = step.Create
+				ch.Effect = fmt.Sprintf("add key %s to secret %s%s, keeping its other %d key(s), as a new version; %s becomes AWSPREVIOUS",
+					t.Key, t.Secret, awsWhere(t), len(obj), prev)
+			} else {
+				ch.Effect = fmt.Sprintf("replace key %s of secret %s%s, keeping its other %d key(s), as a new version; %s becomes AWSPREVIOUS",
+					t.Key, t.Secret, awsWhere(t), len(obj)-1, prev)
+			}
+		}
+	}
+	return ch, nil
+}
+
+// Write implements TargetWriter.
+func (w AWSSecretsManagerWriter) Write(ctx context.Context, t target.Target, v secret.Value) (WriteResult, error) {
+	if err := checkType(t, target.AWSSecretsManager); err != nil {
+		return WriteResult{}, err
+	}
+	id := t.ID()
+	if v.IsZero() {
+		return WriteResult{}, step.Errorf("%s: refusing to write an empty value to secret %s", id, t.Secret)
+	}
+	aws, err := awsClient(w.P, id)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	d, err := aws.DescribeSecret(ctx, t.Region, t.Secret)
+	if errors.Is(err, ErrNotFound) {
+		return WriteResult{}, step.Errorf("%s: secret %s does not exist%s, and respond does not create secrets: create it (aws secretsmanager create-secret --name %s%s) and run again",
+			id, t.Secret, awsWhere(t), t.Secret, regionFlag(t))
+	}
+	if err != nil {
+		return WriteResult{}, fmt.Errorf("%s: %w", id, err)
+	}
+	if d.Deleted != nil {
+		return WriteResult{}, step.Errorf("%s: secret %s is scheduled for deletion: restore it (aws secretsmanager restore-secret --secret-id %s%s) and run again",
+			id, t.Secret, t.Secret, regionFlag(t))
+	}
+	cur, rerr := aws.GetSecretValue(ctx, t.Region, t.Secret)
+	if rerr != nil && (t.Key != "" || !errors.Is(rerr, ErrAWSAccessDenied)) {
+		return WriteResult{}, fmt.Errorf("%s: %w", id, rerr)
+	}
+	if rerr == nil && cur.Binary {
+		return WriteResult{}, step.Errorf("%s: secret %s holds a binary value (SecretBinary), and respond writes strings: point the target at a string secret", id, t.Secret)
+	}
+	what := "secret " + t.Secret
+	next, created := v, false
+	if t.Key != "" {
+		what = "key " + t.Key + " of secret " + t.Secret
+		obj, err := parseJSONObject(cur.String.Reveal())
+		if err != nil {
+			return WriteResult{}, step.Errorf("%s: secret %s %v, so respond cannot set its key %s: leave key out to write the whole secret, or make the secret a JSON object",
+				id, t.Secret, err, t.Key)
+		}
+		old, has := obj.get(t.Key)
+		if has && jsonStringIs(old, v.Reveal()) {
+			return WriteResult{Detail: fmt.Sprintf("%s already holds the value (version %s is AWSCURRENT); nothing written, AWSPREVIOUS is still version %s",
+				what, cur.VersionID, orNone(d.PreviousVersion))}, nil
+		}
+		created = !has
+		merged, err := obj.set(t.Key, v.Reveal())
+		if err != nil {
+			return WriteResult{}, fmt.Errorf("%s: %w", id, err)
+		}
+		next = secret.New(merged)
+	} else if rerr == nil && cur.String.Equal(v) {
+		return WriteResult{Detail: fmt.Sprintf("%s already holds the value (version %s is AWSCURRENT); nothing written, AWSPREVIOUS is still version %s",
+			what, cur.VersionID, orNone(d.PreviousVersion))}, nil
+	}
+	ver, err := aws.PutSecretString(ctx, t.Region, t.Secret, next)
+	if err != nil {
+		return WriteResult{}, fmt.Errorf("%s: %w", id, err)
+	}
+	read := d.CurrentVersion
+	if rerr == nil {
+		read = cur.VersionID
+	}
+	detail := fmt.Sprintf("wrote %s as version %s (AWSCURRENT)", what, ver)
+	after, err := aws.DescribeSecret(ctx, t.Region, t.Secret)
+	switch {
+	case err != nil:
+		detail += fmt.Sprintf("; version %s, current before, should now be AWSPREVIOUS (could not confirm: %v)", orNone(read), err)
+	case after.PreviousVersion != "":
+		detail += fmt.Sprintf("; the previous value is version %s, labelled AWSPREVIOUS; to roll back: aws secretsmanager update-secret-version-stage --secret-id %s%s "+
+			"--version-stage AWSCURRENT --move-to-version-id %s --remove-from-version-id %s", after.PreviousVersion, t.Secret, regionFlag(t), after.PreviousVersion, ver)
+		if read != "" && after.PreviousVersion != read {
+			detail += fmt.Sprintf("; WARNING: respond read version %s, not %s: another write happened meanwhile, check the secret", read, after.PreviousVersion)
+		}
+	}
+	return WriteResult{Created: created, Detail: detail}, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// jsonObject is a JSON object's members in order, each value as written.
+type jsonObject []jsonMember
+
+type jsonMember struct {
+	key    string          // decoded
+	rawKey string          // as written
+	raw    json.RawMessage // the value as written
+}
+
+// parseJSONObject parses s as one JSON object, keeping its members'
+// order and their values as written. The error says what s is instead
+// (without quoting it: it is a secret).
+func parseJSONObject(s string) (jsonObject, error) {
+	if !json.Valid([]byte(s)) {
+		return nil, errors.New("does not hold JSON")
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, errors.New("does not hold JSON")
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, fmt.Errorf("holds JSON %s, not an object", jsonKind(tok))
+	}
+	var obj jsonObject
+	seen := map[string]bool{}
+	for dec.More() {
+		start := dec.InputOffset()
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, errors.New("does not hold valid JSON")
+		}
+		key, _ := kt.(string)
+		rawKey := strings.Trim(s[start:dec.InputOffset()], " \t\r\n,")
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, errors.New("does not hold valid JSON")
+		}
+		if seen[key] {
+			return nil, fmt.Errorf("holds a JSON object with key %q twice", key)
+		}
+		seen[key] = true
+		obj = append(obj, jsonMember{key, rawKey, raw})
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, errors.New("does not hold valid JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("holds more than one JSON value")
+	}
+	return obj, nil
+}
+
+func jsonKind(tok json.Token) string {
+	switch v := tok.(type) {
+	case json.Delim:
+		if v == '[' {
+			return "an array"
+		}
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "true/false"
+	case nil:
+		return "null"
+	}
+	return "a value"
+}
+
+func (o jsonObject) get(key string) (json.RawMessage, bool) {
+	for _, m := range o {
+		if m.key == key {
+			return m.raw, true
+		}
+	}
+	return nil, false
+}
+
+// set returns the object, compact, with key set to the string v (added
+// last when absent). The other members keep their order and bytes.
+func (o jsonObject) set(key, v string) (string, error) {
+	enc := func(x any) ([]byte, error) {
+		var b bytes.Buffer
+		e := json.NewEncoder(&b)
+		e.SetEscapeHTML(false)
+		if err := e.Encode(x); err != nil {
+			return nil, err
+		}
+		return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	}
+	if !utf8.ValidString(key) || !utf8.ValidString(v) {
+		return "", errors.New("the key or the value is not valid UTF-8, which a JSON string cannot hold as it is")
+	}
+	val, err := enc(v)
+	if err != nil {
+		return "", errors.New("the value cannot be written as a JSON string")
+	}
+	out := append(jsonObject(nil), o...)
+	found := false
+	for i := range out {
+		if out[i].key == key {
+			out[i].raw, found = val, true
+		}
+	}
+	if !found {
+		k, _ := enc(key)
+		out = append(out, jsonMember{key, string(k), val})
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range out {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(m.rawKey)
+		b.WriteByte(':')
+		if err := json.Compact(&b, m.raw); err != nil {
+			return "", errors.New("the secret's JSON cannot be rewritten")
+		}
+	}
+	b.WriteByte('}')
+	return b.String(), nil
+}
+
+// jsonStringIs reports whether raw is the JSON string s.
+func jsonStringIs(raw json.RawMessage, s string) bool {
+	var got string
+	return json.Unmarshal(raw, &got) == nil && got == s
+}
+
+// AWSSSMWriter writes a credential to an SSM Parameter Store parameter
+// (aws-ssm targets) as a SecureString, overwriting it: PutParameter with
+// the target's kms_key_id, or else the KMS key that encrypts the
+// parameter now, so that a rotation never silently moves it to the
+// account's default key. The parameter must exist and be a SecureString:
+// respond neither creates parameters nor turns a String (stored in clear,
+// read without decryption) into a SecureString behind its readers' backs.
+// SSM keeps earlier versions, readable as NAME:VERSION, for rollback. A
+// parameter that already holds the value is not written again.
+type AWSSSMWriter struct{ P *Providers }
+
+// Check implements TargetWriter.
+func (w AWSSSMWriter) Check(ctx context.Context, t target.Target) error {
+	if err := checkType(t, target.AWSSSM); err != nil {
+		return err
+	}
+	id := t.ID()
+	aws, err := awsClient(w.P, id)
+	if err != nil {
+		return ghPreflightf(err, "%v", err)
+	}
+	p, err := aws.GetParameter(ctx, t.Region, t.Name, false)
+	if err != nil {
+		return ssmProblem(t, err)
+	}
+	if p.Type != "SecureString" {
+		return ghPreflightf(nil, "%s: parameter %s is a %s, stored in clear, and a secret must not be: make it a SecureString yourself "+
+			"(aws ssm put-parameter --name %s%s --type SecureString --overwrite --value …, and have its readers ask for decryption) or point the target at a SecureString",
+			id, t.Name, p.Type, t.Name, regionFlag(t))
+	}
+	if t.KMSKeyID == "" {
+		if _, err := aws.DescribeParameter(ctx, t.Region, t.Name); err != nil {
+			if errors.Is(err, ErrAWSAccessDenied) {
+				return ghPreflightf(err, "%s: respond keeps a parameter's KMS key, but cannot read which key encrypts %s (%v): give kms_key_id in the target, or allow ssm:DescribeParameters",
+					id, t.Name, err)
+			}
+			return awsCheckFailed(id, err)
+		}
+	}
+	perm, err := aws.Permitted(ctx, "ssm:PutParameter", p.ARN, true)
+	if err != nil {
+		return awsCheckFailed(id, err)
+	}
+	if perm.Decision == AWSDenied {
+		return ghPreflightf(nil, "%s: the credentials may not write parameter %s (%s): allow ssm:PutParameter on it", id, t.Name, perm.Reason)
+	}
+	return nil
+}
+
+// ssmProblem words a failed GetParameter of a check.
+func ssmProblem(t target.Target, err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return ghPreflightf(err, "%s: parameter %s does not exist%s: respond overwrites existing parameters and does not create them; "+
+			"create it (aws ssm put-parameter --name %s%s --type SecureString --value …) or fix the inventory (name, region, account)",
+			t.ID(), t.Name, awsWhere(t), t.Name, regionFlag(t))
+	}
+	return awsCheckFailed(t.ID(), err)
+}
+
+// Plan implements TargetWriter.
+func (w AWSSSMWriter) Plan(ctx context.Context, t target.Target) (step.Change, error) {
+	if err := checkType(t, target.AWSSSM); err != nil {
+		return step.Change{}, err
+	}
+	aws, err := awsClient(w.P, t.ID())
+	if err != nil {
+		return step.Change{}, err
+	}
+	ch := step.Change{Action: step.Update, Target: t.ID()}
+	p, err := aws.GetParameter(ctx, t.Region, t.Name, false)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		ch.Action = step.Create
+		ch.Effect = fmt.Sprintf("parameter %s does not exist%s, and respond does not create parameters: this write will fail until it is created", t.Name, awsWhere(t))
+		return ch, nil
+	case err != nil:
+		return step.Change{}, fmt.Errorf("%s: %w", t.ID(), err)
+	case p.Type != "SecureString":
+		ch.Effect = fmt.Sprintf("parameter %s%s is a %s (stored in clear): respond will refuse to write a secret to it", t.Name, awsWhere(t), p.Type)
+		return ch, nil
+	}
+	key := t.KMSKeyID
+	if key == "" {
+		key = "its current KMS key"
+		if d, err := aws.DescribeParameter(ctx, t.Region, t.Name); err == nil && d.KMSKeyID != "" {
+			key = "its current KMS key " + d.KMSKeyID
+		}
+	} else {
+		key = "KMS key " + key
+	}
+	ch.Effect = fmt.Sprintf("overwrite SecureString parameter %s%s (version %d → %d), encrypted with %s; version %d stays readable for rollback",
+		t.Name, awsWhere(t), p.Version, p.Version+1, key, p.Version)
+	return ch, nil
+}
+
+// Write implements TargetWriter.
+func (w AWSSSMWriter) Write(ctx context.Context, t target.Target, v secret.Value) (WriteResult, error) {
+	if err := checkType(t, target.AWSSSM); err != nil {
+		return WriteResult{}, err
+	}
+	id := t.ID()
+	if v.IsZero() {
+		return WriteResult{}, step.Errorf("%s: refusing to write an empty value to parameter %s", id, t.Name)
+	}
+	aws, err := awsClient(w.P, id)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	p, err := aws.GetParameter(ctx, t.Region, t.Name, false)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return WriteResult{}, step.Errorf("%s: parameter %s does not exist%s, and respond does not create parameters: create it as a SecureString "+
+			"(aws ssm put-parameter --name %s%s --type SecureString --value …) and run again", id, t.Name, awsWhere(t), t.Name, regionFlag(t))
+	case err != nil:
+		return WriteResult{}, fmt.Errorf("%s: %w", id, err)
+	case p.Type != "SecureString":
+		return WriteResult{}, step.Errorf("%s: parameter %s is a %s, stored in clear: respond writes secrets only to SecureString parameters; make it one yourself and run again",
+			id, t.Name, p.Type)
+	}
+	d, err := aws.DescribeParameter(ctx, t.Region, t.Name)
+	if err != nil && t.KMSKeyID == "" {
+		return WriteResult{}, fmt.Errorf("%s: cannot tell which KMS key encrypts parameter %s, so as not to change it: %w; give kms_key_id in the target", id, t.Name, err)
+	}
+	key := t.KMSKeyID
+	if key == "" {
+		key = d.KMSKeyID
+	}
+	// The same value under the same key: nothing to do. Reading it needs
+	// kms:Decrypt, which a writer may lack; then write.
+	if cur, err := aws.GetParameter(ctx, t.Region, t.Name, true); err == nil && cur.Value.Equal(v) && (t.KMSKeyID == "" || d.KMSKeyID == t.KMSKeyID) {
+		return WriteResult{Detail: fmt.Sprintf("parameter %s already holds the value (version %d); nothing written", t.Name, cur.Version)}, nil
+	}
+	ver, err := aws.PutSecureParameter(ctx, t.Region, t.Name, v, key)
+	if err != nil {
+		return WriteResult{}, fmt.Errorf("%s: %w", id, err)
+	}
+	keyNote := "the account's default key"
+	if key != "" {
+		keyNote = "KMS key " + key
+	}
+	return WriteResult{Detail: fmt.Sprintf("wrote SecureString parameter %s as version %d, encrypted with %s; the previous value is version %d (%s:%d) for rollback",
+		t.Name, ver, keyNote, p.Version, t.Name, p.Version)}, nil
+}
