@@ -88,7 +88,9 @@ import (
 //     targets' secret scopes (and reads of their repositories), per
 //     target, from the simulator's request log; max-points/target is the
 //     costliest target;
-//   - gh-points: every GitHub point the run spent;
+//   - gh-points: every GitHub point the run spent; max-points/min: the
+//     most the simulator received in any sliding minute (GitHub's budget
+//     is 900);
 //   - limit-responses: secondary-limit refusals by the simulator (the
 //     benchmark fails unless 0), early-retries: requests sent while told
 //     to wait.
@@ -158,6 +160,7 @@ func benchResponse(b *testing.B, repos int, latency time.Duration, warm bool) {
 	b.ReportMetric(float64(sum.targetRequests)/float64(sum.targets), "requests/target")
 	b.ReportMetric(float64(last.maxTargetPoints), "max-points/target")
 	b.ReportMetric(float64(sum.ghPoints)/n, "gh-points")
+	b.ReportMetric(float64(last.maxMinute), "max-points/min")
 	b.ReportMetric(float64(sum.limited)/n, "limit-responses")
 	b.ReportMetric(float64(sum.early)/n, "early-retries")
 }
@@ -172,6 +175,7 @@ type responseRun struct {
 	targetPoints, targetRequests int
 	maxTargetPoints              int
 	writePoints, ghPoints        int
+	maxMinute                    int // most GitHub points in any sliding minute (by arrival)
 	limited, early               int
 	// requests lists the requests before containment, "METHOD path
 	// (start ms)", for the log; steps, each step's span from the
@@ -287,6 +291,11 @@ func (w *containWorld) run(b *testing.B) responseRun {
 	out.steps = stepSpans(recs, sum.Started)
 	var ivs []interval
 	perTarget := map[string][2]int{} // points, requests
+	type arrival struct {
+		at  time.Time
+		pts int
+	}
+	var arrivals []arrival
 	info := w.s.Scenario()
 	for _, r := range w.s.Requests(w.since) {
 		start, err := time.Parse(time.RFC3339Nano, r.Start)
@@ -303,6 +312,7 @@ func (w *containWorld) run(b *testing.B) responseRun {
 				pts = 1
 			}
 			out.ghPoints += pts
+			arrivals = append(arrivals, arrival{start, pts})
 			if t := targetOf(info, path, r.Method); t != "" {
 				c := perTarget[t]
 				perTarget[t] = [2]int{c[0] + pts, c[1] + 1}
@@ -322,6 +332,15 @@ func (w *containWorld) run(b *testing.B) responseRun {
 		out.requests = append(out.requests, fmt.Sprintf("%s %s %s (+%.1f ms)", r.API, r.Method, path, ms(start.Sub(sum.Started))))
 	}
 	_, out.sequential = union(ivs, sum.Started)
+	slices.SortFunc(arrivals, func(x, y arrival) int { return x.at.Compare(y.at) })
+	for i, j, in := 0, 0, 0; j < len(arrivals); j++ {
+		in += arrivals[j].pts
+		for !arrivals[i].at.After(arrivals[j].at.Add(-time.Minute)) {
+			in -= arrivals[i].pts
+			i++
+		}
+		out.maxMinute = max(out.maxMinute, in)
+	}
 	out.roundTrips = len(ivs)
 	for _, c := range perTarget {
 		out.targets++
