@@ -3,6 +3,8 @@ package steps
 import (
 	"context"
 	"fmt"
+
+	"github.com/respondhq/respond/internal/evidence"
 	"sort"
 	"strings"
 
@@ -190,18 +192,46 @@ func (d Deploy) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, ok := c.Secret("value")
-	if !ok || v.IsZero() {
+	cred, ok := secretCredential(c.Params["value"])
+	if !ok {
 		return nil, step.Errorf("deploy: the value to write to %s is empty; check the step that produces it", t.ID())
 	}
-	registry(c).Add(v)
+	registerCredential(c, cred)
 	w, err := writerFor("deploy", d.Writers, t)
 	if err != nil {
 		return nil, err
 	}
 	// A writer that starts a command filters its environment against every
 	// secret of the run (the admin key, tokens, the leaked key), not only v.
-	res, err := w.Write(secret.NewContext(ctx, registry(c)), t, v)
+	wctx := secret.NewContext(ctx, registry(c))
+	var (
+		res   WriteResult
+		parts []string
+	)
+	if len(t.Keys) > 0 {
+		mw, ok := w.(MultiPartWriter)
+		if !ok {
+			return nil, step.Errorf("deploy: %s targets cannot take keys", t.Type)
+		}
+		values := map[string]secret.Value{}
+		for key, part := range t.Keys {
+			p, ok := cred.Part(part)
+			if !ok || p.IsZero() {
+				return nil, step.Errorf("deploy: %s wants part %q in key %s, and the credential has %s", t.ID(), part, key, partNames(cred))
+			}
+			values[key] = p.Value()
+			parts = append(parts, part)
+		}
+		sort.Strings(parts)
+		res, err = mw.WriteParts(wctx, t, values)
+	} else {
+		p, perr := credentialPart(cred, t.Part)
+		if perr != nil {
+			return nil, step.Errorf("deploy: %s: %v", t.ID(), perr)
+		}
+		parts = []string{p.Name}
+		res, err = w.Write(wctx, t, p.Value())
+	}
 	if err != nil {
 		if strings.HasPrefix(err.Error(), t.ID()) {
 			return nil, err // the writer named the target already
@@ -212,15 +242,48 @@ func (d Deploy) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
 	if res.Created {
 		verb = "created"
 	}
+	ev := evidence.Written{Target: t.ID(), Type: t.Type, Created: res.Created, Detail: registry(c).MaskString(res.Detail),
+		ValueFingerprint: cred.Fingerprint(), Parts: parts}
+	summary := verb + " " + t.ID()
+	if len(cred.Parts()) > 1 {
+		summary += " (" + strings.Join(parts, ", ") + ")"
+	}
 	return &step.Result{
-		Outputs: map[string]any{"target": t.ID(), "created": res.Created},
-		Evidence: map[string]any{
-			"target":            t.ID(),
-			"type":              t.Type,
-			"created":           res.Created,
-			"detail":            registry(c).MaskString(res.Detail),
-			"value_fingerprint": v.Fingerprint(),
-		},
-		Summary: verb + " " + t.ID(),
+		Outputs:  map[string]any{"target": t.ID(), "created": res.Created},
+		Evidence: evidence.Map(evidence.TargetWritten, ev),
+		Summary:  summary,
 	}, nil
+}
+
+// MultiPartWriter is implemented by writers that can write several parts
+// of a credential in one write (a JSON secret holding an AWS key's ID and
+// secret, written as one version).
+type MultiPartWriter interface {
+	WriteParts(ctx context.Context, t target.Target, values map[string]secret.Value) (WriteResult, error)
+}
+
+// credentialPart is the part a target holds: the named one, else the
+// credential's main secret part.
+func credentialPart(cred secret.Credential, name string) (secret.Part, error) {
+	if name == "" {
+		if p, ok := cred.Main(); ok && !p.IsZero() {
+			return p, nil
+		}
+		return secret.Part{}, fmt.Errorf("the credential has no secret part to write")
+	}
+	if p, ok := cred.Part(name); ok && !p.IsZero() {
+		return p, nil
+	}
+	return secret.Part{}, fmt.Errorf("the target wants part %q, and the credential has %s", name, partNames(cred))
+}
+
+func partNames(cred secret.Credential) string {
+	var names []string
+	for _, p := range cred.Parts() {
+		names = append(names, p.Name)
+	}
+	if len(names) == 0 {
+		return "no parts"
+	}
+	return strings.Join(names, " and ")
 }

@@ -41,6 +41,10 @@ var credentialVars = map[string]bool{
 	"GH_TOKEN":                true,
 	"GH_ENTERPRISE_TOKEN":     true,
 	"GITHUB_ENTERPRISE_TOKEN": true,
+	"AWS_ACCESS_KEY_ID":       true,
+	"AWS_SECRET_ACCESS_KEY":   true,
+	"AWS_SESSION_TOKEN":       true,
+	"AWS_SECURITY_TOKEN":      true,
 }
 
 // respondSecretWords mark a RESPOND_* variable as holding a secret.
@@ -73,7 +77,8 @@ var (
 // A secret reaches the child only on its standard input (`stdin:`): never in
 // its argv or environment. The child's environment is respond's, minus
 // respond's own credentials (OPENAI_ADMIN_KEY, OPENAI_API_KEY, GITHUB_TOKEN,
-// GH_TOKEN, GH_ENTERPRISE_TOKEN, GITHUB_ENTERPRISE_TOKEN and RESPOND_*
+// GH_TOKEN, GH_ENTERPRISE_TOKEN, GITHUB_ENTERPRISE_TOKEN, AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_SECURITY_TOKEN and RESPOND_*
 // variables named like a secret) and minus every variable whose value
 // contains a registered secret, plus `env:`.
 //

@@ -43,7 +43,9 @@ func (InventoryTargets) Spec() step.Spec {
 		Params: []step.Param{
 			{Name: "credentials", Type: step.Any, Description: "the inventory's credentials (respond fills this in from respond.yaml)"},
 			{Name: "credential", Type: step.String, Description: "the credential to use, by name (respond … --credential NAME); empty: find it"},
-			{Name: "project", Type: step.String, Description: "the key's project (proj_…)"},
+			{Name: "scope", Type: step.String, Description: "where the key lives: its OpenAI project (proj_…) or AWS account"},
+			{Name: "project", Type: step.String, Description: "the key's OpenAI project (proj_…), the older name of scope"},
+			{Name: "provider", Type: step.String, Description: "the key's provider (openai, aws): only its credentials match"},
 			{Name: "key_id", Type: step.String, Description: "the key's ID (key_…)"},
 			{Name: "key_name", Type: step.String, Description: "the key's name"},
 			{Name: "fingerprint", Type: step.String, Description: "the fingerprint of the key's value (sha256:…), when known"},
@@ -60,7 +62,8 @@ func (InventoryTargets) Spec() step.Spec {
 			{Name: "matched_by", Type: step.String, Description: "how it was found: credential, key_id, fingerprint, service_account, key_name or alert"},
 			{Name: "credential_key_id", Type: step.String, Description: "the key_id the credential names (\"\" if it names a key_name)"},
 			{Name: "credential_key_name", Type: step.String, Description: "the key_name the credential names"},
-			{Name: "project", Type: step.String, Description: "the project the replacement goes to: the key's, else the credential's"},
+			{Name: "scope", Type: step.String, Description: "where the replacement goes: the key's scope, else the credential's project or account"},
+			{Name: "project", Type: step.String, Description: "the same as scope (its older name)"},
 			{Name: "key_id", Type: step.String, Description: "the key's ID: as given, else (for a key already gone, found by its fingerprint) the ID the credential names"},
 			{Name: "label", Type: step.String, Description: "a short name for the key, for naming its replacement: the credential's name, else the key's"},
 			{Name: "targets", Type: step.Any, Description: "the places that hold the key (target mappings)"},
@@ -77,8 +80,8 @@ func (InventoryTargets) Plan(ctx context.Context, c *step.Call) ([]step.Change, 
 
 // invCred is a credential as the step receives it.
 type invCred struct {
-	m                                          map[string]any
-	name, project, keyID, keyName, fingerprint string
+	m                                                    map[string]any
+	name, provider, project, keyID, keyName, fingerprint string
 }
 
 func readCreds(raw any) ([]invCred, error) {
@@ -90,7 +93,11 @@ func readCreds(raw any) ([]invCred, error) {
 			return nil, step.Errorf("inventory.targets: a credential is %T, not a mapping", x)
 		}
 		s := func(k string) string { v, _ := m[k].(string); return v }
-		out = append(out, invCred{m: m, name: s("name"), project: s("project"), keyID: s("key_id"), keyName: s("key_name"), fingerprint: s("fingerprint")})
+		scope := s("project")
+		if scope == "" {
+			scope = s("account")
+		}
+		out = append(out, invCred{m: m, name: s("name"), provider: s("provider"), project: scope, keyID: s("key_id"), keyName: s("key_name"), fingerprint: s("fingerprint")})
 	}
 	return out, nil
 }
@@ -105,7 +112,16 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 	if err != nil {
 		return nil, err
 	}
-	project, keyID, keyName := c.String("project"), c.String("key_id"), c.String("key_name")
+	project, keyID, keyName := firstNonEmpty(c.String("scope"), c.String("project")), c.String("key_id"), c.String("key_name")
+	if prov := c.String("provider"); prov != "" {
+		var kept []invCred
+		for _, cr := range creds {
+			if cr.provider == "" || cr.provider == prov {
+				kept = append(kept, cr)
+			}
+		}
+		creds = kept
+	}
 	fp := c.String("fingerprint")
 	names := make([]string, len(creds))
 	for i, cr := range creds {
@@ -180,7 +196,7 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 
 	res := &step.Result{Outputs: map[string]any{
 		"matched": false, "has_targets": false, "credential": "", "matched_by": "", "credential_key_id": "", "credential_key_name": "",
-		"project": project, "label": replacementLabel("", keyName, keyID), "targets": []any{}, "workflows": []any{}, "count": 0,
+		"project": project, "scope": project, "label": replacementLabel("", keyName, keyID), "targets": []any{}, "workflows": []any{}, "count": 0,
 		"key_id": keyID,
 	}}
 	if match == nil {
@@ -226,7 +242,7 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 	res.Outputs = map[string]any{
 		"matched": true, "has_targets": len(targets) > 0, "credential": match.name, "matched_by": by,
 		"credential_key_id": match.keyID, "credential_key_name": match.keyName,
-		"project": project, "label": replacementLabel(match.name, keyName, keyID),
+		"project": project, "scope": project, "label": replacementLabel(match.name, keyName, keyID),
 		"targets": targets, "workflows": workflows, "count": len(targets), "key_id": keyID,
 	}
 	res.Evidence = map[string]any{"matched": true, "credential": match.name, "matched_by": by, "targets": ids, "workflows": len(workflows)}

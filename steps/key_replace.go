@@ -207,6 +207,7 @@ func (k KeyReplace) Reconcile(ctx context.Context, c *step.Call) (*step.Result, 
 	if err != nil {
 		return nil, false, err
 	}
+	r.Since = c.Interrupted
 	if _, err := p.Reconcile(ctx, r, c.Logf); err != nil {
 		return nil, false, fmt.Errorf("%s: %w", k.kind(), err)
 	}

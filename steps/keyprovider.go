@@ -111,6 +111,9 @@ type ReplaceRequest struct {
 	// Previous is what an earlier apply of the same step created (its
 	// value was not kept): it is deleted first.
 	Previous *evidence.Created
+	// Since is when an interrupted attempt began (Reconcile): what the
+	// provider finds created after it was that attempt's.
+	Since time.Time
 }
 
 // KeyProviders looks providers up by name.

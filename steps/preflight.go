@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/respondhq/respond/internal/evidence"
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/target"
 )
@@ -33,15 +34,15 @@ type Preflight struct {
 func (Preflight) Spec() step.Spec {
 	return step.Spec{
 		Kind:    "preflight",
-		Summary: "Check access to every target and the OpenAI project before changing anything",
+		Summary: "Check access to every target and to the key's provider before changing anything",
 		Description: "Checks, concurrently, that each of `targets` can be written, with a number of requests that does not grow " +
 			"with the number of targets: for GitHub secrets, that the token may manage the secrets of every repository " +
 			"(an organization's repositories are listed 100 a page with the token's permissions, the pages at once) " +
 			"and is an owner of every organization with an organization secret; a .env file's directory and the file are writable; " +
 			"an exec command exists and is executable; a workflow exists in its repository, declares workflow_dispatch " +
 			"on the target's ref, which exists, accepts the target's inputs and gets every required one, and the token can " +
-			"dispatch it. With `project`, it checks " +
-			"that the OpenAI admin key can manage the project's service accounts (where the replacement is created). " +
+			"dispatch it. With `scope` (or `project`), it checks " +
+			"that the key's provider lets respond create the replacement there (OpenAI: the admin key can manage the project's service accounts). " +
 			"What would cost a request per target (that an environment exists, that a scope's public key can be read) " +
 			"is left to the deploy, after the revoke: a target that fails it fails alone, with the same message. " +
 			"Every problem is reported at once and nothing is changed (exit code 4), unless `force` is true: " +
@@ -53,8 +54,14 @@ func (Preflight) Spec() step.Spec {
 				Description: "the targets to check: a list of target mappings as the inventory gives them"},
 			{Name: "workflows", Type: step.Any,
 				Description: "github-workflow targets to check too (inventory.targets outputs them apart from the targets)"},
+			{Name: "provider", Type: step.String,
+				Description: "the key's provider (openai, aws), whose access is checked with `scope`; empty: openai"},
+			{Name: "scope", Type: step.String,
+				Description: "where the replacement will be created (an OpenAI project proj_…, an AWS account); empty skips the provider check"},
 			{Name: "project", Type: step.String,
-				Description: "the OpenAI project (proj_…) where the replacement will be created; empty skips the OpenAI check"},
+				Description: "the OpenAI project (proj_…), the older name of scope"},
+			{Name: "owner_id", Type: step.String,
+				Description: "the key's owner (the IAM user that gets an AWS replacement), for the provider check"},
 			{Name: "force", Type: step.Bool, Default: false,
 				Description: "go ahead despite problems (they become a warning)"},
 			{Name: "require_targets", Type: step.Bool, Default: false,
@@ -66,7 +73,7 @@ func (Preflight) Spec() step.Spec {
 		},
 		Outputs: []step.Output{
 			{Name: "problems", Type: step.List, Description: "every problem found, one sentence each"},
-			{Name: "checked", Type: step.Int, Description: "how many checks ran (targets, plus the OpenAI project)"},
+			{Name: "checked", Type: step.Int, Description: "how many checks ran (targets, plus the provider)"},
 		},
 	}
 }
@@ -77,8 +84,8 @@ func (p Preflight) Plan(_ context.Context, c *step.Call) ([]step.Change, error) 
 	wfs, _ := targetList(c.Params["workflows"])
 	items = append(items, wfs...)
 	what := fmt.Sprintf("%d target(s)", len(items))
-	if c.String("project") != "" {
-		what += " and the OpenAI project " + c.String("project")
+	if kp, scope, err := p.keyScope(c); err == nil && scope != "" {
+		what += fmt.Sprintf(" and the %s %s %s", kp.Title(), kp.ScopeKind(), scope)
 	}
 	return []step.Change{{Action: step.Read, Target: what, Effect: "check access before changing anything"}}, nil
 }
@@ -174,9 +181,16 @@ func problemText(err error) string {
 // reported: the OpenAI project first, then the targets as given.
 func (p Preflight) checks(c *step.Call) []check {
 	var checks []check
-	if project := c.String("project"); project != "" {
-		checks = append(checks, check{what: "OpenAI project " + project, run: func(ctx context.Context) error {
-			return p.checkOpenAI(ctx, project)
+	switch kp, scope, err := p.keyScope(c); {
+	case err != nil:
+		checks = append(checks, check{problem: problemText(err)})
+	case scope != "":
+		var old *KeyInfo
+		if owner := c.String("owner_id"); owner != "" {
+			old = &KeyInfo{Provider: kp.Name(), Scope: scope, Owner: evidence.Owner{ID: owner}}
+		}
+		checks = append(checks, check{what: fmt.Sprintf("%s %s %s", kp.Title(), kp.ScopeKind(), scope), run: func(ctx context.Context) error {
+			return kp.CanReplace(ctx, scope, old)
 		}})
 	}
 	if c.Bool("require_targets") {
@@ -257,23 +271,19 @@ func (p Preflight) checks(c *step.Call) []check {
 	return checks
 }
 
-// checkOpenAI checks that the admin key can list the project's service
-// accounts, which creating the replacement needs.
-func (p Preflight) checkOpenAI(ctx context.Context, project string) error {
-	if p.P == nil || p.P.OpenAI == nil {
-		return errors.New("OpenAI is not configured: export OPENAI_ADMIN_KEY with an admin key (sk-admin-…) of the organization that owns the project")
+// keyScope returns the key's provider and the scope where the replacement
+// is created ("" when the call names none).
+func (p Preflight) keyScope(c *step.Call) (KeyProvider, string, error) {
+	scope := strings.TrimSpace(c.String("scope"))
+	if scope == "" {
+		scope = strings.TrimSpace(c.String("project"))
 	}
-	oa, err := p.P.OpenAI()
-	if err != nil {
-		return err
+	name := strings.TrimSpace(c.String("provider"))
+	if name == "" {
+		name = "openai"
 	}
-	if _, err := oa.ListServiceAccounts(ctx, project); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("the admin key cannot see this project; check the project ID in the inventory and that OPENAI_ADMIN_KEY belongs to its organization")
-		}
-		return fmt.Errorf("cannot list its service accounts, which creating the replacement needs (%v); check that OPENAI_ADMIN_KEY is an admin key of the project's organization and that the project is not archived", err)
-	}
-	return nil
+	kp, err := keyProviders(p.P).Get("preflight", name)
+	return kp, scope, err
 }
 
 // checkWorkflow checks that a workflow target can be dispatched: the

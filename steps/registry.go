@@ -60,6 +60,7 @@ func all(p *Providers) []step.Kind {
 func keyProviders(p *Providers) KeyProviders {
 	return KeyProviders{
 		"openai": openAIProvider{P: p},
+		"aws":    awsProvider{P: p},
 	}
 }
 

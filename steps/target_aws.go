@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -106,21 +107,22 @@ func (w AWSSecretsManagerWriter) Check(ctx context.Context, t target.Target) err
 		return ghPreflightf(nil, "%s: secret %s is scheduled for deletion on %s: restore it (aws secretsmanager restore-secret --secret-id %s%s) or remove the target",
 			id, t.Secret, d.Deleted.UTC().Format(time.DateOnly), t.Secret, regionFlag(t))
 	}
+	jsonKeys := smKeys(t)
 	cur, err := aws.GetSecretValue(ctx, t.Region, t.Secret)
 	switch {
-	case err != nil && t.Key == "" && errors.Is(err, ErrAWSAccessDenied):
+	case err != nil && jsonKeys == "" && errors.Is(err, ErrAWSAccessDenied):
 		// A whole-string write does not need to read.
-	case err != nil && t.Key != "" && errors.Is(err, ErrAWSAccessDenied):
-		return ghPreflightf(err, "%s: writing key %s means reading the secret to keep its other keys, and the credentials may not (%v)", id, t.Key, err)
+	case err != nil && jsonKeys != "" && errors.Is(err, ErrAWSAccessDenied):
+		return ghPreflightf(err, "%s: writing key %s means reading the secret to keep its other keys, and the credentials may not (%v)", id, jsonKeys, err)
 	case err != nil:
 		return awsCheckFailed(id, err)
 	case cur.Binary:
 		return ghPreflightf(nil, "%s: secret %s holds a binary value (SecretBinary), and respond writes strings: "+
 			"point the target at a string secret, or convert this one yourself", id, t.Secret)
-	case t.Key != "":
+	case jsonKeys != "":
 		if _, err := parseJSONObject(cur.String.Reveal()); err != nil {
 			return ghPreflightf(nil, "%s: secret %s %v, so respond cannot set its key %s: leave key out to write the whole secret, or make the secret a JSON object",
-				id, t.Secret, err, t.Key)
+				id, t.Secret, err, jsonKeys)
 		}
 	}
 	p, err := aws.Permitted(ctx, "secretsmanager:PutSecretValue", d.ARN, false)
@@ -156,6 +158,10 @@ func (w AWSSecretsManagerWriter) Plan(ctx context.Context, t target.Target) (ste
 	if d.CurrentVersion != "" {
 		prev = "the current version " + d.CurrentVersion
 	}
+	if len(t.Keys) > 0 {
+		ch.Effect = fmt.Sprintf("set keys %s of secret %s%s, keeping its other keys, as one new version; %s becomes AWSPREVIOUS", smKeys(t), t.Secret, awsWhere(t), prev)
+		return ch, nil
+	}
 	if t.Key == "" {
 		ch.Effect = fmt.Sprintf("write a new version of secret %s%s; %s becomes AWSPREVIOUS", t.Secret, awsWhere(t), prev)
 		return ch, nil
@@ -176,13 +182,50 @@ func (w AWSSecretsManagerWriter) Plan(ctx context.Context, t target.Target) (ste
 	return ch, nil
 }
 
+// smKeys names the JSON keys a target sets ("" for the whole secret).
+func smKeys(t target.Target) string {
+	if t.Key != "" {
+		return t.Key
+	}
+	keys := make([]string, 0, len(t.Keys))
+	for k, part := range t.Keys {
+		keys = append(keys, k+" ("+part+")")
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, " and ")
+}
+
 // Write implements TargetWriter.
 func (w AWSSecretsManagerWriter) Write(ctx context.Context, t target.Target, v secret.Value) (WriteResult, error) {
+	if t.Key != "" {
+		return w.write(ctx, t, v, map[string]secret.Value{t.Key: v})
+	}
+	return w.write(ctx, t, v, nil)
+}
+
+var _ MultiPartWriter = AWSSecretsManagerWriter{}
+
+// WriteParts implements MultiPartWriter: several keys of a JSON secret
+// (an AWS key's ID and secret, say) in one new version.
+func (w AWSSecretsManagerWriter) WriteParts(ctx context.Context, t target.Target, values map[string]secret.Value) (WriteResult, error) {
+	if len(values) == 0 {
+		return WriteResult{}, step.Errorf("%s: no keys to write", t.ID())
+	}
+	return w.write(ctx, t, secret.Value{}, values)
+}
+
+// write stores v as the whole secret, or (keys non-empty) each value under
+// its key of the secret's JSON object, keeping the other keys.
+func (w AWSSecretsManagerWriter) write(ctx context.Context, t target.Target, v secret.Value, keys map[string]secret.Value) (WriteResult, error) {
 	if err := checkType(t, target.AWSSecretsManager); err != nil {
 		return WriteResult{}, err
 	}
 	id := t.ID()
-	if v.IsZero() {
+	empty := v.IsZero() && len(keys) == 0
+	for _, kv := range keys {
+		empty = empty || kv.IsZero()
+	}
+	if empty {
 		return WriteResult{}, step.Errorf("%s: refusing to write an empty value to secret %s", id, t.Secret)
 	}
 	aws, err := awsClient(w.P, id)
@@ -202,7 +245,7 @@ func (w AWSSecretsManagerWriter) Write(ctx context.Context, t target.Target, v s
 			id, t.Secret, t.Secret, regionFlag(t))
 	}
 	cur, rerr := aws.GetSecretValue(ctx, t.Region, t.Secret)
-	if rerr != nil && (t.Key != "" || !errors.Is(rerr, ErrAWSAccessDenied)) {
+	if rerr != nil && (len(keys) > 0 || !errors.Is(rerr, ErrAWSAccessDenied)) {
 		return WriteResult{}, fmt.Errorf("%s: %w", id, rerr)
 	}
 	if rerr == nil && cur.Binary {
@@ -210,22 +253,44 @@ func (w AWSSecretsManagerWriter) Write(ctx context.Context, t target.Target, v s
 	}
 	what := "secret " + t.Secret
 	next, created := v, false
-	if t.Key != "" {
-		what = "key " + t.Key + " of secret " + t.Secret
+	if len(keys) > 0 {
+		names := make([]string, 0, len(keys))
+		for k := range keys {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		what = "key " + strings.Join(names, " and ") + " of secret " + t.Secret
+		if len(names) > 1 {
+			what = "keys " + strings.Join(names, " and ") + " of secret " + t.Secret
+		}
 		obj, err := parseJSONObject(cur.String.Reveal())
 		if err != nil {
 			return WriteResult{}, step.Errorf("%s: secret %s %v, so respond cannot set its key %s: leave key out to write the whole secret, or make the secret a JSON object",
-				id, t.Secret, err, t.Key)
+				id, t.Secret, err, strings.Join(names, " and "))
 		}
-		old, has := obj.get(t.Key)
-		if has && jsonStringIs(old, v.Reveal()) {
+		same := true
+		for _, k := range names {
+			old, has := obj.get(k)
+			if !has {
+				created = true
+			}
+			if !has || !jsonStringIs(old, keys[k].Reveal()) {
+				same = false
+			}
+		}
+		if same {
 			return WriteResult{Detail: fmt.Sprintf("%s already holds the value (version %s is AWSCURRENT); nothing written, AWSPREVIOUS is still version %s",
 				what, cur.VersionID, orNone(d.PreviousVersion))}, nil
 		}
-		created = !has
-		merged, err := obj.set(t.Key, v.Reveal())
-		if err != nil {
-			return WriteResult{}, fmt.Errorf("%s: %w", id, err)
+		merged := cur.String.Reveal()
+		for _, k := range names {
+			o, err := parseJSONObject(merged)
+			if err != nil {
+				return WriteResult{}, fmt.Errorf("%s: %w", id, err)
+			}
+			if merged, err = o.set(k, keys[k].Reveal()); err != nil {
+				return WriteResult{}, fmt.Errorf("%s: %w", id, err)
+			}
 		}
 		next = secret.New(merged)
 	} else if rerr == nil && cur.String.Equal(v) {

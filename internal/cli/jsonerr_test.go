@@ -46,7 +46,8 @@ func TestJSONOutputErrors(t *testing.T) {
 		{"unknown command", []string{"--output=json", "nosuch"}, ExitUsage, `unknown command "nosuch"`},
 		{"too many args", []string{"resume", "a", "b", "-o", "json"}, ExitUsage, "accepts 1 arg"},
 		{"no such incident", []string{"resume", "zzzz", "--output", "json"}, ExitUsage, `no incident ID contains "zzzz"`},
-		{"failing command", []string{"leaked-key", "--alert", "acme/api#1", "-o", "json"}, ExitUsage, "OPENAI_ADMIN_KEY is not set"},
+		{"failing command", []string{"leaked-key", "--alert", "acme/api#1", "-o", "json"}, ExitUsage, "reading a secret-scanning alert needs GitHub"},
+		{"no provider credentials", []string{"leaked-key", "--key-id", "key_abc", "-o", "json"}, ExitUsage, "OPENAI_ADMIN_KEY is not set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runCLI(t, tc.args...)

@@ -23,10 +23,51 @@ var envLineRe = regexp.MustCompile(`^(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.-]*[ 
 // with a message that never quotes it: looking up a mangled key would
 // find nothing and suggest the provider had disabled a live key.
 func normalizeKey(raw string) (secret.Value, error) {
+	k, err := normalizeLeakedKey(raw)
+	return k.Value, err
+}
+
+// leakedKey is a pasted key: its value and, when its shape says so, its
+// provider and key ID (an AWS pair carries its access key ID).
+type leakedKey struct {
+	Value    secret.Value
+	Provider string
+	KeyID    string
+	Secret   secret.Value // the secret part alone, for masking
+}
+
+var (
+	awsKeyIDRe  = regexp.MustCompile(`\b((?:AKIA|ASIA)[A-Z0-9]{16})\b`)
+	awsSecretRe = regexp.MustCompile(`(?:^|[^A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+])`)
+)
+
+// normalizeLeakedKey is normalizeKey, knowing AWS keys too: an access key
+// ID and its secret access key, as pasted from a credentials file, a .env
+// file ("AWS_ACCESS_KEY_ID=…" and "AWS_SECRET_ACCESS_KEY=…" lines) or as
+// "AKIA… SECRET", become "AKIA… SECRET".
+func normalizeLeakedKey(raw string) (leakedKey, error) {
 	s := strings.TrimSpace(strings.TrimPrefix(raw, "\ufeff"))
 	if s == "" {
-		return secret.Value{}, &UsageError{errors.New("--key-stdin: standard input was empty; pipe the leaked key to it, e.g. `pbpaste | respond leaked-key --key-stdin`, or paste it at the prompt on a terminal")}
+		return leakedKey{}, &UsageError{errors.New("--key-stdin: standard input was empty; pipe the leaked key to it, e.g. `pbpaste | respond leaked-key --key-stdin`, or paste it at the prompt on a terminal")}
 	}
+	if id := awsKeyIDRe.FindStringSubmatch(s); id != nil {
+		var sk string
+		for _, line := range strings.Split(s, "\n") {
+			if m := awsSecretRe.FindStringSubmatch(strings.TrimSpace(line)); m != nil && !strings.Contains(m[1], id[1]) {
+				sk = m[1]
+			}
+		}
+		if sk == "" {
+			return leakedKey{}, &UsageError{errors.New("--key-stdin: the input holds an AWS access key ID but no secret access key (40 characters); give both, e.g. `AKIA… SECRET`, or name the key with --key-id AKIA… instead")}
+		}
+		return leakedKey{Value: secret.New(id[1] + " " + sk), Provider: "aws", KeyID: id[1], Secret: secret.New(sk)}, nil
+	}
+	v, err := normalizeOpenAIKey(s)
+	return leakedKey{Value: v, Provider: "openai", Secret: v}, err
+}
+
+// normalizeOpenAIKey is the OpenAI part of normalizeLeakedKey.
+func normalizeOpenAIKey(s string) (secret.Value, error) {
 	if strings.ContainsAny(s, "\r\n") {
 		return secret.Value{}, &UsageError{errors.New("--key-stdin: the input has more than one line; give only the leaked key (or its one NAME=value line)")}
 	}

@@ -128,8 +128,9 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 	if err != nil {
 		return "", err
 	}
-	if err := requireOpenAI(f, pb); err != nil {
-		return "", err
+	provider := ""
+	if strings.HasPrefix(o.KeyID, "AKIA") || strings.HasPrefix(o.KeyID, "ASIA") {
+		provider = "aws"
 	}
 	if o.Alert != "" && f.Providers().GitHub == nil {
 		return "", &UsageError{fmt.Errorf("--alert %s: reading a secret-scanning alert needs GitHub: export GITHUB_TOKEN (or GH_TOKEN) with access to the repository's security alerts (and GITHUB_API_URL for GitHub Enterprise Server)", o.Alert)}
@@ -172,11 +173,17 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 	}
 	switch {
 	case o.KeyStdin:
-		v, err := readKeyValue(f)
+		k, err := readLeakedKey(f)
 		if err != nil {
 			return "", err
 		}
-		secrets["key"] = v
+		secrets["key"] = k.Value
+		if k.Provider == "aws" {
+			provider = "aws"
+			if sets["key_id"] == "" {
+				sets["key_id"] = k.KeyID
+			}
+		}
 	case o.KeyID != "" || o.Alert != "" || rotateByCredential:
 	default:
 		if !f.IO.CanPrompt() {
@@ -192,6 +199,23 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 		}
 		sets["project"], sets["key_id"] = project, keyID
 	}
+	if rotateByCredential {
+		if c, ok := inv.Credential(o.Credential); ok && c.Provider == "aws" {
+			provider = "aws"
+		}
+	}
+	if provider == "" && o.Alert == "" {
+		provider = "openai"
+	}
+	if provider == "openai" && f.Providers().OpenAI == nil {
+		return "", &UsageError{fmt.Errorf("OPENAI_ADMIN_KEY is not set, and responding to an OpenAI key calls the OpenAI Admin API: export an OpenAI admin key (sk-admin-…, from the organization's Admin keys page); for practice without one, run `respond drill`")}
+	}
+	if err := requireOpenAI(f, pb); err != nil && provider != "aws" {
+		return "", err
+	}
+	if provider != "" {
+		sets["provider"] = provider
+	}
 	if o.Force {
 		sets["force"] = "true"
 	}
@@ -205,7 +229,7 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 	}
 	for k, v := range sets {
 		if _, ok := pb.Input(k); v == "" || !ok {
-			if v != "" && !ok && k != "force" {
+			if v != "" && !ok && k != "force" && k != "provider" {
 				return "", &UsageError{fmt.Errorf("playbook %s has no input %s, which --%s sets", pb.Name, k, strings.ReplaceAll(k, "_", "-"))}
 			}
 			delete(sets, k)
@@ -248,28 +272,34 @@ func requireOpenAI(f *Factory, pb *playbook.Playbook) error {
 // prompt without echo on a terminal; see normalizeKey for what is
 // accepted.
 func readKeyValue(f *Factory) (secret.Value, error) {
+	k, err := readLeakedKey(f)
+	return k.Value, err
+}
+
+// readLeakedKey reads the leaked key as readKeyValue, with its provider.
+func readLeakedKey(f *Factory) (leakedKey, error) {
 	var raw string
 	if f.IO.IsStdinTTY() && f.IO.CanPrompt() {
 		s, err := f.Prompter().Password("Paste the leaked key (it is not shown):")
 		if err != nil {
-			return secret.Value{}, err
+			return leakedKey{}, err
 		}
 		raw = s
 	} else {
 		b, err := io.ReadAll(io.LimitReader(f.IO.In, 1<<20))
 		if err != nil {
-			return secret.Value{}, fmt.Errorf("read the leaked key from standard input: %w", err)
+			return leakedKey{}, fmt.Errorf("read the leaked key from standard input: %w", err)
 		}
 		raw = string(b)
 	}
 	// Registered before anything could print it, whatever its form.
 	f.IO.Secrets.Add(secret.New(strings.TrimSpace(raw)))
-	v, err := normalizeKey(raw)
+	k, err := normalizeLeakedKey(raw)
 	if err != nil {
-		return v, err
+		return k, err
 	}
-	f.IO.Secrets.Add(v)
-	return v, nil
+	f.IO.Secrets.Add(k.Secret)
+	return k, nil
 }
 
 // loadInventory finds and parses the inventory, and returns it with its

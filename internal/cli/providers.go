@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"context"
 	"path/filepath"
 	"sync"
 
+	"github.com/respondhq/respond/internal/awsapi"
 	"github.com/respondhq/respond/internal/githubapi"
 	"github.com/respondhq/respond/internal/openaiapi"
 	"github.com/respondhq/respond/internal/secret"
@@ -26,6 +28,9 @@ type providerSet struct {
 	ghOnce sync.Once
 	gh     steps.GitHub
 	ghErr  error
+	awOnce sync.Once
+	aw     steps.AWS
+	awErr  error
 }
 
 func (p *providerSet) providers() steps.Providers {
@@ -36,7 +41,22 @@ func (p *providerSet) providers() steps.Providers {
 	if p.githubToken() != "" {
 		out.GitHub = p.gitHub
 	}
+	// AWS configuration comes from the standard chain (environment,
+	// profiles, SSO, instance roles): whether it holds credentials is known
+	// only when a client asks, and its errors say what to set.
+	out.AWS = p.awsClient
 	return out
+}
+
+func (p *providerSet) awsClient() (steps.AWS, error) {
+	p.awOnce.Do(func() {
+		c, err := awsapi.FromEnv(context.Background())
+		p.aw, p.awErr = c, err
+		if err != nil {
+			p.aw = nil
+		}
+	})
+	return p.aw, p.awErr
 }
 
 func (p *providerSet) githubToken() string {
@@ -93,7 +113,8 @@ const GitHubKeyCacheFile = "github-public-keys.jsonl"
 // registerEnvSecrets masks respond's own credentials in every output from
 // the start, whether or not a client is ever built.
 func registerEnvSecrets(getenv func(string) string, reg *secret.Registry) {
-	for _, k := range []string{"OPENAI_ADMIN_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"} {
+	for _, k := range []string{"OPENAI_ADMIN_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN",
+		"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
 		if v := getenv(k); v != "" {
 			reg.Add(secret.New(v))
 		}

@@ -53,6 +53,8 @@ type Credential struct {
 	Project  string // proj_…
 	KeyName  string // the key's name in the project, or
 	KeyID    string // its ID (key_…)
+	// Account is an AWS key's account (optional: the credentials' own).
+	Account string
 	// Fingerprint is the sha256 fingerprint of the live key's value, which
 	// respond records when it deploys a replacement, so that it can
 	// recognise the key from its value alone (when the provider has
@@ -63,7 +65,14 @@ type Credential struct {
 }
 
 // Providers respond supports.
-var Providers = []string{"openai"}
+var Providers = []string{"aws", "openai"}
+
+// ProviderParts are the parts of each provider's credentials, the main
+// secret part (what a target gets without `part:`) last.
+var ProviderParts = map[string][]string{
+	"openai": {"key"},
+	"aws":    {"access_key_id", "secret_access_key"},
+}
 
 // MaxExecTimeout bounds an exec target's timeout.
 const MaxExecTimeout = time.Hour
@@ -73,15 +82,15 @@ const DefaultExecTimeout = 30 * time.Second
 
 var (
 	topFields        = []string{"credentials"}
-	credentialFields = []string{"name", "provider", "project", "key_name", "key_id", "fingerprint", "targets"}
+	credentialFields = []string{"name", "provider", "project", "account", "key_name", "key_id", "fingerprint", "targets"}
 	targetFields     = map[string][]string{
-		target.GitHubActions:     {"repo", "environment", "org", "secret", "visibility", "repos"},
-		target.GitHubDependabot:  {"repo", "org", "secret", "visibility", "repos"},
-		target.Dotenv:            {"path", "var", "follow_symlinks"},
-		target.Exec:              {"command", "timeout"},
+		target.GitHubActions:     {"repo", "environment", "org", "secret", "visibility", "repos", "part"},
+		target.GitHubDependabot:  {"repo", "org", "secret", "visibility", "repos", "part"},
+		target.Dotenv:            {"path", "var", "follow_symlinks", "part"},
+		target.Exec:              {"command", "timeout", "part"},
 		target.GitHubWorkflow:    {"repo", "workflow", "ref", "inputs"},
-		target.AWSSecretsManager: {"secret", "region", "key"},
-		target.AWSSSM:            {"name", "region", "kms_key_id"},
+		target.AWSSecretsManager: {"secret", "region", "key", "keys", "part"},
+		target.AWSSSM:            {"name", "region", "kms_key_id", "part"},
 	}
 	targetExamples = map[string]string{
 		target.GitHubActions:     "- github-actions: {repo: acme/api, secret: OPENAI_API_KEY}",
@@ -98,6 +107,8 @@ var (
 	ghNameRe      = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	ghOwnerRepoRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 	fingerprintRe = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	awsAccountRe  = regexp.MustCompile(`^[0-9]{12}$`)
+	awsKeyIDRe    = regexp.MustCompile(`^AKIA[A-Z0-9]{16}$`)
 	// Secrets Manager names; ARNs; SSM parameter names (with an optional
 	// leading slash, and at most 15 levels); KMS key IDs, ARNs and aliases.
 	smNameRe  = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
@@ -246,8 +257,18 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 	case !slices.Contains(Providers, c.Provider):
 		p.ErrAt(kv.Value, yamlsrc.Suggest(c.Provider, Providers, "Supported providers"), "unsupported provider %q", c.Provider)
 	}
+	var accountKV *ast.MappingValueNode
+	c.Account, accountKV = text("account")
+	if accountKV != nil && c.Provider != "aws" && c.Provider != "" {
+		p.ErrAt(accountKV.Key, "account applies to aws credentials; an OpenAI key belongs to a project", "%s is not an AWS key: it has no account", label)
+	} else if accountKV != nil && c.Account != "" && !awsAccountRe.MatchString(c.Account) {
+		p.ErrAt(accountKV.Value, "an AWS account ID is 12 digits, e.g. \"123456789012\" (quote it)", "invalid account %q", c.Account)
+	}
 	c.Project, kv = text("project")
 	switch {
+	case c.Provider == "aws" && kv != nil:
+		p.ErrAt(kv.Key, "an AWS key belongs to an account (optional `account:`), not a project", "%s is an AWS key: it has no project", label)
+	case c.Provider == "aws":
 	case kv == nil:
 		p.Errorf(c.Pos, 0, "add the OpenAI project ID the key belongs to, e.g. `project: proj_abc123`", "%s has no project", label)
 	case c.Project == "":
@@ -266,7 +287,11 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 		p.ErrAt(idKV.Key, "keep one: key_id if you know it, else key_name", "%s gives both key_name and key_id", label)
 	case idKV != nil && c.KeyID != "" && !validSegment(c.KeyID):
 		p.ErrAt(idKV.Value, "give the key's ID, e.g. key_abc123", "invalid key_id %q: it would not name one key in a request path", c.KeyID)
-	case idKV != nil && c.KeyID != "" && !strings.HasPrefix(c.KeyID, "key_"):
+	case c.Provider == "aws" && nameKV != nil:
+		p.ErrAt(nameKV.Key, "AWS access keys have no names: give the access key ID, e.g. `key_id: AKIAIOSFODNN7EXAMPLE`", "%s names an AWS key by key_name", label)
+	case c.Provider == "aws" && idKV != nil && c.KeyID != "" && !awsKeyIDRe.MatchString(c.KeyID):
+		p.WarnAt(idKV.Value, "AWS access key IDs are AKIA and 16 letters or digits", "key_id %q does not look like an AWS access key ID", c.KeyID)
+	case c.Provider != "aws" && idKV != nil && c.KeyID != "" && !strings.HasPrefix(c.KeyID, "key_"):
 		p.WarnAt(idKV.Value, "OpenAI key IDs start with key_", "key_id %q does not look like an OpenAI key ID", c.KeyID)
 	}
 	if fkv, ok := f["fingerprint"]; ok {
@@ -304,6 +329,19 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 			continue
 		}
 		ids[t.ID()] = t.Pos
+		if parts, ok := ProviderParts[c.Provider]; ok {
+			bad := false
+			for _, part := range append([]string{t.Part}, mapValues(t.Keys)...) {
+				if part != "" && !slices.Contains(parts, part) {
+					p.Errorf(t.Pos, t.Pos.Col+len(t.Type), fmt.Sprintf("a %s credential has the parts %s", c.Provider, strings.Join(parts, " and ")),
+						"target %s wants part %q, which %s does not have", t.ID(), part, label)
+					bad = true
+				}
+			}
+			if bad {
+				continue
+			}
+		}
 		c.Targets = append(c.Targets, t)
 	}
 	if len(seq.Values) == 0 {
@@ -391,6 +429,21 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 	t.Key, keyKV = str("key")
 	t.Name, nameKV = str("name")
 	t.KMSKeyID, kmsKV = str("kms_key_id")
+	t.Part, _ = str("part")
+	if kv, present := f["keys"]; present {
+		if kkvs, good := p.Entries(kv.Value, "keys", "map each JSON key to the credential part it holds, e.g. {AWS_ACCESS_KEY_ID: access_key_id, AWS_SECRET_ACCESS_KEY: secret_access_key}"); good {
+			t.Keys = map[string]string{}
+			for _, kkv := range kkvs {
+				v, good := p.ScalarText(kkv.Value, "part of key "+yamlsrc.KeyText(kkv))
+				if !good {
+					bad = true
+				}
+				t.Keys[yamlsrc.KeyText(kkv)] = v
+			}
+		} else {
+			bad = true
+		}
+	}
 	if kv, present := f["repos"]; present {
 		reposKV = kv
 		var good bool
@@ -763,6 +816,9 @@ func (c *Credential) Workflows() []target.Target {
 // targets as a list of target mappings.
 func (c *Credential) Map() map[string]any {
 	m := map[string]any{"name": c.Name, "provider": c.Provider, "project": c.Project}
+	if c.Account != "" {
+		m["account"] = c.Account
+	}
 	if c.KeyName != "" {
 		m["key_name"] = c.KeyName
 	}
@@ -786,6 +842,14 @@ func (inv *Inventory) Maps() []any {
 	out := make([]any, 0, len(inv.Credentials))
 	for i := range inv.Credentials {
 		out = append(out, inv.Credentials[i].Map())
+	}
+	return out
+}
+
+func mapValues(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
 	}
 	return out
 }

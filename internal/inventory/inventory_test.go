@@ -326,3 +326,52 @@ func TestSelectedVisibilityNeedsRepos(t *testing.T) {
 		t.Fatalf("err = %v, want the problem at respond.yaml:7:9", err)
 	}
 }
+
+func TestAWSCredentialAndParts(t *testing.T) {
+	src := `credentials:
+  - name: aws-deploy
+    provider: aws
+    account: "123456789012"
+    key_id: AKIAIOSFODNN7EXAMPLE
+    targets:
+      - dotenv: {path: app.env, var: AWS_ACCESS_KEY_ID, part: access_key_id}
+      - dotenv: {path: app.env, var: AWS_SECRET_ACCESS_KEY}
+      - github-actions: {repo: acme/api, secret: AWS_ACCESS_KEY_ID, part: access_key_id}
+      - aws-secretsmanager: {secret: prod/api, keys: {AWS_ACCESS_KEY_ID: access_key_id, AWS_SECRET_ACCESS_KEY: secret_access_key}}
+`
+	inv, diags := Parse("respond.yaml", []byte(src))
+	if diags.HasErrors() {
+		t.Fatal(diags.Err())
+	}
+	c := inv.Credentials[0]
+	if c.Provider != "aws" || c.Account != "123456789012" || len(c.Targets) != 4 || c.Targets[0].Part != "access_key_id" ||
+		c.Targets[3].Keys["AWS_SECRET_ACCESS_KEY"] != "secret_access_key" {
+		t.Fatalf("credential %+v", c)
+	}
+	bad := `credentials:
+  - name: aws-deploy
+    provider: aws
+    project: proj_x
+    key_name: deploy
+    targets:
+      - dotenv: {path: app.env, var: K, part: password}
+  - name: openai
+    provider: openai
+    project: proj_x
+    account: "123456789012"
+    key_id: key_a
+`
+	_, diags = Parse("respond.yaml", []byte(bad))
+	err := diags.Err()
+	for _, want := range []string{
+		"respond.yaml:4:5: credential \"aws-deploy\" is an AWS key: it has no project",
+		"respond.yaml:5:5: credential \"aws-deploy\" names an AWS key by key_name",
+		"respond.yaml:7:9: target dotenv:",
+		"wants part \"password\"",
+		"respond.yaml:11:5: credential \"openai\" is not an AWS key: it has no account",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q:\n%v", want, err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/step"
 )
 
 func testScope() *Scope {
@@ -244,5 +245,38 @@ func TestSecretFlow(t *testing.T) {
 				t.Errorf("no secret hint in:\n%s", b.String())
 			}
 		})
+	}
+}
+
+// A credential (an AWS pair, say) is a secret like a secret.Value: it is
+// passed whole, never rendered into text, compared or used as a condition,
+// and a secret parameter receives it unchanged.
+func TestCredentialIsASecret(t *testing.T) {
+	cred := secret.NewCredential("aws", secret.PlainPart("access_key_id", "AKIAEXAMPLE"), secret.SecretPart("secret_access_key", secret.New("canary-credential-value")))
+	s := &Scope{Steps: map[string]map[string]any{"replace": {"credential": cred}}}
+	for src, want := range map[string]string{
+		"key: ${{ steps.replace.outputs.credential }}":   "cannot be rendered into text",
+		"${{ steps.replace.outputs.credential == 'x' }}": "cannot be compared",
+		"${{ !steps.replace.outputs.credential }}":       "cannot be used as a condition",
+	} {
+		tmpl, err := ParseTemplate(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tmpl.Eval(s); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want %q", src, err, want)
+		}
+	}
+	tmpl, _ := ParseTemplate("${{ steps.replace.outputs.credential }}")
+	v, err := tmpl.Eval(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := coerce(step.Param{Name: "key", Type: step.Secret}, v)
+	if c, ok := got.(secret.Credential); err != nil || !ok || c.Fingerprint() != cred.Fingerprint() {
+		t.Errorf("a secret parameter got %T, %v; want the credential", got, err)
+	}
+	if _, err := coerce(step.Param{Name: "name", Type: step.String}, v); err == nil {
+		t.Error("a string parameter accepted a credential")
 	}
 }

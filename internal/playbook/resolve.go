@@ -142,9 +142,9 @@ func (v Value) render(s *Scope) (any, error) {
 
 // coerce converts a rendered value to the parameter's type.
 func coerce(pr step.Param, v any) (any, error) {
-	if sv, ok := v.(secret.Value); ok {
+	if secret.Is(v) {
 		if pr.AcceptsSecret || pr.Type == step.Secret {
-			return sv, nil
+			return v, nil
 		}
 		return nil, errors.New("this parameter does not accept secrets")
 	}
@@ -241,9 +241,10 @@ func coerce(pr step.Param, v any) (any, error) {
 // scalarString formats a scalar as text; lists, mappings and secrets are
 // refused.
 func scalarString(v any) (string, error) {
-	switch v := v.(type) {
-	case secret.Value:
+	if secret.Is(v) {
 		return "", errors.New("a secret cannot be used here")
+	}
+	switch v := v.(type) {
 	case nil:
 		return "", nil
 	case []string, []any, map[string]string, map[string]any:

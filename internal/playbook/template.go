@@ -239,13 +239,14 @@ func (t *Template) Truthy(s *Scope) (bool, error) {
 
 // renderText formats a value for a string with text around it.
 func renderText(v any) (string, error) {
+	if secret.Is(v) {
+		return "", errors.New("a secret cannot be rendered into text")
+	}
 	switch v := v.(type) {
 	case nil:
 		return "", nil
 	case string:
 		return v, nil
-	case secret.Value:
-		return "", errors.New("a secret cannot be rendered into text")
 	case time.Duration:
 		return v.String(), nil
 	case bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
@@ -268,6 +269,9 @@ func typeName(v any) string {
 }
 
 func truthy(v any) (bool, error) {
+	if secret.Is(v) {
+		return false, errors.New("a secret cannot be used as a condition")
+	}
 	switch v := v.(type) {
 	case nil:
 		return false, nil
@@ -399,6 +403,9 @@ func equal(a, b any) (bool, error) {
 }
 
 func normalize(v any) (any, error) {
+	if secret.Is(v) {
+		return nil, errors.New("a secret cannot be compared")
+	}
 	switch v := v.(type) {
 	case nil, string, bool:
 		return v, nil

@@ -164,18 +164,19 @@ func (b *builder) summary() {
 		if r.Key.Name != "" {
 			keyName = fmt.Sprintf("key %q (%s)", r.Key.Name, r.Key.ID)
 		}
-		if r.Key.Project != "" {
-			keyName += " in project " + r.Key.Project
+		if r.Key.Scope != "" {
+			keyName += fmt.Sprintf(" in %s %s", orDefault(r.Key.ScopeKind, "project"), r.Key.Scope)
 		}
 	}
+	title := r.advice().Title
 	switch r.Incident.Kind {
 	case "leaked-key":
-		s.Headline = "Leaked OpenAI " + keyName
+		s.Headline = "Leaked " + title + " " + keyName
 		if r.Detection.Alert != "" {
 			s.Headline += ", found by GitHub secret scanning (" + r.Detection.Alert + ")"
 		}
 	case "rotation":
-		s.Headline = "Planned rotation of OpenAI " + keyName
+		s.Headline = "Planned rotation of " + title + " " + keyName
 	default:
 		s.Headline = "Run of playbook " + r.Incident.Playbook
 	}
@@ -280,7 +281,7 @@ func (b *builder) followUps() {
 	}
 	if r.Usage != nil && r.Usage.Available && r.Usage.Abnormal {
 		add("review-usage", "high", "Review the usage and costs of the exposure",
-			"The key was used abnormally while exposed (see Usage). Check the project's usage and costs pages for the window, the models used and any charges to dispute with OpenAI support.")
+			"The key was used abnormally while exposed (see Usage). "+r.advice().Review)
 	}
 	if r.Incident.Kind == "leaked-key" {
 		if r.Detection.LeakSource != "" {
@@ -288,13 +289,20 @@ func (b *builder) followUps() {
 				fmt.Sprintf("It leaked at %s. Delete it from the file and the repository history, load keys from environment variables or a secret store instead, and turn on GitHub push protection so the next one is blocked before it lands.", r.Detection.LeakSource))
 		} else {
 			add("keys-out-of-code", "medium", "Find how the key leaked and keep keys out of code",
-				"Keys belong in environment variables or a secret store, never in code, tickets or chat. Turn on GitHub secret scanning and push protection for the repositories that use OpenAI.")
+				"Keys belong in environment variables or a secret store, never in code, tickets or chat. Turn on GitHub secret scanning and push protection for the repositories that use "+r.advice().Title+".")
 		}
 	}
-	if r.Replacement != nil {
-		add("least-privilege", "medium", "Restrict the replacement's permissions",
-			fmt.Sprintf("The replacement %s belongs to service account %s with the project's default permissions. Restrict it to the endpoints and models the application uses (key permissions on the OpenAI dashboard), and keep one key per application.",
-				r.Replacement.KeyID, orDefault(r.Replacement.ServiceAccountName, r.Replacement.ServiceAccountID)))
+	if rp := r.Replacement; rp != nil {
+		switch rp.PrincipalType {
+		case "service_account", "":
+			add("least-privilege", "medium", "Restrict the replacement's permissions",
+				fmt.Sprintf("The replacement %s belongs to service account %s with the project's default permissions. Restrict it to the endpoints and models the application uses (%s), and keep one key per application.",
+					rp.KeyID, orDefault(rp.PrincipalName, rp.PrincipalID), orDefault(rp.PermissionsHint, "key permissions on the OpenAI dashboard")))
+		default:
+			add("least-privilege", "medium", "Restrict the replacement's permissions",
+				fmt.Sprintf("The replacement %s has every permission of %s. Narrow them to what the application uses (%s), and keep one key per application.",
+					rp.KeyID, rp.Holder(), orDefault(rp.PermissionsHint, "a least-privilege policy")))
+		}
 	}
 	age := ""
 	if r.Key != nil && r.Key.Created != "" {
@@ -305,6 +313,7 @@ func (b *builder) followUps() {
 	add("rotation-schedule", "medium", "Rotate keys on a schedule",
 		"Run `respond rotate` regularly (for example every 90 days) so that any copy of a key stops working on its own, and so the rotation is practised before the next leak."+age)
 	switch {
+	case !r.advice().SpendControls:
 	case r.Usage == nil || !r.Usage.Available:
 		add("spend-controls", "medium", "Set a spend limit and spend alerts on the project",
 			"respond could not read the project's spend controls during this incident. Check that the project has a hard spend limit and spend alerts, so abuse of a leaked key is capped and noticed.")
@@ -327,8 +336,7 @@ func (b *builder) followUps() {
 	for _, n := range b.planFollowUps() {
 		add(n.id, "low", n.title, n.text)
 	}
-	add("ip-allowlist", "low", "Allow-list the IP addresses that may use the project's keys",
-		"With an IP allow-list on the organization or project, a leaked key is useless from anywhere else.")
+	add("ip-allowlist", "low", "Allow-list the IP addresses that may use the "+orDefault(scopeKind(r), "project")+"'s keys", r.advice().AllowList)
 	if r.Incident.Kind != "generic" && len(r.Targets) == 0 && r.Replacement != nil {
 		add("inventory", "medium", "List where the key is deployed in respond.yaml",
 			"No deployment target was known for this key, so the replacement was not deployed anywhere. Describe its targets in the inventory so the next response deploys it automatically.")
@@ -363,6 +371,13 @@ func (b *builder) planFollowUps() []planFollowUp {
 		}
 	}
 	return out
+}
+
+func scopeKind(r *Report) string {
+	if r.Key != nil {
+		return r.Key.ScopeKind
+	}
+	return ""
 }
 
 func projectOf(r *Report) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/respondhq/respond/internal/evidence"
 	"github.com/respondhq/respond/internal/incident"
 	"github.com/respondhq/respond/internal/journal"
 )
@@ -20,19 +21,56 @@ import (
 // writes it; see internal/cli.PlaybookCopy).
 const PlaybookCopy = "playbook.yaml"
 
-// Step kinds the report understands.
+// Step kinds the report understands: the generic key.* kinds, whatever
+// the provider behind them.
 const (
-	kindIdentify  = "openai.identify_key"
+	kindIdentify  = "key.identify"
 	kindTargets   = "inventory.targets"
 	kindPreflight = "preflight"
-	kindRevoke    = "openai.revoke_key"
-	kindVerify    = "openai.verify_key"
-	kindReplace   = "openai.create_replacement"
+	kindRevoke    = "key.revoke"
+	kindVerify    = "key.verify"
+	kindReplace   = "key.replace"
+	kindRetire    = "key.retire"
 	kindDeploy    = "deploy"
 	kindDispatch  = "github.dispatch_workflow"
 	kindResolve   = "github.resolve_alert"
-	kindUsage     = "openai.key_usage"
+	kindUsage     = "key.usage"
 )
+
+// kindAliases are older names of the key.* kinds (the openai.* kinds
+// of playbooks written before the provider interface).
+var kindAliases = map[string]string{
+	"openai.identify_key":       kindIdentify,
+	"openai.revoke_key":         kindRevoke,
+	"openai.verify_key":         kindVerify,
+	"openai.create_replacement": kindReplace,
+	"openai.key_usage":          kindUsage,
+	"openai.await_quiet":        "key.await_quiet",
+}
+
+// canonicalKind is the report's name of a step kind.
+func canonicalKind(uses string) string {
+	if k, ok := kindAliases[uses]; ok {
+		return k
+	}
+	return uses
+}
+
+// evidenceKinds are the step kinds that record each evidence type.
+var evidenceKinds = map[string]string{
+	evidence.KeyIdentified:     kindIdentify,
+	evidence.KeyRevoked:        kindRevoke,
+	evidence.KeyChecked:        kindVerify,
+	evidence.KeyCreated:        kindReplace,
+	evidence.KeyUsage:          kindUsage,
+	evidence.KeyRetired:        kindRetire,
+	evidence.TargetWritten:     kindDeploy,
+	evidence.InventoryRecorded: kindRecord,
+	evidence.WorkflowRun:       kindDispatch,
+	evidence.AlertResolved:     kindResolve,
+	evidence.TargetsFound:      kindTargets,
+	evidence.Preflight:         kindPreflight,
+}
 
 // Build reads an incident's journal and playbook copy and builds its
 // report. It works for incidents in any state: running, interrupted,
@@ -71,8 +109,12 @@ func parsePlaybook(src []byte) (name string, steps []stepInfo) {
 }
 
 // inferKind guesses a step's kind from its evidence, for incidents whose
-// playbook copy is missing.
+// playbook copy is missing: its type, or (journals written before evidence
+// had types) its fields.
 func inferKind(ev map[string]any) string {
+	if k, ok := evidenceKinds[evidence.TypeOf(ev)]; ok {
+		return k
+	}
 	has := func(k string) bool { _, ok := ev[k]; return ok }
 	switch {
 	case has("contained"):
@@ -160,7 +202,7 @@ func FromJournal(id string, recs []journal.Record, playbookSrc []byte) (*Report,
 	pbName, steps := parsePlaybook(playbookSrc)
 	b.steps = steps
 	for _, s := range steps {
-		b.kinds[s.ID], b.names[s.ID] = s.Uses, s.Name
+		b.kinds[s.ID], b.names[s.ID] = canonicalKind(s.Uses), s.Name
 	}
 	b.r.Incident.Playbook = pbName
 	b.scan()
@@ -353,12 +395,19 @@ func (b *builder) keyAndDetection() {
 		return
 	}
 	ev := id.evidence
+	var k evidence.Identified
+	evidence.Decode(ev, &k)
+	k.Normalize()
 	r.Key = &Key{
-		ID: str(ev, "key_id"), Name: str(ev, "key_name"), Project: str(ev, "project"), ProjectName: str(ev, "project_name"),
-		Redacted: str(ev, "redacted"), Fingerprint: str(ev, "fingerprint"),
-		OwnerType: str(ev, "owner_type"), OwnerID: str(ev, "owner_id"), OwnerName: str(ev, "owner_name"), OwnerEmail: str(ev, "owner_email"),
-		Created: str(ev, "created"), LastUsed: str(ev, "last_used"),
-		AlreadyDisabled: boolean(ev, "already_gone"),
+		ID: k.KeyID, Name: k.KeyName, Provider: k.Provider, ProviderTitle: orDefault(k.Title, providerTitle(k.Provider)),
+		Scope: k.Scope, ScopeKind: k.ScopeKind, ScopeName: k.ScopeName,
+		Redacted: k.Redacted, Fingerprint: k.Fingerprint,
+		OwnerType: k.Owner.Type, OwnerID: k.Owner.ID, OwnerName: k.Owner.Name, OwnerEmail: k.Owner.Email,
+		Created: k.Created, LastUsed: k.LastUsed,
+		AlreadyDisabled: k.AlreadyGone,
+	}
+	if k.ScopeKind == "project" {
+		r.Key.Project, r.Key.ProjectName = k.Scope, k.ScopeName
 	}
 	r.Detection.Source = "responder"
 	if a := str(ev, "alert"); a != "" {
@@ -373,7 +422,7 @@ func (b *builder) keyAndDetection() {
 func (b *builder) actions() {
 	for _, in := range b.order {
 		a := Action{
-			Step: in.step, Name: b.names[in.step], Kind: b.kinds[in.step], Item: in.item,
+			Step: in.step, Name: b.names[in.step], Kind: b.uses(in.step), Item: in.item,
 			Status: in.status, Attempts: in.attempts, Started: in.started, Finished: in.finished,
 			Summary: in.summary, Error: in.errMsg, Target: b.targetOf(in),
 		}
@@ -397,6 +446,17 @@ func (b *builder) actions() {
 			b.r.Actions = append(b.r.Actions, Action{Step: st.ID, Name: st.Name, Kind: st.Uses, Status: "not-run"})
 		}
 	}
+}
+
+// uses is a step's kind as the playbook names it (Action.Kind), else as
+// inferred.
+func (b *builder) uses(stepID string) string {
+	for _, s := range b.steps {
+		if s.ID == stepID {
+			return s.Uses
+		}
+	}
+	return b.kinds[stepID]
 }
 
 // ran reports whether the journal mentions a step.
@@ -428,13 +488,17 @@ func (b *builder) targetOf(in *instance) string {
 	switch b.kinds[in.step] {
 	case kindDeploy:
 		return b.deployTarget(in)
-	case kindRevoke, kindUsage:
+	case kindRevoke, kindUsage, kindRetire:
 		if k := str(ev, "key_id"); k != "" {
-			return fmt.Sprintf("OpenAI key %s (%s)", k, str(ev, "project"))
+			scope := orDefault(str(ev, "scope"), str(ev, "project"))
+			if scope == "" {
+				return fmt.Sprintf("%s key %s", providerTitle(str(ev, "provider")), k)
+			}
+			return fmt.Sprintf("%s key %s (%s)", providerTitle(str(ev, "provider")), k, scope)
 		}
 	case kindIdentify:
 		if k := str(ev, "key_id"); k != "" {
-			return "OpenAI key " + k
+			return providerTitle(str(ev, "provider")) + " key " + k
 		}
 	case kindVerify:
 		if str(ev, "expect") == "live" {
@@ -444,8 +508,11 @@ func (b *builder) targetOf(in *instance) string {
 			return "the leaked key"
 		}
 	case kindReplace:
-		if sa := str(ev, "service_account_id"); sa != "" {
-			return fmt.Sprintf("service account %s (%s)", str(ev, "service_account_name"), sa)
+		var c evidence.Created
+		evidence.Decode(ev, &c)
+		c.Normalize()
+		if c.Principal.ID != "" {
+			return (&Replacement{PrincipalType: c.Principal.Type, PrincipalID: c.Principal.ID, PrincipalName: c.Principal.Name}).Holder()
 		}
 	case kindResolve:
 		if a := str(ev, "alert"); a != "" {
@@ -478,8 +545,18 @@ func (b *builder) containment() {
 			r.Key.AlreadyDisabled = true
 		}
 		if r.Key == nil {
-			r.Key = &Key{ID: str(rev.evidence, "key_id"), Project: str(rev.evidence, "project"), AlreadyDisabled: boolean(rev.evidence, "already_disabled")}
+			var k evidence.Revoked
+			evidence.Decode(rev.evidence, &k)
+			scope := orDefault(k.Scope, k.LegacyProject)
+			r.Key = &Key{ID: k.KeyID, Provider: k.Provider, ProviderTitle: providerTitle(k.Provider), Scope: scope, AlreadyDisabled: k.AlreadyDisabled}
+			if k.Provider == "" || k.Provider == "openai" {
+				r.Key.Project, r.Key.ScopeKind = scope, "project"
+			}
 		}
+		if boolean(rev.evidence, "reversible") {
+			r.Key.Deactivated = true
+		}
+		r.Key.Retired = r.Key.Deactivated && b.lastOK(kindRetire) != nil
 	}
 	var contained *time.Time
 	if rev != nil {
@@ -535,10 +612,15 @@ func (b *builder) replacementAndTargets() {
 	r := b.r
 	if rep := b.lastOK(kindReplace); rep != nil {
 		b.replacedAt = rep.finished
-		ev := rep.evidence
+		var c evidence.Created
+		evidence.Decode(rep.evidence, &c)
+		c.Normalize()
 		r.Replacement = &Replacement{
-			KeyID: str(ev, "key_id"), ServiceAccountID: str(ev, "service_account_id"), ServiceAccountName: str(ev, "service_account_name"),
-			Redacted: str(ev, "redacted"), Fingerprint: str(ev, "fingerprint"), Created: str(ev, "created_at"),
+			KeyID: c.KeyID, PrincipalType: c.Principal.Type, PrincipalID: c.Principal.ID, PrincipalName: c.Principal.Name,
+			Redacted: c.Redacted, Fingerprint: c.Fingerprint, Created: c.CreatedAt, PermissionsHint: c.PermissionsHint,
+		}
+		if c.Principal.Type == "service_account" {
+			r.Replacement.ServiceAccountID, r.Replacement.ServiceAccountName = c.Principal.ID, c.Principal.Name
 		}
 	}
 	seen := map[string]int{}
@@ -638,7 +720,7 @@ func (b *builder) expectOf(stepID string) string {
 		if s.ID == stepID {
 			break
 		}
-		if s.Uses == kindReplace {
+		if canonicalKind(s.Uses) == kindReplace {
 			replaced = true
 		}
 	}
@@ -709,7 +791,10 @@ func (b *builder) remaining() {
 		if r.Key != nil && r.Key.ID != "" {
 			k = "key " + r.Key.ID
 		}
-		out = append(out, fmt.Sprintf("Revoke %s now: it may still work. Run `respond resume %s`, or delete it on the OpenAI dashboard.", k, id))
+		out = append(out, fmt.Sprintf("Revoke %s now: it may still work. Run `respond resume %s`, or revoke it %s.", k, id, r.advice().Console))
+	}
+	if r.Key != nil && r.Key.Deactivated && !r.Key.Retired {
+		out = append(out, fmt.Sprintf("Delete the leaked key %s, which is deactivated but not deleted; run `respond resume %s`.", r.Key.ID, id))
 	}
 	for _, t := range r.Targets {
 		switch t.Status {
@@ -813,7 +898,15 @@ func (b *builder) milestone(in *instance, kind string) string {
 		if boolean(in.evidence, "already_disabled") {
 			return "Key found already disabled by the provider"
 		}
+		if boolean(in.evidence, "reversible") {
+			return "Key deactivated"
+		}
 		return "Key revoked"
+	case kindRetire:
+		if boolean(in.evidence, "deleted") {
+			return "Deactivated key deleted"
+		}
+		return ""
 	case kindVerify:
 		if str(in.evidence, "expect") == "live" {
 			return "Replacement verified"

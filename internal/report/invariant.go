@@ -105,12 +105,14 @@ func (b *builder) invariant() {
 	switch {
 	case r.Summary.Contained && provenDead && strings.Contains(how, "/v1/models"):
 		add(ClauseDead, true, "%s is revoked and answers 401 invalid_api_key", firstUpper(key))
+	case r.Summary.Contained && provenDead && r.Key != nil && r.Key.Deactivated:
+		add(ClauseDead, true, "%s is deactivated and refused (%s)", firstUpper(key), how)
 	case r.Summary.Contained && provenDead:
-		add(ClauseDead, true, "%s is revoked and gone from its project", firstUpper(key))
+		add(ClauseDead, true, "%s is revoked and gone from its %s", firstUpper(key), orDefault(scopeKind(r), "project"))
 	case r.Summary.Contained:
 		add(ClauseDead, false, "%s is revoked but not yet proven dead; %s checks it again", firstUpper(key), resume)
 	default:
-		add(ClauseDead, false, "%s is not revoked and may still work: run %s, or revoke it on the OpenAI dashboard now", firstUpper(key), resume)
+		add(ClauseDead, false, "%s is not revoked and may still work: run %s, or revoke it %s now", firstUpper(key), resume, r.advice().Console)
 	}
 
 	// Where it is deployed: did the inventory know?
@@ -226,15 +228,26 @@ func (b *builder) invariant() {
 			leftover = true
 		}
 	}
+	created := "one service account"
+	if r.Replacement != nil && r.Replacement.PrincipalType != "service_account" && r.Replacement.PrincipalType != "" {
+		created = "one key"
+	}
 	switch {
 	case leftover:
-		add(ClauseLeftovers, false, "creating the replacement was interrupted or failed; a service account may be left over: run %s, which deletes it", resume)
+		add(ClauseLeftovers, false, "creating the replacement was interrupted or failed; what it created may be left over: run %s, which deletes it", resume)
+	case r.Key != nil && r.Key.Deactivated && !r.Key.Retired:
+		add(ClauseLeftovers, false, "%s is deactivated but not deleted: run %s, which deletes it once recovery is verified", firstUpper(key), resume)
 	case rep != nil:
 		n := len(strList(rep.evidence, "deleted_leftovers"))
-		if n > 0 {
+		switch {
+		case n > 0 && created == "one service account":
 			add(ClauseLeftovers, true, "%d service account(s) of this incident that could no longer be used were deleted", n)
-		} else {
-			add(ClauseLeftovers, true, "respond created one service account and kept it")
+		case n > 0:
+			add(ClauseLeftovers, true, "%d key(s) of this incident that could no longer be used were deleted", n)
+		case r.Key != nil && r.Key.Retired:
+			add(ClauseLeftovers, true, "respond created %s and kept it, and deleted the deactivated leaked key", created)
+		default:
+			add(ClauseLeftovers, true, "respond created %s and kept it", created)
 		}
 	default:
 		add(ClauseLeftovers, true, "respond created nothing")

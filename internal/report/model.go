@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -77,8 +78,18 @@ type Summary struct {
 
 // Key is the leaked (or rotated) key, as the provider described it.
 type Key struct {
-	ID          string `json:"id"`
-	Name        string `json:"name,omitempty"`
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	// Provider issued the key ("openai", "aws"); ProviderTitle names it
+	// for people.
+	Provider      string `json:"provider,omitempty"`
+	ProviderTitle string `json:"provider_title,omitempty"`
+	// Scope is where the key lives at its provider (an OpenAI project, an
+	// AWS account); ScopeKind says which ("project", "account").
+	Scope     string `json:"scope,omitempty"`
+	ScopeKind string `json:"scope_kind,omitempty"`
+	ScopeName string `json:"scope_name,omitempty"`
+	// Project and ProjectName repeat an OpenAI key's scope (schema 1).
 	Project     string `json:"project,omitempty"`
 	ProjectName string `json:"project_name,omitempty"`
 	Redacted    string `json:"redacted,omitempty"`
@@ -93,6 +104,10 @@ type Key struct {
 	// AlreadyDisabled: the provider had disabled the key before respond
 	// revoked it.
 	AlreadyDisabled bool `json:"already_disabled"`
+	// Deactivated: respond contained the key by deactivating it (AWS), to
+	// be deleted once recovery is verified; Retired: it was then deleted.
+	Deactivated bool `json:"deactivated,omitempty"`
+	Retired     bool `json:"retired,omitempty"`
 }
 
 // Owner describes the key's owner in words.
@@ -100,6 +115,8 @@ func (k *Key) Owner() string {
 	switch k.OwnerType {
 	case "service_account":
 		return fmt.Sprintf("service account %s (%s)", k.OwnerName, k.OwnerID)
+	case "iam_user":
+		return "IAM user " + k.OwnerName
 	case "user":
 		if k.OwnerEmail != "" {
 			return fmt.Sprintf("user %s (%s)", k.OwnerName, k.OwnerEmail)
@@ -107,6 +124,27 @@ func (k *Key) Owner() string {
 		return fmt.Sprintf("user %s (%s)", k.OwnerName, k.OwnerID)
 	}
 	return "unknown"
+}
+
+// Holder describes who holds the replacement, in words.
+func (r *Replacement) Holder() string {
+	switch r.PrincipalType {
+	case "service_account":
+		return fmt.Sprintf("service account %s (%s)", r.PrincipalName, r.PrincipalID)
+	case "iam_user":
+		return "IAM user " + r.PrincipalName
+	case "":
+		return "unknown"
+	}
+	return fmt.Sprintf("%s %s", strings.ReplaceAll(r.PrincipalType, "_", " "), orDefault(r.PrincipalName, r.PrincipalID))
+}
+
+// ScopeLabel names the key's scope kind for a table row ("Project").
+func (k *Key) ScopeLabel() string {
+	if k.ScopeKind == "" {
+		return "Project"
+	}
+	return strings.ToUpper(k.ScopeKind[:1]) + k.ScopeKind[1:]
 }
 
 // Detection says how the leak came to respond.
@@ -152,13 +190,22 @@ type Metrics struct {
 
 // Replacement is the key that replaced the leaked one (never its value).
 type Replacement struct {
-	KeyID              string `json:"key_id"`
+	KeyID string `json:"key_id"`
+	// Principal is who holds it: a new service account (OpenAI), the IAM
+	// user of the leaked key (AWS).
+	PrincipalType string `json:"principal_type,omitempty"`
+	PrincipalID   string `json:"principal_id,omitempty"`
+	PrincipalName string `json:"principal_name,omitempty"`
+	// ServiceAccountID and ServiceAccountName repeat an OpenAI
+	// replacement's principal (schema 1).
 	ServiceAccountID   string `json:"service_account_id,omitempty"`
 	ServiceAccountName string `json:"service_account_name,omitempty"`
 	Redacted           string `json:"redacted,omitempty"`
 	Fingerprint        string `json:"fingerprint,omitempty"`
 	Created            string `json:"created,omitempty"`
 	Verified           bool   `json:"verified"`
+	// PermissionsHint says how to narrow the replacement's permissions.
+	PermissionsHint string `json:"permissions_hint,omitempty"`
 }
 
 // Target is one place the key lives, and what happened to it.

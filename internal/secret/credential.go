@@ -182,3 +182,14 @@ func (c Credential) Ref() CredentialRef {
 	}
 	return r
 }
+
+// Is reports whether v is a secret: a Value or a Credential. Code that
+// turns values into text (templates, conditions, comparisons) refuses
+// them.
+func Is(v any) bool {
+	switch v.(type) {
+	case Value, *Value, Credential, *Credential:
+		return true
+	}
+	return false
+}

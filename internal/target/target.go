@@ -71,6 +71,14 @@ type Target struct {
 	Name     string `json:"name,omitempty"`
 	KMSKeyID string `json:"kms_key_id,omitempty"`
 
+	// Part is which part of the credential this target holds (an AWS
+	// key's "access_key_id" or "secret_access_key"); empty: the main secret
+	// part (an OpenAI key, an AWS secret access key).
+	Part string `json:"part,omitempty"`
+	// Keys, for an aws-secretsmanager JSON secret instead of Key, maps
+	// JSON keys to the credential parts they hold, written in one version.
+	Keys map[string]string `json:"keys,omitempty"`
+
 	// Pos is where the target is written in the inventory.
 	Pos diag.Pos `json:"-"`
 }
@@ -108,6 +116,14 @@ func (t Target) ID() string {
 		id := t.Type + ":" + regionPrefix(t.Region) + t.Secret
 		if t.Key != "" {
 			id += "#" + t.Key
+		}
+		if len(t.Keys) > 0 {
+			keys := make([]string, 0, len(t.Keys))
+			for k := range t.Keys {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			id += "#" + strings.Join(keys, "+")
 		}
 		return id
 	case AWSSSM:
@@ -153,6 +169,14 @@ func (t Target) Map() map[string]any {
 	put("key", t.Key)
 	put("name", t.Name)
 	put("kms_key_id", t.KMSKeyID)
+	put("part", t.Part)
+	if len(t.Keys) > 0 {
+		keys := map[string]any{}
+		for k, v := range t.Keys {
+			keys[k] = v
+		}
+		m["keys"] = keys
+	}
 	if len(t.Repos) > 0 {
 		m["repos"] = toAny(t.Repos)
 	}
@@ -199,6 +223,16 @@ func FromMap(m map[string]any) (Target, error) {
 	t.Repo, t.Environment, t.Org, t.Secret, t.Visibility = str("repo"), str("environment"), str("org"), str("secret"), str("visibility")
 	t.Path, t.Var, t.Timeout, t.Workflow, t.Ref = str("path"), str("var"), str("timeout"), str("workflow"), str("ref")
 	t.Region, t.Key, t.Name, t.KMSKeyID = str("region"), str("key"), str("name"), str("kms_key_id")
+	t.Part = str("part")
+	switch keys := m["keys"].(type) {
+	case map[string]any:
+		t.Keys = map[string]string{}
+		for k, v := range keys {
+			t.Keys[k] = fmt.Sprint(v)
+		}
+	case map[string]string:
+		t.Keys = keys
+	}
 	t.Repos, t.Command = list("repos"), list("command")
 	t.Root = str("root")
 	t.FollowSymlinks, _ = m["follow_symlinks"].(bool)
@@ -266,6 +300,9 @@ func (t Target) Validate() error {
 		need("ref", t.Ref)
 	case AWSSecretsManager:
 		need("secret (a name or ARN)", t.Secret)
+		if len(t.Keys) > 0 && (t.Key != "" || t.Part != "") {
+			problems = append(problems, "keys (JSON key → part) replaces key and part: give one or the other")
+		}
 		problems = append(problems, checkRegion(t.Region, t.Secret, "secretsmanager")...)
 	case AWSSSM:
 		need("name", t.Name)
@@ -274,6 +311,12 @@ func (t Target) Validate() error {
 		problems = append(problems, "the target type is missing; use one of "+strings.Join(Types, ", "))
 	default:
 		problems = append(problems, fmt.Sprintf("unknown target type %q; use one of %s", t.Type, strings.Join(Types, ", ")))
+	}
+	if len(t.Keys) > 0 && t.Type != AWSSecretsManager {
+		problems = append(problems, "keys applies only to aws-secretsmanager targets (a JSON secret)")
+	}
+	if t.Part != "" && t.Type == GitHubWorkflow {
+		problems = append(problems, "part applies to places that hold the credential, not to workflows")
 	}
 	if len(problems) == 0 {
 		return nil
