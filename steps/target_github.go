@@ -111,12 +111,16 @@ func (w GitHubSecretWriter) CheckAll(ctx context.Context, ts []target.Target) []
 		return errs
 	}
 	// The repositories and the organization roles, at once.
-	var access map[string]RepoAccess
+	access := map[string]RepoAccess{} // by lower-case owner/name
 	roles := make(map[string]error, len(orgs))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	if len(repos) > 0 {
-		wg.Go(func() { access = gh.ReposPermissions(ctx, repos) })
+		wg.Go(func() {
+			for name, a := range gh.ReposPermissions(ctx, repos) {
+				access[strings.ToLower(name)] = a
+			}
+		})
 	}
 	for _, o := range orgs {
 		org := strings.TrimPrefix(o, "org:")
@@ -134,7 +138,7 @@ func (w GitHubSecretWriter) CheckAll(ctx context.Context, ts []target.Target) []
 		}
 		id := t.ID()
 		if t.Org == "" {
-			errs[i] = ghRepoProblem(id, t.Repo, access[t.Repo])
+			errs[i] = ghRepoProblem(id, t.Repo, access[strings.ToLower(t.Repo)])
 			continue
 		}
 		if err := roles[strings.ToLower(t.Org)]; err != nil {
@@ -143,7 +147,7 @@ func (w GitHubSecretWriter) CheckAll(ctx context.Context, ts []target.Target) []
 		}
 		for _, r := range t.Repos {
 			full := selectedRepo(t.Org, r)
-			a := access[full]
+			a := access[strings.ToLower(full)]
 			if errors.Is(a.Err, ErrNotFound) {
 				errs[i] = ghPreflightf(a.Err, "%s: repository %s, selected for the organization secret, is not visible to the token: check the repos list of the target", id, full)
 				break

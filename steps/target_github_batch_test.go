@@ -81,6 +81,8 @@ func TestGitHubSecretWriterCheckAllBatches(t *testing.T) {
 		target.Target{Type: target.GitHubActions, Org: "acme", Secret: "K", Visibility: "selected", Repos: []string{"api", "svc-007"}},
 		target.Target{Type: target.GitHubDependabot, Org: "acme", Secret: "K", Visibility: "all"},
 		target.Target{Type: target.GitHubActions, Repo: "bob/tools", Secret: "K"},
+		// The same repository named in another case: asked once, found.
+		target.Target{Type: target.GitHubDependabot, Repo: "ACME/Svc-001", Secret: "K"},
 	)
 	for i, err := range w.CheckAll(ctx, ts) {
 		if err != nil {
