@@ -37,6 +37,9 @@ type AWSKeys interface {
 	// and last use (GetAccessKeyLastUsed), then its status and creation
 	// (ListAccessKeys of that user). ErrNotFound if no such key exists.
 	FindAccessKey(ctx context.Context, keyID string) (AWSAccessKey, error)
+	// ListUsers lists the IAM users of the account (all pages), for
+	// picking a key.
+	ListUsers(ctx context.Context) ([]string, error)
 	// ListAccessKeys lists a user's keys (IAM allows two), with their last
 	// use. ErrNotFound if the user does not exist.
 	ListAccessKeys(ctx context.Context, user string) ([]AWSAccessKey, error)

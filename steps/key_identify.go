@@ -471,11 +471,15 @@ func (f identified) result() *step.Result {
 			fmt.Fprintf(&s, " (%s %s)", f.p.ScopeKind(), k.Scope)
 		}
 	} else {
-		in := k.Scope
-		if k.ScopeName != "" {
+		in := f.p.ScopeKind() + " " + k.Scope
+		if k.ScopeName != "" && k.ScopeName != k.Scope {
 			in = fmt.Sprintf("%s (%s)", k.ScopeName, k.Scope)
 		}
-		fmt.Fprintf(&s, "%s %q in %s, owned by %s, created %s, ", k.ID, k.Name, in, describeOwner(k.Owner), rfc3339(k.Created))
+		name := ""
+		if k.Name != "" {
+			name = fmt.Sprintf(" %q", k.Name)
+		}
+		fmt.Fprintf(&s, "%s%s in %s, owned by %s, created %s, ", k.ID, name, in, describeOwner(k.Owner), rfc3339(k.Created))
 		if lastUsed == "" {
 			s.WriteString("never used")
 		} else {

@@ -86,6 +86,7 @@ func (k KeyReplace) input(c *step.Call) (KeyProvider, ReplaceRequest, error) {
 		Scope: strings.TrimSpace(c.String("scope")), Name: strings.TrimSpace(c.String("name")), Incident: c.Incident,
 		Old: KeyInfo{Provider: p.Name(), ID: strings.TrimSpace(c.String("key_id")), Scope: strings.TrimSpace(c.String("scope")),
 			Owner: evidence.Owner{Type: strings.TrimSpace(c.String("owner_type")), ID: strings.TrimSpace(c.String("owner_id"))}},
+		Checkpoint: c.Checkpoint,
 	}
 	switch {
 	case r.Scope == "":
@@ -207,7 +208,7 @@ func (k KeyReplace) Reconcile(ctx context.Context, c *step.Call) (*step.Result, 
 	if err != nil {
 		return nil, false, err
 	}
-	r.Since = c.Interrupted
+	r.Since, r.Checkpointed = c.Interrupted, c.InterruptedCheckpoint
 	if _, err := p.Reconcile(ctx, r, c.Logf); err != nil {
 		return nil, false, fmt.Errorf("%s: %w", k.kind(), err)
 	}

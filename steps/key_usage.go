@@ -160,8 +160,12 @@ func (k KeyUsageStep) Apply(ctx context.Context, c *step.Call) (*step.Result, er
 		}
 	}
 	summary := fmt.Sprintf("%s: %d request(s) since %s, %d in the baseline week before", a.key.ID, during, rfc3339(a.since), before)
+	if u.NotCounted {
+		summary = fmt.Sprintf("%s: requests not counted (%s); last used %s", a.key.ID, u.Source, orNever(u.LastUsed))
+	}
 	switch {
-	case a.p.Name() != "openai":
+	case u.SpendControls == "" && u.SpendControlsError == "":
+		// The provider has no spend controls to read.
 	case u.SpendControls != "read":
 		summary += "; spend controls of " + a.key.Scope + " unknown"
 	case !u.HasSpendLimit && u.SpendAlerts == 0:
@@ -177,4 +181,12 @@ func (k KeyUsageStep) Apply(ctx context.Context, c *step.Call) (*step.Result, er
 		Evidence: evidence.Map(evidence.KeyUsage, u),
 		Summary:  summary,
 	}, nil
+}
+
+// orNever is an RFC 3339 time, or "never".
+func orNever(t string) string {
+	if t == "" {
+		return "never"
+	}
+	return t
 }

@@ -156,7 +156,7 @@ func (k KeyVerify) Plan(_ context.Context, c *step.Call) ([]step.Change, error) 
 	if a.cred.IsZero() {
 		effect := "expect it to be listed"
 		if a.expect == KeyDead {
-			effect = "expect it to be gone"
+			effect = "expect it no longer active"
 		}
 		return []step.Change{{Action: step.Read, Target: fmt.Sprintf("%s key %s of %s %s", a.p.Title(), a.key.ID, a.p.ScopeKind(), a.key.Scope), Effect: effect}}, nil
 	}
@@ -255,11 +255,11 @@ func (a verifyArgs) summary(o KeyCheck, checks int) string {
 	}
 	switch {
 	case a.expect == KeyDead && a.cred.IsZero():
-		return fmt.Sprintf("key %s is gone from %s %s (%s)", a.key.ID, a.p.ScopeKind(), a.key.Scope, tries)
+		return fmt.Sprintf("key %s is no longer an active key of %s %s (%s)", a.key.ID, a.p.ScopeKind(), a.key.Scope, tries)
 	case a.expect == KeyDead:
 		return fmt.Sprintf("%s is dead: %s (%s)", subject, answered, tries)
 	case a.cred.IsZero():
-		return fmt.Sprintf("key %s is listed in %s %s (%s)", a.key.ID, a.p.ScopeKind(), a.key.Scope, tries)
+		return fmt.Sprintf("key %s is an active key of %s %s (%s)", a.key.ID, a.p.ScopeKind(), a.key.Scope, tries)
 	case o.State == KeyRestricted:
 		return fmt.Sprintf("%s works but is restricted: %s (%s)", subject, answered, tries)
 	case o.State == KeyDenied:

@@ -47,6 +47,13 @@ type KeyProvider interface {
 	// form, its access key ID), to catch a value and an ID that disagree.
 	Matches(k KeyInfo, c secret.Credential) bool
 
+	// Scopes lists where keys live that respond's credentials can see
+	// (OpenAI projects, the AWS account), for a person picking a key.
+	Scopes(ctx context.Context) ([]KeyScope, error)
+	// ListKeys lists the keys of a scope, never their values, for a
+	// person picking one.
+	ListKeys(ctx context.Context, scope string) ([]KeyInfo, error)
+
 	// Check asks the provider whether a credential works.
 	Check(ctx context.Context, c secret.Credential) (KeyCheck, error)
 	// Listed reports whether a key is still listed (a check by ID, for a
@@ -98,6 +105,12 @@ type KeyInfo struct {
 	Status string
 }
 
+// KeyScope is where keys live at a provider: an OpenAI project, an AWS
+// account.
+type KeyScope struct {
+	ID, Name string
+}
+
 // KeyDenied is a key that authenticates but may not do what was asked:
 // alive, never dead.
 const KeyDenied KeyState = "denied"
@@ -111,9 +124,16 @@ type ReplaceRequest struct {
 	// Previous is what an earlier apply of the same step created (its
 	// value was not kept): it is deleted first.
 	Previous *evidence.Created
-	// Since is when an interrupted attempt began (Reconcile): what the
-	// provider finds created after it was that attempt's.
+	// Since is when an interrupted attempt began (Reconcile).
 	Since time.Time
+	// Checkpoint records, in the journal, what a provider needs to find
+	// later what this attempt created (for AWS, the user's keys before
+	// the create): call it before the create. Never a secret.
+	Checkpoint func(map[string]any) error
+	// Checkpointed is what the interrupted attempt recorded with
+	// Checkpoint (Reconcile); nil when it recorded nothing, so created
+	// nothing that needs it.
+	Checkpointed map[string]any
 }
 
 // KeyProviders looks providers up by name.

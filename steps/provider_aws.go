@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -386,6 +387,22 @@ func (a awsProvider) Replace(ctx context.Context, r ReplaceRequest, log func(str
 		}
 		deleted = append(deleted, id)
 	}
+	// What the user has now, journaled before the create: a crash between
+	// AWS creating the key and respond recording it leaves a key whose
+	// secret is lost, and Reconcile tells it from the user's other keys by
+	// this list, not by time (clocks differ, and someone else may have
+	// made a key a moment before).
+	if r.Checkpoint != nil {
+		before := []string{}
+		for _, k := range keys {
+			if !slices.Contains(deleted, k.ID) {
+				before = append(before, k.ID)
+			}
+		}
+		if err := r.Checkpoint(map[string]any{"user": user, "keys_before": before}); err != nil {
+			return secret.Credential{}, evidence.Created{}, fmt.Errorf("journaling IAM user %s's access keys before creating one: %w", user, err)
+		}
+	}
 	nk, err := c.CreateAccessKey(ctx, user)
 	if err != nil {
 		return secret.Credential{}, evidence.Created{}, fmt.Errorf("creating an access key for IAM user %s: %w; if it was created anyway, `respond resume` finds and deletes it", user, err)
@@ -401,17 +418,31 @@ func (a awsProvider) Replace(ctx context.Context, r ReplaceRequest, log func(str
 	}, nil
 }
 
-// Reconcile implements KeyProvider: a key of the user created at or after
-// the interrupted attempt began (and not the old key) was made by it, and
-// its secret is lost: it is deleted.
+// Reconcile implements KeyProvider: a key of the user that was not among
+// the keys the interrupted attempt journaled before its create was made by
+// it, and its secret is lost: it is deleted.
 func (a awsProvider) Reconcile(ctx context.Context, r ReplaceRequest, log func(string, ...any)) ([]string, error) {
 	c, err := a.client()
 	if err != nil {
 		return nil, err
 	}
-	user := r.Old.Owner.ID
-	if user == "" || r.Since.IsZero() {
+	// The interrupted attempt journaled the user's keys before it created
+	// one; without that record it never reached the create.
+	user, _ := r.Checkpointed["user"].(string)
+	if user == "" {
 		return nil, nil
+	}
+	before := map[string]bool{r.Old.ID: true}
+	if l, ok := r.Checkpointed["keys_before"].([]any); ok {
+		for _, x := range l {
+			if id, ok := x.(string); ok {
+				before[id] = true
+			}
+		}
+	} else if l, ok := r.Checkpointed["keys_before"].([]string); ok {
+		for _, id := range l {
+			before[id] = true
+		}
 	}
 	keys, err := c.ListAccessKeys(ctx, user)
 	if err != nil {
@@ -419,7 +450,7 @@ func (a awsProvider) Reconcile(ctx context.Context, r ReplaceRequest, log func(s
 	}
 	var deleted []string
 	for _, k := range keys {
-		if k.ID == r.Old.ID || k.Created.Before(r.Since.Add(-time.Minute)) {
+		if before[k.ID] {
 			continue
 		}
 		if err := c.DeleteAccessKey(ctx, user, k.ID); err != nil && !errors.Is(err, ErrNotFound) {
@@ -447,7 +478,8 @@ func (a awsProvider) Usage(ctx context.Context, k KeyInfo, start, end time.Time,
 		return u, err
 	}
 	if !look.Answered {
-		u.Source = "IAM last use only (CloudTrail did not answer: " + look.Reason + ")"
+		u.Source = look.Reason
+		u.NotCounted = true
 		log("CloudTrail did not answer (%s): the report has the key's last use only", look.Reason)
 		return u, nil
 	}
@@ -505,4 +537,40 @@ func (a awsProvider) Retire(ctx context.Context, k KeyInfo) (evidence.Retired, e
 	}
 	ev.Deleted, ev.Method = true, "delete access key"
 	return ev, nil
+}
+
+// Scopes implements KeyProvider: the account of respond's credentials.
+func (a awsProvider) Scopes(ctx context.Context) ([]KeyScope, error) {
+	c, err := a.client()
+	if err != nil {
+		return nil, err
+	}
+	account, err := a.account(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return []KeyScope{{ID: account, Name: "AWS account " + account}}, nil
+}
+
+// ListKeys implements KeyProvider: the access keys of every IAM user.
+func (a awsProvider) ListKeys(ctx context.Context, scope string) ([]KeyInfo, error) {
+	c, err := a.client()
+	if err != nil {
+		return nil, err
+	}
+	users, err := c.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []KeyInfo
+	for _, u := range users {
+		keys, err := c.ListAccessKeys(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			out = append(out, *awsKeyInfo(scope, k))
+		}
+	}
+	return out, nil
 }

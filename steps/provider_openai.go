@@ -486,3 +486,37 @@ func (openAIProvider) Retire(context.Context, KeyInfo) (evidence.Retired, error)
 func money(cents int64) string {
 	return fmt.Sprintf("%d.%02d", cents/100, cents%100)
 }
+
+// Scopes implements KeyProvider: the organization's projects.
+func (o openAIProvider) Scopes(ctx context.Context) ([]KeyScope, error) {
+	oa, err := o.client()
+	if err != nil {
+		return nil, err
+	}
+	projects, err := oa.ListProjects(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing OpenAI projects: %w", err)
+	}
+	out := make([]KeyScope, len(projects))
+	for i, p := range projects {
+		out[i] = KeyScope{ID: p.ID, Name: p.Name}
+	}
+	return out, nil
+}
+
+// ListKeys implements KeyProvider: a project's keys.
+func (o openAIProvider) ListKeys(ctx context.Context, scope string) ([]KeyInfo, error) {
+	oa, err := o.client()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := oa.ListProjectKeys(ctx, scope)
+	if err != nil {
+		return nil, fmt.Errorf("listing the keys of %s: %w", scope, err)
+	}
+	out := make([]KeyInfo, len(keys))
+	for i, k := range keys {
+		out[i] = *keyInfoOf(Project{ID: scope}, k)
+	}
+	return out, nil
+}

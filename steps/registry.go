@@ -127,3 +127,7 @@ func (c *catalog) Lookup(kind string) (step.Kind, bool) {
 
 // Kinds implements step.Catalog. The slice is a copy.
 func (c *catalog) Kinds() []step.Kind { return append([]step.Kind(nil), c.kinds...) }
+
+// KeyProvidersFor returns every key provider, using p's clients (for the
+// CLI's key picker).
+func KeyProvidersFor(p Providers) KeyProviders { return keyProviders(&p) }

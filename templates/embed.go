@@ -11,7 +11,7 @@ import "embed"
 
 // FS holds the embedded templates.
 //
-//go:embed report.md.tmpl report.html.tmpl report.schema.json
+//go:embed report.md.tmpl report.html.tmpl report.schema.json debrief.md.tmpl debrief.html.tmpl
 var FS embed.FS
 
 // Names of the files in FS.
@@ -19,4 +19,8 @@ const (
 	Markdown = "report.md.tmpl"
 	HTML     = "report.html.tmpl"
 	Schema   = "report.schema.json"
+	// DebriefMarkdown and DebriefHTML render a drill's debrief
+	// (internal/drill).
+	DebriefMarkdown = "debrief.md.tmpl"
+	DebriefHTML     = "debrief.html.tmpl"
 )

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/respondhq/respond/internal/awsapi/awstest"
+
 	"bufio"
 	"errors"
 	"fmt"
@@ -162,6 +164,15 @@ func serveStart(ts *testscript.TestScript, args []string) {
 // set) a missing gh is an error rather than a skipped test: .ci/run
 // installs it.
 func ghCondition(cond string) (bool, error) {
+	if cond == "moto" {
+		// [moto]: moto can run (internal/awsapi/awstest); with CI set a
+		// missing moto is an error, since .ci/run installs it.
+		err := awstest.Available()
+		if err != nil && os.Getenv("CI") != "" {
+			return false, fmt.Errorf("moto is not available, and CI is set: %v (.ci/run installs it)", err)
+		}
+		return err == nil, nil
+	}
 	if cond != "gh" {
 		return false, fmt.Errorf("unknown condition %q", cond)
 	}

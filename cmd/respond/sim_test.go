@@ -154,6 +154,42 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("usage: sim estimate FILE")
 		}
 		simEstimate(ts, r, args[1])
+	case "set-secret":
+		// sim set-secret OWNER/REPO NAME VALUE: an Actions secret holds VALUE.
+		if len(args) != 4 {
+			ts.Fatalf("usage: sim set-secret OWNER/REPO NAME VALUE")
+		}
+		owner, repo, _ := strings.Cut(args[1], "/")
+		ts.Check(r.s.GitHub().SetRepoSecret(owner, repo, args[2], args[3], time.Now().Add(-24*time.Hour)))
+	case "secret":
+		// [!] sim secret OWNER/REPO NAME WANT: the Actions secret holds WANT.
+		if len(args) != 4 {
+			ts.Fatalf("usage: sim secret OWNER/REPO NAME WANT")
+		}
+		owner, repo, _ := strings.Cut(args[1], "/")
+		got, found := "", false
+		for _, sec := range r.s.GitHub().Snapshot().Secrets {
+			if sec.Level == "repo" && sec.Owner == owner && sec.Repo == repo && sec.Name == args[2] {
+				got, found = sec.Value, true
+			}
+		}
+		if !found {
+			ts.Fatalf("%s has no Actions secret %s", args[1], args[2])
+		}
+		if (got == args[3]) == neg {
+			ts.Fatalf("Actions secret %s of %s: got %s, want %s", args[2], args[1], mask(got), mask(args[3]))
+		}
+	case "alert":
+		// sim alert OWNER/REPO TYPE VALUE VAR: open a secret-scanning alert
+		// of TYPE on VALUE; VAR is OWNER/REPO#N.
+		if len(args) != 5 {
+			ts.Fatalf("usage: sim alert OWNER/REPO TYPE VALUE VAR")
+		}
+		owner, repo, _ := strings.Cut(args[1], "/")
+		n := r.s.GitHub().AddAlert(owner, repo, args[2], args[3], time.Now().Add(-2*time.Hour),
+			[]githubsim.Location{{Path: "config/aws.env", StartLine: 2, EndLine: 2, StartColumn: 1, EndColumn: 40,
+				BlobSHA: strings.Repeat("b", 40), CommitSHA: strings.Repeat("c", 40)}})
+		ts.Setenv(args[4], fmt.Sprintf("%s#%d", args[1], n))
 	case "workflow":
 		simWorkflow(ts, r, args[1:])
 	case "runs":

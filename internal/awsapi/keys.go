@@ -129,6 +129,22 @@ func (c *Client) ListAccessKeys(ctx context.Context, user string) ([]steps.AWSAc
 	return keys, nil
 }
 
+// ListUsers implements steps.AWSKeys.
+func (c *Client) ListUsers(ctx context.Context) ([]string, error) {
+	var out []string
+	p := iam.NewListUsersPaginator(c.iam, &iam.ListUsersInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, c.fail(op{"IAM", "listing the IAM users of the account", "iam:ListUsers"}, err)
+		}
+		for _, u := range page.Users {
+			out = append(out, aws.ToString(u.UserName))
+		}
+	}
+	return out, nil
+}
+
 // listKeys lists a user's keys (all pages), without their last use.
 func (c *Client) listKeys(ctx context.Context, user string) ([]steps.AWSAccessKey, error) {
 	if err := checkUser(user); err != nil {

@@ -20,3 +20,21 @@ func crashHook(stepID string) func(string) {
 		}
 	}
 }
+
+// chainHooks calls each non-nil hook in turn.
+func chainHooks(hooks ...func(string)) func(string) {
+	var hs []func(string)
+	for _, h := range hooks {
+		if h != nil {
+			hs = append(hs, h)
+		}
+	}
+	if len(hs) == 0 {
+		return nil
+	}
+	return func(id string) {
+		for _, h := range hs {
+			h(id)
+		}
+	}
+}

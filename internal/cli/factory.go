@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"time"
 
@@ -21,6 +22,17 @@ type Factory struct {
 	Output    string // text|json
 	Yes       bool
 	Inventory string
+
+	// A drill's runs (internal/drill): drill marks the incident, responder
+	// names who runs it, command is the command line to journal instead
+	// of os.Args, beforeStep is called before each step.
+	drill      map[string]any
+	responder  string
+	command    string
+	beforeStep func(string)
+	// retrySleep, when set, waits between a step's retries instead of the
+	// engine's clock (tests).
+	retrySleep func(ctx context.Context, d time.Duration) error
 
 	providers *providerSet
 	// wroteJSON: a command's JSON result is on stdout (Run then adds no

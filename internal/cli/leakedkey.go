@@ -17,6 +17,7 @@ import (
 	"github.com/respondhq/respond/internal/inventory"
 	"github.com/respondhq/respond/internal/playbook"
 	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/steps"
 )
 
 // keyOptions are the flags of leaked-key and rotate.
@@ -36,29 +37,38 @@ func newLeakedKeyCmd(f *Factory) *cobra.Command {
 	o := &keyOptions{}
 	cmd := &cobra.Command{
 		Use:   "leaked-key",
-		Short: "Respond to a leaked OpenAI API key: revoke, replace, deploy, verify, close the alert",
-		Long: `Respond to a leaked OpenAI API key with the built-in leaked-key playbook
-(contain first): identify the key, check access to every place it is
-deployed, revoke it and prove it dead, create a replacement, deploy it
-everywhere the inventory lists, prove it works, redeploy, and resolve the
-GitHub secret-scanning alert.
+		Short: "Respond to a leaked API key (OpenAI, AWS): revoke, replace, deploy, verify, close the alert",
+		Long: `Respond to a leaked API key (an OpenAI key, an AWS access key) with the
+built-in leaked-key playbook (contain first): identify the key, check access
+to every place it is deployed, revoke it (an AWS key: deactivate it) and
+prove it dead, create a replacement, deploy it everywhere the inventory
+lists, prove it works, redeploy, resolve the GitHub secret-scanning alert,
+and delete an AWS key that was only deactivated.
 
 Say which key leaked in one of three ways:
-  --key-id key_… --project proj_…   by its ID
+  --key-id key_… --project proj_…   an OpenAI key by its ID
+  --key-id AKIA…                     an AWS access key by its ID
   --key-stdin                        its value, piped or pasted on standard input
-                                     (never as an argument: argv leaks into shell history)
+                                     (an AWS key: its ID and secret, as a credentials
+                                     file or .env file has them; never as an argument:
+                                     argv leaks into shell history)
   --alert OWNER/REPO#N               a GitHub secret-scanning alert on it
-With none of them on a terminal, respond asks: project, then key.
+With none of them on a terminal, respond asks: provider, project, then key.
 
-Credentials come from the environment: OPENAI_ADMIN_KEY (and OPENAI_BASE_URL),
-GITHUB_TOKEN or GH_TOKEN (and GITHUB_API_URL). Where the key is deployed comes
-from the inventory (--inventory, ./respond.yaml, or
+Credentials come from the environment: OPENAI_ADMIN_KEY (and OPENAI_BASE_URL)
+for OpenAI keys; the AWS credential chain (AWS_PROFILE, AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY, SSO, a role; AWS_REGION) for AWS keys and AWS secret
+stores; GITHUB_TOKEN or GH_TOKEN (and GITHUB_API_URL) for GitHub. Where the
+key is deployed comes from the inventory (--inventory, ./respond.yaml, or
 $XDG_CONFIG_HOME/respond/inventory.yaml).`,
 		Example: `  # From a GitHub secret-scanning alert
   respond leaked-key --alert acme/api#42
 
   # From the leaked value itself
   pbpaste | respond leaked-key --key-stdin --yes
+
+  # An AWS access key
+  respond leaked-key --key-id AKIAIOSFODNN7EXAMPLE
 
   # See what would happen, changing nothing
   respond leaked-key --key-id key_abc --project proj_123 --dry-run`,
@@ -76,12 +86,13 @@ func newRotateCmd(f *Factory) *cobra.Command {
 	o := &keyOptions{}
 	cmd := &cobra.Command{
 		Use:   "rotate",
-		Short: "Rotate an OpenAI API key with no downtime: replace, deploy, verify, then revoke",
-		Long: `Rotate an OpenAI API key on schedule with the built-in rotate-key playbook:
+		Short: "Rotate an API key (OpenAI, AWS) with no downtime: replace, deploy, verify, then revoke",
+		Long: `Rotate an API key (OpenAI, AWS) on schedule with the built-in rotate-key playbook:
 create the replacement, deploy it everywhere the inventory lists and prove it
 works, and only then revoke the old key. Nothing breaks at any moment.`,
-		Example: `  respond rotate --key-id key_abc --project proj_123
-  respond rotate --key-id key_abc --project proj_123 --dry-run`,
+		Example: `  respond rotate --credential openai-production
+  respond rotate --key-id key_abc --project proj_123 --dry-run
+  respond rotate --key-id AKIAIOSFODNN7EXAMPLE`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, err := runKeyPlaybook(cmd.Context(), f, o, "rotate-key")
@@ -94,8 +105,8 @@ works, and only then revoke the old key. Nothing breaks at any moment.`,
 
 func addKeyFlags(cmd *cobra.Command, o *keyOptions, alert bool) {
 	fl := cmd.Flags()
-	fl.StringVar(&o.KeyID, "key-id", "", "the key's ID (key_…)")
-	fl.StringVar(&o.Project, "project", "", "the key's project (proj_…)")
+	fl.StringVar(&o.KeyID, "key-id", "", "the key's ID (key_…, AKIA…)")
+	fl.StringVar(&o.Project, "project", "", "an OpenAI key's project (proj_…)")
 	fl.BoolVar(&o.KeyStdin, "key-stdin", false, "read the key's value from standard input")
 	if alert {
 		fl.StringVar(&o.Alert, "alert", "", "a GitHub secret-scanning alert on the key: OWNER/REPO#N")
@@ -193,11 +204,14 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 			}
 			return "", &UsageError{errors.New("say which key: " + flags)}
 		}
-		project, keyID, err := pickKey(ctx, f)
+		picked, project, keyID, err := pickKey(ctx, f)
 		if err != nil {
 			return "", err
 		}
-		sets["project"], sets["key_id"] = project, keyID
+		sets["key_id"], provider = keyID, picked
+		if picked == "openai" {
+			sets["project"] = project
+		}
 	}
 	if rotateByCredential {
 		if c, ok := inv.Credential(o.Credential); ok && c.Provider == "aws" {
@@ -365,57 +379,104 @@ func newIncident(f *Factory, pb *playbook.Playbook, wd string, dry bool) (*incid
 	return inc, func() {}, nil
 }
 
-// pickKey asks for the project, then the key, from tables of what exists.
-func pickKey(ctx context.Context, f *Factory) (string, string, error) {
-	p := f.Providers()
-	if p.OpenAI == nil {
-		return "", "", &UsageError{errors.New("OPENAI_ADMIN_KEY is not set: export an OpenAI admin key (sk-admin-…) to list projects and keys")}
+// pickKey asks which provider (when more than one is configured), which
+// scope (when there are several: OpenAI projects), then which key, from
+// tables of what exists, through the provider interface.
+func pickKey(ctx context.Context, f *Factory) (provider, scope, keyID string, err error) {
+	kps := steps.KeyProvidersFor(f.Providers())
+	var names []string
+	if f.Providers().OpenAI != nil {
+		names = append(names, "openai")
 	}
-	oa, err := p.OpenAI()
+	if awsConfigured(f.providers.getenv) {
+		names = append(names, "aws")
+	}
+	if len(names) == 0 {
+		return "", "", "", &UsageError{errors.New("no provider is configured to list keys: export OPENAI_ADMIN_KEY (an OpenAI admin key, sk-admin-…) or AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")}
+	}
+	name := names[0]
+	if len(names) > 1 {
+		opts := make([]string, len(names))
+		for i, n := range names {
+			kp, _ := kps.Get("leaked-key", n)
+			opts[i] = kp.Title()
+		}
+		i, err := f.Prompter().Select("Which provider issued the leaked key?", opts, -1)
+		if err != nil {
+			return "", "", "", err
+		}
+		name = names[i]
+	}
+	kp, err := kps.Get("leaked-key", name)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	projects, err := oa.ListProjects(ctx)
+	scopes, err := kp.Scopes(ctx)
 	if err != nil {
-		return "", "", fmt.Errorf("list OpenAI projects: %w", err)
+		return "", "", "", err
 	}
-	if len(projects) == 0 {
-		return "", "", errors.New("the organization has no projects")
+	if len(scopes) == 0 {
+		return "", "", "", fmt.Errorf("respond's %s credentials see no %s", kp.Title(), kp.ScopeKind())
 	}
-	opts := make([]string, len(projects))
-	for i, pr := range projects {
-		opts[i] = fmt.Sprintf("%-28s %s", pr.Name, pr.ID)
+	sc := scopes[0]
+	if len(scopes) > 1 {
+		opts := make([]string, len(scopes))
+		for i, s := range scopes {
+			opts[i] = fmt.Sprintf("%-28s %s", oneLine(s.Name, 28), s.ID)
+		}
+		i, err := f.Prompter().Select(fmt.Sprintf("Which %s holds the leaked key?", kp.ScopeKind()), opts, 0)
+		if err != nil {
+			return "", "", "", err
+		}
+		sc = scopes[i]
 	}
-	i, err := f.Prompter().Select("Which project holds the leaked key?", opts, 0)
+	keys, err := kp.ListKeys(ctx, sc.ID)
 	if err != nil {
-		return "", "", err
-	}
-	project := projects[i].ID
-	keys, err := oa.ListProjectKeys(ctx, project)
-	if err != nil {
-		return "", "", fmt.Errorf("list the keys of %s: %w", project, err)
+		return "", "", "", err
 	}
 	if len(keys) == 0 {
-		return "", "", fmt.Errorf("project %s has no API keys", project)
+		return "", "", "", fmt.Errorf("%s %s has no keys", kp.ScopeKind(), sc.ID)
 	}
-	opts = make([]string, len(keys))
+	opts := make([]string, len(keys))
 	for i, k := range keys {
 		last := "never used"
 		if k.LastUsed != nil {
 			last = "last used " + k.LastUsed.Local().Format("2006-01-02 15:04")
 		}
-		owner := k.OwnerEmail
-		if owner == "" {
-			owner = k.OwnerName
+		owner := firstNonEmpty(k.Owner.Email, k.Owner.Name, k.Owner.ID)
+		label := k.Name
+		shown := prefix(k.Redacted, 8) + "…" + suffix(k.Redacted, 4)
+		if name == "aws" {
+			label, shown = k.ID, k.Status
 		}
-		opts[i] = fmt.Sprintf("%-24s %s…%s  %-24s created %s  %s", oneLine(k.Name, 24), prefix(k.RedactedValue, 8), suffix(k.RedactedValue, 4), oneLine(owner, 24), k.Created.Local().Format("2006-01-02"), last)
+		opts[i] = fmt.Sprintf("%-24s %s  %-24s created %s  %s", oneLine(label, 24), shown, oneLine(owner, 24), k.Created.Local().Format("2006-01-02"), last)
 	}
 	// No key is preselected: a hurried Enter must not pick one.
 	j, err := f.Prompter().Select("Which key leaked?", opts, -1)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	return project, keys[j].ID, nil
+	return name, sc.ID, keys[j].ID, nil
+}
+
+// awsConfigured reports whether the environment names AWS credentials
+// (the picker offers AWS only then; the SDK's chain may find more).
+func awsConfigured(getenv func(string) string) bool {
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
+		if getenv(k) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
 }
 
 func prefix(s string, n int) string { return s[:min(n, len(s))] }

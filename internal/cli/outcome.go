@@ -112,7 +112,12 @@ func printOutcome(w io.Writer, p ui.Palette, r *report.Report) {
 		verdict = p.Red(verdict)
 	}
 	fmt.Fprintf(w, "\n%s %s", p.Bold("Outcome:"), p.Bold(verdict))
-	if s := r.Summary.Severity; s != "" {
+	switch s := r.Summary.Severity; {
+	case r.Incident.Drill != nil && s != "":
+		fmt.Fprintf(w, "  (DRILL: simulated severity %s)", s)
+	case r.Incident.Drill != nil:
+		fmt.Fprint(w, "  (DRILL)")
+	case s != "":
 		fmt.Fprintf(w, "  (severity %s: %s)", strings.ToUpper(s), r.Summary.SeverityReason)
 	}
 	fmt.Fprintln(w)

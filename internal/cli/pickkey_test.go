@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/respondhq/respond/internal/awsapi/awstest"
+	"github.com/respondhq/respond/internal/iostreams"
 	"github.com/respondhq/respond/internal/prompt"
 )
 
@@ -27,4 +31,47 @@ func TestKeyPickerPreselectsNothing(t *testing.T) {
 		t.Errorf("the key question preselects option %d; want none (-1)", def)
 	}
 	e.assertOnlyReads(t)
+}
+
+// With OpenAI and AWS both configured, the picker asks which provider,
+// then lists every IAM user's access keys (through the provider
+// interface, against moto), and the response goes on with the AWS key.
+func TestKeyPickerAWS(t *testing.T) {
+	m := awstest.Start(t)
+	m.CreateUser(t, "deploy-bot")
+	leaked := m.CreateAccessKey(t, "deploy-bot")
+	m.CreateUser(t, "ci-bot")
+	other := m.CreateAccessKey(t, "ci-bot")
+	m.SetEnv(t, m.Admin)
+
+	e := startSim(t)
+	p := newFakePrompter(t)
+	p.RegisterSelect("Which provider issued the leaked key?", optionContaining(t, "AWS"))
+	p.RegisterSelect("Which key leaked?", func(options []string, d int) (int, error) {
+		if d >= 0 {
+			t.Errorf("the key question preselects option %d", d)
+		}
+		if !slices.ContainsFunc(options, func(o string) bool { return strings.Contains(o, other.ID) && strings.Contains(o, "ci-bot") }) {
+			t.Errorf("options %q do not list ci-bot's key %s", options, other.ID)
+		}
+		return optionContaining(t, leaked.ID, "deploy-bot")(options, d)
+	})
+	ios, _, out, errOut := iostreams.Test()
+	ios.SetTTY(true, true, true)
+	f := NewFactory(ios)
+	env := e.sim.Env()
+	for _, kv := range m.Env(m.Admin) {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	f.UseEnv(func(k string) string { return env[k] })
+	f.Prompter = func() prompt.Prompter { return p }
+
+	code := Run(t.Context(), f, e.args("leaked-key", "--dry-run"))
+	if !strings.Contains(out.String(), leaked.ID) || !strings.Contains(out.String(), "IAM user deploy-bot") {
+		t.Fatalf("exit %d; the plan does not name the picked key %s of deploy-bot:\n%s\nstderr:\n%s", code, leaked.ID, out, errOut)
+	}
+	if strings.Contains(out.String()+errOut.String(), leaked.Secret) {
+		t.Fatal("the secret access key was printed")
+	}
 }

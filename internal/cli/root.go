@@ -43,6 +43,9 @@ passed to commands other than on their standard input.`,
 			if f.StateDir == "" {
 				f.StateDir = incident.DefaultStateDir()
 			}
+			if err := enterDrill(cmd, f); err != nil {
+				return err
+			}
 			if f.Yes || f.JSON() {
 				f.IO.SetNeverPrompt(true)
 			}

@@ -190,7 +190,14 @@ func runPlaybook(ctx context.Context, f *Factory, o *runOptions) error {
 
 // execute locks the incident, runs the engine and shows the outcome.
 func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incident.Incident, inputs map[string]any, history []journal.Record, wd string, o *runOptions) error {
-	holder := incident.Me(strings.Join(os.Args, " "))
+	cmdline := f.command
+	if cmdline == "" {
+		cmdline = strings.Join(os.Args, " ")
+	}
+	holder := incident.Me(cmdline)
+	if f.responder != "" {
+		holder.User = f.responder
+	}
 	lock, err := inc.Lock(holder)
 	if err != nil {
 		return err
@@ -235,8 +242,11 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 		DryRun:     o.DryRun,
 		AssumeDone: o.AssumeDone,
 		Rerun:      o.Rerun,
-		Command:    strings.Join(os.Args, " "),
-		BeforeStep: crashHook(os.Getenv("RESPOND_TEST_CRASH_BEFORE")),
+		Command:    cmdline,
+		BeforeStep: chainHooks(crashHook(os.Getenv("RESPOND_TEST_CRASH_BEFORE")), f.beforeStep),
+		Responder:  f.responder,
+		Drill:      f.drill,
+		Sleep:      f.retrySleep,
 	})
 	if err != nil {
 		return err

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/respondhq/respond/internal/drill"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim"
 )
@@ -16,13 +18,30 @@ func newSimCmd(f *Factory) *cobra.Command {
 		Use:   "sim",
 		Short: "The built-in simulator of the OpenAI admin API and GitHub's REST API",
 	}
-	cmd.AddCommand(newSimServeCmd(f))
+	cmd.AddCommand(newSimServeCmd(f), newSimFaultCmd(f))
 	return cmd
+}
+
+func simScenarioNames() []string {
+	var out []string
+	for _, s := range sim.ListScenarios() {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+func isSimScenario(name string) bool {
+	for _, n := range simScenarioNames() {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 func newSimServeCmd(f *Factory) *cobra.Command {
 	var o sim.Options
-	var selfSigned bool
+	var selfSigned, live bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the simulator for demos, drills in several terminals and tests",
@@ -50,9 +69,37 @@ or kill). See docs/simulator.md.`,
 				return &UsageError{errors.New("--tls-cert and --tls-key go together")}
 			}
 			o.TLSSelfSigned = selfSigned
+			var sc *drill.Scenario
+			if !isSimScenario(o.Scenario) {
+				// A drill scenario: its world (repositories the inventory
+				// forgets included), and with --live its attacker and
+				// consumers. Its injects are for respond drill start.
+				var err error
+				sc, _, err = loadScenario(f, &drillOptions{}, o.Scenario)
+				if err != nil {
+					return err
+				}
+				w := sc.Options()
+				o.Scenario, o.UnlistedRepos, o.RunDuration = w.Scenario, w.UnlistedRepos, w.RunDuration
+				if !cmd.Flags().Changed("seed") {
+					o.Seed = w.Seed
+				}
+				if !cmd.Flags().Changed("repos") {
+					o.Repos = w.Repos
+				}
+			}
 			s, err := sim.Start(cmd.Context(), o)
 			if err != nil {
 				return fmt.Errorf("simulator: %w", err)
+			}
+			if live {
+				lo := sim.LiveOptions{Attacker: sim.DefaultAttacker}
+				if sc != nil {
+					lo.Attacker = sc.Attacker
+				}
+				if err := s.StartLive(lo); err != nil {
+					return fmt.Errorf("simulator: %w", err)
+				}
 			}
 			out := simOutput(f, s)
 			err = s.Serve(cmd.Context(), out)
@@ -70,7 +117,8 @@ or kill). See docs/simulator.md.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.Addr, "addr", "127.0.0.1:8787", "address to listen on")
-	fl.StringVar(&o.Scenario, "scenario", sim.DefaultScenario, "world to seed (see respond drill --list)")
+	fl.StringVar(&o.Scenario, "scenario", sim.DefaultScenario, "world to seed: "+strings.Join(simScenarioNames(), ", ")+", or a drill scenario (respond drill --list) or scenario file")
+	fl.BoolVar(&live, "live", false, "run the live world: an attacker using the leaked key and services using their targets' keys (GET /_sim/world)")
 	fl.Int64Var(&o.Seed, "seed", 1, "seed: the same seed gives the same world")
 	fl.IntVar(&o.Repos, "repos", sim.DefaultRepos, "how many repositories hold the leaked key")
 	fl.DurationVar(&o.Latency, "latency", 0, "latency added to every API response, e.g. 50ms")

@@ -83,6 +83,13 @@ type Options struct {
 	AssumeDone []string
 	Rerun      []string
 	Command    string // the command line, for the journal (no secrets: argv never holds them)
+	// Responder names who runs it, for the journal (default: the OS
+	// user); a drill gives the trainee's name.
+	Responder string
+	// Drill marks an incident of a training drill: journaled as the
+	// "drill" field of incident.started and run.started, so reports say
+	// DRILL and a debrief attributes each run.
+	Drill map[string]any
 	// BeforeStep, if set, is called before each step starts (fault
 	// injection in crash tests).
 	BeforeStep func(stepID string)
@@ -102,14 +109,16 @@ type Outcome struct {
 type instKey struct{ step, item string }
 
 type instState struct {
-	params   string    // digest of the parameters of the last finished attempt
-	started  bool      // last record is step.started
-	startAt  time.Time // when that attempt started
-	status   string
-	outputs  map[string]any
-	evidence map[string]any
-	summary  string
-	duration time.Duration
+	params  string    // digest of the parameters of the last finished attempt
+	started bool      // last record is step.started
+	startAt time.Time // when that attempt started
+	// checkpoint is the last step.checkpoint of that attempt.
+	checkpoint map[string]any
+	status     string
+	outputs    map[string]any
+	evidence   map[string]any
+	summary    string
+	duration   time.Duration
 }
 
 // Engine runs one playbook for one incident.
@@ -166,6 +175,11 @@ func (e *Engine) replay(recs []journal.Record) {
 			s := e.inst(r.Step, r.Item)
 			s.started = true
 			s.startAt = r.Time
+			s.checkpoint = nil
+		case journal.StepCheckpoint:
+			if s := e.inst(r.Step, r.Item); s.started {
+				s.checkpoint = r.Data
+			}
 		case journal.StepFinished:
 			if r.Error != "" && r.Status == journal.StatusFailed && r.Data["retrying"] == true {
 				s := e.inst(r.Step, r.Item)
@@ -309,18 +323,30 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 	pb := e.o.Playbook
 	out := &Outcome{Incident: e.o.Incident, Playbook: pb.Name}
 	resuming := len(e.o.History) > 0
+	who := e.o.Responder
+	if who == "" {
+		who = responder()
+	}
 	if !resuming {
-		if err := e.record(journal.Record{Type: journal.IncidentStarted, Data: map[string]any{
+		data := map[string]any{
 			"playbook": pb.Name, "digest": pb.Digest(), "file": pb.File, "strategy": pb.Strategy,
-			"inputs": e.o.Inputs, "responder": responder(), "dry_run": e.o.DryRun,
-		}}); err != nil {
+			"inputs": e.o.Inputs, "responder": who, "dry_run": e.o.DryRun,
+		}
+		if e.o.Drill != nil {
+			data["drill"] = e.o.Drill
+		}
+		if err := e.record(journal.Record{Type: journal.IncidentStarted, Data: data}); err != nil {
 			return out, err
 		}
 	}
 	host, _ := os.Hostname()
-	if err := e.record(journal.Record{Type: journal.RunStarted, Data: map[string]any{
-		"pid": os.Getpid(), "host": host, "user": responder(), "resume": resuming, "command": e.o.Command, "dry_run": e.o.DryRun,
-	}}); err != nil {
+	data := map[string]any{
+		"pid": os.Getpid(), "host": host, "user": who, "resume": resuming, "command": e.o.Command, "dry_run": e.o.DryRun,
+	}
+	if e.o.Drill != nil {
+		data["drill"] = e.o.Drill
+	}
+	if err := e.record(journal.Record{Type: journal.RunStarted, Data: data}); err != nil {
 		return out, err
 	}
 	// Outputs first: whether a read step's parameters changed since it

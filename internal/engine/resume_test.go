@@ -261,3 +261,46 @@ func (a *scriptedApprover) Approve(ctx context.Context, q string) (step.Approval
 	}
 	return step.Approval{Approved: true, By: "t", How: "prompt"}, nil
 }
+
+// checkpointer records a checkpoint, then hangs; its Reconcile keeps what
+// the interrupted attempt recorded.
+type checkpointer struct {
+	got *map[string]any
+}
+
+func (k checkpointer) Spec() step.Spec {
+	return step.Spec{Kind: "checkpointer", Summary: "checkpointer"}
+}
+func (k checkpointer) Plan(context.Context, *step.Call) ([]step.Change, error) {
+	return []step.Change{{Action: step.Create, Target: "thing", Effect: "make it"}}, nil
+}
+func (k checkpointer) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
+	if c.InterruptedCheckpoint == nil {
+		if err := c.Checkpoint(map[string]any{"before": []string{"a", "b"}}); err != nil {
+			return nil, err
+		}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return &step.Result{Summary: "made"}, nil
+}
+func (k checkpointer) Reconcile(ctx context.Context, c *step.Call) (*step.Result, bool, error) {
+	*k.got = c.InterruptedCheckpoint
+	return nil, false, nil
+}
+
+// A checkpoint recorded during an attempt that never finished reaches the
+// next run's Reconcile, from the journal.
+func TestCheckpointReachesReconcile(t *testing.T) {
+	var got map[string]any
+	h := newHarnessWith(t, "name: t\ndescription: d\nsteps:\n  - id: make\n    uses: checkpointer\n",
+		map[string]func(*counter) step.Kind{"checkpointer": func(*counter) step.Kind { return checkpointer{got: &got} }})
+	interrupt(t, h)
+	if _, _, err := h.run(context.Background(), false, nil); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	before, _ := got["before"].([]any)
+	if len(before) != 2 || before[0] != "a" || before[1] != "b" {
+		t.Fatalf("Reconcile got checkpoint %v, want before [a b]", got)
+	}
+}

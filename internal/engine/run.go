@@ -453,6 +453,11 @@ func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string
 	// A previous run started this instance and never recorded its end.
 	if state != nil && state.started {
 		c.Interrupted = state.startAt
+		c.InterruptedCheckpoint = state.checkpoint
+	}
+	attempt := 1
+	c.Checkpoint = func(data map[string]any) error {
+		return e.record(journal.Record{Type: journal.StepCheckpoint, Step: st.ID, Item: item, Attempt: attempt, Data: data})
 	}
 	if state != nil && state.started && !rerun && !slices.Contains(e.o.Rerun, st.ID) {
 		if slices.Contains(e.o.AssumeDone, st.ID) {
@@ -504,7 +509,7 @@ func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string
 		attempts = max(st.Retry.Attempts, 1)
 	}
 	for n := 1; ; n++ {
-		in.Attempt = n
+		in.Attempt, attempt = n, n
 		if err := e.record(journal.Record{Type: journal.StepStarted, Step: st.ID, Item: item, Attempt: n}); err != nil {
 			return err
 		}

@@ -208,7 +208,11 @@ type Usage struct {
 	WindowEnd    string        `json:"window_end"`
 	ExposedSince string        `json:"exposed_since,omitempty"`
 	Buckets      []UsageBucket `json:"buckets"`
-	LastUsed     string        `json:"last_used,omitempty"`
+	// NotCounted: the provider could not count the key's requests (AWS
+	// CloudTrail did not answer); Buckets is then empty and says nothing,
+	// and Source says why. LastUsed still holds.
+	NotCounted bool   `json:"not_counted,omitempty"`
+	LastUsed   string `json:"last_used,omitempty"`
 	// Spend controls of the scope, when the provider has them.
 	SpendControls      string `json:"spend_controls,omitempty"` // "read" when known
 	SpendControlsError string `json:"spend_controls_error,omitempty"`

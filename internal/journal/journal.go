@@ -26,12 +26,16 @@ const FileName = "journal.jsonl"
 
 // Record types.
 const (
-	IncidentStarted  = "incident.started"  // Data: playbook, digest, inputs, responder
-	RunStarted       = "run.started"       // each invocation (first run or resume): pid, host, user
-	PlanRecorded     = "plan"              // Plan: the rows shown to the responder
-	Approved         = "approval"          // Message: question; Data: by, how, approved
-	StepStarted      = "step.started"      // intent: Step, Item, Attempt, Plan
-	StepFinished     = "step.finished"     // Status ok|failed|skipped; Outputs, Evidence, DurationMS, Error
+	IncidentStarted = "incident.started" // Data: playbook, digest, inputs, responder
+	RunStarted      = "run.started"      // each invocation (first run or resume): pid, host, user
+	PlanRecorded    = "plan"             // Plan: the rows shown to the responder
+	Approved        = "approval"         // Message: question; Data: by, how, approved
+	StepStarted     = "step.started"     // intent: Step, Item, Attempt, Plan
+	StepFinished    = "step.finished"    // Status ok|failed|skipped; Outputs, Evidence, DurationMS, Error
+	// StepCheckpoint: what a step recorded during an attempt, before an
+	// action whose result could be lost with the process (the access keys
+	// a user had before respond created one). Data; never secrets.
+	StepCheckpoint   = "step.checkpoint"
 	NoteAdded        = "note"              // Message
 	RunInterrupted   = "run.interrupted"   // Message: why (signal, error)
 	IncidentFinished = "incident.finished" // Status: completed|failed|partial|cancelled|refused|planned

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/respondhq/respond/internal/evidence"
 	"github.com/respondhq/respond/internal/journal"
 )
 
@@ -31,7 +32,7 @@ func (b *builder) usage() {
 		case b.declares(kindUsage):
 			b.r.Usage = &Usage{Hours: []UsageHour{}, RevokedAt: b.revokedAt, Error: "the run did not reach the usage step"}
 		default:
-			b.r.Usage = &Usage{Hours: []UsageHour{}, RevokedAt: b.revokedAt, Error: "the playbook has no openai.key_usage step"}
+			b.r.Usage = &Usage{Hours: []UsageHour{}, RevokedAt: b.revokedAt, Error: "the playbook has no key.usage step"}
 		}
 		return
 	}
@@ -50,14 +51,44 @@ func (b *builder) usage() {
 		u.Error = "the run stopped before the usage was read"
 		return
 	}
-	ev := in.evidence
+	var ev evidence.Usage
+	evidence.Decode(in.evidence, &ev)
+	provider := ev.Provider
+	if provider == "" && b.r.Key != nil {
+		provider = b.r.Key.Provider
+	}
 	u.Available = true
-	u.WindowStart, u.WindowEnd, u.Exposed = str(ev, "window_start"), str(ev, "window_end"), str(ev, "exposed_since")
-	u.SpendControlsKnown = str(ev, "spend_controls") == "read"
-	u.SpendControlsError = str(ev, "spend_controls_error")
-	u.HasSpendLimit = boolean(ev, "has_spend_limit")
-	u.SpendLimit = str(ev, "spend_limit_text")
-	u.SpendAlerts = integer(ev, "spend_alerts")
+	u.WindowStart, u.WindowEnd, u.Exposed = ev.WindowStart, ev.WindowEnd, ev.ExposedSince
+	u.Source, u.Counted, u.LastUsed = ev.Source, !ev.NotCounted, ev.LastUsed
+	if u.Source == "" {
+		u.Source = "OpenAI Usage API (completions, hourly)"
+	}
+	u.Tokens = provider == "" || provider == "openai"
+	u.SpendControlsApplicable = ev.SpendControls != "" || ev.SpendControlsError != "" || adviceFor(provider).SpendControls
+	u.SpendControlsKnown = ev.SpendControls == "read"
+	u.SpendControlsError = ev.SpendControlsError
+	u.HasSpendLimit = ev.HasSpendLimit
+	u.SpendLimit = ev.SpendLimitText
+	u.SpendAlerts = ev.SpendAlerts
+	if !u.Counted {
+		u.Assessment = fmt.Sprintf("respond could not count the key's requests (%s); only its last use is known.", strings.TrimSuffix(u.Source, "."))
+		switch lu, err := time.Parse(time.RFC3339, u.LastUsed); {
+		case u.LastUsed == "":
+			u.Assessment += " The provider has no record of the key being used."
+		case b.r.Exposure == nil || !b.r.Exposure.StartKnown:
+			u.Assessment += fmt.Sprintf(" The key was last used at %s; when it leaked is not known (no alert), so whose use that was cannot be told from here: review the provider's logs.", u.LastUsed)
+		case err == nil && b.r.Exposure != nil && !lu.Before(b.r.Exposure.Start):
+			u.Assessment += fmt.Sprintf(" The key was last used at %s, during the exposure: review the provider's logs for the window to tell whose use it was.", u.LastUsed)
+		default:
+			u.Assessment += fmt.Sprintf(" The key was last used at %s, before the exposure.", u.LastUsed)
+		}
+		return
+	}
+	for _, bk := range ev.Buckets {
+		if bk.InputTokens != 0 || bk.OutputTokens != 0 {
+			u.Tokens = true
+		}
+	}
 
 	ws, _ := time.Parse(time.RFC3339, u.WindowStart)
 	we, _ := time.Parse(time.RFC3339, u.WindowEnd)
@@ -68,16 +99,8 @@ func (b *builder) usage() {
 		exp = b.r.Exposure.Start
 	}
 	expHour := exp.Truncate(time.Hour)
-	var list []any
-	if l, ok := ev["buckets"].([]any); ok {
-		list = l
-	}
-	for _, x := range list {
-		m, ok := x.(map[string]any)
-		if !ok {
-			continue
-		}
-		h := UsageHour{Start: str(m, "start"), Requests: int64Of(m, "requests"), InputTokens: int64Of(m, "input_tokens"), OutputTokens: int64Of(m, "output_tokens")}
+	for _, bk := range ev.Buckets {
+		h := UsageHour{Start: bk.Start, Requests: bk.Requests, InputTokens: bk.InputTokens, OutputTokens: bk.OutputTokens}
 		t, err := time.Parse(time.RFC3339, h.Start)
 		if err != nil {
 			continue
@@ -214,7 +237,11 @@ func (b *builder) summary() {
 	case s.Contained && r.Key != nil && r.Key.AlreadyDisabled:
 		o = append(o, fmt.Sprintf("Contained: the provider had already disabled the key; respond confirmed it at %s.", r.Metrics.ContainedAt.Format(time.RFC3339Nano)))
 	case s.Contained:
-		o = append(o, fmt.Sprintf("Contained: the key was revoked at %s and proven dead at %s.", b.revokedAt.Format(time.RFC3339Nano), r.Metrics.ContainedAt.Format(time.RFC3339Nano)))
+		how := "revoked"
+		if r.Key != nil && r.Key.Deactivated {
+			how = "deactivated"
+		}
+		o = append(o, fmt.Sprintf("Contained: the key was %s at %s and proven dead at %s.", how, b.revokedAt.Format(time.RFC3339Nano), r.Metrics.ContainedAt.Format(time.RFC3339Nano)))
 	default:
 		o = append(o, "Not contained: the key was not revoked.")
 	}

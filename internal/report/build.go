@@ -251,6 +251,9 @@ func (b *builder) scan() {
 			r.Incident.Digest = str(rec.Data, "digest")
 			r.Incident.Strategy = str(rec.Data, "strategy")
 			r.Incident.DryRun = boolean(rec.Data, "dry_run")
+			if d, ok := rec.Data["drill"].(map[string]any); ok {
+				r.Incident.Drill = &Drill{ID: str(d, "id"), Scenario: str(d, "scenario"), Title: str(d, "title"), Trainee: str(d, "trainee")}
+			}
 			r.Detection.Responder = str(rec.Data, "responder")
 			r.Incident.Status = "running"
 		case journal.RunStarted:
@@ -406,8 +409,11 @@ func (b *builder) keyAndDetection() {
 		Created: k.Created, LastUsed: k.LastUsed,
 		AlreadyDisabled: k.AlreadyGone,
 	}
+	if r.Key.ScopeName == r.Key.Scope {
+		r.Key.ScopeName = ""
+	}
 	if k.ScopeKind == "project" {
-		r.Key.Project, r.Key.ProjectName = k.Scope, k.ScopeName
+		r.Key.Project, r.Key.ProjectName = k.Scope, r.Key.ScopeName
 	}
 	r.Detection.Source = "responder"
 	if a := str(ev, "alert"); a != "" {

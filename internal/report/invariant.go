@@ -106,7 +106,7 @@ func (b *builder) invariant() {
 	case r.Summary.Contained && provenDead && strings.Contains(how, "/v1/models"):
 		add(ClauseDead, true, "%s is revoked and answers 401 invalid_api_key", firstUpper(key))
 	case r.Summary.Contained && provenDead && r.Key != nil && r.Key.Deactivated:
-		add(ClauseDead, true, "%s is deactivated and refused (%s)", firstUpper(key), how)
+		add(ClauseDead, true, "%s is deactivated and proven dead (%s)", firstUpper(key), how)
 	case r.Summary.Contained && provenDead:
 		add(ClauseDead, true, "%s is revoked and gone from its %s", firstUpper(key), orDefault(scopeKind(r), "project"))
 	case r.Summary.Contained:
@@ -271,7 +271,7 @@ func (b *builder) invariant() {
 	if r.Metrics.RecoveredAt != nil {
 		at = *r.Metrics.RecoveredAt
 	}
-	for _, kind := range []string{kindDispatch, kindRecord} {
+	for _, kind := range []string{kindDispatch, kindRecord, kindRetire} {
 		for _, in := range b.ofKind(kind) {
 			if in.status == journal.StatusOK && in.finished != nil && in.finished.After(at) {
 				at = *in.finished

@@ -64,6 +64,17 @@ type Incident struct {
 	Finished *time.Time `json:"finished,omitempty"`
 	// Message is the journal's last word on the run (why it stopped).
 	Message string `json:"message,omitempty"`
+	// Drill is set when the incident was a training drill's, on a
+	// simulator: nothing real was touched.
+	Drill *Drill `json:"drill,omitempty"`
+}
+
+// Drill identifies the training drill an incident belonged to.
+type Drill struct {
+	ID       string `json:"id,omitempty"`
+	Scenario string `json:"scenario,omitempty"`
+	Title    string `json:"title,omitempty"`
+	Trainee  string `json:"trainee,omitempty"`
 }
 
 // Summary is the report at a glance.
@@ -364,8 +375,16 @@ func FormatDuration(d time.Duration) string {
 type Usage struct {
 	// Available is false when the usage step failed or did not run; Error
 	// then says why.
-	Available   bool       `json:"available"`
-	Error       string     `json:"error,omitempty"`
+	Available bool   `json:"available"`
+	Error     string `json:"error,omitempty"`
+	// Source says where the counts come from (the OpenAI Usage API, AWS
+	// CloudTrail). Counted is false when the provider could not count
+	// the key's requests: the totals then say nothing, and LastUsed is
+	// what is known. Tokens: the source counts tokens.
+	Source      string     `json:"source,omitempty"`
+	Counted     bool       `json:"counted"`
+	Tokens      bool       `json:"tokens"`
+	LastUsed    string     `json:"last_used,omitempty"`
 	WindowStart string     `json:"window_start,omitempty"`
 	WindowEnd   string     `json:"window_end,omitempty"`
 	Exposed     string     `json:"exposed_since,omitempty"`
@@ -380,12 +399,14 @@ type Usage struct {
 	// a sentence.
 	Abnormal   bool   `json:"abnormal"`
 	Assessment string `json:"assessment"`
-	// Spend controls of the project.
-	SpendControlsKnown bool   `json:"spend_controls_known"`
-	SpendControlsError string `json:"spend_controls_error,omitempty"`
-	HasSpendLimit      bool   `json:"has_spend_limit"`
-	SpendLimit         string `json:"spend_limit,omitempty"` // e.g. "100.00 USD per month"
-	SpendAlerts        int    `json:"spend_alerts"`
+	// Spend controls of the scope, when the provider has them
+	// (SpendControlsApplicable).
+	SpendControlsApplicable bool   `json:"spend_controls_applicable"`
+	SpendControlsKnown      bool   `json:"spend_controls_known"`
+	SpendControlsError      string `json:"spend_controls_error,omitempty"`
+	HasSpendLimit           bool   `json:"has_spend_limit"`
+	SpendLimit              string `json:"spend_limit,omitempty"` // e.g. "100.00 USD per month"
+	SpendAlerts             int    `json:"spend_alerts"`
 }
 
 // UsageHour is one hourly bucket.

@@ -455,3 +455,10 @@ func phaseLabel(p string) string {
 	}
 	return p
 }
+
+// MarkdownFuncs are the template functions that make values safe in
+// Markdown (md, cell, code, inline: see funcs), for other documents
+// rendered the way reports are (a drill's debrief).
+func MarkdownFuncs() map[string]any {
+	return map[string]any{"md": mdText, "cell": cell, "code": mdCode, "inline": mdInline}
+}

@@ -33,6 +33,10 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveControl(w, r)
 		return
 	}
+	if h := s.mounted(p); h != nil {
+		h.ServeHTTP(w, r)
+		return
+	}
 	api := APIGitHub
 	if p == "/v1" || strings.HasPrefix(p, "/v1/") {
 		api = APIOpenAI
@@ -70,7 +74,7 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, api string) {
 	start := time.Now()
 	stamp := s.now()
 	rec := &statusRecorder{ResponseWriter: w}
-	entry := RequestRecord{API: api, Method: r.Method, Path: r.URL.RequestURI(), Start: stamp.UTC().Format(time.RFC3339Nano)}
+	entry := RequestRecord{API: api, Method: r.Method, Path: r.URL.RequestURI(), Start: stamp.UTC().Format(time.RFC3339Nano), Actor: s.actorOf(r, api)}
 	defer func() {
 		entry.Status = rec.status
 		if entry.Status == 0 {
@@ -288,6 +292,13 @@ type RequestRecord struct {
 	DurationMS float64 `json:"duration_ms"`
 	// Fault is the ID of the fault that affected the request, if any.
 	Fault int `json:"fault,omitempty"`
+	// Actor names who sent it: the name a drill gave the credential
+	// (SetActor), else the GitHub token's user or the OpenAI key's name or
+	// ID; never the credential itself. Empty when unknown.
+	Actor string `json:"actor,omitempty"`
+	// Detail says what an event that is not an API request (API "drill":
+	// an inject) did.
+	Detail string `json:"detail,omitempty"`
 }
 
 // defaultLogCap bounds the request log; the oldest entries are dropped
@@ -303,7 +314,7 @@ type requestLog struct {
 
 func newRequestLog(capacity int) *requestLog { return &requestLog{cap: capacity} }
 
-func (l *requestLog) add(e RequestRecord) {
+func (l *requestLog) add(e RequestRecord) RequestRecord {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.seq++
@@ -312,6 +323,7 @@ func (l *requestLog) add(e RequestRecord) {
 		l.entries = append(l.entries[:0], l.entries[len(l.entries)-l.cap+1:]...)
 	}
 	l.entries = append(l.entries, e)
+	return e
 }
 
 // since returns the entries with Seq > after, and the last sequence number
@@ -461,6 +473,9 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		default:
 			writeJSON(w, http.StatusOK, info, true)
 		}
+	case route == "/world" && r.Method == http.MethodGet:
+		s.StepLive()
+		writeJSON(w, http.StatusOK, s.LiveState(), true)
 	case route == "/names" && r.Method == http.MethodPost:
 		var n Names
 		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
@@ -480,11 +495,11 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, s.Scenario(), true)
-	case route == "/state" || route == "/scenario" || route == "/requests" || route == "/faults" || route == "/workflows" || route == "/reset" || route == "/names" || strings.HasPrefix(route, "/faults/"):
+	case route == "/state" || route == "/scenario" || route == "/requests" || route == "/faults" || route == "/workflows" || route == "/world" || route == "/reset" || route == "/names" || strings.HasPrefix(route, "/faults/"):
 		w.Header().Set("Allow", allowed(route))
 		writeJSON(w, http.StatusMethodNotAllowed, controlError{fmt.Sprintf("%s is not allowed on /_sim%s (allowed: %s)", r.Method, route, allowed(route))}, true)
 	default:
-		writeJSON(w, http.StatusNotFound, controlError{fmt.Sprintf("unknown control endpoint %s: the control API has /_sim/state, /_sim/scenario, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/names and /_sim/reset", r.URL.Path)}, true)
+		writeJSON(w, http.StatusNotFound, controlError{fmt.Sprintf("unknown control endpoint %s: the control API has /_sim/state, /_sim/scenario, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/names, /_sim/world and /_sim/reset", r.URL.Path)}, true)
 	}
 }
 

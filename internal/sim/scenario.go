@@ -134,6 +134,10 @@ type ScenarioInfo struct {
 	// DecoyRepos hold a secret of the same name with a different key;
 	// they are not targets.
 	DecoyRepos []string `json:"decoy_repos"`
+	// UnlistedRepos hold the leaked key in their Actions secret
+	// SecretName, but the scenario's inventory does not list them
+	// (Options.UnlistedRepos).
+	UnlistedRepos []string `json:"unlisted_repos,omitempty"`
 
 	// GitHubLogin is the user of GITHUB_TOKEN (every permission).
 	GitHubLogin string `json:"github_login"`
@@ -148,6 +152,7 @@ func (i ScenarioInfo) clone() ScenarioInfo {
 	i.Repos = slices.Clone(i.Repos)
 	i.OrgSecretRepos = slices.Clone(i.OrgSecretRepos)
 	i.DecoyRepos = slices.Clone(i.DecoyRepos)
+	i.UnlistedRepos = slices.Clone(i.UnlistedRepos)
 	return i
 }
 
@@ -163,6 +168,8 @@ type world struct {
 	leaked   secret.Value
 	adminKey secret.Value
 	token    secret.Value
+	// secretSet is when the secrets holding the leaked key were set.
+	secretSet time.Time
 }
 
 type leakKind int
@@ -378,6 +385,7 @@ func (w *world) seedLeakedKey(kind leakKind) error {
 	repoIDs := map[string]int64{}
 	nextRepoID := 500000000 + w.rng.Int64N(100000000)
 	secretSet := w.between(leak.Created, leakedAt.Add(-time.Hour))
+	w.secretSet = secretSet
 	for _, name := range names {
 		nextRepoID += 1 + w.rng.Int64N(5000)
 		repoIDs[name] = nextRepoID
@@ -492,6 +500,32 @@ func (w *world) seedLeakedKey(kind leakKind) error {
 	return nil
 }
 
+// seedUnlisted adds repositories whose Actions secret holds the leaked
+// key, like the listed ones, without listing them in the inventory.
+func (w *world) seedUnlisted(names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	if w.leaked.IsZero() || w.info.Org == "" {
+		return fmt.Errorf("scenario %q has no leaked key to hold in unlisted repositories", w.info.Name)
+	}
+	set := w.secretSet // as old as the listed ones: a clue in the secret listings
+	for _, n := range names {
+		full := w.info.Org + "/" + n
+		if slices.Contains(w.info.Repos, full) || slices.Contains(w.info.DecoyRepos, full) || slices.Contains(w.info.UnlistedRepos, full) {
+			return fmt.Errorf("unlisted repository %s already exists in the scenario; choose another name", full)
+		}
+		if err := w.gh.AddRepo(w.info.Org, n, 700000000+w.rng.Int64N(100000000), true); err != nil {
+			return err
+		}
+		if err := w.gh.SetRepoSecret(w.info.Org, n, w.info.SecretName, w.leaked.Reveal(), set); err != nil {
+			return err
+		}
+		w.info.UnlistedRepos = append(w.info.UnlistedRepos, full)
+	}
+	return nil
+}
+
 // usageDays is how much hourly usage history a scenario has.
 const usageDays = 3
 
@@ -538,17 +572,21 @@ func (w *world) addUsage(p usageProfile) error {
 
 // inventoryYAML renders the scenario's inventory (PRODUCT.md §5): one
 // credential, the leaked key, and every place that holds it.
-func (i ScenarioInfo) inventoryYAML() []byte {
+func (i ScenarioInfo) inventoryYAML(full bool) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# respond inventory for the simulator scenario %q (seed %d).\n", i.Name, i.Seed)
 	fmt.Fprintf(&b, "# Every target below holds the leaked key %s (%s).\n", i.LeakedKeyID, i.LeakedKeyName)
+	repos := i.Repos
+	if full {
+		repos = append(slices.Clone(repos), i.UnlistedRepos...)
+	}
 	b.WriteString("credentials:\n")
 	fmt.Fprintf(&b, "  - name: openai-%s\n", yamlScalar(strings.ToLower(i.ProjectName)))
 	b.WriteString("    provider: openai\n")
 	fmt.Fprintf(&b, "    project: %s\n", yamlScalar(i.ProjectID))
 	fmt.Fprintf(&b, "    key_id: %s\n", yamlScalar(i.LeakedKeyID))
 	b.WriteString("    targets:\n")
-	for _, r := range i.Repos {
+	for _, r := range repos {
 		fmt.Fprintf(&b, "      - github-actions: {repo: %s, secret: %s}\n", yamlScalar(r), yamlScalar(i.SecretName))
 	}
 	if i.Environment != "" {

@@ -93,6 +93,12 @@ type Options struct {
 	// GitHub passes rate-limit settings through to the GitHub half.
 	GitHub GitHubLimits
 
+	// UnlistedRepos are further repositories of the organization (names,
+	// e.g. billing-legacy) whose Actions secret holds the leaked key too,
+	// but which the scenario's inventory does not list: a drill's
+	// forgotten repository. FullInventory lists them.
+	UnlistedRepos []string
+
 	// RunDuration is how long a dispatched run of the scenario's workflows
 	// takes, from dispatch to completion (queued for the first quarter, at
 	// most a second, then in progress). Default 2s; a negative value makes
@@ -139,6 +145,14 @@ type Sim struct {
 
 	faults *faultSet
 	log    *requestLog
+
+	// live is the live world, once StartLive has run (guarded by mu).
+	live *live
+	// actors name the holders of credentials in the request log, by
+	// credential (guarded by mu).
+	actors map[string]string
+	// mounts are further control APIs served beside /_sim/ (Mount).
+	mounts map[string]http.Handler
 
 	ln       net.Listener
 	srv      *http.Server
@@ -263,6 +277,8 @@ func newSim(opts Options) (*Sim, error) {
 		ghRand: newSeededReader(seedFor(opts.Seed, "github")),
 		faults: newFaultSet(),
 		log:    newRequestLog(defaultLogCap),
+		actors: map[string]string{},
+		mounts: map[string]http.Handler{},
 	}
 	s.openai = openaisim.New(openaisim.Options{Now: now, Rand: s.oaRand})
 	l := opts.GitHub
@@ -313,6 +329,9 @@ func (s *Sim) seed() error {
 	w.info.Seed = s.opts.Seed
 	w.info.Anchor = rfc3339(s.anchor)
 	if err := s.scen.seed(w); err != nil {
+		return fmt.Errorf("seed simulator scenario %q: %w", s.scen.name, err)
+	}
+	if err := w.seedUnlisted(s.opts.UnlistedRepos); err != nil {
 		return fmt.Errorf("seed simulator scenario %q: %w", s.scen.name, err)
 	}
 	s.mu.Lock()
@@ -372,6 +391,10 @@ func (s *Sim) GitHub() *githubsim.Server { return s.github }
 // and the faults, as POST /_sim/reset does. Request sequence numbers keep
 // increasing across resets.
 func (s *Sim) Reset() error {
+	s.FreezeLive()
+	s.mu.Lock()
+	s.live = nil
+	s.mu.Unlock()
 	s.world.Lock()
 	defer s.world.Unlock()
 	s.faults.clear()
@@ -382,6 +405,7 @@ func (s *Sim) Reset() error {
 // Close shuts the server down gracefully: it stops accepting connections
 // and waits (up to 5 seconds) for in-flight requests.
 func (s *Sim) Close() error {
+	s.FreezeLive()
 	s.closeMu.Do(func() {
 		var err error
 		defer func() { s.closeErr = err }()
@@ -413,7 +437,16 @@ func (s *Sim) Done() <-chan struct{} { return s.done }
 // WriteInventory writes the scenario's inventory (PRODUCT.md §5 format)
 // to path: one credential, the leaked key, with every target that holds it.
 func (s *Sim) WriteInventory(path string) error {
-	data := s.Scenario().inventoryYAML()
+	return writeInventory(path, s.Scenario().inventoryYAML(false))
+}
+
+// WriteFullInventory is WriteInventory listing the unlisted repositories
+// too: the inventory a responder who knew every target would have.
+func (s *Sim) WriteFullInventory(path string) error {
+	return writeInventory(path, s.Scenario().inventoryYAML(true))
+}
+
+func writeInventory(path string, data []byte) error {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("write the simulator inventory to %s: %w", path, err)
 	}
@@ -475,7 +508,7 @@ func (s *Sim) Serve(ctx context.Context, out io.Writer) (err error) {
 	}
 	fmt.Fprintf(&b, "# inventory: %s\n", inv)
 	fmt.Fprintf(&b, "# leaked key: %s in project %s; alert %s\n", info.LeakedKeyID, info.ProjectID, info.Alert)
-	fmt.Fprintf(&b, "# control API: %s/_sim/state, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/reset\n", s.URL())
+	fmt.Fprintf(&b, "# control API: %s/_sim/state, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/world, /_sim/reset\n", s.URL())
 	if opts.EnvFile != "" {
 		if err := writeEnvFile(opts.EnvFile, b.String()); err != nil {
 			return err

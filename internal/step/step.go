@@ -260,6 +260,14 @@ type Call struct {
 	// otherwise. Reconcile uses it to look for what that attempt did (a
 	// workflow run dispatched after it, say).
 	Interrupted time.Time
+	// Checkpoint records data in the journal during this attempt (never a
+	// secret), before an action whose result could die with the process;
+	// when the attempt is interrupted, the next run's Reconcile gets it back
+	// as InterruptedCheckpoint. Nil when nothing journals (tests).
+	Checkpoint func(data map[string]any) error
+	// InterruptedCheckpoint is the last checkpoint of the interrupted
+	// attempt (see Interrupted), or nil.
+	InterruptedCheckpoint map[string]any
 	// Log writes a progress line for humans (masked, may be discarded).
 	Log func(format string, args ...any)
 }

@@ -496,8 +496,26 @@ type KeyState struct {
 	ID, User, Status string
 }
 
-// AccessKeys returns every access key moto holds (from its model data:
-// no API call, so nothing is recorded and authentication does not apply).
+// UserKeys lists a user's access keys with IAM ListAccessKeys (signed by
+// Admin, so Requests leaves it out by default). Unlike AccessKeys it does
+// not list deleted keys.
+func (s *Server) UserKeys(t T, user string) []KeyState {
+	out, err := s.iam.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	if err != nil {
+		t.Fatalf("moto: listing the access keys of %s: %v", user, err)
+		return nil
+	}
+	var keys []KeyState
+	for _, k := range out.AccessKeyMetadata {
+		keys = append(keys, KeyState{ID: aws.ToString(k.AccessKeyId), User: user, Status: string(k.Status)})
+	}
+	return keys
+}
+
+// AccessKeys returns every access key moto's model data holds: no API
+// call, so nothing is recorded and authentication does not apply. moto's
+// model data keeps every key object ever made, deleted ones included
+// (with the status they had): use UserKeys to tell whether a key exists.
 func (s *Server) AccessKeys(t T) []KeyState {
 	var data struct {
 		IAM struct {

@@ -80,17 +80,18 @@ func (s *Server) getRepoByID(w http.ResponseWriter, r *http.Request, c *call) {
 // GitHub adds to a full-repository for authenticated requests. The
 // simulator maps token permissions to roles: SecretsWrite or SecretScanning
 // (both need a repository administrator on GitHub) is admin; Actions alone
-// (dispatching needs write access) is push; anything else is pull only.
+// (dispatching needs write access) is push; anything else is pull only. A
+// repository the token is restricted on (RestrictToken) is pull only.
 func (c *call) fullRepoJSON(rp *repo) map[string]any {
 	m := c.repoJSON(rp)
-	m["permissions"] = c.permissionsJSON()
+	m["permissions"] = c.permissionsJSON(rp)
 	return m
 }
 
-// permissionsJSON is the calling token's role on a repository.
-func (c *call) permissionsJSON() map[string]any {
-	admin := c.perms.SecretsWrite || c.perms.SecretScanning
-	push := admin || c.perms.Actions
+// permissionsJSON is the calling token's role on rp.
+func (c *call) permissionsJSON(rp *repo) map[string]any {
+	admin := (c.perms.SecretsWrite || c.perms.SecretScanning) && !c.readOnlyOn(rp)
+	push := admin || c.perms.Actions && !c.readOnlyOn(rp)
 	return map[string]any{"admin": admin, "maintain": admin, "push": push, "triage": push, "pull": true}
 }
 
@@ -119,7 +120,7 @@ func (s *Server) listOrgRepos(w http.ResponseWriter, r *http.Request, c *call) {
 	out := make([]map[string]any, 0, end-start)
 	for _, rp := range list[start:end] {
 		m := c.repoJSON(rp)
-		m["permissions"] = c.permissionsJSON()
+		m["permissions"] = c.permissionsJSON(rp)
 		out = append(out, m)
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -49,6 +49,7 @@ type scope struct {
 	org   *org   // organization secrets only
 	app   string // actions or dependabot
 	base  string // path of the secrets collection, for selected_repositories_url
+	repo  *repo  // the repository of repository and environment secrets
 }
 
 // resolver finds the scope of a request, or nil (404). Callers hold s.mu.
@@ -64,7 +65,7 @@ func repoScope(app string) resolver {
 		if app == appDependabot {
 			st = rp.dependabot
 		}
-		return &scope{store: st, app: app}
+		return &scope{store: st, app: app, repo: rp}
 	}
 }
 
@@ -83,7 +84,7 @@ func envScope(byID bool) resolver {
 		if e == nil {
 			return nil
 		}
-		return &scope{store: e.store, app: appActions}
+		return &scope{store: e.store, app: appActions, repo: rp}
 	}
 }
 
@@ -132,7 +133,7 @@ func (s *Server) withScope(resolve resolver, write bool, h scopedFunc) handlerFu
 			c.notFound(w)
 			return
 		}
-		if write && !c.perms.SecretsWrite {
+		if write && (!c.perms.SecretsWrite || c.readOnlyOn(sc.repo)) {
 			c.forbidden(w)
 			return
 		}

@@ -242,7 +242,15 @@ type call struct {
 	token    string
 	user     *account
 	perms    Permissions
+	// readOnly are the repositories (lower-cased OWNER/NAME) where the
+	// token may only read (Server.RestrictToken).
+	readOnly map[string]bool
 	doc      string // documentation_url for errors of this route
+}
+
+// readOnlyOn reports whether the token may only read rp.
+func (c *call) readOnlyOn(rp *repo) bool {
+	return rp != nil && c.readOnly[strings.ToLower(rp.fullName())]
 }
 
 type callKey struct{}
@@ -278,7 +286,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		t = s.w.tokens[tok]
 		if t != nil {
-			c.token, c.user, c.perms = tok, t.user, t.perms
+			c.token, c.user, c.perms, c.readOnly = tok, t.user, t.perms, t.readOnly
 		}
 		s.mu.Unlock()
 	}

@@ -434,7 +434,7 @@ func (s *Server) dispatchWorkflow(w http.ResponseWriter, r *http.Request, c *cal
 		c.notFound(w)
 		return
 	}
-	if !c.perms.Actions {
+	if !c.perms.Actions || c.readOnlyOn(rp) {
 		c.forbidden(w)
 		return
 	}

@@ -65,6 +65,9 @@ type token struct {
 	value string
 	user  *account
 	perms Permissions
+	// readOnly are repositories (lower-cased OWNER/NAME) where the token
+	// may only read, whatever perms says (RestrictToken).
+	readOnly map[string]bool
 }
 
 // keyPair is a sealed-box key pair with GitHub's key_id.

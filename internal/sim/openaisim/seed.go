@@ -432,6 +432,61 @@ func (s *Server) sortedAudit() []*auditEvent {
 	return all
 }
 
+// UseKey is a client of the API calling it with the key whose value is
+// given, at a time: when the key authenticates then, the calls are
+// recorded as completions usage (Usage and Costs APIs) and its
+// last_used_at moves to at; ok is false, and nothing is recorded, when it
+// does not (unknown, revoked, expired, or an admin key). A drill's
+// attacker and services use keys this way.
+func (s *Server) UseKey(value, model string, at time.Time, requests, inputTokens, outputTokens int) (keyID string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.byValue[value]
+	if k == nil || k.kind == KindAdmin || !k.live(at) || requests < 0 || inputTokens < 0 || outputTokens < 0 {
+		return "", false
+	}
+	rec := usageRecord{projectID: k.projectID, keyID: k.id, model: model, at: at.UTC().Truncate(time.Second),
+		requests: int64(requests), input: int64(inputTokens), output: int64(outputTokens)}
+	if k.kind == KindUser {
+		rec.userID = k.ownerID
+	}
+	if requests > 0 {
+		s.usage = append(s.usage, rec)
+	}
+	t := at.UTC()
+	if k.lastUsed == nil || t.After(*k.lastUsed) {
+		k.lastUsed = &t
+	}
+	return k.id, true
+}
+
+// KeyStatus returns a key's ID and whether it authenticates at t, by its
+// value; found is false for a value no key has.
+func (s *Server) KeyStatus(value string, t time.Time) (keyID string, live, found bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.byValue[value]
+	if k == nil {
+		return "", false, false
+	}
+	return k.id, k.live(t), true
+}
+
+// ActorOf names a credential for a request log, never showing it: "admin
+// key NAME" for an admin key, "key ID" for a project key.
+func (s *Server) ActorOf(value string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.byValue[value]
+	if k == nil {
+		return "", false
+	}
+	if k.kind == KindAdmin {
+		return "admin key " + k.name, true
+	}
+	return "key " + k.id, true
+}
+
 // Rename sets the name of a project, a user, a service account or a key
 // (whichever has the ID), so that tests can give respond hostile names:
 // markup, terminal escape sequences, anything an organization member could

@@ -414,3 +414,13 @@ func (s *Server) costs(r *request) (int, any, *apiError) {
 		return rs
 	}), nil
 }
+
+// CostUSD is what the Costs API charges for usage of model: input and
+// output tokens at the simulator's price table.
+func CostUSD(model string, inputTokens, outputTokens int64) float64 {
+	price, ok := prices[model]
+	if !ok {
+		price = defaultPrice
+	}
+	return float64(inputTokens)*price[0]/1e6 + float64(outputTokens)*price[1]/1e6
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/respondhq/respond/internal/drill"
+	"github.com/respondhq/respond/internal/journal"
+)
+
+// loadenv FILE: set the script's environment from the `export K=V` lines
+// of FILE, as a shell sourcing it would (a trainee's exports).
+func cmdLoadenv(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: loadenv FILE")
+	}
+	n := 0
+	for _, line := range strings.Split(ts.ReadFile(args[0]), "\n") {
+		kv, ok := strings.CutPrefix(strings.TrimSpace(line), "export ")
+		if !ok {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+			v = strings.ReplaceAll(v[1:len(v)-1], `'\''`, "'")
+		}
+		ts.Setenv(k, v)
+		n++
+	}
+	if n == 0 {
+		ts.Fatalf("loadenv: %s holds no export", args[0])
+	}
+}
+
+// jsonpath FILE PATH OP VALUE: the JSON value at PATH (dotted; numbers
+// index arrays; * means every element) compares with VALUE: OP is ==, !=,
+// <, <=, >, >= (numbers), ~ (the value's JSON contains VALUE), or has
+// (the value is an array with an element holding every field of the JSON
+// object VALUE).
+func cmdJSONPath(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 4 {
+		ts.Fatalf("usage: jsonpath FILE PATH OP VALUE")
+	}
+	var doc any
+	if err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &doc); err != nil {
+		ts.Fatalf("%s: %v", args[0], err)
+	}
+	vals := walk(doc, strings.Split(args[1], "."))
+	if len(vals) == 0 {
+		ts.Fatalf("%s: nothing at %s", args[0], args[1])
+	}
+	for _, v := range vals {
+		ok := compare(ts, v, args[2], args[3])
+		if ok == neg {
+			b, _ := json.Marshal(v)
+			ts.Fatalf("%s: %s is %s; want %s %s %s", args[0], args[1], b, map[bool]string{true: "not", false: ""}[neg], args[2], args[3])
+		}
+	}
+}
+
+func walk(v any, path []string) []any {
+	if len(path) == 0 || path[0] == "" {
+		return []any{v}
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if c, ok := x[path[0]]; ok {
+			return walk(c, path[1:])
+		}
+	case []any:
+		if path[0] == "*" {
+			var out []any
+			for _, e := range x {
+				out = append(out, walk(e, path[1:])...)
+			}
+			return out
+		}
+		if i, err := strconv.Atoi(path[0]); err == nil && i >= 0 && i < len(x) {
+			return walk(x[i], path[1:])
+		}
+	}
+	return nil
+}
+
+func compare(ts *testscript.TestScript, v any, op, want string) bool {
+	if op == "~" {
+		b, _ := json.Marshal(v)
+		return strings.Contains(string(b), want)
+	}
+	if op == "has" {
+		var fields map[string]any
+		ts.Check(json.Unmarshal([]byte(want), &fields))
+		arr, _ := v.([]any)
+		for _, e := range arr {
+			m, _ := e.(map[string]any)
+			all := m != nil
+			for k, fv := range fields {
+				all = all && fmt.Sprint(m[k]) == fmt.Sprint(fv)
+			}
+			if all {
+				return true
+			}
+		}
+		return false
+	}
+	if f, ok := v.(float64); ok {
+		w, err := strconv.ParseFloat(want, 64)
+		ts.Check(err)
+		switch op {
+		case "==":
+			return f == w
+		case "!=":
+			return f != w
+		case "<":
+			return f < w
+		case "<=":
+			return f <= w
+		case ">":
+			return f > w
+		case ">=":
+			return f >= w
+		}
+		ts.Fatalf("unknown operator %q", op)
+	}
+	got := fmt.Sprint(v)
+	switch op {
+	case "==":
+		return got == want
+	case "!=":
+		return got != want
+	}
+	ts.Fatalf("operator %q needs a number, got %v", op, v)
+	return false
+}
+
+// drilldir VAR: set VAR to the directory of the drill started last under
+// $RESPOND_STATE_DIR/drills (demonstrations included).
+func cmdDrilldir(ts *testscript.TestScript, neg bool, args []string) {
+	root := filepath.Join(ts.Getenv("RESPOND_STATE_DIR"), "drills")
+	ents, err := os.ReadDir(root)
+	ts.Check(err)
+	var dirs []string
+	for _, e := range ents {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "DRILL-") {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	if len(dirs) == 0 {
+		ts.Fatalf("no drill in %s", root)
+	}
+	sort.Slice(dirs, func(i, j int) bool {
+		a, _ := os.Stat(filepath.Join(root, dirs[i]))
+		b, _ := os.Stat(filepath.Join(root, dirs[j]))
+		return a.ModTime().Before(b.ModTime())
+	})
+	ts.Setenv(args[0], filepath.Join(root, dirs[len(dirs)-1]))
+}
+
+// downtimewithin DRILLDIR: no service of the drill was down longer than
+// the deploy of the response that recovered it: from the revoke (the
+// contain step finishing) to the redeploy's run finishing, per the
+// incident's journal, plus the world's step (100ms) on each side.
+func cmdDowntimeWithin(ts *testscript.TestScript, neg bool, args []string) {
+	dir := args[0]
+	var deb drill.Debrief
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(filepath.Join(dir, "debrief.json"))), &deb))
+	paths, _ := filepath.Glob(filepath.Join(dir, drill.StateDir, "incidents", "INC-*", journal.FileName))
+	var window time.Duration
+	for _, p := range paths {
+		recs, err := journal.ReadFile(p)
+		ts.Check(err)
+		var contained, redeployed time.Time
+		for _, r := range recs {
+			if r.Type == journal.StepFinished && r.Status == journal.StatusOK {
+				switch r.Step {
+				case "contain":
+					contained = r.Time
+				case "redeploy":
+					redeployed = r.Time
+				}
+			}
+		}
+		if !contained.IsZero() && redeployed.After(contained) && redeployed.Sub(contained) > window {
+			window = redeployed.Sub(contained)
+		}
+	}
+	if window == 0 {
+		ts.Fatalf("no incident in %s contained and redeployed", dir)
+	}
+	for _, c := range deb.Score.Facts.Consumers {
+		if d := time.Duration(c.DowntimeSeconds * float64(time.Second)); d > window+300*time.Millisecond {
+			ts.Fatalf("%s was down %s, longer than the deploy (%s from the revoke to the redeploy)", c.Name, d, window)
+		}
+	}
+	ts.Logf("every service was down at most the deploy's %s", window)
+}
+
+// sleep DURATION: let the simulated world's clock run (a scripted trainee
+// thinking); never used to wait for a result.
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
+}
