@@ -13,7 +13,10 @@ import (
 	"github.com/respondhq/respond/internal/target"
 )
 
-var _ step.Kind = Deploy{}
+var (
+	_ step.Kind  = Deploy{}
+	_ step.Noter = Deploy{}
+)
 
 // Deploy is the `deploy` step kind: it writes a credential to one target
 // (a GitHub Actions or Dependabot secret, a .env file, a command) through
@@ -147,6 +150,40 @@ func (d Deploy) Plan(ctx context.Context, c *step.Call) ([]step.Change, error) {
 		return nil, err
 	}
 	return []step.Change{ch}, nil
+}
+
+// PlanNotes implements step.Noter: each writer that can says what writing
+// its targets costs together (GitHub: requests, points and time at its
+// secondary limits), and how to make it cheaper.
+func (d Deploy) PlanNotes(ctx context.Context, calls []*step.Call) []step.Note {
+	var order []string
+	byWriter := map[string][]target.Target{}
+	noters := map[string]TargetsNoter{}
+	for _, c := range calls {
+		t, err := targetParam("deploy", "target", c.Params["target"], c.Dir)
+		if err != nil {
+			continue
+		}
+		w, err := writerFor("deploy", d.Writers, t)
+		if err != nil {
+			continue
+		}
+		n, ok := w.(TargetsNoter)
+		if !ok {
+			continue
+		}
+		k := fmt.Sprintf("%T", w) // one writer may handle several types (GitHub Actions and Dependabot)
+		if _, seen := noters[k]; !seen {
+			noters[k] = n
+			order = append(order, k)
+		}
+		byWriter[k] = append(byWriter[k], t)
+	}
+	var notes []step.Note
+	for _, k := range order {
+		notes = append(notes, noters[k].PlanNotes(ctx, byWriter[k])...)
+	}
+	return notes
 }
 
 // Apply implements step.Kind.

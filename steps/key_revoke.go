@@ -48,6 +48,7 @@ func (k KeyRevoke) Spec() step.Spec {
 			{Name: "owner_type", Type: step.String, Description: `who owns the key (key.identify's owner_type); empty: look it up`},
 			{Name: "owner_id", Type: step.String, Description: "the owner's ID (a service account, an IAM user)"},
 			{Name: "already_gone", Type: step.Bool, Default: false, Description: "the key is known to be revoked or disabled already (key.identify's already_gone): nothing is changed, and the evidence says so"},
+			{Name: "key_name", Type: step.String, Description: "the key's name (key.identify's key_name): with owner_type (and the owner's ID for a service account's key) the plan names the key without looking it up, one round trip less before the revoke"},
 		},
 		Outputs: []step.Output{
 			{Name: "revoked_at", Type: step.String, Description: "when the key was revoked, or found already gone (RFC 3339)"},
@@ -72,6 +73,7 @@ func (k KeyRevoke) input(c *step.Call) (revokeArgs, error) {
 	}
 	a := revokeArgs{p: p, gone: c.Bool("already_gone"), key: KeyInfo{
 		Provider: p.Name(), Scope: strings.TrimSpace(c.String("scope")), ID: strings.TrimSpace(c.String("key_id")),
+		Name:  strings.TrimSpace(c.String("key_name")),
 		Owner: evidence.Owner{Type: strings.TrimSpace(c.String("owner_type")), ID: strings.TrimSpace(c.String("owner_id"))},
 	}}
 	if !a.gone && (a.key.Scope == "" || a.key.ID == "") {

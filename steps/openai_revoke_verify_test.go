@@ -241,3 +241,33 @@ func TestVerifyKey(t *testing.T) {
 	_, err = k.Plan(ctx, w.call(map[string]any{"key": w.alice.Value, "expect": "alive"}))
 	oaiWantBadInput(t, err, "alive")
 }
+
+// With the key's name and owner from identify, the plan names the key
+// without asking OpenAI again: one round trip less before the revoke.
+func TestRevokePlanWithoutRead(t *testing.T) {
+	w := newOAIWorld(t, nil)
+	asked := 0
+	p := &steps.Providers{OpenAI: func() (steps.OpenAI, error) { asked++; return w.client, nil }}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		params map[string]any
+		want   step.Change
+	}{
+		{map[string]any{"project": "proj_prod", "key_id": w.alice.ID, "owner_type": "user", "key_name": "prod-backend"},
+			step.Change{Action: step.Delete, Target: "OpenAI key " + w.alice.ID + " (prod-backend)", Effect: "revoke: delete the project API key"}},
+		{map[string]any{"project": "proj_prod", "key_id": w.saKey.ID, "owner_type": "service_account", "service_account_id": w.sa.ID, "key_name": "deployer-key"},
+			step.Change{Action: step.Delete, Target: "OpenAI key " + w.saKey.ID + " (deployer-key)", Effect: "revoke: delete service account " + w.sa.ID + " and its keys"}},
+	} {
+		plan, err := steps.RevokeKey{P: p}.Plan(ctx, w.call(tc.params))
+		if err != nil || len(plan) != 1 || plan[0] != tc.want {
+			t.Errorf("plan %+v, %v; want %+v", plan, err, tc.want)
+		}
+	}
+	if asked != 0 {
+		t.Errorf("the plan asked for the OpenAI client %d time(s)", asked)
+	}
+	// Without the name it still reads the key.
+	if _, err := (steps.RevokeKey{P: p}).Plan(ctx, w.call(map[string]any{"project": "proj_prod", "key_id": w.alice.ID, "owner_type": "user"})); err != nil || asked != 1 {
+		t.Errorf("without key_name: asked %d, %v", asked, err)
+	}
+}

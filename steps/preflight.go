@@ -20,7 +20,10 @@ const preflightConcurrency = 32 // GitHub's limiter caps what is really in fligh
 
 // Preflight is the `preflight` step kind: before anything changes, it
 // checks that every target can be written and that the OpenAI admin key can
-// create the replacement, and reports every problem at once.
+// create the replacement, and reports every problem at once. It stands
+// between the alert and the revoke, so it costs a few round trips whatever
+// the number of targets: writers that can check many targets at once
+// (BatchChecker) get all of theirs together.
 type Preflight struct {
 	P *Providers
 	// Writers by target type; each target is checked by its writer's Check.
@@ -32,12 +35,16 @@ func (Preflight) Spec() step.Spec {
 	return step.Spec{
 		Kind:    "preflight",
 		Summary: "Check access to every target and to the key's provider before changing anything",
-		Description: "Checks, concurrently, that each of `targets` can be written (the GitHub public key is readable " +
-			"for each repository, environment and organization secret; a .env file's directory and the file are writable; " +
+		Description: "Checks, concurrently, that each of `targets` can be written, with a number of requests that does not grow " +
+			"with the number of targets: for GitHub secrets, that the token may manage the secrets of every repository " +
+			"(an organization's repositories are listed 100 a page with the token's permissions, the pages at once) " +
+			"and is an owner of every organization with an organization secret; a .env file's directory and the file are writable; " +
 			"an exec command exists and is executable; a workflow exists in its repository, declares workflow_dispatch " +
 			"on the target's ref, which exists, accepts the target's inputs and gets every required one, and the token can " +
-			"dispatch it) and, with `project`, " +
-			"that the OpenAI admin key can manage the project's service accounts (where the replacement is created). " +
+			"dispatch it. With `scope` (or `project`), it checks " +
+			"that the key's provider lets respond create the replacement there (OpenAI: the admin key can manage the project's service accounts). " +
+			"What would cost a request per target (that an environment exists, that a scope's public key can be read) " +
+			"is left to the deploy, after the revoke: a target that fails it fails alone, with the same message. " +
 			"Every problem is reported at once and nothing is changed (exit code 4), unless `force` is true: " +
 			"then the problems are a warning and the playbook goes on. Only reads, so it runs during planning and dry runs.",
 		Reads:      true,
@@ -89,6 +96,7 @@ type check struct {
 	what    string // a target ID or "OpenAI project proj_…"
 	run     func(ctx context.Context) error
 	problem string // set instead of run when the target itself is wrong
+	n       int    // the targets it checks, when several (a writer's CheckAll)
 }
 
 // Apply implements step.Kind.
@@ -103,7 +111,7 @@ func (p Preflight) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 			found[i] = []string{ch.problem}
 			continue
 		}
-		ran++
+		ran += max(ch.n, 1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -209,6 +217,15 @@ func (p Preflight) checks(c *step.Call) []check {
 		}
 		items = append(items, list...)
 	}
+	// Writers that check many targets at once get all of theirs in one
+	// check (a GitHub organization's repositories are one list, not a
+	// request each); the others are checked target by target.
+	type batch struct {
+		w       BatchChecker
+		targets []target.Target
+		at      int // index of the batch's check
+	}
+	batches := map[string]*batch{}
 	for i, item := range items {
 		t, err := targetParam("preflight", fmt.Sprintf("targets[%d]", i), item, c.Dir)
 		if err != nil {
@@ -218,12 +235,38 @@ func (p Preflight) checks(c *step.Call) []check {
 		w, ok := p.Writers[t.Type]
 		switch {
 		case ok && w != nil:
+			if bc, ok := w.(BatchChecker); ok {
+				k := fmt.Sprintf("%T", w)
+				b := batches[k]
+				if b == nil {
+					b = &batch{w: bc, at: len(checks)}
+					batches[k] = b
+					checks = append(checks, check{})
+				}
+				b.targets = append(b.targets, t)
+				continue
+			}
 			checks = append(checks, check{what: t.ID(), run: func(ctx context.Context) error { return w.Check(ctx, t) }})
 		case t.Type == target.GitHubWorkflow:
 			checks = append(checks, check{what: t.ID(), run: func(ctx context.Context) error { return p.checkWorkflow(ctx, t) }})
 		default:
 			checks = append(checks, check{problem: fmt.Sprintf("%s: respond cannot write %s targets here", t.ID(), t.Type)})
 		}
+	}
+	for _, b := range batches {
+		// what is empty: CheckAll names each target in its problems.
+		checks[b.at] = check{n: len(b.targets), run: func(ctx context.Context) error {
+			var problems problemList
+			for _, err := range b.w.CheckAll(ctx, b.targets) {
+				if err != nil {
+					problems = append(problems, err)
+				}
+			}
+			if len(problems) == 0 {
+				return nil
+			}
+			return problems
+		}}
 	}
 	return checks
 }
@@ -259,7 +302,16 @@ func (p Preflight) checkWorkflow(ctx context.Context, t target.Target) error {
 		return err
 	}
 	owner, repo, _ := strings.Cut(t.Repo, "/")
+	// The repository and the workflow are read at once: preflight is on
+	// the way to containment.
+	var dispatchable []error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		dispatchable = checkDispatchable(ctx, gh, owner, repo, t)
+	}()
 	perm, err := gh.RepoPermissions(ctx, owner, repo)
+	<-done
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return fmt.Errorf("repository %s is not visible to the GitHub token; check the name and the token's access", t.Repo)
@@ -267,7 +319,7 @@ func (p Preflight) checkWorkflow(ctx context.Context, t target.Target) error {
 		return fmt.Errorf("cannot read repository %s: %v", t.Repo, err)
 	}
 	var problems []error
-	problems = append(problems, checkDispatchable(ctx, gh, owner, repo, t)...)
+	problems = append(problems, dispatchable...)
 	if !perm.Push && !perm.Maintain && !perm.Admin {
 		role := "no"
 		if perm.Pull {
@@ -297,7 +349,28 @@ func (l problemList) Error() string {
 // inputs, as GitHub does when it receives the dispatch (each problem is a
 // 404 or 422 there).
 func checkDispatchable(ctx context.Context, gh GitHub, owner, repo string, t target.Target) []error {
-	wf, err := gh.GetWorkflow(ctx, owner, repo, t.Workflow)
+	// The workflow, the ref and (when the workflow is named by its file)
+	// the workflow file are read at once; each problem is judged in the
+	// order GitHub would find it.
+	guess := ""
+	if !strings.Contains(t.Workflow, "/") && (strings.HasSuffix(t.Workflow, ".yml") || strings.HasSuffix(t.Workflow, ".yaml")) {
+		guess = ".github/workflows/" + t.Workflow
+	}
+	var (
+		wg     sync.WaitGroup
+		refOK  bool
+		refErr error
+		tr     DispatchTrigger
+		trErr  error
+		wf     Workflow
+		err    error
+	)
+	wg.Go(func() { refOK, refErr = gh.RefExists(ctx, owner, repo, t.Ref) })
+	if guess != "" {
+		wg.Go(func() { tr, trErr = gh.WorkflowTrigger(ctx, owner, repo, guess, t.Ref) })
+	}
+	wf, err = gh.GetWorkflow(ctx, owner, repo, t.Workflow)
+	wg.Wait()
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return []error{fmt.Errorf("workflow %s does not exist in %s: check the workflow's file name (or ID) in the inventory against the repository's .github/workflows", t.Workflow, t.Repo)}
@@ -309,20 +382,21 @@ func checkDispatchable(ctx context.Context, gh GitHub, owner, repo string, t tar
 		problems = append(problems, fmt.Errorf("workflow %s of %s is %s, so it will not run: enable it (gh workflow enable %s -R %s) or remove it from the inventory",
 			t.Workflow, t.Repo, strings.ReplaceAll(wf.State, "_", " "), t.Workflow, t.Repo))
 	}
-	ok, err := gh.RefExists(ctx, owner, repo, t.Ref)
 	switch {
-	case err != nil:
-		return append(problems, fmt.Errorf("cannot check that ref %s exists in %s: %v", t.Ref, t.Repo, err))
-	case !ok:
+	case refErr != nil:
+		return append(problems, fmt.Errorf("cannot check that ref %s exists in %s: %v", t.Ref, t.Repo, refErr))
+	case !refOK:
 		return append(problems, fmt.Errorf("ref %s does not exist in %s, so GitHub would refuse to run %s on it: give an existing branch or tag as the target's ref in the inventory", t.Ref, t.Repo, t.Workflow))
 	}
 	path := wf.Path
 	if path == "" {
 		path = ".github/workflows/" + t.Workflow
 	}
-	tr, err := gh.WorkflowTrigger(ctx, owner, repo, path, t.Ref)
-	if err != nil {
-		return append(problems, fmt.Errorf("cannot read %s on %s to check its workflow_dispatch trigger: %v", path, t.Ref, err))
+	if path != guess {
+		tr, trErr = gh.WorkflowTrigger(ctx, owner, repo, path, t.Ref)
+	}
+	if trErr != nil {
+		return append(problems, fmt.Errorf("cannot read %s on %s to check its workflow_dispatch trigger: %v", path, t.Ref, trErr))
 	}
 	if !tr.Dispatch {
 		return append(problems, fmt.Errorf("workflow %s of %s does not declare on: workflow_dispatch on %s, so it cannot be started through the API: add workflow_dispatch to its on: key, or remove the target from the inventory", t.Workflow, t.Repo, t.Ref))

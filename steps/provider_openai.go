@@ -229,7 +229,12 @@ func (o openAIProvider) Listed(ctx context.Context, k KeyInfo) (bool, error) {
 // key up (a read), to name it and its owner.
 func (o openAIProvider) PlanRevoke(ctx context.Context, k KeyInfo) (step.Change, error) {
 	target := "OpenAI key " + k.ID
-	if o.P != nil && o.P.OpenAI != nil {
+	// key.identify read the key moments ago: with its name and owner, the
+	// plan needs no read (one round trip less before the revoke).
+	known := k.Name != "" && (k.Owner.Type == "user" || k.Owner.Type == "service_account" && k.Owner.ID != "")
+	if known {
+		target = fmt.Sprintf("OpenAI key %s (%s)", k.ID, k.Name)
+	} else if o.P != nil && o.P.OpenAI != nil {
 		if oa, err := o.P.OpenAI(); err == nil && oa != nil {
 			key, err := oa.GetProjectKey(ctx, k.Scope, k.ID)
 			switch {

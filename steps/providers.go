@@ -137,15 +137,29 @@ type GitHub interface {
 	// RepoPermissions reports the token's access to a repository
 	// (ErrNotFound if it cannot see it).
 	RepoPermissions(ctx context.Context, owner, repo string) (RepoPermissions, error)
+	// ReposPermissions reports the token's access to many repositories
+	// (owner/name) with as few requests as GitHub allows (an
+	// organization's repositories are listed 100 a page, pages at once),
+	// so checking a thousand repositories costs a few round trips, not a
+	// thousand. Every repository asked has an entry, under the name as
+	// given; one the token cannot see has an error matching ErrNotFound.
+	ReposPermissions(ctx context.Context, repos []string) map[string]RepoAccess
 	// OrgRole reports the token's user's role in an organization: "admin"
 	// (an owner, who may manage organization secrets) or "member"
 	// (ErrNotFound if the user is not a member, or the organization does
 	// not exist).
 	OrgRole(ctx context.Context, org string) (string, error)
-	// PublicKey fetches the sealed-box public key of a secret scope.
+	// PublicKey fetches the sealed-box public key of a secret scope (once:
+	// keys are kept, across runs when the client has a key cache).
 	PublicKey(ctx context.Context, s SecretScope) (PublicKey, error)
-	// SecretExists reports whether the named secret exists in the scope.
-	SecretExists(ctx context.Context, s SecretScope, name string) (bool, error)
+	// KnowsPublicKey reports whether PublicKey would answer without a
+	// request (the key is cached), for the plan's cost estimate.
+	KnowsPublicKey(s SecretScope) bool
+	// KnownOrganization reports, without a request, whether owner is an
+	// organization, when the client has learned it (known is false
+	// otherwise): ReposPermissions lists an organization's repositories,
+	// and finds a user's login is not one.
+	KnownOrganization(owner string) (isOrg, known bool)
 	// OrgSecret reads an organization secret's audience: whether it
 	// exists, its visibility and, when selected, the repositories that may
 	// use it.
@@ -235,6 +249,13 @@ type WorkflowRun struct {
 	Updated    time.Time // when completed, the completion time
 }
 
+// RepoAccess is the token's access to one repository, or why it is not
+// known (Err; ErrNotFound when the token cannot see the repository).
+type RepoAccess struct {
+	Perms RepoPermissions
+	Err   error
+}
+
 // RepoPermissions is the token's role on a repository.
 type RepoPermissions struct {
 	ID                    int64
@@ -310,6 +331,20 @@ type AlertLocation struct {
 	CommitSHA string
 	CommitURL string
 	BlobURL   string
+}
+
+// BatchChecker is a TargetWriter that checks many targets at once with
+// fewer requests than one per target (preflight uses it when a writer
+// has it). errs[i] is ts[i]'s problem, nil when it passed.
+type BatchChecker interface {
+	CheckAll(ctx context.Context, ts []target.Target) (errs []error)
+}
+
+// TargetsNoter is a TargetWriter with something to say about many of its
+// targets together: what writing them costs at the provider's limits, or
+// a cheaper way to hold them (the deploy step's plan notes).
+type TargetsNoter interface {
+	PlanNotes(ctx context.Context, ts []target.Target) []step.Note
 }
 
 // TargetWriter writes a credential to one type of target. Writes must be

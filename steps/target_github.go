@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/nacl/box"
 
@@ -48,83 +49,172 @@ func ghWhere(t target.Target) string {
 	return t.Repo
 }
 
-// Check implements TargetWriter: without writing anything it makes sure
-// the token can see the repository (or organization), may manage its
-// secrets, can read the public key, and that the environment exists. For
-// a repository "may manage" means the token has admin access to it; for an
-// organization, that the token's user is an owner (role admin) of it —
-// reading the organization's public key proves nothing, since any member
-// may. Every problem is a step.ErrPreflight error saying what is missing
-// and what to do.
+// Check implements TargetWriter: CheckAll of t alone.
 func (w GitHubSecretWriter) Check(ctx context.Context, t target.Target) error {
-	if err := ghSecretTarget(t); err != nil {
-		return err
+	return w.CheckAll(ctx, []target.Target{t})[0]
+}
+
+// CheckAll implements BatchChecker: without writing anything, and with a
+// number of requests that does not grow with the number of repositories,
+// it makes sure the token may manage the secrets of every target. For a
+// repository (its Actions, environment or Dependabot secrets) that means
+// admin access, which GitHub reports for all the repositories of an
+// organization in one list (ReposPermissions: 100 a page, the pages at
+// once); for an organization secret, that the token's user is an owner
+// (role admin) of the organization — reading its public key proves
+// nothing, since any member may — and can see the selected repositories.
+// What needs a request per target (that an environment exists, that the
+// scope's public key can be read) is left to the write, after the leaked
+// key is revoked: a target that fails it fails alone, with the same
+// message. Every problem is a step.ErrPreflight error saying what is
+// missing and what to do; errs[i] is ts[i]'s (nil when it passed).
+func (w GitHubSecretWriter) CheckAll(ctx context.Context, ts []target.Target) []error {
+	errs := make([]error, len(ts))
+	var repos, orgs []string
+	seen := map[string]bool{}
+	add := func(list *[]string, v string) {
+		if k := strings.ToLower(v); !seen[k] {
+			seen[k] = true
+			*list = append(*list, v)
+		}
 	}
-	gh, err := ghClient(w.P, t.ID())
-	if err != nil {
-		return ghPreflightf(err, "%v", err)
+	var gh GitHub
+	for i, t := range ts {
+		if err := ghSecretTarget(t); err != nil {
+			errs[i] = err
+			continue
+		}
+		if gh == nil {
+			c, err := ghClient(w.P, t.ID())
+			if err != nil {
+				errs[i] = ghPreflightf(err, "%v", err)
+				continue
+			}
+			gh = c
+		}
+		if t.Org == "" {
+			add(&repos, t.Repo)
+			continue
+		}
+		add(&orgs, "org:"+t.Org)
+		for _, r := range t.Repos {
+			add(&repos, selectedRepo(t.Org, r))
+		}
 	}
-	id, s := t.ID(), ScopeOf(t)
-	if t.Org != "" {
-		if err := ghCheckOrgOwner(ctx, gh, id, t.Org); err != nil {
-			return err
+	if gh == nil {
+		for i := range errs {
+			if errs[i] == nil { // only when the client could not be built
+				_, err := ghClient(w.P, ts[i].ID())
+				errs[i] = ghPreflightf(err, "%v", err)
+			}
 		}
-	} else {
-		p, err := gh.RepoPermissions(ctx, s.Owner, s.Repo)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			return ghPreflightf(err, "%s: repository %s is not visible to the token (it does not exist, or the token has no access to it): "+
-				"check the name in the inventory, or use a token with access to %s", id, t.Repo, t.Repo)
-		case err != nil:
-			return ghCheckFailed(id, err)
-		case !p.Admin:
-			return ghPreflightf(nil, "%s: the token cannot manage secrets of %s (it has %s access): "+
-				"use a token of a repository administrator with the repo scope (classic) or Secrets: write (fine-grained)", id, t.Repo, ghRole(p))
+		return errs
+	}
+	// The repositories and the organization roles, at once.
+	access := map[string]RepoAccess{} // by lower-case owner/name
+	roles := make(map[string]error, len(orgs))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	if len(repos) > 0 {
+		wg.Go(func() {
+			for name, a := range gh.ReposPermissions(ctx, repos) {
+				access[strings.ToLower(name)] = a
+			}
+		})
+	}
+	for _, o := range orgs {
+		org := strings.TrimPrefix(o, "org:")
+		wg.Go(func() {
+			err := ghOrgOwnerProblem(ctx, gh, org)
+			mu.Lock()
+			roles[strings.ToLower(org)] = err
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	for i, t := range ts {
+		if errs[i] != nil {
+			continue
+		}
+		id := t.ID()
+		if t.Org == "" {
+			errs[i] = ghRepoProblem(id, t.Repo, access[strings.ToLower(t.Repo)])
+			continue
+		}
+		if err := roles[strings.ToLower(t.Org)]; err != nil {
+			errs[i] = ghNamed(id, err)
+			continue
+		}
+		for _, r := range t.Repos {
+			full := selectedRepo(t.Org, r)
+			a := access[strings.ToLower(full)]
+			if errors.Is(a.Err, ErrNotFound) {
+				errs[i] = ghPreflightf(a.Err, "%s: repository %s, selected for the organization secret, is not visible to the token: check the repos list of the target", id, full)
+				break
+			} else if a.Err != nil {
+				errs[i] = ghCheckFailed(id, a.Err)
+				break
+			}
 		}
 	}
-	if _, err := gh.PublicKey(ctx, s); err != nil {
-		switch {
-		case errors.Is(err, ErrNotFound) && t.Environment != "":
-			return ghPreflightf(err, "%s: environment %q does not exist in %s: create it (Settings → Environments) or fix the inventory", id, t.Environment, t.Repo)
-		case errors.Is(err, ErrNotFound) && t.Org != "":
-			return ghPreflightf(err, "%s: organization %s is not visible to the token: check the name, or use a token of an organization owner (admin:org scope, or Organization secrets: write)", id, t.Org)
-		case ghStatus(err) == http.StatusForbidden && t.Org != "":
-			return ghPreflightf(err, "%s: the token cannot read the secrets of organization %s: use a token of an organization owner with the admin:org scope (classic) or Organization secrets: write (fine-grained)", id, t.Org)
-		}
-		return ghCheckFailed(id, err)
+	return errs
+}
+
+// selectedRepo is owner/name of a repository selected for an organization
+// secret of org (r is a name of org, or owner/name).
+func selectedRepo(org, r string) string {
+	if strings.Contains(r, "/") {
+		return r
 	}
-	for _, r := range t.Repos {
-		owner, name, ok := strings.Cut(r, "/")
-		if !ok {
-			owner, name = t.Org, r
-		}
-		if _, err := gh.RepoPermissions(ctx, owner, name); errors.Is(err, ErrNotFound) {
-			return ghPreflightf(err, "%s: repository %s/%s, selected for the organization secret, is not visible to the token: check the repos list of the target", id, owner, name)
-		} else if err != nil {
-			return ghCheckFailed(id, err)
-		}
+	return org + "/" + r
+}
+
+// ghRepoProblem says what is wrong with the token's access a to repo for
+// target id, or nil.
+func ghRepoProblem(id, repo string, a RepoAccess) error {
+	switch {
+	case errors.Is(a.Err, ErrNotFound):
+		return ghPreflightf(a.Err, "%s: repository %s is not visible to the token (it does not exist, or the token has no access to it): "+
+			"check the name in the inventory, or use a token with access to %s", id, repo, repo)
+	case a.Err != nil:
+		return ghCheckFailed(id, a.Err)
+	case !a.Perms.Admin:
+		return ghPreflightf(nil, "%s: the token cannot manage secrets of %s (it has %s access): "+
+			"use a token of a repository administrator with the repo scope (classic) or Secrets: write (fine-grained)", id, repo, ghRole(a.Perms))
 	}
 	return nil
 }
 
-// ghCheckOrgOwner makes sure the token's user is an owner of org: only
+// ghNamed names target id in a problem found once for several targets
+// (an organization's), or reports the check that could not be made.
+func ghNamed(id string, err error) error {
+	var p *ghPreflight
+	if errors.As(err, &p) {
+		return step.Permanent(&ghPreflight{msg: id + ": " + p.msg, cause: p.cause})
+	}
+	return ghCheckFailed(id, err)
+}
+
+// ghOrgOwnerProblem makes sure the token's user is an owner of org: only
 // owners (with a token carrying admin:org, or the fine-grained
 // Organization secrets: write permission) may write organization secrets.
-func ghCheckOrgOwner(ctx context.Context, gh GitHub, id, org string) error {
+// A problem is a preflight error that does not name a target (ghNamed
+// does); an error that is not one means the role could not be read.
+func ghOrgOwnerProblem(ctx context.Context, gh GitHub, org string) error {
 	role, err := gh.OrgRole(ctx, org)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return ghPreflightf(err, "%s: organization %s is not visible to the token, or the token's user is not a member of it: "+
-			"check the name, or use a token of an organization owner with admin:org (classic) or 'Organization secrets: write' (fine-grained)", id, org)
+		return ghPreflightf(err, "organization %s is not visible to the token, or the token's user is not a member of it: "+
+			"check the name, or use a token of an organization owner with admin:org (classic) or 'Organization secrets: write' (fine-grained)", org)
 	case ghStatus(err) == http.StatusForbidden:
-		return ghPreflightf(err, "%s: cannot tell whether the token may manage secrets of organization %s, because it may not read its own membership (%v): "+
-			"give the token read:org (classic) or 'Members: read' (fine-grained), or use a token of an organization owner with admin:org", id, org, err)
+		return ghPreflightf(err, "cannot tell whether the token may manage secrets of organization %s, because it may not read its own membership (%v): "+
+			"give the token read:org (classic) or 'Members: read' (fine-grained), or use a token of an organization owner with admin:org", org, err)
 	case err != nil:
-		return ghCheckFailed(id, err)
+		return err
 	case role != "admin":
-		return ghPreflightf(nil, "%s: the token's user is a %s, not an owner, of organization %s, so it cannot manage organization secrets: "+
+		return ghPreflightf(nil, "the token's user is a %s, not an owner, of organization %s, so it cannot manage organization secrets: "+
 			"use a token of an organization owner with admin:org (classic) or 'Organization secrets: write' (fine-grained)",
-			id, strings.ReplaceAll(role, "_", " "), org)
+			strings.ReplaceAll(role, "_", " "), org)
 	}
 	return nil
 }
@@ -140,17 +230,17 @@ func ghCheckFailed(id string, err error) error {
 	return fmt.Errorf("%s: %w", id, err)
 }
 
-// Plan implements TargetWriter: create or update, as GitHub says now. For
-// an organization secret it also says how its audience changes: the
-// visibility and selected repositories change only when the inventory says
-// so, and a change that takes access away from repositories is flagged
-// destructive (it needs its own confirmation).
+// Plan implements TargetWriter. A repository, environment or Dependabot
+// secret is planned without asking GitHub whether it exists: the write's
+// answer says (201 created, 204 replaced), and a read per target before
+// the revoke would delay containment by the number of targets. For an
+// organization secret it reads the secret's audience (there are few) and
+// says how the audience changes: the visibility and selected repositories
+// change only when the inventory says so, and a change that takes access
+// away from repositories is flagged destructive (it needs its own
+// confirmation).
 func (w GitHubSecretWriter) Plan(ctx context.Context, t target.Target) (step.Change, error) {
 	if err := ghSecretTarget(t); err != nil {
-		return step.Change{}, err
-	}
-	gh, err := ghClient(w.P, t.ID())
-	if err != nil {
 		return step.Change{}, err
 	}
 	what := "Actions secret"
@@ -158,23 +248,18 @@ func (w GitHubSecretWriter) Plan(ctx context.Context, t target.Target) (step.Cha
 		what = "Dependabot secret"
 	}
 	if t.Org != "" {
+		gh, err := ghClient(w.P, t.ID())
+		if err != nil {
+			return step.Change{}, err
+		}
 		st, err := gh.OrgSecret(ctx, ScopeOf(t), t.Secret)
 		if err != nil {
 			return step.Change{}, fmt.Errorf("%s: %w", t.ID(), err)
 		}
 		return planOrgSecret(t, what, st), nil
 	}
-	exists, err := gh.SecretExists(ctx, ScopeOf(t), t.Secret)
-	if err != nil {
-		return step.Change{}, fmt.Errorf("%s: %w", t.ID(), err)
-	}
-	c := step.Change{Action: step.Create, Target: t.ID(),
-		Effect: fmt.Sprintf("create %s %s in %s", what, t.Secret, ghWhere(t))}
-	if exists {
-		c.Action = step.Update
-		c.Effect = fmt.Sprintf("replace the value of %s %s in %s", what, t.Secret, ghWhere(t))
-	}
-	return c, nil
+	return step.Change{Action: step.Update, Target: t.ID(),
+		Effect: fmt.Sprintf("create or replace %s %s in %s", what, t.Secret, ghWhere(t))}, nil
 }
 
 // planOrgSecret describes the write of an organization secret whose
@@ -306,7 +391,7 @@ func (w GitHubSecretWriter) Write(ctx context.Context, t target.Target, v secret
 	}
 	pk, err := gh.PublicKey(ctx, s)
 	if err != nil {
-		return WriteResult{}, fmt.Errorf("%s: %w", t.ID(), err)
+		return WriteResult{}, ghKeyProblem(t, err)
 	}
 	created, err := put(pk)
 	if err != nil {
@@ -325,6 +410,44 @@ func (w GitHubSecretWriter) Write(ctx context.Context, t target.Target, v secret
 	return WriteResult{Detail: "204 No Content (updated)"}, nil
 }
 
+// ghKeyProblem says why the public key of t's scope could not be read,
+// the checks preflight leaves to the write (they cost a request per
+// target): the environment does not exist, the repository or
+// organization is not visible, or the token may not read its secrets.
+// They are failures of this target, after the revoke, not preflight
+// problems; retrying cannot fix them.
+func ghKeyProblem(t target.Target, err error) error {
+	id := t.ID()
+	switch {
+	case errors.Is(err, ErrNotFound) && t.Environment != "":
+		return ghProblemf(err, "%s: environment %q does not exist in %s: create it (Settings → Environments) or fix the inventory", id, t.Environment, t.Repo)
+	case errors.Is(err, ErrNotFound) && t.Org != "":
+		return ghProblemf(err, "%s: organization %s is not visible to the token: check the name, or use a token of an organization owner (admin:org scope, or Organization secrets: write)", id, t.Org)
+	case errors.Is(err, ErrNotFound):
+		return ghProblemf(err, "%s: repository %s is not visible to the token (it does not exist, or the token has no access to it): check the name in the inventory, or use a token with access to %s", id, t.Repo, t.Repo)
+	case ghStatus(err) == http.StatusForbidden && t.Org != "":
+		return ghProblemf(err, "%s: the token cannot read the secrets of organization %s: use a token of an organization owner with the admin:org scope (classic) or Organization secrets: write (fine-grained)", id, t.Org)
+	case ghStatus(err) == http.StatusForbidden:
+		return ghProblemf(err, "%s: the token cannot read the secrets of %s: use a token of a repository administrator with the repo scope (classic) or Secrets: write (fine-grained)", id, ghWhere(t))
+	}
+	return fmt.Errorf("%s: %w", id, err)
+}
+
+// ghProblem is a permanent failure of one target whose message says it
+// all; the provider's error stays reachable (errors.Is) without being
+// repeated.
+type ghProblem struct {
+	msg   string
+	cause error
+}
+
+func (e *ghProblem) Error() string { return e.msg }
+func (e *ghProblem) Unwrap() error { return e.cause }
+
+func ghProblemf(cause error, format string, args ...any) error {
+	return step.Permanent(&ghProblem{msg: fmt.Sprintf(format, args...), cause: cause})
+}
+
 // sealFor encrypts v for pk with an anonymous sealed box and base64-encodes
 // it, as GitHub's documentation and go-github's example do.
 func sealFor(pk PublicKey, v secret.Value) (Sealed, error) {
@@ -333,4 +456,141 @@ func sealFor(pk PublicKey, v secret.Value) (Sealed, error) {
 		return Sealed{}, err
 	}
 	return Sealed{KeyID: pk.ID, EncryptedValue: base64.StdEncoding.EncodeToString(out)}, nil
+}
+
+// GitHub's documented secondary limits (API-NOTES §5), for the plan's
+// estimate of what a deploy costs: the client's limiter spends exactly
+// this budget.
+const (
+	ghPointsPerMinute = 900
+	ghReadPoints      = 1
+	ghWritePoints     = 5
+)
+
+// orgSecretSuggestAt is how many repositories of one organization holding
+// the same repository secret make the plan suggest an organization secret.
+const orgSecretSuggestAt = 10
+
+// PlanNotes implements TargetsNoter: what writing ts costs at GitHub's
+// secondary limits (requests, points and time, with the public keys the
+// client does not hold yet), and, when one secret is copied into many
+// repositories of one organization, the suggestion of an organization
+// secret with selected repositories (one write instead of N).
+func (w GitHubSecretWriter) PlanNotes(ctx context.Context, ts []target.Target) []step.Note {
+	gh, err := ghClient(w.P, "deploy")
+	if err != nil {
+		return nil
+	}
+	var writes, reads int
+	scopes := map[SecretScope]bool{}
+	type group struct {
+		typ, owner, secret string
+		repos              []string
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for _, t := range ts {
+		if ghSecretTarget(t) != nil {
+			continue
+		}
+		writes++
+		s := ScopeOf(t)
+		if !scopes[s] {
+			scopes[s] = true
+			if !gh.KnowsPublicKey(s) {
+				reads++
+			}
+		}
+		if t.Org != "" && t.Visibility == "" {
+			reads += 2 // the secret's audience, kept as it is
+		}
+		if t.Org == "" && t.Environment == "" {
+			owner, name, _ := strings.Cut(t.Repo, "/")
+			k := t.Type + " " + strings.ToLower(owner) + " " + strings.ToUpper(t.Secret)
+			g := byKey[k]
+			if g == nil {
+				g = &group{typ: t.Type, owner: owner, secret: t.Secret}
+				byKey[k] = g
+				groups = append(groups, g)
+			}
+			g.repos = append(g.repos, name)
+		}
+	}
+	if writes == 0 {
+		return nil
+	}
+	points := writes*ghWritePoints + reads*ghReadPoints
+	secs, when := ghEstimate(points)
+	text := fmt.Sprintf("%s GitHub secret write(s): %s request(s) and %s points", thousands(writes), thousands(writes+reads), thousands(points))
+	if reads > 0 {
+		text += fmt.Sprintf(" (with %s public-key read(s))", thousands(reads))
+	}
+	notes := []step.Note{{ID: "github-cost", Text: text + ": " + when + ".", Figures: map[string]float64{
+		"writes": float64(writes), "reads": float64(reads), "requests": float64(writes + reads),
+		"points": float64(points), "seconds": secs, "points_per_minute": ghPointsPerMinute,
+	}}}
+	for _, g := range groups {
+		if len(g.repos) < orgSecretSuggestAt {
+			continue
+		}
+		isOrg, known := gh.KnownOrganization(g.owner)
+		if known && !isOrg {
+			continue // a user's repositories: there are no user secrets to share
+		}
+		what, inv := "an organization secret", "github-actions"
+		if g.typ == target.GitHubDependabot {
+			what, inv = "an organization Dependabot secret", "github-dependabot"
+		}
+		n := len(g.repos)
+		p := n * ghWritePoints
+		_, cost := ghEstimate(p)
+		text := fmt.Sprintf("%s is copied into %s repositories of %s as a repository secret: %s writes (%s points; %s) every time it changes. "+
+			"%s of %s visible to those repositories (visibility: selected) would take one write: create it, delete the repository secrets "+
+			"(they take precedence over it), and list it in the inventory as {%s: {org: %s, secret: %s, visibility: selected, repos: [%s]}}.",
+			g.secret, thousands(n), g.owner, thousands(n), thousands(p), cost, strings.ToUpper(what[:1])+what[1:], g.owner,
+			inv, g.owner, g.secret, listSome(g.repos, 5))
+		if !known {
+			text += fmt.Sprintf(" (If %s is a user rather than an organization, this does not apply.)", g.owner)
+		}
+		notes = append(notes, step.Note{ID: "github-org-secret", Text: text,
+			FollowUp: fmt.Sprintf("Hold %s in %s of %s instead of %s repository secrets", g.secret, what, g.owner, thousands(n)),
+			Figures:  map[string]float64{"repositories": float64(n), "writes_saved": float64(n - 1), "points": float64(p)}})
+	}
+	return notes
+}
+
+// ghEstimate is how long spending points takes at GitHub's secondary
+// limits, as the limiter spends them: a minute's budget at once, then
+// each minute's as the points come back; so the last of them goes out
+// after ⌈points/budget⌉ − 1 minutes.
+func ghEstimate(points int) (seconds float64, text string) {
+	if points <= ghPointsPerMinute {
+		return 0, fmt.Sprintf("within one minute's budget at GitHub's secondary limits (%d points a minute), so nothing waits for points", ghPointsPerMinute)
+	}
+	minutes := (points+ghPointsPerMinute-1)/ghPointsPerMinute - 1
+	unit := "minutes"
+	if minutes == 1 {
+		unit = "minute"
+	}
+	return float64(minutes * 60), fmt.Sprintf("about %d %s at GitHub's secondary limits (%d points a minute)", minutes, unit, ghPointsPerMinute)
+}
+
+// thousands writes n with thousands separators: 1,003.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// listSome joins up to n names, then says how many more.
+func listSome(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:n], ", ") + fmt.Sprintf(" and %d more", len(names)-n)
 }

@@ -33,7 +33,7 @@ var ghTargets = []struct {
 func TestGitHubSecretWriterCheckPlanWrite(t *testing.T) {
 	ctx := context.Background()
 	sim, srv := ghWorld(t, githubsim.Options{})
-	p, _ := ghProviders(t, srv, ghAdmin, githubapi.Limits{})
+	p, c := ghProviders(t, srv, ghAdmin, githubapi.Limits{})
 	w := steps.GitHubSecretWriter{P: p}
 	for _, tc := range ghTargets {
 		id := tc.t.ID()
@@ -45,9 +45,18 @@ func TestGitHubSecretWriterCheckPlanWrite(t *testing.T) {
 			t.Fatalf("%s: check changed secrets", id)
 		}
 		for i, v := range []string{"sk-new-value-first-0000000000", "sk-new-value-second-111111111"} {
+			reqs := c.Stats().Requests
 			ch, err := w.Plan(ctx, tc.t)
-			wantAction := []step.Action{step.Create, step.Update}[i]
-			if err != nil || ch.Action != wantAction || ch.Target != id || !strings.Contains(ch.Effect, "OPENAI_API_KEY") {
+			// An organization secret's plan reads its audience; a
+			// repository's says create or replace without asking (the
+			// write's answer tells which).
+			wantAction, wantEffect := step.Update, "create or replace "
+			if tc.t.Org != "" {
+				wantAction, wantEffect = []step.Action{step.Create, step.Update}[i], ""
+			} else if n := c.Stats().Requests - reqs; n != 0 {
+				t.Errorf("%s: plan #%d sent %d request(s)", id, i, n)
+			}
+			if err != nil || ch.Action != wantAction || ch.Target != id || !strings.Contains(ch.Effect, wantEffect+ghWhat(tc.t)+" OPENAI_API_KEY") {
 				t.Fatalf("%s: plan #%d: %+v %v", id, i, ch, err)
 			}
 			res, err := w.Write(ctx, tc.t, secret.New(v))
@@ -92,8 +101,6 @@ func TestGitHubSecretWriterCheckProblems(t *testing.T) {
 	}{
 		{"pull access", read, repo("acme/api"), []string{"github-actions:acme/api:K: the token cannot manage secrets of acme/api (it has pull access)", "Secrets: write"}},
 		{"missing repository", admin, repo("acme/nope"), []string{"repository acme/nope is not visible to the token", "check the name"}},
-		{"missing environment", admin, target.Target{Type: target.GitHubActions, Repo: "acme/api", Environment: "staging", Secret: "K"},
-			[]string{`environment "staging" does not exist in acme/api`, "Settings → Environments"}},
 		{"missing organization", admin, target.Target{Type: target.GitHubActions, Org: "nope", Secret: "K"}, []string{"organization nope is not visible to the token", "not a member"}},
 		{"organization member (Actions)", read, target.Target{Type: target.GitHubActions, Org: "acme", Secret: "K"},
 			[]string{"github-actions:org/acme:K: the token's user is a member, not an owner, of organization acme, so it cannot manage organization secrets",
@@ -131,6 +138,58 @@ func TestGitHubSecretWriterCheckProblems(t *testing.T) {
 	if err := (steps.GitHubSecretWriter{P: admin}).Check(ctx, target.Target{Type: target.Dotenv, Path: ".env", Var: "K"}); err == nil ||
 		!strings.Contains(err.Error(), "github-actions and github-dependabot") {
 		t.Errorf("dotenv target: %v", err)
+	}
+}
+
+func ghWhat(t target.Target) string {
+	if t.Type == target.GitHubDependabot {
+		return "Dependabot secret"
+	}
+	return "Actions secret"
+}
+
+// What preflight no longer checks per target (it costs a request each)
+// the write finds, after the revoke: the target fails alone, permanently,
+// with the message preflight gave, and it is not a preflight problem
+// (exit 5, not 4).
+func TestGitHubSecretWriterLateChecks(t *testing.T) {
+	ctx := context.Background()
+	sim, srv := ghWorld(t, githubsim.Options{})
+	admin, _ := ghProviders(t, srv, ghAdmin, githubapi.Limits{})
+	w := steps.GitHubSecretWriter{P: admin}
+	v := secret.New("sk-new-value-late-check-000000")
+	for _, tc := range []struct {
+		name string
+		t    target.Target
+		want []string
+	}{
+		{"missing environment", target.Target{Type: target.GitHubActions, Repo: "acme/api", Environment: "staging", Secret: "K"},
+			[]string{`github-actions:acme/api@staging:K: environment "staging" does not exist in acme/api`, "Settings → Environments"}},
+		{"missing repository", target.Target{Type: target.GitHubActions, Repo: "acme/gone", Secret: "K"},
+			[]string{"repository acme/gone is not visible to the token", "check the name"}},
+		{"missing organization", target.Target{Type: target.GitHubActions, Org: "nope", Secret: "K"},
+			[]string{"organization nope is not visible to the token"}},
+	} {
+		if err := w.Check(ctx, tc.t); tc.name == "missing environment" && err != nil {
+			t.Errorf("%s: preflight's batched check: %v (an environment costs a request per target: the write checks it)", tc.name, err)
+		}
+		_, err := w.Write(ctx, tc.t, v)
+		if err == nil {
+			t.Errorf("%s: no error", tc.name)
+			continue
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %q lacks %q", tc.name, err, want)
+			}
+		}
+		if errors.Is(err, step.ErrPreflight) || !step.IsPermanent(err) || !errors.Is(err, steps.ErrNotFound) {
+			t.Errorf("%s: preflight %v, permanent %v, not found %v: %v", tc.name, errors.Is(err, step.ErrPreflight), step.IsPermanent(err), errors.Is(err, steps.ErrNotFound), err)
+		}
+		ghNoSecrets(t, err.Error())
+	}
+	if n := len(sim.Snapshot().Secrets); n != 0 {
+		t.Errorf("%d secrets written", n)
 	}
 }
 

@@ -48,6 +48,7 @@ func secretKey(s githubsim.SecretState) string {
 // sim start [-scenario S] [-seed N] [-repos N] [-latency D] [-extra FILE]
 // sim verify [-alert] [-failed N] [-dotenv PATH VAR]... [-stored FILE]...
 // sim requests-only-get | sim fault METHOD PATH STATUS COUNT | sim clear-faults
+// sim mark | sim budget [-points N] [-contain-first N] | sim estimate FILE
 // sim token readonly | sim twin | sim value old|new FILE
 // sim workflow REPO WORKFLOW [duration D] [conclusion C] [dispatch on|off] [inputs NAME[!][=DEFAULT],…|none]
 // sim runs REPO WORKFLOW N [STATUS [CONCLUSION]] | sim waited INCIDENT STEP | sim waitrun REPO WORKFLOW
@@ -104,6 +105,55 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 	case "clear-faults":
 		r.s.ClearFaults()
+	case "mark":
+		// sim mark: later request-log checks look at what comes after.
+		if reqs := r.s.Requests(0); len(reqs) > 0 {
+			r.sinceSeq = reqs[len(reqs)-1].Seq
+		}
+	case "budget":
+		simBudget(ts, r, args[1:])
+	case "waitstarted":
+		// sim waitstarted STEP N: wait (up to 60 s) until the journal has
+		// N starts of STEP's instances (the run is inside the step).
+		want, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		dir := filepath.Join(ts.Getenv("RESPOND_STATE_DIR"), "incidents")
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			paths, _ := filepath.Glob(filepath.Join(dir, "INC-*", "journal.jsonl"))
+			if len(paths) == 1 {
+				b, _ := os.ReadFile(paths[0])
+				if strings.Count(string(b), `"type":"step.started","step":"`+args[1]+`"`) >= want {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("the journal never recorded %d starts of %s", want, args[1])
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	case "environment":
+		// sim environment OWNER/REPO NAME: the repository gets an
+		// environment (someone fixed what the inventory names).
+		owner, repo, _ := strings.Cut(args[1], "/")
+		ts.Check(r.s.GitHub().AddEnvironment(owner, repo, args[2]))
+	case "keycache":
+		// sim keycache FILE: the public-key cache exists, is readable by
+		// its owner only, and holds a key for every target scope.
+		fi, err := os.Stat(ts.MkAbs(args[1]))
+		ts.Check(err)
+		if fi.Mode().Perm() != 0o600 {
+			ts.Fatalf("%s has mode %v, want 0600", args[1], fi.Mode().Perm())
+		}
+		data := ts.ReadFile(args[1])
+		if n, want := strings.Count(data, "\n"), len(scenarioTargets(r.s.Scenario())); n < want {
+			ts.Fatalf("%s holds %d keys, want at least %d", args[1], n, want)
+		}
+	case "estimate":
+		if len(args) != 2 {
+			ts.Fatalf("usage: sim estimate FILE")
+		}
+		simEstimate(ts, r, args[1])
 	case "set-secret":
 		// sim set-secret OWNER/REPO NAME VALUE: an Actions secret holds VALUE.
 		if len(args) != 4 {

@@ -1,8 +1,8 @@
 package cli_test
 
-// Benchmarks for the performance figures of PRODUCT.md §9 that are not the
-// deploy fan-out (that one is internal/githubapi's BenchmarkDeployFanOut):
-// time to contain, startup of `respond version`, and memory for 1,000
+// Benchmarks for the performance figures of PRODUCT.md §9: the whole
+// leaked-key response (time to contain, whole response, requests and
+// points per target), startup of `respond version`, and memory for 1,000
 // targets. docs/BENCHMARKS.md records what they measure and what they gave.
 // None of them asserts a wall time: they fail only when the run itself
 // fails (a non-zero exit, no containment in the journal, rate-limit
@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,48 +47,92 @@ import (
 )
 
 // ---------------------------------------------------------------------------
-// Time to contain
+// The whole response
 
-// BenchmarkTimeToContain runs `respond leaked-key --alert OWNER/REPO#N
-// --yes` through cli.Run (the real command, playbook, engine, steps and
-// clients) against a fresh in-process simulator (scenario leaked-key, seed
-// 1) with 3 repositories at 0 and 50 ms of latency, and with 30
-// repositories at 50 ms (to show how containment scales with the number
-// of targets), each iteration with a fresh simulator and state directory.
+// BenchmarkResponse runs the whole `respond leaked-key --alert OWNER/REPO#N
+// --yes` response through cli.Run (the real command, playbook, engine,
+// steps and clients, GitHub's rate limiter included), from the alert to
+// the outcome and the report, against a fresh in-process simulator
+// (scenario leaked-key, seed 1) at GitHub's real secondary limits (100
+// concurrent requests, 900 points a minute, reads 1 point, writes 5) with
+// latency on every response. The organization has N repositories holding
+// the leaked key as a repository secret, plus an environment, an
+// organization and a Dependabot secret (N+3 deploy targets) and a
+// workflow to re-run, whose runs complete as soon as they are dispatched
+// (a real workflow's own duration is the user's, not respond's).
+//
+// Cases: 6 and 100 repositories at 20 and 50 ms. The 1,000-repository
+// cases take minutes by nature (GitHub's budget makes the deploy's 5,000
+// write points take five minutes and more), so they run only with
+// RESPOND_BENCH_1000=1 (make bench-1000): at 20 ms, with a cold public-key
+// cache (a first response) and a warm one (the cache an earlier incident
+// left in the state directory, filled beforehand with the scenario's
+// read-only token, which has its own budget).
 //
 // Metrics, averaged over the iterations:
 //
-//   - ms-to-contain: the journal's time to contain (incident.Summarize:
-//     from the incident's start to the finish of verify-contained, the
-//     step that proves the old key dead), preflight included;
-//   - ms-from-invocation: the same end point, measured from the call to
-//     cli.Run (adds parsing the playbook and inventory, creating the
-//     incident directory and opening the journal);
-//   - round-trips: HTTP requests the simulator answered before the key
-//     was proven dead (its request log);
-//   - ms-on-network: the part of ms-to-contain with at least one request
-//     in flight (the union of the requests' intervals);
-//   - ms-own: ms-to-contain − ms-on-network, the time respond spends on
-//     its own (the "+ X ms" of "N round trips + X ms");
-//   - sequential-round-trips: the round trips on the critical path
-//     (maximal groups of requests whose intervals overlap count once).
+//   - s-to-contain: the journal's time to contain (from the incident's
+//     start to the proof the old key is dead), preflight and plan included;
+//   - contain-floor-s: the sequential round trips a contain-first response
+//     cannot avoid (containFloorTrips) × the latency;
+//   - contain-round-trips: the round trips on the critical path to
+//     containment (maximal groups of overlapping requests count once);
+//   - requests-to-contain: requests before the key was proven dead;
+//   - s-whole: from the incident's start to its end (outcome decided,
+//     report written);
+//   - deploy-floor-s: the deploy's write points at 900 a minute, plus one
+//     round trip; whole/deploy-floor is their ratio; deploy-burst-floor-s
+//     is the tighter floor of a client that starts with a whole minute's
+//     budget: the last write leaves after ⌈points/900⌉ − 1 minutes;
+//   - points/target and requests/target: GitHub requests to the deploy
+//     targets' secret scopes (and reads of their repositories), per
+//     target, from the simulator's request log; max-points/target is the
+//     costliest target;
+//   - gh-points: every GitHub point the run spent; max-points/min: the
+//     most the simulator received in any sliding minute (GitHub's budget
+//     is 900);
+//   - limit-responses: secondary-limit refusals by the simulator (the
+//     benchmark fails unless 0), early-retries: requests sent while told
+//     to wait.
 //
-// ns/op is the whole run (deploy, verification, alert, report included).
-func BenchmarkTimeToContain(b *testing.B) {
-	for _, c := range []struct {
-		latency time.Duration
+// ns/op is the same whole run measured from the call to cli.Run.
+func BenchmarkResponse(b *testing.B) {
+	type bcase struct {
 		repos   int
-	}{{0, 3}, {50 * time.Millisecond, 3}, {50 * time.Millisecond, 30}} {
-		b.Run(fmt.Sprintf("latency=%s/repos=%d", c.latency, c.repos), func(b *testing.B) { benchContain(b, c.latency, c.repos) })
+		latency time.Duration
+		warm    bool
+	}
+	cases := []bcase{{6, 20 * time.Millisecond, false}, {6, 50 * time.Millisecond, false},
+		{100, 20 * time.Millisecond, false}, {100, 50 * time.Millisecond, false}}
+	if os.Getenv("RESPOND_BENCH_1000") != "" {
+		cases = append(cases, bcase{1000, 20 * time.Millisecond, false}, bcase{1000, 20 * time.Millisecond, true})
+	}
+	for _, c := range cases {
+		name := fmt.Sprintf("repos=%d/latency=%s", c.repos, c.latency)
+		if c.warm {
+			name += "/warm-cache"
+		}
+		b.Run(name, func(b *testing.B) { benchResponse(b, c.repos, c.latency, c.warm) })
 	}
 }
 
-func benchContain(b *testing.B, latency time.Duration, repos int) {
-	var sum containRun
-	var last containRun
+// containFloorTrips are the sequential round trips between an alert and
+// a dead key that a contain-first response cannot avoid: the alert (and
+// its locations, at once), the projects, the project's keys, the access
+// checks (OpenAI admin key, GitHub token, organizations, workflows, at
+// once), the organization secret's audience (whether a repository loses
+// access, which the plan must say), the revoke and the proof.
+const containFloorTrips = 7
+
+func benchResponse(b *testing.B, repos int, latency time.Duration, warm bool) {
+	var sum responseRun
+	var last responseRun
 	for range b.N {
 		b.StopTimer()
 		w := newContainWorld(b, latency, repos)
+		if warm {
+			w.warmKeys(b)
+		}
 		b.StartTimer()
 		r := w.run(b)
 		b.StopTimer()
@@ -97,32 +142,58 @@ func benchContain(b *testing.B, latency time.Duration, repos int) {
 		b.StartTimer()
 	}
 	b.Logf("requests before containment (last run): %s", strings.Join(last.requests, "; "))
+	b.Logf("steps (last run, from the incident's start): %s", strings.Join(last.steps, "; "))
 	n := float64(b.N)
-	b.ReportMetric(ms(sum.toContain)/n, "ms-to-contain")
-	b.ReportMetric(ms(sum.fromInvocation)/n, "ms-from-invocation")
-	b.ReportMetric(float64(sum.roundTrips)/n, "round-trips")
-	b.ReportMetric(float64(sum.sequential)/n, "sequential-round-trips")
-	b.ReportMetric(ms(sum.onNetwork)/n, "ms-on-network")
-	b.ReportMetric(ms(sum.toContain-sum.onNetwork)/n, "ms-own")
+	sec := func(d time.Duration) float64 { return d.Seconds() / n }
+	b.ReportMetric(sec(sum.toContain), "s-to-contain")
+	b.ReportMetric(containFloorTrips*latency.Seconds(), "contain-floor-s")
+	b.ReportMetric(float64(sum.sequential)/n, "contain-round-trips")
+	b.ReportMetric(float64(sum.roundTrips)/n, "requests-to-contain")
+	b.ReportMetric(sec(sum.whole), "s-whole")
+	floor := float64(last.writePoints)/900*60 + latency.Seconds()
+	b.ReportMetric(floor, "deploy-floor-s")
+	// With a full minute's budget at the start, the last write can leave
+	// after ⌈points/900⌉ − 1 minutes.
+	b.ReportMetric(float64((last.writePoints+899)/900-1)*60+latency.Seconds(), "deploy-burst-floor-s")
+	b.ReportMetric(sec(sum.whole)/floor, "whole/deploy-floor")
+	b.ReportMetric(float64(sum.targetPoints)/float64(sum.targets), "points/target")
+	b.ReportMetric(float64(sum.targetRequests)/float64(sum.targets), "requests/target")
+	b.ReportMetric(float64(last.maxTargetPoints), "max-points/target")
+	b.ReportMetric(float64(sum.ghPoints)/n, "gh-points")
+	b.ReportMetric(float64(last.maxMinute), "max-points/min")
+	b.ReportMetric(float64(sum.limited)/n, "limit-responses")
+	b.ReportMetric(float64(sum.early)/n, "early-retries")
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// containRun is what one leaked-key run measured.
-type containRun struct {
-	toContain, fromInvocation, onNetwork time.Duration
-	roundTrips, sequential               int
+// responseRun is what one leaked-key run measured.
+type responseRun struct {
+	toContain, whole             time.Duration
+	roundTrips, sequential       int
+	targets                      int
+	targetPoints, targetRequests int
+	maxTargetPoints              int
+	writePoints, ghPoints        int
+	maxMinute                    int // most GitHub points in any sliding minute (by arrival)
+	limited, early               int
 	// requests lists the requests before containment, "METHOD path
-	// (start ms)", for the log.
-	requests []string
+	// (start ms)", for the log; steps, each step's span from the
+	// incident's start.
+	requests, steps []string
 }
 
-func (c *containRun) add(o containRun) {
+func (c *responseRun) add(o responseRun) {
 	c.toContain += o.toContain
-	c.fromInvocation += o.fromInvocation
-	c.onNetwork += o.onNetwork
+	c.whole += o.whole
 	c.roundTrips += o.roundTrips
 	c.sequential += o.sequential
+	c.targets += o.targets
+	c.targetPoints += o.targetPoints
+	c.targetRequests += o.targetRequests
+	c.ghPoints += o.ghPoints
+	c.limited += o.limited
+	c.early += o.early
 }
 
 // containWorld is a fresh simulator, state directory and inventory.
@@ -130,11 +201,12 @@ type containWorld struct {
 	s        *sim.Sim
 	stateDir string
 	invPath  string
+	since    int64 // the request log before it is setup
 }
 
 func newContainWorld(b *testing.B, latency time.Duration, repos int) *containWorld {
 	b.Helper()
-	s, err := sim.Start(context.Background(), sim.Options{Seed: 1, Latency: latency, Repos: repos})
+	s, err := sim.Start(context.Background(), sim.Options{Seed: 1, Latency: latency, Repos: repos, RunDuration: -1})
 	if err != nil {
 		b.Fatalf("start the simulator: %v", err)
 	}
@@ -152,9 +224,49 @@ func newContainWorld(b *testing.B, latency time.Duration, repos int) *containWor
 
 func (w *containWorld) close() { _ = w.s.Close() }
 
+// warmKeys fills the state directory's public-key cache with every
+// target's key, as an earlier incident would have left it, reading them
+// with the scenario's read-only token (its own points budget), then marks
+// the request log so the run is measured alone.
+func (w *containWorld) warmKeys(b *testing.B) {
+	b.Helper()
+	info := w.s.Scenario()
+	env := w.s.Env()
+	c, err := githubapi.New(githubapi.Config{BaseURL: env["GITHUB_API_URL"], Token: secret.New(info.ReadOnlyToken),
+		KeyCache: filepath.Join(w.stateDir, cli.GitHubKeyCacheFile)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	scopes := []steps.SecretScope{{App: "actions", Org: info.Org}}
+	for _, r := range info.Repos {
+		owner, name, _ := strings.Cut(r, "/")
+		scopes = append(scopes, steps.SecretScope{App: "actions", Owner: owner, Repo: name})
+	}
+	owner, name, _ := strings.Cut(info.EnvironmentRepo, "/")
+	scopes = append(scopes, steps.SecretScope{App: "actions", Owner: owner, Repo: name, Environment: info.Environment})
+	owner, name, _ = strings.Cut(info.DependabotRepo, "/")
+	scopes = append(scopes, steps.SecretScope{App: "dependabot", Owner: owner, Repo: name})
+	var wg sync.WaitGroup
+	errs := make(chan error, len(scopes))
+	for _, s := range scopes {
+		wg.Go(func() {
+			if _, err := c.PublicKey(context.Background(), s); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatalf("warm the public-key cache: %v", err)
+	}
+	reqs := w.s.Requests(0)
+	w.since = reqs[len(reqs)-1].Seq
+}
+
 // run executes leaked-key on the world and reads the figures back from
 // the journal and the simulator's request log.
-func (w *containWorld) run(b *testing.B) containRun {
+func (w *containWorld) run(b *testing.B) responseRun {
 	b.Helper()
 	ios, _, _, errOut := iostreams.Test()
 	f := cli.NewFactory(ios)
@@ -168,43 +280,129 @@ func (w *containWorld) run(b *testing.B) containRun {
 	}
 	recs := onlyJournal(b, w.stateDir)
 	sum := incident.Summarize("", recs)
-	if sum.TimeToContain == nil {
-		b.Fatalf("the journal shows no containment (status %s)", sum.Status)
+	if sum.TimeToContain == nil || sum.Finished == nil {
+		b.Fatalf("the journal shows no containment or no end (status %s)", sum.Status)
 	}
 	contained := sum.Started.Add(*sum.TimeToContain)
 	if !verifiedDeadAt(recs, contained) {
 		b.Fatalf("time to contain does not end at verify-contained: %s after the start", sum.TimeToContain)
 	}
+	out := responseRun{toContain: *sum.TimeToContain, whole: sum.Finished.Sub(sum.Started)}
+	out.steps = stepSpans(recs, sum.Started)
 	var ivs []interval
-	var reqs []string
-	for _, r := range w.s.Requests(0) {
+	perTarget := map[string][2]int{} // points, requests
+	type arrival struct {
+		at  time.Time
+		pts int
+	}
+	var arrivals []arrival
+	info := w.s.Scenario()
+	for _, r := range w.s.Requests(w.since) {
 		start, err := time.Parse(time.RFC3339Nano, r.Start)
 		if err != nil {
 			b.Fatalf("request log: start %q: %v", r.Start, err)
 		}
-		if start.After(contained) {
-			continue
-		}
 		if start.Before(invoked) {
 			b.Fatalf("request %s %s before respond was invoked", r.Method, r.Path)
+		}
+		path, _, _ := strings.Cut(r.Path, "?")
+		if r.API == sim.APIGitHub {
+			pts := 5
+			if r.Method == http.MethodGet {
+				pts = 1
+			}
+			out.ghPoints += pts
+			arrivals = append(arrivals, arrival{start, pts})
+			if t := targetOf(info, path, r.Method); t != "" {
+				c := perTarget[t]
+				perTarget[t] = [2]int{c[0] + pts, c[1] + 1}
+				if r.Method == http.MethodPut {
+					out.writePoints += pts
+				}
+			}
+		}
+		if start.After(contained) {
+			continue
 		}
 		end := start.Add(time.Duration(r.DurationMS * float64(time.Millisecond)))
 		if end.After(contained) {
 			end = contained
 		}
 		ivs = append(ivs, interval{start, end})
-		path, _, _ := strings.Cut(r.Path, "?")
-		reqs = append(reqs, fmt.Sprintf("%s %s %s (+%.1f ms)", r.API, r.Method, path, ms(start.Sub(sum.Started))))
+		out.requests = append(out.requests, fmt.Sprintf("%s %s %s (+%.1f ms)", r.API, r.Method, path, ms(start.Sub(sum.Started))))
 	}
-	busy, groups := union(ivs, sum.Started)
-	return containRun{
-		toContain:      *sum.TimeToContain,
-		fromInvocation: contained.Sub(invoked),
-		onNetwork:      busy,
-		roundTrips:     len(ivs),
-		sequential:     groups,
-		requests:       reqs,
+	_, out.sequential = union(ivs, sum.Started)
+	slices.SortFunc(arrivals, func(x, y arrival) int { return x.at.Compare(y.at) })
+	for i, j, in := 0, 0, 0; j < len(arrivals); j++ {
+		in += arrivals[j].pts
+		for !arrivals[i].at.After(arrivals[j].at.Add(-time.Minute)) {
+			in -= arrivals[i].pts
+			i++
+		}
+		out.maxMinute = max(out.maxMinute, in)
 	}
+	out.roundTrips = len(ivs)
+	for _, c := range perTarget {
+		out.targets++
+		out.targetPoints += c[0]
+		out.targetRequests += c[1]
+		out.maxTargetPoints = max(out.maxTargetPoints, c[0])
+	}
+	if want := len(info.Repos) + 3; out.targets != want {
+		b.Fatalf("the request log shows %d targets written, want %d", out.targets, want)
+	}
+	st := w.s.GitHub().LimitStats()
+	out.limited, out.early = st.Secondary, st.EarlyRetries
+	if st.Secondary != 0 {
+		b.Fatalf("the simulator refused %d request(s) for rate limits (%d sent while told to wait)", st.Secondary, st.EarlyRetries)
+	}
+	return out
+}
+
+// stepSpans is each step's span, "step +start–end ms" from t0, in the
+// order the steps started.
+func stepSpans(recs []journal.Record, t0 time.Time) []string {
+	type span struct{ start, end time.Time }
+	spans := map[string]*span{}
+	var order []string
+	for _, r := range recs {
+		if r.Step == "" || (r.Type != journal.StepStarted && r.Type != journal.StepFinished) {
+			continue
+		}
+		sp := spans[r.Step]
+		if sp == nil {
+			sp = &span{start: r.Time, end: r.Time}
+			spans[r.Step] = sp
+			order = append(order, r.Step)
+		}
+		if r.Time.After(sp.end) {
+			sp.end = r.Time
+		}
+	}
+	out := make([]string, 0, len(order))
+	for _, id := range order {
+		out = append(out, fmt.Sprintf("%s +%.0f–%.0f ms", id, ms(spans[id].start.Sub(t0)), ms(spans[id].end.Sub(t0))))
+	}
+	return out
+}
+
+// targetOf names the deploy target a GitHub request is for (its secret
+// scope: its public key, its write, an organization secret's audience),
+// or "". Preflight's reads (an organization's repository lists) are for
+// all targets at once and are not counted here.
+func targetOf(info sim.ScenarioInfo, path, method string) string {
+	path = strings.TrimPrefix(path, "/api/v3")
+	switch {
+	case strings.HasPrefix(path, "/orgs/"+info.Org+"/actions/secrets"):
+		return "org"
+	case strings.HasPrefix(path, "/repos/"+info.EnvironmentRepo+"/environments/"+info.Environment+"/secrets"):
+		return "env"
+	case strings.HasPrefix(path, "/repos/"+info.DependabotRepo+"/dependabot/secrets"):
+		return "dependabot"
+	case strings.HasPrefix(path, "/repos/") && strings.Contains(path, "/actions/secrets"):
+		return strings.TrimSuffix(strings.SplitAfter(path, "/actions/secrets")[0], "/actions/secrets")
+	}
+	return ""
 }
 
 // onlyJournal reads the journal of the one incident in stateDir.
@@ -409,9 +607,9 @@ func logInit(b *testing.B, bin string) {
 // deploy targets in all).
 const memRepos = 1000
 
-// memScale multiplies GitHub's points budgets (simulator 900 a minute,
-// client limiter 800) so the run is not held up for minutes by the
-// budget: see docs/BENCHMARKS.md.
+// memScale multiplies GitHub's points budget (900 a minute, in the
+// simulator and the client's limiter) so the run is not held up for
+// minutes by the budget: see docs/BENCHMARKS.md.
 const memScale = 20
 
 // BenchmarkMemory1000 runs the leaked-key playbook, all of it, against a
@@ -421,8 +619,9 @@ const memScale = 20
 // It drives the engine as `respond leaked-key --yes` does (same playbook,
 // catalog, steps, journal and report), but builds the GitHub client
 // itself so its points budget can be scaled with the simulator's
-// (memScale): through cli.Run the client keeps GitHub's 800 points a
-// minute and the run takes about nine minutes at any latency.
+// (memScale): through cli.Run the client keeps GitHub's 900 points a
+// minute and the run takes six minutes and more at any latency
+// (BenchmarkResponse measures that).
 //
 // The simulator lives in the same process, so the heap includes its
 // world. Metrics: peak-heap-MB (the largest heap in use seen, simulator
@@ -608,6 +807,7 @@ func (w *memWorld) run(b *testing.B) memRun {
 	}
 	creds, targets := credentials(inv)
 	inputs["credentials"] = creds
+	inputs["inventory"] = w.invPath // the record step names the replacement there
 
 	inc, err := incident.NewStore(w.stateDir).Create(time.Now())
 	if err != nil {

@@ -57,7 +57,7 @@ func NewFactory(ios *iostreams.IOStreams) *Factory {
 // simulator. Credentials found there are masked in every output.
 func (f *Factory) UseEnv(getenv func(string) string) {
 	registerEnvSecrets(getenv, f.IO.Secrets)
-	f.providers = &providerSet{getenv: getenv, secrets: f.IO.Secrets}
+	f.providers = &providerSet{getenv: getenv, secrets: f.IO.Secrets, stateDir: func() string { return f.StateDir }}
 }
 
 // Providers returns the OpenAI and GitHub clients' constructors.

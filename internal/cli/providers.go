@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
 
 	"github.com/respondhq/respond/internal/awsapi"
@@ -17,6 +18,9 @@ import (
 type providerSet struct {
 	getenv  func(string) string
 	secrets *secret.Registry
+	// stateDir is the state directory, where the GitHub client keeps its
+	// public-key cache ("" for none); read when the client is built.
+	stateDir func() string
 
 	oaOnce sync.Once
 	oa     steps.OpenAI
@@ -87,7 +91,13 @@ func (p *providerSet) gitHub() (steps.GitHub, error) {
 		if base == "" {
 			base = githubapi.DefaultBaseURL
 		}
-		c, err := githubapi.New(githubapi.Config{BaseURL: base, Token: tok})
+		cfg := githubapi.Config{BaseURL: base, Token: tok}
+		if p.stateDir != nil {
+			if dir := p.stateDir(); dir != "" {
+				cfg.KeyCache = filepath.Join(dir, GitHubKeyCacheFile)
+			}
+		}
+		c, err := githubapi.New(cfg)
 		p.gh, p.ghErr = c, err
 		if err != nil {
 			p.gh = nil
@@ -95,6 +105,10 @@ func (p *providerSet) gitHub() (steps.GitHub, error) {
 	})
 	return p.gh, p.ghErr
 }
+
+// GitHubKeyCacheFile is the GitHub client's public-key cache, in the state
+// directory: secrets of a repository written before cost one request.
+const GitHubKeyCacheFile = "github-public-keys.jsonl"
 
 // registerEnvSecrets masks respond's own credentials in every output from
 // the start, whether or not a client is ever built.

@@ -158,6 +158,15 @@ func (v *textView) Planned(p *engine.Plan) {
 		}
 	}
 	fmt.Fprintf(v.out, "To do: %s and %s; %d already done or skipped.\n", plural(changes, "change"), plural(reads, "read"), done)
+	for _, n := range p.Notes {
+		step := n.Step
+		if num, ok := v.number[n.Step]; ok {
+			step = fmt.Sprintf("%d %s", num, n.Step)
+		}
+		for _, l := range ui.Wrap("Note ("+step+"): "+n.Text, v.width, 2) {
+			fmt.Fprintln(v.out, l)
+		}
+	}
 	if destructive > 0 {
 		it, takes := "them", "they take"
 		if destructive == 1 {

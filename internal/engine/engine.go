@@ -390,7 +390,11 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 	undecided := e.undecided(plan, rerun)
 	out.Plan = plan
 	e.o.Observer.Planned(plan)
-	if err := e.record(journal.Record{Type: journal.PlanRecorded, Plan: plan.Changes()}); err != nil {
+	rec := journal.Record{Type: journal.PlanRecorded, Plan: plan.Changes()}
+	if len(plan.Notes) > 0 {
+		rec.Data = map[string]any{"notes": plan.Notes}
+	}
+	if err := e.record(rec); err != nil {
 		return out, err
 	}
 	// Resume decides before it acts: a step whose interrupted attempt

@@ -209,7 +209,7 @@ type harness struct {
 func newHarness(t *testing.T, src string) *harness {
 	t.Helper()
 	c := newCounter()
-	cat := catalog{"work": work{c}, "gen": gen{c}, "look": look{c: c}, "lookfail": lookFail{look{c: c, fail: true}}, "boom": boom{work{c}}}
+	cat := catalog{"work": work{c}, "gen": gen{c}, "look": look{c: c}, "lookfail": lookFail{look{c: c, fail: true}}, "boom": boom{work{c}}, "noting": noting{work{c}}}
 	pb, diags := playbook.Parse("test.yaml", []byte(src), cat)
 	if diags.HasErrors() {
 		t.Fatalf("playbook: %v", diags.Err())
@@ -515,5 +515,59 @@ steps:
 	var se *StepError
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), "internal error in step kind boom") {
 		t.Fatalf("err = %v, want a StepError naming the bug", err)
+	}
+}
+
+// noting is work whose fan-outs note how many items will run and which.
+type noting struct{ work }
+
+func (n noting) Spec() step.Spec { s := n.work.Spec(); s.Kind = "noting"; return s }
+func (n noting) PlanNotes(ctx context.Context, calls []*step.Call) []step.Note {
+	var items []string
+	for _, c := range calls {
+		items = append(items, c.Item+"="+c.String("value"))
+	}
+	return []step.Note{{ID: "count", Text: strings.Join(items, ","), FollowUp: "title",
+		Figures: map[string]float64{"items": float64(len(calls))}}}
+}
+
+// A fan-out's kind that notes its items as a whole is asked once, with a
+// call per item that will run (resolved as it will run), and its notes
+// are in the plan and journaled with it; items done in an earlier run are
+// left out.
+func TestPlanNotes(t *testing.T) {
+	h := newHarness(t, `
+name: t
+description: d
+inputs:
+  targets: {type: list, default: [a, b, c]}
+steps:
+  - id: many
+    uses: noting
+    foreach: ${{ inputs.targets }}
+    concurrency: 2
+    with: {value: "v-${{ item }}"}
+`)
+	out, recs, err := h.run(context.Background(), false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Note{Step: "many", Note: step.Note{ID: "count", Text: "a=v-a,b=v-b,c=v-c", FollowUp: "title", Figures: map[string]float64{"items": 3}}}
+	if len(out.Plan.Notes) != 1 || fmt.Sprint(out.Plan.Notes[0]) != fmt.Sprint(want) {
+		t.Fatalf("notes %+v", out.Plan.Notes)
+	}
+	var journaled []any
+	for _, r := range recs {
+		if r.Type == journal.PlanRecorded {
+			journaled, _ = r.Data["notes"].([]any)
+		}
+	}
+	if len(journaled) != 1 || !strings.Contains(fmt.Sprint(journaled[0]), "a=v-a,b=v-b,c=v-c") {
+		t.Fatalf("journaled notes %v", journaled)
+	}
+	// Run again: every item is done, so there is nothing to note.
+	out, _, err = h.run(context.Background(), false, nil)
+	if err != nil || len(out.Plan.Notes) != 0 {
+		t.Fatalf("second run: notes %+v, %v", out.Plan.Notes, err)
 	}
 }

@@ -39,6 +39,15 @@ type Plan struct {
 	Incident string `json:"incident"`
 	Playbook string `json:"playbook"`
 	Rows     []Row  `json:"rows"`
+	// Notes are remarks of fan-out steps on their items as a whole (what
+	// they cost at a provider's limits; see step.Noter).
+	Notes []Note `json:"notes,omitempty"`
+}
+
+// Note is a step's remark on the plan.
+type Note struct {
+	Step string `json:"step"`
+	step.Note
 }
 
 // Mutates reports whether anything that will run changes the world.

@@ -67,6 +67,7 @@ func (e *Engine) plan(ctx context.Context, rerun map[string]bool) *Plan {
 		// thousand targets must not cost a thousand sequential round
 		// trips before the first change.
 		rows := make([]Row, len(items))
+		calls := make([]*step.Call, len(items)) // for the kind's notes
 		sem := make(chan struct{}, max(st.Concurrency, 1))
 		var wg sync.WaitGroup
 		for i, it := range items {
@@ -87,13 +88,47 @@ func (e *Engine) plan(ctx context.Context, rerun map[string]bool) *Plan {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				rows[i] = e.planOne(ctx, st, row, e.withPlaceholders(e.childScope(it, true)), state)
+				scope := e.withPlaceholders(e.childScope(it, true))
+				rows[i] = e.planOne(ctx, st, row, scope, state)
+				if params, err := st.Resolve(spec, scope); err == nil {
+					calls[i] = e.call(st, key, params)
+				}
 			}()
 		}
 		wg.Wait()
 		p.Rows = append(p.Rows, rows...)
+		p.Notes = append(p.Notes, e.notes(ctx, st, calls)...)
 	}
 	return p
+}
+
+// notes asks a fan-out's kind for its remarks on the items that will run
+// (those with a call).
+func (e *Engine) notes(ctx context.Context, st *playbook.Step, calls []*step.Call) (out []Note) {
+	n, ok := e.kinds[st.ID].(step.Noter)
+	if !ok {
+		return nil
+	}
+	var pending []*step.Call
+	for _, c := range calls {
+		if c != nil {
+			pending = append(pending, c)
+		}
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil { // a bug in a kind's notes must not crash respond
+			out = nil
+		}
+	}()
+	for _, note := range n.PlanNotes(ctx, pending) {
+		note.Text = e.o.Secrets.MaskString(note.Text)
+		note.FollowUp = e.o.Secrets.MaskString(note.FollowUp)
+		out = append(out, Note{Step: st.ID, Note: note})
+	}
+	return out
 }
 
 // undecided lists the instances that started in an earlier run, never

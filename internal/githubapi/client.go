@@ -18,17 +18,21 @@
 // documented secondary limits rather than reacting to them (see Limits):
 //
 //   - at most MaxConcurrent requests in flight (default 50 of GitHub's 100);
-//   - at most PointsPerMinute points in any sliding minute (default 800 of
-//     GitHub's 900; GET, HEAD and OPTIONS cost 1, other methods 5).
-//     Requests wait for points; they do not fail.
+//   - at most PointsPerMinute points in any sliding minute (default
+//     GitHub's 900; GET, HEAD and OPTIONS cost 1, other methods 5). A
+//     request's points count until a minute after its answer arrived, so
+//     the client's minute never ends before GitHub's, and the whole budget
+//     can be spent with no limit response. Requests wait for points, in
+//     the order they asked; they do not fail.
 //
 // When GitHub answers with a limit anyway, the limiter pauses every request
 // of the token until it lifts, then retries idempotent requests (GET, HEAD,
 // OPTIONS, PUT, DELETE):
 //
 //   - secondary limit (403 whose documentation_url names secondary rate
-//     limits or abuse) or 429: wait retry-after, or an exponential backoff
-//     from 1 s with jitter (capped at 60 s) when there is none;
+//     limits or abuse) or 429: wait retry-after, or a minute when there is
+//     none (GitHub's advice), and send nothing meanwhile: a request that
+//     was waiting for points checks again before it goes;
 //   - primary exhaustion (403 or 429 with x-ratelimit-remaining 0): wait
 //     until x-ratelimit-reset if that is within MaxWait (default 2 min),
 //     else fail with a *LimitError saying when the budget resets;
@@ -41,6 +45,13 @@
 // limit or a response with x-ratelimit-remaining 0 it would refuse every
 // later call locally instead of waiting; the limiter hides that header and
 // keeps the budget itself. Stats exposes its counters.
+//
+// # Fewer requests
+//
+// ReposPermissions checks many repositories with an organization's
+// repository list (100 a page) instead of a request each; public keys are
+// read once per scope and, with Config.KeyCache, kept across runs
+// (keycache.go); an alert is read once per run.
 //
 // Errors say what the client was doing, to which repository, secret or
 // alert, and what to do; they never contain the token or a secret value.
@@ -86,6 +97,11 @@ type Config struct {
 	HTTPClient *http.Client
 	// Limits configure the rate limiter; zero fields take the defaults.
 	Limits Limits
+	// KeyCache, if set, is a file where the secret scopes' public keys are
+	// kept across runs (see keycache.go), so that writing a secret whose
+	// scope was written before costs the write alone. respond keeps it in
+	// its state directory.
+	KeyCache string
 }
 
 // Client is a GitHub REST client for one token. It is safe for concurrent
@@ -95,11 +111,13 @@ type Client struct {
 	lim  *limiter
 	host string
 
-	keysMu sync.Mutex
-	keys   map[string]*keyEntry // public keys by scope
+	keysMu  sync.Mutex
+	keys    map[string]*keyEntry // public keys by scope
+	keyFile *keyFile             // public keys kept across runs; nil without Config.KeyCache
 
 	idsMu sync.Mutex
 	ids   map[string]int64 // repository IDs by lower-cased owner/name
+	orgs  map[string]bool  // owners (lower-cased) known to be organizations (true) or not (false)
 
 	alertsMu sync.Mutex
 	alerts   map[string]steps.Alert // alerts read by GetAlert, by owner/repo#n
@@ -168,7 +186,8 @@ func New(cfg Config) (*Client, error) {
 	hc.CheckRedirect = netsafe.CheckRedirect
 	gh := github.NewClient(hc).WithAuthToken(cfg.Token.Reveal())
 	gh.BaseURL, gh.UploadURL = u, u
-	return &Client{gh: gh, lim: lim, host: u.Host, keys: map[string]*keyEntry{}, ids: map[string]int64{}}, nil
+	return &Client{gh: gh, lim: lim, host: u.Host, keys: map[string]*keyEntry{}, ids: map[string]int64{},
+		keyFile: newKeyFile(cfg.KeyCache, strings.ToLower(u.Host+strings.TrimSuffix(u.Path, "/")))}, nil
 }
 
 func isLoopback(host string) bool {
@@ -206,11 +225,7 @@ func (c *Client) RepoPermissions(ctx context.Context, owner, repo string) (steps
 	c.idsMu.Lock()
 	c.ids[strings.ToLower(owner+"/"+repo)] = r.GetID()
 	c.idsMu.Unlock()
-	p := r.GetPermissions()
-	return steps.RepoPermissions{
-		ID: r.GetID(), Admin: p["admin"], Maintain: p["maintain"], Push: p["push"], Pull: p["pull"],
-		Private: r.GetPrivate(),
-	}, nil
+	return permissionsOf(r), nil
 }
 
 // ScopeName names a secret scope for messages: "acme/api",
@@ -273,7 +288,8 @@ func secretsPath(s steps.SecretScope) string {
 
 // PublicKey returns the scope's sealed-box public key. Keys are cached for
 // the life of the client (one request per scope, even when many goroutines
-// ask at once); a PUT rejected with 422 drops the cached key.
+// ask at once) and, with Config.KeyCache, across runs; a PUT rejected with
+// 422 drops the cached key.
 func (c *Client) PublicKey(ctx context.Context, s steps.SecretScope) (steps.PublicKey, error) {
 	if err := checkScope(s); err != nil {
 		return steps.PublicKey{}, err
@@ -284,6 +300,11 @@ func (c *Client) PublicKey(ctx context.Context, s steps.SecretScope) (steps.Publ
 	if !ok {
 		e = &keyEntry{done: make(chan struct{})}
 		c.keys[k] = e
+		if pk, cached := c.keyFile.get(k); cached {
+			e.key = pk
+			close(e.done)
+			ok = true
+		}
 	}
 	c.keysMu.Unlock()
 	if ok {
@@ -297,11 +318,37 @@ func (c *Client) PublicKey(ctx context.Context, s steps.SecretScope) (steps.Publ
 	e.key, e.err = c.fetchKey(ctx, s)
 	if e.err != nil {
 		c.dropKey(s, e)
+	} else {
+		c.keyFile.put(k, e.key)
 	}
 	close(e.done)
 	return e.key, e.err
 }
 
+// KnowsPublicKey reports whether PublicKey would answer s without a
+// request: its key was fetched in this run, or is in the key cache.
+func (c *Client) KnowsPublicKey(s steps.SecretScope) bool {
+	if checkScope(s) != nil {
+		return false
+	}
+	k := strings.ToLower(secretsPath(s))
+	c.keysMu.Lock()
+	e, ok := c.keys[k]
+	c.keysMu.Unlock()
+	if ok {
+		select {
+		case <-e.done:
+			return e.err == nil
+		default:
+			return true // being fetched: one request, already counted
+		}
+	}
+	_, cached := c.keyFile.get(k)
+	return cached
+}
+
+// dropKey forgets s's key (e, or whatever is cached when e is nil), in
+// this run and in the key cache: GitHub refused it, or fetching it failed.
 func (c *Client) dropKey(s steps.SecretScope, e *keyEntry) {
 	k := strings.ToLower(secretsPath(s))
 	c.keysMu.Lock()
@@ -309,6 +356,9 @@ func (c *Client) dropKey(s steps.SecretScope, e *keyEntry) {
 		delete(c.keys, k)
 	}
 	c.keysMu.Unlock()
+	if e == nil {
+		c.keyFile.drop(k)
+	}
 }
 
 func (c *Client) fetchKey(ctx context.Context, s steps.SecretScope) (steps.PublicKey, error) {
@@ -356,7 +406,20 @@ func (c *Client) OrgSecret(ctx context.Context, s steps.SecretScope, name string
 	if s.Org == "" {
 		return steps.OrgSecretState{}, step.Errorf("read the audience of secret %s of %s: not an organization secret", name, ScopeName(s))
 	}
+	// The secret and its selected repositories at once (the plan reads
+	// them before the revoke); the list is used only if the secret turns
+	// out to be visible to selected repositories.
+	type listed struct {
+		repos []*github.Repository
+		err   error
+	}
+	sel := make(chan listed, 1)
+	go func() {
+		repos, err := c.selectedRepos(ctx, s, name)
+		sel <- listed{repos, err}
+	}()
 	sec, err := c.getSecret(ctx, s, name)
+	l := <-sel
 	if errors.Is(err, steps.ErrNotFound) {
 		return steps.OrgSecretState{}, nil
 	}
@@ -367,7 +430,7 @@ func (c *Client) OrgSecret(ctx context.Context, s steps.SecretScope, name string
 	if sec.Visibility != "selected" {
 		return st, nil
 	}
-	repos, err := c.selectedRepos(ctx, s, name)
+	repos, err := l.repos, l.err
 	if err != nil {
 		return steps.OrgSecretState{}, err
 	}
@@ -586,18 +649,30 @@ func (c *Client) forgetAlert(owner, repo string, number int) {
 }
 
 func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (steps.Alert, error) {
+	// The alert and the first page of its locations at once: both are on
+	// the way to containment, and neither needs the other.
+	type page struct {
+		locs []*github.SecretScanningAlertLocation
+		resp *github.Response
+		err  error
+	}
+	first := make(chan page, 1)
+	opts := &github.ListOptions{PerPage: 100}
+	go func() {
+		locs, resp, err := c.gh.SecretScanning.ListLocationsForAlert(ctx, owner, repo, int64(number), &github.ListOptions{PerPage: 100})
+		first <- page{locs, resp, err}
+	}()
 	a, _, err := c.gh.SecretScanning.GetAlert(ctx, owner, repo, int64(number))
+	p := <-first
 	if err != nil {
 		return steps.Alert{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)
 	}
 	out := alertOf(a)
-	opts := &github.ListOptions{PerPage: 100}
 	for {
-		locs, resp, err := c.gh.SecretScanning.ListLocationsForAlert(ctx, owner, repo, int64(number), opts)
-		if err != nil {
-			return steps.Alert{}, c.fail(err, "list the locations of secret-scanning alert %s/%s#%d", owner, repo, number)
+		if p.err != nil {
+			return steps.Alert{}, c.fail(p.err, "list the locations of secret-scanning alert %s/%s#%d", owner, repo, number)
 		}
-		for _, l := range locs {
+		for _, l := range p.locs {
 			if l.GetType() != "" && l.GetType() != "commit" || l.Details == nil {
 				continue
 			}
@@ -608,10 +683,11 @@ func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (
 				CommitURL: textsafe.Line(d.GetCommitURL()), BlobURL: textsafe.Line(d.GetBlobURL()),
 			})
 		}
-		if resp.NextPage == 0 {
+		if p.resp.NextPage == 0 {
 			return out, nil
 		}
-		opts.Page = resp.NextPage
+		opts.Page = p.resp.NextPage
+		p.locs, p.resp, p.err = c.gh.SecretScanning.ListLocationsForAlert(ctx, owner, repo, int64(number), opts)
 	}
 }
 

@@ -200,6 +200,19 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
+// Wait advances the time by d at once; with d < 0 it waits for wake.
+func (c *fakeClock) Wait(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
+	if d >= 0 {
+		return c.Sleep(ctx, d)
+	}
+	select {
+	case <-wake:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 func (c *fakeClock) total() time.Duration { c.mu.Lock(); defer c.mu.Unlock(); return c.slept }
 
 // seal encrypts v for pk as go-github's example does.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,12 +16,16 @@ import (
 	"time"
 )
 
-// Defaults for Limits fields left at zero. They keep one token well inside
+// Defaults for Limits fields left at zero. They keep one token inside
 // GitHub's documented secondary limits (API-NOTES §5: 100 concurrent
-// requests, 900 points a minute, reads 1 point and writes 5).
+// requests, 900 points a minute, reads 1 point and writes 5): half the
+// concurrency, and the whole points budget, which the limiter can spend
+// without ever exceeding it because it counts a request's points until a
+// minute after its answer came back (GitHub counted them at some moment
+// between sending and answering).
 const (
 	DefaultMaxConcurrent   = 50
-	DefaultPointsPerMinute = 800
+	DefaultPointsPerMinute = 900
 	DefaultReadPoints      = 1
 	DefaultWritePoints     = 5
 	DefaultMaxWait         = 2 * time.Minute
@@ -41,10 +46,12 @@ type Limits struct {
 	// PointsPerMinute is the most points the client spends in any sliding
 	// minute, the way GitHub counts its secondary limit. It works as a
 	// token bucket of PointsPerMinute points in which every point spent
-	// comes back exactly one minute later: a fan-out may spend the whole
-	// budget at once, and then proceeds at the pace points come back.
-	// Requests wait for points in the order they asked; they never fail
-	// for lack of them.
+	// comes back one minute after the request's answer arrived (GitHub
+	// counts the request at some moment between sending and answering, so
+	// the client's minute always ends after GitHub's): a fan-out may spend
+	// the whole budget at once, and then proceeds at the pace points come
+	// back. Requests wait for points in the order they asked; they never
+	// fail for lack of them.
 	PointsPerMinute int
 	// ReadPoints is the cost of GET, HEAD and OPTIONS; WritePoints of any
 	// other method.
@@ -64,8 +71,8 @@ type Limits struct {
 	// not count. Default 60 s.
 	RequestTimeout time.Duration
 	// BaseBackoff and MaxBackoff bound the exponential backoff (with
-	// jitter) used after a 5xx, or after a rate limit that names no
-	// retry-after.
+	// jitter) used after a 5xx, or after a secondary rate limit that names
+	// no retry-after (then at least a minute, as GitHub advises).
 	BaseBackoff, MaxBackoff time.Duration
 
 	// clock replaces the real clock in tests.
@@ -153,11 +160,31 @@ type clock interface {
 	Now() time.Time
 	// Sleep waits for d or until ctx is done (then it returns ctx.Err()).
 	Sleep(ctx context.Context, d time.Duration) error
+	// Wait waits for d (forever when d < 0), or until wake is signalled
+	// or ctx is done (then it returns ctx.Err()).
+	Wait(ctx context.Context, d time.Duration, wake <-chan struct{}) error
 }
 
 type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Wait(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
+	var timeout <-chan time.Time
+	if d >= 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-timeout:
+		return nil
+	case <-wake:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 func (realClock) Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
@@ -182,7 +209,9 @@ type limiter struct {
 	slots chan struct{}
 
 	mu          sync.Mutex
-	spent       []spend   // points spent or reserved in the last minute, by time
+	spent       []*spend  // points still in the window: in flight, or answered less than a minute ago
+	used        int       // the points of spent
+	queue       []*waiter // requests waiting for points, in the order they asked
 	pausedUntil time.Time // every request waits until then (a limit was hit)
 	pausedKind  string    // the limit that set pausedUntil
 
@@ -287,7 +316,9 @@ func (t *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // send waits for any pause, a concurrency slot and the request's points,
-// then sends it. The slot is released when the response body is closed.
+// then (once more) for any pause a limit set meanwhile, and sends it: it
+// never sends while a limit is pending. The slot is released when the
+// response body is closed.
 func (t *limiter) send(req *http.Request, cost int) (*http.Response, error) {
 	ctx := req.Context()
 	if err := t.waitPause(req); err != nil {
@@ -305,7 +336,15 @@ func (t *limiter) send(req *http.Request, cost int) (*http.Response, error) {
 			return nil, ctx.Err()
 		}
 	}
-	if err := t.take(ctx, cost); err != nil {
+	sp, err := t.take(ctx, cost)
+	if err != nil {
+		<-t.slots
+		return nil, err
+	}
+	// Waiting for points can take a minute, and another request may have
+	// hit a limit meanwhile: wait for it to lift too.
+	if err := t.waitPause(req); err != nil {
+		t.unspend(sp)
 		<-t.slots
 		return nil, err
 	}
@@ -323,6 +362,9 @@ func (t *limiter) send(req *http.Request, cost int) (*http.Response, error) {
 	t.requests.Add(1)
 	t.points.Add(int64(cost))
 	resp, err := t.next.RoundTrip(req.WithContext(actx))
+	// GitHub counted the request by now, if it did: its points come back
+	// a minute from here.
+	t.answered(sp)
 	if err != nil {
 		timedOut := ctx.Err() == nil && actx.Err() == context.DeadlineExceeded
 		release()
@@ -335,65 +377,135 @@ func (t *limiter) send(req *http.Request, cost int) (*http.Response, error) {
 	return resp, nil
 }
 
-// spend is cost points spent at a time.
+// spend is the points of one request in the window: in flight while done
+// is zero, then until a minute after done.
 type spend struct {
-	at   time.Time
 	cost int
+	done time.Time
 }
 
-// take reserves cost points at the earliest time, no earlier than any
-// reservation before it, when the minute ending then holds at most
-// PointsPerMinute points, and waits until that time. Reservations are
-// made in order, so waiting requests go out one after another as points
-// come back rather than all at once.
-func (t *limiter) take(ctx context.Context, cost int) error {
+// waiter is a request waiting for points; wake is signalled when it may
+// have become able to go (it reached the head of the queue, or points came
+// back).
+type waiter struct{ wake chan struct{} }
+
+// take waits until cost points fit in the budget and every request that
+// asked before has gone, then records them as spent (in flight). Waiting
+// requests go out one after another, in order, as points come back,
+// rather than all at once; a write waiting for 5 points is not overtaken
+// by reads.
+func (t *limiter) take(ctx context.Context, cost int) (*spend, error) {
+	w := &waiter{wake: make(chan struct{}, 1)}
 	t.mu.Lock()
-	now := t.clock.Now()
-	// Forget what no window from now on can contain.
-	drop := 0
-	for drop < len(t.spent) && !t.spent[drop].at.After(now.Add(-time.Minute)) {
-		drop++
-	}
-	t.spent = t.spent[drop:]
-	at := now
-	if n := len(t.spent); n > 0 && t.spent[n-1].at.After(at) {
-		at = t.spent[n-1].at
-	}
-	sum := 0
-	first := 0 // the oldest entry inside the window ending at
-	for i, e := range t.spent {
-		if e.at.After(at.Add(-time.Minute)) {
-			sum += e.cost
-		} else {
-			first = i + 1
-		}
-	}
-	for sum+cost > t.lim.PointsPerMinute && first < len(t.spent) {
-		// Wait until the oldest entry leaves the window.
-		sum -= t.spent[first].cost
-		at = t.spent[first].at.Add(time.Minute + time.Nanosecond)
-		first++
-	}
-	t.spent = append(t.spent, spend{at: at, cost: cost})
-	t.mu.Unlock()
-	wait := at.Sub(now)
-	if wait <= 0 {
-		return nil
-	}
-	if err := t.sleep(ctx, wait); err != nil {
-		// Give the reservation back (later ones keep their place, which
-		// only makes them more conservative).
-		t.mu.Lock()
-		for i := range t.spent {
-			if t.spent[i].at.Equal(at) && t.spent[i].cost == cost {
-				t.spent[i].cost = 0
-				break
+	t.queue = append(t.queue, w)
+	var start time.Time
+	for {
+		now := t.clock.Now()
+		t.expire(now)
+		head := t.queue[0] == w
+		if head && t.used+cost <= t.lim.PointsPerMinute {
+			t.queue = t.queue[1:]
+			sp := &spend{cost: cost}
+			t.spent = append(t.spent, sp)
+			t.used += cost
+			t.wakeHead()
+			t.mu.Unlock()
+			if !start.IsZero() {
+				t.waitNanos.Add(int64(t.clock.Now().Sub(start)))
 			}
+			return sp, nil
+		}
+		d := time.Duration(-1) // until woken
+		if head {
+			d = t.untilFree(now, cost)
 		}
 		t.mu.Unlock()
-		return err
+		if start.IsZero() {
+			start = now
+			t.waits.Add(1)
+		}
+		err := t.clock.Wait(ctx, d, w.wake)
+		t.mu.Lock()
+		if err != nil {
+			for i, q := range t.queue {
+				if q == w {
+					t.queue = append(t.queue[:i], t.queue[i+1:]...)
+					break
+				}
+			}
+			t.wakeHead()
+			t.mu.Unlock()
+			return nil, err
+		}
 	}
-	return nil
+}
+
+// expire forgets the spends whose minute has passed. Callers hold t.mu.
+func (t *limiter) expire(now time.Time) {
+	keep := t.spent[:0]
+	for _, sp := range t.spent {
+		if !sp.done.IsZero() && !sp.done.Add(time.Minute).After(now) {
+			t.used -= sp.cost
+			continue
+		}
+		keep = append(keep, sp)
+	}
+	clear(t.spent[len(keep):])
+	t.spent = keep
+}
+
+// untilFree is how long from now until enough answered spends leave the
+// window for cost more points to fit, or -1 if that depends on requests
+// still in flight. Callers hold t.mu.
+func (t *limiter) untilFree(now time.Time, cost int) time.Duration {
+	var done []spend
+	for _, sp := range t.spent {
+		if !sp.done.IsZero() {
+			done = append(done, *sp)
+		}
+	}
+	slices.SortFunc(done, func(a, b spend) int { return a.done.Compare(b.done) })
+	used := t.used
+	for _, sp := range done {
+		used -= sp.cost
+		if used+cost <= t.lim.PointsPerMinute {
+			return max(sp.done.Add(time.Minute).Sub(now), 0)
+		}
+	}
+	return -1
+}
+
+// wakeHead signals the first waiting request. Callers hold t.mu.
+func (t *limiter) wakeHead() {
+	if len(t.queue) > 0 {
+		select {
+		case t.queue[0].wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// answered records that sp's request got its answer (or failed): its
+// points leave the window a minute from now.
+func (t *limiter) answered(sp *spend) {
+	t.mu.Lock()
+	sp.done = t.clock.Now()
+	t.wakeHead()
+	t.mu.Unlock()
+}
+
+// unspend gives back the points of a request that was not sent.
+func (t *limiter) unspend(sp *spend) {
+	t.mu.Lock()
+	for i, x := range t.spent {
+		if x == sp {
+			t.spent = append(t.spent[:i], t.spent[i+1:]...)
+			t.used -= sp.cost
+			break
+		}
+	}
+	t.wakeHead()
+	t.mu.Unlock()
 }
 
 func (t *limiter) pause(until time.Time, kind string) {
@@ -510,7 +622,8 @@ func (t *limiter) classify(resp *http.Response) (kind string, wait time.Duration
 	if d, ok := parseRetryAfter(h, now); ok {
 		wait = d
 	} else {
-		wait = t.backoff(int(t.secondary.Load()))
+		// GitHub: "wait for at least one minute before retrying".
+		wait = max(time.Minute, t.backoff(int(t.secondary.Load())))
 	}
 	return kind, wait, now.Add(wait)
 }

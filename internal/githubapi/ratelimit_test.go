@@ -3,14 +3,18 @@ package githubapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim/githubsim"
 	"github.com/respondhq/respond/steps"
 )
@@ -307,7 +311,7 @@ func TestPointsBudget(t *testing.T) {
 
 func TestLimitsDefaults(t *testing.T) {
 	l := Limits{}.withDefaults()
-	if l.MaxConcurrent != 50 || l.PointsPerMinute != 800 || l.WritePoints != 5 || l.ReadPoints != 1 ||
+	if l.MaxConcurrent != 50 || l.PointsPerMinute != 900 || l.WritePoints != 5 || l.ReadPoints != 1 ||
 		l.MaxWait != 2*time.Minute || l.MaxAttempts != 3 {
 		t.Errorf("defaults %+v", l)
 	}
@@ -334,6 +338,131 @@ func TestRequestTimeout(t *testing.T) {
 	}
 	noSecrets(t, err)
 	if s := e.c.Stats(); s.MaxInFlight != 1 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// slowSim serves requests with the simulator in the test's goroutine, on
+// the fake clock: each answer comes a latency after the request left (5 s
+// for reads, 1 s for writes), and the simulator counts the request when it
+// arrives, just before answering (the latest moment GitHub could count
+// it).
+type slowSim struct {
+	h    http.Handler
+	clk  *fakeClock
+	puts *[]time.Duration // when each PUT left, from t0
+}
+
+func (s slowSim) RoundTrip(req *http.Request) (*http.Response, error) {
+	latency := 5 * time.Second
+	if req.Method == http.MethodPut {
+		*s.puts = append(*s.puts, s.clk.Now().Sub(t0))
+		latency = time.Second
+	}
+	_ = s.clk.Sleep(req.Context(), latency)
+	rec := httptest.NewRecorder()
+	s.h.ServeHTTP(rec, req)
+	resp := rec.Result()
+	resp.Request = req
+	return resp, nil
+}
+
+// The limiter spends the whole of GitHub's budget and never more, even
+// though GitHub counts a request when it arrives, not when it leaves: the
+// client counts a request's points until a minute after its answer. With
+// the key read counted 5 s after it left and the writes 1 s after, a
+// client that counted from sending would send the fourth write a minute
+// after the key read left (+60 s), when GitHub still counts the key read
+// (it arrived at +5 s), and be refused.
+func TestPointsBudgetCountsUntilTheAnswer(t *testing.T) {
+	clk := &fakeClock{t: t0}
+	sim := githubsim.New(githubsim.Options{Now: clk.Now, PointsPerMinute: 20, RetryAfter: time.Second})
+	world(t, sim)
+	var puts []time.Duration
+	c, err := New(Config{BaseURL: "http://127.0.0.1/", Token: secret.New(adminToken),
+		HTTPClient: &http.Client{Transport: slowSim{h: sim, clk: clk, puts: &puts}},
+		Limits:     Limits{PointsPerMinute: 20, MaxAttempts: 1, LimitRetries: 1, clock: clk}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	pk, err := c.PublicKey(ctx, repoScope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		if _, err := c.PutSecret(ctx, repoScope, "OPENAI_API_KEY", seal(t, pk, fmt.Sprintf("v%d", i)), steps.OrgSecretOptions{}); err != nil {
+			t.Fatalf("write %d at +%s: %v", i, clk.Now().Sub(t0), err)
+		}
+	}
+	if st := sim.LimitStats(); st.Secondary != 0 {
+		t.Fatalf("the simulator refused %d request(s)", st.Secondary)
+	}
+	if s := c.Stats(); s.RateLimited != 0 || s.Points != 41 {
+		t.Errorf("stats %+v", s)
+	}
+	// The key read and three writes fit in the budget (16 points); the
+	// fourth write waits for the key read's minute to end (answered at
+	// +5 s), the next ones for the writes' (answered at +6 s, +7 s, …),
+	// and the eighth for the fourth's (answered at +66 s).
+	want := []time.Duration{5, 6, 7, 65, 66, 67, 68, 126}
+	for i := range want {
+		want[i] *= time.Second
+	}
+	if !slices.Equal(puts, want) {
+		t.Errorf("writes sent at %v, want %v", puts, want)
+	}
+}
+
+// hookClock is a fakeClock that runs onWait the first time a request
+// waits for points.
+type hookClock struct {
+	fakeClock
+	once   sync.Once
+	onWait func()
+}
+
+func (c *hookClock) Wait(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
+	c.once.Do(c.onWait)
+	return c.fakeClock.Wait(ctx, d, wake)
+}
+
+// A request that waited for points does not go out while a limit another
+// request hit meanwhile is pending: it waits for the retry-after too.
+func TestPointsWaitThenPause(t *testing.T) {
+	clk := &hookClock{fakeClock: fakeClock{t: t0}}
+	ct := &countingTransport{clk: &clk.fakeClock}
+	lim := newLimiter(ct, Limits{PointsPerMinute: 10, clock: clk})
+	clk.onWait = func() { lim.pause(t0.Add(2*time.Minute), "secondary") }
+	for i := range 3 {
+		req, _ := http.NewRequest(http.MethodPut, "http://127.0.0.1/x/"+strconv.Itoa(i), nil)
+		resp, err := lim.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if got := ct.sent[2].Sub(t0); got < 2*time.Minute {
+		t.Errorf("the third write went out %s after the start, before the pause set while it waited for points ended (2m0s)", got)
+	}
+}
+
+// A secondary limit without retry-after: GitHub asks for at least a
+// minute, and the token sends nothing meanwhile.
+func TestSecondaryWithoutRetryAfterWaitsAMinute(t *testing.T) {
+	e, clk := limitedEnv(t, Limits{})
+	e.faults.add("GET", "/user", 1, func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, `{"message":"You have exceeded a secondary rate limit.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`)
+	})
+	if _, err := e.c.User(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if clk.total() < time.Minute {
+		t.Errorf("waited %s, want at least a minute", clk.total())
+	}
+	if s := e.c.Stats(); s.Requests != 2 || s.Secondary != 1 {
 		t.Errorf("stats %+v", s)
 	}
 }

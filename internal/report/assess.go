@@ -357,12 +357,47 @@ func (b *builder) followUps() {
 		add("spend-controls", "low", "Add spend alerts on "+projectOf(r),
 			"The project has a hard spend limit ("+r.Usage.SpendLimit+") but no spend alert, so abuse is capped but nobody is told before the cap is hit.")
 	}
+	// What the plan suggested about the targets as a whole (an
+	// organization secret instead of many repository copies), with its
+	// figures.
+	for _, n := range b.planFollowUps() {
+		add(n.id, "low", n.title, n.text)
+	}
 	add("ip-allowlist", "low", "Allow-list the IP addresses that may use the "+orDefault(scopeKind(r), "project")+"'s keys", r.advice().AllowList)
 	if r.Incident.Kind != "generic" && len(r.Targets) == 0 && r.Replacement != nil {
 		add("inventory", "medium", "List where the key is deployed in respond.yaml",
 			"No deployment target was known for this key, so the replacement was not deployed anywhere. Describe its targets in the inventory so the next response deploys it automatically.")
 	}
 	r.FollowUps = f
+}
+
+// planFollowUp is a note of the plan that asks to become a follow-up.
+type planFollowUp struct{ id, title, text string }
+
+// planFollowUps returns the notes of the incident's plans that carry a
+// follow-up title (journaled as data.notes of plan.recorded), once each:
+// the first plan's, which covered every target, come first.
+func (b *builder) planFollowUps() []planFollowUp {
+	var out []planFollowUp
+	seen := map[string]bool{}
+	for _, rec := range b.recs {
+		if rec.Type != journal.PlanRecorded {
+			continue
+		}
+		notes, _ := rec.Data["notes"].([]any)
+		for _, raw := range notes {
+			n, _ := raw.(map[string]any)
+			id, _ := n["id"].(string)
+			title, _ := n["follow_up"].(string)
+			text, _ := n["text"].(string)
+			if title == "" || text == "" || seen[id+"\x00"+title] {
+				continue
+			}
+			seen[id+"\x00"+title] = true
+			out = append(out, planFollowUp{id: orDefault(id, "plan-note"), title: title, text: text})
+		}
+	}
+	return out
 }
 
 func scopeKind(r *Report) string {

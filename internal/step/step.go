@@ -165,6 +165,30 @@ type Change struct {
 	Destructive bool `json:"destructive,omitempty"`
 }
 
+// Note is a remark on all the items of a fan-out at once, which the plan
+// shows under the step: what the items cost at a provider's rate limits,
+// say, or a cheaper way to hold what they write.
+type Note struct {
+	// ID names the kind of note, stably (github-cost, github-org-secret).
+	ID string `json:"id"`
+	// Text is one paragraph for people; no secrets.
+	Text string `json:"text"`
+	// FollowUp, when set, is the title of the follow-up a report makes of
+	// the note (its detail is Text).
+	FollowUp string `json:"follow_up,omitempty"`
+	// Figures back Text with numbers (requests, points, seconds…), for
+	// machines and tests.
+	Figures map[string]float64 `json:"figures,omitempty"`
+}
+
+// Noter is implemented by kinds with something to say about all the
+// items of a fan-out together. The engine calls PlanNotes, with no side
+// effect expected, after planning the items that will run; calls holds
+// one call per such item.
+type Noter interface {
+	PlanNotes(ctx context.Context, calls []*Call) []Note
+}
+
 // Result is what Apply (or Reconcile) learnt.
 type Result struct {
 	// Outputs by name; secret outputs hold secret.Value.

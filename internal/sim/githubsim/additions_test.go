@@ -3,6 +3,7 @@ package githubsim_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -40,6 +41,54 @@ func TestRepositoryPermissions(t *testing.T) {
 			t.Errorf("%s: by ID: %v %v", tc.token, byID.GetPermissions(), err)
 		}
 		assertConformant(t, ct, "GET /repositories/")
+	}
+}
+
+// GET /orgs/{org}/repos lists the organization's repositories, 100 a page
+// at most, with a Link header to the last page, each with the calling
+// token's permissions (so one request tells a client its access to 100
+// repositories); a user's login is not an organization (404).
+func TestOrgReposCarryPermissions(t *testing.T) {
+	s, srv, _ := newSim(t, githubsim.Options{})
+	for i := range 150 {
+		if err := s.AddRepo("acme", fmt.Sprintf("svc-%03d", i), 5000+int64(i), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		token string
+		admin bool
+	}{{adminToken, true}, {readToken, false}} {
+		c, ct := newClient(t, srv, tc.token, false)
+		opts := &github.RepositoryListByOrgOptions{ListOptions: github.ListOptions{PerPage: 100}}
+		first, resp, err := c.Repositories.ListByOrg(ctx, "acme", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(first) != 100 || resp.LastPage != 2 || resp.NextPage != 2 {
+			t.Fatalf("%s: first page %d repositories, last page %d, next %d", tc.token, len(first), resp.LastPage, resp.NextPage)
+		}
+		opts.Page = 2
+		second, resp, err := c.Repositories.ListByOrg(ctx, "acme", opts)
+		if err != nil || len(second) != 53 || resp.NextPage != 0 {
+			t.Fatalf("%s: second page %d repositories, next %d, %v", tc.token, len(second), resp.NextPage, err)
+		}
+		seen := map[string]bool{}
+		for _, r := range append(first, second...) {
+			p := r.GetPermissions()
+			if p["admin"] != tc.admin || !p["pull"] || len(p) != 5 || r.GetOwner().GetLogin() != "acme" {
+				t.Errorf("%s: %s permissions %v", tc.token, r.GetFullName(), p)
+			}
+			seen[r.GetFullName()] = true
+		}
+		if len(seen) != 153 || !seen["acme/api"] || !seen["acme/svc-149"] || seen["alice/tools"] {
+			t.Errorf("%s: listed %d distinct repositories", tc.token, len(seen))
+		}
+		if _, _, err := c.Repositories.ListByOrg(ctx, "alice", nil); errStatus(err) != http.StatusNotFound {
+			t.Errorf("%s: a user's repositories as an organization's: %v", tc.token, err)
+		}
+		assertConformant(t, ct)
 	}
 }
 

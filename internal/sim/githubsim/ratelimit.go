@@ -23,6 +23,15 @@ import (
 //     (reads 1 point, writes 5 by default). Past either, the answer is 403
 //     (or 429) with retry-after and a documentation_url ending in
 //     "secondary-rate-limits", which go-github recognises.
+//   - Retry-after is an order: after a secondary-limit rejection the token
+//     is refused (every endpoint) until the retry-after it was given has
+//     passed. A request that arrives while the token must wait is refused
+//     too, and, as GitHub warns that continuing to send while limited may
+//     get an integration banned, each one that arrives more than a grace
+//     period after the first refusal (the smaller of a second and half the
+//     retry-after: requests already in flight when the limit was hit do not
+//     count) makes the token wait a further Options.RetryAfter. LimitStats
+//     counts these early retries.
 //
 // Rejected requests consume neither budget.
 
@@ -46,6 +55,34 @@ type tokenRate struct {
 	used     int
 	inflight int
 	points   []pointSpend // oldest first
+
+	blockedSince time.Time // first secondary refusal of the current block
+	blockedUntil time.Time // the token is refused until then (retry-after)
+}
+
+// LimitStats counts the secondary-limit refusals of every token since the
+// server was created (or Reset).
+type LimitStats struct {
+	// Secondary counts secondary-limit refusals: over the concurrency or
+	// points budget, or sent while the token had to wait.
+	Secondary int
+	// EarlyRetries counts requests that arrived while their token had been
+	// told to wait (retry-after) for longer than the grace period; each
+	// made the token wait longer.
+	EarlyRetries int
+}
+
+// LimitStats returns the secondary-limit counters.
+func (s *Server) LimitStats() LimitStats {
+	s.rlMu.Lock()
+	defer s.rlMu.Unlock()
+	return s.limitStats
+}
+
+// retryGrace is how long after a first refusal requests are taken to have
+// been in flight already rather than sent in defiance of retry-after.
+func (s *Server) retryGrace() time.Duration {
+	return min(time.Second, s.opts.RetryAfter/2)
 }
 
 type pointSpend struct {
@@ -83,6 +120,20 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, tok string, user 
 		return nil, false
 	}
 
+	// Told to wait: refused, and for longer if the client keeps sending.
+	if now.Before(tr.blockedUntil) {
+		if now.Sub(tr.blockedSince) > s.retryGrace() {
+			tr.blockedUntil = tr.blockedUntil.Add(s.opts.RetryAfter)
+			s.limitStats.EarlyRetries++
+		}
+		s.limitStats.Secondary++
+		used, reset, wait := tr.used, tr.reset, tr.blockedUntil.Sub(now)
+		s.rlMu.Unlock()
+		setRateHeaders(w.Header(), limit, used, reset)
+		WriteSecondaryLimit(w, s.opts.SecondaryStatus, wait)
+		return nil, false
+	}
+
 	// Sliding minute: drop spends older than a minute.
 	cutoff := now.Add(-time.Minute)
 	i := 0
@@ -96,6 +147,8 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, tok string, user 
 	}
 	if (s.opts.MaxConcurrent >= 0 && tr.inflight >= s.opts.MaxConcurrent) ||
 		(s.opts.PointsPerMinute >= 0 && spent+cost > s.opts.PointsPerMinute) {
+		tr.blockedSince, tr.blockedUntil = now, now.Add(s.opts.RetryAfter)
+		s.limitStats.Secondary++
 		used, reset := tr.used, tr.reset
 		s.rlMu.Unlock()
 		setRateHeaders(w.Header(), limit, used, reset)

@@ -163,7 +163,7 @@ func TestSecondaryLimitConcurrentBurst(t *testing.T) {
 // are refused; cancelling the clients then frees the slots.
 func TestSecondaryLimitHoldsHundredInFlight(t *testing.T) {
 	const n = 150
-	sim, srv, _ := newSim(t, githubsim.Options{Latency: time.Minute, RetryAfter: time.Second})
+	sim, srv, clk := newSim(t, githubsim.Options{Latency: time.Minute, RetryAfter: time.Second})
 	c, ct := burstClient(t, srv, n)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -185,22 +185,69 @@ func TestSecondaryLimitHoldsHundredInFlight(t *testing.T) {
 		t.Errorf("only %d responses validated", ct.Checked())
 	}
 
-	// The cancelled requests left the in-flight count.
+	// The cancelled requests left the in-flight count: once the
+	// retry-after has passed, a request is served.
 	sim.SetLatency(0)
+	clk.Add(1100 * time.Millisecond)
 	c2, ct2 := newClient(t, srv, adminToken, false)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		_, _, err := c2.Users.Get(context.Background(), "")
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("in-flight slots never released: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-		c2, ct2 = newClient(t, srv, adminToken, false) // forget go-github's local back-off
+	if _, _, err := c2.Users.Get(context.Background(), ""); err != nil {
+		t.Fatalf("in-flight slots never released: %v", err)
 	}
 	assertConformant(t, ct2)
+	if st := sim.LimitStats(); st.Secondary != 50 || st.EarlyRetries != 0 {
+		t.Errorf("limit stats %+v, want 50 refusals and no early retry", st)
+	}
+}
+
+// TestSecondaryLimitRetryAfterIsEnforced: after a refusal the token is
+// refused until retry-after has passed, on every endpoint; requests in the
+// grace period (already in flight) only wait, but one sent later makes
+// the token wait a further retry-after, and says so in its retry-after.
+func TestSecondaryLimitRetryAfterIsEnforced(t *testing.T) {
+	sim, srv, clk := newSim(t, githubsim.Options{PointsPerMinute: 2, RetryAfter: 10 * time.Second})
+	get := func(path string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	for range 2 {
+		if resp := get("/user"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("within budget: %d", resp.StatusCode)
+		}
+	}
+	if resp := get("/user"); resp.StatusCode != http.StatusForbidden || resp.Header.Get("Retry-After") != "10" {
+		t.Fatalf("over budget: %d retry-after %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// Still in the grace period (a request already in flight): refused,
+	// with the time left, and no penalty.
+	clk.Add(500 * time.Millisecond)
+	if resp := get("/repos/acme/api"); resp.StatusCode != http.StatusForbidden || resp.Header.Get("Retry-After") != "10" {
+		t.Fatalf("in the grace period: %d retry-after %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if st := sim.LimitStats(); st.EarlyRetries != 0 || st.Secondary != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+	// Sent again while told to wait: refused for longer.
+	clk.Add(4 * time.Second)
+	resp := get("/user")
+	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Retry-After") != "16" {
+		t.Fatalf("early retry: %d retry-after %q, want 16 (5.5 s left plus 10)", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if st := sim.LimitStats(); st.EarlyRetries != 1 || st.Secondary != 3 {
+		t.Fatalf("stats %+v", st)
+	}
+	// Past the (extended) wait, and the minute: served again.
+	clk.Add(61 * time.Second)
+	if resp := get("/user"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("after the wait: %d", resp.StatusCode)
+	}
 }
 
 func TestSecondaryLimitPointsPerMinute(t *testing.T) {

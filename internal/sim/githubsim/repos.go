@@ -84,17 +84,22 @@ func (s *Server) getRepoByID(w http.ResponseWriter, r *http.Request, c *call) {
 // repository the token is restricted on (RestrictToken) is pull only.
 func (c *call) fullRepoJSON(rp *repo) map[string]any {
 	m := c.repoJSON(rp)
+	m["permissions"] = c.permissionsJSON(rp)
+	return m
+}
+
+// permissionsJSON is the calling token's role on rp.
+func (c *call) permissionsJSON(rp *repo) map[string]any {
 	admin := (c.perms.SecretsWrite || c.perms.SecretScanning) && !c.readOnlyOn(rp)
 	push := admin || c.perms.Actions && !c.readOnlyOn(rp)
-	m["permissions"] = map[string]any{
-		"admin": admin, "maintain": admin, "push": push, "triage": push, "pull": true,
-	}
-	return m
+	return map[string]any{"admin": admin, "maintain": admin, "push": push, "triage": push, "pull": true}
 }
 
 // listOrgRepos serves GET /orgs/{org}/repos ordered by full name (GitHub's
 // default sort for this endpoint is created; all simulated repositories
-// share the seed creation time).
+// share the seed creation time). Each minimal-repository carries the
+// calling token's permissions, as GitHub's do for authenticated requests,
+// so one page tells a client its access to 100 repositories.
 func (s *Server) listOrgRepos(w http.ResponseWriter, r *http.Request, c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -114,7 +119,9 @@ func (s *Server) listOrgRepos(w http.ResponseWriter, r *http.Request, c *call) {
 	start, end := c.paginate(w, r, len(list))
 	out := make([]map[string]any, 0, end-start)
 	for _, rp := range list[start:end] {
-		out = append(out, c.repoJSON(rp))
+		m := c.repoJSON(rp)
+		m["permissions"] = c.permissionsJSON(rp)
+		out = append(out, m)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -61,7 +61,9 @@
 //     does.
 //   - Rate limits: see Options and ratelimit.go. Requests rejected by a
 //     limit do not consume the primary budget or secondary points; GET
-//     /rate_limit does not consume the primary budget (as documented).
+//     /rate_limit does not consume the primary budget (as documented). A
+//     secondary limit's retry-after is enforced: the token is refused until
+//     it passes, and for longer if it keeps sending.
 //
 // The simulator may hold and show plaintext secret values in Snapshot (it
 // is a fake world), but it never logs them and never echoes them in error
@@ -131,7 +133,9 @@ type Options struct {
 	// WritePoints is the cost of any other request. Default 5.
 	WritePoints int
 	// RetryAfter is sent as the retry-after header (whole seconds, rounded
-	// up) of secondary-limit rejections. Default 60s.
+	// up) of secondary-limit rejections, and the token is refused until it
+	// has passed (longer if it keeps sending; see ratelimit.go). Default
+	// 60s.
 	RetryAfter time.Duration
 	// SecondaryStatus is the status of a secondary-limit rejection: 403
 	// (default) or 429. go-github v60 surfaces the 403 form as
@@ -201,8 +205,9 @@ type Server struct {
 	mu sync.Mutex // guards the world below and reads of opts.Rand
 	w  *world
 
-	rlMu  sync.Mutex // guards rates
-	rates map[string]*tokenRate
+	rlMu       sync.Mutex // guards rates and limitStats
+	rates      map[string]*tokenRate
+	limitStats LimitStats
 }
 
 // New returns a Server with an empty world.
@@ -225,6 +230,7 @@ func (s *Server) Reset() {
 	s.mu.Unlock()
 	s.rlMu.Lock()
 	s.rates = map[string]*tokenRate{}
+	s.limitStats = LimitStats{}
 	s.rlMu.Unlock()
 }
 
