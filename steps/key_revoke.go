@@ -141,11 +141,10 @@ func (k KeyRevoke) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 		summary = fmt.Sprintf("revoked %s by deleting service account %s and its keys", what, firstNonEmpty(ev.Principal, a.key.Owner.ID, "its owner"))
 	case ev.Method == "delete project key":
 		summary = fmt.Sprintf("revoked %s: deleted the project API key", what)
+	case ev.Reversible:
+		summary = fmt.Sprintf("deactivated %s (%s); it is deleted once recovery is verified", what, ev.Method)
 	default:
-		summary = fmt.Sprintf("revoked %s: %s", what, ev.Method)
-		if ev.Reversible {
-			summary += " (it is deleted once recovery is verified)"
-		}
+		summary = fmt.Sprintf("revoked %s (%s)", what, ev.Method)
 	}
 	return &step.Result{
 		Outputs:  map[string]any{"revoked_at": ev.RevokedAt, "already_disabled": ev.AlreadyDisabled, "method": ev.Method, "reversible": ev.Reversible},

@@ -179,9 +179,9 @@ func (k KeyVerify) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 			case err != nil:
 				return KeyCheck{}, err
 			case listed:
-				return KeyCheck{State: KeyLive, StatusCode: 200, Method: "key lookup"}, nil
+				return KeyCheck{State: KeyLive, Method: "key lookup"}, nil
 			}
-			return KeyCheck{State: KeyDead, StatusCode: 404, Method: "key lookup"}, nil
+			return KeyCheck{State: KeyDead, Method: "key lookup"}, nil
 		}
 	}
 	deadline := time.Now().Add(a.within)
@@ -247,7 +247,7 @@ func (a verifyArgs) summary(o KeyCheck, checks int) string {
 	}
 	subject := "the " + a.which() + " key"
 	answered := o.Method
-	if o.StatusCode != 0 {
+	if o.StatusCode != 0 && !a.cred.IsZero() {
 		answered = fmt.Sprintf("%s answered %d", o.Method, o.StatusCode)
 		if o.Code != "" {
 			answered += " " + o.Code
@@ -279,8 +279,10 @@ func (k KeyVerify) failure(a verifyArgs, o KeyCheck, lastErr error, checks int) 
 	}
 	var seen string
 	switch {
-	case a.cred.IsZero() && o.StatusCode == 200:
-		seen = "it is still listed"
+	case a.cred.IsZero() && o.State == KeyLive:
+		seen = "it is still listed as active"
+	case a.cred.IsZero():
+		seen = "it is not listed as active"
 	case o.Code != "":
 		seen = fmt.Sprintf("%s answered %d %s", o.Method, o.StatusCode, o.Code)
 	default:

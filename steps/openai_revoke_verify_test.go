@@ -219,7 +219,7 @@ func TestVerifyKey(t *testing.T) {
 	// Without the value: look the key up.
 	res, err = k.Apply(ctx, w.call(map[string]any{"project": "proj_prod", "key_id": w.alice.ID, "expect": "dead"}))
 	var lev evidence.Checked
-	if err != nil || !evidence.Decode(res.Evidence, &lev) || lev.Method != "key lookup" || lev.StatusCode != 404 {
+	if err != nil || !evidence.Decode(res.Evidence, &lev) || lev.Method != "key lookup" || lev.State != "dead" {
 		t.Errorf("lookup of a revoked key: %v, %v", res, err)
 	}
 	_, err = k.Apply(ctx, w.call(map[string]any{"project": "proj_dev", "key_id": w.bob.ID, "expect": "dead", "within": 300 * time.Millisecond}))

@@ -420,7 +420,7 @@ func (a awsProvider) Replace(ctx context.Context, r ReplaceRequest, log func(str
 	return cred, evidence.Created{
 		Provider: "aws", KeyID: nk.ID, Scope: r.Scope,
 		Principal: evidence.Principal{Type: "iam_user", ID: user, Name: user},
-		Redacted:  nk.ID + " / " + nk.Secret.Redacted(), Fingerprint: cred.Fingerprint(), CreatedAt: rfc3339(nk.Created),
+		Redacted:  nk.Secret.Redacted(), Fingerprint: cred.Fingerprint(), CreatedAt: rfc3339(nk.Created),
 		Parts:            map[string]string{AWSPartKeyID: nk.ID, AWSPartSecret: ""},
 		DeletedLeftovers: deleted,
 		PermissionsHint:  "a least-privilege IAM policy on the user (only the actions and resources the application uses), or a role instead of long-term keys",

@@ -17,7 +17,7 @@ func newIncidentsCmd(f *Factory) *cobra.Command {
 		Use:   "incidents",
 		Short: "List incidents: ID, playbook, status, started, time to contain",
 		Example: `  respond incidents
-  respond incidents --output json | jq '.[] | select(.status != "completed")'`,
+  respond incidents --output json | jq '.[] | select(.outcome != "recovered")'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			list, err := listIncidents(f)

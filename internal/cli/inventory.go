@@ -168,14 +168,30 @@ func showInventory(f *Factory, inv *inventory.Inventory) error {
 		if c.KeyID == "" {
 			key = fmt.Sprintf("key named %q", c.KeyName)
 		}
-		fmt.Fprintf(out, "%s  %s\n", p.Bold(c.Name), p.Dim(fmt.Sprintf("%s project %s, %s", c.Provider, c.Project, key)))
+		scope := "project " + c.Project
+		switch {
+		case c.Provider == "aws" && c.Account != "":
+			scope = "account " + c.Account
+		case c.Provider == "aws":
+			scope = "the credentials' account"
+		}
+		fmt.Fprintf(out, "%s  %s\n", p.Bold(c.Name), p.Dim(fmt.Sprintf("%s %s, %s", inventory.ProviderTitle(c.Provider), scope, key)))
 		if len(c.Targets) == 0 {
 			fmt.Fprintln(out, p.Yellow("no targets: the replacement would be deployed nowhere"))
 			continue
 		}
 		rows := make([][]string, 0, len(c.Targets))
+		parts := inventory.ProviderParts[c.Provider]
 		for _, t := range c.Targets {
 			where, name, notes := describeTarget(t, cwd)
+			// Which part of a multi-part credential it holds.
+			if len(parts) > 1 && t.Type != target.GitHubWorkflow && len(t.Keys) == 0 {
+				part := t.Part
+				if part == "" {
+					part = parts[len(parts)-1]
+				}
+				notes = strings.TrimPrefix(notes+"; holds "+part, "; ")
+			}
 			rows = append(rows, []string{t.Type, where, name, notes})
 		}
 		if err := ui.Table(out, []string{"TARGET TYPE", "WHERE", "SECRET/VAR", "NOTES"}, rows); err != nil {
@@ -183,6 +199,14 @@ func showInventory(f *Factory, inv *inventory.Inventory) error {
 		}
 	}
 	return nil
+}
+
+// regionNote is " (REGION)", or "" for the configured region.
+func regionNote(r string) string {
+	if r == "" {
+		return ""
+	}
+	return " (" + r + ")"
 }
 
 // describeTarget returns the WHERE, SECRET/VAR and NOTES columns of a
@@ -218,6 +242,27 @@ func describeTarget(t target.Target, cwd string) (where, name, notes string) {
 			timeout = inventory.DefaultExecTimeout.String()
 		}
 		notes = "value on stdin; timeout " + timeout
+	case target.AWSSecretsManager:
+		where, name = "Secrets Manager"+regionNote(t.Region), t.Secret
+		switch {
+		case len(t.Keys) > 0:
+			keys := make([]string, 0, len(t.Keys))
+			for k, part := range t.Keys {
+				keys = append(keys, k+" ← "+part)
+			}
+			sort.Strings(keys)
+			notes = "JSON keys " + strings.Join(keys, ", ")
+		case t.Key != "":
+			notes = "JSON key " + t.Key
+		default:
+			notes = "the whole string"
+		}
+	case target.AWSSSM:
+		where, name = "SSM Parameter Store"+regionNote(t.Region), t.Name
+		notes = "SecureString"
+		if t.KMSKeyID != "" {
+			notes += ", KMS key " + t.KMSKeyID
+		}
 	case target.GitHubWorkflow:
 		where, name = t.Repo, "-"
 		notes = "re-run " + t.Workflow + " on " + t.Ref

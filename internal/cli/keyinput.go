@@ -62,6 +62,9 @@ func normalizeLeakedKey(raw string) (leakedKey, error) {
 		}
 		return leakedKey{Value: secret.New(id[1] + " " + sk), Provider: "aws", KeyID: id[1], Secret: secret.New(sk)}, nil
 	}
+	if m := awsSecretRe.FindStringSubmatch(s); m != nil && m[1] == s {
+		return leakedKey{}, &UsageError{errors.New("--key-stdin: the input looks like an AWS secret access key alone; give its access key ID with it (`AKIA… SECRET`, or the two lines of a credentials or .env file), or name the key with --key-id AKIA… instead")}
+	}
 	v, err := normalizeOpenAIKey(s)
 	return leakedKey{Value: v, Provider: "openai", Secret: v}, err
 }

@@ -45,7 +45,7 @@ prove it dead, create a replacement, deploy it everywhere the inventory
 lists, prove it works, redeploy, resolve the GitHub secret-scanning alert,
 and delete an AWS key that was only deactivated.
 
-Say which key leaked in one of three ways:
+Say which key leaked in one of these ways:
   --key-id key_… --project proj_…   an OpenAI key by its ID
   --key-id AKIA…                     an AWS access key by its ID
   --key-stdin                        its value, piped or pasted on standard input
@@ -200,9 +200,9 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 	case o.KeyID != "" || o.Alert != "" || rotateByCredential:
 	default:
 		if !f.IO.CanPrompt() {
-			flags := "--key-id key_… (with --project proj_…), --key-stdin (the value on standard input), or --alert OWNER/REPO#N"
+			flags := "--key-id key_… (an OpenAI key, with --project proj_…) or AKIA… (an AWS access key), --key-stdin (the value on standard input), or --alert OWNER/REPO#N"
 			if builtin == "rotate-key" {
-				flags = "--credential NAME (a credential of the inventory), --key-id key_… (with --project proj_…), or --key-stdin (the value on standard input)"
+				flags = "--credential NAME (a credential of the inventory), --key-id key_… (with --project proj_…) or AKIA…, or --key-stdin (the value on standard input)"
 			}
 			return "", &UsageError{errors.New("say which key: " + flags)}
 		}
@@ -219,6 +219,9 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 		if c, ok := inv.Credential(o.Credential); ok && c.Provider == "aws" {
 			provider = "aws"
 		}
+	}
+	if provider == "" && o.KeyID != "" && o.Book == "" && sets["provider"] == "" {
+		return "", &UsageError{fmt.Errorf("--key-id %s: not a key ID respond knows: an OpenAI key's ID starts with key_ (with --project proj_…), an AWS access key's is AKIA and 16 letters or digits", oneLine(o.KeyID, 40))}
 	}
 	if provider == "" && o.Alert == "" {
 		provider = "openai"

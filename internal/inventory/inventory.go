@@ -320,7 +320,7 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 	}
 	ids := map[string]diag.Pos{}
 	for _, e := range seq.Values {
-		t, ok := p.target(e, dir)
+		t, ok := p.target(e, dir, c.Provider)
 		if !ok {
 			continue
 		}
@@ -329,19 +329,6 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 			continue
 		}
 		ids[t.ID()] = t.Pos
-		if parts, ok := ProviderParts[c.Provider]; ok {
-			bad := false
-			for _, part := range append([]string{t.Part}, mapValues(t.Keys)...) {
-				if part != "" && !slices.Contains(parts, part) {
-					p.Errorf(t.Pos, t.Pos.Col+len(t.Type), fmt.Sprintf("a %s credential has the parts %s", c.Provider, strings.Join(parts, " and ")),
-						"target %s wants part %q, which %s does not have", t.ID(), part, label)
-					bad = true
-				}
-			}
-			if bad {
-				continue
-			}
-		}
 		c.Targets = append(c.Targets, t)
 	}
 	if len(seq.Values) == 0 {
@@ -351,7 +338,7 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 }
 
 // target parses one entry of `targets:`: a mapping with one key, the type.
-func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
+func (p *parseState) target(n ast.Node, dir, provider string) (target.Target, bool) {
 	var t target.Target
 	hint := "write each target as `- TYPE: {field: value, …}`, e.g. " + targetExamples[target.GitHubActions] + "; types: " + strings.Join(target.Types, ", ")
 	v := p.Unwrap(n)
@@ -429,19 +416,48 @@ func (p *parseState) target(n ast.Node, dir string) (target.Target, bool) {
 	t.Key, keyKV = str("key")
 	t.Name, nameKV = str("name")
 	t.KMSKeyID, kmsKV = str("kms_key_id")
-	t.Part, _ = str("part")
+	// A part the credential's provider does not have is an error at the
+	// part itself.
+	parts, knownProvider := ProviderParts[provider]
+	checkPart := func(part string, at ast.Node) bool {
+		if part == "" || !knownProvider || slices.Contains(parts, part) {
+			return true
+		}
+		p.ErrAt(at, yamlsrc.Suggest(part, parts, "The parts of "+article(ProviderTitle(provider))+" credential"),
+			"%s credential has no part %q", article(ProviderTitle(provider)), part)
+		return false
+	}
+	var partKV *ast.MappingValueNode
+	t.Part, partKV = str("part")
+	if partKV != nil && !checkPart(t.Part, partKV.Value) {
+		bad = true
+	}
 	if kv, present := f["keys"]; present {
 		if kkvs, good := p.Entries(kv.Value, "keys", "map each JSON key to the credential part it holds, e.g. {AWS_ACCESS_KEY_ID: access_key_id, AWS_SECRET_ACCESS_KEY: secret_access_key}"); good {
 			t.Keys = map[string]string{}
 			for _, kkv := range kkvs {
 				v, good := p.ScalarText(kkv.Value, "part of key "+yamlsrc.KeyText(kkv))
-				if !good {
+				if !good || !checkPart(v, kkv.Value) {
 					bad = true
 				}
 				t.Keys[yamlsrc.KeyText(kkv)] = v
 			}
 		} else {
 			bad = true
+		}
+	}
+	// Without part:, a target holds the secret part: a place named for
+	// the key's ID (AWS_ACCESS_KEY_ID) most likely wants the ID.
+	if knownProvider && len(parts) > 1 && partKV == nil && f["keys"] == nil {
+		for _, w := range []struct {
+			k  string
+			v  string
+			kv *ast.MappingValueNode
+		}{{"var", t.Var, varKV}, {"secret", t.Secret, secretKV}, {"key", t.Key, keyKV}, {"name", t.Name, nameKV}} {
+			if k, v, kv := w.k, w.v, w.kv; kv != nil && strings.Contains(strings.ToUpper(v), "KEY_ID") {
+				p.WarnAt(kv.Value, "add `part: "+parts[0]+"` if it holds the key's ID; without part: it gets the secret part, "+parts[len(parts)-1],
+					"%s %q looks like it holds the key's ID, but it will get the secret (%s)", k, v, parts[len(parts)-1])
+			}
 		}
 	}
 	if kv, present := f["repos"]; present {
@@ -846,10 +862,21 @@ func (inv *Inventory) Maps() []any {
 	return out
 }
 
-func mapValues(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
+// ProviderTitle names a provider for people ("AWS", "OpenAI").
+func ProviderTitle(name string) string {
+	switch name {
+	case "aws":
+		return "AWS"
+	case "openai":
+		return "OpenAI"
 	}
-	return out
+	return name
+}
+
+// article puts "a" or "an" before a word.
+func article(w string) string {
+	if w != "" && strings.ContainsRune("AEIOUaeiou", rune(w[0])) {
+		return "an " + w
+	}
+	return "a " + w
 }

@@ -362,16 +362,47 @@ func TestAWSCredentialAndParts(t *testing.T) {
     key_id: key_a
 `
 	_, diags = Parse("respond.yaml", []byte(bad))
+	hinted := false
+	for _, d := range diags {
+		hinted = hinted || strings.Contains(d.Detail, "The parts of an AWS credential: access_key_id, secret_access_key")
+	}
+	if !hinted {
+		t.Errorf("no hint lists the parts:\n%+v", diags)
+	}
 	err := diags.Err()
 	for _, want := range []string{
 		"respond.yaml:4:5: credential \"aws-deploy\" is an AWS key: it has no project",
 		"respond.yaml:5:5: credential \"aws-deploy\" names an AWS key by key_name",
-		"respond.yaml:7:9: target dotenv:",
-		"wants part \"password\"",
+		"respond.yaml:7:47: an AWS credential has no part \"password\"",
 		"respond.yaml:11:5: credential \"openai\" is not an AWS key: it has no account",
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("errors lack %q:\n%v", want, err)
 		}
+	}
+}
+
+// Without part:, a target gets the secret part: one named for the key's
+// ID (AWS_ACCESS_KEY_ID) is warned about, at its name.
+func TestDefaultPartWarning(t *testing.T) {
+	src := `credentials:
+  - name: aws-deploy
+    provider: aws
+    key_id: AKIAIOSFODNN7EXAMPLE
+    targets:
+      - dotenv: {path: app.env, var: AWS_ACCESS_KEY_ID}
+      - dotenv: {path: app.env, var: AWS_SECRET_ACCESS_KEY}
+      - aws-secretsmanager: {secret: prod/api, key: AWS_ACCESS_KEY_ID, part: access_key_id}
+`
+	_, diags := Parse("respond.yaml", []byte(src))
+	if diags.HasErrors() {
+		t.Fatal(diags.Err())
+	}
+	var warns []string
+	for _, d := range diags {
+		warns = append(warns, d.String())
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0], "respond.yaml:6:38") || !strings.Contains(warns[0], `var "AWS_ACCESS_KEY_ID" looks like it holds the key's ID`) {
+		t.Fatalf("warnings %q, want one at 6:38 about AWS_ACCESS_KEY_ID", warns)
 	}
 }

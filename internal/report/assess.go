@@ -181,7 +181,7 @@ func assessUsage(u *Usage) (bool, string) {
 func (b *builder) summary() {
 	r := b.r
 	s := &r.Summary
-	keyName := "the key"
+	keyName := "key (not identified)"
 	if r.Key != nil {
 		keyName = "key " + r.Key.ID
 		if r.Key.Name != "" {
@@ -220,6 +220,8 @@ func (b *builder) summary() {
 		s.Severity, s.SeverityReason = "low", "a planned rotation, not a leak"
 	case r.Detection.Source == "github-secret-scanning":
 		s.Severity, s.SeverityReason = "high", "the key was exposed in a repository, per GitHub secret scanning"
+	case r.Usage != nil && r.Usage.Available && !r.Usage.Counted:
+		s.Severity, s.SeverityReason = "medium", "a leaked key, contained; its use during the exposure could not be counted"
 	default:
 		s.Severity, s.SeverityReason = "medium", "a leaked key, contained, with no sign of abnormal use"
 	}

@@ -250,6 +250,9 @@ func (b *builder) scan() {
 			}
 			r.Incident.Digest = str(rec.Data, "digest")
 			r.Incident.Strategy = str(rec.Data, "strategy")
+			if in, ok := rec.Data["inputs"].(map[string]any); ok {
+				r.provider = str(in, "provider")
+			}
 			r.Incident.DryRun = boolean(rec.Data, "dry_run")
 			if d, ok := rec.Data["drill"].(map[string]any); ok {
 				r.Incident.Drill = &Drill{ID: str(d, "id"), Scenario: str(d, "scenario"), Title: str(d, "title"), Trainee: str(d, "trainee")}

@@ -51,6 +51,10 @@ type Report struct {
 	Failures      []Failure      `json:"failures"`
 	Remaining     []string       `json:"remaining"`
 	FollowUps     []FollowUp     `json:"follow_ups"`
+
+	// provider is the run's provider input, when the key was never
+	// identified (so no evidence says whose it is).
+	provider string
 }
 
 // Incident identifies the run.

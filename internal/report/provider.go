@@ -13,8 +13,13 @@ import (
 
 // advice is the provider's advice for the incident's key.
 func (r *Report) advice() evidence.Advice {
-	if r.Key != nil && r.Key.advice != nil {
+	switch {
+	case r.Key != nil && r.Key.advice != nil:
 		return *r.Key.advice
+	case r.Key == nil && r.provider != "" && r.provider != "openai":
+		// Never identified: only its provider's name is known.
+		return evidence.Advice{Console: "at " + providerTitle(r.provider) + " (its console or CLI)",
+			Review: "Review the key's use in " + providerTitle(r.provider) + "'s logs for the window, and the bill."}
 	}
 	return evidence.OpenAIAdvice
 }
@@ -24,7 +29,7 @@ func (r *Report) title() string {
 	if r.Key != nil && r.Key.ProviderTitle != "" {
 		return r.Key.ProviderTitle
 	}
-	return providerTitle("")
+	return providerTitle(r.provider)
 }
 
 // providerTitle names a provider when only its name is known: "OpenAI"
