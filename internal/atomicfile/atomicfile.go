@@ -19,12 +19,28 @@ const TempPattern = ".respond-*.tmp"
 // Write replaces path with data. old is the original's FileInfo (nil if
 // there is none): its mode is kept, and its owner where permitted;
 // without it the file gets mode 0600.
-func Write(path string, data []byte, old fs.FileInfo) (err error) {
+func Write(path string, data []byte, old fs.FileInfo) error {
+	mode := fs.FileMode(0o600)
+	if old != nil {
+		mode = old.Mode().Perm()
+	}
+	return WriteMode(path, data, mode, old)
+}
+
+// Pattern is the glob of the temporary files Write creates for path, to
+// find those an interrupted write left behind.
+func Pattern(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+TempPattern)
+}
+
+// WriteMode is Write with the new file's mode given; old (nil if none)
+// gives the owner to keep where permitted.
+func WriteMode(path string, data []byte, mode fs.FileMode, old fs.FileInfo) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+TempPattern)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("directory %s does not exist", dir)
+			return fmt.Errorf("directory %s does not exist; create it or fix the path", dir)
 		}
 		return fmt.Errorf("cannot create a temporary file in %s (respond writes there and renames it over the file): %w", dir, err)
 	}
@@ -35,10 +51,6 @@ func Write(path string, data []byte, old fs.FileInfo) (err error) {
 			os.Remove(name)
 		}
 	}()
-	mode := fs.FileMode(0o600)
-	if old != nil {
-		mode = old.Mode().Perm()
-	}
 	if err = tmp.Chmod(mode); err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ package dotenv
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 )
 
@@ -28,6 +27,3 @@ func readable(path string) error {
 	}
 	return f.Close()
 }
-
-// keepOwner is a no-op where files have no Unix owner.
-func keepOwner(*os.File, fs.FileInfo) {}

@@ -26,6 +26,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/respondhq/respond/internal/atomicfile"
 	"github.com/respondhq/respond/internal/secret"
 )
 
@@ -417,7 +418,7 @@ func Set(path, name string, value secret.Value) (created bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("not updating %s in %s: %w; fix the file by hand, then run again", name, path, err)
 	}
-	if err := writeAtomic(real, []byte(out), mode, fi); err != nil {
+	if err := atomicfile.WriteMode(real, []byte(out), mode, fi); err != nil {
 		return false, fmt.Errorf("cannot write %s: %w", path, err)
 	}
 	return len(lines) == 0, nil
@@ -455,71 +456,16 @@ func resolveLink(path string) (string, error) {
 	return real, nil
 }
 
-// tempPattern is the pattern of writeAtomic's temporary files for path.
-func tempPattern(path string) string { return "." + filepath.Base(path) + ".respond-*.tmp" }
-
 // removeStaleTemps removes temporary files that an interrupted Set of path
 // left behind (they may hold a secret). Set calls for one file are
 // serialized, so none is in use.
 func removeStaleTemps(path string) {
-	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(path)))
+	matches, _ := filepath.Glob(atomicfile.Pattern(path))
 	for _, m := range matches {
 		if fi, err := os.Lstat(m); err == nil && fi.Mode().IsRegular() {
 			_ = os.Remove(m)
 		}
 	}
-}
-
-// writeAtomic replaces path with data: a temporary file in the same
-// directory, fsynced, then renamed, then the directory fsynced. old is the
-// original's FileInfo (nil if none), whose owner is kept where permitted.
-func writeAtomic(path string, data []byte, mode fs.FileMode, old fs.FileInfo) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, tempPattern(path))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("directory %s does not exist; create it or fix the path", dir)
-		}
-		return fmt.Errorf("cannot create a temporary file in %s (respond writes there and renames it over the file): %w", dir, err)
-	}
-	name := tmp.Name()
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(name)
-		}
-	}()
-	if err = tmp.Chmod(mode); err != nil {
-		return err
-	}
-	if old != nil {
-		keepOwner(tmp, old)
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(name, path); err != nil {
-		return err
-	}
-	syncDir(dir)
-	return nil
-}
-
-// syncDir fsyncs a directory so a rename in it survives a crash. Failure
-// is ignored: not every platform or file system supports it.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	d.Close()
 }
 
 // Lookup returns the value of name in the .env file at path, as loaders
