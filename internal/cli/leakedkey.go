@@ -221,6 +221,7 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 		}
 	}
 	if provider == "" && o.KeyID != "" && o.Book == "" && sets["provider"] == "" {
+		// (A key's value given here was refused earlier, unshown.)
 		return "", &UsageError{fmt.Errorf("--key-id %s: not a key ID respond knows: an OpenAI key's ID starts with key_ (with --project proj_…), an AWS access key's is AKIA and 16 letters or digits", oneLine(o.KeyID, 40))}
 	}
 	if provider == "" && o.Alert == "" {

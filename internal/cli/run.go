@@ -263,10 +263,9 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 		// journaled first, so `respond incidents` shows it.
 		var rerr error
 		rep, rerr = report.Build(inc)
-		if rerr == nil && (errors.Is(runErr, step.ErrLocked) || rep.Key == nil && runErr != nil) {
-			// Refused (another responder is on the key), or the key was
-			// never identified: this run did nothing to judge, and the
-			// error says what to do.
+		if rerr == nil && errors.Is(runErr, step.ErrLocked) {
+			// Refused: another responder is on the key; this run did
+			// nothing to judge.
 			rep.Invariant = nil
 		}
 		if rerr == nil && rep.Invariant != nil {

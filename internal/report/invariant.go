@@ -81,6 +81,12 @@ func (b *builder) invariant() {
 	if r.Incident.Kind == "generic" || r.Incident.DryRun {
 		return
 	}
+	if r.Key == nil && b.declares(kindIdentify) && b.firstOK(kindIdentify) == nil {
+		// The key was never identified (a mistyped ID, a run stopped
+		// before it): nothing was done to judge, and which key it is
+		// is not known.
+		return
+	}
 	id := r.Incident.ID
 	resume := fmt.Sprintf("`respond resume %s`", id)
 	inv := &Invariant{}
