@@ -40,6 +40,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	api := APIGitHub
 	if p == "/v1" || strings.HasPrefix(p, "/v1/") {
 		api = APIOpenAI
+	} else if sv, ok := s.service(p); ok {
+		api = sv.Name()
 	}
 	s.serveAPI(w, r, api)
 }
@@ -110,10 +112,16 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, api string) {
 			return
 		}
 		s.openai.ServeHTTP(rec, r)
-	default:
+	case APIGitHub:
 		// The GitHub half applies the latency itself, while the request
 		// counts as in flight for its secondary rate limit.
 		s.github.ServeHTTP(rec, r)
+	default:
+		sv, _ := s.service(r.URL.Path)
+		if !sleep(r, s.opts.Latency) {
+			return
+		}
+		s.serveService(rec, r, sv)
 	}
 }
 
@@ -142,6 +150,13 @@ func (s *Sim) writeFault(w http.ResponseWriter, r *http.Request, api string, f F
 	}
 	buf := &bufferedResponse{header: http.Header{}}
 	switch {
+	case api != APIOpenAI && api != APIGitHub:
+		status := f.Status
+		if f.RateLimit != "" {
+			status = http.StatusTooManyRequests
+		}
+		sv, _ := s.service(r.URL.Path)
+		writeServiceFault(buf, sv, status, retry)
 	case api == APIOpenAI && f.RateLimit != "":
 		buf.header.Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
 		writeOpenAIError(buf, http.StatusTooManyRequests)
@@ -371,7 +386,7 @@ func (s *Sim) ClearFaults() { s.faults.clear() }
 // deterministic JSON.
 func (s *Sim) StateJSON() ([]byte, error) {
 	s.world.RLock()
-	st := State{OpenAI: s.openai.Snapshot(), GitHub: s.github.Snapshot(), Scenario: s.Scenario()}
+	st := State{OpenAI: s.openai.Snapshot(), GitHub: s.github.Snapshot(), Services: s.serviceSnapshots(), Scenario: s.Scenario()}
 	s.world.RUnlock()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -386,9 +401,11 @@ func (s *Sim) StateJSON() ([]byte, error) {
 // State is the whole simulated world, as GET /_sim/state shows it. It holds
 // plaintext keys and secrets: it is a fake world.
 type State struct {
-	OpenAI   openaisim.State `json:"openai"`
-	GitHub   githubsim.State `json:"github"`
-	Scenario ScenarioInfo    `json:"scenario"`
+	OpenAI openaisim.State `json:"openai"`
+	GitHub githubsim.State `json:"github"`
+	// Services are the further simulated APIs' worlds, by name.
+	Services map[string]any `json:"services,omitempty"`
+	Scenario ScenarioInfo   `json:"scenario"`
 }
 
 // controlError is the control API's error body.

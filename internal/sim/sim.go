@@ -31,6 +31,7 @@ import (
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim/githubsim"
 	"github.com/respondhq/respond/internal/sim/openaisim"
+	"github.com/respondhq/respond/internal/sim/simapi"
 )
 
 // DefaultAddr is where Start listens when Options.Addr is empty: a free
@@ -99,6 +100,13 @@ type Options struct {
 	// forgotten repository. FullInventory lists them.
 	UnlistedRepos []string
 
+	// Services are further simulated APIs (Google API Keys, Anthropic,
+	// Kubernetes, Vault, …), each served under its own prefix with the
+	// same request log, faults and latency as OpenAI and GitHub. The
+	// simulator builds each once, with its clock and a random stream
+	// seeded from Seed and the service's name.
+	Services []simapi.Factory
+
 	// RunDuration is how long a dispatched run of the scenario's workflows
 	// takes, from dispatch to completion (queued for the first quarter, at
 	// most a second, then in progress). Default 2s; a negative value makes
@@ -135,6 +143,9 @@ type Sim struct {
 	github *githubsim.Server
 	oaRand *seededReader
 	ghRand *seededReader
+	// services are the further simulated APIs (Options.Services), in
+	// order, with their random streams.
+	services []simService
 
 	// world is held for reading by every API request and for writing by
 	// Reset, so a reset never interleaves with a request.
@@ -153,6 +164,10 @@ type Sim struct {
 	actors map[string]string
 	// mounts are further control APIs served beside /_sim/ (Mount).
 	mounts map[string]http.Handler
+	// serviceEnv is the environment the services gave once the simulator
+	// listened (guarded by mu); serviceDir holds the files they wrote.
+	serviceEnv map[string]string
+	serviceDir string
 
 	ln       net.Listener
 	srv      *http.Server
@@ -218,6 +233,10 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 	}
 	s.ln = ln
 	s.url = scheme + "://" + urlHost(ln.Addr())
+	if err := s.startServices(); err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
 	s.srv = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -303,6 +322,9 @@ func newSim(opts Options) (*Sim, error) {
 		RetryAfter:      l.RetryAfter,
 		SecondaryStatus: l.SecondaryStatus,
 	})
+	if err := s.buildServices(opts.Services); err != nil {
+		return nil, err
+	}
 	if err := s.seed(); err != nil {
 		return nil, err
 	}
@@ -317,6 +339,10 @@ func (s *Sim) seed() error {
 	s.github.Reset()
 	s.oaRand.reseed(seedFor(s.opts.Seed, "openai"))
 	s.ghRand.reseed(seedFor(s.opts.Seed, "github"))
+	for _, sv := range s.services {
+		sv.Reset()
+		sv.rand.reseed(seedFor(s.opts.Seed, "service/"+sv.Name()))
+	}
 	w := &world{
 		rng:    rand.New(rand.NewChaCha8(seedFor(s.opts.Seed, "scenario"))),
 		anchor: s.anchor,
@@ -350,12 +376,16 @@ func (s *Sim) URL() string { return s.url }
 func (s *Sim) Env() map[string]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return map[string]string{
+	env := map[string]string{
 		"OPENAI_BASE_URL":  s.url + "/v1",
 		"OPENAI_ADMIN_KEY": s.seeded.adminKey.Reveal(),
 		"GITHUB_API_URL":   s.url + "/api/v3",
 		"GITHUB_TOKEN":     s.seeded.token.Reveal(),
 	}
+	for k, v := range s.serviceEnv {
+		env[k] = v
+	}
+	return env
 }
 
 // Scenario describes the seeded world: the leaked key's ID and project, the
@@ -422,6 +452,7 @@ func (s *Sim) Close() error {
 			_ = s.srv.Close()
 		}
 		<-s.done
+		s.stopServices()
 		s.serveMu.Lock()
 		if s.served != nil && err == nil {
 			err = fmt.Errorf("simulator server: %w", s.served)
@@ -501,6 +532,9 @@ func (s *Sim) Serve(ctx context.Context, out io.Writer) (err error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# respond simulator at %s (scenario %s, seed %d)\n", s.URL(), info.Name, info.Seed)
 	for _, k := range []string{"OPENAI_BASE_URL", "OPENAI_ADMIN_KEY", "GITHUB_API_URL", "GITHUB_TOKEN"} {
+		fmt.Fprintf(&b, "export %s=%s\n", k, shellQuote(env[k]))
+	}
+	for _, k := range s.serviceEnvNames() {
 		fmt.Fprintf(&b, "export %s=%s\n", k, shellQuote(env[k]))
 	}
 	if caFile != "" {
