@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,28 +33,13 @@ const (
 	defaultWaitDelay = 5 * time.Second
 )
 
-// credentialVars are environment variables that hold respond's own
-// credentials. They are never passed to a child.
-var credentialVars = map[string]bool{
-	"OPENAI_ADMIN_KEY":        true,
-	"OPENAI_API_KEY":          true,
-	"GITHUB_TOKEN":            true,
-	"GH_TOKEN":                true,
-	"GH_ENTERPRISE_TOKEN":     true,
-	"GITHUB_ENTERPRISE_TOKEN": true,
-	"AWS_ACCESS_KEY_ID":       true,
-	"AWS_SECRET_ACCESS_KEY":   true,
-	"AWS_SESSION_TOKEN":       true,
-	"AWS_SECURITY_TOKEN":      true,
-}
-
 // respondSecretWords mark a RESPOND_* variable as holding a secret.
 var respondSecretWords = []string{"KEY", "TOKEN", "SECRET", "PASSWORD", "PASSPHRASE", "CREDENTIAL"}
 
 // isCredentialVar reports whether the environment variable name holds one
 // of respond's credentials.
 func isCredentialVar(name string) bool {
-	if credentialVars[name] {
+	if slices.Contains(CredentialEnv(), name) {
 		return true
 	}
 	if rest, ok := strings.CutPrefix(name, "RESPOND_"); ok {

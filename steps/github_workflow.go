@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/respondhq/respond/internal/githubapi"
 	"slices"
 	"sort"
 	"strings"
@@ -211,12 +212,12 @@ func (d *dispatchRun) login(ctx context.Context) error {
 // candidates lists the workflow_dispatch runs of the workflow on the ref
 // that the token's user started since `since`, oldest first, leaving out
 // the runs in exclude.
-func (d *dispatchRun) candidates(ctx context.Context, since time.Time, exclude map[int64]bool) ([]WorkflowRun, error) {
-	runs, err := d.gh.ListWorkflowRuns(ctx, d.owner, d.repo, d.t.Workflow, RunFilter{Event: "workflow_dispatch", Branch: d.branch, Actor: d.actor, Since: since})
+func (d *dispatchRun) candidates(ctx context.Context, since time.Time, exclude map[int64]bool) ([]githubapi.WorkflowRun, error) {
+	runs, err := d.gh.ListWorkflowRuns(ctx, d.owner, d.repo, d.t.Workflow, githubapi.RunFilter{Event: "workflow_dispatch", Branch: d.branch, Actor: d.actor, Since: since})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", kindName, err)
 	}
-	var out []WorkflowRun
+	var out []githubapi.WorkflowRun
 	for _, r := range runs {
 		// The server filters too; check again, the answer is not trusted.
 		if exclude[r.ID] || r.Event != "workflow_dispatch" || r.Created.Before(since.Truncate(time.Second)) ||
@@ -225,7 +226,7 @@ func (d *dispatchRun) candidates(ctx context.Context, since time.Time, exclude m
 		}
 		out = append(out, r)
 	}
-	slices.SortStableFunc(out, func(a, b WorkflowRun) int {
+	slices.SortStableFunc(out, func(a, b githubapi.WorkflowRun) int {
 		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
 	})
 	return out, nil
@@ -263,7 +264,7 @@ func (k GitHubDispatchWorkflow) Apply(ctx context.Context, c *step.Call) (*step.
 	at = time.Now().UTC()
 	disp, err := d.gh.DispatchWorkflow(ctx, d.owner, d.repo, d.t.Workflow, d.t.Ref, inputs)
 	res := d.result(at)
-	var run WorkflowRun
+	var run githubapi.WorkflowRun
 	found := ""
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -286,7 +287,7 @@ func (k GitHubDispatchWorkflow) Apply(ctx context.Context, c *step.Call) (*step.
 		run, found = r, "found after a lost response"
 		c.Logf("the dispatch did start run %d", run.ID)
 	case disp.RunID != 0:
-		run, found = WorkflowRun{ID: disp.RunID, HTMLURL: disp.HTMLURL}, "from the dispatch's answer"
+		run, found = githubapi.WorkflowRun{ID: disp.RunID, HTMLURL: disp.HTMLURL}, "from the dispatch's answer"
 	case c.Bool("wait"):
 		// A server that does not return run details: find the run.
 		r, ok, ferr := d.lookFor(ctx, since, existing, max(1, int(findRunFor/pollMax)), pollMax)
@@ -331,22 +332,22 @@ func (d *dispatchRun) result(at time.Time) *step.Result {
 
 // lookFor lists the candidate runs up to tries times, every interval,
 // until one appears; it returns the oldest.
-func (d *dispatchRun) lookFor(ctx context.Context, since time.Time, exclude map[int64]bool, tries int, interval time.Duration) (WorkflowRun, bool, error) {
+func (d *dispatchRun) lookFor(ctx context.Context, since time.Time, exclude map[int64]bool, tries int, interval time.Duration) (githubapi.WorkflowRun, bool, error) {
 	for i := range tries {
 		if i > 0 {
 			if err := sleepCtx(ctx, interval); err != nil {
-				return WorkflowRun{}, false, err
+				return githubapi.WorkflowRun{}, false, err
 			}
 		}
 		runs, err := d.candidates(ctx, since, exclude)
 		if err != nil {
-			return WorkflowRun{}, false, err
+			return githubapi.WorkflowRun{}, false, err
 		}
 		if len(runs) > 0 {
 			return runs[0], true, nil
 		}
 	}
-	return WorkflowRun{}, false, nil
+	return githubapi.WorkflowRun{}, false, nil
 }
 
 // mayHaveStarted reports whether a failed dispatch may still have started
@@ -359,7 +360,7 @@ func mayHaveStarted(err error) bool {
 
 // wait polls the run until it completes or wait_timeout passes, logging
 // its progress, and fails unless it concludes success.
-func (d *dispatchRun) wait(ctx context.Context, run WorkflowRun, res *step.Result) (*step.Result, error) {
+func (d *dispatchRun) wait(ctx context.Context, run githubapi.WorkflowRun, res *step.Result) (*step.Result, error) {
 	c := d.c
 	timeout := waitTimeout(c)
 	deadline := time.Now().Add(timeout)
@@ -421,7 +422,7 @@ func orUnknown(s string) string {
 }
 
 // record puts what the run's latest state says into the evidence.
-func (d *dispatchRun) record(res *step.Result, run WorkflowRun) {
+func (d *dispatchRun) record(res *step.Result, run githubapi.WorkflowRun) {
 	ev := res.Evidence
 	ev["run_id"] = run.ID
 	res.Outputs["run_id"] = int(run.ID)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 )
@@ -27,7 +28,7 @@ var (
 // crash). To keep that clean-up from touching anything else, the name must
 // contain the incident ID.
 type KeyReplace struct {
-	Keys  KeyProviders
+	Keys  *provider.Set
 	alias string
 	fixed string
 }
@@ -76,21 +77,21 @@ func (k KeyReplace) Spec() step.Spec {
 	}
 }
 
-func (k KeyReplace) input(c *step.Call) (KeyProvider, ReplaceRequest, error) {
+func (k KeyReplace) input(c *step.Call) (keyProvider, provider.ReplaceRequest, error) {
 	kind := k.kind()
-	p, err := k.Keys.provider(kind, c, firstNonEmpty(k.fixed, "openai"))
+	p, err := resolveProvider(k.Keys, kind, c, k.fixed)
 	if err != nil {
-		return nil, ReplaceRequest{}, err
+		return keyProvider{}, provider.ReplaceRequest{}, err
 	}
-	r := ReplaceRequest{
+	r := provider.ReplaceRequest{
 		Scope: strings.TrimSpace(c.String("scope")), Name: strings.TrimSpace(c.String("name")), Incident: c.Incident,
-		Old: KeyInfo{Provider: p.Name(), ID: strings.TrimSpace(c.String("key_id")), Scope: strings.TrimSpace(c.String("scope")),
+		Old: provider.KeyInfo{Provider: p.spec.Name, ID: strings.TrimSpace(c.String("key_id")), Scope: strings.TrimSpace(c.String("scope")),
 			Owner: evidence.Owner{Type: strings.TrimSpace(c.String("owner_type")), ID: strings.TrimSpace(c.String("owner_id"))}},
 		Checkpoint: c.Checkpoint,
 	}
 	switch {
 	case r.Scope == "":
-		return p, r, badInputf("%s: `%s` is empty: say where to create the replacement", kind, scopeName(k.fixed))
+		return p, r, badInputf("%s: `%s` is empty: say where to create the replacement", kind, scopeName(p, k.fixed))
 	case r.Name == "":
 		return p, r, badInputf("%s: `name` is empty: give the replacement a name containing the incident ID", kind)
 	case c.Incident != "" && !strings.Contains(r.Name, c.Incident):
@@ -191,12 +192,12 @@ func (k KeyReplace) Apply(ctx context.Context, c *step.Call) (*step.Result, erro
 	}, nil
 }
 
-func replaceSummary(p KeyProvider, ev evidence.Created) string {
+func replaceSummary(p keyProvider, ev evidence.Created) string {
 	if ev.Principal.Type == "service_account" {
 		return fmt.Sprintf("created service account %s (%s) in %s; its key %s (%s) is the replacement",
 			ev.Principal.Name, ev.Principal.ID, ev.Scope, ev.KeyID, shortRedacted(ev.Redacted))
 	}
-	return fmt.Sprintf("created %s key %s (%s) for %s; it is the replacement", p.Title(), ev.KeyID, shortRedacted(ev.Redacted),
+	return fmt.Sprintf("created %s key %s (%s) for %s; it is the replacement", p.spec.Title, ev.KeyID, shortRedacted(ev.Redacted),
 		firstNonEmpty(ev.Principal.Name, ev.Principal.ID, ev.Scope))
 }
 

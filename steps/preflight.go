@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/respondhq/respond/internal/githubapi"
+	"github.com/respondhq/respond/internal/provider"
 	"sort"
 	"strings"
 	"sync"
@@ -85,7 +87,7 @@ func (p Preflight) Plan(_ context.Context, c *step.Call) ([]step.Change, error) 
 	items = append(items, wfs...)
 	what := fmt.Sprintf("%d target(s)", len(items))
 	if kp, scope, err := p.keyScope(c); err == nil && scope != "" {
-		what += fmt.Sprintf(" and the %s %s %s", kp.Title(), kp.ScopeKind(), scope)
+		what += fmt.Sprintf(" and the %s %s %s", kp.spec.Title, kp.spec.Scope.Kind, scope)
 	}
 	return []step.Change{{Action: step.Read, Target: what, Effect: "check access before changing anything"}}, nil
 }
@@ -185,11 +187,11 @@ func (p Preflight) checks(c *step.Call) []check {
 	case err != nil:
 		checks = append(checks, check{problem: problemText(err)})
 	case scope != "":
-		var old *KeyInfo
+		var old *provider.KeyInfo
 		if owner := c.String("owner_id"); owner != "" {
-			old = &KeyInfo{Provider: kp.Name(), Scope: scope, Owner: evidence.Owner{ID: owner}}
+			old = &provider.KeyInfo{Provider: kp.spec.Name, Scope: scope, Owner: evidence.Owner{ID: owner}}
 		}
-		checks = append(checks, check{what: fmt.Sprintf("%s %s %s", kp.Title(), kp.ScopeKind(), scope), run: func(ctx context.Context) error {
+		checks = append(checks, check{what: fmt.Sprintf("%s %s %s", kp.spec.Title, kp.spec.Scope.Kind, scope), run: func(ctx context.Context) error {
 			return kp.CanReplace(ctx, scope, old)
 		}})
 	}
@@ -273,17 +275,20 @@ func (p Preflight) checks(c *step.Call) []check {
 
 // keyScope returns the key's provider and the scope where the replacement
 // is created ("" when the call names none).
-func (p Preflight) keyScope(c *step.Call) (KeyProvider, string, error) {
+func (p Preflight) keyScope(c *step.Call) (keyProvider, string, error) {
 	scope := strings.TrimSpace(c.String("scope"))
 	if scope == "" {
 		scope = strings.TrimSpace(c.String("project"))
 	}
-	name := strings.TrimSpace(c.String("provider"))
-	if name == "" {
-		name = "openai"
-	}
-	kp, err := keyProviders(p.P).Get("preflight", name)
+	kp, err := resolveProvider(p.keys(), "preflight", c, "")
 	return kp, scope, err
+}
+
+func (p Preflight) keys() *provider.Set {
+	if p.P == nil {
+		return nil
+	}
+	return p.P.Keys
 }
 
 // checkWorkflow checks that a workflow target can be dispatched: the
@@ -294,10 +299,10 @@ func (p Preflight) keyScope(c *step.Call) (KeyProvider, string, error) {
 // github-workflow targets. Every problem found is returned, as a
 // problemList.
 func (p Preflight) checkWorkflow(ctx context.Context, t target.Target) error {
-	if p.P == nil || p.P.GitHub == nil {
+	if !ghConfigured(p.P) {
 		return errors.New("GitHub is not configured: export GITHUB_TOKEN (or GH_TOKEN) with a token that can run the repository's workflows")
 	}
-	gh, err := p.P.GitHub()
+	gh, err := ghClient(p.P, t.ID())
 	if err != nil {
 		return err
 	}
@@ -360,9 +365,9 @@ func checkDispatchable(ctx context.Context, gh GitHub, owner, repo string, t tar
 		wg     sync.WaitGroup
 		refOK  bool
 		refErr error
-		tr     DispatchTrigger
+		tr     githubapi.DispatchTrigger
 		trErr  error
-		wf     Workflow
+		wf     githubapi.Workflow
 		err    error
 	)
 	wg.Go(func() { refOK, refErr = gh.RefExists(ctx, owner, repo, t.Ref) })
@@ -401,7 +406,7 @@ func checkDispatchable(ctx context.Context, gh GitHub, owner, repo string, t tar
 	if !tr.Dispatch {
 		return append(problems, fmt.Errorf("workflow %s of %s does not declare on: workflow_dispatch on %s, so it cannot be started through the API: add workflow_dispatch to its on: key, or remove the target from the inventory", t.Workflow, t.Repo, t.Ref))
 	}
-	declared := map[string]WorkflowInput{}
+	declared := map[string]githubapi.WorkflowInput{}
 	var names []string
 	for _, in := range tr.Inputs {
 		declared[in.Name] = in

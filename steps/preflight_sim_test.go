@@ -3,6 +3,7 @@ package steps_test
 import (
 	"context"
 	"errors"
+	"github.com/respondhq/respond/internal/plugin"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/respondhq/respond/internal/githubapi"
 	"github.com/respondhq/respond/internal/inventory"
-	"github.com/respondhq/respond/internal/openaiapi"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim"
 	"github.com/respondhq/respond/internal/sim/githubsim"
@@ -32,14 +32,12 @@ func TestPreflightAgainstSimulator(t *testing.T) {
 	t.Cleanup(func() { s.Close() })
 	env, info := s.Env(), s.Scenario()
 	providers := func(ghToken string) *steps.Providers {
-		return &steps.Providers{
-			OpenAI: func() (steps.OpenAI, error) {
-				return openaiapi.New(openaiapi.Config{BaseURL: env["OPENAI_BASE_URL"], AdminKey: secret.New(env["OPENAI_ADMIN_KEY"])})
-			},
-			GitHub: func() (steps.GitHub, error) {
-				return githubapi.New(githubapi.Config{BaseURL: env["GITHUB_API_URL"], Token: secret.New(ghToken)})
-			},
-		}
+		return steps.NewProviders(plugin.New(func(k string) string {
+			if k == "GITHUB_TOKEN" {
+				return ghToken
+			}
+			return env[k]
+		}, nil, nil))
 	}
 	dir := t.TempDir()
 	workflow := map[string]any{"type": "github-workflow", "repo": info.WorkflowRepo, "workflow": info.Workflow, "ref": info.WorkflowRef}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/respondhq/respond/internal/awsapi"
+	"github.com/respondhq/respond/internal/plugin"
 	"io"
 	"sort"
 	"strings"
@@ -25,11 +27,11 @@ var (
 // awsClient returns the AWS client, or an error saying how to configure
 // one. what names the target for the message.
 func awsClient(p *Providers, what string) (AWS, error) {
-	if p == nil || p.AWS == nil {
+	if p == nil || p.Env == nil {
 		return nil, step.Errorf("%s: AWS is not configured: set AWS credentials as the AWS CLI reads them "+
 			"(AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and AWS_REGION", what)
 	}
-	c, err := p.AWS()
+	c, err := plugin.SharedAs[AWS](p.Env, awsapi.SharedKey, awsapi.Build(p.Env))
 	if err != nil {
 		return nil, step.Permanent(fmt.Errorf("%s: %w", what, err))
 	}
@@ -40,7 +42,7 @@ func awsClient(p *Providers, what string) (AWS, error) {
 // (no permission, bad credentials) are preflight problems; network and
 // server errors are not, so the engine may retry.
 func awsCheckFailed(id string, err error) error {
-	if errors.Is(err, ErrAWSAccessDenied) || step.IsPermanent(err) {
+	if errors.Is(err, awsapi.ErrAccessDenied) || step.IsPermanent(err) {
 		return ghPreflightf(err, "%s: %v", id, err)
 	}
 	return fmt.Errorf("%s: %w", id, err)
@@ -110,9 +112,9 @@ func (w AWSSecretsManagerWriter) Check(ctx context.Context, t target.Target) err
 	jsonKeys := smKeys(t)
 	cur, err := aws.GetSecretValue(ctx, t.Region, t.Secret)
 	switch {
-	case err != nil && jsonKeys == "" && errors.Is(err, ErrAWSAccessDenied):
+	case err != nil && jsonKeys == "" && errors.Is(err, awsapi.ErrAccessDenied):
 		// A whole-string write does not need to read.
-	case err != nil && jsonKeys != "" && errors.Is(err, ErrAWSAccessDenied):
+	case err != nil && jsonKeys != "" && errors.Is(err, awsapi.ErrAccessDenied):
 		return ghPreflightf(err, "%s: writing key %s means reading the secret to keep its other keys, and the credentials may not (%v)", id, jsonKeys, err)
 	case err != nil:
 		return awsCheckFailed(id, err)
@@ -129,7 +131,7 @@ func (w AWSSecretsManagerWriter) Check(ctx context.Context, t target.Target) err
 	if err != nil {
 		return awsCheckFailed(id, err)
 	}
-	if p.Decision == AWSDenied {
+	if p.Decision == awsapi.Denied {
 		return ghPreflightf(nil, "%s: the credentials may not write secret %s (%s): allow secretsmanager:PutSecretValue on it", id, t.Secret, p.Reason)
 	}
 	return nil
@@ -245,7 +247,7 @@ func (w AWSSecretsManagerWriter) write(ctx context.Context, t target.Target, v s
 			id, t.Secret, t.Secret, regionFlag(t))
 	}
 	cur, rerr := aws.GetSecretValue(ctx, t.Region, t.Secret)
-	if rerr != nil && (len(keys) > 0 || !errors.Is(rerr, ErrAWSAccessDenied)) {
+	if rerr != nil && (len(keys) > 0 || !errors.Is(rerr, awsapi.ErrAccessDenied)) {
 		return WriteResult{}, fmt.Errorf("%s: %w", id, rerr)
 	}
 	if rerr == nil && cur.Binary {
@@ -492,7 +494,7 @@ func (w AWSSSMWriter) Check(ctx context.Context, t target.Target) error {
 	}
 	if t.KMSKeyID == "" {
 		if _, err := aws.DescribeParameter(ctx, t.Region, t.Name); err != nil {
-			if errors.Is(err, ErrAWSAccessDenied) {
+			if errors.Is(err, awsapi.ErrAccessDenied) {
 				return ghPreflightf(err, "%s: respond keeps a parameter's KMS key, but cannot read which key encrypts %s (%v): give kms_key_id in the target, or allow ssm:DescribeParameters",
 					id, t.Name, err)
 			}
@@ -503,7 +505,7 @@ func (w AWSSSMWriter) Check(ctx context.Context, t target.Target) error {
 	if err != nil {
 		return awsCheckFailed(id, err)
 	}
-	if perm.Decision == AWSDenied {
+	if perm.Decision == awsapi.Denied {
 		return ghPreflightf(nil, "%s: the credentials may not write parameter %s (%s): allow ssm:PutParameter on it", id, t.Name, perm.Reason)
 	}
 	return nil

@@ -38,7 +38,7 @@ func awsProviders(t *testing.T, s *awstest.Server, k awstest.Key) *steps.Provide
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &steps.Providers{AWS: func() (steps.AWS, error) { return c, nil }}
+	return steps.ProvidersWith(nil, map[string]any{awsapi.SharedKey: c})
 }
 
 var writerActions = []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
@@ -199,7 +199,7 @@ func TestAWSSecretsManagerWriterProblems(t *testing.T) {
 		s.CreateUser(t, user, tc.actions...)
 		wp := awsProviders(t, s, s.CreateAccessKey(t, user))
 		err := steps.AWSSecretsManagerWriter{P: wp}.Check(ctx, ok)
-		if !isPreflight(err) || !errors.Is(err, steps.ErrAWSAccessDenied) || !strings.Contains(err.Error(), tc.want) {
+		if !isPreflight(err) || !errors.Is(err, awsapi.ErrAccessDenied) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("check with %v: %v; want a preflight problem naming %s", tc.actions, err, tc.want)
 		}
 	}
@@ -211,7 +211,7 @@ func TestAWSSecretsManagerWriterProblems(t *testing.T) {
 	if err := rw.Check(ctx, ok); err != nil {
 		t.Errorf("check of a reader (moto cannot tell it may not write): %v", err)
 	}
-	if _, err := rw.Write(ctx, ok, secret.New("x")); !errors.Is(err, steps.ErrAWSAccessDenied) || !strings.Contains(err.Error(), "secretsmanager:PutSecretValue") {
+	if _, err := rw.Write(ctx, ok, secret.New("x")); !errors.Is(err, awsapi.ErrAccessDenied) || !strings.Contains(err.Error(), "secretsmanager:PutSecretValue") {
 		t.Errorf("write without permission: %v", err)
 	}
 	// Not configured.
@@ -316,7 +316,7 @@ func TestAWSWritersRegistered(t *testing.T) {
 	} {
 		call := &step.Call{Params: map[string]any{"target": tg.Map()}, Secrets: secret.NewRegistry(), Dir: t.TempDir()}
 		_, err := deploy.Plan(context.Background(), call)
-		if err == nil || !strings.Contains(err.Error(), "AWS is not configured") {
+		if err == nil || !strings.Contains(err.Error(), "AWS") || !strings.Contains(err.Error(), tg.ID()) {
 			t.Errorf("%s: deploy plan without AWS: %v; want the AWS writer's message", tg.ID(), err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/respondhq/respond/internal/githubapi"
 	"net/http"
 	"strings"
 	"sync"
@@ -111,7 +112,7 @@ func (w GitHubSecretWriter) CheckAll(ctx context.Context, ts []target.Target) []
 		return errs
 	}
 	// The repositories and the organization roles, at once.
-	access := map[string]RepoAccess{} // by lower-case owner/name
+	access := map[string]githubapi.RepoAccess{} // by lower-case owner/name
 	roles := make(map[string]error, len(orgs))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -171,7 +172,7 @@ func selectedRepo(org, r string) string {
 
 // ghRepoProblem says what is wrong with the token's access a to repo for
 // target id, or nil.
-func ghRepoProblem(id, repo string, a RepoAccess) error {
+func ghRepoProblem(id, repo string, a githubapi.RepoAccess) error {
 	switch {
 	case errors.Is(a.Err, ErrNotFound):
 		return ghPreflightf(a.Err, "%s: repository %s is not visible to the token (it does not exist, or the token has no access to it): "+
@@ -264,7 +265,7 @@ func (w GitHubSecretWriter) Plan(ctx context.Context, t target.Target) (step.Cha
 
 // planOrgSecret describes the write of an organization secret whose
 // audience is st now.
-func planOrgSecret(t target.Target, what string, st OrgSecretState) step.Change {
+func planOrgSecret(t target.Target, what string, st githubapi.OrgSecretState) step.Change {
 	c := step.Change{Action: step.Update, Target: t.ID(),
 		Effect: fmt.Sprintf("replace the value of %s %s in %s", what, t.Secret, ghWhere(t))}
 	if !st.Exists {
@@ -381,8 +382,8 @@ func (w GitHubSecretWriter) Write(ctx context.Context, t target.Target, v secret
 		return WriteResult{}, err
 	}
 	s := ScopeOf(t)
-	opts := OrgSecretOptions{Visibility: t.Visibility, SelectedRepos: t.Repos}
-	put := func(pk PublicKey) (bool, error) {
+	opts := githubapi.OrgSecretOptions{Visibility: t.Visibility, SelectedRepos: t.Repos}
+	put := func(pk githubapi.PublicKey) (bool, error) {
 		sealed, err := sealFor(pk, v)
 		if err != nil {
 			return false, fmt.Errorf("%s: seal the value for %s: %w", t.ID(), ghWhere(t), err)
@@ -450,12 +451,12 @@ func ghProblemf(cause error, format string, args ...any) error {
 
 // sealFor encrypts v for pk with an anonymous sealed box and base64-encodes
 // it, as GitHub's documentation and go-github's example do.
-func sealFor(pk PublicKey, v secret.Value) (Sealed, error) {
+func sealFor(pk githubapi.PublicKey, v secret.Value) (githubapi.Sealed, error) {
 	out, err := box.SealAnonymous(nil, []byte(v.Reveal()), &pk.Key, rand.Reader)
 	if err != nil {
-		return Sealed{}, err
+		return githubapi.Sealed{}, err
 	}
-	return Sealed{KeyID: pk.ID, EncryptedValue: base64.StdEncoding.EncodeToString(out)}, nil
+	return githubapi.Sealed{KeyID: pk.ID, EncryptedValue: base64.StdEncoding.EncodeToString(out)}, nil
 }
 
 // GitHub's documented secondary limits (API-NOTES §5), for the plan's
@@ -482,7 +483,7 @@ func (w GitHubSecretWriter) PlanNotes(ctx context.Context, ts []target.Target) [
 		return nil
 	}
 	var writes, reads int
-	scopes := map[SecretScope]bool{}
+	scopes := map[githubapi.SecretScope]bool{}
 	type group struct {
 		typ, owner, secret string
 		repos              []string

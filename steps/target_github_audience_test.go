@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"github.com/respondhq/respond/internal/githubapi"
 	"strings"
 	"testing"
 
@@ -14,25 +15,25 @@ func TestPlanOrgSecretAudience(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		t           target.Target
-		now         OrgSecretState
+		now         githubapi.OrgSecretState
 		want        []string
 		destructive bool
 	}{
-		{"unset keeps it", org(""), OrgSecretState{Exists: true, Visibility: "selected", Repos: []string{"web", "worker"}},
+		{"unset keeps it", org(""), githubapi.OrgSecretState{Exists: true, Visibility: "selected", Repos: []string{"web", "worker"}},
 			[]string{"audience stays selected repositories web, worker"}, false},
-		{"same", org("selected", "worker", "web"), OrgSecretState{Exists: true, Visibility: "selected", Repos: []string{"web", "worker"}},
+		{"same", org("selected", "worker", "web"), githubapi.OrgSecretState{Exists: true, Visibility: "selected", Repos: []string{"web", "worker"}},
 			[]string{"audience stays"}, false},
-		{"a repository loses access", org("selected", "web"), OrgSecretState{Exists: true, Visibility: "selected", Repos: []string{"web", "worker"}},
+		{"a repository loses access", org("selected", "web"), githubapi.OrgSecretState{Exists: true, Visibility: "selected", Repos: []string{"web", "worker"}},
 			[]string{"worker lose(s) access", "the inventory lists web"}, true},
-		{"a repository gains access", org("selected", "web", "worker", "api"), OrgSecretState{Exists: true, Visibility: "selected", Repos: []string{"web", "worker"}},
+		{"a repository gains access", org("selected", "web", "worker", "api"), githubapi.OrgSecretState{Exists: true, Visibility: "selected", Repos: []string{"web", "worker"}},
 			[]string{"api gain(s) access"}, false},
-		{"all to selected narrows", org("selected", "web"), OrgSecretState{Exists: true, Visibility: "all"},
+		{"all to selected narrows", org("selected", "web"), githubapi.OrgSecretState{Exists: true, Visibility: "all"},
 			[]string{"from all repositories to selected repositories web", "outside that lose access"}, true},
-		{"all to private narrows", org("private"), OrgSecretState{Exists: true, Visibility: "all"},
+		{"all to private narrows", org("private"), githubapi.OrgSecretState{Exists: true, Visibility: "all"},
 			[]string{"from all repositories to private and internal repositories"}, true},
-		{"selected to all widens", org("all"), OrgSecretState{Exists: true, Visibility: "selected", Repos: []string{"web"}},
+		{"selected to all widens", org("all"), githubapi.OrgSecretState{Exists: true, Visibility: "selected", Repos: []string{"web"}},
 			[]string{"from selected repositories web to all repositories"}, false},
-		{"new secret", org(""), OrgSecretState{}, []string{"create Actions secret K", "visible to private and internal repositories"}, false},
+		{"new secret", org(""), githubapi.OrgSecretState{}, []string{"create Actions secret K", "visible to private and internal repositories"}, false},
 	} {
 		c := planOrgSecret(tc.t, "Actions secret", tc.now)
 		for _, w := range tc.want {

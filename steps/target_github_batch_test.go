@@ -63,7 +63,7 @@ func bigOrg(t *testing.T, tok string) (*githubsim.Server, steps.GitHubSecretWrit
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &steps.Providers{GitHub: func() (steps.GitHub, error) { return c, nil }}
+	p := steps.ProvidersWith(nil, map[string]any{githubapi.SharedKey: c})
 	return sim, steps.GitHubSecretWriter{P: p}, c, log, ts
 }
 

@@ -252,7 +252,7 @@ func TestGitHubSecretWriterCheckOrgRole(t *testing.T) {
 	_, c := ghProviders(t, srv, ghRead, githubapi.Limits{})
 	org := target.Target{Type: target.GitHubActions, Org: "acme", Secret: "K", Visibility: "selected", Repos: []string{"api"}}
 	with := func(gh steps.GitHub) steps.GitHubSecretWriter {
-		return steps.GitHubSecretWriter{P: &steps.Providers{GitHub: func() (steps.GitHub, error) { return gh, nil }}}
+		return steps.GitHubSecretWriter{P: steps.ProvidersWith(nil, map[string]any{githubapi.SharedKey: gh})}
 	}
 
 	// The read-only token can read the public key; the role alone fails it.

@@ -160,7 +160,7 @@ func runPlaybook(ctx context.Context, f *Factory, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := requireOpenAI(f, pb); err != nil {
+	if err := requireProviders(f, pb, ""); err != nil {
 		return err
 	}
 	sets, err := parseSets(o.Set)

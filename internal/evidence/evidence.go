@@ -67,7 +67,10 @@ func TypeOf(m map[string]any) string {
 
 // Owner is who owns a key: a user, a service account, an IAM user.
 type Owner struct {
-	Type  string `json:"owner_type,omitempty"` // user, service_account, iam_user, …
+	Type string `json:"owner_type,omitempty"` // user, service_account, iam_user, …
+	// Noun is what the provider calls this type of owner, for people
+	// ("IAM user"); empty: the type with spaces.
+	Noun  string `json:"owner_noun,omitempty"`
 	ID    string `json:"owner_id,omitempty"`
 	Name  string `json:"owner_name,omitempty"`
 	Email string `json:"owner_email,omitempty"`
@@ -204,6 +207,9 @@ type Created struct {
 	// Hint says how to narrow the replacement's permissions, for the
 	// report's follow-ups.
 	PermissionsHint string `json:"permissions_hint,omitempty"`
+	// Adopted: a person made the replacement and pasted it; respond did
+	// not create it (and never deletes it).
+	Adopted bool `json:"adopted,omitempty"`
 
 	LegacyProject            string `json:"project,omitempty"`
 	LegacyServiceAccountID   string `json:"service_account_id,omitempty"`

@@ -1,4 +1,4 @@
-package steps
+package openai
 
 import (
 	"context"
@@ -9,12 +9,15 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/openaiapi"
+	"github.com/respondhq/respond/internal/plugin"
+	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 )
 
-// openAIProvider is OpenAI as a KeyProvider, over the Admin API (the
-// OpenAI interface, implemented by internal/openaiapi).
+// adapter is OpenAI as a provider.Provider, over the Admin API (the API
+// interface, implemented by internal/openaiapi).
 //
 // Keys live in projects. A user's project key is revoked by deleting it; a
 // service account's key cannot be deleted on its own (400, API-NOTES §2), so
@@ -23,32 +26,30 @@ import (
 // after the incident, whose key is the replacement. A key is checked with
 // GET /v1/models: 401 invalid_api_key is dead, 200 live, another 401 a
 // restricted key that still works.
-type openAIProvider struct {
-	P *Providers
+type adapter struct {
+	env *plugin.Env
 }
 
-var _ KeyProvider = openAIProvider{}
+var _ provider.Provider = adapter{}
 
-func (openAIProvider) Name() string      { return "openai" }
-func (openAIProvider) Title() string     { return "OpenAI" }
-func (openAIProvider) ScopeKind() string { return "project" }
-
-// Advice implements KeyProvider.
-func (openAIProvider) Advice() evidence.Advice { return evidence.OpenAIAdvice }
-func (openAIProvider) AlertTypes() []string    { return []string{"openai_api_key"} }
-
-// OwnsKeyID implements KeyProvider: OpenAI key IDs are key_….
-func (openAIProvider) OwnsKeyID(id string) bool { return strings.HasPrefix(id, "key_") }
-
-// Credential implements KeyProvider: an OpenAI key is one value.
-func (openAIProvider) Credential(v secret.Value, _ string) (secret.Credential, error) {
-	return secret.NewCredential("openai", secret.SecretPart("key", v)), nil
+// client returns the Admin API client, or an error that says how to
+// configure it.
+func (o adapter) client() (API, error) {
+	c, err := plugin.SharedAs[API](o.env, openaiapi.SharedKey, openaiapi.Build(o.env))
+	if err != nil {
+		return nil, step.Permanent(err)
+	}
+	return c, nil
 }
 
-func (o openAIProvider) client() (OpenAI, error) { return openAIClient(o.P, "openai") }
+// configured reports whether a client can be had without an error.
+func (o adapter) configured() bool {
+	_, err := o.client()
+	return err == nil
+}
 
-func keyInfoOf(p Project, k ProjectKey) *KeyInfo {
-	return &KeyInfo{
+func keyInfoOf(p openaiapi.Project, k openaiapi.ProjectKey) *provider.KeyInfo {
+	return &provider.KeyInfo{
 		Provider: "openai", ID: k.ID, Name: k.Name, Scope: p.ID, ScopeName: p.Name,
 		Owner:    evidence.Owner{Type: k.OwnerType, ID: k.OwnerID, Name: k.OwnerName, Email: k.OwnerEmail},
 		Redacted: k.RedactedValue, Created: k.Created, LastUsed: k.LastUsed,
@@ -57,7 +58,7 @@ func keyInfoOf(p Project, k ProjectKey) *KeyInfo {
 
 // scopes returns the projects to search: scope alone (checked to exist),
 // or every active project.
-func (o openAIProvider) scopes(ctx context.Context, oa OpenAI, scope string) ([]Project, error) {
+func (o adapter) scopes(ctx context.Context, oa API, scope string) ([]openaiapi.Project, error) {
 	projects, err := oa.ListProjects(ctx)
 	if err != nil {
 		return nil, err
@@ -67,14 +68,14 @@ func (o openAIProvider) scopes(ctx context.Context, oa OpenAI, scope string) ([]
 	}
 	for _, p := range projects {
 		if p.ID == scope {
-			return []Project{p}, nil
+			return []openaiapi.Project{p}, nil
 		}
 	}
-	return nil, badInputf("project %s is not among the organization's active projects: check the ID (proj_…), or leave it out to search every project", scope)
+	return nil, step.BadInputf("project %s is not among the organization's active projects: check the ID (proj_…), or leave it out to search every project", scope)
 }
 
-// FindByID implements KeyProvider.
-func (o openAIProvider) FindByID(ctx context.Context, scope, id string) (*KeyInfo, error) {
+// FindByID implements provider.Provider.
+func (o adapter) FindByID(ctx context.Context, scope, id string) (*provider.KeyInfo, error) {
 	oa, err := o.client()
 	if err != nil {
 		return nil, err
@@ -85,7 +86,7 @@ func (o openAIProvider) FindByID(ctx context.Context, scope, id string) (*KeyInf
 	}
 	for _, p := range projects {
 		key, err := oa.GetProjectKey(ctx, p.ID, id)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, step.ErrNotFound) {
 			continue
 		}
 		if err != nil {
@@ -96,8 +97,8 @@ func (o openAIProvider) FindByID(ctx context.Context, scope, id string) (*KeyInf
 	return nil, nil
 }
 
-// FindByName implements KeyProvider.
-func (o openAIProvider) FindByName(ctx context.Context, scope, name string) (*KeyInfo, error) {
+// FindByName implements provider.Provider.
+func (o adapter) FindByName(ctx context.Context, scope, name string) (*provider.KeyInfo, error) {
 	oa, err := o.client()
 	if err != nil {
 		return nil, err
@@ -106,7 +107,7 @@ func (o openAIProvider) FindByName(ctx context.Context, scope, name string) (*Ke
 	if err != nil {
 		return nil, err
 	}
-	var found []*KeyInfo
+	var found []*provider.KeyInfo
 	for _, p := range projects {
 		keys, err := oa.ListProjectKeys(ctx, p.ID)
 		if err != nil {
@@ -128,13 +129,13 @@ func (o openAIProvider) FindByName(ctx context.Context, scope, name string) (*Ke
 	for i, f := range found {
 		ids[i] = f.ID
 	}
-	return nil, badInputf("%d keys are named %q (%s): name the key by its ID (key_id)", len(found), name, strings.Join(ids, ", "))
+	return nil, step.BadInputf("%d keys are named %q (%s): name the key by its ID (key_id)", len(found), name, strings.Join(ids, ", "))
 }
 
-// FindByValue implements KeyProvider: the value is matched against every
+// FindByValue implements provider.Provider: the value is matched against every
 // key's redacted value (first 8 and last 4 characters, API-NOTES §8),
 // exactly first, then loosely; several matches are an error listing them.
-func (o openAIProvider) FindByValue(ctx context.Context, scope string, c secret.Credential) (*KeyInfo, error) {
+func (o adapter) FindByValue(ctx context.Context, scope string, c secret.Credential) (*provider.KeyInfo, error) {
 	oa, err := o.client()
 	if err != nil {
 		return nil, err
@@ -148,7 +149,7 @@ func (o openAIProvider) FindByValue(ctx context.Context, scope string, c secret.
 	want := redactedForm(v.Reveal())
 	// Every project's keys at once: identification is on the path to
 	// containment, and each sequential round trip delays the revoke.
-	lists := make([][]ProjectKey, len(projects))
+	lists := make([][]openaiapi.ProjectKey, len(projects))
 	errs := make([]error, len(projects))
 	var wg sync.WaitGroup
 	for i, p := range projects {
@@ -159,7 +160,7 @@ func (o openAIProvider) FindByValue(ctx context.Context, scope string, c secret.
 		}()
 	}
 	wg.Wait()
-	var exact, loose []*KeyInfo
+	var exact, loose []*provider.KeyInfo
 	for i, p := range projects {
 		if errs[i] != nil {
 			return nil, errs[i]
@@ -185,39 +186,39 @@ func (o openAIProvider) FindByValue(ctx context.Context, scope string, c secret.
 	}
 	var b strings.Builder
 	for _, m := range matches {
-		fmt.Fprintf(&b, "\n  %s %q in %s (%s), %s, %s", m.ID, m.Name, m.ScopeName, m.Scope, describeOwner(m.Owner), shortRedacted(m.Redacted))
+		fmt.Fprintf(&b, "\n  %s %q in %s (%s), %s, %s", m.ID, m.Name, m.ScopeName, m.Scope, provider.DescribeOwner(m.Owner), provider.ShortRedacted(m.Redacted))
 	}
-	return nil, badInputf("the leaked value (%s) matches %d keys; say which with its ID (--key-id key_…, with --project proj_…):%s",
+	return nil, step.BadInputf("the leaked value (%s) matches %d keys; say which with its ID (--key-id key_…, with --project proj_…):%s",
 		v.Redacted(), len(matches), b.String())
 }
 
-// Matches implements KeyProvider: the value's redacted form is the key's.
-func (openAIProvider) Matches(k KeyInfo, c secret.Credential) bool {
+// Matches implements provider.Provider: the value's redacted form is the key's.
+func (adapter) Matches(k provider.KeyInfo, c secret.Credential) bool {
 	main, _ := c.Main()
 	v := main.Value().Reveal()
 	return k.Redacted == redactedForm(v) || looseMatch(v, k.Redacted)
 }
 
-// Check implements KeyProvider with GET /v1/models.
-func (o openAIProvider) Check(ctx context.Context, c secret.Credential) (KeyCheck, error) {
+// Check implements provider.Provider with GET /v1/models.
+func (o adapter) Check(ctx context.Context, c secret.Credential) (provider.KeyCheck, error) {
 	oa, err := o.client()
 	if err != nil {
-		return KeyCheck{}, err
+		return provider.KeyCheck{}, err
 	}
 	main, _ := c.Main()
 	kc, err := oa.CheckKey(ctx, main.Value())
-	return KeyCheck{State: kc.State, StatusCode: kc.StatusCode, Code: kc.Code, Method: "GET /v1/models", CheckedAt: kc.CheckedAt}, err
+	return provider.KeyCheck{State: provider.KeyState(kc.State), StatusCode: kc.StatusCode, Code: kc.Code, Method: "GET /v1/models", CheckedAt: kc.CheckedAt}, err
 }
 
-// Listed implements KeyProvider.
-func (o openAIProvider) Listed(ctx context.Context, k KeyInfo) (bool, error) {
+// Listed implements provider.Provider.
+func (o adapter) Listed(ctx context.Context, k provider.KeyInfo) (bool, error) {
 	oa, err := o.client()
 	if err != nil {
 		return false, err
 	}
 	_, err = oa.GetProjectKey(ctx, k.Scope, k.ID)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, step.ErrNotFound):
 		return false, nil
 	case err != nil:
 		return false, err
@@ -225,20 +226,20 @@ func (o openAIProvider) Listed(ctx context.Context, k KeyInfo) (bool, error) {
 	return true, nil
 }
 
-// PlanRevoke implements KeyProvider. When OpenAI is reachable it looks the
+// PlanRevoke implements provider.Provider. When OpenAI is reachable it looks the
 // key up (a read), to name it and its owner.
-func (o openAIProvider) PlanRevoke(ctx context.Context, k KeyInfo) (step.Change, error) {
+func (o adapter) PlanRevoke(ctx context.Context, k provider.KeyInfo) (step.Change, error) {
 	target := "OpenAI key " + k.ID
 	// key.identify read the key moments ago: with its name and owner, the
 	// plan needs no read (one round trip less before the revoke).
 	known := k.Name != "" && (k.Owner.Type == "user" || k.Owner.Type == "service_account" && k.Owner.ID != "")
 	if known {
 		target = fmt.Sprintf("OpenAI key %s (%s)", k.ID, k.Name)
-	} else if o.P != nil && o.P.OpenAI != nil {
-		if oa, err := o.P.OpenAI(); err == nil && oa != nil {
+	} else if o.configured() {
+		if oa, err := o.client(); err == nil {
 			key, err := oa.GetProjectKey(ctx, k.Scope, k.ID)
 			switch {
-			case errors.Is(err, ErrNotFound):
+			case errors.Is(err, step.ErrNotFound):
 				return step.Change{Action: step.NoOp, Target: target,
 					Effect: "already gone from project " + k.Scope + ": nothing to revoke (the provider may have disabled it)"}, nil
 			case err == nil:
@@ -261,8 +262,8 @@ func (o openAIProvider) PlanRevoke(ctx context.Context, k KeyInfo) (step.Change,
 	return step.Change{Action: step.Delete, Target: target, Effect: effect}, nil
 }
 
-// Revoke implements KeyProvider.
-func (o openAIProvider) Revoke(ctx context.Context, k KeyInfo, log func(string, ...any)) (evidence.Revoked, error) {
+// Revoke implements provider.Provider.
+func (o adapter) Revoke(ctx context.Context, k provider.KeyInfo, log func(string, ...any)) (evidence.Revoked, error) {
 	oa, err := o.client()
 	if err != nil {
 		return evidence.Revoked{}, err
@@ -277,7 +278,7 @@ func (o openAIProvider) Revoke(ctx context.Context, k KeyInfo, log func(string, 
 	}
 	if k.Owner.Type == "" || (k.Owner.Type == "service_account" && k.Owner.ID == "") {
 		key, err := oa.GetProjectKey(ctx, k.Scope, k.ID)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, step.ErrNotFound) {
 			return gone()
 		}
 		if err != nil {
@@ -291,7 +292,7 @@ func (o openAIProvider) Revoke(ctx context.Context, k KeyInfo, log func(string, 
 		switch {
 		case err == nil:
 			return ev, nil
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, step.ErrNotFound):
 			return gone()
 		}
 		return ev, fmt.Errorf("revoking key %s by deleting service account %s of project %s: %w; the key may still "+
@@ -304,14 +305,14 @@ func (o openAIProvider) Revoke(ctx context.Context, k KeyInfo, log func(string, 
 	switch {
 	case err == nil:
 		return ev, nil
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, step.ErrNotFound):
 		return gone()
 	}
 	// OpenAI answers 400 when the key belongs to a service account: find
 	// out who owns it before giving up.
 	key, gerr := oa.GetProjectKey(ctx, k.Scope, k.ID)
 	switch {
-	case errors.Is(gerr, ErrNotFound):
+	case errors.Is(gerr, step.ErrNotFound):
 		return gone()
 	case gerr == nil && key.OwnerType == "service_account":
 		log("key %s belongs to service account %s: deleting the service account instead", k.ID, key.OwnerID)
@@ -322,18 +323,15 @@ func (o openAIProvider) Revoke(ctx context.Context, k KeyInfo, log func(string, 
 		"dashboard (project API keys) if this persists", k.ID, k.Scope, err)
 }
 
-// CanReplace implements KeyProvider: the admin key must be able to list
+// CanReplace implements provider.Provider: the admin key must be able to list
 // the project's service accounts, which creating the replacement needs.
-func (o openAIProvider) CanReplace(ctx context.Context, scope string, _ *KeyInfo) error {
-	if o.P == nil || o.P.OpenAI == nil {
-		return errors.New("OpenAI is not configured: export OPENAI_ADMIN_KEY with an admin key (sk-admin-…) of the organization that owns the project")
-	}
-	oa, err := o.P.OpenAI()
+func (o adapter) CanReplace(ctx context.Context, scope string, _ *provider.KeyInfo) error {
+	oa, err := o.client()
 	if err != nil {
 		return err
 	}
 	if _, err := oa.ListServiceAccounts(ctx, scope); err != nil {
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, step.ErrNotFound) {
 			return fmt.Errorf("the admin key cannot see this project; check the project ID in the inventory and that OPENAI_ADMIN_KEY belongs to its organization")
 		}
 		return fmt.Errorf("cannot list its service accounts, which creating the replacement needs (%v); check that OPENAI_ADMIN_KEY is an admin key of the project's organization and that the project is not archived", err)
@@ -341,8 +339,8 @@ func (o openAIProvider) CanReplace(ctx context.Context, scope string, _ *KeyInfo
 	return nil
 }
 
-// PlanReplace implements KeyProvider.
-func (openAIProvider) PlanReplace(_ context.Context, r ReplaceRequest) (step.Change, error) {
+// PlanReplace implements provider.Provider.
+func (adapter) PlanReplace(_ context.Context, r provider.ReplaceRequest) (step.Change, error) {
 	return step.Change{
 		Action: step.Create,
 		Target: fmt.Sprintf("OpenAI project %s service account %s", r.Scope, r.Name),
@@ -350,10 +348,10 @@ func (openAIProvider) PlanReplace(_ context.Context, r ReplaceRequest) (step.Cha
 	}, nil
 }
 
-// Replace implements KeyProvider: a new service account whose key is the
+// Replace implements provider.Provider: a new service account whose key is the
 // replacement, after deleting the one an earlier apply created and any
 // other of the same name (a create that succeeded before a crash).
-func (o openAIProvider) Replace(ctx context.Context, r ReplaceRequest, log func(string, ...any)) (secret.Credential, evidence.Created, error) {
+func (o adapter) Replace(ctx context.Context, r provider.ReplaceRequest, log func(string, ...any)) (secret.Credential, evidence.Created, error) {
 	oa, err := o.client()
 	if err != nil {
 		return secret.Credential{}, evidence.Created{}, err
@@ -388,15 +386,15 @@ func (o openAIProvider) Replace(ctx context.Context, r ReplaceRequest, log func(
 		Principal:        evidence.Principal{Type: "service_account", ID: sa.ID, Name: sa.Name},
 		Redacted:         key.Value.Redacted(),
 		Fingerprint:      key.Value.Fingerprint(),
-		CreatedAt:        rfc3339(sa.Created),
+		CreatedAt:        provider.RFC3339(sa.Created),
 		DeletedLeftovers: deleted,
 		PermissionsHint:  "key permissions on the OpenAI dashboard (Restricted or Read only, per endpoint)",
 	}, nil
 }
 
-// Reconcile implements KeyProvider: every service account of the project
+// Reconcile implements provider.Provider: every service account of the project
 // named exactly r.Name is deleted.
-func (o openAIProvider) Reconcile(ctx context.Context, r ReplaceRequest, log func(string, ...any)) ([]string, error) {
+func (o adapter) Reconcile(ctx context.Context, r provider.ReplaceRequest, log func(string, ...any)) ([]string, error) {
 	oa, err := o.client()
 	if err != nil {
 		return nil, err
@@ -421,17 +419,17 @@ func (o openAIProvider) Reconcile(ctx context.Context, r ReplaceRequest, log fun
 
 // deleteLeftover deletes a service account this incident no longer needs;
 // one that is already gone is fine.
-func deleteLeftover(ctx context.Context, oa OpenAI, project, id string) error {
+func deleteLeftover(ctx context.Context, oa API, project, id string) error {
 	err := oa.DeleteServiceAccount(ctx, project, id)
-	if err == nil || errors.Is(err, ErrNotFound) {
+	if err == nil || errors.Is(err, step.ErrNotFound) {
 		return nil
 	}
 	return fmt.Errorf("deleting leftover service account %s of this incident: %w", id, err)
 }
 
-// Usage implements KeyProvider: hourly completions usage grouped by
+// Usage implements provider.Provider: hourly completions usage grouped by
 // api_key_id, and the project's spend limit and alerts.
-func (o openAIProvider) Usage(ctx context.Context, k KeyInfo, start, end time.Time, log func(string, ...any)) (evidence.Usage, error) {
+func (o adapter) Usage(ctx context.Context, k provider.KeyInfo, start, end time.Time, log func(string, ...any)) (evidence.Usage, error) {
 	oa, err := o.client()
 	if err != nil {
 		return evidence.Usage{}, err
@@ -448,7 +446,7 @@ func (o openAIProvider) Usage(ctx context.Context, k KeyInfo, start, end time.Ti
 		if b.Requests == 0 && b.InputTokens == 0 && b.OutputTokens == 0 {
 			continue
 		}
-		u.Buckets = append(u.Buckets, evidence.UsageBucket{Start: rfc3339(b.Start), Requests: b.Requests, InputTokens: b.InputTokens, OutputTokens: b.OutputTokens})
+		u.Buckets = append(u.Buckets, evidence.UsageBucket{Start: provider.RFC3339(b.Start), Requests: b.Requests, InputTokens: b.InputTokens, OutputTokens: b.OutputTokens})
 	}
 	u.SpendControls = "read"
 	sc, serr := oa.SpendControls(ctx, k.Scope)
@@ -466,8 +464,8 @@ func (o openAIProvider) Usage(ctx context.Context, k KeyInfo, start, end time.Ti
 	return u, nil
 }
 
-// LastUsed implements KeyProvider.
-func (o openAIProvider) LastUsed(ctx context.Context, k KeyInfo) (*time.Time, error) {
+// LastUsed implements provider.Provider.
+func (o adapter) LastUsed(ctx context.Context, k provider.KeyInfo) (*time.Time, error) {
 	oa, err := o.client()
 	if err != nil {
 		return nil, err
@@ -479,9 +477,9 @@ func (o openAIProvider) LastUsed(ctx context.Context, k KeyInfo) (*time.Time, er
 	return key.LastUsed, nil
 }
 
-// Retire implements KeyProvider: an OpenAI key is deleted when it is
+// Retire implements provider.Provider: an OpenAI key is deleted when it is
 // revoked, so there is nothing left to do.
-func (openAIProvider) Retire(context.Context, KeyInfo) (evidence.Retired, error) {
+func (adapter) Retire(context.Context, provider.KeyInfo) (evidence.Retired, error) {
 	return evidence.Retired{Provider: "openai", Method: "nothing to do: the key was deleted when it was revoked"}, nil
 }
 
@@ -490,8 +488,8 @@ func money(cents int64) string {
 	return fmt.Sprintf("%d.%02d", cents/100, cents%100)
 }
 
-// Scopes implements KeyProvider: the organization's projects.
-func (o openAIProvider) Scopes(ctx context.Context) ([]KeyScope, error) {
+// Scopes implements provider.Provider: the organization's projects.
+func (o adapter) Scopes(ctx context.Context) ([]provider.KeyScope, error) {
 	oa, err := o.client()
 	if err != nil {
 		return nil, err
@@ -500,15 +498,15 @@ func (o openAIProvider) Scopes(ctx context.Context) ([]KeyScope, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing OpenAI projects: %w", err)
 	}
-	out := make([]KeyScope, len(projects))
+	out := make([]provider.KeyScope, len(projects))
 	for i, p := range projects {
-		out[i] = KeyScope{ID: p.ID, Name: p.Name}
+		out[i] = provider.KeyScope{ID: p.ID, Name: p.Name}
 	}
 	return out, nil
 }
 
-// ListKeys implements KeyProvider: a project's keys.
-func (o openAIProvider) ListKeys(ctx context.Context, scope string) ([]KeyInfo, error) {
+// ListKeys implements provider.Provider: a project's keys.
+func (o adapter) ListKeys(ctx context.Context, scope string) ([]provider.KeyInfo, error) {
 	oa, err := o.client()
 	if err != nil {
 		return nil, err
@@ -517,9 +515,52 @@ func (o openAIProvider) ListKeys(ctx context.Context, scope string) ([]KeyInfo, 
 	if err != nil {
 		return nil, fmt.Errorf("listing the keys of %s: %w", scope, err)
 	}
-	out := make([]KeyInfo, len(keys))
+	out := make([]provider.KeyInfo, len(keys))
 	for i, k := range keys {
-		out[i] = *keyInfoOf(Project{ID: scope}, k)
+		out[i] = *keyInfoOf(openaiapi.Project{ID: scope}, k)
 	}
 	return out, nil
+}
+
+// Adopt implements provider.Provider: a key a person made (on the OpenAI
+// dashboard) is found among the project's keys by its redacted form, and
+// checked to work.
+func (o adapter) Adopt(ctx context.Context, r provider.ReplaceRequest, cred secret.Credential) (evidence.Created, error) {
+	k, err := o.FindByValue(ctx, r.Scope, cred)
+	if err != nil {
+		return evidence.Created{}, err
+	}
+	if k == nil {
+		return evidence.Created{}, step.BadInputf("the pasted key is not a key of project %s: create it in that project (a service account's key, Settings → Service accounts) and paste it again", r.Scope)
+	}
+	if k.ID == r.Old.ID && r.Old.ID != "" {
+		return evidence.Created{}, step.BadInputf("the pasted key is %s, the key being replaced: paste the new key", k.ID)
+	}
+	main, _ := cred.Main()
+	return evidence.Created{
+		Provider: Name, KeyID: k.ID, Scope: r.Scope,
+		Principal:        evidence.Principal{Type: k.Owner.Type, ID: k.Owner.ID, Name: k.Owner.Name},
+		Redacted:         main.Value().Redacted(),
+		Fingerprint:      main.Value().Fingerprint(),
+		CreatedAt:        provider.RFC3339(k.Created),
+		DeletedLeftovers: []string{},
+		Adopted:          true,
+	}, nil
+}
+
+// Discard implements provider.Provider: the service account respond
+// created for a replacement it no longer needs is deleted.
+func (o adapter) Discard(ctx context.Context, c evidence.Created, log func(string, ...any)) error {
+	oa, err := o.client()
+	if err != nil {
+		return err
+	}
+	if c.Principal.Type != "service_account" || c.Principal.ID == "" || c.Adopted {
+		return nil // a key respond did not create is not respond's to delete
+	}
+	if err := deleteLeftover(ctx, oa, c.Scope, c.Principal.ID); err != nil {
+		return err
+	}
+	log("deleted service account %s: the replacement it held is no longer used", c.Principal.ID)
+	return nil
 }

@@ -1,20 +1,23 @@
-package steps
+package aws
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/respondhq/respond/internal/awsapi"
 	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/plugin"
+	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 )
 
-// awsProvider is AWS IAM access keys as a KeyProvider, over the AWSKeys
+// adapter is AWS IAM access keys as a provider.Provider, over the Keys
 // interface (implemented by internal/awsapi over aws-sdk-go-v2).
 //
 // An access key is a pair: its ID (AKIA…, an identifier) and its secret
@@ -25,83 +28,23 @@ import (
 // which one goes first. A key is checked with STS GetCallerIdentity signed
 // with the pair, and IAM's status: AWS refuses an inactive key, and a
 // simulator that accepts one is overruled by IAM's word.
-type awsProvider struct {
-	P *Providers
+type adapter struct {
+	env *plugin.Env
 }
 
-var _ KeyProvider = awsProvider{}
+var _ provider.Provider = adapter{}
 
-// Parts of an AWS credential.
-const (
-	AWSPartKeyID  = "access_key_id"
-	AWSPartSecret = "secret_access_key"
-)
-
-func (awsProvider) Name() string      { return "aws" }
-func (awsProvider) Title() string     { return "AWS" }
-func (awsProvider) ScopeKind() string { return "account" }
-
-// Advice implements KeyProvider.
-func (awsProvider) Advice() evidence.Advice {
-	return evidence.Advice{
-		Console:   "in the IAM console (Users, Security credentials) or with `aws iam update-access-key --status Inactive`",
-		Review:    "Review the CloudTrail events of the key for the window (aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=KEY_ID), what they touched and the bill; open a case with AWS Support for charges to dispute.",
-		AllowList: "An IAM policy condition on aws:SourceIp or aws:SourceVpc (or a service control policy) makes a leaked key useless from anywhere else.",
+func (a adapter) client() (Keys, error) {
+	c, err := plugin.SharedAs[Keys](a.env, awsapi.SharedKey, awsapi.Build(a.env))
+	if err != nil {
+		return nil, step.Permanent(fmt.Errorf("AWS: %w", err))
 	}
+	return c, nil
 }
 
-// AlertTypes implements KeyProvider: GitHub reports AWS keys by their ID
-// (and the pair, when it finds the secret beside it).
-func (awsProvider) AlertTypes() []string {
-	return []string{"aws_access_key_id", "aws_secret_access_key", "aws_temporary_access_key_id"}
-}
-
-var (
-	awsKeyIDRe  = regexp.MustCompile(`^(AKIA|ASIA)[A-Z0-9]{16}$`)
-	awsSecretRe = regexp.MustCompile(`^[A-Za-z0-9/+]{40}$`)
-)
-
-// OwnsKeyID implements KeyProvider: AKIA… (long-term) and ASIA…
-// (temporary) access key IDs.
-func (awsProvider) OwnsKeyID(id string) bool { return awsKeyIDRe.MatchString(id) }
-
-// Credential implements KeyProvider: an access key ID, a secret access
-// key, or both, as pasted ("AKIA… SECRET", "AKIA…:SECRET", or the two
-// lines of a .env or credentials file) or as an alert reports them.
-func (awsProvider) Credential(v secret.Value, keyID string) (secret.Credential, error) {
-	id, sk := keyID, ""
-	fields := strings.FieldsFunc(v.Reveal(), func(r rune) bool {
-		return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == ':' || r == ',' || r == '"' || r == '\''
-	})
-	for _, f := range fields {
-		if _, val, ok := strings.Cut(f, "="); ok {
-			f = val
-		}
-		switch {
-		case awsKeyIDRe.MatchString(f):
-			if id != "" && id != f {
-				return secret.Credential{}, fmt.Errorf("the value holds access key ID %s but the key is %s: give one key", f, id)
-			}
-			id = f
-		case awsSecretRe.MatchString(f):
-			sk = f
-		}
-	}
-	if id == "" && sk == "" {
-		return secret.Credential{}, errors.New("the value is not an AWS access key: give the access key ID (AKIA…) and its secret access key, as `AKIA… SECRET`")
-	}
-	parts := []secret.Part{secret.PlainPart(AWSPartKeyID, id)}
-	if sk != "" {
-		parts = append(parts, secret.SecretPart(AWSPartSecret, secret.New(sk)))
-	}
-	return secret.NewCredential("aws", parts...), nil
-}
-
-func (a awsProvider) client() (AWS, error) { return awsClient(a.P, "aws") }
-
-func awsKeyInfo(account string, k AWSAccessKey) *KeyInfo {
-	return &KeyInfo{
-		Provider: "aws", ID: k.ID, Scope: account, ScopeName: account,
+func awsKeyInfo(account string, k awsapi.AccessKey) *provider.KeyInfo {
+	return &provider.KeyInfo{
+		Provider: Name, ID: k.ID, Scope: account, ScopeName: account,
 		Owner:    evidence.Owner{Type: "iam_user", ID: k.User, Name: k.User},
 		Redacted: k.ID, Created: k.Created, LastUsed: k.LastUsed, Status: k.Status,
 	}
@@ -109,7 +52,7 @@ func awsKeyInfo(account string, k AWSAccessKey) *KeyInfo {
 
 // account is the account of respond's own credentials: the scope of the
 // keys it can see.
-func (a awsProvider) account(ctx context.Context, c AWS) (string, error) {
+func (a adapter) account(ctx context.Context, c Keys) (string, error) {
 	id, err := c.CallerIdentity(ctx)
 	if err != nil {
 		return "", err
@@ -117,8 +60,8 @@ func (a awsProvider) account(ctx context.Context, c AWS) (string, error) {
 	return id.Account, nil
 }
 
-// FindByID implements KeyProvider.
-func (a awsProvider) FindByID(ctx context.Context, scope, id string) (*KeyInfo, error) {
+// FindByID implements provider.Provider.
+func (a adapter) FindByID(ctx context.Context, scope, id string) (*provider.KeyInfo, error) {
 	c, err := a.client()
 	if err != nil {
 		return nil, err
@@ -128,13 +71,13 @@ func (a awsProvider) FindByID(ctx context.Context, scope, id string) (*KeyInfo, 
 		return nil, err
 	}
 	if scope != "" && scope != account {
-		return nil, badInputf("respond's AWS credentials are of account %s, not %s: use credentials of the key's account (AWS_PROFILE)", account, scope)
+		return nil, step.BadInputf("respond's AWS credentials are of account %s, not %s: use credentials of the key's account (AWS_PROFILE)", account, scope)
 	}
 	if strings.HasPrefix(id, "ASIA") {
-		return nil, badInputf("%s is a temporary access key (ASIA…) of an assumed role: it cannot be revoked on its own; revoke the role's active sessions (IAM console, \"Revoke active sessions\") and rotate what granted it", id)
+		return nil, step.BadInputf("%s is a temporary access key (ASIA…) of an assumed role: it cannot be revoked on its own; revoke the role's active sessions (IAM console, \"Revoke active sessions\") and rotate what granted it", id)
 	}
 	k, err := c.FindAccessKey(ctx, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, step.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -143,75 +86,75 @@ func (a awsProvider) FindByID(ctx context.Context, scope, id string) (*KeyInfo, 
 	return awsKeyInfo(account, k), nil
 }
 
-// FindByName implements KeyProvider: IAM access keys have no names.
-func (awsProvider) FindByName(context.Context, string, string) (*KeyInfo, error) {
-	return nil, badInputf("AWS access keys have no names: name the key by its access key ID (key_id: AKIA…)")
+// FindByName implements provider.Provider: IAM access keys have no names.
+func (adapter) FindByName(context.Context, string, string) (*provider.KeyInfo, error) {
+	return nil, step.BadInputf("AWS access keys have no names: name the key by its access key ID (key_id: AKIA…)")
 }
 
-// FindByValue implements KeyProvider: by the credential's access key ID.
-func (a awsProvider) FindByValue(ctx context.Context, scope string, c secret.Credential) (*KeyInfo, error) {
-	id, _ := c.Part(AWSPartKeyID)
+// FindByValue implements provider.Provider: by the credential's access key ID.
+func (a adapter) FindByValue(ctx context.Context, scope string, c secret.Credential) (*provider.KeyInfo, error) {
+	id, _ := c.Part(PartKeyID)
 	if id.Text() == "" {
-		return nil, badInputf("an AWS secret access key alone does not say which key it is: give its access key ID with it (`AKIA… SECRET` on standard input, or --key-id AKIA…)")
+		return nil, step.BadInputf("an AWS secret access key alone does not say which key it is: give its access key ID with it (`AKIA… SECRET` on standard input, or --key-id AKIA…)")
 	}
 	return a.FindByID(ctx, scope, id.Text())
 }
 
-// Matches implements KeyProvider.
-func (awsProvider) Matches(k KeyInfo, c secret.Credential) bool {
-	id, _ := c.Part(AWSPartKeyID)
+// Matches implements provider.Provider.
+func (adapter) Matches(k provider.KeyInfo, c secret.Credential) bool {
+	id, _ := c.Part(PartKeyID)
 	return id.Text() == "" || id.Text() == k.ID
 }
 
-// Check implements KeyProvider: STS GetCallerIdentity signed with the
+// Check implements provider.Provider: STS GetCallerIdentity signed with the
 // pair, then IAM's status of a key STS accepted (an inactive key is dead;
 // AWS itself refuses it, some simulators do not).
-func (a awsProvider) Check(ctx context.Context, c secret.Credential) (KeyCheck, error) {
+func (a adapter) Check(ctx context.Context, c secret.Credential) (provider.KeyCheck, error) {
 	cl, err := a.client()
 	if err != nil {
-		return KeyCheck{}, err
+		return provider.KeyCheck{}, err
 	}
-	id, _ := c.Part(AWSPartKeyID)
-	sk, _ := c.Part(AWSPartSecret)
+	id, _ := c.Part(PartKeyID)
+	sk, _ := c.Part(PartSecret)
 	if id.Text() == "" || sk.IsZero() {
-		return KeyCheck{}, step.Errorf("checking an AWS key needs both its access key ID and its secret access key")
+		return provider.KeyCheck{}, step.Errorf("checking an AWS key needs both its access key ID and its secret access key")
 	}
 	kc, err := cl.CheckAccessKey(ctx, id.Text(), sk.Value())
 	if err != nil {
-		return KeyCheck{}, err
+		return provider.KeyCheck{}, err
 	}
-	out := KeyCheck{StatusCode: kc.StatusCode, Code: kc.Code, Method: "sts:GetCallerIdentity", Detail: kc.ARN, CheckedAt: kc.CheckedAt}
+	out := provider.KeyCheck{StatusCode: kc.StatusCode, Code: kc.Code, Method: "sts:GetCallerIdentity", Detail: kc.ARN, CheckedAt: kc.CheckedAt}
 	switch kc.State {
-	case AWSKeyDead:
-		out.State = KeyDead
-	case AWSKeyDenied:
-		out.State = KeyDenied
-	case AWSKeyWrongSecret:
+	case awsapi.KeyDead:
+		out.State = provider.KeyDead
+	case awsapi.KeyDenied:
+		out.State = provider.KeyDenied
+	case awsapi.KeyWrongSecret:
 		out.State = "wrong-secret"
 	default:
-		out.State = KeyLive
+		out.State = provider.KeyLive
 		k, err := cl.FindAccessKey(ctx, id.Text())
 		switch {
-		case errors.Is(err, ErrNotFound):
-			out.State, out.Method = KeyDead, "sts:GetCallerIdentity and IAM (deleted)"
+		case errors.Is(err, step.ErrNotFound):
+			out.State, out.Method = provider.KeyDead, "sts:GetCallerIdentity and IAM (deleted)"
 		case err != nil:
-			return KeyCheck{}, err
+			return provider.KeyCheck{}, err
 		case !k.Active():
-			out.State, out.Method = KeyDead, "sts:GetCallerIdentity and IAM (inactive)"
+			out.State, out.Method = provider.KeyDead, "sts:GetCallerIdentity and IAM (inactive)"
 		}
 	}
 	return out, nil
 }
 
-// Listed implements KeyProvider: the key exists and is active.
-func (a awsProvider) Listed(ctx context.Context, k KeyInfo) (bool, error) {
+// Listed implements provider.Provider: the key exists and is active.
+func (a adapter) Listed(ctx context.Context, k provider.KeyInfo) (bool, error) {
 	c, err := a.client()
 	if err != nil {
 		return false, err
 	}
 	key, err := c.FindAccessKey(ctx, k.ID)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, step.ErrNotFound):
 		return false, nil
 	case err != nil:
 		return false, err
@@ -220,7 +163,7 @@ func (a awsProvider) Listed(ctx context.Context, k KeyInfo) (bool, error) {
 }
 
 // user returns the IAM user of k, looking it up when not known.
-func (a awsProvider) user(ctx context.Context, c AWS, k KeyInfo) (string, *AWSAccessKey, error) {
+func (a adapter) user(ctx context.Context, c Keys, k provider.KeyInfo) (string, *awsapi.AccessKey, error) {
 	key, err := c.FindAccessKey(ctx, k.ID)
 	if err != nil {
 		return k.Owner.ID, nil, err
@@ -228,14 +171,14 @@ func (a awsProvider) user(ctx context.Context, c AWS, k KeyInfo) (string, *AWSAc
 	return key.User, &key, nil
 }
 
-// PlanRevoke implements KeyProvider.
-func (a awsProvider) PlanRevoke(ctx context.Context, k KeyInfo) (step.Change, error) {
+// PlanRevoke implements provider.Provider.
+func (a adapter) PlanRevoke(ctx context.Context, k provider.KeyInfo) (step.Change, error) {
 	target := "AWS access key " + k.ID
 	if k.Owner.ID != "" {
 		target += " of IAM user " + k.Owner.ID
 	}
 	if c, err := a.client(); err == nil {
-		if key, err := c.FindAccessKey(ctx, k.ID); errors.Is(err, ErrNotFound) {
+		if key, err := c.FindAccessKey(ctx, k.ID); errors.Is(err, step.ErrNotFound) {
 			return step.Change{Action: step.NoOp, Target: target, Effect: "already deleted: nothing to revoke"}, nil
 		} else if err == nil && !key.Active() {
 			return step.Change{Action: step.NoOp, Target: target, Effect: "already inactive: nothing to revoke (deleted once recovery is verified)"}, nil
@@ -244,16 +187,16 @@ func (a awsProvider) PlanRevoke(ctx context.Context, k KeyInfo) (step.Change, er
 	return step.Change{Action: step.Update, Target: target, Effect: "deactivate it at once (reversible; deleted once recovery is verified)"}, nil
 }
 
-// Revoke implements KeyProvider: deactivate.
-func (a awsProvider) Revoke(ctx context.Context, k KeyInfo, log func(string, ...any)) (evidence.Revoked, error) {
+// Revoke implements provider.Provider: deactivate.
+func (a adapter) Revoke(ctx context.Context, k provider.KeyInfo, log func(string, ...any)) (evidence.Revoked, error) {
 	c, err := a.client()
 	if err != nil {
 		return evidence.Revoked{}, err
 	}
-	ev := evidence.Revoked{Provider: "aws", KeyID: k.ID, Scope: k.Scope, Contained: true, Method: "deactivate access key", Reversible: true}
+	ev := evidence.Revoked{Provider: Name, KeyID: k.ID, Scope: k.Scope, Contained: true, Method: "deactivate access key", Reversible: true}
 	user, key, err := a.user(ctx, c, k)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, step.ErrNotFound):
 		ev.AlreadyDisabled, ev.Method, ev.Reversible = true, "already deleted", false
 		return ev, nil
 	case err != nil:
@@ -265,7 +208,7 @@ func (a awsProvider) Revoke(ctx context.Context, k KeyInfo, log func(string, ...
 		return ev, nil
 	}
 	if err := c.SetAccessKeyActive(ctx, user, k.ID, false); err != nil {
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, step.ErrNotFound) {
 			ev.AlreadyDisabled = true
 			return ev, nil
 		}
@@ -276,9 +219,9 @@ func (a awsProvider) Revoke(ctx context.Context, k KeyInfo, log func(string, ...
 	return ev, nil
 }
 
-// CanReplace implements KeyProvider: the old key's user must be readable
+// CanReplace implements provider.Provider: the old key's user must be readable
 // (its keys are listed to make room and to clean up).
-func (a awsProvider) CanReplace(ctx context.Context, scope string, old *KeyInfo) error {
+func (a adapter) CanReplace(ctx context.Context, scope string, old *provider.KeyInfo) error {
 	c, err := a.client()
 	if err != nil {
 		return err
@@ -288,7 +231,7 @@ func (a awsProvider) CanReplace(ctx context.Context, scope string, old *KeyInfo)
 		return err
 	}
 	if _, err := c.ListAccessKeys(ctx, old.Owner.ID); err != nil {
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, step.ErrNotFound) {
 			return fmt.Errorf("IAM user %s, whose key is replaced, does not exist", old.Owner.ID)
 		}
 		return fmt.Errorf("cannot list the access keys of IAM user %s, which creating the replacement needs (%v)", old.Owner.ID, err)
@@ -298,11 +241,11 @@ func (a awsProvider) CanReplace(ctx context.Context, scope string, old *KeyInfo)
 
 // room says which of a user's keys must go before a new one can be made
 // (IAM allows two), and why; "" when there is room.
-func (a awsProvider) room(keys []AWSAccessKey, old KeyInfo, previous string) (deleteID, why string, destructive bool) {
+func (a adapter) room(keys []awsapi.AccessKey, old provider.KeyInfo, previous string) (deleteID, why string, destructive bool) {
 	if len(keys) < 2 {
 		return "", "", false
 	}
-	var others []AWSAccessKey
+	var others []awsapi.AccessKey
 	for _, k := range keys {
 		if k.ID == previous {
 			return "", "", false // the earlier replacement is deleted first anyway
@@ -325,10 +268,10 @@ func (a awsProvider) room(keys []AWSAccessKey, old KeyInfo, previous string) (de
 	return others[0].ID, fmt.Sprintf("IAM user %s has 2 access keys, the most IAM allows: %s is deleted first to make room", old.Owner.ID, others[0].ID), true
 }
 
-// PlanReplace implements KeyProvider.
-func (a awsProvider) PlanReplace(ctx context.Context, r ReplaceRequest) (step.Change, error) {
+// PlanReplace implements provider.Provider.
+func (a adapter) PlanReplace(ctx context.Context, r provider.ReplaceRequest) (step.Change, error) {
 	user := r.Old.Owner.ID
-	ch := step.Change{Action: step.Create, Target: "AWS access key for IAM user " + firstNonEmpty(user, "(the old key's)"),
+	ch := step.Change{Action: step.Create, Target: "AWS access key for IAM user " + cmp.Or(user, "(the old key's)"),
 		Effect: "create a new access key; it is the replacement"}
 	if user == "" {
 		return ch, nil
@@ -352,8 +295,8 @@ func (a awsProvider) PlanReplace(ctx context.Context, r ReplaceRequest) (step.Ch
 	return ch, nil
 }
 
-// Replace implements KeyProvider.
-func (a awsProvider) Replace(ctx context.Context, r ReplaceRequest, log func(string, ...any)) (secret.Credential, evidence.Created, error) {
+// Replace implements provider.Provider.
+func (a adapter) Replace(ctx context.Context, r provider.ReplaceRequest, log func(string, ...any)) (secret.Credential, evidence.Created, error) {
 	c, err := a.client()
 	if err != nil {
 		return secret.Credential{}, evidence.Created{}, err
@@ -369,7 +312,7 @@ func (a awsProvider) Replace(ctx context.Context, r ReplaceRequest, log func(str
 	}
 	deleted := []string{}
 	if r.Previous != nil && r.Previous.KeyID != "" && r.Previous.KeyID != r.Old.ID {
-		if err := c.DeleteAccessKey(ctx, user, r.Previous.KeyID); err != nil && !errors.Is(err, ErrNotFound) {
+		if err := c.DeleteAccessKey(ctx, user, r.Previous.KeyID); err != nil && !errors.Is(err, step.ErrNotFound) {
 			return secret.Credential{}, evidence.Created{}, fmt.Errorf("deleting access key %s from the earlier run (its secret was not kept): %w", r.Previous.KeyID, err)
 		}
 		log("deleted access key %s from the earlier run: its secret was not kept", r.Previous.KeyID)
@@ -383,15 +326,15 @@ func (a awsProvider) Replace(ctx context.Context, r ReplaceRequest, log func(str
 	if r.Previous != nil {
 		prevID = r.Previous.KeyID
 	}
-	var live []AWSAccessKey
+	var live []awsapi.AccessKey
 	for _, k := range keys {
 		if k.ID != prevID {
 			live = append(live, k)
 		}
 	}
-	if id, why, _ := a.room(live, KeyInfo{ID: r.Old.ID, Owner: evidence.Owner{ID: user}}, ""); id != "" {
+	if id, why, _ := a.room(live, provider.KeyInfo{ID: r.Old.ID, Owner: evidence.Owner{ID: user}}, ""); id != "" {
 		log("%s", why)
-		if err := c.DeleteAccessKey(ctx, user, id); err != nil && !errors.Is(err, ErrNotFound) {
+		if err := c.DeleteAccessKey(ctx, user, id); err != nil && !errors.Is(err, step.ErrNotFound) {
 			return secret.Credential{}, evidence.Created{}, fmt.Errorf("making room for the replacement (deleting %s of IAM user %s): %w", id, user, err)
 		}
 		deleted = append(deleted, id)
@@ -416,21 +359,21 @@ func (a awsProvider) Replace(ctx context.Context, r ReplaceRequest, log func(str
 	if err != nil {
 		return secret.Credential{}, evidence.Created{}, fmt.Errorf("creating an access key for IAM user %s: %w; if it was created anyway, `respond resume` finds and deletes it", user, err)
 	}
-	cred := secret.NewCredential("aws", secret.PlainPart(AWSPartKeyID, nk.ID), secret.SecretPart(AWSPartSecret, nk.Secret))
+	cred := secret.NewCredential(Name, secret.PlainPart(PartKeyID, nk.ID), secret.SecretPart(PartSecret, nk.Secret))
 	return cred, evidence.Created{
-		Provider: "aws", KeyID: nk.ID, Scope: r.Scope,
+		Provider: Name, KeyID: nk.ID, Scope: r.Scope,
 		Principal: evidence.Principal{Type: "iam_user", ID: user, Name: user},
-		Redacted:  nk.Secret.Redacted(), Fingerprint: cred.Fingerprint(), CreatedAt: rfc3339(nk.Created),
-		Parts:            map[string]string{AWSPartKeyID: nk.ID, AWSPartSecret: ""},
+		Redacted:  nk.Secret.Redacted(), Fingerprint: cred.Fingerprint(), CreatedAt: provider.RFC3339(nk.Created),
+		Parts:            map[string]string{PartKeyID: nk.ID, PartSecret: ""},
 		DeletedLeftovers: deleted,
 		PermissionsHint:  "a least-privilege IAM policy on the user (only the actions and resources the application uses), or a role instead of long-term keys",
 	}, nil
 }
 
-// Reconcile implements KeyProvider: a key of the user that was not among
+// Reconcile implements provider.Provider: a key of the user that was not among
 // the keys the interrupted attempt journaled before its create was made by
 // it, and its secret is lost: it is deleted.
-func (a awsProvider) Reconcile(ctx context.Context, r ReplaceRequest, log func(string, ...any)) ([]string, error) {
+func (a adapter) Reconcile(ctx context.Context, r provider.ReplaceRequest, log func(string, ...any)) ([]string, error) {
 	c, err := a.client()
 	if err != nil {
 		return nil, err
@@ -462,7 +405,7 @@ func (a awsProvider) Reconcile(ctx context.Context, r ReplaceRequest, log func(s
 		if before[k.ID] {
 			continue
 		}
-		if err := c.DeleteAccessKey(ctx, user, k.ID); err != nil && !errors.Is(err, ErrNotFound) {
+		if err := c.DeleteAccessKey(ctx, user, k.ID); err != nil && !errors.Is(err, step.ErrNotFound) {
 			return deleted, fmt.Errorf("deleting access key %s, left by the interrupted run: %w", k.ID, err)
 		}
 		log("deleted access key %s of IAM user %s: the interrupted run created it and its secret was lost", k.ID, user)
@@ -471,16 +414,16 @@ func (a awsProvider) Reconcile(ctx context.Context, r ReplaceRequest, log func(s
 	return deleted, nil
 }
 
-// Usage implements KeyProvider: CloudTrail's management events made with
+// Usage implements provider.Provider: CloudTrail's management events made with
 // the key, by hour, where CloudTrail answers; the key's last use always.
-func (a awsProvider) Usage(ctx context.Context, k KeyInfo, start, end time.Time, log func(string, ...any)) (evidence.Usage, error) {
+func (a adapter) Usage(ctx context.Context, k provider.KeyInfo, start, end time.Time, log func(string, ...any)) (evidence.Usage, error) {
 	c, err := a.client()
 	if err != nil {
 		return evidence.Usage{}, err
 	}
-	u := evidence.Usage{Provider: "aws", KeyID: k.ID, Buckets: []evidence.UsageBucket{}}
+	u := evidence.Usage{Provider: Name, KeyID: k.ID, Buckets: []evidence.UsageBucket{}}
 	if key, err := c.FindAccessKey(ctx, k.ID); err == nil && key.LastUsed != nil {
-		u.LastUsed = rfc3339(*key.LastUsed)
+		u.LastUsed = provider.RFC3339(*key.LastUsed)
 	}
 	look, err := c.LookupKeyEvents(ctx, "", k.ID, start, end)
 	if err != nil {
@@ -496,7 +439,7 @@ func (a awsProvider) Usage(ctx context.Context, k KeyInfo, start, end time.Time,
 	byHour := map[string]int64{}
 	var order []string
 	for _, e := range look.Events {
-		h := rfc3339(e.Time.Truncate(time.Hour))
+		h := provider.RFC3339(e.Time.Truncate(time.Hour))
 		if _, ok := byHour[h]; !ok {
 			order = append(order, h)
 		}
@@ -508,8 +451,8 @@ func (a awsProvider) Usage(ctx context.Context, k KeyInfo, start, end time.Time,
 	return u, nil
 }
 
-// LastUsed implements KeyProvider.
-func (a awsProvider) LastUsed(ctx context.Context, k KeyInfo) (*time.Time, error) {
+// LastUsed implements provider.Provider.
+func (a adapter) LastUsed(ctx context.Context, k provider.KeyInfo) (*time.Time, error) {
 	c, err := a.client()
 	if err != nil {
 		return nil, err
@@ -521,16 +464,16 @@ func (a awsProvider) LastUsed(ctx context.Context, k KeyInfo) (*time.Time, error
 	return key.LastUsed, nil
 }
 
-// Retire implements KeyProvider: the deactivated key is deleted.
-func (a awsProvider) Retire(ctx context.Context, k KeyInfo) (evidence.Retired, error) {
+// Retire implements provider.Provider: the deactivated key is deleted.
+func (a adapter) Retire(ctx context.Context, k provider.KeyInfo) (evidence.Retired, error) {
 	c, err := a.client()
 	if err != nil {
 		return evidence.Retired{}, err
 	}
-	ev := evidence.Retired{Provider: "aws", KeyID: k.ID}
+	ev := evidence.Retired{Provider: Name, KeyID: k.ID}
 	key, err := c.FindAccessKey(ctx, k.ID)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, step.ErrNotFound):
 		ev.Method = k.ID + " is already deleted"
 		return ev, nil
 	case err != nil:
@@ -540,15 +483,15 @@ func (a awsProvider) Retire(ctx context.Context, k KeyInfo) (evidence.Retired, e
 	if key.Active() {
 		return ev, step.Errorf("access key %s of IAM user %s is active again: someone switched it back on since it was contained; find out why before deleting it (IAM console), then run `respond resume`", k.ID, user)
 	}
-	if err := c.DeleteAccessKey(ctx, user, k.ID); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := c.DeleteAccessKey(ctx, user, k.ID); err != nil && !errors.Is(err, step.ErrNotFound) {
 		return ev, fmt.Errorf("deleting the deactivated access key %s of IAM user %s: %w", k.ID, user, err)
 	}
 	ev.Deleted, ev.Method = true, "delete access key"
 	return ev, nil
 }
 
-// Scopes implements KeyProvider: the account of respond's credentials.
-func (a awsProvider) Scopes(ctx context.Context) ([]KeyScope, error) {
+// Scopes implements provider.Provider: the account of respond's credentials.
+func (a adapter) Scopes(ctx context.Context) ([]provider.KeyScope, error) {
 	c, err := a.client()
 	if err != nil {
 		return nil, err
@@ -557,11 +500,11 @@ func (a awsProvider) Scopes(ctx context.Context) ([]KeyScope, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []KeyScope{{ID: account, Name: "AWS account " + account}}, nil
+	return []provider.KeyScope{{ID: account, Name: "AWS account " + account}}, nil
 }
 
-// ListKeys implements KeyProvider: the access keys of every IAM user.
-func (a awsProvider) ListKeys(ctx context.Context, scope string) ([]KeyInfo, error) {
+// ListKeys implements provider.Provider: the access keys of every IAM user.
+func (a adapter) ListKeys(ctx context.Context, scope string) ([]provider.KeyInfo, error) {
 	c, err := a.client()
 	if err != nil {
 		return nil, err
@@ -570,7 +513,7 @@ func (a awsProvider) ListKeys(ctx context.Context, scope string) ([]KeyInfo, err
 	if err != nil {
 		return nil, err
 	}
-	var out []KeyInfo
+	var out []provider.KeyInfo
 	for _, u := range users {
 		keys, err := c.ListAccessKeys(ctx, u)
 		if err != nil {
@@ -581,4 +524,53 @@ func (a awsProvider) ListKeys(ctx context.Context, scope string) ([]KeyInfo, err
 		}
 	}
 	return out, nil
+}
+
+// Adopt implements provider.Provider: an access key a person made is
+// found by its ID and checked with STS.
+func (a adapter) Adopt(ctx context.Context, r provider.ReplaceRequest, cred secret.Credential) (evidence.Created, error) {
+	c, err := a.client()
+	if err != nil {
+		return evidence.Created{}, err
+	}
+	id, _ := cred.Part(PartKeyID)
+	if id.Text() == "" || id.Text() == r.Old.ID {
+		return evidence.Created{}, step.BadInputf("paste the new access key's ID and secret (`AKIA… SECRET`), not the old key")
+	}
+	k, err := c.FindAccessKey(ctx, id.Text())
+	if err != nil {
+		return evidence.Created{}, fmt.Errorf("finding the pasted access key %s: %w", id.Text(), err)
+	}
+	kc, err := a.Check(ctx, cred)
+	if err != nil {
+		return evidence.Created{}, err
+	}
+	if kc.State == provider.KeyDead {
+		return evidence.Created{}, step.BadInputf("the pasted access key %s does not work (%s): check its secret and that it is active", id.Text(), kc.Code)
+	}
+	return evidence.Created{
+		Provider: Name, KeyID: k.ID, Scope: r.Scope,
+		Principal: evidence.Principal{Type: "iam_user", ID: k.User, Name: k.User},
+		Redacted:  cred.Redacted(), Fingerprint: cred.Fingerprint(), CreatedAt: provider.RFC3339(k.Created),
+		Parts:            map[string]string{PartKeyID: k.ID, PartSecret: ""},
+		DeletedLeftovers: []string{}, Adopted: true,
+	}, nil
+}
+
+// Discard implements provider.Provider: an access key respond created and
+// no longer needs is deleted.
+func (a adapter) Discard(ctx context.Context, cr evidence.Created, log func(string, ...any)) error {
+	if cr.Adopted || cr.KeyID == "" {
+		return nil
+	}
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	user := cr.Principal.ID
+	if err := c.DeleteAccessKey(ctx, user, cr.KeyID); err != nil && !errors.Is(err, step.ErrNotFound) {
+		return fmt.Errorf("deleting access key %s of IAM user %s, a replacement no longer used: %w", cr.KeyID, user, err)
+	}
+	log("deleted access key %s of IAM user %s: the replacement it was is no longer used", cr.KeyID, user)
+	return nil
 }
