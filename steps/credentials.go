@@ -1,36 +1,19 @@
 package steps
 
 import (
-	"slices"
-	"sort"
-
-	"github.com/respondhq/respond/internal/githubapi"
-	"github.com/respondhq/respond/internal/provider"
+	"github.com/respondhq/respond/internal/plugin"
 )
 
 // SecretEnv lists every environment variable that holds one of respond's
-// secrets: GitHub tokens, and whatever the registered providers declare
-// secret. They are masked in every output from the start, whether or not
-// a client is ever built.
-func SecretEnv() []string {
-	return union(githubapi.TokenEnv, provider.SecretEnv())
-}
+// secrets, as the GitHub client and the registered plug-ins declare them:
+// masked in every output from the start, whether or not a client is ever
+// built.
+func SecretEnv() []string { return plugin.SecretEnv() }
 
 // CredentialEnv lists every environment variable that is part of
 // respond's credentials, secret or not: none reaches a child process.
-func CredentialEnv() []string {
-	return union(githubapi.TokenEnv, provider.CredentialEnv())
-}
+func CredentialEnv() []string { return plugin.CredentialEnv() }
 
-func union(lists ...[]string) []string {
-	var out []string
-	for _, l := range lists {
-		for _, v := range l {
-			if !slices.Contains(out, v) {
-				out = append(out, v)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+// isCredentialVar reports whether the environment variable name holds one
+// of respond's credentials.
+func isCredentialVar(name string) bool { return plugin.IsCredentialEnv(name) }

@@ -3,10 +3,11 @@ package steps
 import (
 	"errors"
 	"fmt"
-	"github.com/respondhq/respond/internal/githubapi"
-	"github.com/respondhq/respond/internal/plugin"
 	"strconv"
 	"strings"
+
+	"github.com/respondhq/respond/internal/githubapi"
+	"github.com/respondhq/respond/internal/plugin"
 
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"

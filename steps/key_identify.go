@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/respondhq/respond/internal/githubapi"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/respondhq/respond/internal/githubapi"
 
 	"github.com/respondhq/respond/internal/evidence"
 	"github.com/respondhq/respond/internal/provider"

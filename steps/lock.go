@@ -3,8 +3,9 @@ package steps
 import (
 	"context"
 	"fmt"
-	"github.com/respondhq/respond/internal/provider"
 	"strings"
+
+	"github.com/respondhq/respond/internal/provider"
 
 	"github.com/respondhq/respond/internal/step"
 )

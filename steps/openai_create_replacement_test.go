@@ -2,10 +2,11 @@ package steps_test
 
 import (
 	"context"
-	"github.com/respondhq/respond/internal/evidence"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/respondhq/respond/internal/evidence"
 
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"

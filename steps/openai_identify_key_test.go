@@ -2,13 +2,14 @@ package steps_test
 
 import (
 	"context"
-	"github.com/respondhq/respond/internal/evidence"
-	"github.com/respondhq/respond/internal/openaiapi"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/openaiapi"
 
 	"github.com/respondhq/respond/internal/githubapi"
 	"github.com/respondhq/respond/internal/secret"

@@ -2,13 +2,14 @@ package steps_test
 
 import (
 	"context"
-	"github.com/respondhq/respond/internal/evidence"
-	"github.com/respondhq/respond/internal/openaiapi"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/openaiapi"
 
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/steps"

@@ -3,13 +3,14 @@ package steps_test
 import (
 	"context"
 	"errors"
-	"github.com/respondhq/respond/internal/evidence"
-	"github.com/respondhq/respond/internal/plugin"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/plugin"
 
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim/openaisim"

@@ -44,7 +44,7 @@ func TestPreflightReportsEveryProblemAtOnce(t *testing.T) {
 		"dotenv:" + filepath.Join(dir, "gone", ".env") + ":K: directory " + filepath.Join(dir, "gone") + " does not exist",
 		"exec:" + filepath.Join(c.Dir, "missing.sh") + ": program " + filepath.Join(c.Dir, "missing.sh") + " does not exist",
 		"target 5: dotenv target: var is required",
-		"github-actions:acme/api:OPENAI_API_KEY: respond cannot write github-actions targets here",
+		"github-actions:acme/api:OPENAI_API_KEY: GitHub is not configured",
 		"github-workflow:acme/api:d.yml@m: GitHub is not configured",
 		"\nfix them and run again, or pass --force to go ahead anyway",
 	} {
@@ -52,7 +52,7 @@ func TestPreflightReportsEveryProblemAtOnce(t *testing.T) {
 			t.Errorf("the error lacks %q:\n%s", want, msg)
 		}
 	}
-	if res == nil || res.Evidence["checked"] != 6 || len(res.Evidence["problems"].([]string)) != 6 {
+	if res == nil || res.Evidence["checked"] != 7 || len(res.Evidence["problems"].([]string)) != 6 {
 		t.Errorf("evidence %v", res)
 	}
 	// The problems keep the order of the checks: the project first, then the

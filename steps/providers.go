@@ -2,13 +2,11 @@ package steps
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/respondhq/respond/internal/githubapi"
 	"github.com/respondhq/respond/internal/plugin"
 	"github.com/respondhq/respond/internal/provider"
-	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/target"
 )
@@ -85,59 +83,14 @@ type GitHub interface {
 	ResolveAlert(ctx context.Context, owner, repo string, number int, resolution, comment string) (githubapi.Alert, error)
 }
 
-// ScopeOf returns the secret scope of a github-actions or
-// github-dependabot target.
-func ScopeOf(t target.Target) githubapi.SecretScope {
-	app := "actions"
-	if t.Type == target.GitHubDependabot {
-		app = "dependabot"
-	}
-	s := githubapi.SecretScope{App: app, Org: t.Org, Environment: t.Environment}
-	if t.Repo != "" {
-		s.Owner, s.Repo, _ = strings.Cut(t.Repo, "/")
-	}
-	return s
-}
-
-// BatchChecker is a TargetWriter that checks many targets at once with
-// fewer requests than one per target (preflight uses it when a writer
-// has it). errs[i] is ts[i]'s problem, nil when it passed.
-type BatchChecker interface {
-	CheckAll(ctx context.Context, ts []target.Target) (errs []error)
-}
-
-// TargetsNoter is a TargetWriter with something to say about many of its
-// targets together: what writing them costs at the provider's limits, or
-// a cheaper way to hold them (the deploy step's plan notes).
-type TargetsNoter interface {
-	PlanNotes(ctx context.Context, ts []target.Target) []step.Note
-}
-
-// TargetWriter writes a credential to one type of target. Writes must be
-// idempotent: writing the same value twice leaves the same state.
-type TargetWriter interface {
-	// Check says whether the target can be written, without writing
-	// (preflight). The error says what is missing and what to do.
-	Check(ctx context.Context, t target.Target) error
-	// Plan says what Write would do (create or update), without writing.
-	Plan(ctx context.Context, t target.Target) (step.Change, error)
-	// Write stores the value.
-	Write(ctx context.Context, t target.Target, v secret.Value) (WriteResult, error)
-}
-
-// WriteResult is the evidence of a write.
-type WriteResult struct {
-	Created bool   // false: an existing value was replaced
-	Detail  string // e.g. "201 Created", "replaced line 4"
-}
-
 // Providers is what step kinds are built with: the plug-in environment
 // their clients are built from (once each: every step shares one client
 // per provider, so GitHub's rate limiter is one per token), and the
 // providers of keys built from it.
 type Providers struct {
-	Env  *plugin.Env
-	Keys *provider.Set
+	Env     *plugin.Env
+	Keys    *provider.Set
+	Targets *target.Set
 	// Now is the clock of steps that read time windows (key.usage); nil
 	// is time.Now.
 	Now func() time.Time
@@ -165,7 +118,7 @@ func NewProviders(env *plugin.Env) *Providers {
 	if env == nil {
 		env = plugin.New(nil, nil, nil)
 	}
-	return &Providers{Env: env, Keys: provider.NewSet(env)}
+	return &Providers{Env: env, Keys: provider.NewSet(env), Targets: target.NewSet(env)}
 }
 
 // WithClock returns a copy of p whose steps read time from now.

@@ -9,7 +9,6 @@ package steps
 
 import (
 	"fmt"
-	"github.com/respondhq/respond/internal/target"
 	"sort"
 
 	"github.com/respondhq/respond/internal/step"
@@ -20,14 +19,7 @@ import (
 // rate limiter is one per token). The aliases providers declare
 // (openai.identify_key, …) are added from the provider registry.
 func all(p *Providers) []step.Kind {
-	writers := map[string]TargetWriter{
-		target.Dotenv:            DotenvWriter{},
-		target.Exec:              ExecTargetWriter{},
-		target.GitHubActions:     GitHubSecretWriter{P: p},
-		target.GitHubDependabot:  GitHubSecretWriter{P: p},
-		target.AWSSecretsManager: AWSSecretsManagerWriter{P: p},
-		target.AWSSSM:            AWSSSMWriter{P: p},
-	}
+	writers := p.Targets
 	keys := p.Keys
 	generic := map[string]func(alias, fixed string) step.Kind{
 		keyIdentifyKind: func(alias, fixed string) step.Kind { return KeyIdentify{P: p, Keys: keys, alias: alias, fixed: fixed} },

@@ -41,7 +41,6 @@ import (
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim"
 	"github.com/respondhq/respond/internal/step"
-	"github.com/respondhq/respond/internal/target"
 	"github.com/respondhq/respond/playbooks"
 	"github.com/respondhq/respond/steps"
 )
@@ -863,12 +862,12 @@ func credentials(inv *inventory.Inventory) ([]any, int) {
 		ts := []any{}
 		for _, t := range c.Targets {
 			ts = append(ts, t.Map())
-			if t.Type != target.GitHubWorkflow {
+			if t.Type != "github-workflow" {
 				n++
 			}
 		}
 		out = append(out, map[string]any{
-			"name": c.Name, "provider": c.Provider, "project": c.Project,
+			"name": c.Name, "provider": c.Provider, "project": c.Scope, "scope": c.Scope,
 			"key_id": c.KeyID, "key_name": c.KeyName, "targets": ts,
 		})
 	}

@@ -171,7 +171,7 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 			}
 			return "", &UsageError{fmt.Errorf("--credential %s: %s has no such credential (it has: %s)", o.Credential, inv.File, strings.Join(names, ", "))}
 		}
-		sets["project"] = c.Project
+		sets["project"] = c.Scope
 		if c.KeyID != "" {
 			sets["key_id"] = c.KeyID
 		} else {

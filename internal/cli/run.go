@@ -5,10 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/respondhq/respond/internal/report"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/respondhq/respond/internal/report"
 
 	"github.com/spf13/cobra"
 

@@ -285,4 +285,9 @@ type Written struct {
 	ValueFingerprint string `json:"value_fingerprint"`
 	// Parts are the parts written there.
 	Parts []string `json:"parts,omitempty"`
+	// Rollback says how to bring the value before the write back, where
+	// the place keeps versions; FollowUp is something a person should fix
+	// about the place (a .env file others may read).
+	Rollback string `json:"rollback,omitempty"`
+	FollowUp string `json:"follow_up,omitempty"`
 }

@@ -17,6 +17,12 @@ const KeyCacheFile = "github-public-keys.jsonl"
 // child process.
 var TokenEnv = []string{"GITHUB_TOKEN", "GH_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"}
 
+func init() {
+	for _, v := range TokenEnv {
+		plugin.DeclareEnv(v, true)
+	}
+}
+
 // Token returns the GitHub token the environment gives: GITHUB_TOKEN, else
 // GH_TOKEN.
 func Token(getenv func(string) string) string {

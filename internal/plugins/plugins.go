@@ -9,4 +9,11 @@ import (
 	// Providers of keys.
 	_ "github.com/respondhq/respond/internal/providers/aws"
 	_ "github.com/respondhq/respond/internal/providers/openai"
+
+	// Types of target.
+	_ "github.com/respondhq/respond/internal/targets/awsstores"
+	_ "github.com/respondhq/respond/internal/targets/dotenv"
+	_ "github.com/respondhq/respond/internal/targets/exec"
+	_ "github.com/respondhq/respond/internal/targets/githubsecret"
+	_ "github.com/respondhq/respond/internal/targets/githubworkflow"
 )

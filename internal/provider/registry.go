@@ -46,6 +46,11 @@ func Register(s Spec) {
 			}
 		}
 	}
+	for _, v := range s.Env {
+		if v.Secret || v.Credential {
+			plugin.DeclareEnv(v.Name, v.Secret)
+		}
+	}
 	c := s
 	specs[s.Name] = &c
 }

@@ -59,10 +59,7 @@ func runScenario(t *testing.T, scenario string) {
 	t.Cleanup(func() { s.Close() })
 	env, info := s.Env(), s.Scenario()
 	p := steps.NewProviders(plugin.New(func(k string) string { return env[k] }, nil, nil))
-	writers := map[string]steps.TargetWriter{
-		"github-actions": steps.GitHubSecretWriter{P: p}, "github-dependabot": steps.GitHubSecretWriter{P: p},
-		"dotenv": steps.DotenvWriter{},
-	}
+	writers := p.Targets
 	cat, err := steps.NewCatalog(p.Kind("openai.identify_key"), steps.InventoryTargets{}, steps.Preflight{P: p, Writers: writers},
 		(p).Kind("openai.revoke_key"), (p).Kind("openai.verify_key"), (p).Kind("openai.create_replacement"), steps.Deploy{Writers: writers},
 		steps.GitHubDispatchWorkflow{P: p}, steps.GitHubResolveAlert{P: p}, (p).Kind("openai.key_usage"))

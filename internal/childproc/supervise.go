@@ -1,4 +1,4 @@
-package steps
+package childproc
 
 import "sync"
 
@@ -30,4 +30,10 @@ func supervisorCommand() (exe, argv0 string) {
 	supervisor.Lock()
 	defer supervisor.Unlock()
 	return supervisor.exe, supervisor.argv0
+}
+
+// SupervisorEnabled reports whether commands start under a supervisor.
+func SupervisorEnabled() bool {
+	exe, _ := supervisorCommand()
+	return exe != ""
 }

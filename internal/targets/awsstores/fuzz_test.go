@@ -1,4 +1,4 @@
-package steps
+package awsstores
 
 import (
 	"encoding/json"

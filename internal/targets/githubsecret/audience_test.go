@@ -1,16 +1,17 @@
-package steps
+package githubsecret
 
 import (
-	"github.com/respondhq/respond/internal/githubapi"
 	"strings"
 	"testing"
+
+	"github.com/respondhq/respond/internal/githubapi"
 
 	"github.com/respondhq/respond/internal/target"
 )
 
 func TestPlanOrgSecretAudience(t *testing.T) {
 	org := func(vis string, repos ...string) target.Target {
-		return target.Target{Type: target.GitHubActions, Org: "acme", Secret: "K", Visibility: vis, Repos: repos}
+		return target.New("github-actions", map[string]any{"org": "acme", "secret": "K", "visibility": vis, "repos": repos})
 	}
 	for _, tc := range []struct {
 		name        string

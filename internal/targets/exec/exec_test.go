@@ -1,4 +1,4 @@
-package steps
+package exec
 
 import (
 	"context"
@@ -9,11 +9,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/respondhq/respond/internal/dotenv"
+	"github.com/respondhq/respond/internal/childproc/childtest"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/target"
+
+	// OPENAI_ADMIN_KEY is respond's credential once the OpenAI provider
+	// is registered.
+	_ "github.com/respondhq/respond/internal/providers/openai"
 )
+
+func TestMain(m *testing.M) { childtest.Main(m) }
 
 // script writes an executable shell script into dir and returns its path.
 // (The target runs it directly, never through a shell of respond's own.)
@@ -26,58 +32,21 @@ func script(t *testing.T, dir, name, body string) string {
 	return p
 }
 
-func TestDotenvWriter(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	path := filepath.Join(dir, ".env")
-	tg := target.Target{Type: target.Dotenv, Path: path, Var: "OPENAI_API_KEY"}
-	value := secret.New(canary(t))
-	w := DotenvWriter{}
-
-	if err := w.Check(ctx, tg); err != nil {
-		t.Fatalf("Check: %v", err)
-	}
-	ch, err := w.Plan(ctx, tg)
-	if err != nil || ch.Action != step.Create || ch.Target != tg.ID() || !strings.Contains(ch.Effect, "create "+path) {
-		t.Errorf("Plan of a missing file = %+v, %v", ch, err)
-	}
-	res, err := w.Write(ctx, tg, value)
-	if err != nil || !res.Created || !strings.Contains(res.Detail, "added OPENAI_API_KEY") {
-		t.Fatalf("first Write = %+v, %v", res, err)
-	}
-	ch, _ = w.Plan(ctx, tg)
-	if ch.Action != step.Update || !strings.Contains(ch.Effect, "replace the value of OPENAI_API_KEY in "+path) {
-		t.Errorf("Plan of an existing variable = %+v", ch)
-	}
-	res, err = w.Write(ctx, tg, value)
-	if err != nil || res.Created || !strings.Contains(res.Detail, "replaced OPENAI_API_KEY") {
-		t.Errorf("second Write = %+v, %v", res, err)
-	}
-	if got, _, _ := dotenv.Lookup(path, "OPENAI_API_KEY"); got != value.Reveal() {
-		t.Error("the file does not hold the value")
-	}
-	if strings.Contains(res.Detail, value.Reveal()) {
-		t.Error("the detail holds the value")
-	}
-
-	bad := target.Target{Type: target.Dotenv, Path: filepath.Join(dir, "no", "such", ".env"), Var: "A"}
-	if err := w.Check(ctx, bad); err == nil || !strings.Contains(err.Error(), "does not exist") {
-		t.Errorf("Check of a missing directory = %v", err)
-	}
-	if err := w.Check(ctx, target.Target{Type: target.Exec, Command: []string{"x"}}); err == nil || !step.IsPermanent(err) {
-		t.Errorf("a dotenv writer given an exec target: %v", err)
-	}
+// canary returns a fresh secret-looking value unique to the test.
+func canary(t *testing.T) string {
+	t.Helper()
+	return "sk-proj-CANARY" + strings.ReplaceAll(t.Name(), "/", "_") + "x9Q7wZ"
 }
 
 func TestExecTargetWriterStdinOnly(t *testing.T) {
 	value := canary(t)
 	admin := "sk-admin-ADMINKEY-for-exec-target-0123"
 	t.Setenv("OPENAI_ADMIN_KEY", admin)
-	t.Setenv(childModeVar, "dump") // the child is the test binary in dump mode
+	t.Setenv(childtest.DumpVar, "dump") // the child is the test binary in dump mode
 	out := filepath.Join(t.TempDir(), "dump.json")
-	tg := target.Target{Type: target.Exec, Command: []string{testBinary(t), out, "--target", "prod"}}
+	tg := target.New("exec", map[string]any{"command": []string{childtest.Binary(t), out, "--target", "prod"}})
 
-	w := ExecTargetWriter{}
+	w := Writer{}
 	if err := w.Check(context.Background(), tg); err != nil {
 		t.Fatalf("Check: %v", err)
 	}
@@ -88,7 +57,7 @@ func TestExecTargetWriterStdinOnly(t *testing.T) {
 	if res.Created || !strings.Contains(res.Detail, "exited 0") {
 		t.Errorf("result %+v", res)
 	}
-	d := readDump(t, out)
+	d := childtest.ReadDump(t, out)
 	if d.Stdin != value {
 		t.Errorf("child read %q on stdin, want the value", d.Stdin)
 	}
@@ -109,11 +78,11 @@ func TestExecTargetWriterStdinOnly(t *testing.T) {
 func TestExecTargetWriterFailures(t *testing.T) {
 	dir := t.TempDir()
 	value := canary(t)
-	w := ExecTargetWriter{WaitDelay: 100 * time.Millisecond}
+	w := Writer{WaitDelay: 100 * time.Millisecond}
 
 	// A failing command: its standard error is quoted with the value masked.
 	fail := script(t, dir, "fail.sh", "read v\necho \"vault refused $v\" >&2\nexit 3\n")
-	_, err := w.Write(context.Background(), target.Target{Type: target.Exec, Command: []string{fail}}, secret.New(value))
+	_, err := w.Write(context.Background(), target.New("exec", map[string]any{"command": []string{fail}}), secret.New(value))
 	if err == nil || !strings.Contains(err.Error(), "exited with code 3") || !strings.Contains(err.Error(), "vault refused") {
 		t.Fatalf("Write of a failing command = %v", err)
 	}
@@ -124,7 +93,7 @@ func TestExecTargetWriterFailures(t *testing.T) {
 	// The timeout stops the command.
 	slow := script(t, dir, "slow.sh", "sleep 20\n")
 	start := time.Now()
-	_, err = w.Write(context.Background(), target.Target{Type: target.Exec, Command: []string{slow}, Timeout: "200ms"}, secret.New(value))
+	_, err = w.Write(context.Background(), target.New("exec", map[string]any{"command": []string{slow}, "timeout": "200ms"}), secret.New(value))
 	if err == nil || !strings.Contains(err.Error(), "timeout of 200ms") || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Write of a slow command = %v", err)
 	}
@@ -133,7 +102,7 @@ func TestExecTargetWriterFailures(t *testing.T) {
 	}
 
 	// An argument holding the value is refused before anything runs.
-	_, err = w.Write(context.Background(), target.Target{Type: target.Exec, Command: []string{fail, value}}, secret.New(value))
+	_, err = w.Write(context.Background(), target.New("exec", map[string]any{"command": []string{fail, value}}), secret.New(value))
 	if err == nil || !step.IsPermanent(err) || strings.Contains(err.Error(), value) {
 		t.Errorf("Write with the value in argv = %v", err)
 	}
@@ -145,7 +114,7 @@ func TestExecTargetWriterCheckAndPlan(t *testing.T) {
 	ok := script(t, dir, "store.sh", "cat >/dev/null\n")
 	noexec := filepath.Join(dir, "noexec.sh")
 	os.WriteFile(noexec, []byte("#!/bin/sh\n"), 0o644)
-	w := ExecTargetWriter{}
+	w := Writer{}
 	for _, tc := range []struct {
 		cmd     []string
 		timeout string
@@ -159,7 +128,7 @@ func TestExecTargetWriterCheckAndPlan(t *testing.T) {
 		{[]string{"respond-no-such-program-xyz"}, "", "is not in PATH"},
 		{[]string{ok}, "soon", "not a positive duration"},
 	} {
-		err := w.Check(ctx, target.Target{Type: target.Exec, Command: tc.cmd, Timeout: tc.timeout})
+		err := w.Check(ctx, target.New("exec", map[string]any{"command": tc.cmd, "timeout": tc.timeout}))
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("Check(%v) = %v", tc.cmd, err)
@@ -167,7 +136,7 @@ func TestExecTargetWriterCheckAndPlan(t *testing.T) {
 			t.Errorf("Check(%v, %q) = %v, want %q", tc.cmd, tc.timeout, err, tc.want)
 		}
 	}
-	ch, err := w.Plan(ctx, target.Target{Type: target.Exec, Command: []string{ok, "a b"}})
+	ch, err := w.Plan(ctx, target.New("exec", map[string]any{"command": []string{ok, "a b"}}))
 	if err != nil || ch.Action != step.Update || ch.Effect != "run "+ok+` "a b" with the new value on stdin (timeout 30s)` {
 		t.Errorf("Plan = %+v, %v", ch, err)
 	}

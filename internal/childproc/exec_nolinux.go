@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package steps
+package childproc
 
 import "syscall"
 

@@ -1,4 +1,4 @@
-package steps_test
+package awsstores_test
 
 import (
 	"context"
@@ -8,18 +8,22 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/respondhq/respond/internal/plugins"
+
 	"github.com/respondhq/respond/internal/awsapi"
 	"github.com/respondhq/respond/internal/awsapi/awstest"
+	"github.com/respondhq/respond/internal/plugin"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/target"
+	"github.com/respondhq/respond/internal/targets/awsstores"
 	"github.com/respondhq/respond/steps"
 )
 
 // awsWorld starts moto with authentication on, and returns providers
 // whose AWS client is respond's own (internal/awsapi), configured from the
 // environment as credentials of a user allowed the given actions.
-func awsWorld(t *testing.T, setup func(s *awstest.Server), actions ...string) (*awstest.Server, *steps.Providers) {
+func awsWorld(t *testing.T, setup func(s *awstest.Server), actions ...string) (*awstest.Server, *plugin.Env) {
 	t.Helper()
 	s := awstest.Start(t)
 	if setup != nil {
@@ -31,14 +35,16 @@ func awsWorld(t *testing.T, setup func(s *awstest.Server), actions ...string) (*
 	return s, awsProviders(t, s, k)
 }
 
-func awsProviders(t *testing.T, s *awstest.Server, k awstest.Key) *steps.Providers {
+func awsProviders(t *testing.T, s *awstest.Server, k awstest.Key) *plugin.Env {
 	t.Helper()
 	s.SetEnv(t, k)
 	c, err := awsapi.New(context.Background(), awsapi.Options{MaxBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return steps.ProvidersWith(nil, map[string]any{awsapi.SharedKey: c})
+	env := plugin.New(nil, nil, nil)
+	env.Provide(awsapi.SharedKey, c)
+	return env
 }
 
 var writerActions = []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
@@ -51,8 +57,8 @@ func isPreflight(err error) bool { return errors.Is(err, step.ErrPreflight) && s
 func TestAWSSecretsManagerWriterKey(t *testing.T) {
 	ctx := context.Background()
 	s, p := awsWorld(t, func(s *awstest.Server) { s.CreateSecret(t, "app/prod", jsonSecret, "") }, writerActions...)
-	w := steps.AWSSecretsManagerWriter{P: p}
-	tg := target.Target{Type: target.AWSSecretsManager, Secret: "app/prod", Key: "OPENAI_API_KEY"}
+	w := awsstores.NewSecretsManager(p)
+	tg := target.New("aws-secretsmanager", map[string]any{"secret": "app/prod", "key": "OPENAI_API_KEY"})
 	orig := s.Secret(t, "app/prod", "AWSCURRENT")
 
 	if err := w.Check(ctx, tg); err != nil {
@@ -105,7 +111,7 @@ func TestAWSSecretsManagerWriterKey(t *testing.T) {
 	}
 
 	// A key the secret lacks is added, last.
-	add := target.Target{Type: target.AWSSecretsManager, Secret: "app/prod", Key: "ANTHROPIC_API_KEY", Region: awstest.Region}
+	add := target.New("aws-secretsmanager", map[string]any{"secret": "app/prod", "key": "ANTHROPIC_API_KEY", "region": awstest.Region})
 	if ch, err := w.Plan(ctx, add); err != nil || ch.Action != step.Create || !strings.Contains(ch.Effect, "add key ANTHROPIC_API_KEY") || !strings.Contains(ch.Effect, "in us-east-1") {
 		t.Errorf("plan of a new key: %+v %v", ch, err)
 	}
@@ -121,8 +127,8 @@ func TestAWSSecretsManagerWriterKey(t *testing.T) {
 func TestAWSSecretsManagerWriterWhole(t *testing.T) {
 	ctx := context.Background()
 	s, p := awsWorld(t, func(s *awstest.Server) { s.CreateSecret(t, "app/openai", "sk-old-value", "alias/app") }, writerActions...)
-	w := steps.AWSSecretsManagerWriter{P: p}
-	tg := target.Target{Type: target.AWSSecretsManager, Secret: "app/openai"}
+	w := awsstores.NewSecretsManager(p)
+	tg := target.New("aws-secretsmanager", map[string]any{"secret": "app/openai"})
 	if err := w.Check(ctx, tg); err != nil {
 		t.Fatal(err)
 	}
@@ -153,17 +159,17 @@ func TestAWSSecretsManagerWriterProblems(t *testing.T) {
 		s.DeleteSecret(t, "going")
 		s.CreateSecret(t, "ok", `{"A":"1"}`, "")
 	}, writerActions...)
-	w := steps.AWSSecretsManagerWriter{P: p}
+	w := awsstores.NewSecretsManager(p)
 	for _, tc := range []struct {
 		t    target.Target
 		want []string
 	}{
-		{target.Target{Type: target.AWSSecretsManager, Secret: "missing"}, []string{"secret missing does not exist (in the configured region)", "does not create them", "aws secretsmanager create-secret --name missing"}},
-		{target.Target{Type: target.AWSSecretsManager, Secret: "missing", Region: "eu-west-1"}, []string{"does not exist in eu-west-1", "--region eu-west-1"}},
-		{target.Target{Type: target.AWSSecretsManager, Secret: "plain", Key: "K"}, []string{"secret plain does not hold JSON", "leave key out"}},
-		{target.Target{Type: target.AWSSecretsManager, Secret: "array", Key: "K"}, []string{"holds JSON an array, not an object"}},
-		{target.Target{Type: target.AWSSecretsManager, Secret: "dup", Key: "K"}, []string{`key "A" twice`}},
-		{target.Target{Type: target.AWSSecretsManager, Secret: "going"}, []string{"scheduled for deletion", "restore-secret --secret-id going"}},
+		{target.New("aws-secretsmanager", map[string]any{"secret": "missing"}), []string{"secret missing does not exist (in the configured region)", "does not create them", "aws secretsmanager create-secret --name missing"}},
+		{target.New("aws-secretsmanager", map[string]any{"secret": "missing", "region": "eu-west-1"}), []string{"does not exist in eu-west-1", "--region eu-west-1"}},
+		{target.New("aws-secretsmanager", map[string]any{"secret": "plain", "key": "K"}), []string{"secret plain does not hold JSON", "leave key out"}},
+		{target.New("aws-secretsmanager", map[string]any{"secret": "array", "key": "K"}), []string{"holds JSON an array, not an object"}},
+		{target.New("aws-secretsmanager", map[string]any{"secret": "dup", "key": "K"}), []string{`key "A" twice`}},
+		{target.New("aws-secretsmanager", map[string]any{"secret": "going"}), []string{"scheduled for deletion", "restore-secret --secret-id going"}},
 	} {
 		err := w.Check(ctx, tc.t)
 		if !isPreflight(err) || !strings.HasPrefix(err.Error(), tc.t.ID()+": ") {
@@ -179,7 +185,7 @@ func TestAWSSecretsManagerWriterProblems(t *testing.T) {
 			t.Errorf("%s: write: %v", tc.t.ID(), err)
 		}
 	}
-	if ch, err := w.Plan(ctx, target.Target{Type: target.AWSSecretsManager, Secret: "missing"}); err != nil || ch.Action != step.Create || !strings.Contains(ch.Effect, "will fail until it is created") {
+	if ch, err := w.Plan(ctx, target.New("aws-secretsmanager", map[string]any{"secret": "missing"})); err != nil || ch.Action != step.Create || !strings.Contains(ch.Effect, "will fail until it is created") {
 		t.Errorf("plan of a missing secret: %+v %v", ch, err)
 	}
 	if st := s.SecretStages(t, "plain"); len(st) != 1 {
@@ -187,7 +193,7 @@ func TestAWSSecretsManagerWriterProblems(t *testing.T) {
 	}
 
 	// Permissions: each missing one is named.
-	ok := target.Target{Type: target.AWSSecretsManager, Secret: "ok", Key: "A"}
+	ok := target.New("aws-secretsmanager", map[string]any{"secret": "ok", "key": "A"})
 	for _, tc := range []struct {
 		actions []string
 		want    string
@@ -198,7 +204,7 @@ func TestAWSSecretsManagerWriterProblems(t *testing.T) {
 		user := "weak" + string(rune('a'+len(tc.actions)))
 		s.CreateUser(t, user, tc.actions...)
 		wp := awsProviders(t, s, s.CreateAccessKey(t, user))
-		err := steps.AWSSecretsManagerWriter{P: wp}.Check(ctx, ok)
+		err := awsstores.NewSecretsManager(wp).Check(ctx, ok)
 		if !isPreflight(err) || !errors.Is(err, awsapi.ErrAccessDenied) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("check with %v: %v; want a preflight problem naming %s", tc.actions, err, tc.want)
 		}
@@ -207,7 +213,7 @@ func TestAWSSecretsManagerWriterProblems(t *testing.T) {
 	// PutSecretValue is found by the write, which names it.
 	s.CreateUser(t, "reader", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "iam:SimulatePrincipalPolicy")
 	wp := awsProviders(t, s, s.CreateAccessKey(t, "reader"))
-	rw := steps.AWSSecretsManagerWriter{P: wp}
+	rw := awsstores.NewSecretsManager(wp)
 	if err := rw.Check(ctx, ok); err != nil {
 		t.Errorf("check of a reader (moto cannot tell it may not write): %v", err)
 	}
@@ -215,7 +221,7 @@ func TestAWSSecretsManagerWriterProblems(t *testing.T) {
 		t.Errorf("write without permission: %v", err)
 	}
 	// Not configured.
-	err := steps.AWSSecretsManagerWriter{P: &steps.Providers{}}.Check(ctx, ok)
+	err := awsstores.NewSecretsManager(nil).Check(ctx, ok)
 	if !isPreflight(err) || !strings.Contains(err.Error(), "AWS is not configured") {
 		t.Errorf("no AWS: %v", err)
 	}
@@ -227,8 +233,8 @@ func TestAWSSSMWriter(t *testing.T) {
 		s.PutParameter(t, "/app/openai", "sk-old", "SecureString", "alias/app")
 		s.PutParameter(t, "/app/plain", "sk-old", "String", "")
 	}, writerActions...)
-	w := steps.AWSSSMWriter{P: p}
-	tg := target.Target{Type: target.AWSSSM, Name: "/app/openai"}
+	w := awsstores.NewSSM(p)
+	tg := target.New("aws-ssm", map[string]any{"name": "/app/openai"})
 	if err := w.Check(ctx, tg); err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +253,7 @@ func TestAWSSSMWriter(t *testing.T) {
 		t.Errorf("repeated write: %+v %v", res, err)
 	}
 	// A KMS key of the target's own.
-	kms := target.Target{Type: target.AWSSSM, Name: "/app/openai", KMSKeyID: "alias/rotated", Region: awstest.Region}
+	kms := target.New("aws-ssm", map[string]any{"name": "/app/openai", "kms_key_id": "alias/rotated", "region": awstest.Region})
 	if ch, err := w.Plan(ctx, kms); err != nil || !strings.Contains(ch.Effect, "encrypted with KMS key alias/rotated") {
 		t.Errorf("plan with kms_key_id: %+v %v", ch, err)
 	}
@@ -263,8 +269,8 @@ func TestAWSSSMWriter(t *testing.T) {
 		t    target.Target
 		want []string
 	}{
-		{target.Target{Type: target.AWSSSM, Name: "/app/missing"}, []string{"parameter /app/missing does not exist", "does not create them", "--type SecureString"}},
-		{target.Target{Type: target.AWSSSM, Name: "/app/plain"}, []string{"is a String, stored in clear", "make it a SecureString yourself"}},
+		{target.New("aws-ssm", map[string]any{"name": "/app/missing"}), []string{"parameter /app/missing does not exist", "does not create them", "--type SecureString"}},
+		{target.New("aws-ssm", map[string]any{"name": "/app/plain"}), []string{"is a String, stored in clear", "make it a SecureString yourself"}},
 	} {
 		err := w.Check(ctx, tc.t)
 		if !isPreflight(err) || !strings.HasPrefix(err.Error(), tc.t.ID()+": ") {
@@ -283,23 +289,23 @@ func TestAWSSSMWriter(t *testing.T) {
 	if got := s.Parameter(t, "/app/plain"); got.Type != "String" || got.Value != "sk-old" {
 		t.Errorf("a refused write changed /app/plain: %+v", got)
 	}
-	if ch, err := w.Plan(ctx, target.Target{Type: target.AWSSSM, Name: "/app/plain"}); err != nil || !strings.Contains(ch.Effect, "will refuse") {
+	if ch, err := w.Plan(ctx, target.New("aws-ssm", map[string]any{"name": "/app/plain"})); err != nil || !strings.Contains(ch.Effect, "will refuse") {
 		t.Errorf("plan of a String parameter: %+v %v", ch, err)
 	}
 
 	// Permissions.
 	s.CreateUser(t, "none")
-	err = steps.AWSSSMWriter{P: awsProviders(t, s, s.CreateAccessKey(t, "none"))}.Check(ctx, tg)
+	err = awsstores.NewSSM(awsProviders(t, s, s.CreateAccessKey(t, "none"))).Check(ctx, tg)
 	if !isPreflight(err) || !strings.Contains(err.Error(), "ssm:GetParameter") {
 		t.Errorf("check without permissions: %v", err)
 	}
 	s.CreateUser(t, "nodescribe", "ssm:GetParameter", "ssm:PutParameter")
 	np := awsProviders(t, s, s.CreateAccessKey(t, "nodescribe"))
-	err = steps.AWSSSMWriter{P: np}.Check(ctx, tg)
+	err = awsstores.NewSSM(np).Check(ctx, tg)
 	if !isPreflight(err) || !strings.Contains(err.Error(), "give kms_key_id in the target, or allow ssm:DescribeParameters") {
 		t.Errorf("check without ssm:DescribeParameters: %v", err)
 	}
-	if err := (steps.AWSSSMWriter{P: np}).Check(ctx, kms); err != nil {
+	if err := (awsstores.NewSSM(np)).Check(ctx, kms); err != nil {
 		t.Errorf("with kms_key_id, ssm:DescribeParameters is not needed: %v", err)
 	}
 }
@@ -311,8 +317,8 @@ func TestAWSWritersRegistered(t *testing.T) {
 		t.Fatal("no deploy kind")
 	}
 	for _, tg := range []target.Target{
-		{Type: target.AWSSecretsManager, Secret: "app/prod", Key: "K"},
-		{Type: target.AWSSSM, Name: "/app/key"},
+		target.New("aws-secretsmanager", map[string]any{"secret": "app/prod", "key": "K"}),
+		target.New("aws-ssm", map[string]any{"name": "/app/key"}),
 	} {
 		call := &step.Call{Params: map[string]any{"target": tg.Map()}, Secrets: secret.NewRegistry(), Dir: t.TempDir()}
 		_, err := deploy.Plan(context.Background(), call)

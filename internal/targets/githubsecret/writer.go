@@ -1,4 +1,4 @@
-package steps
+package githubsecret
 
 import (
 	"context"
@@ -6,10 +6,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/respondhq/respond/internal/githubapi"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
+
+	"github.com/respondhq/respond/internal/githubapi"
+	"github.com/respondhq/respond/internal/plugin"
 
 	"golang.org/x/crypto/nacl/box"
 
@@ -18,19 +21,23 @@ import (
 	"github.com/respondhq/respond/internal/target"
 )
 
-// GitHubSecretWriter writes a credential to GitHub Actions secrets
+// Writer writes a credential to GitHub Actions secrets
 // (repository, environment or organization) and Dependabot secrets
 // (repository or organization): the github-actions and github-dependabot
 // target types. Values are sealed on this machine with the scope's public
 // key (libsodium sealed box, as GitHub requires); GitHub never sees them
 // in the clear on the wire, and neither do logs.
-type GitHubSecretWriter struct{ P *Providers }
+type Writer struct{ env *plugin.Env }
 
-var _ TargetWriter = GitHubSecretWriter{}
+var (
+	_ target.Writer       = Writer{}
+	_ target.BatchChecker = Writer{}
+	_ target.Noter        = Writer{}
+)
 
 func ghSecretTarget(t target.Target) error {
-	if t.Type != target.GitHubActions && t.Type != target.GitHubDependabot {
-		return step.Errorf("%s: the GitHub secret writer handles github-actions and github-dependabot targets, not %q", t.ID(), t.Type)
+	if t.Type != Actions && t.Type != Dependabot {
+		return step.Errorf("%s: the GitHub secret writer handles %s and %s targets, not %q", t.ID(), Actions, Dependabot, t.Type)
 	}
 	if err := t.Validate(); err != nil {
 		return step.Permanent(fmt.Errorf("%s: %w", t.ID(), err))
@@ -42,16 +49,16 @@ func ghSecretTarget(t target.Target) error {
 // "acme/api environment production", "organization acme".
 func ghWhere(t target.Target) string {
 	switch {
-	case t.Org != "":
-		return "organization " + t.Org
-	case t.Environment != "":
-		return t.Repo + " environment " + t.Environment
+	case t.Str("org") != "":
+		return "organization " + t.Str("org")
+	case t.Str("environment") != "":
+		return t.Str("repo") + " environment " + t.Str("environment")
 	}
-	return t.Repo
+	return t.Str("repo")
 }
 
 // Check implements TargetWriter: CheckAll of t alone.
-func (w GitHubSecretWriter) Check(ctx context.Context, t target.Target) error {
+func (w Writer) Check(ctx context.Context, t target.Target) error {
 	return w.CheckAll(ctx, []target.Target{t})[0]
 }
 
@@ -64,12 +71,15 @@ func (w GitHubSecretWriter) Check(ctx context.Context, t target.Target) error {
 // once); for an organization secret, that the token's user is an owner
 // (role admin) of the organization — reading its public key proves
 // nothing, since any member may — and can see the selected repositories.
-// What needs a request per target (that an environment exists, that the
-// scope's public key can be read) is left to the write, after the leaked
-// key is revoked: a target that fails it fails alone, with the same
-// message. Every problem is a step.ErrPreflight error saying what is
+// An environment a target names must exist: each repository with
+// environment targets has its environments listed once (a request per
+// such repository, all at once; the plan's cost note counts them), so that
+// a typo is caught before the leaked key is revoked. What needs a request
+// per target (that the scope's public key can be read) is left to the
+// write, after the revoke: a target that fails it fails alone, with the
+// same message. Every problem is a step.ErrPreflight error saying what is
 // missing and what to do; errs[i] is ts[i]'s (nil when it passed).
-func (w GitHubSecretWriter) CheckAll(ctx context.Context, ts []target.Target) []error {
+func (w Writer) CheckAll(ctx context.Context, ts []target.Target) []error {
 	errs := make([]error, len(ts))
 	var repos, orgs []string
 	seen := map[string]bool{}
@@ -79,34 +89,38 @@ func (w GitHubSecretWriter) CheckAll(ctx context.Context, ts []target.Target) []
 			*list = append(*list, v)
 		}
 	}
-	var gh GitHub
+	envRepos := map[string]string{} // lower-case owner/name -> as given
+	var gh API
 	for i, t := range ts {
 		if err := ghSecretTarget(t); err != nil {
 			errs[i] = err
 			continue
 		}
 		if gh == nil {
-			c, err := ghClient(w.P, t.ID())
+			c, err := w.client(t.ID())
 			if err != nil {
-				errs[i] = ghPreflightf(err, "%v", err)
+				errs[i] = target.Preflightf(err, "%v", err)
 				continue
 			}
 			gh = c
 		}
-		if t.Org == "" {
-			add(&repos, t.Repo)
+		if t.Str("org") == "" {
+			add(&repos, t.Str("repo"))
+			if t.Str("environment") != "" {
+				envRepos[strings.ToLower(t.Str("repo"))] = t.Str("repo")
+			}
 			continue
 		}
-		add(&orgs, "org:"+t.Org)
-		for _, r := range t.Repos {
-			add(&repos, selectedRepo(t.Org, r))
+		add(&orgs, "org:"+t.Str("org"))
+		for _, r := range t.List("repos") {
+			add(&repos, selectedRepo(t.Str("org"), r))
 		}
 	}
 	if gh == nil {
 		for i := range errs {
 			if errs[i] == nil { // only when the client could not be built
-				_, err := ghClient(w.P, ts[i].ID())
-				errs[i] = ghPreflightf(err, "%v", err)
+				_, err := w.client(ts[i].ID())
+				errs[i] = target.Preflightf(err, "%v", err)
 			}
 		}
 		return errs
@@ -121,6 +135,17 @@ func (w GitHubSecretWriter) CheckAll(ctx context.Context, ts []target.Target) []
 			for name, a := range gh.ReposPermissions(ctx, repos) {
 				access[strings.ToLower(name)] = a
 			}
+		})
+	}
+	envs := map[string][]string{} // by lower-case owner/name
+	envErrs := map[string]error{}
+	for k, repo := range envRepos {
+		wg.Go(func() {
+			owner, name, _ := strings.Cut(repo, "/")
+			list, err := gh.Environments(ctx, owner, name)
+			mu.Lock()
+			envs[k], envErrs[k] = list, err
+			mu.Unlock()
 		})
 	}
 	for _, o := range orgs {
@@ -138,19 +163,23 @@ func (w GitHubSecretWriter) CheckAll(ctx context.Context, ts []target.Target) []
 			continue
 		}
 		id := t.ID()
-		if t.Org == "" {
-			errs[i] = ghRepoProblem(id, t.Repo, access[strings.ToLower(t.Repo)])
+		if t.Str("org") == "" {
+			k := strings.ToLower(t.Str("repo"))
+			errs[i] = ghRepoProblem(id, t.Str("repo"), access[k])
+			if env := t.Str("environment"); errs[i] == nil && env != "" {
+				errs[i] = envProblem(id, t.Str("repo"), env, envs[k], envErrs[k])
+			}
 			continue
 		}
-		if err := roles[strings.ToLower(t.Org)]; err != nil {
+		if err := roles[strings.ToLower(t.Str("org"))]; err != nil {
 			errs[i] = ghNamed(id, err)
 			continue
 		}
-		for _, r := range t.Repos {
-			full := selectedRepo(t.Org, r)
+		for _, r := range t.List("repos") {
+			full := selectedRepo(t.Str("org"), r)
 			a := access[strings.ToLower(full)]
-			if errors.Is(a.Err, ErrNotFound) {
-				errs[i] = ghPreflightf(a.Err, "%s: repository %s, selected for the organization secret, is not visible to the token: check the repos list of the target", id, full)
+			if errors.Is(a.Err, step.ErrNotFound) {
+				errs[i] = target.Preflightf(a.Err, "%s: repository %s, selected for the organization secret, is not visible to the token: check the repos list of the target", id, full)
 				break
 			} else if a.Err != nil {
 				errs[i] = ghCheckFailed(id, a.Err)
@@ -159,6 +188,28 @@ func (w GitHubSecretWriter) CheckAll(ctx context.Context, ts []target.Target) []
 		}
 	}
 	return errs
+}
+
+// envProblem says what is wrong with environment env of repo, given the
+// repository's environments (or the error listing them), or nil.
+func envProblem(id, repo, env string, have []string, err error) error {
+	switch {
+	case err != nil:
+		return ghCheckFailed(id, err)
+	case slices.Contains(have, env):
+		return nil
+	}
+	// GitHub matches environment names without regard to case.
+	for _, h := range have {
+		if strings.EqualFold(h, env) {
+			return nil
+		}
+	}
+	has := "it has none"
+	if len(have) > 0 {
+		has = "it has " + strings.Join(have, ", ")
+	}
+	return target.Preflightf(step.ErrNotFound, "%s: environment %q does not exist in %s (%s): fix the environment's name in the inventory, or create it (Settings → Environments)", id, env, repo, has)
 }
 
 // selectedRepo is owner/name of a repository selected for an organization
@@ -174,14 +225,14 @@ func selectedRepo(org, r string) string {
 // target id, or nil.
 func ghRepoProblem(id, repo string, a githubapi.RepoAccess) error {
 	switch {
-	case errors.Is(a.Err, ErrNotFound):
-		return ghPreflightf(a.Err, "%s: repository %s is not visible to the token (it does not exist, or the token has no access to it): "+
+	case errors.Is(a.Err, step.ErrNotFound):
+		return target.Preflightf(a.Err, "%s: repository %s is not visible to the token (it does not exist, or the token has no access to it): "+
 			"check the name in the inventory, or use a token with access to %s", id, repo, repo)
 	case a.Err != nil:
 		return ghCheckFailed(id, a.Err)
 	case !a.Perms.Admin:
-		return ghPreflightf(nil, "%s: the token cannot manage secrets of %s (it has %s access): "+
-			"use a token of a repository administrator with the repo scope (classic) or Secrets: write (fine-grained)", id, repo, ghRole(a.Perms))
+		return target.Preflightf(nil, "%s: the token cannot manage secrets of %s (it has %s access): "+
+			"use a token of a repository administrator with the repo scope (classic) or Secrets: write (fine-grained)", id, repo, githubapi.RoleOf(a.Perms))
 	}
 	return nil
 }
@@ -189,9 +240,8 @@ func ghRepoProblem(id, repo string, a githubapi.RepoAccess) error {
 // ghNamed names target id in a problem found once for several targets
 // (an organization's), or reports the check that could not be made.
 func ghNamed(id string, err error) error {
-	var p *ghPreflight
-	if errors.As(err, &p) {
-		return step.Permanent(&ghPreflight{msg: id + ": " + p.msg, cause: p.cause})
+	if errors.Is(err, step.ErrPreflight) {
+		return target.Preflightf(err, "%s: %v", id, err)
 	}
 	return ghCheckFailed(id, err)
 }
@@ -201,19 +251,19 @@ func ghNamed(id string, err error) error {
 // Organization secrets: write permission) may write organization secrets.
 // A problem is a preflight error that does not name a target (ghNamed
 // does); an error that is not one means the role could not be read.
-func ghOrgOwnerProblem(ctx context.Context, gh GitHub, org string) error {
+func ghOrgOwnerProblem(ctx context.Context, gh API, org string) error {
 	role, err := gh.OrgRole(ctx, org)
 	switch {
-	case errors.Is(err, ErrNotFound):
-		return ghPreflightf(err, "organization %s is not visible to the token, or the token's user is not a member of it: "+
+	case errors.Is(err, step.ErrNotFound):
+		return target.Preflightf(err, "organization %s is not visible to the token, or the token's user is not a member of it: "+
 			"check the name, or use a token of an organization owner with admin:org (classic) or 'Organization secrets: write' (fine-grained)", org)
-	case ghStatus(err) == http.StatusForbidden:
-		return ghPreflightf(err, "cannot tell whether the token may manage secrets of organization %s, because it may not read its own membership (%v): "+
+	case githubapi.StatusOf(err) == http.StatusForbidden:
+		return target.Preflightf(err, "cannot tell whether the token may manage secrets of organization %s, because it may not read its own membership (%v): "+
 			"give the token read:org (classic) or 'Members: read' (fine-grained), or use a token of an organization owner with admin:org", org, err)
 	case err != nil:
 		return err
 	case role != "admin":
-		return ghPreflightf(nil, "the token's user is a %s, not an owner, of organization %s, so it cannot manage organization secrets: "+
+		return target.Preflightf(nil, "the token's user is a %s, not an owner, of organization %s, so it cannot manage organization secrets: "+
 			"use a token of an organization owner with admin:org (classic) or 'Organization secrets: write' (fine-grained)",
 			strings.ReplaceAll(role, "_", " "), org)
 	}
@@ -225,8 +275,8 @@ func ghOrgOwnerProblem(ctx context.Context, gh GitHub, org string) error {
 // (bad token, no access) are preflight problems; server and network errors
 // are not, so the engine may retry.
 func ghCheckFailed(id string, err error) error {
-	if s := ghStatus(err); s >= 400 && s < 500 {
-		return ghPreflightf(err, "%s: %v", id, err)
+	if s := githubapi.StatusOf(err); s >= 400 && s < 500 {
+		return target.Preflightf(err, "%s: %v", id, err)
 	}
 	return fmt.Errorf("%s: %w", id, err)
 }
@@ -240,50 +290,50 @@ func ghCheckFailed(id string, err error) error {
 // change only when the inventory says so, and a change that takes access
 // away from repositories is flagged destructive (it needs its own
 // confirmation).
-func (w GitHubSecretWriter) Plan(ctx context.Context, t target.Target) (step.Change, error) {
+func (w Writer) Plan(ctx context.Context, t target.Target) (step.Change, error) {
 	if err := ghSecretTarget(t); err != nil {
 		return step.Change{}, err
 	}
 	what := "Actions secret"
-	if t.Type == target.GitHubDependabot {
+	if t.Type == Dependabot {
 		what = "Dependabot secret"
 	}
-	if t.Org != "" {
-		gh, err := ghClient(w.P, t.ID())
+	if t.Str("org") != "" {
+		gh, err := w.client(t.ID())
 		if err != nil {
 			return step.Change{}, err
 		}
-		st, err := gh.OrgSecret(ctx, ScopeOf(t), t.Secret)
+		st, err := gh.OrgSecret(ctx, ScopeOf(t), t.Str("secret"))
 		if err != nil {
 			return step.Change{}, fmt.Errorf("%s: %w", t.ID(), err)
 		}
 		return planOrgSecret(t, what, st), nil
 	}
 	return step.Change{Action: step.Update, Target: t.ID(),
-		Effect: fmt.Sprintf("create or replace %s %s in %s", what, t.Secret, ghWhere(t))}, nil
+		Effect: fmt.Sprintf("create or replace %s %s in %s", what, t.Str("secret"), ghWhere(t))}, nil
 }
 
 // planOrgSecret describes the write of an organization secret whose
 // audience is st now.
 func planOrgSecret(t target.Target, what string, st githubapi.OrgSecretState) step.Change {
 	c := step.Change{Action: step.Update, Target: t.ID(),
-		Effect: fmt.Sprintf("replace the value of %s %s in %s", what, t.Secret, ghWhere(t))}
+		Effect: fmt.Sprintf("replace the value of %s %s in %s", what, t.Str("secret"), ghWhere(t))}
 	if !st.Exists {
-		vis := t.Visibility
+		vis := t.Str("visibility")
 		if vis == "" {
 			vis = "private"
 		}
 		c.Action = step.Create
-		c.Effect = fmt.Sprintf("create %s %s in %s, visible to %s", what, t.Secret, ghWhere(t), audience(vis, t.Repos))
+		c.Effect = fmt.Sprintf("create %s %s in %s, visible to %s", what, t.Str("secret"), ghWhere(t), audience(vis, t.List("repos")))
 		return c
 	}
 	now := audience(st.Visibility, st.Repos)
 	switch {
-	case t.Visibility == "" || (t.Visibility == st.Visibility && t.Visibility != "selected"):
+	case t.Str("visibility") == "" || (t.Str("visibility") == st.Visibility && t.Str("visibility") != "selected"):
 		c.Effect += "; its audience stays " + now
 		return c
-	case t.Visibility == "selected" && st.Visibility == "selected":
-		lost, gained := diffRepos(st.Repos, t.Repos)
+	case t.Str("visibility") == "selected" && st.Visibility == "selected":
+		lost, gained := diffRepos(st.Repos, t.List("repos"))
 		if len(lost) == 0 && len(gained) == 0 {
 			c.Effect += "; its audience stays " + now
 			return c
@@ -296,14 +346,14 @@ func planOrgSecret(t target.Target, what string, st githubapi.OrgSecretState) st
 		if len(gained) > 0 {
 			parts = append(parts, strings.Join(gained, ", ")+" gain(s) access")
 		}
-		c.Effect += "; " + strings.Join(parts, "; ") + " (the inventory lists " + strings.Join(t.Repos, ", ") + ")"
+		c.Effect += "; " + strings.Join(parts, "; ") + " (the inventory lists " + strings.Join(t.List("repos"), ", ") + ")"
 		return c
 	}
-	next := audience(t.Visibility, t.Repos)
+	next := audience(t.Str("visibility"), t.List("repos"))
 	c.Effect += fmt.Sprintf("; its audience changes from %s to %s", now, next)
 	// Narrowing takes access away: all → private or selected, private →
 	// selected.
-	if narrower(t.Visibility) < narrower(st.Visibility) || (t.Visibility == "selected" && st.Visibility != "selected") {
+	if narrower(t.Str("visibility")) < narrower(st.Visibility) || (t.Str("visibility") == "selected" && st.Visibility != "selected") {
 		c.Destructive = true
 		switch st.Visibility {
 		case "all":
@@ -370,29 +420,29 @@ func diffRepos(now, want []string) (lost, gained []string) {
 // and stores it. If GitHub rejects the write because the key changed since
 // it was fetched (422), it fetches the current key, seals again and
 // retries once.
-func (w GitHubSecretWriter) Write(ctx context.Context, t target.Target, v secret.Value) (WriteResult, error) {
+func (w Writer) Write(ctx context.Context, t target.Target, v secret.Value) (target.WriteResult, error) {
 	if err := ghSecretTarget(t); err != nil {
-		return WriteResult{}, err
+		return target.WriteResult{}, err
 	}
 	if v.IsZero() {
-		return WriteResult{}, step.Errorf("%s: refusing to write an empty value to secret %s", t.ID(), t.Secret)
+		return target.WriteResult{}, step.Errorf("%s: refusing to write an empty value to secret %s", t.ID(), t.Str("secret"))
 	}
-	gh, err := ghClient(w.P, t.ID())
+	gh, err := w.client(t.ID())
 	if err != nil {
-		return WriteResult{}, err
+		return target.WriteResult{}, err
 	}
 	s := ScopeOf(t)
-	opts := githubapi.OrgSecretOptions{Visibility: t.Visibility, SelectedRepos: t.Repos}
+	opts := githubapi.OrgSecretOptions{Visibility: t.Str("visibility"), SelectedRepos: t.List("repos")}
 	put := func(pk githubapi.PublicKey) (bool, error) {
 		sealed, err := sealFor(pk, v)
 		if err != nil {
 			return false, fmt.Errorf("%s: seal the value for %s: %w", t.ID(), ghWhere(t), err)
 		}
-		return gh.PutSecret(ctx, s, t.Secret, sealed, opts)
+		return gh.PutSecret(ctx, s, t.Str("secret"), sealed, opts)
 	}
 	pk, err := gh.PublicKey(ctx, s)
 	if err != nil {
-		return WriteResult{}, ghKeyProblem(t, err)
+		return target.WriteResult{}, ghKeyProblem(t, err)
 	}
 	created, err := put(pk)
 	if err != nil {
@@ -403,12 +453,12 @@ func (w GitHubSecretWriter) Write(ctx context.Context, t target.Target, v secret
 		}
 	}
 	if err != nil {
-		return WriteResult{}, fmt.Errorf("%s: %w", t.ID(), err)
+		return target.WriteResult{}, fmt.Errorf("%s: %w", t.ID(), err)
 	}
 	if created {
-		return WriteResult{Created: true, Detail: "201 Created"}, nil
+		return target.WriteResult{Created: true, Detail: "201 Created"}, nil
 	}
-	return WriteResult{Detail: "204 No Content (updated)"}, nil
+	return target.WriteResult{Detail: "204 No Content (updated)"}, nil
 }
 
 // ghKeyProblem says why the public key of t's scope could not be read,
@@ -420,15 +470,15 @@ func (w GitHubSecretWriter) Write(ctx context.Context, t target.Target, v secret
 func ghKeyProblem(t target.Target, err error) error {
 	id := t.ID()
 	switch {
-	case errors.Is(err, ErrNotFound) && t.Environment != "":
-		return ghProblemf(err, "%s: environment %q does not exist in %s: create it (Settings → Environments) or fix the inventory", id, t.Environment, t.Repo)
-	case errors.Is(err, ErrNotFound) && t.Org != "":
-		return ghProblemf(err, "%s: organization %s is not visible to the token: check the name, or use a token of an organization owner (admin:org scope, or Organization secrets: write)", id, t.Org)
-	case errors.Is(err, ErrNotFound):
-		return ghProblemf(err, "%s: repository %s is not visible to the token (it does not exist, or the token has no access to it): check the name in the inventory, or use a token with access to %s", id, t.Repo, t.Repo)
-	case ghStatus(err) == http.StatusForbidden && t.Org != "":
-		return ghProblemf(err, "%s: the token cannot read the secrets of organization %s: use a token of an organization owner with the admin:org scope (classic) or Organization secrets: write (fine-grained)", id, t.Org)
-	case ghStatus(err) == http.StatusForbidden:
+	case errors.Is(err, step.ErrNotFound) && t.Str("environment") != "":
+		return ghProblemf(err, "%s: environment %q does not exist in %s: create it (Settings → Environments) or fix the inventory", id, t.Str("environment"), t.Str("repo"))
+	case errors.Is(err, step.ErrNotFound) && t.Str("org") != "":
+		return ghProblemf(err, "%s: organization %s is not visible to the token: check the name, or use a token of an organization owner (admin:org scope, or Organization secrets: write)", id, t.Str("org"))
+	case errors.Is(err, step.ErrNotFound):
+		return ghProblemf(err, "%s: repository %s is not visible to the token (it does not exist, or the token has no access to it): check the name in the inventory, or use a token with access to %s", id, t.Str("repo"), t.Str("repo"))
+	case githubapi.StatusOf(err) == http.StatusForbidden && t.Str("org") != "":
+		return ghProblemf(err, "%s: the token cannot read the secrets of organization %s: use a token of an organization owner with the admin:org scope (classic) or Organization secrets: write (fine-grained)", id, t.Str("org"))
+	case githubapi.StatusOf(err) == http.StatusForbidden:
 		return ghProblemf(err, "%s: the token cannot read the secrets of %s: use a token of a repository administrator with the repo scope (classic) or Secrets: write (fine-grained)", id, ghWhere(t))
 	}
 	return fmt.Errorf("%s: %w", id, err)
@@ -477,12 +527,13 @@ const orgSecretSuggestAt = 10
 // client does not hold yet), and, when one secret is copied into many
 // repositories of one organization, the suggestion of an organization
 // secret with selected repositories (one write instead of N).
-func (w GitHubSecretWriter) PlanNotes(ctx context.Context, ts []target.Target) []step.Note {
-	gh, err := ghClient(w.P, "deploy")
+func (w Writer) PlanNotes(ctx context.Context, ts []target.Target) []step.Note {
+	gh, err := w.client("deploy")
 	if err != nil {
 		return nil
 	}
 	var writes, reads int
+	envRepos := map[string]bool{}
 	scopes := map[githubapi.SecretScope]bool{}
 	type group struct {
 		typ, owner, secret string
@@ -502,15 +553,18 @@ func (w GitHubSecretWriter) PlanNotes(ctx context.Context, ts []target.Target) [
 				reads++
 			}
 		}
-		if t.Org != "" && t.Visibility == "" {
+		if t.Str("org") != "" && t.Str("visibility") == "" {
 			reads += 2 // the secret's audience, kept as it is
 		}
-		if t.Org == "" && t.Environment == "" {
-			owner, name, _ := strings.Cut(t.Repo, "/")
-			k := t.Type + " " + strings.ToLower(owner) + " " + strings.ToUpper(t.Secret)
+		if t.Str("environment") != "" {
+			envRepos[strings.ToLower(t.Str("repo"))] = true
+		}
+		if t.Str("org") == "" && t.Str("environment") == "" {
+			owner, name, _ := strings.Cut(t.Str("repo"), "/")
+			k := t.Type + " " + strings.ToLower(owner) + " " + strings.ToUpper(t.Str("secret"))
 			g := byKey[k]
 			if g == nil {
-				g = &group{typ: t.Type, owner: owner, secret: t.Secret}
+				g = &group{typ: t.Type, owner: owner, secret: t.Str("secret")}
 				byKey[k] = g
 				groups = append(groups, g)
 			}
@@ -526,9 +580,15 @@ func (w GitHubSecretWriter) PlanNotes(ctx context.Context, ts []target.Target) [
 	if reads > 0 {
 		text += fmt.Sprintf(" (with %s public-key read(s))", thousands(reads))
 	}
-	notes := []step.Note{{ID: "github-cost", Text: text + ": " + when + ".", Figures: map[string]float64{
+	text += ": " + when + "."
+	if n := len(envRepos); n > 0 {
+		text += fmt.Sprintf(" Before the revoke, preflight lists the environments of %s repositor%s (%s request%s, at once), so that a misnamed environment stops the response before anything changes.",
+			thousands(n), map[bool]string{true: "y", false: "ies"}[n == 1], thousands(n), map[bool]string{true: "", false: "s"}[n == 1])
+	}
+	notes := []step.Note{{ID: "github-cost", Text: text, Figures: map[string]float64{
 		"writes": float64(writes), "reads": float64(reads), "requests": float64(writes + reads),
 		"points": float64(points), "seconds": secs, "points_per_minute": ghPointsPerMinute,
+		"preflight_environment_reads": float64(len(envRepos)),
 	}}}
 	for _, g := range groups {
 		if len(g.repos) < orgSecretSuggestAt {
@@ -539,7 +599,7 @@ func (w GitHubSecretWriter) PlanNotes(ctx context.Context, ts []target.Target) [
 			continue // a user's repositories: there are no user secrets to share
 		}
 		what, inv := "an organization secret", "github-actions"
-		if g.typ == target.GitHubDependabot {
+		if g.typ == Dependabot {
 			what, inv = "an organization Dependabot secret", "github-dependabot"
 		}
 		n := len(g.repos)

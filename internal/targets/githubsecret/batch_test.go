@@ -1,4 +1,4 @@
-package steps_test
+package githubsecret_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/respondhq/respond/internal/sim/githubsim"
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/target"
-	"github.com/respondhq/respond/steps"
+	"github.com/respondhq/respond/internal/targets/githubsecret"
 )
 
 // reqLog records the requests a client sends: "METHOD path".
@@ -47,7 +47,7 @@ func (l *reqLog) count(prefix string) int {
 func (l *reqLog) total() int { l.mu.Lock(); defer l.mu.Unlock(); return len(l.reqs) }
 
 // bigOrg is ghWorld plus 250 repositories of acme (svc-000 …) holding K.
-func bigOrg(t *testing.T, tok string) (*githubsim.Server, steps.GitHubSecretWriter, *githubapi.Client, *reqLog, []target.Target) {
+func bigOrg(t *testing.T, tok string) (*githubsim.Server, githubsecret.Writer, *githubapi.Client, *reqLog, []target.Target) {
 	t.Helper()
 	sim, srv := ghWorld(t, githubsim.Options{})
 	var ts []target.Target
@@ -56,15 +56,15 @@ func bigOrg(t *testing.T, tok string) (*githubsim.Server, steps.GitHubSecretWrit
 		if err := sim.AddRepo("acme", name, 50000+int64(i), true); err != nil {
 			t.Fatal(err)
 		}
-		ts = append(ts, target.Target{Type: target.GitHubActions, Repo: "acme/" + name, Secret: "K"})
+		ts = append(ts, target.New("github-actions", map[string]any{"repo": "acme/" + name, "secret": "K"}))
 	}
 	log := &reqLog{next: srv.Client().Transport}
 	c, err := githubapi.New(githubapi.Config{BaseURL: srv.URL, Token: secret.New(tok), HTTPClient: &http.Client{Transport: log}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := steps.ProvidersWith(nil, map[string]any{githubapi.SharedKey: c})
-	return sim, steps.GitHubSecretWriter{P: p}, c, log, ts
+	p := envWith(githubapi.SharedKey, c)
+	return sim, githubsecret.New(p), c, log, ts
 }
 
 // Preflight's GitHub check costs a few requests whatever the number of
@@ -76,13 +76,13 @@ func TestGitHubSecretWriterCheckAllBatches(t *testing.T) {
 	ctx := context.Background()
 	_, w, _, log, ts := bigOrg(t, ghAdmin)
 	ts = append(ts,
-		target.Target{Type: target.GitHubActions, Repo: "acme/api", Environment: "production", Secret: "K"},
-		target.Target{Type: target.GitHubDependabot, Repo: "acme/web", Secret: "K"},
-		target.Target{Type: target.GitHubActions, Org: "acme", Secret: "K", Visibility: "selected", Repos: []string{"api", "svc-007"}},
-		target.Target{Type: target.GitHubDependabot, Org: "acme", Secret: "K", Visibility: "all"},
-		target.Target{Type: target.GitHubActions, Repo: "bob/tools", Secret: "K"},
+		target.New("github-actions", map[string]any{"repo": "acme/api", "environment": "production", "secret": "K"}),
+		target.New("github-dependabot", map[string]any{"repo": "acme/web", "secret": "K"}),
+		target.New("github-actions", map[string]any{"org": "acme", "secret": "K", "visibility": "selected", "repos": []string{"api", "svc-007"}}),
+		target.New("github-dependabot", map[string]any{"org": "acme", "secret": "K", "visibility": "all"}),
+		target.New("github-actions", map[string]any{"repo": "bob/tools", "secret": "K"}),
 		// The same repository named in another case: asked once, found.
-		target.Target{Type: target.GitHubDependabot, Repo: "ACME/Svc-001", Secret: "K"},
+		target.New("github-dependabot", map[string]any{"repo": "ACME/Svc-001", "secret": "K"}),
 	)
 	for i, err := range w.CheckAll(ctx, ts) {
 		if err != nil {
@@ -95,8 +95,10 @@ func TestGitHubSecretWriterCheckAllBatches(t *testing.T) {
 	if n := log.count("GET /orgs/acme/repos"); n != 4 {
 		t.Errorf("%d pages of acme's repositories read, want 4", n)
 	}
-	if n, all := log.total(), log.reqs; n != 6 || log.count("GET /repos/bob/tools") != 1 || log.count("GET /user/memberships/orgs/acme") != 1 {
-		t.Errorf("%d requests, want 6: %v", n, all)
+	// acme/api has an environment target: its environments, one read.
+	if n, all := log.total(), log.reqs; n != 7 || log.count("GET /repos/bob/tools") != 1 || log.count("GET /user/memberships/orgs/acme") != 1 ||
+		log.count("GET /repos/acme/api/environments") != 1 {
+		t.Errorf("%d requests, want 7: %v", n, all)
 	}
 }
 
@@ -106,15 +108,15 @@ func TestGitHubSecretWriterCheckAllBatches(t *testing.T) {
 func TestGitHubSecretWriterCheckAllProblems(t *testing.T) {
 	ctx := context.Background()
 	_, w, _, log, ts := bigOrg(t, ghRead)
-	ts = append(ts[:120], target.Target{Type: target.GitHubActions, Repo: "acme/gone", Secret: "K"},
-		target.Target{Type: target.GitHubActions, Org: "acme", Secret: "K"})
+	ts = append(ts[:120], target.New("github-actions", map[string]any{"repo": "acme/gone", "secret": "K"}),
+		target.New("github-actions", map[string]any{"org": "acme", "secret": "K"}))
 	errs := w.CheckAll(ctx, ts)
 	for i, err := range errs {
-		want := "the token cannot manage secrets of " + ts[i].Repo + " (it has pull access)"
+		want := "the token cannot manage secrets of " + ts[i].Str("repo") + " (it has pull access)"
 		switch {
-		case ts[i].Repo == "acme/gone":
+		case ts[i].Str("repo") == "acme/gone":
 			want = "repository acme/gone is not visible to the token"
-		case ts[i].Org != "":
+		case ts[i].Str("org") != "":
 			want = "a member, not an owner, of organization acme"
 		}
 		if err == nil || !strings.HasPrefix(err.Error(), ts[i].ID()+": ") || !strings.Contains(err.Error(), want) ||
@@ -151,7 +153,7 @@ func TestGitHubSecretWriterCheckAllFewOfMany(t *testing.T) {
 func TestGitHubSecretWriterPlanNotes(t *testing.T) {
 	ctx := context.Background()
 	_, w, c, log, ts := bigOrg(t, ghAdmin)
-	ts = append(ts, target.Target{Type: target.GitHubActions, Repo: "acme/api", Environment: "production", Secret: "K"})
+	ts = append(ts, target.New("github-actions", map[string]any{"repo": "acme/api", "environment": "production", "secret": "K"}))
 	// Unknown owner: the suggestion says it needs an organization.
 	notes := w.PlanNotes(ctx, ts)
 	if log.total() != 0 {
@@ -175,7 +177,7 @@ func TestGitHubSecretWriterPlanNotes(t *testing.T) {
 	// the figures follow.
 	_ = c.ReposPermissions(ctx, []string{"acme/api", "acme/web"})
 	for _, tg := range ts[:100] {
-		if _, err := c.PublicKey(ctx, steps.ScopeOf(tg)); err != nil {
+		if _, err := c.PublicKey(ctx, githubsecret.ScopeOf(tg)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -186,7 +188,7 @@ func TestGitHubSecretWriterPlanNotes(t *testing.T) {
 	// A user's repositories get no suggestion.
 	var bobs []target.Target
 	for range 12 {
-		bobs = append(bobs, target.Target{Type: target.GitHubActions, Repo: "bob/tools", Secret: "K"})
+		bobs = append(bobs, target.New("github-actions", map[string]any{"repo": "bob/tools", "secret": "K"}))
 	}
 	_ = c.ReposPermissions(ctx, []string{"bob/tools", "bob/other"})
 	if notes := w.PlanNotes(ctx, bobs); len(notes) != 1 || notes[0].Figures["reads"] != 1 {
