@@ -60,7 +60,7 @@ func (k KeyAwaitQuiet) Spec() step.Spec {
 
 // Plan implements step.Kind.
 func (k KeyAwaitQuiet) Plan(_ context.Context, c *step.Call) ([]step.Change, error) {
-	title := "OpenAI"
+	title := "the"
 	if p, err := resolveProvider(k.Keys, k.kind(), c, k.fixed); err == nil {
 		title = p.spec.Title
 	}

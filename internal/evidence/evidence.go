@@ -119,9 +119,7 @@ func (i *Identified) Normalize() {
 	if i.ScopeName == "" {
 		i.ScopeName = i.LegacyProjectName
 	}
-	if i.Provider == "" {
-		i.Provider = "openai"
-	}
+
 }
 
 // Advice is what a provider tells a person after an incident on one of
@@ -140,14 +138,9 @@ type Advice struct {
 	SpendControls bool `json:"spend_controls,omitempty"`
 }
 
-// OpenAIAdvice is OpenAI's advice, also the advice of journals written
-// before evidence carried it (OpenAI was then the only provider).
-var OpenAIAdvice = Advice{
-	Console:       "on the OpenAI dashboard (API keys)",
-	Review:        "Check the project's usage and costs pages for the window, the models used and any charges to dispute with OpenAI support.",
-	AllowList:     "With an IP allow-list on the organization or project, a leaked key is useless from anywhere else.",
-	SpendControls: true,
-}
+// LegacyUsageSource is the source of usage evidence written before the
+// evidence named one.
+const LegacyUsageSource = "OpenAI Usage API (completions, hourly)"
 
 // Revoked is a key contained: revoked, deactivated, or found already gone.
 type Revoked struct {

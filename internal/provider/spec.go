@@ -214,8 +214,10 @@ type Capabilities struct {
 	Undo string
 	// VerifyByAPI: a key's value can be checked against the provider.
 	VerifyByAPI bool
-	// Usage: the provider counts a key's use (requests, tokens).
+	// Usage: the provider counts a key's use (requests).
 	Usage bool
+	// UsageTokens: its usage counts tokens too, not only requests.
+	UsageTokens bool
 	// LastUsed: the provider knows when a key was last used; without it,
 	// "unknown" is not "never".
 	LastUsed bool

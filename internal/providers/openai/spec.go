@@ -73,7 +73,7 @@ func Spec() provider.Spec {
 		NotConfigured: "OPENAI_ADMIN_KEY is not set, and responding to an OpenAI key calls the OpenAI Admin API: export an OpenAI admin key (sk-admin-…, from the organization's Admin keys page); for practice without one, run `respond drill`",
 		Caps: provider.Capabilities{
 			Replace: provider.ByAPI, Contain: provider.Delete, VerifyByAPI: true,
-			Usage: true, LastUsed: true, SpendControls: true,
+			Usage: true, UsageTokens: true, LastUsed: true, SpendControls: true,
 		},
 		Verify:      provider.VerifySpec{Method: "GET /v1/models", Dead: "401 invalid_api_key", Live: "200"},
 		Advice:      Advice,
