@@ -255,7 +255,7 @@ func (c *Client) ListKeys(ctx context.Context, project string, showDeleted bool)
 	for {
 		var page *apikeys.V2ListKeysResponse
 		err := c.retry(ctx, func() error {
-			call := c.svc.Projects.Locations.Keys.List(parent).PageSize(listPageSize).ShowDeleted(showDeleted).Context(ctx)
+			call := c.svc.Projects.Locations.Keys.List(parent).PageSize(c.pageSize).ShowDeleted(showDeleted).Context(ctx)
 			if token != "" {
 				call = call.PageToken(token)
 			}

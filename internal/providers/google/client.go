@@ -101,6 +101,8 @@ type Client struct {
 	opTimeout time.Duration
 	// backoff is the first retry's and poll's wait; maxBackoff caps both.
 	backoff, maxBackoff time.Duration
+	// pageSize is ListKeys' page size.
+	pageSize int64
 }
 
 // New returns a client for cfg.
@@ -139,7 +141,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	hc.CheckRedirect = netsafe.CheckRedirect
 	c := &Client{svc: svc, glURL: strings.TrimRight(glURL, "/"), hc: hc, retries: defaultRetries,
-		opTimeout: cfg.OperationTimeout, backoff: 200 * time.Millisecond, maxBackoff: 5 * time.Second}
+		opTimeout: cfg.OperationTimeout, backoff: 200 * time.Millisecond, maxBackoff: 5 * time.Second, pageSize: listPageSize}
 	if c.opTimeout <= 0 {
 		c.opTimeout = defaultOperationTimeout
 	}

@@ -250,10 +250,10 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, ref keyRef) {
 // keyBody is a V2Key in a request: which fields were sent matters to
 // patch's implied mask.
 type keyBody struct {
-	DisplayName         *string            `json:"displayName"`
-	Annotations         map[string]string  `json:"annotations"`
-	Restrictions        *Restrictions      `json:"restrictions"`
-	ServiceAccountEmail string             `json:"serviceAccountEmail"`
+	DisplayName         *string           `json:"displayName"`
+	Annotations         map[string]string `json:"annotations"`
+	Restrictions        *Restrictions     `json:"restrictions"`
+	ServiceAccountEmail string            `json:"serviceAccountEmail"`
 	raw                 map[string]json.RawMessage
 }
 
