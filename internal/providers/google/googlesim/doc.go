@@ -95,8 +95,9 @@
 // # Not simulated
 //
 // Fields masks (?fields=) are ignored, serviceAccountEmail is kept but
-// binds nothing, locations other than global are refused, every project
-// exists (one is made on first use), and IAM is one switch per project
-// (DenyProject). Quotas, billing and the Generative Language API beyond
+// binds nothing, locations other than global are refused, projects exist
+// once seeded (IssueKey's scope, AddProject; DefaultProject always) and any
+// other answers 403 as a project the caller may not see, and IAM is one
+// switch per project (DenyProject). Quotas, billing and the Generative Language API beyond
 // listing models are not simulated.
 package googlesim

@@ -317,7 +317,7 @@ func TestOfficialClientDeleteUndeletePatchAndPurge(t *testing.T) {
 	gerr(t, err, 400, "FAILED_PRECONDITION")
 
 	// Deleted for 30 days: purged. Get is 404; lookup names only the project.
-	if op, err = svc.Projects.Locations.Keys.Delete(k.ID).Do(); err != nil {
+	if _, err = svc.Projects.Locations.Keys.Delete(k.ID).Do(); err != nil {
 		t.Fatal(err)
 	}
 	w.clock.add(29 * 24 * time.Hour)
