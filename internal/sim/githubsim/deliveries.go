@@ -76,7 +76,8 @@ var errNotLoopback = errors.New("the simulator delivers webhooks only to loopbac
 type delivery struct {
 	id         int64
 	guid       string
-	hook       *hook
+	hook       *hook // read and written under Server.mu only
+	hookID     int64
 	event      string
 	action     string
 	repoID     int64 // 0: none
@@ -261,7 +262,7 @@ func (s *Server) startDelivery(h *hook, event, action string, body []byte, repoI
 		guid = newGUID()
 	}
 	d := &delivery{
-		id: s.w.nextDeliveryID, guid: guid, hook: h, event: event, action: action, repoID: repoID,
+		id: s.w.nextDeliveryID, guid: guid, hook: h, hookID: h.id, event: event, action: action, repoID: repoID,
 		payload: body, at: s.now(), redelivery: redelivery,
 		url: h.url, contentType: h.contentType, secret: h.secret, insecure: h.insecureSSL == "1",
 	}
@@ -292,7 +293,7 @@ func (s *Server) deliver(ctx context.Context, d *delivery) {
 		"User-Agent":                             hookUserAgent,
 		"X-GitHub-Delivery":                      d.guid,
 		"X-GitHub-Event":                         d.event,
-		"X-GitHub-Hook-ID":                       strconv.FormatInt(d.hook.id, 10),
+		"X-GitHub-Hook-ID":                       strconv.FormatInt(d.hookID, 10),
 		"X-GitHub-Hook-Installation-Target-ID":   strconv.FormatInt(d.targetID, 10),
 		"X-GitHub-Hook-Installation-Target-Type": d.targetType,
 	}
