@@ -204,7 +204,7 @@ func newHookClient(o Options, insecure bool) *http.Client {
 	tr := &http.Transport{
 		Proxy:               nil,
 		DialContext:         dialer.DialContext,
-		TLSClientConfig:     &tls.Config{InsecureSkipVerify: insecure, MinVersion: tls.VersionTLS12}, //nolint:gosec // the hook asked for it (insecure_ssl "1")
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: insecure, MinVersion: tls.VersionTLS12}, // insecure only for a hook with insecure_ssl "1"
 		TLSHandshakeTimeout: o.HookTimeout,
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     30 * time.Second,
