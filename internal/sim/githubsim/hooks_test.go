@@ -357,3 +357,43 @@ func TestDeliveriesArePagedByCursor(t *testing.T) {
 		t.Errorf("an unknown delivery: %v, want 404", err)
 	}
 }
+
+// BenchmarkLeakToDelivery measures from a push that opens an alert to the
+// signed created delivery at a loopback receiver (what bounds respond
+// watch's time to contain by webhook).
+func BenchmarkLeakToDelivery(b *testing.B) {
+	sim := githubsim.New(githubsim.Options{Rand: seededRand(1)})
+	defer sim.Close()
+	if err := sim.AddOrg("acme", orgID); err != nil {
+		b.Fatal(err)
+	}
+	if err := sim.AddRepo("acme", "api", apiRepoID, true); err != nil {
+		b.Fatal(err)
+	}
+	sim.AddToken(adminToken, "alice", githubsim.AllPermissions)
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	got := make(chan struct{}, 1)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if r.Header.Get("X-GitHub-Event") == "secret_scanning_alert" {
+			got <- struct{}{}
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer recv.Close()
+	c := github.NewClient(nil).WithAuthToken(adminToken)
+	c, _ = c.WithEnterpriseURLs(srv.URL+"/api/v3/", srv.URL+"/api/uploads/")
+	if _, _, err := c.Organizations.CreateHook(context.Background(), "acme", &github.Hook{
+		Config: &github.HookConfig{URL: github.String(recv.URL), ContentType: github.String("json"), Secret: github.String("s")},
+		Events: []string{"secret_scanning_alert"}}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := sim.PlantSecret(githubsim.Leak{Owner: "acme", Repo: "api", SecretType: "openai_api_key", Secret: "sk-proj-" + strconv.Itoa(i)}); err != nil {
+			b.Fatal(err)
+		}
+		<-got
+	}
+}
