@@ -64,6 +64,8 @@ func (s *Server) routes() {
 	s.handle("GET /repos/{owner}/{repo}/git/ref/{ref...}", docsGitRefs, s.getGitRef)
 	s.handle("GET /repos/{owner}/{repo}/branches/{branch...}", docsBranches, s.getBranch)
 	s.handle("GET /repos/{owner}/{repo}/contents/{path...}", docsContents, s.getContent)
+
+	s.hookRoutes() // hooks.go
 }
 
 // lookupRepo resolves {owner}/{repo} of the request. Callers hold s.mu.

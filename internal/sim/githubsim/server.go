@@ -142,6 +142,21 @@ type Options struct {
 	// *github.AbuseRateLimitError and the 429 form as a plain
 	// *github.ErrorResponse.
 	SecondaryStatus int
+
+	// RevokeLimit is how many POST /credentials/revoke requests one client
+	// IP may send an hour; the endpoint is meant to be called without
+	// authentication, and GitHub documents 60 an hour. Default 60; a
+	// negative value disables the limit. Past it the answer is
+	// PrimaryStatus (403 or 429) with x-ratelimit-remaining 0.
+	RevokeLimit int
+	// HookTimeout ends a webhook delivery that takes longer, as GitHub
+	// ends one after 10 seconds. Default 10s.
+	HookTimeout time.Duration
+	// HookAnyHost lets webhooks deliver to any host. By default a hook's
+	// URL must name a loopback address (127.0.0.0/8, ::1 or localhost):
+	// the simulator is a test server and must not send requests into
+	// the network it runs in.
+	HookAnyHost bool
 }
 
 func (o Options) withDefaults() Options {
@@ -174,6 +189,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SecondaryStatus != http.StatusTooManyRequests {
 		o.SecondaryStatus = http.StatusForbidden
+	}
+	if o.RevokeLimit == 0 {
+		o.RevokeLimit = DefaultRevokeLimit
+	}
+	if o.HookTimeout <= 0 {
+		o.HookTimeout = DefaultHookTimeout
 	}
 	return o
 }
@@ -208,12 +229,18 @@ type Server struct {
 	rlMu       sync.Mutex // guards rates and limitStats
 	rates      map[string]*tokenRate
 	limitStats LimitStats
+
+	tk tokenRuntime    // tokens.go: the revoke endpoint's rate limit
+	vd validityRuntime // validity.go: the oracle
+	hk hookRuntime     // deliveries.go: deliveries in flight
 }
 
 // New returns a Server with an empty world.
 func New(opts Options) *Server {
 	s := &Server{opts: opts.withDefaults(), w: newWorld(), rates: map[string]*tokenRate{}}
 	s.latency.Store(int64(s.opts.Latency))
+	s.tk.init()
+	s.hk.init(s.opts)
 	s.routes()
 	return s
 }
@@ -227,11 +254,14 @@ func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 func (s *Server) Reset() {
 	s.mu.Lock()
 	s.w = newWorld()
+	old := s.hk.restart()
 	s.mu.Unlock()
+	old.stop() // deliveries of the old world end
 	s.rlMu.Lock()
 	s.rates = map[string]*tokenRate{}
 	s.limitStats = LimitStats{}
 	s.rlMu.Unlock()
+	s.tk.init()
 }
 
 // call is what the middleware learned about a request, handed to handlers.
@@ -280,12 +310,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = stripPrefix(r, enterprisePrefix)
 	}
 
+	if r.URL.Path == revokePath { // meant to be called without a token (tokens.go)
+		s.serveRevoke(w, r, c)
+		return
+	}
+
 	tok, ok := bearer(r.Header.Get("Authorization"))
 	var t *token
 	if ok {
 		s.mu.Lock()
 		t = s.w.tokens[tok]
+		if t != nil && !t.revoked.IsZero() {
+			t = nil // a revoked token is answered as an unknown one
+		}
 		if t != nil {
+			t.lastUsed = s.now()
 			c.token, c.user, c.perms, c.readOnly = tok, t.user, t.perms, t.readOnly
 		}
 		s.mu.Unlock()

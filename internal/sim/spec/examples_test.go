@@ -143,6 +143,7 @@ var knownBadExamples = map[string]string{
 	"GET /repos/x-owner/x-repo 200 default-response":                                              "missing property 'language'",
 	"PATCH /repos/x-owner/x-repo 200 default":                                                     "missing property 'has_discussions'",
 	"POST /orgs/x-org/repos 201 default":                                                          "missing property 'has_discussions'",
+	"POST /credentials/revoke 202 default":                                                        "got null, want object",
 	"PUT /orgs/x-org/actions/secrets/x-secret_name 201 default":                                   "got null, want object",
 	"PUT /orgs/x-org/dependabot/secrets/x-secret_name 201 default":                                "got null, want object",
 	"PUT /repos/x-owner/x-repo/actions/secrets/x-secret_name 201 default":                         "got null, want object",
