@@ -1,6 +1,7 @@
 package githubsim
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha1"
 	"encoding/hex"
@@ -448,12 +449,22 @@ func (s *Server) dispatchWorkflow(w http.ResponseWriter, r *http.Request, c *cal
 		return
 	}
 	var body struct {
-		Ref              any            `json:"ref"`
-		Inputs           map[string]any `json:"inputs"`
-		ReturnRunDetails bool           `json:"return_run_details"`
+		Ref              any             `json:"ref"`
+		RawInputs        json.RawMessage `json:"inputs"`
+		Inputs           map[string]any  `json:"-"`
+		ReturnRunDetails bool            `json:"return_run_details"`
 	}
 	if !c.decodeBody(w, r, &body) {
 		return
+	}
+	if raw := bytes.TrimSpace(body.RawInputs); len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
+		// inputs must be an object (GitHub's 422 names the property).
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if raw[0] != '{' || dec.Decode(&body.Inputs) != nil {
+			c.unprocessable(w, "Invalid request.\n\nFor 'properties/inputs', %s is not an object.", raw)
+			return
+		}
 	}
 	ref, _ := body.Ref.(string)
 	if body.Ref == nil || ref == "" {
