@@ -72,8 +72,7 @@ func (s *Server) getOrg(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	m := c.orgSimpleJSON(o.acct)
 	for k, v := range map[string]any{
-		"name": o.acct.login, "company": nil, "blog": "", "location": nil, "email": nil,
-		"twitter_username": nil, "is_verified": false,
+		"name": o.acct.login, "twitter_username": nil, "is_verified": false,
 		"has_organization_projects": true, "has_repository_projects": true,
 		"public_repos": public, "public_gists": 0, "followers": 0, "following": 0,
 		"html_url": c.web + "/" + o.acct.login, "type": "Organization",
