@@ -19,7 +19,7 @@ func TestOpenAIRateLimitHeaders(t *testing.T) {
 	t.Setenv("OPENAI_API_KEY", "")
 	c := openai.NewClient(option.WithBaseURL(s.URL()+"/v1"), option.WithAPIKey(s.LeakedKeyValue()), option.WithMaxRetries(0))
 	ctx := context.Background()
-	params := openai.ChatCompletionNewParams{Model: openai.ChatModelGPT4o,
+	params := openai.ChatCompletionNewParams{Model: "gpt-4.1",
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("ping")}}
 
 	var ok *http.Response

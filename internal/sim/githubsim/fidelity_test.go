@@ -77,7 +77,7 @@ func TestRootAndUserRepos(t *testing.T) {
 	if root["repository_url"] != srv.URL+"/api/v3/repos/{owner}/{repo}" || root["current_user_url"] != srv.URL+"/api/v3/user" {
 		t.Errorf("API root: %v", root)
 	}
-	repos, _, err := c.Repositories.List(ctx, "", &github.RepositoryListOptions{})
+	repos, _, err := c.Repositories.ListByAuthenticatedUser(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,15 +91,15 @@ func TestRootAndUserRepos(t *testing.T) {
 	if got := strings.Join(names, " "); got != "acme/api acme/docs acme/web alice/tools" {
 		t.Errorf("user repos: %s", got)
 	}
-	private, _, err := c.Repositories.List(ctx, "", &github.RepositoryListOptions{Visibility: "private"})
+	private, _, err := c.Repositories.ListByAuthenticatedUser(ctx, &github.RepositoryListByAuthenticatedUserOptions{Visibility: "private"})
 	if err != nil || len(private) != 1 || private[0].GetFullName() != "acme/api" {
 		t.Errorf("private user repos: %v, %v", private, err)
 	}
-	owned, _, err := c.Repositories.List(ctx, "", &github.RepositoryListOptions{Type: "owner"})
+	owned, _, err := c.Repositories.ListByAuthenticatedUser(ctx, &github.RepositoryListByAuthenticatedUserOptions{Type: "owner"})
 	if err != nil || len(owned) != 1 || owned[0].GetFullName() != "alice/tools" {
 		t.Errorf("owned user repos: %v, %v", owned, err)
 	}
-	if _, _, err := anonClient(t, srv).Repositories.List(ctx, "", nil); errStatus(err) != http.StatusUnauthorized || errMessage(err) != "Requires authentication" {
+	if _, _, err := anonClient(t, srv).Repositories.ListByAuthenticatedUser(ctx, nil); errStatus(err) != http.StatusUnauthorized || errMessage(err) != "Requires authentication" {
 		t.Errorf("user repos without credentials: %v", err)
 	}
 	assertConformant(t, ct)

@@ -1,10 +1,13 @@
 // Package githubsim is an in-process simulator of the GitHub REST API
-// endpoints respond uses: Actions secrets (repository, environment and
-// organization, with selected repositories), Dependabot secrets, secret
-// scanning alerts and their locations, environments, repositories, their
-// branches, tags and workflow files, workflows, their dispatch and runs,
-// the authenticated user and its organization memberships, and rate
-// limits.
+// endpoints respond and the clients it is checked against (go-github, gh)
+// use: Actions secrets (repository, environment and organization, with
+// selected repositories), Dependabot secrets, secret scanning alerts and
+// their locations, environments, repositories, their branches, tags and
+// workflow files, workflows, their dispatch, enabling and disabling, runs,
+// their jobs, artifacts and annotations, cancelling and re-running them,
+// the API root, organizations, the authenticated user, its repositories
+// and organization memberships, rate limits, and the GraphQL queries gh
+// sends (graphql.go).
 //
 // The simulator is an http.Handler. Every path is served both at the root
 // (like https://api.github.com) and under /api/v3 (like GitHub Enterprise

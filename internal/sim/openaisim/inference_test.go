@@ -36,12 +36,12 @@ func TestInferenceEndpointsWithSDK(t *testing.T) {
 	live := inferenceClient(t, w.srv, w.bob.Value.Reveal())
 
 	chat, err := live.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
-		Model:    openai.ChatModelGPT4o,
+		Model:    "gpt-4.1",
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("are you there")},
 	})
 	mustNil(t, err)
 	if len(chat.Choices) != 1 || chat.Choices[0].Message.Content != inferenceAnswer || chat.Usage.PromptTokens != 3 ||
-		chat.Usage.TotalTokens != chat.Usage.PromptTokens+chat.Usage.CompletionTokens || chat.Model != "gpt-4o" {
+		chat.Usage.TotalTokens != chat.Usage.PromptTokens+chat.Usage.CompletionTokens || chat.Model != "gpt-4.1" {
 		t.Errorf("chat completion: %+v", chat)
 	}
 	resp, err := live.Responses.New(ctx, responses.ResponseNewParams{
@@ -90,7 +90,7 @@ func TestInferenceEndpointsWithSDK(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Code != "model_not_found" {
 		t.Errorf("unknown model: %v", err)
 	}
-	stream := live.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: openai.ChatModelGPT4o,
+	stream := live.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "gpt-4.1",
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("x")}})
 	if stream.Next() || !errors.As(stream.Err(), &apiErr) || apiErr.StatusCode != 400 {
 		t.Errorf("streaming: %v", stream.Err())
@@ -98,7 +98,7 @@ func TestInferenceEndpointsWithSDK(t *testing.T) {
 	mustNil(t, w.srv.RevokeKey(w.bob.ID))
 	calls := map[string]func() error{
 		"chat": func() error {
-			_, err := live.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: openai.ChatModelGPT4o,
+			_, err := live.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4.1",
 				Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("x")}})
 			return err
 		},
@@ -122,7 +122,7 @@ func TestInferenceEndpointsWithSDK(t *testing.T) {
 		}
 	}
 	admin := inferenceClient(t, w.srv, w.admin.Value.Reveal())
-	_, err = admin.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: openai.ChatModelGPT4o,
+	_, err = admin.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4.1",
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("x")}})
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Code != "" || !strings.Contains(apiErr.Message, "model.request") {
 		t.Errorf("an admin key: %v", err)
