@@ -81,7 +81,7 @@ func accessOf(pattern string) routeAccess {
 	}
 	repoDenied := routeAccess{denyStatus: http.StatusForbidden, denyMessage: msgAdminRepo}
 	switch {
-	case path == "/" || path == "/rate_limit":
+	case path == "/" || path == "/{$}" || path == "/rate_limit":
 		return routeAccess{public: true}
 	case path == "/graphql":
 		return routeAccess{scopes: "repo", authMessage: msgGraphQLAuth, authDoc: docsGraphQLAuth}

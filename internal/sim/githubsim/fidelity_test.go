@@ -109,18 +109,22 @@ func TestRootAndUserRepos(t *testing.T) {
 // address, with x-ratelimit-*, and answers 401 "Requires authentication"
 // where authentication is needed; a private repository does not exist.
 func TestAnonymousAccess(t *testing.T) {
-	_, srv, _ := newSim(t, githubsim.Options{AnonymousLimit: 4})
+	_, srv, _ := newSim(t, githubsim.Options{AnonymousLimit: 5})
 	anon := anonClient(t, srv)
 	ctx := context.Background()
 	repo, resp, err := anon.Repositories.Get(ctx, "acme", "web")
 	if err != nil || repo.GetFullName() != "acme/web" || repo.Permissions != nil {
 		t.Fatalf("a public repository: %+v, %v", repo, err)
 	}
-	if resp.Rate.Limit != 4 || resp.Rate.Remaining != 3 || resp.Header.Get("X-RateLimit-Resource") != "core" {
+	if resp.Rate.Limit != 5 || resp.Rate.Remaining != 4 || resp.Header.Get("X-RateLimit-Resource") != "core" {
 		t.Errorf("rate of an anonymous request: %+v", resp.Rate)
 	}
 	if _, _, err := anon.Repositories.Get(ctx, "acme", "api"); errStatus(err) != http.StatusNotFound {
 		t.Errorf("a private repository: %v", err)
+	}
+	var root map[string]string
+	if resp, err := anon.Do(ctx, mustRequest(t, anon, "GET", ""), &root); err != nil || root["rate_limit_url"] != srv.URL+"/rate_limit" || resp.Rate.Remaining != 2 {
+		t.Errorf("the API root without credentials: %v %v", root, err)
 	}
 	for _, call := range []func() error{
 		func() error { _, _, err := anon.Users.Get(ctx, ""); return err },
@@ -130,10 +134,10 @@ func TestAnonymousAccess(t *testing.T) {
 			t.Errorf("needs authentication: %v", err)
 		}
 	}
-	// The fifth request of the address is over its budget; a token is not.
+	// The sixth request of the address is over its budget; a token is not.
 	_, _, err = anon.Organizations.Get(ctx, "acme")
 	var rl *github.RateLimitError
-	if !errors.As(err, &rl) || !strings.HasPrefix(rl.Message, "API rate limit exceeded for 127.0.0.1.") || rl.Rate.Limit != 4 {
+	if !errors.As(err, &rl) || !strings.HasPrefix(rl.Message, "API rate limit exceeded for 127.0.0.1.") || rl.Rate.Limit != 5 {
 		t.Fatalf("over the anonymous budget: %v", err)
 	}
 	c, ct := newClient(t, srv, adminToken, false)
@@ -279,6 +283,15 @@ func TestSmallFidelityFixes(t *testing.T) {
 		t.Errorf("run URLs through api.github.localhost: %d %s", status, body)
 	}
 	assertConformant(t, ct, deliberatelyInvalidRequest)
+}
+
+func mustRequest(t *testing.T, c *github.Client, method, path string) *http.Request {
+	t.Helper()
+	req, err := c.NewRequest(method, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
 }
 
 func send(t *testing.T, req *http.Request) (int, string) {
