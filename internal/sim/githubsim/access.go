@@ -30,10 +30,10 @@ import (
 // token"; for a classic token it is the user's role that falls short, and
 // GitHub answers 403 "Must have admin rights to Repository." for
 // repository secrets and Actions writes (seen for workflow dispatches in
-// client projects' issues), 403 "Must have admin rights to Organization."
-// for organization secrets, and, the simulator's choice where GitHub's
-// answer is not documented, 404 "Not Found" for secret scanning (which
-// GitHub hides from anyone but administrators). The fine-grained permission
+// client projects' issues) and 403 "Must have admin rights to
+// Organization." for organization secrets; secret scanning, which needs an
+// administrator, is answered the same way (the simulator's choice: GitHub
+// does not document that answer). The fine-grained permission
 // names follow GitHub's App permission keys; the ones for environment
 // secrets (secrets) and environments (actions) are the simulator's choice.
 
@@ -93,7 +93,10 @@ func accessOf(pattern string) routeAccess {
 		return routeAccess{scopes: "admin:org, read:org, repo, user, write:org", permissions: "members=read"}
 	case strings.Contains(path, "/secret-scanning/"):
 		a := routeAccess{scopes: "repo, security_events", permissions: level("secret_scanning_alerts"),
-			denyStatus: http.StatusNotFound, denyMessage: "Not Found"}
+			denyStatus: http.StatusForbidden, denyMessage: msgAdminRepo}
+		if strings.HasPrefix(path, "/orgs/") {
+			a.denyMessage = msgAdminOrg
+		}
 		return a
 	case strings.HasPrefix(path, "/orgs/{org}/actions/secrets"):
 		return routeAccess{scopes: "admin:org", permissions: level("organization_secrets"),

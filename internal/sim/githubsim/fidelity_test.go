@@ -164,7 +164,7 @@ func headerOf(t *testing.T, c *github.Client, method, path string, body any) (ht
 
 // F9: a classic token's answers carry its scopes and what the endpoint
 // accepts; a user who is no administrator gets GitHub's admin-rights
-// messages (or, for secret scanning, a 404). A fine-grained token's carry
+// messages. A fine-grained token's carry
 // the permissions the endpoint needs, and a missing one is "Resource not
 // accessible by personal access token".
 func TestPermissionErrorsByTokenKind(t *testing.T) {
@@ -186,7 +186,8 @@ func TestPermissionErrorsByTokenKind(t *testing.T) {
 	}{
 		{"PUT", "repos/acme/api/actions/secrets/X", 403, "Must have admin rights to Repository.", "repo"},
 		{"PUT", "orgs/acme/actions/secrets/X", 403, "Must have admin rights to Organization.", "admin:org"},
-		{"GET", "repos/acme/api/secret-scanning/alerts", 404, "Not Found", "repo, security_events"},
+		{"GET", "repos/acme/api/secret-scanning/alerts", 403, "Must have admin rights to Repository.", "repo, security_events"},
+		{"GET", "orgs/acme/secret-scanning/alerts", 403, "Must have admin rights to Organization.", "repo, security_events"},
 		{"POST", "repos/acme/api/actions/workflows/deploy.yml/dispatches", 403, "Must have admin rights to Repository.", "repo"},
 	} {
 		var body any

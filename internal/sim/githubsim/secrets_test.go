@@ -176,10 +176,10 @@ func TestReadOnlyTokenCannotWriteSecrets(t *testing.T) {
 	if got, _ := findSecret(sim.Snapshot(), githubsim.LevelRepo, "acme/api", "KEEP"); got.Value != "v1" {
 		t.Fatalf("secret changed by a refused request: %+v", got)
 	}
-	// Secret scanning needs its permission even to read; a classic token
-	// of a user who is no administrator does not see it.
-	if _, _, err := c.SecretScanning.ListAlertsForRepo(ctx, "acme", "api", nil); errStatus(err) != http.StatusNotFound {
-		t.Fatalf("alerts with read-only token: %v, want 404", err)
+	// Secret scanning needs its permission even to read.
+	if _, _, err := c.SecretScanning.ListAlertsForRepo(ctx, "acme", "api", nil); errStatus(err) != http.StatusForbidden ||
+		errMessage(err) != "Must have admin rights to Repository." {
+		t.Fatalf("alerts with read-only token: %v, want 403", err)
 	}
 	// And dispatching needs Actions.
 	_, err = c.Actions.CreateWorkflowDispatchEventByFileName(ctx, "acme", "api", "deploy.yml",
