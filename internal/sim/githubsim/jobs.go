@@ -368,17 +368,8 @@ func (s *Server) setWorkflowEnabled(enabled bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, c *call) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		rp := s.lookupRepo(r)
-		if rp == nil {
-			c.notFound(w)
-			return
-		}
-		wf := rp.workflowByRef(r.PathValue("workflow_id"))
-		if wf == nil {
-			c.notFound(w)
-			return
-		}
-		if !c.actionsAccess(w, rp) {
+		rp, wf := s.lookupWorkflow(w, r, c)
+		if wf == nil || !c.actionsAccess(w, rp) {
 			return
 		}
 		wf.disabled = !enabled

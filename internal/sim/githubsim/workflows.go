@@ -406,17 +406,25 @@ func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, c *call) 
 func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request, c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if rp, wf := s.lookupWorkflow(w, r, c); wf != nil {
+		writeJSON(w, http.StatusOK, c.workflowJSON(rp, wf))
+	}
+}
+
+// lookupWorkflow resolves {owner}/{repo} and {workflow_id} (an ID or a file
+// name), answering 404. Callers hold s.mu.
+func (s *Server) lookupWorkflow(w http.ResponseWriter, r *http.Request, c *call) (*repo, *workflow) {
 	rp := s.lookupRepo(r)
 	if rp == nil {
 		c.notFound(w)
-		return
+		return nil, nil
 	}
 	wf := rp.workflowByRef(r.PathValue("workflow_id"))
 	if wf == nil {
 		c.notFound(w)
-		return
+		return nil, nil
 	}
-	writeJSON(w, http.StatusOK, c.workflowJSON(rp, wf))
+	return rp, wf
 }
 
 // maxDispatchInputs is the current limit on workflow_dispatch inputs.

@@ -72,7 +72,18 @@ func model(fields map[string]json.RawMessage) (string, *apiError) {
 	return m, nil
 }
 
-// inferenceBody parses an inference request: a JSON object without
+// inferenceRequest parses an inference request: a JSON object without
+// stream: true, naming a model /v1/models lists.
+func inferenceRequest(r *request) (map[string]json.RawMessage, string, *apiError) {
+	fields, e := inferenceBody(r)
+	if e != nil {
+		return nil, "", e
+	}
+	m, e := model(fields)
+	return fields, m, e
+}
+
+// inferenceBody parses an inference request's body: a JSON object without
 // stream: true.
 func inferenceBody(r *request) (map[string]json.RawMessage, *apiError) {
 	fields := map[string]json.RawMessage{}
@@ -167,11 +178,7 @@ func (s *Server) objectID(prefix string) string { return fmt.Sprintf("%s%024x", 
 
 // chatCompletion serves POST /v1/chat/completions.
 func (s *Server) chatCompletion(r *request) (int, any, *apiError) {
-	fields, e := inferenceBody(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	m, e := model(fields)
+	fields, m, e := inferenceRequest(r)
 	if e != nil {
 		return 0, nil, e
 	}
@@ -215,11 +222,7 @@ func (s *Server) chatCompletion(r *request) (int, any, *apiError) {
 
 // createResponse serves POST /v1/responses.
 func (s *Server) createResponse(r *request) (int, any, *apiError) {
-	fields, e := inferenceBody(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	m, e := model(fields)
+	fields, m, e := inferenceRequest(r)
 	if e != nil {
 		return 0, nil, e
 	}
@@ -265,11 +268,7 @@ func (s *Server) createResponse(r *request) (int, any, *apiError) {
 // the requested dimensions (default 1536), as floats or, with
 // encoding_format base64, as little-endian float32 bytes.
 func (s *Server) createEmbedding(r *request) (int, any, *apiError) {
-	fields, e := inferenceBody(r)
-	if e != nil {
-		return 0, nil, e
-	}
-	m, e := model(fields)
+	fields, m, e := inferenceRequest(r)
 	if e != nil {
 		return 0, nil, e
 	}
