@@ -161,8 +161,7 @@ func (s *Sim) writeFault(w http.ResponseWriter, r *http.Request, api string, f F
 		sv, _ := s.service(r.URL.Path)
 		writeServiceFault(buf, sv, status, retry)
 	case api == APIOpenAI && f.RateLimit != "":
-		buf.header.Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
-		writeOpenAIError(buf, http.StatusTooManyRequests)
+		openaisim.WriteRateLimit(buf, retry)
 	case api == APIOpenAI:
 		writeOpenAIError(buf, f.Status)
 	case f.RateLimit == RateLimitSecondary:

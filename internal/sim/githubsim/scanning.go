@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,6 +128,9 @@ func filterAlerts(w http.ResponseWriter, r *http.Request, c *call, in []repoAler
 		c.unprocessable(w, "Invalid request.\n\n%q is not a valid state. Use open or resolved.", state)
 		return nil, false
 	}
+	if !checkAlertListQuery(w, c, q) {
+		return nil, false
+	}
 	types := splitList(q.Get("secret_type"))
 	resolutions := splitList(q.Get("resolution"))
 	validities := splitList(q.Get("validity"))
@@ -163,6 +167,29 @@ func filterAlerts(w http.ResponseWriter, r *http.Request, c *call, in []repoAler
 		return d
 	})
 	return out, true
+}
+
+// checkAlertListQuery refuses (422, as GitHub refuses an invalid enum
+// value of a list's query) a validity that is not a comma-separated list of
+// active, inactive and unknown, a sort that is not created or updated, and
+// a direction that is not asc or desc. The wording is the simulator's,
+// in the style of the state filter's.
+func checkAlertListQuery(w http.ResponseWriter, c *call, q url.Values) bool {
+	for _, v := range splitList(q.Get("validity")) {
+		if v != "active" && v != "inactive" && v != "unknown" {
+			c.unprocessable(w, "Invalid request.\n\n%q is not a valid validity. Use active, inactive or unknown, separated by commas.", v)
+			return false
+		}
+	}
+	if v := q.Get("sort"); v != "" && v != "created" && v != "updated" {
+		c.unprocessable(w, "Invalid request.\n\n%q is not a valid sort. Use created or updated.", v)
+		return false
+	}
+	if v := q.Get("direction"); v != "" && v != "asc" && v != "desc" {
+		c.unprocessable(w, "Invalid request.\n\n%q is not a valid direction. Use asc or desc.", v)
+		return false
+	}
+	return true
 }
 
 func splitList(v string) []string {

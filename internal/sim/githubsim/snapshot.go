@@ -99,6 +99,9 @@ type WorkflowState struct {
 	// dispatched from now on.
 	RunDuration string `json:"run_duration"`
 	Conclusion  string `json:"conclusion"`
+	// State is active, or disabled_manually once the workflow was
+	// disabled through the API.
+	State string `json:"state"`
 }
 
 func workflowState(wf *workflow) WorkflowState {
@@ -107,7 +110,7 @@ func workflowState(wf *workflow) WorkflowState {
 		in = []WorkflowInput{}
 	}
 	return WorkflowState{ID: wf.id, File: wf.file, Name: wf.name, WorkflowDispatch: wf.dispatch, Inputs: in,
-		Environment: wf.environment, RunDuration: wf.runDuration.String(), Conclusion: wf.conclusion}
+		Environment: wf.environment, RunDuration: wf.runDuration.String(), Conclusion: wf.conclusion, State: wf.state()}
 }
 
 // RunState is a workflow run. Status is queued, in_progress or completed
@@ -115,17 +118,20 @@ func workflowState(wf *workflow) WorkflowState {
 // see when it started (empty while it is queued), so tests and drills can
 // tell which key a deployment picked up.
 type RunState struct {
-	ID          int64            `json:"id"`
-	RunNumber   int              `json:"run_number"`
-	Owner       string           `json:"owner"`
-	Repo        string           `json:"repo"`
-	WorkflowID  int64            `json:"workflow_id"`
-	Workflow    string           `json:"workflow"`
-	Ref         string           `json:"ref"`
-	HeadBranch  string           `json:"head_branch"`
-	HeadSHA     string           `json:"head_sha"`
-	Event       string           `json:"event"`
-	Actor       string           `json:"actor"`
+	ID         int64  `json:"id"`
+	RunNumber  int    `json:"run_number"`
+	Owner      string `json:"owner"`
+	Repo       string `json:"repo"`
+	WorkflowID int64  `json:"workflow_id"`
+	Workflow   string `json:"workflow"`
+	Ref        string `json:"ref"`
+	HeadBranch string `json:"head_branch"`
+	HeadSHA    string `json:"head_sha"`
+	Event      string `json:"event"`
+	Actor      string `json:"actor"`
+	// RunAttempt numbers the run's attempts from 1; the times, status,
+	// conclusion and secrets are its latest attempt's.
+	RunAttempt  int              `json:"run_attempt"`
 	Inputs      map[string]any   `json:"inputs"`
 	Status      string           `json:"status"`
 	Conclusion  string           `json:"conclusion,omitempty"`
@@ -168,7 +174,7 @@ func runState(rn *run, now time.Time) RunState {
 	}
 	st := RunState{ID: rn.id, RunNumber: rn.number, Owner: rn.repo.owner.login, Repo: rn.repo.name,
 		WorkflowID: rn.workflow.id, Workflow: rn.workflow.file, Ref: rn.ref, HeadBranch: rn.headBranch, HeadSHA: rn.headSHA,
-		Event: rn.event, Actor: rn.actor.login, Inputs: inputs, Status: status, CreatedAt: ts(rn.created),
+		Event: rn.event, Actor: rn.actor.login, RunAttempt: rn.attempt, Inputs: inputs, Status: status, CreatedAt: ts(rn.created),
 		Secrets: slices.Clone(rn.secrets)}
 	if st.Secrets == nil {
 		st.Secrets = []RunSecretState{}

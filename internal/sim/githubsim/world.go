@@ -165,10 +165,14 @@ type workflow struct {
 	// environment is the deployment environment its job runs in ("" for
 	// none): its secrets are visible to the workflow's runs.
 	environment string
-	// runDuration and conclusion apply to runs dispatched from now on.
+	// runDuration and conclusion apply to runs dispatched (or re-run) from
+	// now on.
 	runDuration time.Duration
 	conclusion  string
 	runs        int // run numbers given so far
+	// disabled: the workflow was disabled (PUT …/disable); it cannot be
+	// dispatched until it is enabled again.
+	disabled bool
 }
 
 // run is a workflow run. Its status follows the clock: queued from created
@@ -188,10 +192,25 @@ type run struct {
 	created, started, completed time.Time
 	conclusion                  string
 
+	// attempt numbers the run's attempts from 1; a re-run starts the next
+	// one, requested at queuedAt (created for the first) by
+	// triggeringActor. previous are the attempts before it.
+	attempt         int
+	queuedAt        time.Time
+	triggeringActor *account
+	previous        []attemptRecord
+
 	// captured is set once the run has started and secrets holds the
 	// Actions secrets it could see at that moment.
 	captured bool
 	secrets  []RunSecretState
+}
+
+// attemptRecord is a finished attempt of a run that was re-run since.
+type attemptRecord struct {
+	number                     int
+	queued, started, completed time.Time
+	conclusion                 string
 }
 
 type alert struct {
