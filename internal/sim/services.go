@@ -148,8 +148,12 @@ func (s *Sim) KeyIssuers() []simapi.KeyIssuer {
 }
 
 // KeyIssuerFor returns the service that issues keys of a GitHub secret
-// type.
+// type: the GitHub half's tokens (githubsim.TokenIssuer) for GitHub's
+// token types, else one of the services.
 func (s *Sim) KeyIssuerFor(secretType string) (simapi.KeyIssuer, bool) {
+	if tokens := s.github.Tokens(); slices.Contains(tokens.SecretTypes(), secretType) {
+		return tokens, true
+	}
 	for _, ki := range s.KeyIssuers() {
 		if slices.Contains(ki.SecretTypes(), secretType) {
 			return ki, true
