@@ -7,8 +7,12 @@ import (
 	"github.com/respondhq/respond/steps"
 
 	// Every provider and target type respond knows, registered.
-	_ "github.com/respondhq/respond/internal/plugins"
+	"github.com/respondhq/respond/internal/plugins"
+	"github.com/respondhq/respond/internal/sim"
 )
+
+// Every simulator respond starts serves the APIs the plug-ins fake.
+func init() { sim.DefaultServices = plugins.Fakes }
 
 // providerSet is the plug-in environment of a command: the configuration
 // it reads (the process environment, or a drill's), and the clients built

@@ -342,7 +342,11 @@ func newSim(opts Options) (*Sim, error) {
 		HookTimeout:     opts.WebhookTimeout,
 		HookAnyHost:     opts.WebhookAnyHost,
 	})
-	if err := s.buildServices(opts.Services); err != nil {
+	services := opts.Services
+	if services == nil && DefaultServices != nil {
+		services = DefaultServices()
+	}
+	if err := s.buildServices(services); err != nil {
 		return nil, err
 	}
 	s.github.SetValidityOracle(s.secretValidity)
