@@ -33,9 +33,9 @@ type runOptions struct {
 	// ReplacementStdin: a replacement a person made (for a provider that
 	// cannot create one through its API) is read from standard input.
 	ReplacementStdin bool
-	DryRun      bool
-	AssumeDone  []string
-	Rerun       []string
+	DryRun           bool
+	AssumeDone       []string
+	Rerun            []string
 }
 
 func newRunCmd(f *Factory) *cobra.Command {

@@ -38,7 +38,7 @@ type Harness struct {
 	// fake (and, for Alert, the simulator's GitHub).
 	Providers *steps.Providers
 	// Issuer issues the fake's keys and tells whether one works.
-	Issuer simapi.KeyIssuer
+	Issuer Issuer
 	// Scope is where keys are issued ("" for the fake's default).
 	Scope string
 	// Alert opens a secret-scanning alert on value and returns it as
@@ -46,6 +46,27 @@ type Harness struct {
 	Alert func(t testing.TB, value, secretType string) string
 	// Now is the fake's clock, for KeyStatus (default time.Now).
 	Now func() time.Time
+}
+
+// Issuer is what the suite needs of a fake that issues keys: every
+// simapi.KeyIssuer is one. A key's value is its pasted form: for a key of
+// several parts, the parts' values joined by spaces ("AKIA… SECRET").
+type Issuer interface {
+	IssueKey(req simapi.IssueRequest) (simapi.IssuedKey, error)
+	KeyStatus(value string, now time.Time) (id string, live, known bool)
+}
+
+// valueOf is a credential's pasted form, as Issuer.KeyStatus takes it.
+func valueOf(c secret.Credential) string {
+	parts := c.Parts()
+	if len(parts) == 1 {
+		return parts[0].Value().Reveal()
+	}
+	vals := make([]string, 0, len(parts))
+	for _, p := range parts {
+		vals = append(vals, p.Value().Reveal())
+	}
+	return strings.Join(vals, " ")
 }
 
 // incident is the suite's incident ID: replacement names must hold it.
@@ -290,7 +311,7 @@ func (s *suite) replace(t *testing.T) {
 	s.mu.Lock()
 	s.seen = append(s.seen, main.Value().Reveal())
 	s.mu.Unlock()
-	if _, live, known := s.h.Issuer.KeyStatus(main.Value().Reveal(), s.h.Now()); !live || !known {
+	if _, live, known := s.h.Issuer.KeyStatus(valueOf(cred), s.h.Now()); !live || !known {
 		t.Fatalf("the fake does not know the replacement as a live key of its own (live %v, known %v)", live, known)
 	}
 	if res.Outputs["key_id"] == old.ID && old.ID != "" {
@@ -339,7 +360,7 @@ func (s *suite) reconcile(t *testing.T) {
 	if _, err := p.Reconcile(context.Background(), r, func(string, ...any) {}); err != nil {
 		t.Fatalf("Reconcile: %v", err)
 	}
-	if _, live, _ := s.h.Issuer.KeyStatus(lostMain.Value().Reveal(), s.h.Now()); live {
+	if _, live, _ := s.h.Issuer.KeyStatus(valueOf(lost), s.h.Now()); live {
 		t.Errorf("what the interrupted replace made still works after Reconcile: a replacement nobody holds")
 	}
 	// The old key is untouched by the clean-up.
