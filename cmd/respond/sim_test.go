@@ -67,6 +67,23 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		simStart(ts, args[1:])
 	case "verify":
 		simVerify(ts, r, neg, args[1:])
+	case "unbroken", "all-up":
+		// sim unbroken: in the live world (sim start -live), no consumer
+		// that ran on a replacement was ever switched to a dead key.
+		// sim all-up: and every listed consumer is up now.
+		r.s.StepLive()
+		var problems []string
+		for _, c := range r.s.LiveState().Consumers {
+			if c.Broken > 0 {
+				problems = append(problems, fmt.Sprintf("%s went down %d time(s) after it ran on a replacement", c.Name, c.Broken))
+			}
+			if args[0] == "all-up" && c.Listed && !c.Up {
+				problems = append(problems, c.Name+" is down (key "+c.KeyID+")")
+			}
+		}
+		if (len(problems) > 0) != neg {
+			ts.Fatalf("live world: %v", problems)
+		}
 	case "requests-only-get":
 		var mutating []string
 		for _, q := range r.s.Requests(r.sinceSeq) {
@@ -419,6 +436,7 @@ func simStart(ts *testscript.TestScript, args []string) {
 	// Dispatched runs take 200ms unless a script says otherwise: the
 	// playbooks wait for them.
 	runDuration := fs.Duration("run-duration", 200*time.Millisecond, "")
+	liveWorld := fs.Bool("live", false, "")
 	ts.Check(fs.Parse(args))
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := sim.Start(ctx, sim.Options{Scenario: *scenario, Seed: *seed, Repos: *repos, Latency: *latency, RunDuration: *runDuration})
@@ -427,6 +445,12 @@ func simStart(ts *testscript.TestScript, args []string) {
 		ts.Fatalf("start the simulator: %v", err)
 	}
 	ts.Defer(func() { cancel(); _ = s.Close() })
+	if *liveWorld {
+		// Consumers of every target, no attacker: the world says which
+		// services are up, and whether one that ran on a replacement was
+		// ever switched to a dead key (sim unbroken).
+		ts.Check(s.StartLive(sim.LiveOptions{}))
+	}
 	for k, v := range s.Env() {
 		ts.Setenv(k, v)
 	}

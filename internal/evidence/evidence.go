@@ -25,6 +25,7 @@ const (
 	KeyUsage          = "key.usage"          // Usage
 	KeyQuiet          = "key.quiet"          // Quiet
 	KeyRetired        = "key.retired"        // Retired
+	KeyDiscarded      = "key.discarded"      // Discarded
 	TargetsFound      = "inventory.targets"  // Targets
 	TargetWritten     = "target.written"     // Written
 	InventoryRecorded = "inventory.recorded" // Recorded
@@ -203,6 +204,15 @@ type Created struct {
 	// Adopted: a person made the replacement and pasted it; respond did
 	// not create it (and never deletes it).
 	Adopted bool `json:"adopted,omitempty"`
+	// Superseded are the earlier replacements of this incident that places
+	// still held when this one was made (their values were not kept):
+	// they stay live until this one is on every target, redeployed and
+	// verified, and key.discard deletes them then. Make before break.
+	Superseded []Created `json:"superseded,omitempty"`
+	// RecoveredFrom names the place a resume read this replacement back
+	// from (its fingerprint checked against the journal) instead of
+	// making a new one.
+	RecoveredFrom string `json:"recovered_from,omitempty"`
 
 	LegacyProject            string `json:"project,omitempty"`
 	LegacyServiceAccountID   string `json:"service_account_id,omitempty"`
@@ -266,6 +276,23 @@ type Retired struct {
 	Method   string `json:"method,omitempty"`
 }
 
+// Discarded is what key.discard did with the earlier replacements of an
+// incident: those deleted, and those kept because a place still holds
+// them.
+type Discarded struct {
+	Provider    string   `json:"provider,omitempty"`
+	Replacement string   `json:"replacement,omitempty"` // the replacement in use
+	Deleted     []string `json:"deleted"`
+	Kept        []Kept   `json:"kept,omitempty"`
+}
+
+// Kept is an earlier replacement key.discard did not delete, and why.
+type Kept struct {
+	KeyID  string   `json:"key_id"`
+	Places []string `json:"places,omitempty"` // places whose latest write is it
+	Why    string   `json:"why"`
+}
+
 // Written is a credential written to a target.
 type Written struct {
 	Target  string `json:"target"`
@@ -283,4 +310,8 @@ type Written struct {
 	// about the place (a .env file others may read).
 	Rollback string `json:"rollback,omitempty"`
 	FollowUp string `json:"follow_up,omitempty"`
+	// Place is the target as the deploy step had it (target.Target.Map:
+	// its type and fields, never a secret), so a resume can read the
+	// value back from it or check it again.
+	Place map[string]any `json:"place,omitempty"`
 }

@@ -35,7 +35,11 @@ const (
 	// StepCheckpoint: what a step recorded during an attempt, before an
 	// action whose result could be lost with the process (the access keys
 	// a user had before respond created one). Data; never secrets.
-	StepCheckpoint   = "step.checkpoint"
+	StepCheckpoint = "step.checkpoint"
+	// StepRecovered: a resume recovered the secret outputs of a completed
+	// step (the replacement, read back from a place that holds it) instead
+	// of applying it again. Message: from where; Evidence.
+	StepRecovered    = "step.recovered"
 	NoteAdded        = "note"              // Message
 	RunInterrupted   = "run.interrupted"   // Message: why (signal, error)
 	IncidentFinished = "incident.finished" // Status: completed|failed|partial|cancelled|refused|planned

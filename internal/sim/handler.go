@@ -126,6 +126,11 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, api string) {
 	if api != APIGitHub && mayRevoke(r.Method) {
 		s.github.RefreshValidity() // validity.go
 	}
+	if mayRevoke(r.Method) {
+		// The live world sees every change as it happens, not at its next
+		// tick: a consumer switched to a dead key for a moment is down.
+		s.stepLiveHeld()
+	}
 }
 
 // sleep waits d or until the request is cancelled; it reports whether the
