@@ -137,11 +137,11 @@ type Engine struct {
 	// came from; unrecovered why a recovery was not possible.
 	recovered   map[string]string
 	unrecovered map[string]string
-	fresh   map[string]bool // steps run in this run's read phase
-	totals  map[string]int  // foreach item counts, by step
-	scope   playbook.Scope
-	results []StepOutcome
-	prev    map[string]*step.Result
+	fresh       map[string]bool // steps run in this run's read phase
+	totals      map[string]int  // foreach item counts, by step
+	scope       playbook.Scope
+	results     []StepOutcome
+	prev        map[string]*step.Result
 }
 
 // New prepares an engine. The playbook must have been validated against
