@@ -158,6 +158,16 @@ func (s *Sim) KeyIssuerFor(secretType string) (simapi.KeyIssuer, bool) {
 	return nil, false
 }
 
+// closeStreams ends the services' long-lived requests (watches), which
+// would otherwise hold up a reset or a shutdown.
+func (s *Sim) closeStreams() {
+	for _, sv := range s.services {
+		if st, ok := sv.Service.(simapi.Streamer); ok {
+			st.CloseStreams()
+		}
+	}
+}
+
 // serviceSnapshots is every service's world, by name, for /_sim/state.
 func (s *Sim) serviceSnapshots() map[string]any {
 	if len(s.services) == 0 {

@@ -134,3 +134,14 @@ type SecretStore interface {
 type ErrorWriter interface {
 	WriteError(w http.ResponseWriter, status int, retryAfter time.Duration)
 }
+
+// Streamer is a Service that holds some requests open for long (a
+// Kubernetes watch). The simulator serves a request while holding its
+// world for reading, so an open stream would hold up a reset, and its
+// graceful shutdown waits for it: it calls CloseStreams before it resets
+// the world and before it shuts down. CloseStreams ends every open stream
+// promptly, and streams opened afterwards end at once, until the
+// service's next Reset.
+type Streamer interface {
+	CloseStreams()
+}
