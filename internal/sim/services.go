@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -81,6 +82,12 @@ func (s *Sim) startServices() error {
 	dir, err := os.MkdirTemp("", "respond-sim-services-")
 	if err != nil {
 		return fmt.Errorf("create the simulator's directory for its services' files: %w", err)
+	}
+	if s.caPEM != nil {
+		if err := os.WriteFile(filepath.Join(dir, simapi.CACertFile), s.caPEM, 0o600); err != nil {
+			os.RemoveAll(dir)
+			return fmt.Errorf("write the simulator's certificate for its services: %w", err)
+		}
 	}
 	env := map[string]string{}
 	for _, sv := range s.services {
