@@ -105,6 +105,7 @@ func forbidden(u *user, verb string, gr schema.GroupResource, ns, name string) e
 	if ns != "" {
 		where = fmt.Sprintf("in the namespace %q", ns)
 	}
+	//lint:ignore ST1005 the API server's own words
 	return apierrors.NewForbidden(gr, name, fmt.Errorf("User %q cannot %s resource %q in API group %q %s", u.name, verb, gr.Resource, gr.Group, where))
 }
 

@@ -42,9 +42,11 @@ type deployState struct {
 	// before is the status when the current rollout started.
 	before appsv1.DeploymentStatus
 	// completedAt is when the last rollout completed (completed: one
-	// did).
-	completedAt time.Time
-	completed   bool
+	// did); completedSeq is the resourceVersion when the fake saw it
+	// complete (writes at completedAt after it came too late).
+	completedAt  time.Time
+	completedSeq uint64
+	completed    bool
 }
 
 // replicas is a Deployment's desired number of pods.
@@ -215,6 +217,7 @@ func (s *Server) advanceLocked() bool {
 			st.rolling = false
 			st.completed = true
 			st.completedAt = st.start.Add(st.duration)
+			st.completedSeq = s.rv
 		}
 		rolling = rolling || st.rolling
 		if !equality.Semantic.DeepEqual(d.Status, status) {

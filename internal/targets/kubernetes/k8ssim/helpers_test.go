@@ -3,10 +3,12 @@ package k8ssim_test
 import (
 	"context"
 	"net"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -115,4 +117,13 @@ func (w *world) client(t *testing.T, context string) kubernetes.Interface {
 		t.Fatal(err)
 	}
 	return c
+}
+
+func corev1Container(name string) corev1.Container {
+	return corev1.Container{Name: name, Image: "registry.example/" + name + ":1"}
+}
+
+// regexpLine reports whether a line of out matches re.
+func regexpLine(out, re string) bool {
+	return regexp.MustCompile(`(?m)` + re).MatchString(out)
 }

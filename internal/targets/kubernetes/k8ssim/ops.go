@@ -27,6 +27,7 @@ var errModified = errors.New("the object has been modified; please apply your ch
 func (s *Server) create(res *resource, ns string, o object, dry bool) (object, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.advanceLocked()
 	if res.namespaced {
 		switch o.GetNamespace() {
 		case "":
@@ -121,6 +122,7 @@ func (s *Server) update(res *resource, ns, name string, dry bool, change func(ol
 	}
 	o.SetResourceVersion(old.GetResourceVersion())
 	if o.GetUID() != "" && o.GetUID() != old.GetUID() {
+		//lint:ignore ST1005 the API server's own words
 		return nil, apierrors.NewConflict(res.gr(), name, fmt.Errorf("Precondition failed: UID in precondition: %s, UID in object meta: %s", o.GetUID(), old.GetUID()))
 	}
 	o.SetUID(old.GetUID())
@@ -165,15 +167,18 @@ func (s *Server) update(res *resource, ns, name string, dry bool, change func(ol
 func (s *Server) delete(res *resource, ns, name string, pre *metav1.Preconditions, dry bool) (types.UID, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.advanceLocked()
 	old, ok := s.getLocked(res, ns, name)
 	if !ok {
 		return "", apierrors.NewNotFound(res.gr(), name)
 	}
 	if pre != nil {
 		if pre.UID != nil && *pre.UID != old.GetUID() {
+			//lint:ignore ST1005 the API server's own words
 			return "", apierrors.NewConflict(res.gr(), name, fmt.Errorf("Precondition failed: UID in precondition: %s, UID in object meta: %s", *pre.UID, old.GetUID()))
 		}
 		if pre.ResourceVersion != nil && *pre.ResourceVersion != old.GetResourceVersion() {
+			//lint:ignore ST1005 the API server's own words
 			return "", apierrors.NewConflict(res.gr(), name, fmt.Errorf("Precondition failed: ResourceVersion in precondition: %s, ResourceVersion in object meta: %s", *pre.ResourceVersion, old.GetResourceVersion()))
 		}
 	}

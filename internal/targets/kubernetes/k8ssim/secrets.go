@@ -18,9 +18,11 @@ import (
 const maxSecretSize = 1 << 20
 
 // secretVersion is a Secret's data from a time on (nil data: it did not
-// exist).
+// exist); seq is the resourceVersion when it was written, which orders
+// writes at the same time of the simulator's clock.
 type secretVersion struct {
 	at   time.Time
+	seq  uint64
 	data map[string][]byte
 }
 
@@ -102,14 +104,15 @@ func (s *Server) logSecretLocked(ns, name string, data map[string][]byte) {
 			cp[k] = bytes.Clone(v)
 		}
 	}
-	s.secretLog[k] = append(s.secretLog[k], secretVersion{at: s.now(), data: cp})
+	s.secretLog[k] = append(s.secretLog[k], secretVersion{at: s.now(), seq: s.rv, data: cp})
 }
 
-// secretAtLocked is a Secret's data at t (nil when it did not exist).
-func (s *Server) secretAtLocked(ns, name string, t time.Time) map[string][]byte {
+// secretAtLocked is a Secret's data at t, counting the writes at t up to
+// resourceVersion seq (nil when it did not exist).
+func (s *Server) secretAtLocked(ns, name string, t time.Time, seq uint64) map[string][]byte {
 	var data map[string][]byte
 	for _, v := range s.secretLog[key(ns, name)] {
-		if v.at.After(t) {
+		if v.at.After(t) || (v.at.Equal(t) && v.seq > seq) {
 			break
 		}
 		data = v.data

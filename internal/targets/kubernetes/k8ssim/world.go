@@ -58,6 +58,7 @@ func (s *Server) PutSecret(ref, value string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.advanceLocked()
 	if !s.knownContextLocked(r.Context) {
 		return fmt.Errorf("kubernetes secret ref %q: no context %q (the kubeconfig has %s)", ref, r.Context, strings.Join(s.contextsLocked(), ", "))
 	}
@@ -127,6 +128,7 @@ func (s *Server) AddDeployment(ns, name string, n int32) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.advanceLocked()
 	if _, ok := s.getLocked(resDeployments, ns, name); ok {
 		return fmt.Errorf("deployment %s/%s exists", ns, name)
 	}
@@ -188,7 +190,7 @@ func (s *Server) RolloutValue(ns, deployment, secret, key string) (string, bool)
 	if st == nil || !st.completed {
 		return "", false
 	}
-	v, ok := s.secretAtLocked(ns, secret, st.completedAt)[key]
+	v, ok := s.secretAtLocked(ns, secret, st.completedAt, st.completedSeq)[key]
 	return string(v), ok
 }
 
