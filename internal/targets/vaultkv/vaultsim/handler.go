@@ -159,8 +159,8 @@ func mountInfo(m *mount, withPath bool) map[string]any {
 	}
 	out := map[string]any{
 		"accessor": m.accessor, "description": m.description, "type": "kv", "uuid": m.uuid, "options": options,
-		"config":  map[string]any{"default_lease_ttl": 0, "force_no_cache": false, "max_lease_ttl": 0},
-		"local":   false, "seal_wrap": false, "external_entropy_access": false, "plugin_version": "",
+		"config": map[string]any{"default_lease_ttl": 0, "force_no_cache": false, "max_lease_ttl": 0},
+		"local":  false, "seal_wrap": false, "external_entropy_access": false, "plugin_version": "",
 		"running_plugin_version": "v0.20.0+builtin", "running_sha256": "",
 	}
 	if withPath {
