@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/respondhq/respond/internal/evidence"
 	"sort"
 	"strings"
+
+	"github.com/respondhq/respond/internal/evidence"
 
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
@@ -19,26 +20,24 @@ var (
 )
 
 // Deploy is the `deploy` step kind: it writes a credential to one target
-// (a GitHub Actions or Dependabot secret, a .env file, a command) through
-// the TargetWriter registered for the target's type. Playbooks run it once
-// per target with foreach over the inventory's targets.
+// through the writer of the target's type (internal/target: one package
+// per type under internal/targets). Playbooks run it once per target with
+// foreach over the inventory's targets.
 type Deploy struct {
-	// Writers by target type (target.GitHubActions, target.Dotenv, …).
-	Writers map[string]TargetWriter
+	Writers *target.Set
 }
 
 // Spec implements step.Kind.
 func (Deploy) Spec() step.Spec {
 	return step.Spec{
 		Kind:    "deploy",
-		Summary: "Write a credential to one target: a GitHub secret, a .env file or a command",
-		Description: "Writes `value` to `target`, one place the credential lives, as listed in the inventory: " +
-			"a GitHub Actions secret (repository, environment or organization), a Dependabot secret, " +
-			"a variable of a .env file (other lines, the file's mode and owner are kept; the file is replaced atomically), " +
-			"or a command that receives the value on standard input. Writing the same value twice leaves the same state, " +
-			"so the step is retried and re-applied on resume. github-workflow targets are not written: " +
-			"re-run them with a workflow step once every target holds the new value. " +
-			"A relative .env path or program path is resolved against the playbook's directory.",
+		Summary: "Write a credential to one target: a GitHub secret, a .env file, a secret store, a command, …",
+		Description: "Writes `value` to `target`, one place the credential lives, as listed in the inventory, through the " +
+			"writer of the target's type (docs/inventory.md lists them: GitHub Actions and Dependabot secrets, .env files, " +
+			"secret stores, commands that receive the value on standard input, …). Writing the same value twice leaves the " +
+			"same state, so the step is retried and re-applied on resume. Targets that hold nothing (github-workflow) are " +
+			"not written: re-run them with a redeploy step once every target holds the new value. " +
+			"A relative path or program path is resolved against the playbook's directory.",
 		Mutates:    true,
 		Idempotent: true,
 		Params: []step.Param{
@@ -102,35 +101,28 @@ func describeValue(v any) string {
 	return fmt.Sprintf("a %T", v)
 }
 
-// resolveTarget makes a relative .env path or program path absolute
-// against dir (the playbook's directory). Inventory targets are absolute
-// already.
+// resolveTarget makes a relative path or program path absolute against
+// dir (the playbook's directory). Inventory targets are absolute already.
 func resolveTarget(t target.Target, dir string) target.Target {
-	switch t.Type {
-	case target.Dotenv:
-		t.Path = resolve(dir, t.Path)
-	case target.Exec:
-		if len(t.Command) > 0 && strings.ContainsAny(t.Command[0], `/\`) {
-			t.Command = append([]string{resolve(dir, t.Command[0])}, t.Command[1:]...)
-		}
+	if dir == "" {
+		return t
 	}
-	return t
+	return target.Resolve(t, dir)
 }
 
-// writer returns the writer for t's type, or a permanent error naming it.
-func writerFor(kind string, writers map[string]TargetWriter, t target.Target) (TargetWriter, error) {
-	if t.Type == target.GitHubWorkflow {
-		return nil, step.Errorf("%s: target %s is a workflow to re-run, not a place that holds the credential; "+
-			"leave github-workflow targets out of deploy (inventory outputs them separately) and dispatch them once every target is written", kind, t.ID())
+// writerFor returns the writer for t's type, or a permanent error naming
+// it.
+func writerFor(kind string, writers *target.Set, t target.Target) (target.Writer, error) {
+	if !t.Holds() {
+		return nil, step.Errorf("%s: target %s is a deployment to re-run, not a place that holds the credential; "+
+			"leave it out of deploy (inventory.targets outputs such targets apart) and redeploy it once every target is written", kind, t.ID())
 	}
-	w, ok := writers[t.Type]
-	if !ok || w == nil {
-		known := make([]string, 0, len(writers))
-		for k := range writers {
-			known = append(known, k)
-		}
-		sort.Strings(known)
-		return nil, step.Errorf("%s: respond cannot write %s targets (%s) here; it can write: %s", kind, t.Type, t.ID(), strings.Join(known, ", "))
+	if writers == nil {
+		writers = target.NewSet(nil)
+	}
+	_, w, err := writers.Writer(t.Type)
+	if err != nil {
+		return nil, step.Errorf("%s: %s: %v", kind, t.ID(), err)
 	}
 	return w, nil
 }
@@ -158,7 +150,7 @@ func (d Deploy) Plan(ctx context.Context, c *step.Call) ([]step.Change, error) {
 func (d Deploy) PlanNotes(ctx context.Context, calls []*step.Call) []step.Note {
 	var order []string
 	byWriter := map[string][]target.Target{}
-	noters := map[string]TargetsNoter{}
+	noters := map[string]target.Noter{}
 	for _, c := range calls {
 		t, err := targetParam("deploy", "target", c.Params["target"], c.Dir)
 		if err != nil {
@@ -168,7 +160,7 @@ func (d Deploy) PlanNotes(ctx context.Context, calls []*step.Call) []step.Note {
 		if err != nil {
 			continue
 		}
-		n, ok := w.(TargetsNoter)
+		n, ok := w.(target.Noter)
 		if !ok {
 			continue
 		}
@@ -205,16 +197,16 @@ func (d Deploy) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
 	// secret of the run (the admin key, tokens, the leaked key), not only v.
 	wctx := secret.NewContext(ctx, registry(c))
 	var (
-		res   WriteResult
+		res   target.WriteResult
 		parts []string
 	)
-	if len(t.Keys) > 0 {
-		mw, ok := w.(MultiPartWriter)
+	if len(t.Keys()) > 0 {
+		mw, ok := w.(target.MultiPartWriter)
 		if !ok {
 			return nil, step.Errorf("deploy: %s targets cannot take keys", t.Type)
 		}
 		values := map[string]secret.Value{}
-		for key, part := range t.Keys {
+		for key, part := range t.Keys() {
 			p, ok := cred.Part(part)
 			if !ok || p.IsZero() {
 				return nil, step.Errorf("deploy: %s wants part %q in key %s, and the credential has %s", t.ID(), part, key, partNames(cred))
@@ -225,7 +217,7 @@ func (d Deploy) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
 		sort.Strings(parts)
 		res, err = mw.WriteParts(wctx, t, values)
 	} else {
-		p, perr := credentialPart(cred, t.Part)
+		p, perr := credentialPart(cred, t.Part())
 		if perr != nil {
 			return nil, step.Errorf("deploy: %s: %v", t.ID(), perr)
 		}
@@ -243,23 +235,20 @@ func (d Deploy) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
 		verb = "created"
 	}
 	ev := evidence.Written{Target: t.ID(), Type: t.Type, Created: res.Created, Detail: registry(c).MaskString(res.Detail),
-		ValueFingerprint: cred.Fingerprint(), Parts: parts}
+		ValueFingerprint: cred.Fingerprint(), Parts: parts, Rollback: registry(c).MaskString(res.Rollback),
+		FollowUp: registry(c).MaskString(res.FollowUp)}
 	summary := verb + " " + t.ID()
 	if len(cred.Parts()) > 1 {
 		summary += " (" + strings.Join(parts, ", ") + ")"
+	}
+	if ev.FollowUp != "" {
+		summary += "; follow-up: " + ev.FollowUp
 	}
 	return &step.Result{
 		Outputs:  map[string]any{"target": t.ID(), "created": res.Created},
 		Evidence: evidence.Map(evidence.TargetWritten, ev),
 		Summary:  summary,
 	}, nil
-}
-
-// MultiPartWriter is implemented by writers that can write several parts
-// of a credential in one write (a JSON secret holding an AWS key's ID and
-// secret, written as one version).
-type MultiPartWriter interface {
-	WriteParts(ctx context.Context, t target.Target, values map[string]secret.Value) (WriteResult, error)
 }
 
 // credentialPart is the part a target holds: the named one, else the

@@ -14,8 +14,20 @@ import (
 	"github.com/respondhq/respond/internal/target"
 )
 
-func localWriters() map[string]TargetWriter {
-	return map[string]TargetWriter{target.Dotenv: DotenvWriter{}, target.Exec: ExecTargetWriter{}}
+// localWriters are the writers of the registered target types, with no
+// client configured: enough for targets on this machine (.env files,
+// commands).
+func localWriters() *target.Set { return target.NewSet(nil) }
+
+// script writes an executable shell script into dir and returns its path.
+// (The target runs it directly, never through a shell of respond's own.)
+func script(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestDeployDotenv(t *testing.T) {
@@ -43,8 +55,13 @@ func TestDeployDotenv(t *testing.T) {
 	if string(b) != "# prod\nOPENAI_API_KEY="+value+"\nOTHER=1\n" {
 		t.Errorf("file = %q", b)
 	}
-	if res.Summary != "updated dotenv:"+path+":OPENAI_API_KEY" {
+	// The file was readable by its group (0640): it keeps its mode, and the
+	// summary names the follow-up.
+	if !strings.HasPrefix(res.Summary, "updated dotenv:"+path+":OPENAI_API_KEY; follow-up: ") || !strings.Contains(res.Summary, "chmod 600 "+path) {
 		t.Errorf("summary %q", res.Summary)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o640 {
+		t.Errorf("mode %04o, want 0640 kept", fi.Mode().Perm())
 	}
 	ev := res.Evidence
 	if ev["target"] != "dotenv:"+path+":OPENAI_API_KEY" || ev["type"] != "dotenv" || ev["created"] != false ||
@@ -81,7 +98,7 @@ func TestDeployExec(t *testing.T) {
 	got := filepath.Join(dir, "stored")
 	script(t, dir, "store.sh", "cat > \""+got+"\"\n")
 	c, _ := newCall(t, map[string]any{
-		"target": target.Target{Type: target.Exec, Command: []string{"./store.sh"}}.Map(),
+		"target": target.New("exec", map[string]any{"command": []string{"./store.sh"}}).Map(),
 		"value":  secret.New(value),
 	})
 	c.Dir = dir
@@ -105,8 +122,8 @@ func TestDeployRefuses(t *testing.T) {
 		value  any
 		want   string
 	}{
-		{"workflow", map[string]any{"type": "github-workflow", "repo": "acme/api", "workflow": "deploy.yml", "ref": "main"}, value, "is a workflow to re-run"},
-		{"no writer", map[string]any{"type": "github-actions", "repo": "acme/api", "secret": "K"}, value, "cannot write github-actions targets (github-actions:acme/api:K) here; it can write: dotenv, exec"},
+		{"workflow", map[string]any{"type": "github-workflow", "repo": "acme/api", "workflow": "deploy.yml", "ref": "main"}, value, "is a deployment to re-run, not a place that holds the credential"},
+		{"no client", map[string]any{"type": "github-actions", "repo": "acme/api", "secret": "K"}, value, "github-actions:acme/api:K: GitHub is not configured"},
 		{"unknown type", map[string]any{"type": "gitlab"}, value, `unknown target type "gitlab"`},
 		{"invalid", map[string]any{"type": "dotenv", "path": ".env"}, value, "var is required"},
 		{"not a mapping", "dotenv:.env:K", value, "is a string, not a target mapping"},

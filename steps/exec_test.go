@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,23 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/respondhq/respond/internal/childproc"
+
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 )
-
-// readDump reads what the "dump" child wrote.
-func readDump(t *testing.T, path string) childDump {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("the child wrote no dump: %v", err)
-	}
-	var d childDump
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatalf("bad dump: %v", err)
-	}
-	return d
-}
 
 // evidenceJSON marshals a result's evidence, as the journal would.
 func evidenceJSON(t *testing.T, res *step.Result) string {
@@ -535,33 +522,11 @@ func TestExecLongStderrIsBounded(t *testing.T) {
 		t.Fatal("Apply succeeded, want exit 1")
 	}
 	msg := err.Error()
-	if len(msg) > stderrTail+500 {
-		t.Errorf("error is %d bytes long, want at most about %d", len(msg), stderrTail)
+	if len(msg) > 4<<10+500 {
+		t.Errorf("error is %d bytes long, want at most about %d", len(msg), 4<<10)
 	}
 	if !strings.Contains(msg, "line 1999") || strings.Contains(msg, "line 0\n") {
 		t.Errorf("error does not keep the end of stderr: %q…", msg[:min(200, len(msg))])
-	}
-}
-
-func TestDisplayArgv(t *testing.T) {
-	got := displayArgv([]string{"/usr/bin/env", "A=b", "it's", "$HOME", "", "a-b_c.d/e:f@g"})
-	want := `/usr/bin/env A=b "it's" "$HOME" "" a-b_c.d/e:f@g`
-	if got != want {
-		t.Errorf("displayArgv = %s, want %s", got, want)
-	}
-}
-
-func TestChildEnv(t *testing.T) {
-	reg := secret.NewRegistry()
-	reg.Add(secret.New("registered-secret-value"))
-	got := childEnv([]string{
-		"PATH=/bin", "OPENAI_API_KEY=x", "GH_ENTERPRISE_TOKEN=x", "GITHUB_ENTERPRISE_TOKEN=x",
-		"RESPOND_SESSION_SECRET=x", "RESPOND_COLOR=always", "HOLDER=a registered-secret-value b",
-		"OVERRIDDEN=old",
-	}, reg, map[string]string{"OVERRIDDEN": "new", "B": "2", "A": "1"})
-	want := []string{"PATH=/bin", "RESPOND_COLOR=always", "A=1", "B=2", "OVERRIDDEN=new"}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("childEnv = %q, want %q", got, want)
 	}
 }
 
@@ -632,44 +597,19 @@ func hasRun(s, secret string) bool {
 // error at every offset of a secret (finding 1: the tail was masked after
 // the cut, so a cut secret no longer matched), with the stream arriving in
 // writes of several sizes.
-func TestStderrTailNeverHoldsPartOfSecret(t *testing.T) {
-	key := "sk-svcacct-" + strings.Repeat("Ab3_", 39) // 167 characters
-	reg := secret.NewRegistry()
-	reg.Add(secret.New(key))
-	for _, deferred := range []bool{false, true} {
-		for k := 0; k <= len(key); k++ {
-			stream := "start\n" + key + strings.Repeat("x", stderrTail-k)
-			for _, chunk := range []int{1, 13, 4096} {
-				var logged []string
-				l := newLineLog(reg, func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }, deferred)
-				for i := 0; i < len(stream); i += chunk {
-					l.Write([]byte(stream[i:min(len(stream), i+chunk)]))
-				}
-				l.flush()
-				l.finish(reg, true)
-				tail, _ := l.tailString()
-				if hasRun(tail, key) {
-					t.Fatalf("deferred=%v cut at %d, writes of %d: the tail holds part of the key: %q…", deferred, k, chunk, tail[:min(len(tail), 200)])
-				}
-				if hasRun(strings.Join(logged, "\n"), key) {
-					t.Fatalf("deferred=%v cut at %d, writes of %d: the log holds part of the key", deferred, k, chunk)
-				}
-			}
-		}
+func TestExecStdoutCutKeepsNoPartOfSecret(t *testing.T) {
+	key := "sk-svcacct-" + strings.Repeat("Wq7_", 39)
+	c, _ := newCall(t, map[string]any{
+		"command": []string{"sh", "-c", `head -c ` + strconv.Itoa(childproc.MaxStdout-40) + ` /dev/zero | tr '\0' y; cat; echo`},
+		"stdin":   secret.New(key),
+	})
+	res, err := Exec{}.Apply(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-// TestDeferredStderrCutDropsPartialSecret: a deferred stream cut at its
-// bound in the middle of a secret keeps no part of it.
-func TestDeferredStderrCutDropsPartialSecret(t *testing.T) {
-	key := "sk-svcacct-" + strings.Repeat("Zq9-", 39)
-	reg := secret.NewRegistry()
-	reg.Add(secret.New(key))
-	l := newLineLog(reg, nil, true)
-	l.Write([]byte(strings.Repeat("y", maxStderr-50) + key))
-	l.finish(reg, false)
-	if tail, _ := l.tailString(); hasRun(tail, key) || !strings.HasSuffix(tail, "y") {
-		t.Fatalf("the cut kept part of the key: …%q", tail[max(0, len(tail)-80):])
+	out, _ := res.Outputs["stdout"].(string)
+	if hasRun(out, key) || !strings.HasSuffix(out, "y") {
+		t.Fatalf("stdout keeps part of the key at the cut: …%q", out[max(0, len(out)-60):])
 	}
 }
 
@@ -677,7 +617,7 @@ func TestDeferredStderrCutDropsPartialSecret(t *testing.T) {
 // runs) respond still sees the command's exit code and the signal that
 // stopped it.
 func TestSupervisorEndsAsTheCommand(t *testing.T) {
-	if exe, _ := supervisorCommand(); exe == "" {
+	if !childproc.SupervisorEnabled() {
 		t.Skip("no supervisor on this platform")
 	}
 	for _, tc := range []struct {
@@ -700,19 +640,4 @@ func TestSupervisorEndsAsTheCommand(t *testing.T) {
 }
 
 // TestExecStdoutCutKeepsNoPartOfSecret: standard output is kept up to
-// maxStdout; a secret straddling the cut leaves no part in the output.
-func TestExecStdoutCutKeepsNoPartOfSecret(t *testing.T) {
-	key := "sk-svcacct-" + strings.Repeat("Wq7_", 39)
-	c, _ := newCall(t, map[string]any{
-		"command": []string{"sh", "-c", `head -c ` + strconv.Itoa(maxStdout-40) + ` /dev/zero | tr '\0' y; cat; echo`},
-		"stdin":   secret.New(key),
-	})
-	res, err := Exec{}.Apply(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, _ := res.Outputs["stdout"].(string)
-	if hasRun(out, key) || !strings.HasSuffix(out, "y") {
-		t.Fatalf("stdout keeps part of the key at the cut: …%q", out[max(0, len(out)-60):])
-	}
-}
+// childproc.MaxStdout; a secret straddling the cut leaves no part in the output.

@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/respondhq/respond/internal/githubapi"
+	"github.com/respondhq/respond/internal/plugin"
+
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 )
@@ -13,15 +16,20 @@ import (
 // ghClient returns the GitHub client, or an error saying how to configure
 // one. what names the step kind or target for the message.
 func ghClient(p *Providers, what string) (GitHub, error) {
-	if p == nil || p.GitHub == nil {
+	if !ghConfigured(p) {
 		return nil, step.Errorf("%s: GitHub is not configured: export GITHUB_TOKEN (or GH_TOKEN) with a token "+
 			"that can manage the repositories' secrets, and GITHUB_API_URL for GitHub Enterprise Server", what)
 	}
-	gh, err := p.GitHub()
+	gh, err := plugin.SharedAs[GitHub](p.Env, githubapi.SharedKey, githubapi.Build(p.Env))
 	if err != nil {
 		return nil, step.Permanent(fmt.Errorf("%s: %w", what, err))
 	}
 	return gh, nil
+}
+
+// ghConfigured reports whether GitHub is configured.
+func ghConfigured(p *Providers) bool {
+	return p != nil && p.Env != nil && (githubapi.Configured(p.Env) || p.Env.Has(githubapi.SharedKey))
 }
 
 // ghPreflight is a problem a preflight check found: it wraps
@@ -58,7 +66,7 @@ func ghStatus(err error) int {
 }
 
 // ghRole names the strongest role in p, for messages.
-func ghRole(p RepoPermissions) string {
+func ghRole(p githubapi.RepoPermissions) string {
 	switch {
 	case p.Admin:
 		return "admin"

@@ -65,7 +65,7 @@ func ghProviders(t testing.TB, srv *httptest.Server, tok string, lim githubapi.L
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &steps.Providers{GitHub: func() (steps.GitHub, error) { return c, nil }}, c
+	return steps.ProvidersWith(nil, map[string]any{githubapi.SharedKey: c}), c
 }
 
 func ghCall(params map[string]any) *step.Call {

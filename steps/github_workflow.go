@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/respondhq/respond/internal/githubapi"
+
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/target"
 )
@@ -41,6 +43,10 @@ var (
 
 // defaultWaitTimeout is the default of the wait_timeout parameter.
 const defaultWaitTimeout = 30 * time.Minute
+
+// workflowType is the type of target the kind dispatches: a GitHub
+// Actions workflow (internal/targets/githubworkflow).
+const workflowType = "github-workflow"
 
 // GitHubDispatchWorkflow is the `github.dispatch_workflow` step kind: it
 // starts a workflow_dispatch run, typically the deployment that picks up a
@@ -97,30 +103,30 @@ func workflowOf(c *step.Call) (target.Target, error) {
 		if t, err = target.FromMap(m); err != nil {
 			return t, step.Permanent(fmt.Errorf("%s: %w", kind, err))
 		}
-		if t.Type != target.GitHubWorkflow {
-			return t, step.Errorf("%s: target %s is a %s target; it needs a github-workflow target", kind, t.ID(), t.Type)
+		if t.Type != workflowType {
+			return t, step.Errorf("%s: target %s is a %s target; it needs a %s target", kind, t.ID(), t.Type, workflowType)
 		}
 	} else {
-		t = target.Target{Type: target.GitHubWorkflow, Repo: c.String("repo"), Workflow: c.String("workflow"), Ref: c.String("ref")}
+		t = target.New(workflowType, map[string]any{"repo": c.String("repo"), "workflow": c.String("workflow"), "ref": c.String("ref")})
 		if err := t.Validate(); err != nil {
 			return t, step.Permanent(fmt.Errorf("%s: %w (or give a target)", kind, err))
 		}
 	}
 	if in := c.Map("inputs"); len(in) > 0 {
 		merged := map[string]string{}
-		for k, v := range t.Inputs {
+		for k, v := range t.StrMap("inputs") {
 			merged[k] = v
 		}
 		for k, v := range in {
 			merged[k] = v
 		}
-		t.Inputs = merged
+		t = t.With("inputs", merged)
 	}
-	if len(t.Inputs) > 25 {
-		return t, step.Errorf("%s: %s has %d inputs; GitHub accepts at most 25", kind, t.ID(), len(t.Inputs))
+	if len(t.StrMap("inputs")) > 25 {
+		return t, step.Errorf("%s: %s has %d inputs; GitHub accepts at most 25", kind, t.ID(), len(t.StrMap("inputs")))
 	}
-	if owner, name, ok := strings.Cut(t.Repo, "/"); !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-		return t, step.Errorf("%s: repo %q must be OWNER/NAME", kind, t.Repo)
+	if owner, name, ok := strings.Cut(t.Str("repo"), "/"); !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return t, step.Errorf("%s: repo %q must be OWNER/NAME", kind, t.Str("repo"))
 	}
 	if c.Bool("wait") && c.Duration("wait_timeout") < 0 {
 		return t, step.Errorf("%s: wait_timeout %s is negative; give how long to wait, e.g. 30m", kind, c.Duration("wait_timeout"))
@@ -129,10 +135,10 @@ func workflowOf(c *step.Call) (target.Target, error) {
 }
 
 func describeDispatch(c *step.Call, t target.Target) string {
-	s := fmt.Sprintf("run workflow %s of %s on %s", t.Workflow, t.Repo, t.Ref)
-	if len(t.Inputs) > 0 {
-		keys := make([]string, 0, len(t.Inputs))
-		for k := range t.Inputs {
+	s := fmt.Sprintf("run workflow %s of %s on %s", t.Str("workflow"), t.Str("repo"), t.Str("ref"))
+	if len(t.StrMap("inputs")) > 0 {
+		keys := make([]string, 0, len(t.StrMap("inputs")))
+		for k := range t.StrMap("inputs") {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
@@ -186,8 +192,8 @@ func (k GitHubDispatchWorkflow) prepare(ctx context.Context, c *step.Call) (*dis
 		return nil, err
 	}
 	d := &dispatchRun{c: c, gh: gh, t: t}
-	d.owner, d.repo, _ = strings.Cut(t.Repo, "/")
-	d.branch = strings.TrimPrefix(strings.TrimPrefix(t.Ref, "refs/heads/"), "refs/tags/")
+	d.owner, d.repo, _ = strings.Cut(t.Str("repo"), "/")
+	d.branch = strings.TrimPrefix(strings.TrimPrefix(t.Str("ref"), "refs/heads/"), "refs/tags/")
 	return d, nil
 }
 
@@ -211,12 +217,12 @@ func (d *dispatchRun) login(ctx context.Context) error {
 // candidates lists the workflow_dispatch runs of the workflow on the ref
 // that the token's user started since `since`, oldest first, leaving out
 // the runs in exclude.
-func (d *dispatchRun) candidates(ctx context.Context, since time.Time, exclude map[int64]bool) ([]WorkflowRun, error) {
-	runs, err := d.gh.ListWorkflowRuns(ctx, d.owner, d.repo, d.t.Workflow, RunFilter{Event: "workflow_dispatch", Branch: d.branch, Actor: d.actor, Since: since})
+func (d *dispatchRun) candidates(ctx context.Context, since time.Time, exclude map[int64]bool) ([]githubapi.WorkflowRun, error) {
+	runs, err := d.gh.ListWorkflowRuns(ctx, d.owner, d.repo, d.t.Str("workflow"), githubapi.RunFilter{Event: "workflow_dispatch", Branch: d.branch, Actor: d.actor, Since: since})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", kindName, err)
 	}
-	var out []WorkflowRun
+	var out []githubapi.WorkflowRun
 	for _, r := range runs {
 		// The server filters too; check again, the answer is not trusted.
 		if exclude[r.ID] || r.Event != "workflow_dispatch" || r.Created.Before(since.Truncate(time.Second)) ||
@@ -225,7 +231,7 @@ func (d *dispatchRun) candidates(ctx context.Context, since time.Time, exclude m
 		}
 		out = append(out, r)
 	}
-	slices.SortStableFunc(out, func(a, b WorkflowRun) int {
+	slices.SortStableFunc(out, func(a, b githubapi.WorkflowRun) int {
 		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
 	})
 	return out, nil
@@ -253,17 +259,17 @@ func (k GitHubDispatchWorkflow) Apply(ctx context.Context, c *step.Call) (*step.
 		existing[r.ID] = true
 	}
 	inputs := map[string]any{}
-	for k, v := range d.t.Inputs {
+	for k, v := range d.t.StrMap("inputs") {
 		inputs[k] = v
 	}
 	if len(inputs) == 0 {
 		inputs = nil
 	}
-	c.Logf("dispatching %s of %s on %s", d.t.Workflow, d.t.Repo, d.t.Ref)
+	c.Logf("dispatching %s of %s on %s", d.t.Str("workflow"), d.t.Str("repo"), d.t.Str("ref"))
 	at = time.Now().UTC()
-	disp, err := d.gh.DispatchWorkflow(ctx, d.owner, d.repo, d.t.Workflow, d.t.Ref, inputs)
+	disp, err := d.gh.DispatchWorkflow(ctx, d.owner, d.repo, d.t.Str("workflow"), d.t.Str("ref"), inputs)
 	res := d.result(at)
-	var run WorkflowRun
+	var run githubapi.WorkflowRun
 	found := ""
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -281,12 +287,12 @@ func (k GitHubDispatchWorkflow) Apply(ctx context.Context, c *step.Call) (*step.
 				c.Logf("could not look for the run: %v", ferr)
 			}
 			res.Evidence["lost_response_checked"] = true
-			return res, fmt.Errorf("%s: %w (no run of %s started since the dispatch was found, so the dispatch did not take effect as far as GitHub shows)", kindName, err, d.t.Workflow)
+			return res, fmt.Errorf("%s: %w (no run of %s started since the dispatch was found, so the dispatch did not take effect as far as GitHub shows)", kindName, err, d.t.Str("workflow"))
 		}
 		run, found = r, "found after a lost response"
 		c.Logf("the dispatch did start run %d", run.ID)
 	case disp.RunID != 0:
-		run, found = WorkflowRun{ID: disp.RunID, HTMLURL: disp.HTMLURL}, "from the dispatch's answer"
+		run, found = githubapi.WorkflowRun{ID: disp.RunID, HTMLURL: disp.HTMLURL}, "from the dispatch's answer"
 	case c.Bool("wait"):
 		// A server that does not return run details: find the run.
 		r, ok, ferr := d.lookFor(ctx, since, existing, max(1, int(findRunFor/pollMax)), pollMax)
@@ -295,7 +301,7 @@ func (k GitHubDispatchWorkflow) Apply(ctx context.Context, c *step.Call) (*step.
 		}
 		if !ok {
 			return res, fmt.Errorf("%s: dispatched %s of %s on %s, but no run of it appeared within %s; check the workflow's runs on GitHub, then run `respond resume %s` (which dispatches it again)",
-				kindName, d.t.Workflow, d.t.Repo, d.t.Ref, findRunFor, c.Incident)
+				kindName, d.t.Str("workflow"), d.t.Str("repo"), d.t.Str("ref"), findRunFor, c.Incident)
 		}
 		run, found = r, "by listing the workflow's runs"
 	}
@@ -306,7 +312,7 @@ func (k GitHubDispatchWorkflow) Apply(ctx context.Context, c *step.Call) (*step.
 		res.Evidence["html_url"] = run.HTMLURL
 		res.Outputs["html_url"] = run.HTMLURL
 	}
-	res.Summary = fmt.Sprintf("dispatched %s of %s on %s", d.t.Workflow, d.t.Repo, d.t.Ref)
+	res.Summary = fmt.Sprintf("dispatched %s of %s on %s", d.t.Str("workflow"), d.t.Str("repo"), d.t.Str("ref"))
 	if run.ID != 0 {
 		res.Summary += fmt.Sprintf(" (run %d)", run.ID)
 	}
@@ -319,7 +325,7 @@ func (k GitHubDispatchWorkflow) Apply(ctx context.Context, c *step.Call) (*step.
 // result is the evidence and outputs every outcome starts from.
 func (d *dispatchRun) result(at time.Time) *step.Result {
 	when := at.UTC().Format(time.RFC3339)
-	ev := map[string]any{"repo": d.t.Repo, "workflow": d.t.Workflow, "ref": d.t.Ref, "dispatched_at": when}
+	ev := map[string]any{"repo": d.t.Str("repo"), "workflow": d.t.Str("workflow"), "ref": d.t.Str("ref"), "dispatched_at": when}
 	if v := d.c.String("deploys"); v != "" {
 		ev["deploys"] = v
 	}
@@ -331,22 +337,22 @@ func (d *dispatchRun) result(at time.Time) *step.Result {
 
 // lookFor lists the candidate runs up to tries times, every interval,
 // until one appears; it returns the oldest.
-func (d *dispatchRun) lookFor(ctx context.Context, since time.Time, exclude map[int64]bool, tries int, interval time.Duration) (WorkflowRun, bool, error) {
+func (d *dispatchRun) lookFor(ctx context.Context, since time.Time, exclude map[int64]bool, tries int, interval time.Duration) (githubapi.WorkflowRun, bool, error) {
 	for i := range tries {
 		if i > 0 {
 			if err := sleepCtx(ctx, interval); err != nil {
-				return WorkflowRun{}, false, err
+				return githubapi.WorkflowRun{}, false, err
 			}
 		}
 		runs, err := d.candidates(ctx, since, exclude)
 		if err != nil {
-			return WorkflowRun{}, false, err
+			return githubapi.WorkflowRun{}, false, err
 		}
 		if len(runs) > 0 {
 			return runs[0], true, nil
 		}
 	}
-	return WorkflowRun{}, false, nil
+	return githubapi.WorkflowRun{}, false, nil
 }
 
 // mayHaveStarted reports whether a failed dispatch may still have started
@@ -359,7 +365,7 @@ func mayHaveStarted(err error) bool {
 
 // wait polls the run until it completes or wait_timeout passes, logging
 // its progress, and fails unless it concludes success.
-func (d *dispatchRun) wait(ctx context.Context, run WorkflowRun, res *step.Result) (*step.Result, error) {
+func (d *dispatchRun) wait(ctx context.Context, run githubapi.WorkflowRun, res *step.Result) (*step.Result, error) {
 	c := d.c
 	timeout := waitTimeout(c)
 	deadline := time.Now().Add(timeout)
@@ -380,7 +386,7 @@ func (d *dispatchRun) wait(ctx context.Context, run WorkflowRun, res *step.Resul
 			run = r
 			d.record(res, run)
 			if run.Status != last {
-				c.Logf("run %d of %s is %s", run.ID, d.t.Workflow, strings.ReplaceAll(run.Status, "_", " "))
+				c.Logf("run %d of %s is %s", run.ID, d.t.Str("workflow"), strings.ReplaceAll(run.Status, "_", " "))
 				last = run.Status
 			}
 		}
@@ -395,7 +401,7 @@ func (d *dispatchRun) wait(ctx context.Context, run WorkflowRun, res *step.Resul
 			}
 			return res, step.Permanent(fmt.Errorf("%s: run %d of %s on %s has not finished after %s (it is %s: %s); "+
 				"check it on GitHub, then run `respond resume %s`, which dispatches the workflow again (or raise wait_timeout)",
-				kindName, run.ID, d.t.Workflow, d.t.Repo, timeout, status, run.HTMLURL, c.Incident))
+				kindName, run.ID, d.t.Str("workflow"), d.t.Str("repo"), timeout, status, run.HTMLURL, c.Incident))
 		}
 		if err := sleepCtx(ctx, min(interval, left)); err != nil {
 			return nil, err
@@ -404,12 +410,12 @@ func (d *dispatchRun) wait(ctx context.Context, run WorkflowRun, res *step.Resul
 	}
 	res.Outputs["conclusion"] = run.Conclusion
 	if run.Conclusion != "success" {
-		res.Summary = fmt.Sprintf("run %d of %s on %s concluded %s", run.ID, d.t.Workflow, d.t.Repo, run.Conclusion)
+		res.Summary = fmt.Sprintf("run %d of %s on %s concluded %s", run.ID, d.t.Str("workflow"), d.t.Str("repo"), run.Conclusion)
 		return res, step.Permanent(fmt.Errorf("%s: run %d of workflow %s of %s on %s concluded %s, not success (%s): "+
 			"the deployment may not have picked up the change; fix the workflow, then run `respond resume %s` to run it again",
-			kindName, run.ID, d.t.Workflow, d.t.Repo, d.t.Ref, orUnknown(run.Conclusion), run.HTMLURL, c.Incident))
+			kindName, run.ID, d.t.Str("workflow"), d.t.Str("repo"), d.t.Str("ref"), orUnknown(run.Conclusion), run.HTMLURL, c.Incident))
 	}
-	res.Summary = fmt.Sprintf("run %d of %s on %s succeeded", run.ID, d.t.Workflow, d.t.Repo)
+	res.Summary = fmt.Sprintf("run %d of %s on %s succeeded", run.ID, d.t.Str("workflow"), d.t.Str("repo"))
 	return res, nil
 }
 
@@ -421,7 +427,7 @@ func orUnknown(s string) string {
 }
 
 // record puts what the run's latest state says into the evidence.
-func (d *dispatchRun) record(res *step.Result, run WorkflowRun) {
+func (d *dispatchRun) record(res *step.Result, run githubapi.WorkflowRun) {
 	ev := res.Evidence
 	ev["run_id"] = run.ID
 	res.Outputs["run_id"] = int(run.ID)
@@ -462,15 +468,15 @@ func (k GitHubDispatchWorkflow) Reconcile(ctx context.Context, c *step.Call) (*s
 		return nil, false, err
 	}
 	if len(runs) == 0 {
-		c.Logf("no run of %s on %s started since the interrupted attempt: dispatching it", d.t.Workflow, d.t.Ref)
+		c.Logf("no run of %s on %s started since the interrupted attempt: dispatching it", d.t.Str("workflow"), d.t.Str("ref"))
 		return nil, false, nil
 	}
 	run := runs[0]
-	c.Logf("the interrupted attempt started run %d of %s", run.ID, d.t.Workflow)
+	c.Logf("the interrupted attempt started run %d of %s", run.ID, d.t.Str("workflow"))
 	res := d.result(run.Created)
 	res.Evidence["run_found"] = "reconciled after an interrupted attempt"
 	d.record(res, run)
-	res.Summary = fmt.Sprintf("dispatched %s of %s on %s (run %d, found after an interrupted attempt)", d.t.Workflow, d.t.Repo, d.t.Ref, run.ID)
+	res.Summary = fmt.Sprintf("dispatched %s of %s on %s (run %d, found after an interrupted attempt)", d.t.Str("workflow"), d.t.Str("repo"), d.t.Str("ref"), run.ID)
 	if !c.Bool("wait") {
 		return res, true, nil
 	}

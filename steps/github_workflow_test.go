@@ -34,8 +34,7 @@ func TestGitHubDispatchWorkflow(t *testing.T) {
 
 	// From an inventory target (as inventory.targets outputs it), with an
 	// input added by the step.
-	tg := target.Target{Type: target.GitHubWorkflow, Repo: "acme/api", Workflow: "deploy.yml", Ref: "main",
-		Inputs: map[string]string{"environment": "production"}}
+	tg := target.New("github-workflow", map[string]any{"repo": "acme/api", "workflow": "deploy.yml", "ref": "main", "inputs": map[string]string{"environment": "production"}})
 	c := ghCall(map[string]any{"target": tg.Map(), "inputs": map[string]string{"reason": "rotation"}})
 	changes, err := k.Plan(ctx, c)
 	if err != nil || len(changes) != 1 || changes[0].Action != step.Run || changes[0].Target != "github-workflow:acme/api:deploy.yml@main" ||
@@ -82,7 +81,7 @@ func TestGitHubDispatchWorkflowErrors(t *testing.T) {
 		{"nothing", k, map[string]any{}, "repo is required"},
 		{"both", k, map[string]any{"target": map[string]any{"type": "github-workflow", "repo": "a/b", "workflow": "w", "ref": "r"}, "repo": "a/b"}, "not both"},
 		{"wrong target type", k, map[string]any{"target": map[string]any{"type": "dotenv", "path": ".env", "var": "K"}}, "needs a github-workflow target"},
-		{"bad repo", k, map[string]any{"repo": "acme", "workflow": "w", "ref": "main"}, "OWNER/NAME"},
+		{"bad repo", k, map[string]any{"repo": "acme", "workflow": "w.yml", "ref": "main"}, `invalid repository "acme"`},
 		{"unknown workflow", k, map[string]any{"repo": "acme/api", "workflow": "nope.yml", "ref": "main"}, "dispatch workflow nope.yml of acme/api on main: 404"},
 		{"no permission", steps.GitHubDispatchWorkflow{P: read}, map[string]any{"repo": "acme/api", "workflow": "deploy.yml", "ref": "main"}, "403"},
 		{"not configured", steps.GitHubDispatchWorkflow{P: &steps.Providers{}}, map[string]any{"repo": "acme/api", "workflow": "deploy.yml", "ref": "main"}, "GITHUB_TOKEN"},

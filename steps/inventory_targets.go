@@ -223,7 +223,7 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 		if err != nil {
 			return nil, step.Errorf("inventory.targets: credential %q: %v", match.name, err)
 		}
-		if t.IsSecretStore() {
+		if t.Holds() {
 			targets = append(targets, m)
 			ids = append(ids, t.ID())
 		} else {
@@ -276,18 +276,7 @@ func byAlert(ctx context.Context, c *step.Call, creds []invCred) (*invCred, erro
 			if err != nil {
 				continue
 			}
-			switch {
-			case t.Repo != "" && strings.EqualFold(t.Repo, repo):
-				hit = true
-			case t.Org != "" && strings.EqualFold(t.Org, owner):
-				hit = true
-			case t.Type == target.Dotenv:
-				for _, p := range paths {
-					if p != "" && (t.Path == p || strings.HasSuffix(t.Path, "/"+path.Clean(p))) {
-						hit = true
-					}
-				}
-			}
+			hit = hit || inLeak(t, repo, owner, paths)
 		}
 		if hit {
 			found = append(found, &creds[i])
@@ -367,4 +356,32 @@ func sanitizeLabel(s string) string {
 		out = strings.Trim(out[:32], "-.")
 	}
 	return out
+}
+
+// inLeak reports whether target t is where an alert found the key: in the
+// alert's repository (a `repo` field) or its organization (an `org`
+// field), or a file (a Path field) ending with one of the alert's paths.
+func inLeak(t target.Target, repo, owner string, paths []string) bool {
+	switch {
+	case t.Str("repo") != "" && strings.EqualFold(t.Str("repo"), repo):
+		return true
+	case t.Str("org") != "" && strings.EqualFold(t.Str("org"), owner):
+		return true
+	}
+	s, ok := t.Spec()
+	if !ok {
+		return false
+	}
+	for _, f := range s.Fields {
+		if !f.Path {
+			continue
+		}
+		file := t.Str(f.Name)
+		for _, p := range paths {
+			if p != "" && file != "" && (file == p || strings.HasSuffix(file, "/"+path.Clean(p))) {
+				return true
+			}
+		}
+	}
+	return false
 }

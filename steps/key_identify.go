@@ -9,7 +9,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/respondhq/respond/internal/githubapi"
+
 	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 )
@@ -28,7 +31,7 @@ var _ step.Kind = KeyIdentify{}
 // response goes on to recover.
 type KeyIdentify struct {
 	P    *Providers
-	Keys KeyProviders
+	Keys *provider.Set
 	// alias, when set, is the kind name used in messages (openai.identify_key).
 	alias string
 	// fixed is the provider an alias kind is bound to.
@@ -165,8 +168,8 @@ func (k KeyIdentify) input(c *step.Call) (identifyArgs, error) {
 }
 
 func (k KeyIdentify) scopeParam() string {
-	if k.fixed == "openai" {
-		return "project"
+	if s, ok := provider.Lookup(k.fixed); ok {
+		return s.Scope.Field
 	}
 	return "scope"
 }
@@ -177,16 +180,16 @@ func (k KeyIdentify) Plan(_ context.Context, c *step.Call) ([]step.Change, error
 		return nil, err
 	}
 	what := "the provider's keys"
-	if p, err := k.Keys.provider(k.kind(), c, k.fixed); err == nil {
-		what = p.Title() + " keys"
+	if p, err := resolveProvider(k.Keys, k.kind(), c, k.fixed); err == nil {
+		what = p.spec.Title + " keys"
 	}
 	return []step.Change{{Action: step.Read, Target: what, Effect: "find the leaked key"}}, nil
 }
 
 // identified is what the step found.
 type identified struct {
-	p            KeyProvider
-	key          KeyInfo
+	p            keyProvider
+	key          provider.KeyInfo
 	cred         secret.Credential
 	gone         bool
 	alert        string
@@ -219,25 +222,25 @@ func (k KeyIdentify) Apply(ctx context.Context, c *step.Call) (*step.Result, err
 	if cred, ok := c.Params["key"].(secret.Credential); ok && !cred.IsZero() && a.alert == nil {
 		f.cred = cred
 	} else if !a.value.IsZero() {
-		if f.cred, err = p.Credential(a.value, a.keyID); err != nil {
+		if f.cred, err = p.spec.Credential(a.value, a.keyID); err != nil {
 			return nil, k.wrap(err)
 		}
 	}
 	registerCredential(c, f.cred)
 
-	var found *KeyInfo
+	var found *provider.KeyInfo
 	switch {
 	case a.keyName != "":
 		found, err = p.FindByName(ctx, a.scope, a.keyName)
 		if err == nil && found == nil {
 			return nil, badInputf("%s: %s %s has no key named %q: check key_name in the inventory, or name the key by its ID (key_id)",
-				kind, p.ScopeKind(), a.scope, a.keyName)
+				kind, p.spec.Scope.Kind, a.scope, a.keyName)
 		}
 	case a.keyID != "":
 		found, err = p.FindByID(ctx, a.scope, a.keyID)
 		if err == nil && found != nil && !f.cred.IsZero() && !p.Matches(*found, f.cred) {
 			return nil, badInputf("%s: the leaked value (%s) is not key %s (%s) of %s %s: check which key leaked, or give only one of them",
-				kind, f.cred.Redacted(), a.keyID, shortRedacted(found.Redacted), p.ScopeKind(), found.Scope)
+				kind, f.cred.Redacted(), a.keyID, shortRedacted(found.Redacted), p.spec.Scope.Kind, found.Scope)
 		}
 	default:
 		found, err = p.FindByValue(ctx, a.scope, f.cred)
@@ -254,30 +257,53 @@ func (k KeyIdentify) Apply(ctx context.Context, c *step.Call) (*step.Result, err
 
 // wrap prefixes a provider's error with the kind, keeping bad input bad.
 func (k KeyIdentify) wrap(err error) error {
-	var bi *badInput
-	if errors.As(err, &bi) {
-		return badInputf("%s: %s", k.kind(), bi.msg)
+	if msg, ok := step.BadInputMessage(err); ok {
+		return badInputf("%s: %s", k.kind(), msg)
 	}
 	return fmt.Errorf("%s: %w", k.kind(), err)
 }
 
 // pick chooses the provider: an alias's, the parameter, the alert's
-// secret type, the key ID's shape; OpenAI otherwise.
-func (k KeyIdentify) pick(c *step.Call, alertType string, a identifyArgs) (KeyProvider, error) {
+// secret type, the key ID's shape, or the provider that recognizes the
+// value.
+func (k KeyIdentify) pick(c *step.Call, alertType string, a identifyArgs) (keyProvider, error) {
 	kind := k.kind()
 	if alertType != "" {
-		p, ok := k.Keys.ForAlertType(alertType)
+		s, ok := provider.ForAlertType(alertType)
 		switch {
 		case !ok:
-			return nil, badInputf("%s: alert %s is about a %q secret, which respond cannot revoke (it knows %s keys)", kind, a.alert, alertType, strings.Join(k.Keys.Names(), ", "))
-		case k.fixed != "" && p.Name() != k.fixed:
-			return nil, badInputf("%s: alert %s is about a %q secret, not a %s key", kind, a.alert, alertType, k.Keys[k.fixed].Title())
-		case c.String("provider") != "" && c.String("provider") != p.Name():
-			return nil, badInputf("%s: alert %s is about a %s key, not %s", kind, a.alert, p.Title(), c.String("provider"))
+			return keyProvider{}, badInputf("%s: alert %s is about a %q secret, which respond cannot revoke (it knows %s)", kind, a.alert, alertType, knownKeys())
+		case k.fixed != "" && s.Name != k.fixed:
+			fixed, _ := provider.Lookup(k.fixed)
+			return keyProvider{}, badInputf("%s: alert %s is about a %q secret, not a %s", kind, a.alert, alertType, fixed.KeyTitle())
+		case c.String("provider") != "" && c.String("provider") != s.Name:
+			return keyProvider{}, badInputf("%s: alert %s is about a %s, not %s", kind, a.alert, s.KeyTitle(), c.String("provider"))
 		}
-		return p, nil
+		return resolveProvider(k.Keys, kind, &step.Call{Params: map[string]any{"provider": s.Name}}, "")
 	}
-	return k.Keys.provider(kind, c, firstNonEmpty(k.fixed, "openai"))
+	if k.fixed == "" && strings.TrimSpace(c.String("provider")) == "" && strings.TrimSpace(c.String("key_id")) == "" && !a.value.IsZero() {
+		if _, isCred := c.Params["key"].(secret.Credential); !isCred {
+			s, _, ok, err := provider.Recognize(a.value.Reveal())
+			switch {
+			case err != nil:
+				return keyProvider{}, badInputf("%s: %v", kind, err)
+			case !ok:
+				return keyProvider{}, badInputf("%s: the leaked value is not a key respond knows (%s): say which provider issued it (`provider`)", kind, knownKeys())
+			}
+			return resolveProvider(k.Keys, kind, &step.Call{Params: map[string]any{"provider": s.Name}}, "")
+		}
+	}
+	return resolveProvider(k.Keys, kind, c, k.fixed)
+}
+
+// knownKeys lists the keys respond knows: "OpenAI API keys, AWS access
+// keys".
+func knownKeys() string {
+	var names []string
+	for _, s := range provider.Specs() {
+		names = append(names, s.KeyTitle()+"s")
+	}
+	return strings.Join(names, ", ")
 }
 
 func firstNonEmpty(s ...string) string {
@@ -293,13 +319,13 @@ func firstNonEmpty(s ...string) string {
 // alert's secret type.
 func (k KeyIdentify) readAlert(ctx context.Context, c *step.Call, a *identifyArgs, f *identified) (string, error) {
 	kind := k.kind()
-	if k.P == nil || k.P.GitHub == nil {
+	if !ghConfigured(k.P) {
 		return "", step.Errorf("%s: reading alert %s needs GitHub: export GITHUB_TOKEN (or GH_TOKEN) with access to %s/%s's security alerts",
 			kind, a.alert, a.alert.owner, a.alert.repo)
 	}
-	gh, err := k.P.GitHub()
+	gh, err := ghClient(k.P, kind)
 	if err != nil {
-		return "", step.Permanent(fmt.Errorf("%s: %w", kind, err))
+		return "", err
 	}
 	al, err := gh.GetAlert(ctx, a.alert.owner, a.alert.repo, a.alert.number)
 	if errors.Is(err, ErrNotFound) {
@@ -333,7 +359,7 @@ func (k KeyIdentify) readAlert(ctx context.Context, c *step.Call, a *identifyArg
 }
 
 // leakSource describes where an alert found the key: "path:line in URL".
-func leakSource(l AlertLocation) string {
+func leakSource(l githubapi.AlertLocation) string {
 	where := l.Path
 	if where != "" && l.StartLine > 0 {
 		where += ":" + strconv.Itoa(l.StartLine)
@@ -362,9 +388,9 @@ func leakSource(l AlertLocation) string {
 // organization's to revoke.
 func (k KeyIdentify) notFound(ctx context.Context, c *step.Call, a identifyArgs, f identified) (*step.Result, error) {
 	kind, p := k.kind(), f.p
-	where := "any " + p.ScopeKind() + " the credentials can see"
+	where := "any " + p.spec.Scope.Kind + " the credentials can see"
 	if a.scope != "" {
-		where = p.ScopeKind() + " " + a.scope
+		where = p.spec.Scope.Kind + " " + a.scope
 	}
 	if prev := previousIdentity(c, f.cred); prev != nil {
 		return prev, nil
@@ -379,24 +405,14 @@ func (k KeyIdentify) notFound(ctx context.Context, c *step.Call, a identifyArgs,
 		return nil, fmt.Errorf("%s: the leaked value (%s) matches no key in %s, and checking whether it still works failed: %w",
 			kind, f.cred.Redacted(), where, err)
 	}
-	if kc.State != KeyDead {
+	if kc.State != provider.KeyDead {
 		return nil, badInputf("%s: the leaked value (%s) still works (%s answered %d) but matches no key in %s: "+
 			"it may belong to another organization or account, or be a legacy key; revoke it at the provider now",
 			kind, f.cred.Redacted(), kc.Method, kc.StatusCode, where)
 	}
 	f.gone = true
-	f.key = KeyInfo{Provider: p.Name(), ID: a.keyID, Scope: a.scope, Redacted: redactedFor(f.cred)}
+	f.key = provider.KeyInfo{Provider: p.spec.Name, ID: a.keyID, Scope: a.scope, Redacted: redactedOf(p, f.cred)}
 	return f.result(), nil
-}
-
-// redactedFor is a credential's redacted form as OpenAI shows keys, or its
-// plain redacted form.
-func redactedFor(c secret.Credential) string {
-	m, _ := c.Main()
-	if r := redactedForm(m.Value().Reveal()); r != "" && c.Provider() == "openai" {
-		return r
-	}
-	return c.Redacted()
 }
 
 // previousIdentity returns the result of an earlier apply of the step
@@ -439,8 +455,8 @@ func (f identified) result() *step.Result {
 		fp = f.cred.Fingerprint()
 	}
 	ev := evidence.Identified{
-		Provider: f.p.Name(), Title: f.p.Title(), KeyID: k.ID, KeyName: k.Name, Advice: ptr(f.p.Advice()),
-		Scope: k.Scope, ScopeKind: f.p.ScopeKind(), ScopeName: k.ScopeName, Owner: k.Owner,
+		Provider: f.p.spec.Name, Title: f.p.spec.Title, KeyID: k.ID, KeyName: k.Name, Advice: provider.Ptr(f.p.spec.Advice),
+		Scope: k.Scope, ScopeKind: f.p.spec.Scope.Kind, ScopeName: k.ScopeName, Owner: k.Owner,
 		Redacted: k.Redacted, Fingerprint: fp, Created: rfc3339(k.Created), LastUsed: lastUsed,
 		AlreadyGone: f.gone, Alert: f.alert, ExposedSince: f.exposedSince, LeakSource: f.leakSource,
 		LeakRepo: f.leakRepo, LeakPaths: append([]string{}, f.leakPaths...),
@@ -463,15 +479,15 @@ func (f identified) result() *step.Result {
 		if k.ID != "" {
 			what = k.ID
 		}
-		fmt.Fprintf(&s, "%s no longer works and no %s lists it: it was already revoked or disabled", what, f.p.ScopeKind())
-		if f.p.Name() == "openai" {
-			s.WriteString(" (OpenAI disables keys it finds in public code)")
+		fmt.Fprintf(&s, "%s no longer works and no %s lists it: it was already revoked or disabled", what, f.p.spec.Scope.Kind)
+		if f.p.spec.SelfRevokes != "" {
+			s.WriteString(" (" + f.p.spec.SelfRevokes + ")")
 		}
 		if k.Scope != "" {
-			fmt.Fprintf(&s, " (%s %s)", f.p.ScopeKind(), k.Scope)
+			fmt.Fprintf(&s, " (%s %s)", f.p.spec.Scope.Kind, k.Scope)
 		}
 	} else {
-		in := f.p.ScopeKind() + " " + k.Scope
+		in := f.p.spec.Scope.Kind + " " + k.Scope
 		if k.ScopeName != "" && k.ScopeName != k.Scope {
 			in = fmt.Sprintf("%s (%s)", k.ScopeName, k.Scope)
 		}
@@ -495,21 +511,10 @@ func (f identified) result() *step.Result {
 	return &step.Result{Outputs: out, Evidence: evidence.Map(evidence.KeyIdentified, ev), Summary: s.String()}
 }
 
-// describeOwner is "user alice@example.com", "service account deployer
-// (svc_acct_…)" or "IAM user deploy-bot".
-func describeOwner(o evidence.Owner) string {
-	switch o.Type {
-	case "service_account":
-		return fmt.Sprintf("service account %s (%s)", o.Name, o.ID)
-	case "user":
-		if o.Email != "" {
-			return "user " + o.Email
-		}
-		return fmt.Sprintf("user %s (%s)", o.Name, o.ID)
-	case "iam_user":
-		return "IAM user " + firstNonEmpty(o.Name, o.ID)
-	case "":
-		return "an unknown owner"
+// redactedOf is a credential's redacted form as its provider shows keys.
+func redactedOf(p keyProvider, c secret.Credential) string {
+	if m, ok := c.Main(); ok && p.spec.Redact != nil {
+		return p.spec.Redact(m.Value())
 	}
-	return o.Type + " " + firstNonEmpty(o.Name, o.ID)
+	return c.Redacted()
 }

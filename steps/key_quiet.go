@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/step"
 )
 
@@ -19,7 +20,7 @@ var _ step.Kind = KeyAwaitQuiet{}
 // replacement and every redeploy has finished by then, so a use now comes
 // from something the inventory does not name, which revoking would break.
 type KeyAwaitQuiet struct {
-	Keys  KeyProviders
+	Keys  *provider.Set
 	alias string
 	fixed string
 }
@@ -59,9 +60,9 @@ func (k KeyAwaitQuiet) Spec() step.Spec {
 
 // Plan implements step.Kind.
 func (k KeyAwaitQuiet) Plan(_ context.Context, c *step.Call) ([]step.Change, error) {
-	title := "OpenAI"
-	if p, err := k.Keys.provider(k.kind(), c, k.fixed); err == nil {
-		title = p.Title()
+	title := "the"
+	if p, err := resolveProvider(k.Keys, k.kind(), c, k.fixed); err == nil {
+		title = p.spec.Title
 	}
 	watch := c.Duration("watch")
 	target := title + " key " + c.String("key_id")
@@ -74,13 +75,13 @@ func (k KeyAwaitQuiet) Plan(_ context.Context, c *step.Call) ([]step.Change, err
 // Apply implements step.Kind.
 func (k KeyAwaitQuiet) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
 	kind := k.kind()
-	p, err := k.Keys.provider(kind, c, k.fixed)
+	p, err := resolveProvider(k.Keys, kind, c, k.fixed)
 	if err != nil {
 		return nil, err
 	}
-	key := KeyInfo{Provider: p.Name(), Scope: strings.TrimSpace(c.String("scope")), ID: strings.TrimSpace(c.String("key_id"))}
+	key := provider.KeyInfo{Provider: p.spec.Name, Scope: strings.TrimSpace(c.String("scope")), ID: strings.TrimSpace(c.String("key_id"))}
 	if key.Scope == "" || key.ID == "" {
-		return nil, badInputf("%s: `%s` and `key_id` are required", kind, scopeName(k.fixed))
+		return nil, badInputf("%s: `%s` and `key_id` are required", kind, scopeName(p, k.fixed))
 	}
 	watch := c.Duration("watch")
 	if watch <= 0 {
@@ -108,7 +109,7 @@ func (k KeyAwaitQuiet) Apply(ctx context.Context, c *step.Call) (*step.Result, e
 				"replacement and every redeploy had finished: something the inventory does not name still uses it, and revoking "+
 				"it now would break that; find it (%s shows the key's recent use), add it to the inventory's targets, and run "+
 				"`respond resume %s` (or pass --force to a new rotation to revoke it anyway)",
-				kind, key.ID, last.UTC().Format(time.RFC3339), p.Title(), c.Incident))
+				kind, key.ID, last.UTC().Format(time.RFC3339), p.spec.Title, c.Incident))
 		}
 		if !time.Now().Before(deadline) {
 			break

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 )
@@ -27,7 +28,7 @@ var (
 // crash). To keep that clean-up from touching anything else, the name must
 // contain the incident ID.
 type KeyReplace struct {
-	Keys  KeyProviders
+	Keys  *provider.Set
 	alias string
 	fixed string
 }
@@ -76,21 +77,21 @@ func (k KeyReplace) Spec() step.Spec {
 	}
 }
 
-func (k KeyReplace) input(c *step.Call) (KeyProvider, ReplaceRequest, error) {
+func (k KeyReplace) input(c *step.Call) (keyProvider, provider.ReplaceRequest, error) {
 	kind := k.kind()
-	p, err := k.Keys.provider(kind, c, firstNonEmpty(k.fixed, "openai"))
+	p, err := resolveProvider(k.Keys, kind, c, k.fixed)
 	if err != nil {
-		return nil, ReplaceRequest{}, err
+		return keyProvider{}, provider.ReplaceRequest{}, err
 	}
-	r := ReplaceRequest{
+	r := provider.ReplaceRequest{
 		Scope: strings.TrimSpace(c.String("scope")), Name: strings.TrimSpace(c.String("name")), Incident: c.Incident,
-		Old: KeyInfo{Provider: p.Name(), ID: strings.TrimSpace(c.String("key_id")), Scope: strings.TrimSpace(c.String("scope")),
+		Old: provider.KeyInfo{Provider: p.spec.Name, ID: strings.TrimSpace(c.String("key_id")), Scope: strings.TrimSpace(c.String("scope")),
 			Owner: evidence.Owner{Type: strings.TrimSpace(c.String("owner_type")), ID: strings.TrimSpace(c.String("owner_id"))}},
 		Checkpoint: c.Checkpoint,
 	}
 	switch {
 	case r.Scope == "":
-		return p, r, badInputf("%s: `%s` is empty: say where to create the replacement", kind, scopeName(k.fixed))
+		return p, r, badInputf("%s: `%s` is empty: say where to create the replacement", kind, scopeName(p, k.fixed))
 	case r.Name == "":
 		return p, r, badInputf("%s: `name` is empty: give the replacement a name containing the incident ID", kind)
 	case c.Incident != "" && !strings.Contains(r.Name, c.Incident):
@@ -164,6 +165,16 @@ func (k KeyReplace) Plan(ctx context.Context, c *step.Call) ([]step.Change, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", k.kind(), err)
 	}
+	if p.spec.Caps.Replace == provider.ByPerson {
+		ch.Action = step.Ask
+		switch {
+		case c.CanAsk():
+			ch.Effect += "; respond asks for it here (a hidden prompt, or --replacement-stdin)"
+		default:
+			ch.Effect += "; nobody can paste it in this run (no terminal, or --yes without --replacement-stdin): " +
+				"respond stops there, and `respond resume ID --replacement-stdin` finishes"
+		}
+	}
 	return []step.Change{ch}, nil
 }
 
@@ -173,7 +184,15 @@ func (k KeyReplace) Apply(ctx context.Context, c *step.Call) (*step.Result, erro
 	if err != nil {
 		return nil, err
 	}
-	cred, ev, err := p.Replace(ctx, r, c.Logf)
+	var (
+		cred secret.Credential
+		ev   evidence.Created
+	)
+	if p.spec.Caps.Replace == provider.ByPerson {
+		cred, ev, err = k.askPerson(ctx, c, p, r)
+	} else {
+		cred, ev, err = p.Replace(ctx, r, c.Logf)
+	}
 	registerCredential(c, cred)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", k.kind(), err)
@@ -191,12 +210,15 @@ func (k KeyReplace) Apply(ctx context.Context, c *step.Call) (*step.Result, erro
 	}, nil
 }
 
-func replaceSummary(p KeyProvider, ev evidence.Created) string {
+func replaceSummary(p keyProvider, ev evidence.Created) string {
+	if ev.Adopted {
+		return fmt.Sprintf("adopted %s %s (%s), made by a person, as the replacement: it works", p.spec.KeyTitle(), firstNonEmpty(ev.KeyID, "key"), shortRedacted(ev.Redacted))
+	}
 	if ev.Principal.Type == "service_account" {
 		return fmt.Sprintf("created service account %s (%s) in %s; its key %s (%s) is the replacement",
 			ev.Principal.Name, ev.Principal.ID, ev.Scope, ev.KeyID, shortRedacted(ev.Redacted))
 	}
-	return fmt.Sprintf("created %s key %s (%s) for %s; it is the replacement", p.Title(), ev.KeyID, shortRedacted(ev.Redacted),
+	return fmt.Sprintf("created %s key %s (%s) for %s; it is the replacement", p.spec.Title, ev.KeyID, shortRedacted(ev.Redacted),
 		firstNonEmpty(ev.Principal.Name, ev.Principal.ID, ev.Scope))
 }
 
@@ -227,4 +249,60 @@ func secretCredential(v any) (secret.Credential, bool) {
 		return secret.NewCredential("", secret.SecretPart("value", secret.New(x))), x != ""
 	}
 	return secret.Credential{}, false
+}
+
+// askPerson gets a replacement a person makes: it says where and how (the
+// provider's plan), asks for the value (a hidden prompt, or standard input
+// given for it), and has the provider adopt it: find the key it is, check
+// that it works and is not the old key. With nobody to ask, it fails with
+// what to do: a contain-first response has contained the key by now, and
+// resuming with --replacement-stdin finishes it.
+func (k KeyReplace) askPerson(ctx context.Context, c *step.Call, p keyProvider, r provider.ReplaceRequest) (secret.Credential, evidence.Created, error) {
+	plan, err := p.PlanReplace(ctx, r)
+	if err != nil {
+		return secret.Credential{}, evidence.Created{}, err
+	}
+	asker, ok := c.Approver.(step.SecretAsker)
+	if !ok || !asker.CanAsk() {
+		return secret.Credential{}, evidence.Created{}, step.Permanent(fmt.Errorf("%s cannot create a replacement through its API, and nobody can paste "+
+			"one in this run (no terminal, or --yes without --replacement-stdin): %s; then finish with `respond resume %s "+
+			"--replacement-stdin` and paste it on standard input: %w", p.spec.Title, plan.Effect, c.Incident, step.ErrNobodyToAsk))
+	}
+	c.Logf("%s cannot create the replacement: %s", p.spec.Title, plan.Effect)
+	v, err := asker.AskSecret(ctx, fmt.Sprintf("Paste the new %s (it is not shown):", p.spec.KeyTitle()), plan.Effect)
+	if err != nil {
+		return secret.Credential{}, evidence.Created{}, err
+	}
+	registry(c).Add(v)
+	cred, err := p.spec.Credential(v, "")
+	if err != nil {
+		return secret.Credential{}, evidence.Created{}, step.BadInputf("the pasted value is not %s: %v", article(p.spec.KeyTitle()), err)
+	}
+	registerCredential(c, cred)
+	if s, _, ok, _ := provider.Recognize(v.Reveal()); ok && s.Name != p.spec.Name {
+		return cred, evidence.Created{}, step.BadInputf("the pasted value is %s, not %s: paste the new %s", article(s.KeyTitle()), article(p.spec.KeyTitle()), p.spec.KeyTitle())
+	}
+	ev, err := p.Adopt(ctx, r, cred)
+	if err != nil {
+		return cred, ev, err
+	}
+	ev.Adopted = true
+	if ev.Provider == "" {
+		ev.Provider = p.spec.Name
+	}
+	if ev.Fingerprint == "" {
+		ev.Fingerprint = cred.Fingerprint()
+	}
+	if ev.DeletedLeftovers == nil {
+		ev.DeletedLeftovers = []string{}
+	}
+	return cred, ev, nil
+}
+
+// article puts "a" or "an" before a phrase.
+func article(w string) string {
+	if w != "" && strings.ContainsRune("AEIOUaeiou", rune(w[0])) {
+		return "an " + w
+	}
+	return "a " + w
 }

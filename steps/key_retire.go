@@ -6,10 +6,13 @@ import (
 	"strings"
 
 	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/step"
 )
 
 var _ step.Kind = KeyRetire{}
+
+const keyRetireKind = "key.retire"
 
 // KeyRetire is the `key.retire` step kind: once recovery is verified it
 // finishes containment. A provider that only deactivated the key (AWS: an
@@ -17,13 +20,14 @@ var _ step.Kind = KeyRetire{}
 // evidence until then) deletes it now; for one that deleted it when it was
 // revoked (OpenAI) there is nothing to do.
 type KeyRetire struct {
-	Keys KeyProviders
+	Keys  *provider.Set
+	fixed string
 }
 
 // Spec implements step.Kind.
 func (KeyRetire) Spec() step.Spec {
 	return step.Spec{
-		Kind:    "key.retire",
+		Kind:    keyRetireKind,
 		Summary: "Delete a contained key once recovery is verified",
 		Description: "Finishes containment once every target holds the verified replacement: an AWS access key that " +
 			"key.revoke deactivated is deleted (a deactivated key can be switched back on; a deleted one cannot); an " +
@@ -44,12 +48,12 @@ func (KeyRetire) Spec() step.Spec {
 	}
 }
 
-func (k KeyRetire) input(c *step.Call) (KeyProvider, KeyInfo, error) {
-	p, err := k.Keys.provider("key.retire", c, "")
+func (k KeyRetire) input(c *step.Call) (keyProvider, provider.KeyInfo, error) {
+	p, err := resolveProvider(k.Keys, "key.retire", c, k.fixed)
 	if err != nil {
-		return nil, KeyInfo{}, err
+		return keyProvider{}, provider.KeyInfo{}, err
 	}
-	return p, KeyInfo{Provider: p.Name(), Scope: strings.TrimSpace(c.String("scope")), ID: strings.TrimSpace(c.String("key_id")),
+	return p, provider.KeyInfo{Provider: p.spec.Name, Scope: strings.TrimSpace(c.String("scope")), ID: strings.TrimSpace(c.String("key_id")),
 		Owner: evidence.Owner{ID: strings.TrimSpace(c.String("owner_id"))}}, nil
 }
 
@@ -60,10 +64,10 @@ func (k KeyRetire) Plan(_ context.Context, c *step.Call) ([]step.Change, error) 
 		return nil, err
 	}
 	if key.ID == "" {
-		return []step.Change{{Action: step.NoOp, Target: "the leaked " + p.Title() + " key", Effect: "nothing to retire: its ID is not known"}}, nil
+		return []step.Change{{Action: step.NoOp, Target: "the leaked " + p.spec.Title + " key", Effect: "nothing to retire: its ID is not known"}}, nil
 	}
-	if p.Name() == "openai" {
-		return []step.Change{{Action: step.NoOp, Target: keyLabel(p, key.ID), Effect: "nothing to do: OpenAI keys are deleted when revoked"}}, nil
+	if p.spec.Caps.Contain == provider.Delete {
+		return []step.Change{{Action: step.NoOp, Target: keyLabel(p, key.ID), Effect: "nothing to do: " + p.spec.Title + " keys are deleted when revoked"}}, nil
 	}
 	return []step.Change{{Action: step.Delete, Target: keyLabel(p, key.ID), Effect: "delete the deactivated key, once recovery is verified"}}, nil
 }
@@ -75,7 +79,7 @@ func (k KeyRetire) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 		return nil, err
 	}
 	if key.ID == "" {
-		return &step.Result{Outputs: map[string]any{"deleted": false}, Evidence: evidence.Map(evidence.KeyRetired, evidence.Retired{Provider: p.Name()}),
+		return &step.Result{Outputs: map[string]any{"deleted": false}, Evidence: evidence.Map(evidence.KeyRetired, evidence.Retired{Provider: p.spec.Name}),
 			Summary: "nothing to retire: the key's ID is not known"}, nil
 	}
 	ev, err := p.Retire(ctx, key)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/step"
 )
 
@@ -18,7 +19,7 @@ var _ step.Kind = KeyRevoke{}
 // keeping the evidence) and deletes it only once recovery is verified
 // (key.retire). A key that is already gone counts as contained.
 type KeyRevoke struct {
-	Keys  KeyProviders
+	Keys  *provider.Set
 	alias string
 	fixed string
 }
@@ -60,24 +61,24 @@ func (k KeyRevoke) Spec() step.Spec {
 }
 
 type revokeArgs struct {
-	p    KeyProvider
-	key  KeyInfo
+	p    keyProvider
+	key  provider.KeyInfo
 	gone bool
 }
 
 func (k KeyRevoke) input(c *step.Call) (revokeArgs, error) {
 	kind := k.kind()
-	p, err := k.Keys.provider(kind, c, k.fixed)
+	p, err := resolveProvider(k.Keys, kind, c, k.fixed)
 	if err != nil {
 		return revokeArgs{}, err
 	}
-	a := revokeArgs{p: p, gone: c.Bool("already_gone"), key: KeyInfo{
-		Provider: p.Name(), Scope: strings.TrimSpace(c.String("scope")), ID: strings.TrimSpace(c.String("key_id")),
+	a := revokeArgs{p: p, gone: c.Bool("already_gone"), key: provider.KeyInfo{
+		Provider: p.spec.Name, Scope: strings.TrimSpace(c.String("scope")), ID: strings.TrimSpace(c.String("key_id")),
 		Name:  strings.TrimSpace(c.String("key_name")),
 		Owner: evidence.Owner{Type: strings.TrimSpace(c.String("owner_type")), ID: strings.TrimSpace(c.String("owner_id"))},
 	}}
 	if !a.gone && (a.key.Scope == "" || a.key.ID == "") {
-		return a, badInputf("%s: step %q needs both `%s` and `key_id`", kind, c.StepID, scopeName(k.fixed))
+		return a, badInputf("%s: step %q needs both `%s` and `key_id`", kind, c.StepID, scopeName(a.p, k.fixed))
 	}
 	switch a.key.Owner.Type {
 	case "", "user", "service_account", "iam_user":
@@ -85,14 +86,6 @@ func (k KeyRevoke) input(c *step.Call) (revokeArgs, error) {
 		return a, badInputf("%s: owner_type %q is not one of \"user\", \"service_account\", \"iam_user\"", kind, a.key.Owner.Type)
 	}
 	return a, nil
-}
-
-// scopeName is the scope parameter's name for a provider's alias kinds.
-func scopeName(fixed string) string {
-	if fixed == "openai" {
-		return "project"
-	}
-	return "scope"
 }
 
 // Plan implements step.Kind.
@@ -120,7 +113,7 @@ func (k KeyRevoke) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 	}
 	var ev evidence.Revoked
 	if a.gone {
-		ev = evidence.Revoked{Provider: a.p.Name(), KeyID: a.key.ID, Scope: a.key.Scope, Contained: true, AlreadyDisabled: true}
+		ev = evidence.Revoked{Provider: a.p.spec.Name, KeyID: a.key.ID, Scope: a.key.Scope, Contained: true, AlreadyDisabled: true}
 	} else {
 		ev, err = a.p.Revoke(ctx, a.key, c.Logf)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/step"
 )
 
@@ -18,7 +19,7 @@ var _ step.Kind = KeyUsageStep{}
 // completions, grouped by key, and the project's spend controls; AWS: the
 // key's last use and its CloudTrail events by hour). It only reads.
 type KeyUsageStep struct {
-	Keys KeyProviders
+	Keys *provider.Set
 	// Now is the clock (tests); nil means time.Now.
 	Now   func() time.Time
 	alias string
@@ -72,8 +73,8 @@ func (k KeyUsageStep) Spec() step.Spec {
 }
 
 type usageArgs struct {
-	p          KeyProvider
-	key        KeyInfo
+	p          keyProvider
+	key        provider.KeyInfo
 	since      time.Time
 	sinceGiven bool
 }
@@ -87,13 +88,13 @@ func (k KeyUsageStep) now() time.Time {
 
 func (k KeyUsageStep) input(c *step.Call) (usageArgs, error) {
 	kind := k.kind()
-	p, err := k.Keys.provider(kind, c, k.fixed)
+	p, err := resolveProvider(k.Keys, kind, c, k.fixed)
 	if err != nil {
 		return usageArgs{}, err
 	}
-	a := usageArgs{p: p, key: KeyInfo{Provider: p.Name(), Scope: strings.TrimSpace(c.String("scope")), ID: strings.TrimSpace(c.String("key_id"))}}
+	a := usageArgs{p: p, key: provider.KeyInfo{Provider: p.spec.Name, Scope: strings.TrimSpace(c.String("scope")), ID: strings.TrimSpace(c.String("key_id"))}}
 	if a.key.Scope == "" || a.key.ID == "" {
-		return a, badInputf("%s: step %q needs both `%s` and `key_id`", kind, c.StepID, scopeName(k.fixed))
+		return a, badInputf("%s: step %q needs both `%s` and `key_id`", kind, c.StepID, scopeName(p, k.fixed))
 	}
 	now := k.now()
 	a.since = now.Add(-usageDefaultExposure)
@@ -127,10 +128,10 @@ func (k KeyUsageStep) Plan(_ context.Context, c *step.Call) ([]step.Change, erro
 	if err != nil {
 		return nil, err
 	}
-	ch := []step.Change{{Action: step.Read, Target: a.p.Title() + " usage of key " + a.key.ID, Effect: "hourly use from a week before the exposure to now"}}
-	if a.p.Name() == "openai" {
+	ch := []step.Change{{Action: step.Read, Target: a.p.spec.Title + " usage of key " + a.key.ID, Effect: "hourly use from a week before the exposure to now"}}
+	if a.p.spec.Caps.SpendControls {
 		ch[0].Effect = "hourly requests and tokens from a week before the exposure to now"
-		ch = append(ch, step.Change{Action: step.Read, Target: "OpenAI project " + a.key.Scope, Effect: "spend limit and spend alerts"})
+		ch = append(ch, step.Change{Action: step.Read, Target: a.p.spec.Title + " " + a.p.spec.Scope.Kind + " " + a.key.Scope, Effect: "spend limit and spend alerts"})
 	}
 	return ch, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 )
@@ -23,7 +24,7 @@ var _ step.Kind = KeyVerify{}
 // not do everything (restricted, access denied) is alive, never dead.
 // Without `key` the key `key_id` of `scope` is looked up: gone is dead.
 type KeyVerify struct {
-	Keys  KeyProviders
+	Keys  *provider.Set
 	alias string
 	fixed string
 }
@@ -69,10 +70,10 @@ func (k KeyVerify) Spec() step.Spec {
 }
 
 type verifyArgs struct {
-	p       KeyProvider
+	p       keyProvider
 	cred    secret.Credential
-	expect  KeyState
-	key     KeyInfo
+	expect  provider.KeyState
+	key     provider.KeyInfo
 	within  time.Duration
 	unknown bool // the key comes from a step that has not run yet
 }
@@ -83,12 +84,12 @@ func (k KeyVerify) input(c *step.Call) (verifyArgs, error) {
 	if cred, ok := c.Params["key"].(secret.Credential); ok && cred.Provider() != "" && c.String("provider") == "" && k.fixed == "" {
 		c.Params["provider"] = cred.Provider()
 	}
-	p, err := k.Keys.provider(kind, c, firstNonEmpty(k.fixed, "openai"))
+	p, err := resolveProvider(k.Keys, kind, c, k.fixed)
 	if err != nil {
 		return a, err
 	}
 	a.p = p
-	a.key = KeyInfo{Provider: p.Name(), Scope: strings.TrimSpace(c.String("scope")), ID: strings.TrimSpace(c.String("key_id"))}
+	a.key = provider.KeyInfo{Provider: p.spec.Name, Scope: strings.TrimSpace(c.String("scope")), ID: strings.TrimSpace(c.String("key_id"))}
 	if a.cred, err = credentialParam(c, "key", p, a.key.ID); err != nil {
 		return a, step.Permanent(fmt.Errorf("%s: %w", kind, err))
 	}
@@ -97,9 +98,9 @@ func (k KeyVerify) input(c *step.Call) (verifyArgs, error) {
 	}
 	switch e := c.String("expect"); e {
 	case "dead":
-		a.expect = KeyDead
+		a.expect = provider.KeyDead
 	case "live":
-		a.expect = KeyLive
+		a.expect = provider.KeyLive
 	default:
 		return a, badInputf("%s: expect %q must be \"dead\" or \"live\"", kind, e)
 	}
@@ -109,14 +110,14 @@ func (k KeyVerify) input(c *step.Call) (verifyArgs, error) {
 	if a.cred.IsZero() && (a.key.Scope == "" || a.key.ID == "") {
 		_, given := c.Params["key"]
 		a.unknown = given
-		return a, badInputf("%s: nothing to check: give the key's value (`key`), or `%s` and `key_id` to look it up", kind, scopeName(k.fixed))
+		return a, badInputf("%s: nothing to check: give the key's value (`key`), or `%s` and `key_id` to look it up", kind, scopeName(p, k.fixed))
 	}
 	return a, nil
 }
 
 // which is "old" for a key expected dead, "new" for one expected live.
 func (a verifyArgs) which() string {
-	if a.expect == KeyDead {
+	if a.expect == provider.KeyDead {
 		return "old"
 	}
 	return "new"
@@ -124,20 +125,21 @@ func (a verifyArgs) which() string {
 
 // how is how the provider checks a credential, for plans.
 func (a verifyArgs) how() string {
-	if a.p.Name() == "openai" {
-		return "GET /v1/models"
+	if m := a.p.spec.Verify.Method; m != "" {
+		return m
 	}
-	return a.p.Title() + " authentication"
+	return a.p.spec.Title + " authentication"
 }
 
 func (a verifyArgs) expectText() string {
+	v := a.p.spec.Verify
 	switch {
-	case a.p.Name() == "openai" && a.expect == KeyDead:
-		return "expect 401 invalid_api_key"
-	case a.p.Name() == "openai":
-		return "expect 200"
-	case a.expect == KeyDead:
+	case a.expect == provider.KeyDead && v.Dead != "":
+		return "expect " + v.Dead
+	case a.expect == provider.KeyDead:
 		return "expect it refused as invalid or inactive"
+	case v.Live != "":
+		return "expect " + v.Live
 	}
 	return "expect it accepted"
 }
@@ -146,7 +148,7 @@ func (a verifyArgs) expectText() string {
 func (k KeyVerify) Plan(_ context.Context, c *step.Call) ([]step.Change, error) {
 	a, err := k.input(c)
 	if err != nil {
-		if a.unknown && a.p != nil && (a.expect == KeyDead || a.expect == KeyLive) {
+		if a.unknown && a.p.spec != nil && (a.expect == provider.KeyDead || a.expect == provider.KeyLive) {
 			// The key is not known yet (a replacement created by an
 			// earlier step): the check itself is.
 			return []step.Change{{Action: step.Read, Target: a.how() + " with the key from an earlier step", Effect: a.expectText()}}, nil
@@ -155,10 +157,10 @@ func (k KeyVerify) Plan(_ context.Context, c *step.Call) ([]step.Change, error) 
 	}
 	if a.cred.IsZero() {
 		effect := "expect it to be listed"
-		if a.expect == KeyDead {
+		if a.expect == provider.KeyDead {
 			effect = "expect it no longer active"
 		}
-		return []step.Change{{Action: step.Read, Target: fmt.Sprintf("%s key %s of %s %s", a.p.Title(), a.key.ID, a.p.ScopeKind(), a.key.Scope), Effect: effect}}, nil
+		return []step.Change{{Action: step.Read, Target: fmt.Sprintf("%s key %s of %s %s", a.p.spec.Title, a.key.ID, a.p.spec.Scope.Kind, a.key.Scope), Effect: effect}}, nil
 	}
 	return []step.Change{{Action: step.Read, Target: a.how() + " with the " + a.which() + " key", Effect: a.expectText()}}, nil
 }
@@ -171,23 +173,23 @@ func (k KeyVerify) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 		return nil, err
 	}
 	registerCredential(c, a.cred)
-	check := func() (KeyCheck, error) { return a.p.Check(ctx, a.cred) }
+	check := func() (provider.KeyCheck, error) { return a.p.Check(ctx, a.cred) }
 	if a.cred.IsZero() {
-		check = func() (KeyCheck, error) {
+		check = func() (provider.KeyCheck, error) {
 			listed, err := a.p.Listed(ctx, a.key)
 			switch {
 			case err != nil:
-				return KeyCheck{}, err
+				return provider.KeyCheck{}, err
 			case listed:
-				return KeyCheck{State: KeyLive, Method: "key lookup"}, nil
+				return provider.KeyCheck{State: provider.KeyLive, Method: "key lookup"}, nil
 			}
-			return KeyCheck{State: KeyDead, Method: "key lookup"}, nil
+			return provider.KeyCheck{State: provider.KeyDead, Method: "key lookup"}, nil
 		}
 	}
 	deadline := time.Now().Add(a.within)
 	wait := verifyFirstWait
 	var (
-		last    KeyCheck
+		last    provider.KeyCheck
 		lastErr error
 		checks  int
 	)
@@ -218,7 +220,7 @@ func (k KeyVerify) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 		}
 		wait = min(2*wait, verifyMaxWait)
 	}
-	ev := evidence.Checked{Provider: a.p.Name(), KeyID: a.key.ID, Expect: string(a.expect), State: string(last.State),
+	ev := evidence.Checked{Provider: a.p.spec.Name, KeyID: a.key.ID, Expect: string(a.expect), State: string(last.State),
 		StatusCode: last.StatusCode, Code: last.Code, Method: last.Method, Checks: checks, Within: a.within.String()}
 	if lastErr == nil && holds(a.expect, last.State) {
 		ev.VerifiedAt = rfc3339(time.Now())
@@ -233,14 +235,14 @@ func (k KeyVerify) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 
 // holds reports whether state meets the expectation. A restricted or
 // denied key works, so it is live and never dead.
-func holds(expect, state KeyState) bool {
-	if expect == KeyDead {
-		return state == KeyDead
+func holds(expect, state provider.KeyState) bool {
+	if expect == provider.KeyDead {
+		return state == provider.KeyDead
 	}
-	return state == KeyLive || state == KeyRestricted || state == KeyDenied
+	return state == provider.KeyLive || state == provider.KeyRestricted || state == provider.KeyDenied
 }
 
-func (a verifyArgs) summary(o KeyCheck, checks int) string {
+func (a verifyArgs) summary(o provider.KeyCheck, checks int) string {
 	tries := "1 check"
 	if checks != 1 {
 		tries = fmt.Sprintf("%d checks", checks)
@@ -254,32 +256,32 @@ func (a verifyArgs) summary(o KeyCheck, checks int) string {
 		}
 	}
 	switch {
-	case a.expect == KeyDead && a.cred.IsZero():
-		return fmt.Sprintf("key %s is no longer an active key of %s %s (%s)", a.key.ID, a.p.ScopeKind(), a.key.Scope, tries)
-	case a.expect == KeyDead:
+	case a.expect == provider.KeyDead && a.cred.IsZero():
+		return fmt.Sprintf("key %s is no longer an active key of %s %s (%s)", a.key.ID, a.p.spec.Scope.Kind, a.key.Scope, tries)
+	case a.expect == provider.KeyDead:
 		return fmt.Sprintf("%s is dead: %s (%s)", subject, answered, tries)
 	case a.cred.IsZero():
-		return fmt.Sprintf("key %s is an active key of %s %s (%s)", a.key.ID, a.p.ScopeKind(), a.key.Scope, tries)
-	case o.State == KeyRestricted:
+		return fmt.Sprintf("key %s is an active key of %s %s (%s)", a.key.ID, a.p.spec.Scope.Kind, a.key.Scope, tries)
+	case o.State == provider.KeyRestricted:
 		return fmt.Sprintf("%s works but is restricted: %s (%s)", subject, answered, tries)
-	case o.State == KeyDenied:
+	case o.State == provider.KeyDenied:
 		return fmt.Sprintf("%s works but was denied the check's call: %s (%s)", subject, answered, tries)
 	}
 	return fmt.Sprintf("%s works: %s (%s)", subject, answered, tries)
 }
 
-func (k KeyVerify) failure(a verifyArgs, o KeyCheck, lastErr error, checks int) error {
+func (k KeyVerify) failure(a verifyArgs, o provider.KeyCheck, lastErr error, checks int) error {
 	kind := k.kind()
 	subject := fmt.Sprintf("the %s key (%s)", a.which(), a.cred.Redacted())
 	if a.cred.IsZero() {
-		subject = fmt.Sprintf("key %s of %s %s", a.key.ID, a.p.ScopeKind(), a.key.Scope)
+		subject = fmt.Sprintf("key %s of %s %s", a.key.ID, a.p.spec.Scope.Kind, a.key.Scope)
 	}
 	if lastErr != nil && o.State == "" {
 		return fmt.Errorf("%s: could not check %s after %d attempts within %s: %w", kind, subject, checks, a.within, lastErr)
 	}
 	var seen string
 	switch {
-	case a.cred.IsZero() && o.State == KeyLive:
+	case a.cred.IsZero() && o.State == provider.KeyLive:
 		seen = "it is still listed as active"
 	case a.cred.IsZero():
 		seen = "it is not listed as active"
@@ -291,10 +293,10 @@ func (k KeyVerify) failure(a verifyArgs, o KeyCheck, lastErr error, checks int) 
 	if lastErr != nil {
 		seen += fmt.Sprintf("; the last check failed: %v", lastErr)
 	}
-	if a.expect == KeyDead {
+	if a.expect == provider.KeyDead {
 		return fmt.Errorf("%s: %s still works after %s (%d checks; %s): it is not revoked; revoke it at %s by hand, "+
-			"then run `respond resume`", kind, subject, a.within, checks, seen, a.p.Title())
+			"then run `respond resume`", kind, subject, a.within, checks, seen, a.p.spec.Title)
 	}
 	return fmt.Errorf("%s: %s does not work after %s (%d checks; %s): the replacement is not usable; check it at %s, "+
-		"then run `respond resume`", kind, subject, a.within, checks, seen, a.p.Title())
+		"then run `respond resume`", kind, subject, a.within, checks, seen, a.p.spec.Title)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/respondhq/respond/internal/provider"
+
 	"github.com/respondhq/respond/internal/step"
 )
 
@@ -33,7 +35,7 @@ func (LockKey) Spec() step.Spec {
 		Idempotent: true,
 		Holds:      true,
 		Params: []step.Param{
-			{Name: "provider", Type: step.String, Default: "openai", Description: "the key's provider"},
+			{Name: "provider", Type: step.String, Description: "the key's provider; empty: from the key ID's shape"},
 			{Name: "key_id", Type: step.String, Description: "the key's ID at the provider"},
 			{Name: "alert", Type: step.String, Description: "the alert that reported the key, OWNER/REPO#N"},
 			{Name: "fingerprint", Type: step.String, Description: "the sha256 fingerprint of the key's value"},
@@ -46,12 +48,16 @@ func (LockKey) Spec() step.Spec {
 
 func lockNames(c *step.Call) []string {
 	var names []string
-	provider := strings.TrimSpace(c.String("provider"))
-	if provider == "" {
-		provider = "openai"
+	name := strings.TrimSpace(c.String("provider"))
+	id := strings.TrimSpace(c.String("key_id"))
+	if s, ok := provider.ForKeyID(id); name == "" && ok {
+		name = s.Name
 	}
-	if id := strings.TrimSpace(c.String("key_id")); id != "" {
-		names = append(names, provider+"/"+id)
+	if name == "" {
+		name = "key"
+	}
+	if id != "" {
+		names = append(names, name+"/"+id)
 	}
 	if a := strings.TrimSpace(c.String("alert")); a != "" {
 		names = append(names, "alert/"+a)

@@ -2,21 +2,21 @@ package steps_test
 
 import (
 	"context"
-	"github.com/respondhq/respond/internal/evidence"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/respondhq/respond/internal/evidence"
+
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
-	"github.com/respondhq/respond/steps"
 )
 
 const oaiReplacementName = "respond-prod-backend-" + oaiIncident
 
 func TestCreateReplacement(t *testing.T) {
 	w := newOAIWorld(t, nil)
-	k := steps.CreateReplacement{P: w.p}
+	k := (w.p).Kind("openai.create_replacement")
 	ctx := context.Background()
 	params := map[string]any{"project": "proj_prod", "name": oaiReplacementName}
 
@@ -88,7 +88,7 @@ func TestCreateReplacement(t *testing.T) {
 
 func TestCreateReplacementReconcile(t *testing.T) {
 	w := newOAIWorld(t, nil)
-	k := steps.CreateReplacement{P: w.p}
+	k := (w.p).Kind("openai.create_replacement")
 	ctx := context.Background()
 	params := map[string]any{"project": "proj_prod", "name": oaiReplacementName}
 	var lost []secret.Value
@@ -97,7 +97,7 @@ func TestCreateReplacementReconcile(t *testing.T) {
 		oaiCheck(t, err)
 		lost = append(lost, key.Value)
 	}
-	res, done, err := k.Reconcile(ctx, w.call(params))
+	res, done, err := k.(step.Reconciler).Reconcile(ctx, w.call(params))
 	if err != nil || done || res != nil {
 		t.Fatalf("Reconcile: %v, %v, %v; want not done", res, done, err)
 	}
@@ -124,7 +124,7 @@ func TestCreateReplacementReconcile(t *testing.T) {
 
 func TestCreateReplacementName(t *testing.T) {
 	w := newOAIWorld(t, nil)
-	k := steps.CreateReplacement{P: w.p}
+	k := (w.p).Kind("openai.create_replacement")
 	ctx := context.Background()
 
 	_, err := k.Apply(ctx, w.call(map[string]any{"project": "proj_prod", "name": "respond-replacement"}))

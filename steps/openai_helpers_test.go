@@ -78,7 +78,7 @@ func newOAIWorld(t testing.TB, rnd io.Reader) *oaiWorld {
 	w.url = srv.URL + "/v1"
 	w.client, err = openaiapi.New(openaiapi.Config{BaseURL: w.url, AdminKey: w.admin.Value})
 	oaiCheck(t, err)
-	w.p = &steps.Providers{OpenAI: func() (steps.OpenAI, error) { return w.client, nil }}
+	w.p = steps.ProvidersWith(nil, map[string]any{openaiapi.SharedKey: w.client})
 	w.secrets = []secret.Value{w.admin.Value, w.alice.Value, w.bob.Value, w.saKey.Value}
 	return w
 }

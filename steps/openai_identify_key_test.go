@@ -2,12 +2,14 @@ package steps_test
 
 import (
 	"context"
-	"github.com/respondhq/respond/internal/evidence"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/openaiapi"
 
 	"github.com/respondhq/respond/internal/githubapi"
 	"github.com/respondhq/respond/internal/secret"
@@ -18,7 +20,7 @@ import (
 
 func TestIdentifyKeyByID(t *testing.T) {
 	w := newOAIWorld(t, nil)
-	k := steps.IdentifyKey{P: w.p}
+	k := (w.p).Kind("openai.identify_key")
 	ctx := context.Background()
 
 	for _, project := range []string{"proj_prod", ""} {
@@ -80,7 +82,7 @@ func TestIdentifyKeyByID(t *testing.T) {
 
 func TestIdentifyKeyByValue(t *testing.T) {
 	w := newOAIWorld(t, nil)
-	k := steps.IdentifyKey{P: w.p}
+	k := (w.p).Kind("openai.identify_key")
 	ctx := context.Background()
 
 	c := w.call(map[string]any{"key": w.bob.Value})
@@ -137,7 +139,7 @@ func TestIdentifyKeyAmbiguous(t *testing.T) {
 	if twin.Redacted != w.alice.Redacted || twin.Value.Equal(w.alice.Value) {
 		t.Fatalf("the crafted keys do not share a redacted value: %s, %s", twin.Redacted, w.alice.Redacted)
 	}
-	k := steps.IdentifyKey{P: w.p}
+	k := (w.p).Kind("openai.identify_key")
 	res, err := k.Apply(context.Background(), w.call(map[string]any{"key": w.alice.Value}))
 	w.noLeak(t, k, res, err)
 	oaiWantBadInput(t, err, "matches 3 keys", w.alice.ID, twin.ID, w.bob.ID, "prod-backend", "twin", "proj_prod", "proj_dev", "--key-id")
@@ -154,7 +156,7 @@ func TestIdentifyKeyAmbiguous(t *testing.T) {
 
 func TestIdentifyKeyNoMatch(t *testing.T) {
 	w := newOAIWorld(t, nil)
-	k := steps.IdentifyKey{P: w.p}
+	k := (w.p).Kind("openai.identify_key")
 	ctx := context.Background()
 	stranger := secret.New("sk-proj-" + strings.Repeat("Z", 148) + "QQQQ")
 
@@ -220,10 +222,10 @@ func TestIdentifyKeyByAlert(t *testing.T) {
 	t.Cleanup(gsrv.Close)
 	gh, err := githubapi.New(githubapi.Config{BaseURL: gsrv.URL, Token: secret.New(tok)})
 	oaiCheck(t, err)
-	w.p.GitHub = func() (steps.GitHub, error) { return gh, nil }
+	w.p.Env.Provide(githubapi.SharedKey, gh)
 	w.secrets = append(w.secrets, secret.New(tok))
 
-	k := steps.IdentifyKey{P: w.p}
+	k := (w.p).Kind("openai.identify_key")
 	c := w.call(map[string]any{"alert": "acme/api#" + strconv.Itoa(n)})
 	res, err := k.Apply(context.Background(), c)
 	w.noLeak(t, k, res, err)
@@ -253,7 +255,7 @@ func TestIdentifyKeyByAlert(t *testing.T) {
 	oaiWantBadInput(t, err, "acme/api#99", "not found")
 
 	// Without GitHub configured, the error says what to set.
-	w.p.GitHub = nil
+	k = steps.ProvidersWith(nil, map[string]any{openaiapi.SharedKey: w.client}).Kind("openai.identify_key")
 	_, err = k.Apply(context.Background(), w.call(map[string]any{"alert": "acme/api#1"}))
 	if err == nil || !strings.Contains(err.Error(), "GITHUB_TOKEN") {
 		t.Errorf("no GitHub: %v", err)
@@ -261,7 +263,7 @@ func TestIdentifyKeyByAlert(t *testing.T) {
 }
 
 func TestOpenAINotConfigured(t *testing.T) {
-	for _, k := range []step.Kind{steps.IdentifyKey{}, steps.RevokeKey{P: &steps.Providers{}}, steps.VerifyKey{}, steps.CreateReplacement{}} {
+	for _, k := range []step.Kind{steps.NewProviders(nil).Kind("openai.identify_key"), steps.NewProviders(nil).Kind("openai.revoke_key"), steps.NewProviders(nil).Kind("openai.verify_key"), steps.NewProviders(nil).Kind("openai.create_replacement")} {
 		c := &step.Call{Incident: oaiIncident, Params: map[string]any{
 			"key_id": "key_x", "project": "proj_x", "expect": "dead", "name": "respond-x-" + oaiIncident,
 		}, Secrets: secret.NewRegistry()}

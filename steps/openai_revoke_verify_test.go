@@ -2,10 +2,14 @@ package steps_test
 
 import (
 	"context"
-	"github.com/respondhq/respond/internal/evidence"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/openaiapi"
 
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/steps"
@@ -13,7 +17,7 @@ import (
 
 func TestRevokeUserKey(t *testing.T) {
 	w := newOAIWorld(t, nil)
-	k := steps.RevokeKey{P: w.p}
+	k := (w.p).Kind("openai.revoke_key")
 	ctx := context.Background()
 	params := map[string]any{"project": "proj_prod", "key_id": w.alice.ID, "owner_type": "user"}
 
@@ -40,7 +44,7 @@ func TestRevokeUserKey(t *testing.T) {
 	}
 	// GET /v1/models with the old key: 401 invalid_api_key.
 	kc, err := w.client.CheckKey(ctx, w.alice.Value)
-	if err != nil || kc.State != steps.KeyDead || kc.Code != "invalid_api_key" {
+	if err != nil || kc.State != openaiapi.KeyDead || kc.Code != "invalid_api_key" {
 		t.Errorf("after revoke: %+v, %v", kc, err)
 	}
 	if !w.sim.IsLive(w.saKey.Value.Reveal()) || !w.sim.IsLive(w.bob.Value.Reveal()) {
@@ -73,7 +77,7 @@ func TestRevokeServiceAccountKey(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newOAIWorld(t, nil)
-			k := steps.RevokeKey{P: w.p}
+			k := (w.p).Kind("openai.revoke_key")
 			params := tc.params(w)
 			plan, err := k.Plan(context.Background(), w.call(params))
 			if err != nil || len(plan) != 1 || plan[0].Effect != "revoke: delete service account "+w.sa.ID+" and its keys" {
@@ -105,7 +109,7 @@ func TestRevokeServiceAccountKey(t *testing.T) {
 func TestRevokeAlreadyDisabled(t *testing.T) {
 	w := newOAIWorld(t, nil)
 	oaiCheck(t, w.sim.RevokeKey(w.alice.ID))
-	k := steps.RevokeKey{P: w.p}
+	k := (w.p).Kind("openai.revoke_key")
 	for _, params := range []map[string]any{
 		{"project": "proj_prod", "key_id": w.alice.ID, "owner_type": "user"},
 		{"project": "proj_prod", "key_id": w.alice.ID},
@@ -150,7 +154,7 @@ func TestRevokeAlreadyDisabled(t *testing.T) {
 
 func TestVerifyKey(t *testing.T) {
 	w := newOAIWorld(t, nil)
-	k := steps.VerifyKey{P: w.p}
+	k := (w.p).Kind("openai.verify_key")
 	ctx := context.Background()
 
 	// A live key, expected live.
@@ -246,8 +250,14 @@ func TestVerifyKey(t *testing.T) {
 // without asking OpenAI again: one round trip less before the revoke.
 func TestRevokePlanWithoutRead(t *testing.T) {
 	w := newOAIWorld(t, nil)
-	asked := 0
-	p := &steps.Providers{OpenAI: func() (steps.OpenAI, error) { asked++; return w.client, nil }}
+	var asked atomic.Int64
+	counting, err := openaiapi.New(openaiapi.Config{BaseURL: w.url, AdminKey: w.admin.Value, HTTPClient: &http.Client{
+		Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			asked.Add(1)
+			return http.DefaultTransport.RoundTrip(r)
+		})}})
+	oaiCheck(t, err)
+	p := steps.ProvidersWith(nil, map[string]any{openaiapi.SharedKey: counting})
 	ctx := context.Background()
 	for _, tc := range []struct {
 		params map[string]any
@@ -258,16 +268,21 @@ func TestRevokePlanWithoutRead(t *testing.T) {
 		{map[string]any{"project": "proj_prod", "key_id": w.saKey.ID, "owner_type": "service_account", "service_account_id": w.sa.ID, "key_name": "deployer-key"},
 			step.Change{Action: step.Delete, Target: "OpenAI key " + w.saKey.ID + " (deployer-key)", Effect: "revoke: delete service account " + w.sa.ID + " and its keys"}},
 	} {
-		plan, err := steps.RevokeKey{P: p}.Plan(ctx, w.call(tc.params))
+		plan, err := (p).Kind("openai.revoke_key").Plan(ctx, w.call(tc.params))
 		if err != nil || len(plan) != 1 || plan[0] != tc.want {
 			t.Errorf("plan %+v, %v; want %+v", plan, err, tc.want)
 		}
 	}
-	if asked != 0 {
-		t.Errorf("the plan asked for the OpenAI client %d time(s)", asked)
+	if n := asked.Load(); n != 0 {
+		t.Errorf("the plan sent %d request(s) to OpenAI", n)
 	}
 	// Without the name it still reads the key.
-	if _, err := (steps.RevokeKey{P: p}).Plan(ctx, w.call(map[string]any{"project": "proj_prod", "key_id": w.alice.ID, "owner_type": "user"})); err != nil || asked != 1 {
-		t.Errorf("without key_name: asked %d, %v", asked, err)
+	if _, err := (p).Kind("openai.revoke_key").Plan(ctx, w.call(map[string]any{"project": "proj_prod", "key_id": w.alice.ID, "owner_type": "user"})); err != nil || asked.Load() != 1 {
+		t.Errorf("without key_name: %d request(s), %v", asked.Load(), err)
 	}
 }
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -3,14 +3,15 @@ package steps_test
 import (
 	"context"
 	"errors"
-	"github.com/respondhq/respond/internal/evidence"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/respondhq/respond/internal/openaiapi"
+	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/plugin"
+
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim/openaisim"
 	"github.com/respondhq/respond/internal/step"
@@ -43,9 +44,9 @@ func usageWorld(t *testing.T, now time.Time) (*openaisim.Server, openaisim.Key, 
 		s.ServeHTTP(w, r)
 	}))
 	t.Cleanup(ts.Close)
-	p := &steps.Providers{OpenAI: func() (steps.OpenAI, error) {
-		return openaiapi.New(openaiapi.Config{BaseURL: ts.URL + "/v1", AdminKey: admin.Value})
-	}}
+	p := steps.NewProviders(plugin.New(func(k string) string {
+		return map[string]string{"OPENAI_BASE_URL": ts.URL + "/v1", "OPENAI_ADMIN_KEY": admin.Value.Reveal()}[k]
+	}, nil, nil))
 	return s, key, p, &methods
 }
 
@@ -68,7 +69,7 @@ func TestKeyUsageAgainstSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	k := steps.KeyUsage{P: p, Now: func() time.Time { return now }}
+	k := steps.WithClock(p, func() time.Time { return now }).Kind("openai.key_usage")
 	res, err := k.Apply(context.Background(), &step.Call{StepID: "usage", Secrets: secret.NewRegistry(), Params: map[string]any{
 		"project": "proj_main", "key_id": key.ID, "since": since.Format(time.RFC3339),
 	}})
@@ -110,7 +111,7 @@ func TestKeyUsageAgainstSimulator(t *testing.T) {
 func TestKeyUsageDefaultsAndErrors(t *testing.T) {
 	now := time.Date(2026, 11, 27, 16, 30, 0, 0, time.UTC)
 	_, key, p, _ := usageWorld(t, now)
-	k := steps.KeyUsage{P: p, Now: func() time.Time { return now }}
+	k := steps.WithClock(p, func() time.Time { return now }).Kind("openai.key_usage")
 	call := func(params map[string]any) *step.Call {
 		return &step.Call{StepID: "usage", Secrets: secret.NewRegistry(), Params: params}
 	}
@@ -140,7 +141,7 @@ func TestKeyUsageDefaultsAndErrors(t *testing.T) {
 		t.Errorf("no project: %v", err)
 	}
 	// Not configured.
-	_, err = steps.KeyUsage{P: &steps.Providers{}}.Apply(context.Background(), call(map[string]any{"project": "proj_main", "key_id": key.ID}))
+	_, err = steps.NewProviders(nil).Kind("openai.key_usage").Apply(context.Background(), call(map[string]any{"project": "proj_main", "key_id": key.ID}))
 	if err == nil || !strings.Contains(err.Error(), "OPENAI_ADMIN_KEY") {
 		t.Errorf("unconfigured: %v", err)
 	}

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
+
+	"github.com/respondhq/respond/internal/provider"
 
 	"github.com/respondhq/respond/internal/evidence"
 	"github.com/respondhq/respond/internal/step"
@@ -26,8 +27,9 @@ const preflightConcurrency = 32 // GitHub's limiter caps what is really in fligh
 // (BatchChecker) get all of theirs together.
 type Preflight struct {
 	P *Providers
-	// Writers by target type; each target is checked by its writer's Check.
-	Writers map[string]TargetWriter
+	// Writers of the targets' types; each target is checked by its
+	// writer's Check (or CheckAll, for writers that batch).
+	Writers *target.Set
 }
 
 // Spec implements step.Kind.
@@ -66,6 +68,8 @@ func (Preflight) Spec() step.Spec {
 				Description: "go ahead despite problems (they become a warning)"},
 			{Name: "require_targets", Type: step.Bool, Default: false,
 				Description: "a key with no known target is a problem: a planned rotation would revoke a key whatever uses it still needs"},
+			{Name: "require_replacement", Type: step.Bool, Default: false,
+				Description: "a replacement that only a person can make (the provider has no API for it) and that nobody can paste in this run (no terminal, or --yes without --replacement-stdin) is a problem: a rotation must not start what it cannot finish"},
 			{Name: "key", Type: step.String,
 				Description: "the key, for the require_targets problem's message (e.g. its ID)"},
 			{Name: "last_used", Type: step.String,
@@ -85,7 +89,7 @@ func (p Preflight) Plan(_ context.Context, c *step.Call) ([]step.Change, error) 
 	items = append(items, wfs...)
 	what := fmt.Sprintf("%d target(s)", len(items))
 	if kp, scope, err := p.keyScope(c); err == nil && scope != "" {
-		what += fmt.Sprintf(" and the %s %s %s", kp.Title(), kp.ScopeKind(), scope)
+		what += fmt.Sprintf(" and the %s %s %s", kp.spec.Title, kp.spec.Scope.Kind, scope)
 	}
 	return []step.Change{{Action: step.Read, Target: what, Effect: "check access before changing anything"}}, nil
 }
@@ -125,7 +129,7 @@ func (p Preflight) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 				// A check may find several problems (errors.Join): each is
 				// reported on its own.
 				errs := []error{err}
-				var many problemList
+				var many target.ProblemList
 				if errors.As(err, &many) {
 					errs = many
 				}
@@ -185,13 +189,18 @@ func (p Preflight) checks(c *step.Call) []check {
 	case err != nil:
 		checks = append(checks, check{problem: problemText(err)})
 	case scope != "":
-		var old *KeyInfo
+		var old *provider.KeyInfo
 		if owner := c.String("owner_id"); owner != "" {
-			old = &KeyInfo{Provider: kp.Name(), Scope: scope, Owner: evidence.Owner{ID: owner}}
+			old = &provider.KeyInfo{Provider: kp.spec.Name, Scope: scope, Owner: evidence.Owner{ID: owner}}
 		}
-		checks = append(checks, check{what: fmt.Sprintf("%s %s %s", kp.Title(), kp.ScopeKind(), scope), run: func(ctx context.Context) error {
+		checks = append(checks, check{what: fmt.Sprintf("%s %s %s", kp.spec.Title, kp.spec.Scope.Kind, scope), run: func(ctx context.Context) error {
 			return kp.CanReplace(ctx, scope, old)
 		}})
+	}
+	if kp, _, err := p.keyScope(c); err == nil && c.Bool("require_replacement") && kp.spec.Caps.Replace == provider.ByPerson && !c.CanAsk() {
+		checks = append(checks, check{problem: fmt.Sprintf("%s keys cannot be created through %s's API: a person makes the replacement and pastes it, "+
+			"and nobody can in this run (no terminal, or --yes without --replacement-stdin): run on a terminal without --yes, "+
+			"or give the new key on standard input with --replacement-stdin", kp.spec.Title, kp.spec.Title)})
 	}
 	if c.Bool("require_targets") {
 		if list, _ := targetList(c.Params["targets"]); len(list) == 0 {
@@ -221,7 +230,7 @@ func (p Preflight) checks(c *step.Call) []check {
 	// check (a GitHub organization's repositories are one list, not a
 	// request each); the others are checked target by target.
 	type batch struct {
-		w       BatchChecker
+		w       target.BatchChecker
 		targets []target.Target
 		at      int // index of the batch's check
 	}
@@ -232,10 +241,14 @@ func (p Preflight) checks(c *step.Call) []check {
 			checks = append(checks, check{problem: fmt.Sprintf("target %d: %s", i+1, strings.TrimPrefix(problemText(err), "preflight: "))})
 			continue
 		}
-		w, ok := p.Writers[t.Type]
+		writers := p.Writers
+		if writers == nil {
+			writers = target.NewSet(nil)
+		}
+		_, w, err := writers.Writer(t.Type)
 		switch {
-		case ok && w != nil:
-			if bc, ok := w.(BatchChecker); ok {
+		case err == nil:
+			if bc, ok := w.(target.BatchChecker); ok {
 				k := fmt.Sprintf("%T", w)
 				b := batches[k]
 				if b == nil {
@@ -247,16 +260,14 @@ func (p Preflight) checks(c *step.Call) []check {
 				continue
 			}
 			checks = append(checks, check{what: t.ID(), run: func(ctx context.Context) error { return w.Check(ctx, t) }})
-		case t.Type == target.GitHubWorkflow:
-			checks = append(checks, check{what: t.ID(), run: func(ctx context.Context) error { return p.checkWorkflow(ctx, t) }})
 		default:
-			checks = append(checks, check{problem: fmt.Sprintf("%s: respond cannot write %s targets here", t.ID(), t.Type)})
+			checks = append(checks, check{problem: fmt.Sprintf("%s: %v", t.ID(), err)})
 		}
 	}
 	for _, b := range batches {
 		// what is empty: CheckAll names each target in its problems.
 		checks[b.at] = check{n: len(b.targets), run: func(ctx context.Context) error {
-			var problems problemList
+			var problems target.ProblemList
 			for _, err := range b.w.CheckAll(ctx, b.targets) {
 				if err != nil {
 					problems = append(problems, err)
@@ -273,161 +284,20 @@ func (p Preflight) checks(c *step.Call) []check {
 
 // keyScope returns the key's provider and the scope where the replacement
 // is created ("" when the call names none).
-func (p Preflight) keyScope(c *step.Call) (KeyProvider, string, error) {
+func (p Preflight) keyScope(c *step.Call) (keyProvider, string, error) {
 	scope := strings.TrimSpace(c.String("scope"))
 	if scope == "" {
 		scope = strings.TrimSpace(c.String("project"))
 	}
-	name := strings.TrimSpace(c.String("provider"))
-	if name == "" {
-		name = "openai"
-	}
-	kp, err := keyProviders(p.P).Get("preflight", name)
+	kp, err := resolveProvider(p.keys(), "preflight", c, "")
 	return kp, scope, err
 }
 
-// checkWorkflow checks that a workflow target can be dispatched: the
-// repository is visible, the workflow exists and is active, the ref exists,
-// the workflow file on that ref declares on: workflow_dispatch, the
-// target's inputs are all declared and every required input is given, and
-// the token has write access. It is used when no writer checks
-// github-workflow targets. Every problem found is returned, as a
-// problemList.
-func (p Preflight) checkWorkflow(ctx context.Context, t target.Target) error {
-	if p.P == nil || p.P.GitHub == nil {
-		return errors.New("GitHub is not configured: export GITHUB_TOKEN (or GH_TOKEN) with a token that can run the repository's workflows")
-	}
-	gh, err := p.P.GitHub()
-	if err != nil {
-		return err
-	}
-	owner, repo, _ := strings.Cut(t.Repo, "/")
-	// The repository and the workflow are read at once: preflight is on
-	// the way to containment.
-	var dispatchable []error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		dispatchable = checkDispatchable(ctx, gh, owner, repo, t)
-	}()
-	perm, err := gh.RepoPermissions(ctx, owner, repo)
-	<-done
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return fmt.Errorf("repository %s is not visible to the GitHub token; check the name and the token's access", t.Repo)
-	case err != nil:
-		return fmt.Errorf("cannot read repository %s: %v", t.Repo, err)
-	}
-	var problems []error
-	problems = append(problems, dispatchable...)
-	if !perm.Push && !perm.Maintain && !perm.Admin {
-		role := "no"
-		if perm.Pull {
-			role = "read"
-		}
-		problems = append(problems, fmt.Errorf("the GitHub token has %s access to %s, and dispatching %s needs write access; use a token with the repo (or actions: write) permission", role, t.Repo, t.Workflow))
-	}
-	if len(problems) == 0 {
+func (p Preflight) keys() *provider.Set {
+	if p.P == nil {
 		return nil
 	}
-	return problemList(problems)
-}
-
-// problemList is every problem one check found; preflight reports each on
-// its own.
-type problemList []error
-
-func (l problemList) Error() string {
-	texts := make([]string, len(l))
-	for i, e := range l {
-		texts[i] = e.Error()
-	}
-	return strings.Join(texts, "; ")
-}
-
-// checkDispatchable checks the workflow, its ref, its trigger and its
-// inputs, as GitHub does when it receives the dispatch (each problem is a
-// 404 or 422 there).
-func checkDispatchable(ctx context.Context, gh GitHub, owner, repo string, t target.Target) []error {
-	// The workflow, the ref and (when the workflow is named by its file)
-	// the workflow file are read at once; each problem is judged in the
-	// order GitHub would find it.
-	guess := ""
-	if !strings.Contains(t.Workflow, "/") && (strings.HasSuffix(t.Workflow, ".yml") || strings.HasSuffix(t.Workflow, ".yaml")) {
-		guess = ".github/workflows/" + t.Workflow
-	}
-	var (
-		wg     sync.WaitGroup
-		refOK  bool
-		refErr error
-		tr     DispatchTrigger
-		trErr  error
-		wf     Workflow
-		err    error
-	)
-	wg.Go(func() { refOK, refErr = gh.RefExists(ctx, owner, repo, t.Ref) })
-	if guess != "" {
-		wg.Go(func() { tr, trErr = gh.WorkflowTrigger(ctx, owner, repo, guess, t.Ref) })
-	}
-	wf, err = gh.GetWorkflow(ctx, owner, repo, t.Workflow)
-	wg.Wait()
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return []error{fmt.Errorf("workflow %s does not exist in %s: check the workflow's file name (or ID) in the inventory against the repository's .github/workflows", t.Workflow, t.Repo)}
-	case err != nil:
-		return []error{fmt.Errorf("cannot read workflow %s of %s: %v", t.Workflow, t.Repo, err)}
-	}
-	var problems []error
-	if wf.State != "" && wf.State != "active" {
-		problems = append(problems, fmt.Errorf("workflow %s of %s is %s, so it will not run: enable it (gh workflow enable %s -R %s) or remove it from the inventory",
-			t.Workflow, t.Repo, strings.ReplaceAll(wf.State, "_", " "), t.Workflow, t.Repo))
-	}
-	switch {
-	case refErr != nil:
-		return append(problems, fmt.Errorf("cannot check that ref %s exists in %s: %v", t.Ref, t.Repo, refErr))
-	case !refOK:
-		return append(problems, fmt.Errorf("ref %s does not exist in %s, so GitHub would refuse to run %s on it: give an existing branch or tag as the target's ref in the inventory", t.Ref, t.Repo, t.Workflow))
-	}
-	path := wf.Path
-	if path == "" {
-		path = ".github/workflows/" + t.Workflow
-	}
-	if path != guess {
-		tr, trErr = gh.WorkflowTrigger(ctx, owner, repo, path, t.Ref)
-	}
-	if trErr != nil {
-		return append(problems, fmt.Errorf("cannot read %s on %s to check its workflow_dispatch trigger: %v", path, t.Ref, trErr))
-	}
-	if !tr.Dispatch {
-		return append(problems, fmt.Errorf("workflow %s of %s does not declare on: workflow_dispatch on %s, so it cannot be started through the API: add workflow_dispatch to its on: key, or remove the target from the inventory", t.Workflow, t.Repo, t.Ref))
-	}
-	declared := map[string]WorkflowInput{}
-	var names []string
-	for _, in := range tr.Inputs {
-		declared[in.Name] = in
-		names = append(names, in.Name)
-	}
-	var undeclared []string
-	for k := range t.Inputs {
-		if _, ok := declared[k]; !ok {
-			undeclared = append(undeclared, k)
-		}
-	}
-	if len(undeclared) > 0 {
-		sort.Strings(undeclared)
-		has := "declares no inputs"
-		if len(names) > 0 {
-			has = "declares " + strings.Join(names, ", ")
-		}
-		problems = append(problems, fmt.Errorf("workflow %s of %s does not declare input(s) %s (it %s), so GitHub would refuse the dispatch: remove them from the target's inputs in the inventory, or declare them under on.workflow_dispatch.inputs",
-			t.Workflow, t.Repo, strings.Join(undeclared, ", "), has))
-	}
-	for _, in := range tr.Inputs {
-		if _, given := t.Inputs[in.Name]; in.Required && !in.HasDefault && !given {
-			problems = append(problems, fmt.Errorf("workflow %s of %s requires input %s, which the target does not give and which has no default: add it to the target's inputs in the inventory", t.Workflow, t.Repo, in.Name))
-		}
-	}
-	return problems
+	return p.P.Keys
 }
 
 // targetList returns the items of a `targets` parameter; ok is false when

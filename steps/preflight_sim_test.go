@@ -10,9 +10,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/respondhq/respond/internal/plugin"
+
 	"github.com/respondhq/respond/internal/githubapi"
 	"github.com/respondhq/respond/internal/inventory"
-	"github.com/respondhq/respond/internal/openaiapi"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim"
 	"github.com/respondhq/respond/internal/sim/githubsim"
@@ -32,24 +33,22 @@ func TestPreflightAgainstSimulator(t *testing.T) {
 	t.Cleanup(func() { s.Close() })
 	env, info := s.Env(), s.Scenario()
 	providers := func(ghToken string) *steps.Providers {
-		return &steps.Providers{
-			OpenAI: func() (steps.OpenAI, error) {
-				return openaiapi.New(openaiapi.Config{BaseURL: env["OPENAI_BASE_URL"], AdminKey: secret.New(env["OPENAI_ADMIN_KEY"])})
-			},
-			GitHub: func() (steps.GitHub, error) {
-				return githubapi.New(githubapi.Config{BaseURL: env["GITHUB_API_URL"], Token: secret.New(ghToken)})
-			},
-		}
+		return steps.NewProviders(plugin.New(func(k string) string {
+			if k == "GITHUB_TOKEN" {
+				return ghToken
+			}
+			return env[k]
+		}, nil, nil))
 	}
 	dir := t.TempDir()
 	workflow := map[string]any{"type": "github-workflow", "repo": info.WorkflowRepo, "workflow": info.Workflow, "ref": info.WorkflowRef}
 	call := func(params map[string]any) *step.Call {
 		return &step.Call{Incident: "inc", StepID: "preflight", Params: params, Secrets: secret.NewRegistry(), Dir: dir}
 	}
-	writers := map[string]steps.TargetWriter{"dotenv": steps.DotenvWriter{}}
 
 	// Everything reachable: no problem.
-	p := steps.Preflight{P: providers(env["GITHUB_TOKEN"]), Writers: writers}
+	pp := providers(env["GITHUB_TOKEN"])
+	p := steps.Preflight{P: pp, Writers: pp.Targets}
 	res, err := p.Apply(ctx, call(map[string]any{
 		"project": info.ProjectID,
 		"targets": []any{workflow, map[string]any{"type": "dotenv", "path": filepath.Join(dir, ".env"), "var": "K"}},
@@ -62,7 +61,8 @@ func TestPreflightAgainstSimulator(t *testing.T) {
 	}
 
 	// A project the admin key cannot see, and a token that cannot dispatch.
-	p = steps.Preflight{P: providers(info.ReadOnlyToken), Writers: writers}
+	pp = providers(info.ReadOnlyToken)
+	p = steps.Preflight{P: pp, Writers: pp.Targets}
 	_, err = p.Apply(ctx, call(map[string]any{"project": "proj_doesnotexist", "targets": []any{workflow}}))
 	if !errors.Is(err, step.ErrPreflight) {
 		t.Fatalf("preflight with missing access = %v", err)
@@ -155,7 +155,7 @@ func TestPreflightWorkflowsAgainstSimulator(t *testing.T) {
 	run := func(tok string, workflows ...any) ([]string, error) {
 		t.Helper()
 		p, _ := ghProviders(t, counting, tok, githubapi.Limits{})
-		res, err := steps.Preflight{P: p}.Apply(ctx, &step.Call{Incident: "inc", StepID: "preflight", Secrets: secret.NewRegistry(),
+		res, err := steps.Preflight{P: p, Writers: p.Targets}.Apply(ctx, &step.Call{Incident: "inc", StepID: "preflight", Secrets: secret.NewRegistry(),
 			Params: map[string]any{"workflows": workflows}})
 		if res == nil {
 			return nil, err

@@ -27,9 +27,7 @@ func TestPreflightReportsEveryProblemAtOnce(t *testing.T) {
 		},
 	})
 	p := Preflight{
-		P: &Providers{OpenAI: func() (OpenAI, error) {
-			return nil, errors.New("OPENAI_ADMIN_KEY is not set: export an OpenAI admin key")
-		}},
+		P:       NewProviders(nil),
 		Writers: localWriters(),
 	}
 	res, err := p.Apply(context.Background(), c)
@@ -42,11 +40,11 @@ func TestPreflightReportsEveryProblemAtOnce(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		"preflight found 6 problem(s); nothing was changed:\n  - ",
-		"OpenAI project proj_abc: OPENAI_ADMIN_KEY is not set",
+		"OpenAI project proj_abc: OpenAI is not configured: export OPENAI_ADMIN_KEY",
 		"dotenv:" + filepath.Join(dir, "gone", ".env") + ":K: directory " + filepath.Join(dir, "gone") + " does not exist",
 		"exec:" + filepath.Join(c.Dir, "missing.sh") + ": program " + filepath.Join(c.Dir, "missing.sh") + " does not exist",
 		"target 5: dotenv target: var is required",
-		"github-actions:acme/api:OPENAI_API_KEY: respond cannot write github-actions targets here",
+		"github-actions:acme/api:OPENAI_API_KEY: GitHub is not configured",
 		"github-workflow:acme/api:d.yml@m: GitHub is not configured",
 		"\nfix them and run again, or pass --force to go ahead anyway",
 	} {
@@ -54,7 +52,7 @@ func TestPreflightReportsEveryProblemAtOnce(t *testing.T) {
 			t.Errorf("the error lacks %q:\n%s", want, msg)
 		}
 	}
-	if res == nil || res.Evidence["checked"] != 6 || len(res.Evidence["problems"].([]string)) != 6 {
+	if res == nil || res.Evidence["checked"] != 7 || len(res.Evidence["problems"].([]string)) != 6 {
 		t.Errorf("evidence %v", res)
 	}
 	// The problems keep the order of the checks: the project first, then the

@@ -9,7 +9,6 @@ package steps
 
 import (
 	"fmt"
-	"github.com/respondhq/respond/internal/target"
 	"sort"
 
 	"github.com/respondhq/respond/internal/step"
@@ -17,25 +16,23 @@ import (
 
 // all lists every kind respond knows: the one place kinds are registered.
 // Provider kinds share p, so every step uses the same clients (and GitHub's
-// rate limiter is one per token).
+// rate limiter is one per token). The aliases providers declare
+// (openai.identify_key, …) are added from the provider registry.
 func all(p *Providers) []step.Kind {
-	writers := map[string]TargetWriter{
-		target.Dotenv:            DotenvWriter{},
-		target.Exec:              ExecTargetWriter{},
-		target.GitHubActions:     GitHubSecretWriter{P: p},
-		target.GitHubDependabot:  GitHubSecretWriter{P: p},
-		target.AWSSecretsManager: AWSSecretsManagerWriter{P: p},
-		target.AWSSSM:            AWSSSMWriter{P: p},
+	writers := p.Targets
+	keys := p.Keys
+	generic := map[string]func(alias, fixed string) step.Kind{
+		keyIdentifyKind: func(alias, fixed string) step.Kind { return KeyIdentify{P: p, Keys: keys, alias: alias, fixed: fixed} },
+		keyRevokeKind:   func(alias, fixed string) step.Kind { return KeyRevoke{Keys: keys, alias: alias, fixed: fixed} },
+		keyVerifyKind:   func(alias, fixed string) step.Kind { return KeyVerify{Keys: keys, alias: alias, fixed: fixed} },
+		keyReplaceKind:  func(alias, fixed string) step.Kind { return KeyReplace{Keys: keys, alias: alias, fixed: fixed} },
+		keyUsageKind: func(alias, fixed string) step.Kind {
+			return KeyUsageStep{Keys: keys, Now: p.Now, alias: alias, fixed: fixed}
+		},
+		keyQuietKind:  func(alias, fixed string) step.Kind { return KeyAwaitQuiet{Keys: keys, alias: alias, fixed: fixed} },
+		keyRetireKind: func(alias, fixed string) step.Kind { return KeyRetire{Keys: keys, fixed: fixed} },
 	}
-	keys := keyProviders(p)
-	return []step.Kind{
-		KeyIdentify{P: p, Keys: keys},
-		KeyRevoke{Keys: keys},
-		KeyVerify{Keys: keys},
-		KeyReplace{Keys: keys},
-		KeyUsageStep{Keys: keys},
-		KeyAwaitQuiet{Keys: keys},
-		KeyRetire{Keys: keys},
+	kinds := []step.Kind{
 		Approve{},
 		Exec{},
 		Note{},
@@ -44,33 +41,25 @@ func all(p *Providers) []step.Kind {
 		LockKey{},
 		Preflight{P: p, Writers: writers},
 		Deploy{Writers: writers},
-		IdentifyKey{P: p},
-		RevokeKey{P: p},
-		VerifyKey{P: p},
-		AwaitQuiet{P: p},
-		CreateReplacement{P: p},
-		KeyUsage{P: p},
 		GitHubDispatchWorkflow{P: p},
 		GitHubResolveAlert{P: p},
 	}
-}
-
-// keyProviders lists every provider of keys respond knows: the one place
-// a provider is registered.
-func keyProviders(p *Providers) KeyProviders {
-	return KeyProviders{
-		"openai": openAIProvider{P: p},
-		"aws":    awsProvider{P: p},
+	for _, name := range []string{keyIdentifyKind, keyRevokeKind, keyVerifyKind, keyReplaceKind, keyUsageKind, keyQuietKind, keyRetireKind} {
+		kinds = append(kinds, generic[name]("", ""))
 	}
+	return append(kinds, aliasKinds(generic)...)
 }
 
 // Catalog returns every kind respond knows, sorted by name, with no
 // provider configured: enough to validate playbooks and print the schema.
-func Catalog() step.Catalog { return CatalogWith(Providers{}) }
+func Catalog() step.Catalog { return CatalogWith(NewProviders(nil)) }
 
 // CatalogWith returns every kind, with provider steps using p's clients.
-func CatalogWith(p Providers) step.Catalog {
-	kinds := all(&p)
+func CatalogWith(p *Providers) step.Catalog {
+	if p == nil {
+		p = NewProviders(nil)
+	}
+	kinds := all(p)
 	c, err := NewCatalog(kinds...)
 	if err != nil {
 		// all() is static and TestCatalog checks it; fall back to a
@@ -127,7 +116,3 @@ func (c *catalog) Lookup(kind string) (step.Kind, bool) {
 
 // Kinds implements step.Catalog. The slice is a copy.
 func (c *catalog) Kinds() []step.Kind { return append([]step.Kind(nil), c.kinds...) }
-
-// KeyProvidersFor returns every key provider, using p's clients (for the
-// CLI's key picker).
-func KeyProvidersFor(p Providers) KeyProviders { return keyProviders(&p) }

@@ -1,4 +1,4 @@
-// Package awsapi implements steps.AWS over the official AWS SDK for Go v2
+// Package awsapi is respond's AWS client over the official AWS SDK for Go v2
 // (github.com/aws/aws-sdk-go-v2): IAM access keys, STS, CloudTrail,
 // Secrets Manager and SSM Parameter Store. Its tests run it against moto
 // (see awstest), a real AWS implementation nobody here wrote.
@@ -64,8 +64,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-
-	"github.com/respondhq/respond/steps"
 )
 
 const (
@@ -106,10 +104,8 @@ type Client struct {
 	sm       map[string]*secretsmanager.Client
 	ssm      map[string]*ssm.Client
 	ct       map[string]*cloudtrail.Client
-	identity *steps.AWSIdentity
+	identity *Identity
 }
-
-var _ steps.AWS = (*Client)(nil)
 
 // FromEnv returns a client configured by the standard chain (see the
 // package comment).

@@ -11,7 +11,6 @@ import (
 	"github.com/respondhq/respond/internal/awsapi/awstest"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
-	"github.com/respondhq/respond/steps"
 )
 
 // responderActions is what respond's own credentials are given in these
@@ -76,7 +75,7 @@ func TestAccessKeyLifecycle(t *testing.T) {
 
 	// The leaked key works, and its check records a use.
 	chk, err := c.CheckAccessKey(ctx, w.leaked.ID, secret.New(w.leaked.Secret))
-	if err != nil || chk.State != steps.AWSKeyLive || chk.ARN != "arn:aws:iam::"+awstest.Account+":user/app" || chk.StatusCode != 200 {
+	if err != nil || chk.State != awsapi.KeyLive || chk.ARN != "arn:aws:iam::"+awstest.Account+":user/app" || chk.StatusCode != 200 {
 		t.Fatalf("check of the leaked key: %+v %v", chk, err)
 	}
 	k, err := c.FindAccessKey(ctx, w.leaked.ID)
@@ -90,7 +89,7 @@ func TestAccessKeyLifecycle(t *testing.T) {
 
 	// A wrong secret is not a dead key.
 	chk, err = c.CheckAccessKey(ctx, w.leaked.ID, secret.New(w.leaked.Secret+"x"))
-	if err != nil || chk.State != steps.AWSKeyWrongSecret || chk.Code != "SignatureDoesNotMatch" {
+	if err != nil || chk.State != awsapi.KeyWrongSecret || chk.Code != "SignatureDoesNotMatch" {
 		t.Fatalf("check with a wrong secret: %+v %v", chk, err)
 	}
 
@@ -106,7 +105,7 @@ func TestAccessKeyLifecycle(t *testing.T) {
 	if k, err := c.FindAccessKey(ctx, w.leaked.ID); err != nil || k.Active() || k.Status != "Inactive" {
 		t.Fatalf("FindAccessKey after deactivation = %+v, %v", k, err)
 	}
-	if chk, err := c.CheckAccessKey(ctx, w.leaked.ID, secret.New(w.leaked.Secret)); err != nil || chk.State != steps.AWSKeyLive {
+	if chk, err := c.CheckAccessKey(ctx, w.leaked.ID, secret.New(w.leaked.Secret)); err != nil || chk.State != awsapi.KeyLive {
 		t.Errorf("moto now refuses an inactive key (%+v %v): this test can prove containment by STS too", chk, err)
 	}
 	if err := c.SetAccessKeyActive(ctx, "app", w.leaked.ID, true); err != nil || keyStatus(t, w.s, w.leaked.ID) != "Active" {
@@ -122,7 +121,7 @@ func TestAccessKeyLifecycle(t *testing.T) {
 	if err != nil || nk.User != "app" || !strings.HasPrefix(nk.ID, "AKIA") || nk.Secret.Len() != 40 || nk.Created.IsZero() {
 		t.Fatalf("CreateAccessKey = %+v, %v", nk, err)
 	}
-	if chk, err := c.CheckAccessKey(ctx, nk.ID, nk.Secret); err != nil || chk.State != steps.AWSKeyLive {
+	if chk, err := c.CheckAccessKey(ctx, nk.ID, nk.Secret); err != nil || chk.State != awsapi.KeyLive {
 		t.Fatalf("check of the new key: %+v %v", chk, err)
 	}
 	// A third key: IAM refuses, the request was sent once, the error says
@@ -146,20 +145,20 @@ func TestAccessKeyLifecycle(t *testing.T) {
 	if err := c.DeleteAccessKey(ctx, "app", w.leaked.ID); err != nil {
 		t.Fatal(err)
 	}
-	if chk, err := c.CheckAccessKey(ctx, w.leaked.ID, secret.New(w.leaked.Secret)); err != nil || chk.State != steps.AWSKeyDead || chk.Code != "InvalidClientTokenId" || chk.StatusCode != 403 {
+	if chk, err := c.CheckAccessKey(ctx, w.leaked.ID, secret.New(w.leaked.Secret)); err != nil || chk.State != awsapi.KeyDead || chk.Code != "InvalidClientTokenId" || chk.StatusCode != 403 {
 		t.Fatalf("check of the deleted key: %+v %v", chk, err)
 	}
-	if err := c.DeleteAccessKey(ctx, "app", w.leaked.ID); !errors.Is(err, steps.ErrNotFound) {
+	if err := c.DeleteAccessKey(ctx, "app", w.leaked.ID); !errors.Is(err, step.ErrNotFound) {
 		t.Errorf("deleting it again: %v, want ErrNotFound", err)
 	}
 	_, err = c.FindAccessKey(ctx, w.leaked.ID)
-	if !errors.Is(err, steps.ErrNotFound) || !strings.Contains(err.Error(), "get-access-key-info") {
+	if !errors.Is(err, step.ErrNotFound) || !strings.Contains(err.Error(), "get-access-key-info") {
 		t.Errorf("FindAccessKey of a deleted key: %v", err)
 	}
 	if keys, err := c.ListAccessKeys(ctx, "app"); err != nil || len(keys) != 1 || keys[0].ID != nk.ID {
 		t.Errorf("keys left: %+v %v", keys, err)
 	}
-	if _, err := c.ListAccessKeys(ctx, "nobody"); !errors.Is(err, steps.ErrNotFound) {
+	if _, err := c.ListAccessKeys(ctx, "nobody"); !errors.Is(err, step.ErrNotFound) {
 		t.Errorf("keys of a user that does not exist: %v", err)
 	}
 }
@@ -174,7 +173,7 @@ func TestAccessDenied(t *testing.T) {
 	// As respond: a live key without permissions checks live (STS needs
 	// no permission; an AccessDenied answer is covered by TestFakeAWS).
 	c := newClient(t)
-	if chk, err := c.CheckAccessKey(ctx, weak.ID, secret.New(weak.Secret)); err != nil || chk.State != steps.AWSKeyLive {
+	if chk, err := c.CheckAccessKey(ctx, weak.ID, secret.New(weak.Secret)); err != nil || chk.State != awsapi.KeyLive {
 		t.Fatalf("a key without permissions: %+v %v", chk, err)
 	}
 	w.s.SetEnv(t, weak)
@@ -190,7 +189,7 @@ func TestAccessDenied(t *testing.T) {
 		{func() error { _, err := c.GetParameter(ctx, "", "/app/key", false); return err }, "ssm:GetParameter"},
 	} {
 		err := tc.call()
-		if !errors.Is(err, steps.ErrAWSAccessDenied) || !strings.Contains(err.Error(), "need the IAM permission "+tc.action) || !step.IsPermanent(err) {
+		if !errors.Is(err, awsapi.ErrAccessDenied) || !strings.Contains(err.Error(), "need the IAM permission "+tc.action) || !step.IsPermanent(err) {
 			t.Errorf("%s: %v; want access denied naming the action", tc.action, err)
 		}
 	}
@@ -212,7 +211,7 @@ func TestCloudTrailUnanswered(t *testing.T) {
 	}
 	// IAM's simulation is not implemented either: "cannot tell".
 	p, err := c.Permitted(ctx, "secretsmanager:PutSecretValue", "*", true)
-	if err != nil || p.Decision != steps.AWSUnknown || !strings.Contains(p.Reason, "SimulatePrincipalPolicy") {
+	if err != nil || p.Decision != awsapi.Unknown || !strings.Contains(p.Reason, "SimulatePrincipalPolicy") {
 		t.Errorf("Permitted = %+v, %v", p, err)
 	}
 }
@@ -243,7 +242,7 @@ func TestSecretsManager(t *testing.T) {
 	if got := w.s.Secret(t, "app/prod", "AWSPREVIOUS"); got.Value != `{"OPENAI_API_KEY":"old","DB":"x"}` {
 		t.Errorf("AWSPREVIOUS holds %q", got.Value)
 	}
-	if _, err := c.DescribeSecret(ctx, "", "app/missing"); !errors.Is(err, steps.ErrNotFound) || !step.IsPermanent(err) {
+	if _, err := c.DescribeSecret(ctx, "", "app/missing"); !errors.Is(err, step.ErrNotFound) || !step.IsPermanent(err) {
 		t.Errorf("a missing secret: %v", err)
 	}
 	if _, err := c.PutSecretString(ctx, "", "app/prod", secret.Value{}); err == nil {
@@ -285,14 +284,14 @@ func TestParameterStore(t *testing.T) {
 	if p, err := c.GetParameter(ctx, "", "/app/plain", false); err != nil || p.Type != "String" || p.Value.Reveal() != "visible" {
 		t.Errorf("a String parameter: %+v %v", p, err)
 	}
-	if _, err := c.GetParameter(ctx, "", "/app/missing", false); !errors.Is(err, steps.ErrNotFound) {
+	if _, err := c.GetParameter(ctx, "", "/app/missing", false); !errors.Is(err, step.ErrNotFound) {
 		t.Errorf("a missing parameter: %v", err)
 	}
-	if _, err := c.DescribeParameter(ctx, "", "/app/missing"); !errors.Is(err, steps.ErrNotFound) {
+	if _, err := c.DescribeParameter(ctx, "", "/app/missing"); !errors.Is(err, step.ErrNotFound) {
 		t.Errorf("describing a missing parameter: %v", err)
 	}
 	// Another region is another store.
-	if _, err := c.GetParameter(ctx, "eu-west-1", "/app/key", false); !errors.Is(err, steps.ErrNotFound) {
+	if _, err := c.GetParameter(ctx, "eu-west-1", "/app/key", false); !errors.Is(err, step.ErrNotFound) {
 		t.Errorf("/app/key in eu-west-1: %v", err)
 	}
 }

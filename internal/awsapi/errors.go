@@ -13,7 +13,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/respondhq/respond/internal/step"
-	"github.com/respondhq/respond/steps"
 )
 
 // Error is an error answer from AWS to one operation.
@@ -50,14 +49,14 @@ func (e *Error) Error() string {
 // StatusCode is the HTTP status of the answer.
 func (e *Error) StatusCode() int { return e.Status }
 
-// Unwrap makes a missing object match steps.ErrNotFound, and a missing
-// permission steps.ErrAWSAccessDenied.
+// Unwrap makes a missing object match step.ErrNotFound, and a missing
+// permission ErrAccessDenied.
 func (e *Error) Unwrap() []error {
 	switch {
 	case isNotFound(e.Code):
-		return []error{steps.ErrNotFound}
+		return []error{step.ErrNotFound}
 	case isDenied(e.Code, e.Status):
-		return []error{steps.ErrAWSAccessDenied}
+		return []error{ErrAccessDenied}
 	}
 	return nil
 }

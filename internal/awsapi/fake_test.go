@@ -18,7 +18,6 @@ import (
 	"github.com/respondhq/respond/internal/awsapi"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
-	"github.com/respondhq/respond/steps"
 )
 
 // The tests here cover answers moto cannot give (an AccessDenied from
@@ -103,7 +102,7 @@ func TestCheckAccessKeyDenied(t *testing.T) {
 	})
 	c := newClient(t)
 	chk, err := c.CheckAccessKey(context.Background(), "AKIALEAKEDEXAMPLE001", secret.New("leaked-secret"))
-	if err != nil || chk.State != steps.AWSKeyDenied || chk.Code != "AccessDenied" || chk.StatusCode != 403 {
+	if err != nil || chk.State != awsapi.KeyDenied || chk.Code != "AccessDenied" || chk.StatusCode != 403 {
 		t.Fatalf("an AccessDenied answer: %+v %v; want the key counted alive (denied), not dead", chk, err)
 	}
 	_, err = c.CheckAccessKey(context.Background(), "not-a-key", secret.New("x"))
@@ -184,12 +183,12 @@ func TestPermitted(t *testing.T) {
 	for _, tc := range []struct {
 		decision     string
 		identityOnly bool
-		want         steps.AWSDecision
+		want         awsapi.Decision
 	}{
-		{"allowed", false, steps.AWSAllowed},
-		{"explicitDeny", false, steps.AWSDenied},
-		{"implicitDeny", true, steps.AWSDenied},
-		{"implicitDeny", false, steps.AWSUnknown},
+		{"allowed", false, awsapi.Allowed},
+		{"explicitDeny", false, awsapi.Denied},
+		{"implicitDeny", true, awsapi.Denied},
+		{"implicitDeny", false, awsapi.Unknown},
 	} {
 		decision = tc.decision
 		p, err := c.Permitted(ctx, "ssm:PutParameter", "arn:aws:ssm:us-east-1:123456789012:parameter/app/key", tc.identityOnly)

@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/respondhq/respond/internal/secret"
-	"github.com/respondhq/respond/steps"
 )
 
 // keyIDRe is the shape of an access key ID (IAM: 16 to 128 word
@@ -46,9 +45,9 @@ func checkUser(user string) error {
 // noRetry makes one operation's request be sent once only.
 func noRetry(o *iam.Options) { o.Retryer = aws.NopRetryer{} }
 
-// CallerIdentity implements steps.AWSKeys. The answer is cached: it does
+// CallerIdentity is part of the AWS key provider's client. The answer is cached: it does
 // not change for the client's lifetime.
-func (c *Client) CallerIdentity(ctx context.Context) (steps.AWSIdentity, error) {
+func (c *Client) CallerIdentity(ctx context.Context) (Identity, error) {
 	c.mu.Lock()
 	if c.identity != nil {
 		id := *c.identity
@@ -58,27 +57,27 @@ func (c *Client) CallerIdentity(ctx context.Context) (steps.AWSIdentity, error) 
 	c.mu.Unlock()
 	out, err := c.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return steps.AWSIdentity{}, c.fail(op{"STS", "checking respond's own AWS credentials (GetCallerIdentity)", "sts:GetCallerIdentity"}, err)
+		return Identity{}, c.fail(op{"STS", "checking respond's own AWS credentials (GetCallerIdentity)", "sts:GetCallerIdentity"}, err)
 	}
-	id := steps.AWSIdentity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn), UserID: aws.ToString(out.UserId)}
+	id := Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn), UserID: aws.ToString(out.UserId)}
 	c.mu.Lock()
 	c.identity = &id
 	c.mu.Unlock()
 	return id, nil
 }
 
-// FindAccessKey implements steps.AWSKeys.
-func (c *Client) FindAccessKey(ctx context.Context, keyID string) (steps.AWSAccessKey, error) {
+// FindAccessKey is part of the AWS key provider's client.
+func (c *Client) FindAccessKey(ctx context.Context, keyID string) (AccessKey, error) {
 	if err := checkKeyID(keyID); err != nil {
-		return steps.AWSAccessKey{}, err
+		return AccessKey{}, err
 	}
 	lu, err := c.lastUsed(ctx, keyID)
 	if err != nil {
-		return steps.AWSAccessKey{}, err
+		return AccessKey{}, err
 	}
 	keys, err := c.listKeys(ctx, lu.User)
 	if err != nil {
-		return steps.AWSAccessKey{}, err
+		return AccessKey{}, err
 	}
 	for _, k := range keys {
 		if k.ID == keyID {
@@ -87,12 +86,12 @@ func (c *Client) FindAccessKey(ctx context.Context, keyID string) (steps.AWSAcce
 		}
 	}
 	// Deleted between the two calls.
-	return steps.AWSAccessKey{}, permanent(&Error{Service: "IAM", Op: fmt.Sprintf("finding access key %s among the keys of user %s", keyID, lu.User),
+	return AccessKey{}, permanent(&Error{Service: "IAM", Op: fmt.Sprintf("finding access key %s among the keys of user %s", keyID, lu.User),
 		Code: "NoSuchEntity", Status: 404, Hint: "it was deleted while respond looked it up"})
 }
 
 // lastUsed reads a key's user and last use.
-func (c *Client) lastUsed(ctx context.Context, keyID string) (steps.AWSAccessKey, error) {
+func (c *Client) lastUsed(ctx context.Context, keyID string) (AccessKey, error) {
 	out, err := c.iam.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(keyID)})
 	if err != nil {
 		o := op{"IAM", fmt.Sprintf("looking up access key %s (GetAccessKeyLastUsed)", keyID), "iam:GetAccessKeyLastUsed"}
@@ -102,9 +101,9 @@ func (c *Client) lastUsed(ctx context.Context, keyID string) (steps.AWSAccessKey
 			e.Hint = "no such key in this account: it may belong to another AWS account (`aws sts get-access-key-info --access-key-id " + keyID +
 				"` names it), or it was deleted; check the key ID and AWS_PROFILE"
 		}
-		return steps.AWSAccessKey{}, err
+		return AccessKey{}, err
 	}
-	k := steps.AWSAccessKey{ID: keyID, User: aws.ToString(out.UserName)}
+	k := AccessKey{ID: keyID, User: aws.ToString(out.UserName)}
 	if u := out.AccessKeyLastUsed; u != nil {
 		k.LastUsed = u.LastUsedDate
 		k.LastUsedService = clean(aws.ToString(u.ServiceName), 100)
@@ -113,8 +112,8 @@ func (c *Client) lastUsed(ctx context.Context, keyID string) (steps.AWSAccessKey
 	return k, nil
 }
 
-// ListAccessKeys implements steps.AWSKeys.
-func (c *Client) ListAccessKeys(ctx context.Context, user string) ([]steps.AWSAccessKey, error) {
+// ListAccessKeys is part of the AWS key provider's client.
+func (c *Client) ListAccessKeys(ctx context.Context, user string) ([]AccessKey, error) {
 	keys, err := c.listKeys(ctx, user)
 	if err != nil {
 		return nil, err
@@ -129,7 +128,7 @@ func (c *Client) ListAccessKeys(ctx context.Context, user string) ([]steps.AWSAc
 	return keys, nil
 }
 
-// ListUsers implements steps.AWSKeys.
+// ListUsers is part of the AWS key provider's client.
 func (c *Client) ListUsers(ctx context.Context) ([]string, error) {
 	var out []string
 	p := iam.NewListUsersPaginator(c.iam, &iam.ListUsersInput{})
@@ -146,11 +145,11 @@ func (c *Client) ListUsers(ctx context.Context) ([]string, error) {
 }
 
 // listKeys lists a user's keys (all pages), without their last use.
-func (c *Client) listKeys(ctx context.Context, user string) ([]steps.AWSAccessKey, error) {
+func (c *Client) listKeys(ctx context.Context, user string) ([]AccessKey, error) {
 	if err := checkUser(user); err != nil {
 		return nil, err
 	}
-	var out []steps.AWSAccessKey
+	var out []AccessKey
 	p := iam.NewListAccessKeysPaginator(c.iam, &iam.ListAccessKeysInput{UserName: aws.String(user)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -158,7 +157,7 @@ func (c *Client) listKeys(ctx context.Context, user string) ([]steps.AWSAccessKe
 			return nil, c.fail(op{"IAM", "listing the access keys of IAM user " + user, "iam:ListAccessKeys"}, err)
 		}
 		for _, m := range page.AccessKeyMetadata {
-			k := steps.AWSAccessKey{ID: aws.ToString(m.AccessKeyId), User: aws.ToString(m.UserName), Status: string(m.Status)}
+			k := AccessKey{ID: aws.ToString(m.AccessKeyId), User: aws.ToString(m.UserName), Status: string(m.Status)}
 			if m.CreateDate != nil {
 				k.Created = *m.CreateDate
 			}
@@ -168,7 +167,7 @@ func (c *Client) listKeys(ctx context.Context, user string) ([]steps.AWSAccessKe
 	return out, nil
 }
 
-// SetAccessKeyActive implements steps.AWSKeys.
+// SetAccessKeyActive is part of the AWS key provider's client.
 func (c *Client) SetAccessKeyActive(ctx context.Context, user, keyID string, active bool) error {
 	if err := checkKeyID(keyID); err != nil {
 		return err
@@ -184,7 +183,7 @@ func (c *Client) SetAccessKeyActive(ctx context.Context, user, keyID string, act
 	return c.fail(op{"IAM", fmt.Sprintf("%s access key %s of IAM user %s", verb, keyID, user), "iam:UpdateAccessKey"}, err)
 }
 
-// DeleteAccessKey implements steps.AWSKeys.
+// DeleteAccessKey is part of the AWS key provider's client.
 func (c *Client) DeleteAccessKey(ctx context.Context, user, keyID string) error {
 	if err := checkKeyID(keyID); err != nil {
 		return err
@@ -196,10 +195,10 @@ func (c *Client) DeleteAccessKey(ctx context.Context, user, keyID string) error 
 	return c.fail(op{"IAM", fmt.Sprintf("deleting access key %s of IAM user %s", keyID, user), "iam:DeleteAccessKey"}, err)
 }
 
-// CreateAccessKey implements steps.AWSKeys. The request is sent once.
-func (c *Client) CreateAccessKey(ctx context.Context, user string) (steps.AWSNewAccessKey, error) {
+// CreateAccessKey is part of the AWS key provider's client. The request is sent once.
+func (c *Client) CreateAccessKey(ctx context.Context, user string) (NewAccessKey, error) {
 	if err := checkUser(user); err != nil {
-		return steps.AWSNewAccessKey{}, err
+		return NewAccessKey{}, err
 	}
 	out, err := c.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, noRetry)
 	if err != nil {
@@ -212,28 +211,28 @@ func (c *Client) CreateAccessKey(ctx context.Context, user string) (steps.AWSNew
 			// No answer: the key may exist nonetheless.
 			err = fmt.Errorf("%w; the key may have been created all the same: list the user's keys (aws iam list-access-keys --user-name %s) before trying again", err, user)
 		}
-		return steps.AWSNewAccessKey{}, err
+		return NewAccessKey{}, err
 	}
 	k := out.AccessKey
 	if k == nil || aws.ToString(k.AccessKeyId) == "" || aws.ToString(k.SecretAccessKey) == "" {
-		return steps.AWSNewAccessKey{}, fmt.Errorf("AWS IAM: creating an access key for IAM user %s: the answer holds no key; "+
+		return NewAccessKey{}, fmt.Errorf("AWS IAM: creating an access key for IAM user %s: the answer holds no key; "+
 			"list the user's keys (aws iam list-access-keys --user-name %s): one may have been created", user, user)
 	}
-	nk := steps.AWSNewAccessKey{ID: aws.ToString(k.AccessKeyId), User: aws.ToString(k.UserName), Secret: secret.New(aws.ToString(k.SecretAccessKey))}
+	nk := NewAccessKey{ID: aws.ToString(k.AccessKeyId), User: aws.ToString(k.UserName), Secret: secret.New(aws.ToString(k.SecretAccessKey))}
 	if k.CreateDate != nil {
 		nk.Created = *k.CreateDate
 	}
 	return nk, nil
 }
 
-// CheckAccessKey implements steps.AWSKeys: GetCallerIdentity signed with
+// CheckAccessKey is part of the AWS key provider's client: GetCallerIdentity signed with
 // the given pair, by an STS client that has no other credentials.
-func (c *Client) CheckAccessKey(ctx context.Context, keyID string, secretKey secret.Value) (steps.AWSKeyCheck, error) {
+func (c *Client) CheckAccessKey(ctx context.Context, keyID string, secretKey secret.Value) (KeyCheck, error) {
 	if err := checkKeyID(keyID); err != nil {
-		return steps.AWSKeyCheck{}, err
+		return KeyCheck{}, err
 	}
 	if secretKey.IsZero() {
-		return steps.AWSKeyCheck{}, permanent(fmt.Errorf("checking access key %s with STS: its secret access key is empty", keyID))
+		return KeyCheck{}, permanent(fmt.Errorf("checking access key %s with STS: its secret access key is empty", keyID))
 	}
 	client := sts.NewFromConfig(c.cfg, func(o *sts.Options) {
 		o.HTTPClient = c.hc
@@ -243,19 +242,19 @@ func (c *Client) CheckAccessKey(ctx context.Context, keyID string, secretKey sec
 	now := time.Now().UTC()
 	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err == nil {
-		return steps.AWSKeyCheck{State: steps.AWSKeyLive, ARN: aws.ToString(out.Arn), Account: aws.ToString(out.Account), StatusCode: 200, CheckedAt: now}, nil
+		return KeyCheck{State: KeyLive, ARN: aws.ToString(out.Arn), Account: aws.ToString(out.Account), StatusCode: 200, CheckedAt: now}, nil
 	}
 	code, status := apiCode(err)
-	chk := steps.AWSKeyCheck{StatusCode: status, Code: code, CheckedAt: now}
+	chk := KeyCheck{StatusCode: status, Code: code, CheckedAt: now}
 	switch {
 	case code == "InvalidClientTokenId" || code == "UnrecognizedClientException":
-		chk.State = steps.AWSKeyDead
+		chk.State = KeyDead
 	case code == "SignatureDoesNotMatch" || code == "InvalidSignatureException":
-		chk.State = steps.AWSKeyWrongSecret
+		chk.State = KeyWrongSecret
 	case isDenied(code, status):
-		chk.State = steps.AWSKeyDenied
+		chk.State = KeyDenied
 	default:
-		return steps.AWSKeyCheck{}, c.fail(op{"STS", "checking access key " + keyID + " with GetCallerIdentity signed by it", ""}, err)
+		return KeyCheck{}, c.fail(op{"STS", "checking access key " + keyID + " with GetCallerIdentity signed by it", ""}, err)
 	}
 	return chk, nil
 }
@@ -266,15 +265,15 @@ const maxEvents = 1000
 // cloudTrailWindow is how far back LookupEvents can see.
 const cloudTrailWindow = 90 * 24 * time.Hour
 
-// LookupKeyEvents implements steps.AWSKeys.
-func (c *Client) LookupKeyEvents(ctx context.Context, region, keyID string, start, end time.Time) (steps.AWSEventLookup, error) {
+// LookupKeyEvents is part of the AWS key provider's client.
+func (c *Client) LookupKeyEvents(ctx context.Context, region, keyID string, start, end time.Time) (EventLookup, error) {
 	if err := checkKeyID(keyID); err != nil {
-		return steps.AWSEventLookup{}, err
+		return EventLookup{}, err
 	}
 	if region == "" {
 		region = c.sts.Options().Region
 	}
-	res := steps.AWSEventLookup{Region: region}
+	res := EventLookup{Region: region}
 	if oldest := time.Now().Add(-cloudTrailWindow); start.Before(oldest) {
 		start = oldest
 	}
@@ -315,14 +314,14 @@ func (c *Client) LookupKeyEvents(ctx context.Context, region, keyID string, star
 		}
 	}
 	res.Answered = true
-	slices.SortStableFunc(res.Events, func(a, b steps.AWSEvent) int { return a.Time.Compare(b.Time) })
+	slices.SortStableFunc(res.Events, func(a, b Event) int { return a.Time.Compare(b.Time) })
 	return res, nil
 }
 
 // event converts a CloudTrail event. Everything in it was sent by whoever
 // made the request, so it is cleaned and kept short.
-func event(ev cttypes.Event, region string) steps.AWSEvent {
-	e := steps.AWSEvent{
+func event(ev cttypes.Event, region string) Event {
+	e := Event{
 		ID:     clean(aws.ToString(ev.EventId), 64),
 		Name:   clean(aws.ToString(ev.EventName), 100),
 		Source: clean(aws.ToString(ev.EventSource), 100),
@@ -349,22 +348,22 @@ func event(ev cttypes.Event, region string) steps.AWSEvent {
 	return e
 }
 
-// Permitted implements steps.AWSSecretStores.
-func (c *Client) Permitted(ctx context.Context, action, resource string, identityOnly bool) (steps.AWSPermission, error) {
-	unknown := func(format string, args ...any) (steps.AWSPermission, error) {
-		return steps.AWSPermission{Decision: steps.AWSUnknown, Reason: fmt.Sprintf(format, args...)}, nil
+// Permitted is part of the secret stores' client.
+func (c *Client) Permitted(ctx context.Context, action, resource string, identityOnly bool) (Permission, error) {
+	unknown := func(format string, args ...any) (Permission, error) {
+		return Permission{Decision: Unknown, Reason: fmt.Sprintf(format, args...)}, nil
 	}
 	id, err := c.CallerIdentity(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return steps.AWSPermission{}, err
+			return Permission{}, err
 		}
 		return unknown("who the credentials are is unknown: %v", err)
 	}
 	principal, err := c.principal(ctx, id.ARN)
 	if err != nil {
 		if ctx.Err() != nil {
-			return steps.AWSPermission{}, err
+			return Permission{}, err
 		}
 		return unknown("%v", err)
 	}
@@ -372,7 +371,7 @@ func (c *Client) Permitted(ctx context.Context, action, resource string, identit
 		return unknown("IAM cannot simulate the policies of %s", id.ARN)
 	}
 	if strings.HasSuffix(principal, ":root") {
-		return steps.AWSPermission{Decision: steps.AWSAllowed, Principal: principal, Reason: "the account's root user"}, nil
+		return Permission{Decision: Allowed, Principal: principal, Reason: "the account's root user"}, nil
 	}
 	if resource == "" {
 		resource = "*"
@@ -381,7 +380,7 @@ func (c *Client) Permitted(ctx context.Context, action, resource string, identit
 		PolicySourceArn: aws.String(principal), ActionNames: []string{action}, ResourceArns: []string{resource}}, noRetry)
 	if err != nil {
 		if ctx.Err() != nil {
-			return steps.AWSPermission{}, ctx.Err()
+			return Permission{}, ctx.Err()
 		}
 		e := c.fail(op{"IAM", "simulating " + action + " for " + principal + " (SimulatePrincipalPolicy)", "iam:SimulatePrincipalPolicy"}, err)
 		return unknown("%v", e)
@@ -390,23 +389,23 @@ func (c *Client) Permitted(ctx context.Context, action, resource string, identit
 		if aws.ToString(r.EvalActionName) != action {
 			continue
 		}
-		p := steps.AWSPermission{Principal: principal, Reason: "IAM's simulation: " + string(r.EvalDecision)}
+		p := Permission{Principal: principal, Reason: "IAM's simulation: " + string(r.EvalDecision)}
 		switch r.EvalDecision {
 		case iamtypes.PolicyEvaluationDecisionTypeAllowed:
-			p.Decision = steps.AWSAllowed
+			p.Decision = Allowed
 		case iamtypes.PolicyEvaluationDecisionTypeExplicitDeny:
-			p.Decision = steps.AWSDenied
+			p.Decision = Denied
 			p.Reason = "a policy of " + principal + " denies " + action + " explicitly"
 		case iamtypes.PolicyEvaluationDecisionTypeImplicitDeny:
 			if identityOnly {
-				p.Decision = steps.AWSDenied
+				p.Decision = Denied
 				p.Reason = "no policy of " + principal + " allows " + action
 			} else {
-				p.Decision = steps.AWSUnknown
+				p.Decision = Unknown
 				p.Reason = "no policy of " + principal + " allows " + action + ", but the resource's own policy may"
 			}
 		default:
-			p.Decision = steps.AWSUnknown
+			p.Decision = Unknown
 		}
 		return p, nil
 	}

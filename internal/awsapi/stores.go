@@ -10,7 +10,6 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/respondhq/respond/internal/secret"
-	"github.com/respondhq/respond/steps"
 )
 
 // Staging labels of Secrets Manager.
@@ -37,18 +36,18 @@ func (c *Client) ssmFor(region, what string) (*ssm.Client, string, error) {
 	return cl, r, err
 }
 
-// DescribeSecret implements steps.AWSSecretStores.
-func (c *Client) DescribeSecret(ctx context.Context, region, id string) (steps.AWSSecret, error) {
+// DescribeSecret is part of the secret stores' client.
+func (c *Client) DescribeSecret(ctx context.Context, region, id string) (Secret, error) {
 	what := "describing secret " + id
 	cl, r, err := c.smFor(region, what)
 	if err != nil {
-		return steps.AWSSecret{}, err
+		return Secret{}, err
 	}
 	out, err := cl.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
 	if err != nil {
-		return steps.AWSSecret{}, c.fail(op{"Secrets Manager", what + " in " + r, "secretsmanager:DescribeSecret"}, err)
+		return Secret{}, c.fail(op{"Secrets Manager", what + " in " + r, "secretsmanager:DescribeSecret"}, err)
 	}
-	s := steps.AWSSecret{ARN: aws.ToString(out.ARN), Name: aws.ToString(out.Name), KMSKeyID: aws.ToString(out.KmsKeyId),
+	s := Secret{ARN: aws.ToString(out.ARN), Name: aws.ToString(out.Name), KMSKeyID: aws.ToString(out.KmsKeyId),
 		Versions: map[string][]string{}, Deleted: out.DeletedDate}
 	for v, stages := range out.VersionIdsToStages {
 		s.Versions[v] = append([]string(nil), stages...)
@@ -64,25 +63,25 @@ func (c *Client) DescribeSecret(ctx context.Context, region, id string) (steps.A
 	return s, nil
 }
 
-// GetSecretValue implements steps.AWSSecretStores.
-func (c *Client) GetSecretValue(ctx context.Context, region, id string) (steps.AWSSecretValue, error) {
+// GetSecretValue is part of the secret stores' client.
+func (c *Client) GetSecretValue(ctx context.Context, region, id string) (SecretValue, error) {
 	what := "reading the current value of secret " + id
 	cl, r, err := c.smFor(region, what)
 	if err != nil {
-		return steps.AWSSecretValue{}, err
+		return SecretValue{}, err
 	}
 	out, err := cl.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id), VersionStage: aws.String(StageCurrent)})
 	if err != nil {
-		return steps.AWSSecretValue{}, c.fail(op{"Secrets Manager", what + " in " + r, "secretsmanager:GetSecretValue (and kms:Decrypt on its KMS key)"}, err)
+		return SecretValue{}, c.fail(op{"Secrets Manager", what + " in " + r, "secretsmanager:GetSecretValue (and kms:Decrypt on its KMS key)"}, err)
 	}
-	v := steps.AWSSecretValue{VersionID: aws.ToString(out.VersionId), String: secret.New(aws.ToString(out.SecretString))}
+	v := SecretValue{VersionID: aws.ToString(out.VersionId), String: secret.New(aws.ToString(out.SecretString))}
 	if out.SecretString == nil && out.SecretBinary != nil {
 		v.Binary = true
 	}
 	return v, nil
 }
 
-// PutSecretString implements steps.AWSSecretStores. The SDK sets a
+// PutSecretString is part of the secret stores' client. The SDK sets a
 // ClientRequestToken once per call, so a retried attempt is applied once.
 func (c *Client) PutSecretString(ctx context.Context, region, id string, v secret.Value) (string, error) {
 	what := "writing a new version of secret " + id
@@ -100,13 +99,13 @@ func (c *Client) PutSecretString(ctx context.Context, region, id string, v secre
 	return aws.ToString(out.VersionId), nil
 }
 
-// GetParameter implements steps.AWSSecretStores. Without decryption the
+// GetParameter is part of the secret stores' client. Without decryption the
 // value of a SecureString is left out (AWS would give its ciphertext).
-func (c *Client) GetParameter(ctx context.Context, region, name string, decrypt bool) (steps.AWSParameter, error) {
+func (c *Client) GetParameter(ctx context.Context, region, name string, decrypt bool) (Parameter, error) {
 	what := "reading parameter " + name
 	cl, r, err := c.ssmFor(region, what)
 	if err != nil {
-		return steps.AWSParameter{}, err
+		return Parameter{}, err
 	}
 	out, err := cl.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(decrypt)})
 	if err != nil {
@@ -114,42 +113,42 @@ func (c *Client) GetParameter(ctx context.Context, region, name string, decrypt 
 		if decrypt {
 			action += " (and kms:Decrypt on its KMS key)"
 		}
-		return steps.AWSParameter{}, c.fail(op{"SSM", what + " in " + r, action}, err)
+		return Parameter{}, c.fail(op{"SSM", what + " in " + r, action}, err)
 	}
 	p := out.Parameter
 	if p == nil {
-		return steps.AWSParameter{}, fmt.Errorf("AWS SSM: %s in %s: the answer holds no parameter", what, r)
+		return Parameter{}, fmt.Errorf("AWS SSM: %s in %s: the answer holds no parameter", what, r)
 	}
-	res := steps.AWSParameter{Name: aws.ToString(p.Name), ARN: aws.ToString(p.ARN), Type: string(p.Type), Version: p.Version}
+	res := Parameter{Name: aws.ToString(p.Name), ARN: aws.ToString(p.ARN), Type: string(p.Type), Version: p.Version}
 	if decrypt || p.Type != ssmtypes.ParameterTypeSecureString {
 		res.Value = secret.New(aws.ToString(p.Value))
 	}
 	return res, nil
 }
 
-// DescribeParameter implements steps.AWSSecretStores.
-func (c *Client) DescribeParameter(ctx context.Context, region, name string) (steps.AWSParameter, error) {
+// DescribeParameter is part of the secret stores' client.
+func (c *Client) DescribeParameter(ctx context.Context, region, name string) (Parameter, error) {
 	what := "describing parameter " + name
 	cl, r, err := c.ssmFor(region, what)
 	if err != nil {
-		return steps.AWSParameter{}, err
+		return Parameter{}, err
 	}
 	out, err := cl.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
 		{Key: aws.String("Name"), Option: aws.String("Equals"), Values: []string{name}}}})
 	if err != nil {
-		return steps.AWSParameter{}, c.fail(op{"SSM", what + " in " + r, "ssm:DescribeParameters"}, err)
+		return Parameter{}, c.fail(op{"SSM", what + " in " + r, "ssm:DescribeParameters"}, err)
 	}
 	for _, p := range out.Parameters {
 		if aws.ToString(p.Name) != name {
 			continue
 		}
-		return steps.AWSParameter{Name: name, ARN: aws.ToString(p.ARN), Type: string(p.Type), Version: p.Version, KMSKeyID: aws.ToString(p.KeyId)}, nil
+		return Parameter{Name: name, ARN: aws.ToString(p.ARN), Type: string(p.Type), Version: p.Version, KMSKeyID: aws.ToString(p.KeyId)}, nil
 	}
-	return steps.AWSParameter{}, permanent(&Error{Service: "SSM", Op: what + " in " + r, Code: "ParameterNotFound", Status: 400,
+	return Parameter{}, permanent(&Error{Service: "SSM", Op: what + " in " + r, Code: "ParameterNotFound", Status: 400,
 		Hint: "it does not exist: check the name, the region and the account"})
 }
 
-// PutSecureParameter implements steps.AWSSecretStores.
+// PutSecureParameter is part of the secret stores' client.
 func (c *Client) PutSecureParameter(ctx context.Context, region, name string, v secret.Value, kmsKeyID string) (int64, error) {
 	what := "writing SecureString parameter " + name
 	if v.IsZero() {

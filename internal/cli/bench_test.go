@@ -41,7 +41,6 @@ import (
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim"
 	"github.com/respondhq/respond/internal/step"
-	"github.com/respondhq/respond/internal/target"
 	"github.com/respondhq/respond/playbooks"
 	"github.com/respondhq/respond/steps"
 )
@@ -237,15 +236,15 @@ func (w *containWorld) warmKeys(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	scopes := []steps.SecretScope{{App: "actions", Org: info.Org}}
+	scopes := []githubapi.SecretScope{{App: "actions", Org: info.Org}}
 	for _, r := range info.Repos {
 		owner, name, _ := strings.Cut(r, "/")
-		scopes = append(scopes, steps.SecretScope{App: "actions", Owner: owner, Repo: name})
+		scopes = append(scopes, githubapi.SecretScope{App: "actions", Owner: owner, Repo: name})
 	}
 	owner, name, _ := strings.Cut(info.EnvironmentRepo, "/")
-	scopes = append(scopes, steps.SecretScope{App: "actions", Owner: owner, Repo: name, Environment: info.Environment})
+	scopes = append(scopes, githubapi.SecretScope{App: "actions", Owner: owner, Repo: name, Environment: info.Environment})
 	owner, name, _ = strings.Cut(info.DependabotRepo, "/")
-	scopes = append(scopes, steps.SecretScope{App: "dependabot", Owner: owner, Repo: name})
+	scopes = append(scopes, githubapi.SecretScope{App: "dependabot", Owner: owner, Repo: name})
 	var wg sync.WaitGroup
 	errs := make(chan error, len(scopes))
 	for _, s := range scopes {
@@ -781,10 +780,7 @@ func (w *memWorld) run(b *testing.B) memRun {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cat := steps.CatalogWith(steps.Providers{
-		OpenAI: func() (steps.OpenAI, error) { return oa, nil },
-		GitHub: func() (steps.GitHub, error) { return gh, nil },
-	})
+	cat := steps.CatalogWith(steps.ProvidersWith(nil, map[string]any{openaiapi.SharedKey: oa, githubapi.SharedKey: gh}))
 	src, ok := playbooks.Source("leaked-key")
 	if !ok {
 		b.Fatal("no built-in leaked-key playbook")
@@ -866,12 +862,12 @@ func credentials(inv *inventory.Inventory) ([]any, int) {
 		ts := []any{}
 		for _, t := range c.Targets {
 			ts = append(ts, t.Map())
-			if t.Type != target.GitHubWorkflow {
+			if t.Type != "github-workflow" {
 				n++
 			}
 		}
 		out = append(out, map[string]any{
-			"name": c.Name, "provider": c.Provider, "project": c.Project,
+			"name": c.Name, "provider": c.Provider, "project": c.Scope, "scope": c.Scope,
 			"key_id": c.KeyID, "key_name": c.KeyName, "targets": ts,
 		})
 	}

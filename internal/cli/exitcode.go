@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/steps"
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/iostreams"
+	"github.com/respondhq/respond/internal/plugin"
 	"github.com/respondhq/respond/internal/prompt"
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/steps"
@@ -57,11 +58,15 @@ func NewFactory(ios *iostreams.IOStreams) *Factory {
 // simulator. Credentials found there are masked in every output.
 func (f *Factory) UseEnv(getenv func(string) string) {
 	registerEnvSecrets(getenv, f.IO.Secrets)
-	f.providers = &providerSet{getenv: getenv, secrets: f.IO.Secrets, stateDir: func() string { return f.StateDir }}
+	f.providers = newProviderSet(getenv, f.IO.Secrets, func() string { return f.StateDir })
 }
 
-// Providers returns the OpenAI and GitHub clients' constructors.
-func (f *Factory) Providers() steps.Providers { return f.providers.providers() }
+// Providers returns what steps are built with: the plug-in environment and
+// the providers of keys built from it.
+func (f *Factory) Providers() *steps.Providers { return f.providers.providers() }
+
+// PluginEnv is the plug-in environment.
+func (f *Factory) PluginEnv() *plugin.Env { return f.providers.env }
 
 // Catalog returns every step kind, wired to the providers.
 func (f *Factory) Catalog() step.Catalog { return steps.CatalogWith(f.Providers()) }

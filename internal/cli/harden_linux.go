@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/respondhq/respond/steps"
+	"github.com/respondhq/respond/internal/childproc"
 )
 
 // harden protects respond's process on Linux: it is made non-dumpable, so
@@ -20,6 +20,6 @@ func harden(argv0 string) {
 	// Without /proc (a bare container), commands run without the
 	// supervisor: their own parent-death signal still stops them.
 	if _, err := os.Stat("/proc/self/exe"); err == nil {
-		steps.EnableSupervisor("/proc/self/exe", argv0)
+		childproc.EnableSupervisor("/proc/self/exe", argv0)
 	}
 }

@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/respondhq/respond/internal/diag"
 	"github.com/respondhq/respond/internal/inventory"
+	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/target"
 	"github.com/respondhq/respond/internal/ui"
 )
@@ -107,6 +107,7 @@ type credentialDesc struct {
 	Name     string           `json:"name"`
 	Provider string           `json:"provider"`
 	Project  string           `json:"project"`
+	Scope    string           `json:"scope,omitempty"`
 	KeyName  string           `json:"key_name,omitempty"`
 	KeyID    string           `json:"key_id,omitempty"`
 	Line     int              `json:"line"`
@@ -143,7 +144,10 @@ reported as by 'respond inventory validate' (exit code 2).
 					Credentials []credentialDesc `json:"credentials"`
 				}{File: path, Credentials: []credentialDesc{}}
 				for _, c := range inv.Credentials {
-					d := credentialDesc{Name: c.Name, Provider: c.Provider, Project: c.Project, KeyName: c.KeyName, KeyID: c.KeyID, Line: c.Pos.Line, Targets: []map[string]any{}}
+					d := credentialDesc{Name: c.Name, Provider: c.Provider, Scope: c.Scope, KeyName: c.KeyName, KeyID: c.KeyID, Line: c.Pos.Line, Targets: []map[string]any{}}
+					if c.ScopeField == "project" {
+						d.Project = c.Scope
+					}
 					for _, t := range c.Targets {
 						d.Targets = append(d.Targets, t.Map())
 					}
@@ -168,25 +172,32 @@ func showInventory(f *Factory, inv *inventory.Inventory) error {
 		if c.KeyID == "" {
 			key = fmt.Sprintf("key named %q", c.KeyName)
 		}
-		scope := "project " + c.Project
-		switch {
-		case c.Provider == "aws" && c.Account != "":
-			scope = "account " + c.Account
-		case c.Provider == "aws":
-			scope = "the credentials' account"
+		spec, _ := provider.Lookup(c.Provider)
+		title, scope := c.Provider, ""
+		if spec != nil {
+			title = spec.Title
+			switch {
+			case c.Scope != "":
+				scope = spec.Scope.Kind + " " + c.Scope
+			default:
+				scope = "the credentials' " + spec.Scope.Kind
+			}
 		}
-		fmt.Fprintf(out, "%s  %s\n", p.Bold(c.Name), p.Dim(fmt.Sprintf("%s %s, %s", inventory.ProviderTitle(c.Provider), scope, key)))
+		fmt.Fprintf(out, "%s  %s\n", p.Bold(c.Name), p.Dim(fmt.Sprintf("%s %s, %s", title, scope, key)))
 		if len(c.Targets) == 0 {
 			fmt.Fprintln(out, p.Yellow("no targets: the replacement would be deployed nowhere"))
 			continue
 		}
 		rows := make([][]string, 0, len(c.Targets))
-		parts := inventory.ProviderParts[c.Provider]
+		var parts []string
+		if spec != nil {
+			parts = spec.PartNames()
+		}
 		for _, t := range c.Targets {
 			where, name, notes := describeTarget(t, cwd)
 			// Which part of a multi-part credential it holds.
-			if len(parts) > 1 && t.Type != target.GitHubWorkflow && len(t.Keys) == 0 {
-				part := t.Part
+			if len(parts) > 1 && t.Holds() && len(t.Keys()) == 0 {
+				part := t.Part()
 				if part == "" {
 					part = parts[len(parts)-1]
 				}
@@ -201,81 +212,15 @@ func showInventory(f *Factory, inv *inventory.Inventory) error {
 	return nil
 }
 
-// regionNote is " (REGION)", or "" for the configured region.
-func regionNote(r string) string {
-	if r == "" {
-		return ""
-	}
-	return " (" + r + ")"
-}
-
 // describeTarget returns the WHERE, SECRET/VAR and NOTES columns of a
-// target. Paths under the working directory are shown relative to it.
+// target, as its type describes it. Paths under the working directory are
+// shown relative to it.
 func describeTarget(t target.Target, cwd string) (where, name, notes string) {
-	switch t.Type {
-	case target.GitHubActions, target.GitHubDependabot:
-		name = t.Secret
-		switch {
-		case t.Org != "":
-			where = "org " + t.Org
-			vis := t.Visibility
-			if vis == "" {
-				vis = "all"
-			}
-			notes = "visibility " + vis
-			if len(t.Repos) > 0 {
-				notes += ": " + strings.Join(t.Repos, ", ")
-			}
-		case t.Environment != "":
-			where = t.Repo
-			notes = "environment " + t.Environment
-		default:
-			where = t.Repo
-		}
-	case target.Dotenv:
-		where, name = shortPath(t.Path, cwd), t.Var
-	case target.Exec:
-		cmd := append([]string{shortPath(t.Command[0], cwd)}, t.Command[1:]...)
-		where, name = strings.Join(cmd, " "), "-"
-		timeout := t.Timeout
-		if timeout == "" {
-			timeout = inventory.DefaultExecTimeout.String()
-		}
-		notes = "value on stdin; timeout " + timeout
-	case target.AWSSecretsManager:
-		where, name = "Secrets Manager"+regionNote(t.Region), t.Secret
-		switch {
-		case len(t.Keys) > 0:
-			keys := make([]string, 0, len(t.Keys))
-			for k, part := range t.Keys {
-				keys = append(keys, k+" ← "+part)
-			}
-			sort.Strings(keys)
-			notes = "JSON keys " + strings.Join(keys, ", ")
-		case t.Key != "":
-			notes = "JSON key " + t.Key
-		default:
-			notes = "the whole string"
-		}
-	case target.AWSSSM:
-		where, name = "SSM Parameter Store"+regionNote(t.Region), t.Name
-		notes = "SecureString"
-		if t.KMSKeyID != "" {
-			notes += ", KMS key " + t.KMSKeyID
-		}
-	case target.GitHubWorkflow:
-		where, name = t.Repo, "-"
-		notes = "re-run " + t.Workflow + " on " + t.Ref
-		if len(t.Inputs) > 0 {
-			keys := make([]string, 0, len(t.Inputs))
-			for k := range t.Inputs {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			notes += " with " + strings.Join(keys, ", ")
-		}
+	s, ok := t.Spec()
+	if !ok || s.Describe == nil {
+		return t.ID(), "-", ""
 	}
-	return where, name, notes
+	return s.Describe(t, func(p string) string { return shortPath(p, cwd) })
 }
 
 // shortPath shows p relative to cwd when it lies under it.

@@ -13,11 +13,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/respondhq/respond/internal/engine"
+	"github.com/respondhq/respond/internal/githubapi"
 	"github.com/respondhq/respond/internal/incident"
 	"github.com/respondhq/respond/internal/inventory"
 	"github.com/respondhq/respond/internal/playbook"
+	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/secret"
-	"github.com/respondhq/respond/steps"
 )
 
 // keyOptions are the flags of leaked-key and rotate.
@@ -37,30 +38,28 @@ func newLeakedKeyCmd(f *Factory) *cobra.Command {
 	o := &keyOptions{}
 	cmd := &cobra.Command{
 		Use:   "leaked-key",
-		Short: "Respond to a leaked API key (OpenAI, AWS): revoke, replace, deploy, verify, close the alert",
-		Long: `Respond to a leaked API key (an OpenAI key, an AWS access key) with the
-built-in leaked-key playbook (contain first): identify the key, check access
-to every place it is deployed, revoke it (an AWS key: deactivate it) and
-prove it dead, create a replacement, deploy it everywhere the inventory
-lists, prove it works, redeploy, resolve the GitHub secret-scanning alert,
-and delete an AWS key that was only deactivated.
+		Short: "Respond to a leaked API key (" + providerTitles() + "): revoke, replace, deploy, verify, close the alert",
+		Long: `Respond to a leaked API key (` + providerTitles() + `) with the built-in
+leaked-key playbook (contain first): identify the key, check access to every
+place it is deployed, revoke it (or deactivate it, where the provider
+deletes a key only once recovery is verified) and prove it dead, create a
+replacement (or ask for the one a person makes, where the provider has no
+API for it), deploy it everywhere the inventory lists, prove it works,
+redeploy, resolve the GitHub secret-scanning alert, and delete a key that
+was only deactivated.
 
 Say which key leaked in one of these ways:
-  --key-id key_… --project proj_…   an OpenAI key by its ID
-  --key-id AKIA…                     an AWS access key by its ID
-  --key-stdin                        its value, piped or pasted on standard input
-                                     (an AWS key: its ID and secret, as a credentials
-                                     file or .env file has them; never as an argument:
-                                     argv leaks into shell history)
-  --alert OWNER/REPO#N               a GitHub secret-scanning alert on it
+` + keyIDLines() + `  --key-stdin                          its value, piped or pasted on standard input
+                                       (a key of several parts, such as an AWS key: every
+                                       part, as a credentials or .env file has them; never
+                                       as an argument: argv leaks into shell history)
+  --alert OWNER/REPO#N                 a GitHub secret-scanning alert on it
 With none of them on a terminal, respond asks: provider, project, then key.
 
-Credentials come from the environment: OPENAI_ADMIN_KEY (and OPENAI_BASE_URL)
-for OpenAI keys; the AWS credential chain (AWS_PROFILE, AWS_ACCESS_KEY_ID and
-AWS_SECRET_ACCESS_KEY, SSO, a role; AWS_REGION) for AWS keys and AWS secret
-stores; GITHUB_TOKEN or GH_TOKEN (and GITHUB_API_URL) for GitHub. Where the
-key is deployed comes from the inventory (--inventory, ./respond.yaml, or
-$XDG_CONFIG_HOME/respond/inventory.yaml).`,
+Credentials come from the environment (docs/providers.md):
+` + credentialLines() + `  GitHub: GITHUB_TOKEN or GH_TOKEN (and GITHUB_API_URL)
+Where the key is deployed comes from the inventory (--inventory,
+./respond.yaml, or $XDG_CONFIG_HOME/respond/inventory.yaml).`,
 		Example: `  # From a GitHub secret-scanning alert
   respond leaked-key --alert acme/api#42
 
@@ -86,8 +85,8 @@ func newRotateCmd(f *Factory) *cobra.Command {
 	o := &keyOptions{}
 	cmd := &cobra.Command{
 		Use:   "rotate",
-		Short: "Rotate an API key (OpenAI, AWS) with no downtime: replace, deploy, verify, then revoke",
-		Long: `Rotate an API key (OpenAI, AWS) on schedule with the built-in rotate-key playbook:
+		Short: "Rotate an API key (" + providerTitles() + ") with no downtime: replace, deploy, verify, then revoke",
+		Long: `Rotate an API key (` + providerTitles() + `) on schedule with the built-in rotate-key playbook:
 create the replacement, deploy it everywhere the inventory lists and prove it
 works, and only then revoke the old key. Nothing breaks at any moment.`,
 		Example: `  respond rotate --credential openai-production
@@ -105,8 +104,8 @@ works, and only then revoke the old key. Nothing breaks at any moment.`,
 
 func addKeyFlags(cmd *cobra.Command, o *keyOptions, alert bool) {
 	fl := cmd.Flags()
-	fl.StringVar(&o.KeyID, "key-id", "", "the key's ID (key_…, AKIA…)")
-	fl.StringVar(&o.Project, "project", "", "an OpenAI key's project (proj_…)")
+	fl.StringVar(&o.KeyID, "key-id", "", "the key's ID ("+keyIDShapes()+")")
+	fl.StringVar(&o.Project, "project", "", "where the key lives at its provider, for a key ID that needs it ("+scopeExamples()+")")
 	fl.BoolVar(&o.KeyStdin, "key-stdin", false, "read the key's value from standard input")
 	if alert {
 		fl.StringVar(&o.Alert, "alert", "", "a GitHub secret-scanning alert on the key: OWNER/REPO#N")
@@ -120,11 +119,15 @@ func addKeyFlags(cmd *cobra.Command, o *keyOptions, alert bool) {
 	fl.BoolVar(&o.DryRun, "dry-run", false, "show the plan and stop; nothing is changed (only GET requests are sent)")
 	fl.BoolVar(&o.Force, "force", false, "go ahead even if preflight finds problems (missing access; for rotate, a key no credential names)")
 	fl.StringVar(&o.Book, "playbook", "", "run this playbook (a built-in name or a file) instead of the built-in one")
+	addReplacementFlag(cmd, &o.runOptions)
 }
 
 // runKeyPlaybook runs leaked-key, rotate-key (or --playbook) for one key
 // and returns the incident's ID (empty if none was created).
 func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin string) (string, error) {
+	if err := checkStdin(&o.runOptions, map[bool]string{true: "--key-stdin"}[o.KeyStdin]); err != nil {
+		return "", err
+	}
 	if o.KeyStdin && o.Alert != "" {
 		return "", &UsageError{errors.New("give --key-stdin or --alert, not both (--key-id may accompany either, e.g. when the provider already disabled the key)")}
 	}
@@ -141,11 +144,11 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 	}
 	// The provider follows from the key ID's shape (key_…, AKIA…), the
 	// pasted value's, the alert's secret type or the credential's.
-	provider := ""
-	if kp, ok := steps.KeyProvidersFor(f.Providers()).ForKeyID(o.KeyID); ok && o.KeyID != "" {
-		provider = kp.Name()
+	providerName := ""
+	if s, ok := provider.ForKeyID(o.KeyID); ok && o.KeyID != "" {
+		providerName = s.Name
 	}
-	if o.Alert != "" && f.Providers().GitHub == nil {
+	if o.Alert != "" && !githubapi.Configured(f.PluginEnv()) {
 		return "", &UsageError{fmt.Errorf("--alert %s: reading a secret-scanning alert needs GitHub: export GITHUB_TOKEN (or GH_TOKEN) with access to the repository's security alerts (and GITHUB_API_URL for GitHub Enterprise Server)", o.Alert)}
 	}
 	inv, invPath, err := loadInventory(f)
@@ -172,7 +175,7 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 			}
 			return "", &UsageError{fmt.Errorf("--credential %s: %s has no such credential (it has: %s)", o.Credential, inv.File, strings.Join(names, ", "))}
 		}
-		sets["project"] = c.Project
+		sets["project"] = c.Scope
 		if c.KeyID != "" {
 			sets["key_id"] = c.KeyID
 		} else {
@@ -191,50 +194,45 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 			return "", err
 		}
 		secrets["key"] = k.Value
-		if k.Provider == "aws" {
-			provider = "aws"
-			if sets["key_id"] == "" {
-				sets["key_id"] = k.KeyID
-			}
+		providerName = k.Provider
+		if sets["key_id"] == "" {
+			sets["key_id"] = k.KeyID
 		}
 	case o.KeyID != "" || o.Alert != "" || rotateByCredential:
 	default:
 		if !f.IO.CanPrompt() {
-			flags := "--key-id key_… (an OpenAI key, with --project proj_…) or AKIA… (an AWS access key), --key-stdin (the value on standard input), or --alert OWNER/REPO#N"
+			flags := "--key-id ID (" + keyIDShapes() + "), --key-stdin (the value on standard input), or --alert OWNER/REPO#N"
 			if builtin == "rotate-key" {
-				flags = "--credential NAME (a credential of the inventory), --key-id key_… (with --project proj_…) or AKIA…, or --key-stdin (the value on standard input)"
+				flags = "--credential NAME (a credential of the inventory), --key-id ID (" + keyIDShapes() + "), or --key-stdin (the value on standard input)"
 			}
 			return "", &UsageError{errors.New("say which key: " + flags)}
 		}
-		picked, project, keyID, err := pickKey(ctx, f)
+		picked, scope, keyID, err := pickKey(ctx, f)
 		if err != nil {
 			return "", err
 		}
-		sets["key_id"], provider = keyID, picked
-		if picked == "openai" {
-			sets["project"] = project
+		sets["key_id"], providerName = keyID, picked
+		if s, ok := provider.Lookup(picked); ok && s.Scope.Required {
+			sets["project"] = scope
 		}
 	}
 	if rotateByCredential {
-		if c, ok := inv.Credential(o.Credential); ok && c.Provider == "aws" {
-			provider = "aws"
+		if c, ok := inv.Credential(o.Credential); ok {
+			providerName = c.Provider
 		}
 	}
-	if provider == "" && o.KeyID != "" && o.Book == "" && sets["provider"] == "" {
+	if providerName == "" && o.KeyID != "" && o.Book == "" && sets["provider"] == "" {
 		// (A key's value given here was refused earlier, unshown.)
-		return "", &UsageError{fmt.Errorf("--key-id %s: not a key ID respond knows: an OpenAI key's ID starts with key_ (with --project proj_…), an AWS access key's is AKIA and 16 letters or digits", oneLine(o.KeyID, 40))}
+		return "", &UsageError{fmt.Errorf("--key-id %s: not a key ID respond knows: %s", oneLine(o.KeyID, 40), keyIDExamples())}
 	}
-	if provider == "" && o.Alert == "" {
-		provider = "openai"
+	if s, ok := provider.Lookup(providerName); ok && !s.IsConfigured(f.providers.getenv) {
+		return "", &UsageError{errors.New(s.NotConfigured)}
 	}
-	if provider == "openai" && f.Providers().OpenAI == nil {
-		return "", &UsageError{fmt.Errorf("OPENAI_ADMIN_KEY is not set, and responding to an OpenAI key calls the OpenAI Admin API: export an OpenAI admin key (sk-admin-…, from the organization's Admin keys page); for practice without one, run `respond drill`")}
-	}
-	if err := requireOpenAI(f, pb); err != nil && provider != "aws" {
+	if err := requireProviders(f, pb, providerName); err != nil {
 		return "", err
 	}
-	if provider != "" {
-		sets["provider"] = provider
+	if providerName != "" {
+		sets["provider"] = providerName
 	}
 	if o.Force {
 		sets["force"] = "true"
@@ -274,18 +272,57 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 	return inc.ID, execute(ctx, f, pb, inc, inputs, nil, wd, &o.runOptions)
 }
 
-// requireOpenAI refuses, before an incident is created, to run a playbook
-// with OpenAI steps when no OpenAI admin key is configured.
-func requireOpenAI(f *Factory, pb *playbook.Playbook) error {
-	if f.Providers().OpenAI != nil {
-		return nil
-	}
+// requireProviders refuses, before an incident is created, to run a
+// playbook with steps bound to a provider (openai.revoke_key, …) that is
+// not configured, unless the key is another provider's.
+func requireProviders(f *Factory, pb *playbook.Playbook, keyProvider string) error {
 	for _, st := range pb.Steps {
-		if strings.HasPrefix(st.Uses, "openai.") {
-			return &UsageError{fmt.Errorf("OPENAI_ADMIN_KEY is not set, and playbook %s calls the OpenAI Admin API (step %s): export an OpenAI admin key (sk-admin-…, from the organization's Admin keys page); for practice without one, run `respond drill`", pb.Name, st.ID)}
+		s, _, ok := provider.ForStepAlias(st.Uses)
+		if !ok || s.IsConfigured(f.providers.getenv) || (keyProvider != "" && keyProvider != s.Name) {
+			continue
 		}
+		return &UsageError{fmt.Errorf("playbook %s calls the %s API (step %s), which is not configured: %s", pb.Name, s.Title, st.ID, s.NotConfigured)}
 	}
 	return nil
+}
+
+// keyIDShapes lists the shapes of key IDs respond knows, for flag help
+// and messages: "AKIA… for an AWS access key, key_… for an OpenAI API
+// key (with --project)".
+func keyIDShapes() string {
+	var out []string
+	for _, s := range provider.Specs() {
+		if s.KeyID.Pattern == nil {
+			continue
+		}
+		with := ""
+		if s.Scope.Required {
+			with = " (with --project)"
+		}
+		out = append(out, fmt.Sprintf("%s for %s%s", s.KeyID.Shape, article(s.KeyTitle()), with))
+	}
+	return strings.Join(out, ", ")
+}
+
+// keyIDExamples says what each provider's key IDs look like: "an AWS
+// access key's ID looks like AKIAIOSFODNN7EXAMPLE, an OpenAI API key's
+// like key_abc123 (give --project proj_abc123 with it)".
+func keyIDExamples() string {
+	var out []string
+	for _, s := range provider.Specs() {
+		if s.KeyID.Pattern == nil {
+			continue
+		}
+		e := fmt.Sprintf("%s's ID looks like %s", article(s.KeyTitle()), s.KeyID.Example)
+		if len(out) > 0 {
+			e = fmt.Sprintf("%s's like %s", article(s.KeyTitle()), s.KeyID.Example)
+		}
+		if s.Scope.Required {
+			e += fmt.Sprintf(" (give --project %s with it)", s.Scope.Example)
+		}
+		out = append(out, e)
+	}
+	return strings.Join(out, ", ")
 }
 
 // readLeakedKey reads the leaked key from stdin: piped, or pasted at a
@@ -312,7 +349,10 @@ func readLeakedKey(f *Factory) (leakedKey, error) {
 	if err != nil {
 		return k, err
 	}
-	f.IO.Secrets.Add(k.Secret)
+	for _, v := range k.Secrets {
+		f.IO.Secrets.Add(v)
+	}
+	f.IO.Secrets.Add(k.Value)
 	return k, nil
 }
 
@@ -382,32 +422,32 @@ func newIncident(f *Factory, pb *playbook.Playbook, wd string, dry bool) (*incid
 // pickKey asks which provider (when more than one is configured), which
 // scope (when there are several: OpenAI projects), then which key, from
 // tables of what exists, through the provider interface.
-func pickKey(ctx context.Context, f *Factory) (provider, scope, keyID string, err error) {
-	kps := steps.KeyProvidersFor(f.Providers())
-	var names []string
-	if f.Providers().OpenAI != nil {
-		names = append(names, "openai")
+func pickKey(ctx context.Context, f *Factory) (providerName, scope, keyID string, err error) {
+	var specs []*provider.Spec
+	var setup []string
+	for _, s := range provider.Specs() {
+		if s.IsConfigured(f.providers.getenv) {
+			specs = append(specs, s)
+		} else if len(s.Env) > 0 {
+			setup = append(setup, s.Title+": "+s.Env[0].Name)
+		}
 	}
-	if awsConfigured(f.providers.getenv) {
-		names = append(names, "aws")
+	if len(specs) == 0 {
+		return "", "", "", &UsageError{fmt.Errorf("no provider is configured to list keys: export the credentials of the one that issued the key (%s; see docs/providers.md)", strings.Join(setup, "; "))}
 	}
-	if len(names) == 0 {
-		return "", "", "", &UsageError{errors.New("no provider is configured to list keys: export OPENAI_ADMIN_KEY (an OpenAI admin key, sk-admin-…) or AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")}
-	}
-	name := names[0]
-	if len(names) > 1 {
-		opts := make([]string, len(names))
-		for i, n := range names {
-			kp, _ := kps.Get("leaked-key", n)
-			opts[i] = kp.Title()
+	spec := specs[0]
+	if len(specs) > 1 {
+		opts := make([]string, len(specs))
+		for i, s := range specs {
+			opts[i] = s.Title
 		}
 		i, err := f.Prompter().Select("Which provider issued the leaked key?", opts, -1)
 		if err != nil {
 			return "", "", "", err
 		}
-		name = names[i]
+		spec = specs[i]
 	}
-	kp, err := kps.Get("leaked-key", name)
+	_, kp, err := f.Providers().Keys.Get(spec.Name)
 	if err != nil {
 		return "", "", "", err
 	}
@@ -416,7 +456,7 @@ func pickKey(ctx context.Context, f *Factory) (provider, scope, keyID string, er
 		return "", "", "", err
 	}
 	if len(scopes) == 0 {
-		return "", "", "", fmt.Errorf("respond's %s credentials see no %s", kp.Title(), kp.ScopeKind())
+		return "", "", "", fmt.Errorf("respond's %s credentials see no %s", spec.Title, spec.Scope.Kind)
 	}
 	sc := scopes[0]
 	if len(scopes) > 1 {
@@ -424,7 +464,7 @@ func pickKey(ctx context.Context, f *Factory) (provider, scope, keyID string, er
 		for i, s := range scopes {
 			opts[i] = fmt.Sprintf("%-28s %s", oneLine(s.Name, 28), s.ID)
 		}
-		i, err := f.Prompter().Select(fmt.Sprintf("Which %s holds the leaked key?", kp.ScopeKind()), opts, 0)
+		i, err := f.Prompter().Select(fmt.Sprintf("Which %s holds the leaked key?", spec.Scope.Kind), opts, 0)
 		if err != nil {
 			return "", "", "", err
 		}
@@ -435,7 +475,7 @@ func pickKey(ctx context.Context, f *Factory) (provider, scope, keyID string, er
 		return "", "", "", err
 	}
 	if len(keys) == 0 {
-		return "", "", "", fmt.Errorf("%s %s has no keys", kp.ScopeKind(), sc.ID)
+		return "", "", "", fmt.Errorf("%s %s has no keys", spec.Scope.Kind, sc.ID)
 	}
 	opts := make([]string, len(keys))
 	for i, k := range keys {
@@ -446,7 +486,8 @@ func pickKey(ctx context.Context, f *Factory) (provider, scope, keyID string, er
 		owner := firstNonEmpty(k.Owner.Email, k.Owner.Name, k.Owner.ID)
 		label := k.Name
 		shown := prefix(k.Redacted, 8) + "…" + suffix(k.Redacted, 4)
-		if name == "aws" {
+		if !spec.KeyNames {
+			// Keys without names are told apart by ID and state.
 			label, shown = k.ID, k.Status
 		}
 		opts[i] = fmt.Sprintf("%-24s %s  %-24s created %s  %s", oneLine(label, 24), shown, oneLine(owner, 24), k.Created.Local().Format("2006-01-02"), last)
@@ -456,18 +497,7 @@ func pickKey(ctx context.Context, f *Factory) (provider, scope, keyID string, er
 	if err != nil {
 		return "", "", "", err
 	}
-	return name, sc.ID, keys[j].ID, nil
-}
-
-// awsConfigured reports whether the environment names AWS credentials
-// (the picker offers AWS only then; the SDK's chain may find more).
-func awsConfigured(getenv func(string) string) bool {
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
-		if getenv(k) != "" {
-			return true
-		}
-	}
-	return false
+	return spec.Name, sc.ID, keys[j].ID, nil
 }
 
 func firstNonEmpty(s ...string) string {

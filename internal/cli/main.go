@@ -14,12 +14,13 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/respondhq/respond/internal/childproc"
+
 	"github.com/spf13/cobra"
 
 	"github.com/respondhq/respond/internal/engine"
 	"github.com/respondhq/respond/internal/iostreams"
 	"github.com/respondhq/respond/internal/secret"
-	"github.com/respondhq/respond/steps"
 )
 
 // Main runs respond with the process's arguments and streams and returns
@@ -31,8 +32,8 @@ import (
 // report is written, and `respond resume` continues. The exit code is
 // 128 + the signal's number (130 for Ctrl-C).
 func Main() int {
-	if len(os.Args) > 1 && os.Args[1] == steps.SupervisorArg {
-		return steps.Supervise(os.Args[2:])
+	if len(os.Args) > 1 && os.Args[1] == childproc.SupervisorArg {
+		return childproc.Supervise(os.Args[2:])
 	}
 	harden(os.Args[0])
 	ios := iostreams.System()

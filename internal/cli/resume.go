@@ -48,6 +48,7 @@ with the name of the first.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.SecretStdin, "secret-stdin", "", "read the secret input `NAME` from standard input again (secrets are not kept)")
+	addReplacementFlag(cmd, o)
 	fl.StringArrayVar(&o.Set, "set", nil, "give an input that was empty when the incident started: NAME=VALUE (repeatable)")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "show what resume would do and stop; nothing is changed or recorded")
 	fl.StringSliceVar(&o.AssumeDone, "assume-done", nil, "treat these interrupted steps as having taken effect (you checked)")

@@ -20,10 +20,10 @@ every place it is used, verifies both, closes the alert and writes a report.
 Every run is an incident with a journal; an interrupted one is resumed with
 'respond resume'.
 
-Credentials come from the environment (OPENAI_ADMIN_KEY; the AWS credential
-chain: AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; GITHUB_TOKEN
-or GH_TOKEN), never from flags. Secret values are never printed, journaled or
-passed to commands other than on their standard input.`,
+Credentials come from the environment, never from flags
+(docs/providers.md; ` + "`respond leaked-key --help`" + ` lists each provider's
+variables; GitHub's is GITHUB_TOKEN or GH_TOKEN). Secret values are never
+printed, journaled or passed to commands other than on their standard input.`,
 		Example: `  # List the built-in playbooks
   respond playbook list
 

@@ -17,6 +17,9 @@ type Resolved struct {
 	Mode fs.FileMode
 	// Exists: the file is there (Mode is its permission bits).
 	Exists bool
+	// Owner is the file's owner's user ID, when it exists (-1 where the
+	// system has none).
+	Owner int
 }
 
 // Resolve follows the symbolic links of path (the file's, and its
@@ -42,8 +45,9 @@ func Resolve(path string) (Resolved, error) {
 		return Resolved{}, fmt.Errorf("cannot follow the symbolic links of %s: %w", path, err)
 	}
 	r.Link = r.Real != filepath.Clean(abs)
+	r.Owner = -1
 	if fi, err := os.Stat(r.Real); err == nil {
-		r.Exists, r.Mode = true, fi.Mode().Perm()
+		r.Exists, r.Mode, r.Owner = true, fi.Mode().Perm(), ownerOf(fi)
 	}
 	return r, nil
 }
@@ -62,3 +66,11 @@ func (r Resolved) Within(root string) bool {
 // Exposed reports whether the file exists and its group or others may
 // read or write it.
 func (r Resolved) Exposed() bool { return r.Exists && r.Mode&0o077 != 0 }
+
+// ForeignOwner reports whether the file exists and belongs to another user
+// than the one running respond (root may write anyone's file, and Set
+// keeps the owner).
+func (r Resolved) ForeignOwner() bool {
+	uid := os.Getuid()
+	return r.Exists && r.Owner >= 0 && uid > 0 && r.Owner != uid
+}

@@ -67,7 +67,10 @@ func TypeOf(m map[string]any) string {
 
 // Owner is who owns a key: a user, a service account, an IAM user.
 type Owner struct {
-	Type  string `json:"owner_type,omitempty"` // user, service_account, iam_user, …
+	Type string `json:"owner_type,omitempty"` // user, service_account, iam_user, …
+	// Noun is what the provider calls this type of owner, for people
+	// ("IAM user"); empty: the type with spaces.
+	Noun  string `json:"owner_noun,omitempty"`
 	ID    string `json:"owner_id,omitempty"`
 	Name  string `json:"owner_name,omitempty"`
 	Email string `json:"owner_email,omitempty"`
@@ -116,9 +119,7 @@ func (i *Identified) Normalize() {
 	if i.ScopeName == "" {
 		i.ScopeName = i.LegacyProjectName
 	}
-	if i.Provider == "" {
-		i.Provider = "openai"
-	}
+
 }
 
 // Advice is what a provider tells a person after an incident on one of
@@ -137,14 +138,9 @@ type Advice struct {
 	SpendControls bool `json:"spend_controls,omitempty"`
 }
 
-// OpenAIAdvice is OpenAI's advice, also the advice of journals written
-// before evidence carried it (OpenAI was then the only provider).
-var OpenAIAdvice = Advice{
-	Console:       "on the OpenAI dashboard (API keys)",
-	Review:        "Check the project's usage and costs pages for the window, the models used and any charges to dispute with OpenAI support.",
-	AllowList:     "With an IP allow-list on the organization or project, a leaked key is useless from anywhere else.",
-	SpendControls: true,
-}
+// LegacyUsageSource is the source of usage evidence written before the
+// evidence named one.
+const LegacyUsageSource = "OpenAI Usage API (completions, hourly)"
 
 // Revoked is a key contained: revoked, deactivated, or found already gone.
 type Revoked struct {
@@ -204,6 +200,9 @@ type Created struct {
 	// Hint says how to narrow the replacement's permissions, for the
 	// report's follow-ups.
 	PermissionsHint string `json:"permissions_hint,omitempty"`
+	// Adopted: a person made the replacement and pasted it; respond did
+	// not create it (and never deletes it).
+	Adopted bool `json:"adopted,omitempty"`
 
 	LegacyProject            string `json:"project,omitempty"`
 	LegacyServiceAccountID   string `json:"service_account_id,omitempty"`
@@ -279,4 +278,9 @@ type Written struct {
 	ValueFingerprint string `json:"value_fingerprint"`
 	// Parts are the parts written there.
 	Parts []string `json:"parts,omitempty"`
+	// Rollback says how to bring the value before the write back, where
+	// the place keeps versions; FollowUp is something a person should fix
+	// about the place (a .env file others may read).
+	Rollback string `json:"rollback,omitempty"`
+	FollowUp string `json:"follow_up,omitempty"`
 }

@@ -1,4 +1,4 @@
-// Package githubapi implements steps.GitHub over go-github v60: the token's
+// Package githubapi is respond's client of the GitHub REST API, over go-github v60: the token's
 // identity and repository permissions, Actions and Dependabot secrets at
 // repository, environment and organization level, workflows (their files,
 // refs, dispatch and runs) and secret-scanning alerts.
@@ -76,7 +76,6 @@ import (
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/textsafe"
-	"github.com/respondhq/respond/steps"
 )
 
 // DefaultBaseURL is GitHub's REST API. GitHub Enterprise Server is
@@ -120,16 +119,14 @@ type Client struct {
 	orgs  map[string]bool  // owners (lower-cased) known to be organizations (true) or not (false)
 
 	alertsMu sync.Mutex
-	alerts   map[string]steps.Alert // alerts read by GetAlert, by owner/repo#n
+	alerts   map[string]Alert // alerts read by GetAlert, by owner/repo#n
 }
 
 type keyEntry struct {
 	done chan struct{}
-	key  steps.PublicKey
+	key  PublicKey
 	err  error
 }
-
-var _ steps.GitHub = (*Client)(nil)
 
 // FromEnv builds a Client from GITHUB_TOKEN (or GH_TOKEN) and
 // GITHUB_API_URL (default https://api.github.com; for GitHub Enterprise
@@ -214,13 +211,13 @@ func (c *Client) User(ctx context.Context) (string, error) {
 }
 
 // RepoPermissions returns the token's role on owner/repo.
-func (c *Client) RepoPermissions(ctx context.Context, owner, repo string) (steps.RepoPermissions, error) {
+func (c *Client) RepoPermissions(ctx context.Context, owner, repo string) (RepoPermissions, error) {
 	if err := netsafe.Segments("owner", owner, "repository", repo); err != nil {
-		return steps.RepoPermissions{}, step.Permanent(err)
+		return RepoPermissions{}, step.Permanent(err)
 	}
 	r, _, err := c.gh.Repositories.Get(ctx, owner, repo)
 	if err != nil {
-		return steps.RepoPermissions{}, c.fail(err, "read repository %s/%s", owner, repo)
+		return RepoPermissions{}, c.fail(err, "read repository %s/%s", owner, repo)
 	}
 	c.idsMu.Lock()
 	c.ids[strings.ToLower(owner+"/"+repo)] = r.GetID()
@@ -231,7 +228,7 @@ func (c *Client) RepoPermissions(ctx context.Context, owner, repo string) (steps
 // ScopeName names a secret scope for messages: "acme/api",
 // "acme/api environment production", "organization acme", with
 // " (Dependabot)" for Dependabot scopes.
-func ScopeName(s steps.SecretScope) string {
+func ScopeName(s SecretScope) string {
 	var n string
 	switch {
 	case s.Org != "":
@@ -247,7 +244,7 @@ func ScopeName(s steps.SecretScope) string {
 	return n
 }
 
-func checkScope(s steps.SecretScope) error {
+func checkScope(s SecretScope) error {
 	switch {
 	case s.App != "actions" && s.App != "dependabot":
 		return step.Errorf("secret scope %s: app %q must be actions or dependabot", ScopeName(s), s.App)
@@ -275,7 +272,7 @@ func checkScope(s steps.SecretScope) error {
 
 // secretsPath is the collection path of a scope's secrets, relative to
 // the base URL. Environments use the current documented path.
-func secretsPath(s steps.SecretScope) string {
+func secretsPath(s SecretScope) string {
 	e := url.PathEscape
 	switch {
 	case s.Org != "":
@@ -290,9 +287,9 @@ func secretsPath(s steps.SecretScope) string {
 // the life of the client (one request per scope, even when many goroutines
 // ask at once) and, with Config.KeyCache, across runs; a PUT rejected with
 // 422 drops the cached key.
-func (c *Client) PublicKey(ctx context.Context, s steps.SecretScope) (steps.PublicKey, error) {
+func (c *Client) PublicKey(ctx context.Context, s SecretScope) (PublicKey, error) {
 	if err := checkScope(s); err != nil {
-		return steps.PublicKey{}, err
+		return PublicKey{}, err
 	}
 	k := strings.ToLower(secretsPath(s))
 	c.keysMu.Lock()
@@ -312,7 +309,7 @@ func (c *Client) PublicKey(ctx context.Context, s steps.SecretScope) (steps.Publ
 		case <-e.done:
 			return e.key, e.err
 		case <-ctx.Done():
-			return steps.PublicKey{}, ctx.Err()
+			return PublicKey{}, ctx.Err()
 		}
 	}
 	e.key, e.err = c.fetchKey(ctx, s)
@@ -327,7 +324,7 @@ func (c *Client) PublicKey(ctx context.Context, s steps.SecretScope) (steps.Publ
 
 // KnowsPublicKey reports whether PublicKey would answer s without a
 // request: its key was fetched in this run, or is in the key cache.
-func (c *Client) KnowsPublicKey(s steps.SecretScope) bool {
+func (c *Client) KnowsPublicKey(s SecretScope) bool {
 	if checkScope(s) != nil {
 		return false
 	}
@@ -349,7 +346,7 @@ func (c *Client) KnowsPublicKey(s steps.SecretScope) bool {
 
 // dropKey forgets s's key (e, or whatever is cached when e is nil), in
 // this run and in the key cache: GitHub refused it, or fetching it failed.
-func (c *Client) dropKey(s steps.SecretScope, e *keyEntry) {
+func (c *Client) dropKey(s SecretScope, e *keyEntry) {
 	k := strings.ToLower(secretsPath(s))
 	c.keysMu.Lock()
 	if e == nil || c.keys[k] == e {
@@ -361,26 +358,26 @@ func (c *Client) dropKey(s steps.SecretScope, e *keyEntry) {
 	}
 }
 
-func (c *Client) fetchKey(ctx context.Context, s steps.SecretScope) (steps.PublicKey, error) {
+func (c *Client) fetchKey(ctx context.Context, s SecretScope) (PublicKey, error) {
 	req, err := c.gh.NewRequest(http.MethodGet, secretsPath(s)+"/public-key", nil)
 	if err != nil {
-		return steps.PublicKey{}, err
+		return PublicKey{}, err
 	}
 	var pk github.PublicKey // accepts numeric key IDs (some GHES versions)
 	if _, err := c.gh.Do(ctx, req, &pk); err != nil {
-		return steps.PublicKey{}, c.fail(err, "read the public key of %s's secrets", ScopeName(s))
+		return PublicKey{}, c.fail(err, "read the public key of %s's secrets", ScopeName(s))
 	}
 	raw, err := base64.StdEncoding.DecodeString(pk.GetKey())
 	if err != nil || len(raw) != 32 || pk.GetKeyID() == "" {
-		return steps.PublicKey{}, fmt.Errorf("GitHub returned an unusable public key for %s's secrets (want a base64 32-byte key and a key_id): report this, or retry later", ScopeName(s))
+		return PublicKey{}, fmt.Errorf("GitHub returned an unusable public key for %s's secrets (want a base64 32-byte key and a key_id): report this, or retry later", ScopeName(s))
 	}
-	out := steps.PublicKey{ID: pk.GetKeyID()}
+	out := PublicKey{ID: pk.GetKeyID()}
 	copy(out.Key[:], raw)
 	return out, nil
 }
 
 // SecretExists reports whether the named secret exists in the scope.
-func (c *Client) SecretExists(ctx context.Context, s steps.SecretScope, name string) (bool, error) {
+func (c *Client) SecretExists(ctx context.Context, s SecretScope, name string) (bool, error) {
 	if err := netsafe.Segments("secret", name); err != nil {
 		return false, step.Permanent(err)
 	}
@@ -388,7 +385,7 @@ func (c *Client) SecretExists(ctx context.Context, s steps.SecretScope, name str
 		return false, err
 	}
 	_, err := c.getSecret(ctx, s, name)
-	if errors.Is(err, steps.ErrNotFound) {
+	if errors.Is(err, step.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
@@ -399,12 +396,12 @@ func (c *Client) SecretExists(ctx context.Context, s steps.SecretScope, name str
 
 // OrgSecret reads an organization secret's visibility and, when it is
 // selected, the names of the repositories that may use it.
-func (c *Client) OrgSecret(ctx context.Context, s steps.SecretScope, name string) (steps.OrgSecretState, error) {
+func (c *Client) OrgSecret(ctx context.Context, s SecretScope, name string) (OrgSecretState, error) {
 	if err := checkScope(s); err != nil {
-		return steps.OrgSecretState{}, err
+		return OrgSecretState{}, err
 	}
 	if s.Org == "" {
-		return steps.OrgSecretState{}, step.Errorf("read the audience of secret %s of %s: not an organization secret", name, ScopeName(s))
+		return OrgSecretState{}, step.Errorf("read the audience of secret %s of %s: not an organization secret", name, ScopeName(s))
 	}
 	// The secret and its selected repositories at once (the plan reads
 	// them before the revoke); the list is used only if the secret turns
@@ -420,19 +417,19 @@ func (c *Client) OrgSecret(ctx context.Context, s steps.SecretScope, name string
 	}()
 	sec, err := c.getSecret(ctx, s, name)
 	l := <-sel
-	if errors.Is(err, steps.ErrNotFound) {
-		return steps.OrgSecretState{}, nil
+	if errors.Is(err, step.ErrNotFound) {
+		return OrgSecretState{}, nil
 	}
 	if err != nil {
-		return steps.OrgSecretState{}, err
+		return OrgSecretState{}, err
 	}
-	st := steps.OrgSecretState{Exists: true, Visibility: sec.Visibility}
+	st := OrgSecretState{Exists: true, Visibility: sec.Visibility}
 	if sec.Visibility != "selected" {
 		return st, nil
 	}
 	repos, err := l.repos, l.err
 	if err != nil {
-		return steps.OrgSecretState{}, err
+		return OrgSecretState{}, err
 	}
 	for _, r := range repos {
 		n := r.GetName()
@@ -444,7 +441,7 @@ func (c *Client) OrgSecret(ctx context.Context, s steps.SecretScope, name string
 	return st, nil
 }
 
-func (c *Client) getSecret(ctx context.Context, s steps.SecretScope, name string) (*github.Secret, error) {
+func (c *Client) getSecret(ctx context.Context, s SecretScope, name string) (*github.Secret, error) {
 	req, err := c.gh.NewRequest(http.MethodGet, secretsPath(s)+"/"+url.PathEscape(name), nil)
 	if err != nil {
 		return nil, err
@@ -473,7 +470,7 @@ type putBody struct {
 // (or owner/name), resolved to IDs once per client. A 422 drops the cached
 // public key, so the caller can fetch the current key, seal again and
 // retry.
-func (c *Client) PutSecret(ctx context.Context, s steps.SecretScope, name string, sealed steps.Sealed, org steps.OrgSecretOptions) (bool, error) {
+func (c *Client) PutSecret(ctx context.Context, s SecretScope, name string, sealed Sealed, org OrgSecretOptions) (bool, error) {
 	if err := netsafe.Segments("secret", name); err != nil {
 		return false, step.Permanent(err)
 	}
@@ -519,7 +516,7 @@ func (c *Client) PutSecret(ctx context.Context, s steps.SecretScope, name string
 
 // orgVisibility works out the visibility and selected repository IDs of an
 // organization secret write.
-func (c *Client) orgVisibility(ctx context.Context, s steps.SecretScope, name string, o steps.OrgSecretOptions) (string, []int64, error) {
+func (c *Client) orgVisibility(ctx context.Context, s SecretScope, name string, o OrgSecretOptions) (string, []int64, error) {
 	vis := o.Visibility
 	switch vis {
 	case "all", "private":
@@ -540,7 +537,7 @@ func (c *Client) orgVisibility(ctx context.Context, s steps.SecretScope, name st
 	case "":
 		// Keep what the secret has; a new secret is private.
 		sec, err := c.getSecret(ctx, s, name)
-		if errors.Is(err, steps.ErrNotFound) {
+		if errors.Is(err, step.ErrNotFound) {
 			return "private", nil, nil
 		}
 		if err != nil {
@@ -555,7 +552,7 @@ func (c *Client) orgVisibility(ctx context.Context, s steps.SecretScope, name st
 	return "", nil, step.Errorf("write secret %s to %s: visibility %q must be all, private or selected", name, ScopeName(s), vis)
 }
 
-func (c *Client) selectedIDs(ctx context.Context, s steps.SecretScope, name string) ([]int64, error) {
+func (c *Client) selectedIDs(ctx context.Context, s SecretScope, name string) ([]int64, error) {
 	repos, err := c.selectedRepos(ctx, s, name)
 	if err != nil {
 		return nil, err
@@ -567,7 +564,7 @@ func (c *Client) selectedIDs(ctx context.Context, s steps.SecretScope, name stri
 	return ids, nil
 }
 
-func (c *Client) selectedRepos(ctx context.Context, s steps.SecretScope, name string) ([]*github.Repository, error) {
+func (c *Client) selectedRepos(ctx context.Context, s SecretScope, name string) ([]*github.Repository, error) {
 	var repos []*github.Repository
 	opts := &github.ListOptions{PerPage: 100}
 	for {
@@ -615,9 +612,9 @@ func (c *Client) repoID(ctx context.Context, org, name string) (int64, error) {
 
 // GetAlert returns secret-scanning alert number of owner/repo with its
 // commit locations (in the order GitHub lists them).
-func (c *Client) GetAlert(ctx context.Context, owner, repo string, number int) (steps.Alert, error) {
+func (c *Client) GetAlert(ctx context.Context, owner, repo string, number int) (Alert, error) {
 	if err := netsafe.Segments("owner", owner, "repository", repo); err != nil {
-		return steps.Alert{}, step.Permanent(err)
+		return Alert{}, step.Permanent(err)
 	}
 	// An alert and its locations are read once per client (one run):
 	// identification and the plan both need it, on the way to containment.
@@ -633,7 +630,7 @@ func (c *Client) GetAlert(ctx context.Context, owner, repo string, number int) (
 	if err == nil {
 		c.alertsMu.Lock()
 		if c.alerts == nil {
-			c.alerts = map[string]steps.Alert{}
+			c.alerts = map[string]Alert{}
 		}
 		c.alerts[key] = out
 		c.alertsMu.Unlock()
@@ -648,7 +645,7 @@ func (c *Client) forgetAlert(owner, repo string, number int) {
 	c.alertsMu.Unlock()
 }
 
-func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (steps.Alert, error) {
+func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (Alert, error) {
 	// The alert and the first page of its locations at once: both are on
 	// the way to containment, and neither needs the other.
 	type page struct {
@@ -665,12 +662,12 @@ func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (
 	a, _, err := c.gh.SecretScanning.GetAlert(ctx, owner, repo, int64(number))
 	p := <-first
 	if err != nil {
-		return steps.Alert{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)
+		return Alert{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)
 	}
 	out := alertOf(a)
 	for {
 		if p.err != nil {
-			return steps.Alert{}, c.fail(p.err, "list the locations of secret-scanning alert %s/%s#%d", owner, repo, number)
+			return Alert{}, c.fail(p.err, "list the locations of secret-scanning alert %s/%s#%d", owner, repo, number)
 		}
 		for _, l := range p.locs {
 			if l.GetType() != "" && l.GetType() != "commit" || l.Details == nil {
@@ -678,7 +675,7 @@ func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (
 			}
 			d := l.Details
 			// Anyone who can push chooses file names: cleaned here.
-			out.Locations = append(out.Locations, steps.AlertLocation{
+			out.Locations = append(out.Locations, AlertLocation{
 				Path: textsafe.Line(d.GetPath()), StartLine: d.GetStartline(), CommitSHA: textsafe.Line(d.GetCommitSHA()),
 				CommitURL: textsafe.Line(d.GetCommitURL()), BlobURL: textsafe.Line(d.GetBlobURL()),
 			})
@@ -691,8 +688,8 @@ func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (
 	}
 }
 
-func alertOf(a *github.SecretScanningAlert) steps.Alert {
-	return steps.Alert{
+func alertOf(a *github.SecretScanningAlert) Alert {
+	return Alert{
 		Number: a.GetNumber(), State: textsafe.Line(a.GetState()), Resolution: textsafe.Line(a.GetResolution()),
 		Comment: textsafe.Text(a.GetResolutionComment()), SecretType: textsafe.Line(a.GetSecretType()),
 		Secret: secret.New(a.GetSecret()), Created: a.GetCreatedAt().Time, HTMLURL: textsafe.Line(a.GetHTMLURL()),
@@ -702,14 +699,14 @@ func alertOf(a *github.SecretScanningAlert) steps.Alert {
 // ResolveAlert resolves the alert with resolution and comment. An alert
 // already resolved with that resolution is left alone and returned as is:
 // GitHub answers 400 to a PATCH that changes nothing.
-func (c *Client) ResolveAlert(ctx context.Context, owner, repo string, number int, resolution, comment string) (steps.Alert, error) {
+func (c *Client) ResolveAlert(ctx context.Context, owner, repo string, number int, resolution, comment string) (Alert, error) {
 	if err := netsafe.Segments("owner", owner, "repository", repo); err != nil {
-		return steps.Alert{}, step.Permanent(err)
+		return Alert{}, step.Permanent(err)
 	}
 	defer c.forgetAlert(owner, repo, number)
 	cur, _, err := c.gh.SecretScanning.GetAlert(ctx, owner, repo, int64(number))
 	if err != nil {
-		return steps.Alert{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)
+		return Alert{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)
 	}
 	if cur.GetState() == "resolved" && cur.GetResolution() == resolution {
 		return alertOf(cur), nil
@@ -721,7 +718,7 @@ func (c *Client) ResolveAlert(ctx context.Context, owner, repo string, number in
 	path := fmt.Sprintf("repos/%s/%s/secret-scanning/alerts/%d", url.PathEscape(owner), url.PathEscape(repo), number)
 	req, err := c.gh.NewRequest(http.MethodPatch, path, body)
 	if err != nil {
-		return steps.Alert{}, err
+		return Alert{}, err
 	}
 	var a github.SecretScanningAlert
 	if _, err := c.gh.Do(ctx, req, &a); err != nil {
@@ -734,7 +731,7 @@ func (c *Client) ResolveAlert(ctx context.Context, owner, repo string, number in
 				return alertOf(now), nil
 			}
 		}
-		return steps.Alert{}, c.fail(err, "resolve secret-scanning alert %s/%s#%d as %s", owner, repo, number, resolution)
+		return Alert{}, c.fail(err, "resolve secret-scanning alert %s/%s#%d as %s", owner, repo, number, resolution)
 	}
 	return alertOf(&a), nil
 }

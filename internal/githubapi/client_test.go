@@ -12,7 +12,6 @@ import (
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim/githubsim"
 	"github.com/respondhq/respond/internal/step"
-	"github.com/respondhq/respond/steps"
 )
 
 func TestNewValidatesConfig(t *testing.T) {
@@ -131,17 +130,17 @@ func TestSecretsEveryScope(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, githubsim.Options{}, adminToken, Limits{})
 	for _, tc := range []struct {
-		scope steps.SecretScope
-		org   steps.OrgSecretOptions
+		scope SecretScope
+		org   OrgSecretOptions
 		level string
 		where string
 		ids   []int64
 	}{
-		{steps.SecretScope{App: "actions", Owner: "acme", Repo: "api"}, steps.OrgSecretOptions{}, githubsim.LevelRepo, "acme/api", nil},
-		{steps.SecretScope{App: "actions", Owner: "acme", Repo: "api", Environment: "production"}, steps.OrgSecretOptions{}, githubsim.LevelEnvironment, "acme/api@production", nil},
-		{steps.SecretScope{App: "dependabot", Owner: "acme", Repo: "web"}, steps.OrgSecretOptions{}, githubsim.LevelDependabot, "acme/web", nil},
-		{steps.SecretScope{App: "actions", Org: "acme"}, steps.OrgSecretOptions{Visibility: "selected", SelectedRepos: []string{"api", "acme/web"}}, githubsim.LevelOrg, "acme", []int64{1001, 1002}},
-		{steps.SecretScope{App: "dependabot", Org: "acme"}, steps.OrgSecretOptions{Visibility: "selected", SelectedRepos: []string{"docs"}}, githubsim.LevelDependabot, "acme", []int64{1003}},
+		{SecretScope{App: "actions", Owner: "acme", Repo: "api"}, OrgSecretOptions{}, githubsim.LevelRepo, "acme/api", nil},
+		{SecretScope{App: "actions", Owner: "acme", Repo: "api", Environment: "production"}, OrgSecretOptions{}, githubsim.LevelEnvironment, "acme/api@production", nil},
+		{SecretScope{App: "dependabot", Owner: "acme", Repo: "web"}, OrgSecretOptions{}, githubsim.LevelDependabot, "acme/web", nil},
+		{SecretScope{App: "actions", Org: "acme"}, OrgSecretOptions{Visibility: "selected", SelectedRepos: []string{"api", "acme/web"}}, githubsim.LevelOrg, "acme", []int64{1001, 1002}},
+		{SecretScope{App: "dependabot", Org: "acme"}, OrgSecretOptions{Visibility: "selected", SelectedRepos: []string{"docs"}}, githubsim.LevelDependabot, "acme", []int64{1003}},
 	} {
 		name := ScopeName(tc.scope)
 		if ok, err := e.c.SecretExists(ctx, tc.scope, "OPENAI_API_KEY"); ok || err != nil {
@@ -195,13 +194,13 @@ func TestOrgSecretKeepsVisibility(t *testing.T) {
 	if err := e.sim.SetOrgSecret("acme", "ALL", "old", "all", nil, t0); err != nil {
 		t.Fatal(err)
 	}
-	sc := steps.SecretScope{App: "actions", Org: "acme"}
+	sc := SecretScope{App: "actions", Org: "acme"}
 	pk, err := e.c.PublicKey(ctx, sc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"SHARED", "ALL", "FRESH"} {
-		if _, err := e.c.PutSecret(ctx, sc, name, seal(t, pk, "new-value"), steps.OrgSecretOptions{}); err != nil {
+		if _, err := e.c.PutSecret(ctx, sc, name, seal(t, pk, "new-value"), OrgSecretOptions{}); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
@@ -215,7 +214,7 @@ func TestOrgSecretKeepsVisibility(t *testing.T) {
 	if st, _ := sealedIn(e.sim, githubsim.LevelOrg, "acme", "SHARED"); !slices.Equal(st.SelectedRepositoryIDs, []int64{1002, 1003}) {
 		t.Errorf("selected repositories changed: %v", st.SelectedRepositoryIDs)
 	}
-	_, err = e.c.PutSecret(ctx, sc, "X", seal(t, pk, "v"), steps.OrgSecretOptions{Visibility: "selected", SelectedRepos: []string{"missing"}})
+	_, err = e.c.PutSecret(ctx, sc, "X", seal(t, pk, "v"), OrgSecretOptions{Visibility: "selected", SelectedRepos: []string{"missing"}})
 	if !is404(err) || !strings.Contains(err.Error(), "acme/missing") {
 		t.Errorf("unknown selected repository: %v", err)
 	}
@@ -225,7 +224,7 @@ func TestOrgSecretKeepsVisibility(t *testing.T) {
 func TestStaleKeyIsDropped(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, githubsim.Options{}, adminToken, Limits{})
-	sc := steps.SecretScope{App: "actions", Owner: "acme", Repo: "api"}
+	sc := SecretScope{App: "actions", Owner: "acme", Repo: "api"}
 	old, err := e.c.PublicKey(ctx, sc)
 	if err != nil {
 		t.Fatal(err)
@@ -233,7 +232,7 @@ func TestStaleKeyIsDropped(t *testing.T) {
 	if err := e.sim.RotateRepoKey("acme", "api", "actions"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.c.PutSecret(ctx, sc, "K", seal(t, old, "v"), steps.OrgSecretOptions{})
+	_, err = e.c.PutSecret(ctx, sc, "K", seal(t, old, "v"), OrgSecretOptions{})
 	var ge *Error
 	if !errors.As(err, &ge) || ge.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("PUT with a stale key: %v", err)
@@ -242,14 +241,14 @@ func TestStaleKeyIsDropped(t *testing.T) {
 	if err != nil || cur.ID == old.ID {
 		t.Fatalf("key after a 422: %v (old %v), %v", cur.ID, old.ID, err)
 	}
-	if _, err := e.c.PutSecret(ctx, sc, "K", seal(t, cur, "v"), steps.OrgSecretOptions{}); err != nil {
+	if _, err := e.c.PutSecret(ctx, sc, "K", seal(t, cur, "v"), OrgSecretOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestPublicKeyFetchedOnceConcurrently(t *testing.T) {
 	e := newEnv(t, githubsim.Options{Latency: 20e6}, adminToken, Limits{})
-	sc := steps.SecretScope{App: "actions", Org: "acme"}
+	sc := SecretScope{App: "actions", Org: "acme"}
 	var wg sync.WaitGroup
 	ids := make([]string, 20)
 	for i := range ids {
@@ -269,7 +268,7 @@ func TestPublicKeyFetchedOnceConcurrently(t *testing.T) {
 		t.Errorf("key IDs %v", ids)
 	}
 	// A failed fetch is not cached.
-	bad := steps.SecretScope{App: "actions", Owner: "acme", Repo: "nope"}
+	bad := SecretScope{App: "actions", Owner: "acme", Repo: "nope"}
 	for range 2 {
 		if _, err := e.c.PublicKey(context.Background(), bad); !is404(err) {
 			t.Fatalf("missing repository: %v", err)
@@ -278,7 +277,7 @@ func TestPublicKeyFetchedOnceConcurrently(t *testing.T) {
 	if n := e.rec.count("GET /repos/acme/nope/actions/secrets/public-key"); n != 2 {
 		t.Errorf("failed fetch sent %d times, want 2 (not cached)", n)
 	}
-	if _, err := e.c.PublicKey(context.Background(), steps.SecretScope{App: "codespaces", Owner: "a", Repo: "b"}); err == nil {
+	if _, err := e.c.PublicKey(context.Background(), SecretScope{App: "codespaces", Owner: "a", Repo: "b"}); err == nil {
 		t.Error("bad app accepted")
 	}
 }
@@ -286,12 +285,12 @@ func TestPublicKeyFetchedOnceConcurrently(t *testing.T) {
 func TestWriteNeedsPermission(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, githubsim.Options{}, readToken, Limits{})
-	sc := steps.SecretScope{App: "actions", Owner: "acme", Repo: "api"}
+	sc := SecretScope{App: "actions", Owner: "acme", Repo: "api"}
 	pk, err := e.c.PublicKey(ctx, sc) // reading the key needs only read access
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.c.PutSecret(ctx, sc, "K", seal(t, pk, "v"), steps.OrgSecretOptions{})
+	_, err = e.c.PutSecret(ctx, sc, "K", seal(t, pk, "v"), OrgSecretOptions{})
 	var ge *Error
 	if !errors.As(err, &ge) || ge.Status != 403 || !step.IsPermanent(err) ||
 		!strings.Contains(err.Error(), "write secret K to acme/api") || !strings.Contains(err.Error(), "repo scope") {

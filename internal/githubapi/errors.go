@@ -12,7 +12,6 @@ import (
 
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/textsafe"
-	"github.com/respondhq/respond/steps"
 )
 
 // Error is an error answer from GitHub to one operation.
@@ -37,10 +36,10 @@ func (e *Error) Error() string {
 // StatusCode returns the HTTP status of the answer.
 func (e *Error) StatusCode() int { return e.Status }
 
-// Unwrap makes a 404 match steps.ErrNotFound.
+// Unwrap makes a 404 match step.ErrNotFound.
 func (e *Error) Unwrap() error {
 	if e.Status == http.StatusNotFound {
-		return steps.ErrNotFound
+		return step.ErrNotFound
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	crypto_rand "crypto/rand"
 	"encoding/base64"
 	"errors"
+	"github.com/respondhq/respond/internal/step"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,7 +18,6 @@ import (
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim/githubsim"
 	"github.com/respondhq/respond/internal/sim/spec"
-	"github.com/respondhq/respond/steps"
 )
 
 const (
@@ -216,13 +216,13 @@ func (c *fakeClock) Wait(ctx context.Context, d time.Duration, wake <-chan struc
 func (c *fakeClock) total() time.Duration { c.mu.Lock(); defer c.mu.Unlock(); return c.slept }
 
 // seal encrypts v for pk as go-github's example does.
-func seal(t testing.TB, pk steps.PublicKey, v string) steps.Sealed {
+func seal(t testing.TB, pk PublicKey, v string) Sealed {
 	t.Helper()
 	out, err := box.SealAnonymous(nil, []byte(v), &pk.Key, crypto_rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return steps.Sealed{KeyID: pk.ID, EncryptedValue: base64.StdEncoding.EncodeToString(out)}
+	return Sealed{KeyID: pk.ID, EncryptedValue: base64.StdEncoding.EncodeToString(out)}
 }
 
 // noSecrets fails if err's text holds a token or the leaked value.
@@ -238,4 +238,4 @@ func noSecrets(t *testing.T, err error) {
 	}
 }
 
-func is404(err error) bool { return errors.Is(err, steps.ErrNotFound) }
+func is404(err error) bool { return errors.Is(err, step.ErrNotFound) }

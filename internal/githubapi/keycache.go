@@ -13,8 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/respondhq/respond/steps"
 )
 
 // The public-key cache keeps the sealed-box public keys of secret scopes
@@ -52,8 +50,8 @@ const (
 // parseKeyLines reads a cache file's content and returns host's keys by
 // scope (the last line for a scope wins), with the number of usable lines
 // for any host.
-func parseKeyLines(data []byte, host string) (keys map[string]steps.PublicKey, lines int) {
-	keys = map[string]steps.PublicKey{}
+func parseKeyLines(data []byte, host string) (keys map[string]PublicKey, lines int) {
+	keys = map[string]PublicKey{}
 	for _, raw := range usableLines(data) {
 		var l keyLine
 		if json.Unmarshal(raw, &l) != nil {
@@ -86,15 +84,15 @@ func usableLines(data []byte) [][]byte {
 }
 
 // key validates a line and returns its key.
-func (l keyLine) key() (steps.PublicKey, bool) {
+func (l keyLine) key() (PublicKey, bool) {
 	if l.Host == "" || l.Scope == "" || l.KeyID == "" || len(l.KeyID) > 256 || len(l.Scope) > 1024 {
-		return steps.PublicKey{}, false
+		return PublicKey{}, false
 	}
 	raw, err := base64.StdEncoding.DecodeString(l.Key)
 	if err != nil || len(raw) != 32 {
-		return steps.PublicKey{}, false
+		return PublicKey{}, false
 	}
-	pk := steps.PublicKey{ID: l.KeyID}
+	pk := PublicKey{ID: l.KeyID}
 	copy(pk.Key[:], raw)
 	return pk, true
 }
@@ -107,8 +105,8 @@ type keyFile struct {
 
 	once sync.Once
 	mu   sync.Mutex
-	keys map[string]steps.PublicKey // by lower-case scope path
-	err  error                      // the last error writing the file (reads that fail leave the cache empty)
+	keys map[string]PublicKey // by lower-case scope path
+	err  error                // the last error writing the file (reads that fail leave the cache empty)
 }
 
 func newKeyFile(path, host string) *keyFile {
@@ -120,7 +118,7 @@ func newKeyFile(path, host string) *keyFile {
 
 func (k *keyFile) load() {
 	k.once.Do(func() {
-		k.keys = map[string]steps.PublicKey{}
+		k.keys = map[string]PublicKey{}
 		data, err := os.ReadFile(k.path)
 		if err != nil {
 			return
@@ -134,9 +132,9 @@ func (k *keyFile) load() {
 }
 
 // get returns the cached key of scope.
-func (k *keyFile) get(scope string) (steps.PublicKey, bool) {
+func (k *keyFile) get(scope string) (PublicKey, bool) {
 	if k == nil {
-		return steps.PublicKey{}, false
+		return PublicKey{}, false
 	}
 	k.load()
 	k.mu.Lock()
@@ -159,7 +157,7 @@ func (k *keyFile) drop(scope string) {
 
 // put records a fetched key and appends it to the file. Failing to write
 // the cache never fails the request: the key is in hand.
-func (k *keyFile) put(scope string, pk steps.PublicKey) {
+func (k *keyFile) put(scope string, pk PublicKey) {
 	if k == nil {
 		return
 	}

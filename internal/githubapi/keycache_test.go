@@ -12,7 +12,6 @@ import (
 
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim/githubsim"
-	"github.com/respondhq/respond/steps"
 )
 
 // clientWithCache is another client of e's simulator (a later run) using
@@ -34,7 +33,7 @@ func TestPublicKeyCacheAcrossRuns(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, githubsim.Options{}, adminToken, Limits{})
 	path := filepath.Join(t.TempDir(), "state", "github-public-keys.jsonl")
-	scopes := []steps.SecretScope{repoScope,
+	scopes := []SecretScope{repoScope,
 		{App: "actions", Owner: "acme", Repo: "api", Environment: "production"},
 		{App: "dependabot", Owner: "acme", Repo: "web"},
 		{App: "actions", Org: "acme"}}
@@ -72,7 +71,7 @@ func TestPublicKeyCacheAcrossRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if created, err := second.PutSecret(ctx, repoScope, "OPENAI_API_KEY", seal(t, pk, "v1"), steps.OrgSecretOptions{}); err != nil || !created {
+	if created, err := second.PutSecret(ctx, repoScope, "OPENAI_API_KEY", seal(t, pk, "v1"), OrgSecretOptions{}); err != nil || !created {
 		t.Fatalf("write with a cached key: %v %v", created, err)
 	}
 	if n := len(rec2.reqs); n != 1 {
@@ -86,7 +85,7 @@ func TestPublicKeyCacheAcrossRuns(t *testing.T) {
 	}
 	third, rec3 := clientWithCache(t, e, path)
 	stale, _ := third.PublicKey(ctx, repoScope)
-	if _, err := third.PutSecret(ctx, repoScope, "OPENAI_API_KEY", seal(t, stale, "v2"), steps.OrgSecretOptions{}); err == nil || !strings.Contains(err.Error(), "422") {
+	if _, err := third.PutSecret(ctx, repoScope, "OPENAI_API_KEY", seal(t, stale, "v2"), OrgSecretOptions{}); err == nil || !strings.Contains(err.Error(), "422") {
 		t.Fatalf("write with a stale key: %v", err)
 	}
 	if third.KnowsPublicKey(repoScope) {
@@ -96,7 +95,7 @@ func TestPublicKeyCacheAcrossRuns(t *testing.T) {
 	if err != nil || cur.ID == stale.ID {
 		t.Fatalf("current key %v %v", cur.ID, err)
 	}
-	if _, err := third.PutSecret(ctx, repoScope, "OPENAI_API_KEY", seal(t, cur, "v2"), steps.OrgSecretOptions{}); err != nil {
+	if _, err := third.PutSecret(ctx, repoScope, "OPENAI_API_KEY", seal(t, cur, "v2"), OrgSecretOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if rec3.count("GET ") != 1 {

@@ -8,14 +8,13 @@ import (
 	"github.com/respondhq/respond/internal/netsafe"
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/textsafe"
-	"github.com/respondhq/respond/steps"
 )
 
 // OrgRole returns the token's user's role in org, from GET
 // /user/memberships/orgs/{org}: "admin" for an organization owner, "member"
 // otherwise (GitHub also has "billing_manager"). A user who is not a
 // member, or an organization that does not exist or that the token cannot
-// see, is an error matching steps.ErrNotFound; so is a membership still
+// see, is an error matching step.ErrNotFound; so is a membership still
 // pending (an invitation not yet accepted), which grants nothing. Reading
 // one's membership needs read:org (classic tokens; admin:org includes it)
 // or the Members organization permission (fine-grained).
@@ -32,7 +31,7 @@ func (c *Client) OrgRole(ctx context.Context, org string) (string, error) {
 	}
 	if st := textsafe.Line(m.GetState()); st != "" && st != "active" {
 		return "", step.Permanent(fmt.Errorf("GitHub: organization %s: the token's user's membership is %s, not active "+
-			"(accept the invitation to the organization, or use a token of an active owner): %w", org, st, steps.ErrNotFound))
+			"(accept the invitation to the organization, or use a token of an active owner): %w", org, st, step.ErrNotFound))
 	}
 	role := textsafe.Line(m.GetRole())
 	if role == "" {

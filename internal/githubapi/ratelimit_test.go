@@ -16,10 +16,9 @@ import (
 
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim/githubsim"
-	"github.com/respondhq/respond/steps"
 )
 
-var repoScope = steps.SecretScope{App: "actions", Owner: "acme", Repo: "api"}
+var repoScope = SecretScope{App: "actions", Owner: "acme", Repo: "api"}
 
 // limitedEnv is newEnv with a fake clock in the limiter, so waits for
 // retry-after, resets and backoff take no real time.
@@ -61,7 +60,7 @@ func TestIdempotentRequestsAreRetried(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.faults.add("PUT", "/actions/secrets/OPENAI_API_KEY", tc.n, tc.write)
-			created, err := e.c.PutSecret(ctx, repoScope, "OPENAI_API_KEY", seal(t, pk, "v-after-retry"), steps.OrgSecretOptions{})
+			created, err := e.c.PutSecret(ctx, repoScope, "OPENAI_API_KEY", seal(t, pk, "v-after-retry"), OrgSecretOptions{})
 			if err != nil || !created {
 				t.Fatalf("PUT: %v %v", created, err)
 			}
@@ -391,7 +390,7 @@ func TestPointsBudgetCountsUntilTheAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 8 {
-		if _, err := c.PutSecret(ctx, repoScope, "OPENAI_API_KEY", seal(t, pk, fmt.Sprintf("v%d", i)), steps.OrgSecretOptions{}); err != nil {
+		if _, err := c.PutSecret(ctx, repoScope, "OPENAI_API_KEY", seal(t, pk, fmt.Sprintf("v%d", i)), OrgSecretOptions{}); err != nil {
 			t.Fatalf("write %d at +%s: %v", i, clk.Now().Sub(t0), err)
 		}
 	}

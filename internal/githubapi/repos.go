@@ -10,7 +10,6 @@ import (
 
 	"github.com/respondhq/respond/internal/netsafe"
 	"github.com/respondhq/respond/internal/step"
-	"github.com/respondhq/respond/steps"
 )
 
 // reposPerPage is GitHub's largest page of GET /orgs/{org}/repos.
@@ -31,11 +30,11 @@ const listConcurrency = 16
 // (renamed, or invisible to the token), those repositories are read with
 // GET /repos/{owner}/{name}, one request each. Every repository asked has
 // an entry, under the name as given; a repository the token cannot see
-// has an error matching steps.ErrNotFound.
-func (c *Client) ReposPermissions(ctx context.Context, repos []string) map[string]steps.RepoAccess {
-	out := make(map[string]steps.RepoAccess, len(repos))
+// has an error matching step.ErrNotFound.
+func (c *Client) ReposPermissions(ctx context.Context, repos []string) map[string]RepoAccess {
+	out := make(map[string]RepoAccess, len(repos))
 	var mu sync.Mutex
-	set := func(name string, a steps.RepoAccess) {
+	set := func(name string, a RepoAccess) {
 		mu.Lock()
 		out[name] = a
 		mu.Unlock()
@@ -50,7 +49,7 @@ func (c *Client) ReposPermissions(ctx context.Context, repos []string) map[strin
 	for _, full := range repos {
 		owner, name, ok := strings.Cut(full, "/")
 		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-			set(full, steps.RepoAccess{Err: step.Errorf("read repository %q: give it as owner/name", full)})
+			set(full, RepoAccess{Err: step.Errorf("read repository %q: give it as owner/name", full)})
 			continue
 		}
 		w := byOwner[strings.ToLower(owner)]
@@ -69,13 +68,13 @@ func (c *Client) ReposPermissions(ctx context.Context, repos []string) map[strin
 			for lname, asked := range w.names {
 				if p, ok := found[lname]; ok {
 					for _, n := range asked {
-						set(n, steps.RepoAccess{Perms: p})
+						set(n, RepoAccess{Perms: p})
 					}
 					continue
 				}
 				rest = append(rest, lname)
 			}
-			c.readEach(ctx, w.owner, rest, func(lname string, a steps.RepoAccess) {
+			c.readEach(ctx, w.owner, rest, func(lname string, a RepoAccess) {
 				for _, n := range w.names[lname] {
 					set(n, a)
 				}
@@ -90,8 +89,8 @@ func (c *Client) ReposPermissions(ctx context.Context, repos []string) map[strin
 // lower-case name, when that is cheaper than reading the wanted ones (by
 // lower-case name) one by one; it returns what it found (nothing when
 // owner is not an organization, or could not be listed).
-func (c *Client) listOwner(ctx context.Context, owner string, want map[string][]string) map[string]steps.RepoPermissions {
-	found := map[string]steps.RepoPermissions{}
+func (c *Client) listOwner(ctx context.Context, owner string, want map[string][]string) map[string]RepoPermissions {
+	found := map[string]RepoPermissions{}
 	if len(want) < 2 || netsafe.Segments("owner", owner) != nil {
 		return found // one repository, or a name RepoPermissions refuses: read one by one
 	}
@@ -141,10 +140,10 @@ func (c *Client) listOwner(ctx context.Context, owner string, want map[string][]
 	resp, err := page(1)
 	early.Wait()
 	if err != nil {
-		if errors.Is(err, steps.ErrNotFound) || ghStatusOf(err) == 404 {
+		if errors.Is(err, step.ErrNotFound) || ghStatusOf(err) == 404 {
 			c.setOrg(owner, false)
 		}
-		return map[string]steps.RepoPermissions{} // a user, or no access to the list: read them one by one
+		return map[string]RepoPermissions{} // a user, or no access to the list: read them one by one
 	}
 	c.setOrg(owner, true)
 	last := resp.LastPage
@@ -195,7 +194,7 @@ func ghStatusOf(err error) int {
 
 // readEach reads the permissions of owner's repositories (lower-case
 // names) one request each, at most listConcurrency at once.
-func (c *Client) readEach(ctx context.Context, owner string, names []string, set func(string, steps.RepoAccess)) {
+func (c *Client) readEach(ctx context.Context, owner string, names []string, set func(string, RepoAccess)) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, listConcurrency)
 	for _, n := range names {
@@ -203,16 +202,16 @@ func (c *Client) readEach(ctx context.Context, owner string, names []string, set
 		wg.Go(func() {
 			defer func() { <-sem }()
 			p, err := c.RepoPermissions(ctx, owner, n)
-			set(n, steps.RepoAccess{Perms: p, Err: err})
+			set(n, RepoAccess{Perms: p, Err: err})
 		})
 	}
 	wg.Wait()
 }
 
 // permissionsOf is the token's role on r, as GitHub reports it.
-func permissionsOf(r *github.Repository) steps.RepoPermissions {
+func permissionsOf(r *github.Repository) RepoPermissions {
 	p := r.GetPermissions()
-	return steps.RepoPermissions{
+	return RepoPermissions{
 		ID: r.GetID(), Admin: p["admin"], Maintain: p["maintain"], Push: p["push"], Pull: p["pull"],
 		Private: r.GetPrivate(),
 	}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/respondhq/respond/internal/step"
 	"testing"
 
 	"github.com/respondhq/respond/internal/sim/githubsim"
-	"github.com/respondhq/respond/steps"
 )
 
 // ReposPermissions lists an organization's repositories (pages after the
@@ -34,7 +34,7 @@ func TestReposPermissions(t *testing.T) {
 		a := got[r]
 		switch r {
 		case "acme/gone", "nobody/thing":
-			if !errors.Is(a.Err, steps.ErrNotFound) {
+			if !errors.Is(a.Err, step.ErrNotFound) {
 				t.Errorf("%s: %+v, want not found", r, a)
 			}
 		default:
@@ -62,12 +62,12 @@ func TestReposPermissions(t *testing.T) {
 	// The IDs are known: an organization secret for selected repositories
 	// is the key and the write.
 	before := len(e.rec.reqs)
-	s := steps.SecretScope{App: "actions", Org: "acme"}
+	s := SecretScope{App: "actions", Org: "acme"}
 	pk, err := e.c.PublicKey(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.c.PutSecret(ctx, s, "K", seal(t, pk, "v"), steps.OrgSecretOptions{Visibility: "selected", SelectedRepos: []string{"svc-001", "svc-229"}}); err != nil {
+	if _, err := e.c.PutSecret(ctx, s, "K", seal(t, pk, "v"), OrgSecretOptions{Visibility: "selected", SelectedRepos: []string{"svc-001", "svc-229"}}); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(e.rec.reqs) - before; n != 2 {

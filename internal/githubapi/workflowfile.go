@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/respondhq/respond/steps"
 )
 
 // maxAliasDepth bounds how many aliases ParseWorkflowTrigger follows in a
@@ -27,17 +25,17 @@ const maxAliasDepth = 8
 //
 // The file comes from a repository, so it is treated as hostile: anything
 // that is not a workflow is an error saying what is wrong, never a panic.
-func ParseWorkflowTrigger(src []byte) (steps.DispatchTrigger, error) {
+func ParseWorkflowTrigger(src []byte) (DispatchTrigger, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return steps.DispatchTrigger{}, fmt.Errorf("the workflow file is not valid YAML: %v", oneLine(err))
+		return DispatchTrigger{}, fmt.Errorf("the workflow file is not valid YAML: %v", oneLine(err))
 	}
 	root := deref(&doc, 0)
 	if root != nil && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		root = deref(root.Content[0], 0)
 	}
 	if root == nil || root.Kind != yaml.MappingNode {
-		return steps.DispatchTrigger{}, errors.New("the workflow file is not a YAML mapping, so it is not a workflow")
+		return DispatchTrigger{}, errors.New("the workflow file is not a YAML mapping, so it is not a workflow")
 	}
 	on := lookup(root, "on")
 	if on == nil {
@@ -45,9 +43,9 @@ func ParseWorkflowTrigger(src []byte) (steps.DispatchTrigger, error) {
 		on = lookup(root, "true")
 	}
 	if on == nil {
-		return steps.DispatchTrigger{}, errors.New("the workflow file has no on: key, so nothing triggers it")
+		return DispatchTrigger{}, errors.New("the workflow file has no on: key, so nothing triggers it")
 	}
-	var tr steps.DispatchTrigger
+	var tr DispatchTrigger
 	switch on.Kind {
 	case yaml.ScalarNode:
 		tr.Dispatch = on.Value == "workflow_dispatch"
@@ -65,19 +63,19 @@ func ParseWorkflowTrigger(src []byte) (steps.DispatchTrigger, error) {
 			tr.Dispatch = true
 			inputs, err := dispatchInputs(deref(on.Content[i+1], 0))
 			if err != nil {
-				return steps.DispatchTrigger{}, err
+				return DispatchTrigger{}, err
 			}
 			tr.Inputs = inputs
 		}
 	default:
-		return steps.DispatchTrigger{}, errors.New("the workflow file's on: is neither an event, a list of events nor a mapping of events")
+		return DispatchTrigger{}, errors.New("the workflow file's on: is neither an event, a list of events nor a mapping of events")
 	}
 	return tr, nil
 }
 
 // dispatchInputs reads the value of workflow_dispatch: null (no inputs), or
 // a mapping whose inputs: maps names to their settings.
-func dispatchInputs(n *yaml.Node) ([]steps.WorkflowInput, error) {
+func dispatchInputs(n *yaml.Node) ([]WorkflowInput, error) {
 	if n == nil || n.Kind == yaml.ScalarNode && (n.Tag == "!!null" || n.Value == "") {
 		return nil, nil
 	}
@@ -91,13 +89,13 @@ func dispatchInputs(n *yaml.Node) ([]steps.WorkflowInput, error) {
 	if in.Kind != yaml.MappingNode {
 		return nil, errors.New("the workflow file's on.workflow_dispatch.inputs is not a mapping of input names")
 	}
-	var out []steps.WorkflowInput
+	var out []WorkflowInput
 	for i := 0; i+1 < len(in.Content); i += 2 {
 		k := deref(in.Content[i], 0)
 		if k == nil || k.Kind != yaml.ScalarNode || k.Value == "" {
 			return nil, errors.New("the workflow file's on.workflow_dispatch.inputs has a key that is not an input name")
 		}
-		wi := steps.WorkflowInput{Name: k.Value}
+		wi := WorkflowInput{Name: k.Value}
 		v := deref(in.Content[i+1], 0)
 		switch {
 		case v == nil || v.Kind == yaml.ScalarNode && (v.Tag == "!!null" || v.Value == ""):

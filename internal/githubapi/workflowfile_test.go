@@ -3,8 +3,6 @@ package githubapi
 import (
 	"strings"
 	"testing"
-
-	"github.com/respondhq/respond/steps"
 )
 
 func TestParseWorkflowTrigger(t *testing.T) {
@@ -12,7 +10,7 @@ func TestParseWorkflowTrigger(t *testing.T) {
 		name     string
 		src      string
 		dispatch bool
-		inputs   []steps.WorkflowInput
+		inputs   []WorkflowInput
 	}{
 		{"scalar", "on: workflow_dispatch\njobs: {}\n", true, nil},
 		{"scalar, other event", "on: push\n", false, nil},
@@ -38,7 +36,7 @@ on:
         default: false
         required: True
       bare:
-`, true, []steps.WorkflowInput{
+`, true, []WorkflowInput{
 			{Name: "reason", Required: true},
 			{Name: "environment", Type: "choice", Default: "staging", HasDefault: true},
 			{Name: "dry_run", Type: "boolean", Default: "false", HasDefault: true, Required: true},
@@ -47,7 +45,7 @@ on:
 		{"quoted on key", "\"on\": workflow_dispatch\n", true, nil},
 		{"YAML 1.1 true key", "true: [workflow_dispatch]\n", true, nil},
 		{"anchors", "x: &d workflow_dispatch\non: [push, *d]\n", true, nil},
-		{"anchored inputs", "i: &in\n  reason: {required: true}\non:\n  workflow_dispatch:\n    inputs: *in\n", true, []steps.WorkflowInput{{Name: "reason", Required: true}}},
+		{"anchored inputs", "i: &in\n  reason: {required: true}\non:\n  workflow_dispatch:\n    inputs: *in\n", true, []WorkflowInput{{Name: "reason", Required: true}}},
 	} {
 		tr, err := ParseWorkflowTrigger([]byte(tc.src))
 		if err != nil {

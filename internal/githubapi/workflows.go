@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
-
-	"github.com/respondhq/respond/steps"
 )
 
 // maxRunPages bounds the pages ListWorkflowRuns reads (100 runs each).
@@ -24,7 +22,7 @@ const maxRunPages = 5
 const maxWorkflowFile = 1 << 20
 
 // GetWorkflow reads a workflow by file name (deploy.yml) or numeric ID.
-func (c *Client) GetWorkflow(ctx context.Context, owner, repo, workflow string) (steps.Workflow, error) {
+func (c *Client) GetWorkflow(ctx context.Context, owner, repo, workflow string) (Workflow, error) {
 	var wf *github.Workflow
 	var err error
 	if id, perr := strconv.ParseInt(workflow, 10, 64); perr == nil {
@@ -33,9 +31,9 @@ func (c *Client) GetWorkflow(ctx context.Context, owner, repo, workflow string) 
 		wf, _, err = c.gh.Actions.GetWorkflowByFileName(ctx, owner, repo, strings.TrimPrefix(workflow, ".github/workflows/"))
 	}
 	if err != nil {
-		return steps.Workflow{}, c.fail(err, "read workflow %s of %s/%s", workflow, owner, repo)
+		return Workflow{}, c.fail(err, "read workflow %s of %s/%s", workflow, owner, repo)
 	}
-	return steps.Workflow{ID: wf.GetID(), Name: wf.GetName(), Path: wf.GetPath(), State: wf.GetState(), HTMLURL: wf.GetHTMLURL()}, nil
+	return Workflow{ID: wf.GetID(), Name: wf.GetName(), Path: wf.GetPath(), State: wf.GetState(), HTMLURL: wf.GetHTMLURL()}, nil
 }
 
 // RefExists reports whether ref is a branch or tag of owner/repo. A bare
@@ -54,7 +52,7 @@ func (c *Client) RefExists(ctx context.Context, owner, repo, ref string) (bool, 
 		if err == nil {
 			return true, nil
 		}
-		if err = c.fail(err, "look up ref %s of %s/%s", ref, owner, repo); !errors.Is(err, steps.ErrNotFound) {
+		if err = c.fail(err, "look up ref %s of %s/%s", ref, owner, repo); !errors.Is(err, step.ErrNotFound) {
 			return false, err
 		}
 	}
@@ -63,24 +61,24 @@ func (c *Client) RefExists(ctx context.Context, owner, repo, ref string) (bool, 
 
 // WorkflowTrigger reads the workflow file at path on ref and parses its
 // on: key (ParseWorkflowTrigger).
-func (c *Client) WorkflowTrigger(ctx context.Context, owner, repo, path, ref string) (steps.DispatchTrigger, error) {
+func (c *Client) WorkflowTrigger(ctx context.Context, owner, repo, path, ref string) (DispatchTrigger, error) {
 	fc, _, _, err := c.gh.Repositories.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: ref})
 	if err != nil {
-		return steps.DispatchTrigger{}, c.fail(err, "read %s of %s/%s on %s", path, owner, repo, ref)
+		return DispatchTrigger{}, c.fail(err, "read %s of %s/%s on %s", path, owner, repo, ref)
 	}
 	if fc == nil || fc.GetType() != "file" {
-		return steps.DispatchTrigger{}, fmt.Errorf("GitHub: %s of %s/%s on %s is not a file", path, owner, repo, ref)
+		return DispatchTrigger{}, fmt.Errorf("GitHub: %s of %s/%s on %s is not a file", path, owner, repo, ref)
 	}
 	if fc.GetSize() > maxWorkflowFile {
-		return steps.DispatchTrigger{}, fmt.Errorf("GitHub: %s of %s/%s on %s is %d bytes, more than a workflow file can be; check the path", path, owner, repo, ref, fc.GetSize())
+		return DispatchTrigger{}, fmt.Errorf("GitHub: %s of %s/%s on %s is %d bytes, more than a workflow file can be; check the path", path, owner, repo, ref, fc.GetSize())
 	}
 	src, err := fc.GetContent()
 	if err != nil {
-		return steps.DispatchTrigger{}, fmt.Errorf("GitHub: read %s of %s/%s on %s: %w", path, owner, repo, ref, err)
+		return DispatchTrigger{}, fmt.Errorf("GitHub: read %s of %s/%s on %s: %w", path, owner, repo, ref, err)
 	}
 	tr, err := ParseWorkflowTrigger([]byte(src))
 	if err != nil {
-		return steps.DispatchTrigger{}, fmt.Errorf("%s of %s/%s on %s: %w", path, owner, repo, ref, err)
+		return DispatchTrigger{}, fmt.Errorf("%s of %s/%s on %s: %w", path, owner, repo, ref, err)
 	}
 	return tr, nil
 }
@@ -98,14 +96,14 @@ type dispatchBody struct {
 // answers 200 with them; servers that predate return_run_details answer
 // 204, and the result is then zero. POST requests are never retried by the
 // client.
-func (c *Client) DispatchWorkflow(ctx context.Context, owner, repo, workflow, ref string, inputs map[string]any) (steps.Dispatched, error) {
+func (c *Client) DispatchWorkflow(ctx context.Context, owner, repo, workflow, ref string, inputs map[string]any) (Dispatched, error) {
 	if err := netsafe.Segments("owner", owner, "repository", repo, "workflow", workflow); err != nil {
-		return steps.Dispatched{}, step.Permanent(err)
+		return Dispatched{}, step.Permanent(err)
 	}
 	path := fmt.Sprintf("repos/%s/%s/actions/workflows/%s/dispatches", url.PathEscape(owner), url.PathEscape(repo), url.PathEscape(workflow))
 	req, err := c.gh.NewRequest(http.MethodPost, path, dispatchBody{Ref: ref, Inputs: inputs, ReturnRunDetails: true})
 	if err != nil {
-		return steps.Dispatched{}, err
+		return Dispatched{}, err
 	}
 	var out struct {
 		WorkflowRunID int64  `json:"workflow_run_id"`
@@ -114,23 +112,23 @@ func (c *Client) DispatchWorkflow(ctx context.Context, owner, repo, workflow, re
 	}
 	resp, err := c.gh.Do(ctx, req, &out)
 	if err != nil {
-		return steps.Dispatched{}, c.fail(err, "dispatch workflow %s of %s/%s on %s", workflow, owner, repo, ref)
+		return Dispatched{}, c.fail(err, "dispatch workflow %s of %s/%s on %s", workflow, owner, repo, ref)
 	}
 	if resp.StatusCode == http.StatusNoContent {
-		return steps.Dispatched{}, nil
+		return Dispatched{}, nil
 	}
-	return steps.Dispatched{RunID: out.WorkflowRunID, RunURL: out.RunURL, HTMLURL: out.HTMLURL}, nil
+	return Dispatched{RunID: out.WorkflowRunID, RunURL: out.RunURL, HTMLURL: out.HTMLURL}, nil
 }
 
 // ListWorkflowRuns lists the runs of workflow (file name or ID) matching f,
 // newest first, reading at most 500.
-func (c *Client) ListWorkflowRuns(ctx context.Context, owner, repo, workflow string, f steps.RunFilter) ([]steps.WorkflowRun, error) {
+func (c *Client) ListWorkflowRuns(ctx context.Context, owner, repo, workflow string, f RunFilter) ([]WorkflowRun, error) {
 	opts := &github.ListWorkflowRunsOptions{Event: f.Event, Branch: f.Branch, Actor: f.Actor, ListOptions: github.ListOptions{PerPage: 100}}
 	if !f.Since.IsZero() {
 		opts.Created = ">=" + f.Since.UTC().Truncate(time.Second).Format(time.RFC3339)
 	}
 	id, perr := strconv.ParseInt(workflow, 10, 64)
-	var out []steps.WorkflowRun
+	var out []WorkflowRun
 	for range maxRunPages {
 		var runs *github.WorkflowRuns
 		var resp *github.Response
@@ -155,16 +153,16 @@ func (c *Client) ListWorkflowRuns(ctx context.Context, owner, repo, workflow str
 }
 
 // GetWorkflowRun reads run id of owner/repo.
-func (c *Client) GetWorkflowRun(ctx context.Context, owner, repo string, id int64) (steps.WorkflowRun, error) {
+func (c *Client) GetWorkflowRun(ctx context.Context, owner, repo string, id int64) (WorkflowRun, error) {
 	r, _, err := c.gh.Actions.GetWorkflowRunByID(ctx, owner, repo, id)
 	if err != nil {
-		return steps.WorkflowRun{}, c.fail(err, "read workflow run %d of %s/%s", id, owner, repo)
+		return WorkflowRun{}, c.fail(err, "read workflow run %d of %s/%s", id, owner, repo)
 	}
 	return runOf(r), nil
 }
 
-func runOf(r *github.WorkflowRun) steps.WorkflowRun {
-	return steps.WorkflowRun{
+func runOf(r *github.WorkflowRun) WorkflowRun {
+	return WorkflowRun{
 		ID: r.GetID(), WorkflowID: r.GetWorkflowID(), RunNumber: r.GetRunNumber(), Event: r.GetEvent(),
 		HeadBranch: r.GetHeadBranch(), Actor: r.GetActor().GetLogin(), Status: r.GetStatus(), Conclusion: r.GetConclusion(),
 		HTMLURL: r.GetHTMLURL(), Created: r.GetCreatedAt().Time, Started: r.GetRunStartedAt().Time, Updated: r.GetUpdatedAt().Time,

@@ -11,7 +11,6 @@ import (
 
 	"github.com/respondhq/respond/internal/sim/githubsim"
 	"github.com/respondhq/respond/internal/step"
-	"github.com/respondhq/respond/steps"
 )
 
 func TestGetWorkflowAndRefs(t *testing.T) {
@@ -60,8 +59,8 @@ func TestWorkflowTrigger(t *testing.T) {
 	must(e.sim.AddWorkflowWith("acme", "api", githubsim.Workflow{File: "plain.yml", ID: 7004, Dispatch: true}))
 	tr, err := e.c.WorkflowTrigger(ctx, "acme", "api", ".github/workflows/release.yml", "v1.2")
 	if err != nil || !tr.Dispatch || len(tr.Inputs) != 2 ||
-		tr.Inputs[0] != (steps.WorkflowInput{Name: "version", Required: true, Type: "string"}) ||
-		tr.Inputs[1] != (steps.WorkflowInput{Name: "channel", Required: true, Default: "stable", HasDefault: true, Type: "choice"}) {
+		tr.Inputs[0] != (WorkflowInput{Name: "version", Required: true, Type: "string"}) ||
+		tr.Inputs[1] != (WorkflowInput{Name: "channel", Required: true, Default: "stable", HasDefault: true, Type: "choice"}) {
 		t.Fatalf("release.yml: %+v %v", tr, err)
 	}
 	if tr, err := e.c.WorkflowTrigger(ctx, "acme", "api", ".github/workflows/ci.yml", "main"); err != nil || tr.Dispatch {
@@ -102,7 +101,7 @@ func TestDispatchWorkflowAndRuns(t *testing.T) {
 	if _, err := e.c.GetWorkflowRun(ctx, "acme", "api", 42); !is404(err) {
 		t.Errorf("unknown run: %v", err)
 	}
-	list := func(f steps.RunFilter) []int64 {
+	list := func(f RunFilter) []int64 {
 		t.Helper()
 		runs, err := e.c.ListWorkflowRuns(ctx, "acme", "api", "deploy.yml", f)
 		if err != nil {
@@ -114,16 +113,16 @@ func TestDispatchWorkflowAndRuns(t *testing.T) {
 		}
 		return ids
 	}
-	if ids := list(steps.RunFilter{}); len(ids) != 2 || ids[0] != d2.RunID {
+	if ids := list(RunFilter{}); len(ids) != 2 || ids[0] != d2.RunID {
 		t.Errorf("all runs (newest first): %v", ids)
 	}
-	if ids := list(steps.RunFilter{Event: "workflow_dispatch", Branch: "main", Actor: "alice"}); len(ids) != 1 || ids[0] != d.RunID {
+	if ids := list(RunFilter{Event: "workflow_dispatch", Branch: "main", Actor: "alice"}); len(ids) != 1 || ids[0] != d.RunID {
 		t.Errorf("main runs: %v", ids)
 	}
-	if ids := list(steps.RunFilter{Since: clk.Add(-30 * time.Second)}); len(ids) != 1 || ids[0] != d2.RunID {
+	if ids := list(RunFilter{Since: clk.Add(-30 * time.Second)}); len(ids) != 1 || ids[0] != d2.RunID {
 		t.Errorf("runs since: %v", ids)
 	}
-	if ids := list(steps.RunFilter{Actor: "bob"}); len(ids) != 0 {
+	if ids := list(RunFilter{Actor: "bob"}); len(ids) != 0 {
 		t.Errorf("bob's runs: %v", ids)
 	}
 
@@ -152,7 +151,7 @@ func TestDispatchWithoutRunDetails(t *testing.T) {
 	e := newEnv(t, githubsim.Options{}, adminToken, Limits{})
 	e.faults.add("POST", "/dispatches", 1, func(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) })
 	d, err := e.c.DispatchWorkflow(context.Background(), "acme", "api", "deploy.yml", "main", nil)
-	if err != nil || d != (steps.Dispatched{}) {
+	if err != nil || d != (Dispatched{}) {
 		t.Fatalf("dispatch answered 204: %+v %v", d, err)
 	}
 }

@@ -27,10 +27,10 @@ func TestParseAWSTargets(t *testing.T) {
 	}
 	got := inv.Credentials[0].Targets
 	want := []target.Target{
-		{Type: target.AWSSecretsManager, Secret: "prod/api", Key: "OPENAI_API_KEY", Region: "eu-west-1"},
-		{Type: target.AWSSecretsManager, Secret: "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/whole-AbCdEf"},
-		{Type: target.AWSSSM, Name: "/prod/api/openai-key", Region: "eu-west-1", KMSKeyID: "alias/prod"},
-		{Type: target.AWSSSM, Name: "openai-key"},
+		target.New("aws-secretsmanager", map[string]any{"secret": "prod/api", "key": "OPENAI_API_KEY", "region": "eu-west-1"}),
+		target.New("aws-secretsmanager", map[string]any{"secret": "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/whole-AbCdEf"}),
+		target.New("aws-ssm", map[string]any{"name": "/prod/api/openai-key", "region": "eu-west-1", "kms_key_id": "alias/prod"}),
+		target.New("aws-ssm", map[string]any{"name": "openai-key"}),
 	}
 	ids := []string{
 		"aws-secretsmanager:eu-west-1:prod/api#OPENAI_API_KEY",
@@ -40,19 +40,17 @@ func TestParseAWSTargets(t *testing.T) {
 	}
 	for i := range want {
 		g := got[i]
-		g.Pos = want[i].Pos
-		if !reflect.DeepEqual(g, want[i]) {
+		if g.Type != want[i].Type || !reflect.DeepEqual(g.Fields, want[i].Fields) {
 			t.Errorf("target %d = %+v, want %+v", i, g, want[i])
 		}
 		if g.ID() != ids[i] {
 			t.Errorf("target %d ID %q, want %q", i, g.ID(), ids[i])
 		}
-		if !g.IsSecretStore() {
+		if !g.Holds() {
 			t.Errorf("%s is not a secret store", g.ID())
 		}
 		back, err := target.FromMap(g.Map())
-		back.Pos = g.Pos
-		if err != nil || !reflect.DeepEqual(back, g) {
+		if err != nil || back.Type != g.Type || !reflect.DeepEqual(back.Fields, g.Fields) {
 			t.Errorf("%s does not round-trip through Map: %+v %v", g.ID(), back, err)
 		}
 	}
@@ -64,12 +62,12 @@ func TestParseAWSTargetProblems(t *testing.T) {
 		name, line string
 		want       problem
 	}{
-		{"no secret", "      - aws-secretsmanager: {key: K}", problem{7, 9, "secret (a name or ARN) is required"}},
+		{"no secret", "      - aws-secretsmanager: {key: K}", problem{7, 9, "secret is required"}},
 		{"bad secret", "      - aws-secretsmanager: {secret: 'prod api'}", problem{7, 38, `invalid Secrets Manager secret "prod api"`}},
 		{"empty key", "      - aws-secretsmanager: {secret: prod/api, key: ''}", problem{7, 53, "key is empty"}},
-		{"bad region", "      - aws-secretsmanager: {secret: prod/api, region: Europe}", problem{7, 9, `region "Europe" is not an AWS region`}},
+		{"bad region", "      - aws-secretsmanager: {secret: prod/api, region: Europe}", problem{7, 56, `region "Europe" is not an AWS region`}},
 		{"arn region", "      - aws-secretsmanager: {secret: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf', region: eu-west-1}",
-			problem{7, 9, "differs from the region of the ARN (us-east-1)"}},
+			problem{7, 111, "differs from the region of the ARN (us-east-1)"}},
 		{"github field", "      - aws-secretsmanager: {secret: prod/api, var: X}", problem{7, 48, `unknown field "var" in an aws-secretsmanager target`}},
 		{"no name", "      - aws-ssm: {region: eu-west-1}", problem{7, 9, "name is required"}},
 		{"bad name", "      - aws-ssm: {name: '/prod//key'}", problem{7, 25, `invalid SSM parameter name "/prod//key"`}},
@@ -112,7 +110,7 @@ func TestDocsExample(t *testing.T) {
 	for _, tg := range inv.Credentials[0].Targets {
 		seen[tg.Type] = true
 	}
-	for _, typ := range target.Types {
+	for _, typ := range target.Types() {
 		if !seen[typ] {
 			t.Errorf("the docs' example has no %s target", typ)
 		}

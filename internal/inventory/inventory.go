@@ -29,13 +29,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/respondhq/respond/internal/diag"
-	"github.com/respondhq/respond/internal/dotenv"
+	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/target"
 	"github.com/respondhq/respond/internal/yamlsrc"
 )
@@ -49,74 +50,62 @@ type Inventory struct {
 // Credential is one credential and every place it is deployed.
 type Credential struct {
 	Name     string
-	Provider string // "openai"
-	Project  string // proj_…
-	KeyName  string // the key's name in the project, or
-	KeyID    string // its ID (key_…)
-	// Account is an AWS key's account (optional: the credentials' own).
-	Account string
+	Provider string // a registered provider's name ("openai")
+	// Scope is where the key lives at its provider (an OpenAI project, an
+	// AWS account), given in the field the provider names (ScopeField:
+	// "project", "account"); "" when the provider finds it.
+	Scope      string
+	ScopeField string
+	KeyName    string // the key's name, or
+	KeyID      string // its ID (key_…, AKIA…)
 	// Fingerprint is the sha256 fingerprint of the live key's value, which
 	// respond records when it deploys a replacement, so that it can
 	// recognise the key from its value alone (when the provider has
 	// disabled it and no listing shows its ID any more).
 	Fingerprint string
+	// RotateEvery is how old its key may grow before `respond rotate
+	// --due` replaces it (0: never due).
+	RotateEvery time.Duration
 	Targets     []target.Target
 	Pos         diag.Pos
 }
 
-// Providers respond supports.
-var Providers = []string{"aws", "openai"}
-
-// ProviderParts are the parts of each provider's credentials, the main
-// secret part (what a target gets without `part:`) last.
-var ProviderParts = map[string][]string{
-	"openai": {"key"},
-	"aws":    {"access_key_id", "secret_access_key"},
-}
-
-// MaxExecTimeout bounds an exec target's timeout.
-const MaxExecTimeout = time.Hour
-
-// DefaultExecTimeout is an exec target's timeout when none is given.
-const DefaultExecTimeout = 30 * time.Second
+// MaxRotateEvery bounds rotate_every.
+const MaxRotateEvery = 10 * 365 * 24 * time.Hour
 
 var (
-	topFields        = []string{"credentials"}
-	credentialFields = []string{"name", "provider", "project", "account", "key_name", "key_id", "fingerprint", "targets"}
-	targetFields     = map[string][]string{
-		target.GitHubActions:     {"repo", "environment", "org", "secret", "visibility", "repos", "part"},
-		target.GitHubDependabot:  {"repo", "org", "secret", "visibility", "repos", "part"},
-		target.Dotenv:            {"path", "var", "follow_symlinks", "part"},
-		target.Exec:              {"command", "timeout", "part"},
-		target.GitHubWorkflow:    {"repo", "workflow", "ref", "inputs"},
-		target.AWSSecretsManager: {"secret", "region", "key", "keys", "part"},
-		target.AWSSSM:            {"name", "region", "kms_key_id", "part"},
-	}
-	targetExamples = map[string]string{
-		target.GitHubActions:     "- github-actions: {repo: acme/api, secret: OPENAI_API_KEY}",
-		target.GitHubDependabot:  "- github-dependabot: {repo: acme/api, secret: OPENAI_API_KEY}",
-		target.Dotenv:            "- dotenv: {path: deploy/.env, var: OPENAI_API_KEY}",
-		target.Exec:              "- exec: {command: [./scripts/store-key.sh], timeout: 30s}",
-		target.GitHubWorkflow:    "- github-workflow: {repo: acme/api, workflow: deploy.yml, ref: main}",
-		target.AWSSecretsManager: "- aws-secretsmanager: {secret: prod/api, key: OPENAI_API_KEY, region: eu-west-1}",
-		target.AWSSSM:            "- aws-ssm: {name: /prod/api/openai-key, region: eu-west-1}",
-	}
+	topFields     = []string{"credentials"}
+	credentialFix = []string{"name", "provider", "key_name", "key_id", "fingerprint", "rotate_every", "targets"}
 
 	credNameRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-	ghSecretRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	ghNameRe      = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-	ghOwnerRepoRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 	fingerprintRe = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
-	awsAccountRe  = regexp.MustCompile(`^[0-9]{12}$`)
-	awsKeyIDRe    = regexp.MustCompile(`^AKIA[A-Z0-9]{16}$`)
-	// Secrets Manager names; ARNs; SSM parameter names (with an optional
-	// leading slash, and at most 15 levels); KMS key IDs, ARNs and aliases.
-	smNameRe  = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
-	smARNRe   = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$`)
-	ssmNameRe = regexp.MustCompile(`^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
-	ssmARNRe  = regexp.MustCompile(`^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/[A-Za-z0-9_./-]+$`)
-	kmsKeyRe  = regexp.MustCompile(`^(alias/[A-Za-z0-9/_-]{1,250}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+)$`)
 )
+
+// credentialFields are the fields a credential may have: the fixed ones
+// and every registered provider's scope field.
+func credentialFields() []string {
+	return append(append([]string(nil), credentialFix...), provider.ScopeFields()...)
+}
+
+// targetExample is a target type's example line ("" if unknown).
+func targetExample(typ string) string {
+	if s, ok := target.Lookup(typ); ok {
+		return s.Example
+	}
+	return ""
+}
+
+// firstExample is the shortest example of a registered type that holds
+// the credential, for hints about targets in general.
+func firstExample() string {
+	best := "- TYPE: {field: value}"
+	for _, s := range target.Specs() {
+		if s.Holds && (best == "- TYPE: {field: value}" || len(s.Example) < len(best)) {
+			best = s.Example
+		}
+	}
+	return best
+}
 
 // docKind words the messages about an inventory's YAML as a whole.
 var docKind = yamlsrc.Kind{
@@ -207,7 +196,7 @@ func (p *parseState) inventory(inv *Inventory, body ast.Node, dir string) {
 			}
 		}
 		for _, t := range c.Targets {
-			if !t.IsSecretStore() {
+			if !t.Holds() {
 				continue
 			}
 			if other, dup := owners[t.ID()]; dup && other != c.Name {
@@ -224,11 +213,11 @@ func (p *parseState) inventory(inv *Inventory, body ast.Node, dir string) {
 // credential parses one entry of `credentials:`.
 func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 	c := Credential{Pos: p.Pos(n)}
-	kvs, ok := p.Entries(n, "a credential", "give each credential as a mapping: name, provider, project, key_name or key_id, targets")
+	kvs, ok := p.Entries(n, "a credential", "give each credential as a mapping: name, provider, where its key lives, key_name or key_id, targets")
 	if !ok {
 		return c, false
 	}
-	f := p.Fields(kvs, credentialFields, "a credential")
+	f := p.Fields(kvs, credentialFields(), "a credential")
 	text := func(k string) (string, *ast.MappingValueNode) {
 		kv, ok := f[k]
 		if !ok {
@@ -249,56 +238,47 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 	default:
 		label = fmt.Sprintf("credential %q", c.Name)
 	}
+	var spec *provider.Spec
 	c.Provider, kv = text("provider")
 	switch {
 	case kv == nil:
-		p.Errorf(c.Pos, 0, "add `provider: openai`", "%s has no provider", label)
+		p.Errorf(c.Pos, 0, "add `provider: NAME`, one of "+strings.Join(provider.Names(), ", "), "%s has no provider", label)
 	case c.Provider == "":
-	case !slices.Contains(Providers, c.Provider):
-		p.ErrAt(kv.Value, yamlsrc.Suggest(c.Provider, Providers, "Supported providers"), "unsupported provider %q", c.Provider)
+	default:
+		s, ok := provider.Lookup(c.Provider)
+		if !ok {
+			p.ErrAt(kv.Value, yamlsrc.Suggest(c.Provider, provider.Names(), "Supported providers"), "unsupported provider %q", c.Provider)
+		}
+		spec = s
 	}
-	var accountKV *ast.MappingValueNode
-	c.Account, accountKV = text("account")
-	if accountKV != nil && c.Provider != "aws" && c.Provider != "" {
-		p.ErrAt(accountKV.Key, "account applies to aws credentials; an OpenAI key belongs to a project", "%s is not an AWS key: it has no account", label)
-	} else if accountKV != nil && c.Account != "" && !awsAccountRe.MatchString(c.Account) {
-		p.ErrAt(accountKV.Value, "an AWS account ID is 12 digits, e.g. \"123456789012\" (quote it)", "invalid account %q", c.Account)
-	}
-	c.Project, kv = text("project")
-	switch {
-	case c.Provider == "aws" && kv != nil:
-		p.ErrAt(kv.Key, "an AWS key belongs to an account (optional `account:`), not a project", "%s is an AWS key: it has no project", label)
-	case c.Provider == "aws":
-	case kv == nil:
-		p.Errorf(c.Pos, 0, "add the OpenAI project ID the key belongs to, e.g. `project: proj_abc123`", "%s has no project", label)
-	case c.Project == "":
-	case !validSegment(c.Project):
-		p.ErrAt(kv.Value, "give the OpenAI project ID, e.g. proj_abc123", "invalid project %q: it would not name one project in a request path", c.Project)
-	case !strings.HasPrefix(c.Project, "proj_"):
-		p.WarnAt(kv.Value, "OpenAI project IDs start with proj_; find it under Settings → Projects", "project %q does not look like an OpenAI project ID", c.Project)
-	}
+	p.scope(&c, f, spec, label)
 	var nameKV, idKV *ast.MappingValueNode
 	c.KeyName, nameKV = text("key_name")
 	c.KeyID, idKV = text("key_id")
+	noun := "the key's"
+	if spec != nil {
+		noun = spec.KeyTitle() + "'s"
+	}
 	switch {
-	case nameKV == nil && idKV == nil:
-		p.Errorf(c.Pos, 0, "add `key_name:` (the key's name in the project) or `key_id:` (key_…)", "%s says neither key_name nor key_id", label)
+	case spec != nil && !spec.KeyNames && nameKV != nil:
+		p.ErrAt(nameKV.Key, fmt.Sprintf("%s keys have no names: give the key's ID, e.g. `key_id: %s`", spec.Title, spec.KeyID.Example), "%s names %s by key_name", label, article(spec.KeyTitle()))
+	case nameKV == nil && idKV == nil && (spec == nil || spec.KeyID.Pattern != nil || spec.KeyNames):
+		p.Errorf(c.Pos, 0, keyHint(spec), "%s says neither key_name nor key_id", label)
 	case nameKV != nil && idKV != nil:
 		p.ErrAt(idKV.Key, "keep one: key_id if you know it, else key_name", "%s gives both key_name and key_id", label)
-	case idKV != nil && c.KeyID != "" && !validSegment(c.KeyID):
-		p.ErrAt(idKV.Value, "give the key's ID, e.g. key_abc123", "invalid key_id %q: it would not name one key in a request path", c.KeyID)
-	case c.Provider == "aws" && nameKV != nil:
-		p.ErrAt(nameKV.Key, "AWS access keys have no names: give the access key ID, e.g. `key_id: AKIAIOSFODNN7EXAMPLE`", "%s names an AWS key by key_name", label)
-	case c.Provider == "aws" && idKV != nil && c.KeyID != "" && !awsKeyIDRe.MatchString(c.KeyID):
-		p.WarnAt(idKV.Value, "AWS access key IDs are AKIA and 16 letters or digits", "key_id %q does not look like an AWS access key ID", c.KeyID)
-	case c.Provider != "aws" && idKV != nil && c.KeyID != "" && !strings.HasPrefix(c.KeyID, "key_"):
-		p.WarnAt(idKV.Value, "OpenAI key IDs start with key_", "key_id %q does not look like an OpenAI key ID", c.KeyID)
+	case idKV != nil && c.KeyID != "" && !target.ValidSegment(c.KeyID):
+		p.ErrAt(idKV.Value, fmt.Sprintf("give %s ID, e.g. %s", noun, exampleID(spec)), "invalid key_id %q: it would not name one key in a request path", c.KeyID)
+	case spec != nil && idKV != nil && c.KeyID != "" && spec.KeyID.Pattern != nil && !spec.KeyID.Owns(c.KeyID):
+		p.WarnAt(idKV.Value, fmt.Sprintf("%s IDs look like %s", spec.KeyTitle(), spec.KeyID.Example), "key_id %q does not look like %s ID", c.KeyID, article(spec.KeyTitle()))
 	}
 	if fkv, ok := f["fingerprint"]; ok {
 		c.Fingerprint, _ = p.ScalarText(fkv.Value, "fingerprint")
 		if c.Fingerprint != "" && !fingerprintRe.MatchString(c.Fingerprint) {
 			p.ErrAt(fkv.Value, "respond writes this field itself (sha256: and 64 hex digits); remove it if in doubt", "fingerprint %q is not a sha256 fingerprint", c.Fingerprint)
 		}
+	}
+	if rkv, ok := f["rotate_every"]; ok {
+		c.RotateEvery, _ = p.rotateEvery(rkv.Value)
 	}
 	kv, ok = f["targets"]
 	if !ok {
@@ -320,7 +300,7 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 	}
 	ids := map[string]diag.Pos{}
 	for _, e := range seq.Values {
-		t, ok := p.target(e, dir, c.Provider)
+		t, ok := p.target(e, dir, spec)
 		if !ok {
 			continue
 		}
@@ -337,10 +317,110 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 	return c, true
 }
 
-// target parses one entry of `targets:`: a mapping with one key, the type.
-func (p *parseState) target(n ast.Node, dir, provider string) (target.Target, bool) {
-	var t target.Target
-	hint := "write each target as `- TYPE: {field: value, …}`, e.g. " + targetExamples[target.GitHubActions] + "; types: " + strings.Join(target.Types, ", ")
+// scope reads where the credential's key lives, in the field its provider
+// names: the provider's own is checked by it, another provider's is an
+// error at its key.
+func (p *parseState) scope(c *Credential, f map[string]*ast.MappingValueNode, spec *provider.Spec, label string) {
+	for _, field := range provider.ScopeFields() {
+		kv, ok := f[field]
+		if !ok {
+			continue
+		}
+		if spec == nil {
+			continue
+		}
+		if field != spec.Scope.Field {
+			p.ErrAt(kv.Key, fmt.Sprintf("%s belongs to %s: give `%s:` instead%s", article(spec.KeyTitle()), article(spec.Scope.Kind), spec.Scope.Field, optional(spec)),
+				"%s is %s: it has no %s", label, article(spec.KeyTitle()), field)
+			continue
+		}
+		c.ScopeField = field
+		c.Scope, _ = p.ScalarText(kv.Value, field)
+		switch {
+		case c.Scope == "":
+		case spec.Scope.Check != nil:
+			if err := spec.Scope.Check(c.Scope); err != nil {
+				p.ErrAt(kv.Value, err.Error(), "invalid %s %q", field, c.Scope)
+			} else if spec.Scope.Warn != nil {
+				if w := spec.Scope.Warn(c.Scope); w != "" {
+					p.WarnAt(kv.Value, w, "%s %q does not look like %s %s ID", field, c.Scope, article(spec.Title), spec.Scope.Kind)
+				}
+			}
+		case !target.ValidSegment(c.Scope):
+			p.ErrAt(kv.Value, fmt.Sprintf("give the %s's ID, e.g. %s", spec.Scope.Kind, spec.Scope.Example), "invalid %s %q: it would not name one %s in a request path", field, c.Scope, spec.Scope.Kind)
+		}
+	}
+	if spec != nil && spec.Scope.Required && c.ScopeField == "" {
+		p.Errorf(c.Pos, 0, fmt.Sprintf("add the %s %s the key belongs to, e.g. `%s: %s`", spec.Title, spec.Scope.Kind, spec.Scope.Field, spec.Scope.Example),
+			"%s has no %s", label, spec.Scope.Field)
+	}
+	if spec != nil && c.ScopeField == "" {
+		c.ScopeField = spec.Scope.Field
+	}
+}
+
+func optional(s *provider.Spec) string {
+	if s.Scope.Required {
+		return ""
+	}
+	return ", or leave it out: respond finds it"
+}
+
+// keyHint says how to name a credential's key.
+func keyHint(s *provider.Spec) string {
+	switch {
+	case s == nil:
+		return "add `key_name:` (the key's name) or `key_id:` (its ID)"
+	case !s.KeyNames:
+		return fmt.Sprintf("add `key_id:` (the key's ID, e.g. %s)", s.KeyID.Example)
+	}
+	return fmt.Sprintf("add `key_name:` (the key's name in the %s) or `key_id:` (%s)", s.Scope.Kind, s.KeyID.Shape)
+}
+
+func exampleID(s *provider.Spec) string {
+	if s != nil && s.KeyID.Example != "" {
+		return s.KeyID.Example
+	}
+	return "key_abc123"
+}
+
+// rotateEvery reads rotate_every: a duration in days (90d), weeks (12w)
+// or hours and less (2160h).
+func (p *parseState) rotateEvery(n ast.Node) (time.Duration, bool) {
+	s, ok := p.ScalarText(n, "rotate_every")
+	if !ok {
+		return 0, false
+	}
+	d, err := ParseAge(s)
+	if err != nil || d <= 0 || d > MaxRotateEvery {
+		p.ErrAt(n, "write how often the key is rotated, e.g. 90d, 12w or 720h", "rotate_every %q is not a duration from 1h to 10 years", s)
+		return 0, false
+	}
+	return d, true
+}
+
+// ParseAge reads a duration that may be given in days (90d) or weeks
+// (12w) as well as Go's units (720h, 30m).
+func ParseAge(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			v, err := strconv.ParseFloat(n, 64)
+			if err != nil {
+				return 0, fmt.Errorf("%q is not a number of %s", n, map[string]string{"d": "days", "w": "weeks"}[suffix])
+			}
+			return time.Duration(v * float64(unit)), nil
+		}
+	}
+	return time.ParseDuration(s)
+}
+
+// target parses one entry of `targets:`: a mapping with one key, the type,
+// whose value holds the type's fields. Each field is read by its kind and
+// checked by its type's own rules, each problem at its position.
+func (p *parseState) target(n ast.Node, dir string, prov *provider.Spec) (target.Target, bool) {
+	t := target.Target{Fields: map[string]any{}, FieldPos: map[string]diag.Pos{}}
+	hint := "write each target as `- TYPE: {field: value, …}`, e.g. " + firstExample() + "; types: " + strings.Join(target.Types(), ", ")
 	v := p.Unwrap(n)
 	var kvs []*ast.MappingValueNode
 	switch m := v.(type) {
@@ -364,7 +444,7 @@ func (p *parseState) target(n ast.Node, dir, provider string) (target.Target, bo
 			keys[i] = yamlsrc.KeyText(kv)
 		}
 		if slices.Contains(keys, "type") {
-			hint = "write the type as the key instead of `type:`, e.g. " + targetExamples[target.Dotenv]
+			hint = "write the type as the key instead of `type:`, e.g. " + firstExample()
 		}
 		p.ErrAt(kvs[0].Key, hint, "a target is a mapping with one key, its type; this one has %d (%s)", len(kvs), strings.Join(keys, ", "))
 		return t, false
@@ -373,267 +453,183 @@ func (p *parseState) target(n ast.Node, dir, provider string) (target.Target, bo
 	t.Type = yamlsrc.KeyText(kv)
 	var typeEnd int
 	t.Pos, typeEnd = p.Span(kv.Key)
-	known, ok := targetFields[t.Type]
+	spec, ok := target.Lookup(t.Type)
 	if !ok {
-		p.ErrAt(kv.Key, yamlsrc.Suggest(t.Type, target.Types, "Target types"), "unknown target type %q", t.Type)
+		p.ErrAt(kv.Key, yamlsrc.Suggest(t.Type, target.Types(), "Target types"), "unknown target type %q", t.Type)
 		return t, false
 	}
-	where := "a " + t.Type + " target"
-	if strings.HasPrefix(t.Type, "aws-") {
-		where = "an " + t.Type + " target"
-	}
-	fkvs, ok := p.Entries(kv.Value, where, "give its fields, e.g. "+targetExamples[t.Type])
+	where := article(t.Type) + " target"
+	fkvs, ok := p.Entries(kv.Value, where, "give its fields, e.g. "+spec.Example)
 	if !ok {
 		return t, false
 	}
 	before := len(p.Diags)
-	f := p.Fields(fkvs, known, where)
+	f := p.Fields(fkvs, spec.FieldNames(), where)
 	// A target with an unknown or duplicate field is left out, so that it
 	// is not also reported as a duplicate of a target it only resembles.
 	bad := p.Diags[before:].HasErrors()
-	str := func(k string) (string, *ast.MappingValueNode) {
-		kv, present := f[k]
+	nodes := map[string]*ast.MappingValueNode{}
+	for _, fld := range spec.AllFields() {
+		fkv, present := f[fld.Name]
 		if !present {
-			return "", nil
+			continue
 		}
-		s, good := p.ScalarText(kv.Value, k)
+		nodes[fld.Name] = fkv
+		t.FieldPos[fld.Name] = p.Pos(fkv.Value)
+		val, good := p.fieldValue(fld, fkv)
 		if !good {
 			bad = true
+			continue
 		}
-		return s, kv
+		t.Fields[fld.Name] = val
 	}
-	var repoKV, orgKV, secretKV, varKV, pathKV, reposKV, workflowKV, envKV, keyKV, nameKV, kmsKV *ast.MappingValueNode
-	t.Repo, repoKV = str("repo")
-	t.Environment, envKV = str("environment")
-	t.Org, orgKV = str("org")
-	t.Secret, secretKV = str("secret")
-	t.Visibility, _ = str("visibility")
-	t.Path, pathKV = str("path")
-	t.Var, varKV = str("var")
-	t.Workflow, workflowKV = str("workflow")
-	t.Ref, _ = str("ref")
-	t.Region, _ = str("region")
-	t.Key, keyKV = str("key")
-	t.Name, nameKV = str("name")
-	t.KMSKeyID, kmsKV = str("kms_key_id")
-	// A part the credential's provider does not have is an error at the
-	// part itself.
-	parts, knownProvider := ProviderParts[provider]
-	checkPart := func(part string, at ast.Node) bool {
-		if part == "" || !knownProvider || slices.Contains(parts, part) {
-			return true
+	if bad {
+		return t, false
+	}
+	// The parts of the credential a target holds are the provider's.
+	if prov != nil {
+		bad = !p.checkParts(t, nodes, prov)
+	}
+	for _, pr := range t.Problems() {
+		at, known := nodes[pr.Field]
+		hint := pr.Hint
+		if hint == "" {
+			hint = "see docs/inventory.md for the fields of each target type, e.g. " + spec.Example
 		}
-		p.ErrAt(at, yamlsrc.Suggest(part, parts, "The parts of "+article(ProviderTitle(provider))+" credential"),
-			"%s credential has no part %q", article(ProviderTitle(provider)), part)
-		return false
-	}
-	var partKV *ast.MappingValueNode
-	t.Part, partKV = str("part")
-	if partKV != nil && !checkPart(t.Part, partKV.Value) {
-		bad = true
-	}
-	if kv, present := f["keys"]; present {
-		if kkvs, good := p.Entries(kv.Value, "keys", "map each JSON key to the credential part it holds, e.g. {AWS_ACCESS_KEY_ID: access_key_id, AWS_SECRET_ACCESS_KEY: secret_access_key}"); good {
-			t.Keys = map[string]string{}
-			for _, kkv := range kkvs {
-				v, good := p.ScalarText(kkv.Value, "part of key "+yamlsrc.KeyText(kkv))
-				if !good || !checkPart(v, kkv.Value) {
-					bad = true
-				}
-				t.Keys[yamlsrc.KeyText(kkv)] = v
-			}
-		} else {
+		switch {
+		case pr.Warning && known:
+			p.WarnAt(at.Value, hint, "%s", pr.Msg)
+		case pr.Warning:
+			p.Warnf(t.Pos, typeEnd, hint, "%s", pr.Msg)
+		case known:
+			p.ErrAt(at.Value, hint, "%s", problemMsg(t, pr))
 			bad = true
-		}
-	}
-	// Without part:, a target holds the secret part: a place named for
-	// the key's ID (AWS_ACCESS_KEY_ID) most likely wants the ID.
-	if knownProvider && len(parts) > 1 && partKV == nil && f["keys"] == nil {
-		for _, w := range []struct {
-			k  string
-			v  string
-			kv *ast.MappingValueNode
-		}{{"var", t.Var, varKV}, {"secret", t.Secret, secretKV}, {"key", t.Key, keyKV}, {"name", t.Name, nameKV}} {
-			if k, v, kv := w.k, w.v, w.kv; kv != nil && strings.Contains(strings.ToUpper(v), "KEY_ID") {
-				p.WarnAt(kv.Value, "add `part: "+parts[0]+"` if it holds the key's ID; without part: it gets the secret part, "+parts[len(parts)-1],
-					"%s %q looks like it holds the key's ID, but it will get the secret (%s)", k, v, parts[len(parts)-1])
-			}
-		}
-	}
-	if kv, present := f["repos"]; present {
-		reposKV = kv
-		var good bool
-		t.Repos, good = p.StringList(kv.Value, "repos", "list the repository names (without the owner), e.g. [web, worker]")
-		bad = bad || !good
-	}
-	if kv, present := f["command"]; present {
-		var good bool
-		t.Command, good = p.StringList(kv.Value, "command", "write the command as a list, program first: [./scripts/store-key.sh, --env, prod]; it is never run through a shell")
-		bad = bad || !good
-		if good && len(t.Command) > 0 && t.Command[0] == "" {
-			p.ErrAt(kv.Value, "name the program first", "the program of the command is empty")
-			bad = true
-		}
-	}
-	if kv, present := f["follow_symlinks"]; present {
-		var good bool
-		t.FollowSymlinks, good = p.Bool(kv.Value, "follow_symlinks")
-		bad = bad || !good
-	}
-	if kv, present := f["timeout"]; present {
-		var good bool
-		_, t.Timeout, good = p.Duration(kv.Value, "timeout", yamlsrc.DurationRange{
-			Max:      MaxExecTimeout,
-			AboveMin: true,
-			Examples: "30s, 2m or 1m30s",
-			Hint:     fmt.Sprintf("use a duration above 0 and at most %s", MaxExecTimeout),
-		})
-		bad = bad || !good
-	}
-	if kv, present := f["inputs"]; present {
-		if ikvs, good := p.Entries(kv.Value, "inputs", "give the workflow inputs as a mapping, e.g. {reason: key rotation}"); good {
-			t.Inputs = map[string]string{}
-			for _, ikv := range ikvs {
-				s, good := p.ScalarText(ikv.Value, "input "+yamlsrc.KeyText(ikv))
-				if !good {
-					bad = true
-				}
-				t.Inputs[yamlsrc.KeyText(ikv)] = s
-			}
-			if len(t.Inputs) > 25 {
-				p.ErrAt(kv.Key, "GitHub accepts at most 25 inputs per dispatch", "%d workflow inputs is too many", len(t.Inputs))
-				bad = true
-			}
-		} else {
+		default:
+			p.Errorf(t.Pos, typeEnd, hint, "%s target: %s", t.Type, pr.Msg)
 			bad = true
 		}
 	}
 	if bad {
 		return t, false
 	}
-	if err := t.Validate(); err != nil {
-		p.Errorf(t.Pos, typeEnd, "see docs/inventory.md for the fields of each target type, e.g. "+targetExamples[t.Type], "%s", err.Error())
-		return t, false
+	if prov != nil {
+		p.warnIdentifierNames(t, nodes, spec, prov)
 	}
-
-	// Checks of values Validate does not make.
-	good := true
-	if secretKV != nil && t.Type == target.AWSSecretsManager {
-		if !smNameRe.MatchString(t.Secret) && !smARNRe.MatchString(t.Secret) {
-			p.ErrAt(secretKV.Value, "give the secret's name (letters, digits and /_+=.@-) or its ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-xxxxxx)", "invalid Secrets Manager secret %q", t.Secret)
-			good = false
-		}
-	} else if secretKV != nil {
-		switch {
-		case !ghSecretRe.MatchString(t.Secret):
-			p.ErrAt(secretKV.Value, "GitHub secret names use letters, digits and _, and do not start with a digit", "invalid secret name %q", t.Secret)
-			good = false
-		case strings.HasPrefix(strings.ToUpper(t.Secret), "GITHUB_"):
-			p.ErrAt(secretKV.Value, "GitHub reserves names starting with GITHUB_; pick another name", "secret name %q starts with GITHUB_", t.Secret)
-			good = false
-		}
-	}
-	if repoKV != nil && !validOwnerRepo(t.Repo) {
-		p.ErrAt(repoKV.Value, "write the repository as owner/name, e.g. acme/api", "invalid repository %q", t.Repo)
-		good = false
-	}
-	if orgKV != nil && !validGitHubName(t.Org) {
-		p.ErrAt(orgKV.Value, "write the organization's login, e.g. acme", "invalid organization %q", t.Org)
-		good = false
-	}
-	for _, r := range t.Repos {
-		if !validGitHubName(r) {
-			p.ErrAt(reposKV.Value, "list repository names without the owner (the owner is the organization), e.g. [web, worker]", "invalid repository name %q in repos", r)
-			good = false
-			break
-		}
-	}
-	if envKV != nil && t.Environment != "" && !validEnvironment(t.Environment) {
-		p.ErrAt(envKV.Value, "give the environment's name as GitHub shows it, e.g. production (no /, not . or .., at most 255 characters)", "invalid environment %q", t.Environment)
-		good = false
-	}
-	if varKV != nil && !dotenv.ValidName(t.Var) {
-		p.ErrAt(varKV.Value, "variable names use letters, digits and _, and do not start with a digit", "invalid variable name %q", t.Var)
-		good = false
-	}
-	if keyKV != nil && strings.TrimSpace(t.Key) == "" {
-		p.ErrAt(keyKV.Value, "name the key of the JSON secret to write (e.g. OPENAI_API_KEY), or leave key out to write the whole secret", "key is empty")
-		good = false
-	}
-	if nameKV != nil && !ssmNameRe.MatchString(t.Name) && !ssmARNRe.MatchString(t.Name) {
-		p.ErrAt(nameKV.Value, "parameter names use letters, digits and _.-, with / between levels (e.g. /prod/api/openai-key), or give its ARN", "invalid SSM parameter name %q", t.Name)
-		good = false
-	} else if nameKV != nil && (strings.Count(t.Name, "/") > 15 || len(t.Name) > 1011 || strings.HasPrefix(strings.ToLower(strings.TrimPrefix(t.Name, "/")), "aws") || strings.HasPrefix(strings.ToLower(strings.TrimPrefix(t.Name, "/")), "ssm")) {
-		p.ErrAt(nameKV.Value, "SSM allows at most 15 levels and 1011 characters, and reserves names starting with aws or ssm", "invalid SSM parameter name %q", t.Name)
-		good = false
-	}
-	if kmsKV != nil && !kmsKeyRe.MatchString(t.KMSKeyID) {
-		p.ErrAt(kmsKV.Value, "give a KMS key ID (1234abcd-…), alias (alias/my-key) or ARN", "invalid KMS key %q", t.KMSKeyID)
-		good = false
-	}
-	if workflowKV != nil && !isWorkflowRef(t.Workflow) {
-		p.WarnAt(workflowKV.Value, "give the workflow's file name (deploy.yml) or its numeric ID", "workflow %q is neither a .yml/.yaml file name nor an ID", t.Workflow)
-	}
-	if !good {
-		return t, false
-	}
-	if pathKV != nil {
-		t.Path = resolve(dir, t.Path)
-		t.Root = dir // a link at path may not lead out of it (follow_symlinks)
-	}
-	if len(t.Command) > 0 && strings.ContainsAny(t.Command[0], `/\`) {
-		t.Command = slices.Clone(t.Command)
-		t.Command[0] = resolve(dir, t.Command[0])
-	}
-	return t, true
+	return target.Resolve(t, dir), true
 }
 
-// validSegment reports whether s can stand as one segment of a request
-// path: not empty, not . or .. (which collapse the path), and no /, \, ?,
-// #, % or control character.
-func validSegment(s string) bool {
-	if s == "" || s == "." || s == ".." {
-		return false
+// problemMsg words a field's problem: "invalid secret name …" as the
+// type's check says it.
+func problemMsg(t target.Target, pr target.Problem) string {
+	return pr.Msg
+}
+
+// fieldValue reads one field's value by its kind.
+func (p *parseState) fieldValue(fld target.Field, kv *ast.MappingValueNode) (any, bool) {
+	switch fld.Kind {
+	case target.Bool:
+		return p.Bool(kv.Value, fld.Name)
+	case target.List:
+		hint := "give " + fld.Name + " as a list"
+		if fld.Doc != "" {
+			hint += ": " + fld.Doc
+		}
+		l, ok := p.StringList(kv.Value, fld.Name, hint)
+		if ok && fld.Program && len(l) > 0 && l[0] == "" {
+			p.ErrAt(kv.Value, "name the program first", "the program of the command is empty")
+			return nil, false
+		}
+		return l, ok
+	case target.Map:
+		hint := "give " + fld.Name + " as a mapping"
+		if fld.Doc != "" {
+			hint += ": " + fld.Doc
+		}
+		ikvs, ok := p.Entries(kv.Value, fld.Name, hint)
+		if !ok {
+			return nil, false
+		}
+		m := map[string]string{}
+		for _, ikv := range ikvs {
+			s, good := p.ScalarText(ikv.Value, fld.Name+" "+yamlsrc.KeyText(ikv))
+			if !good {
+				return nil, false
+			}
+			m[yamlsrc.KeyText(ikv)] = s
+		}
+		return m, true
 	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || strings.ContainsRune(`/\?#%`, r) {
-			return false
+	if fld.Kind == target.Duration {
+		r := yamlsrc.DurationRange{AboveMin: true, Max: 100 * 365 * 24 * time.Hour, Examples: "30s, 2m or 1m30s"}
+		if m, err := time.ParseDuration(fld.MaxDuration); err == nil && m > 0 {
+			r.Max, r.Hint = m, fmt.Sprintf("use a duration above 0 and at most %s", yamlsrc.FormatDuration(m))
+		}
+		_, s, ok := p.Duration(kv.Value, fld.Name, r)
+		return s, ok
+	}
+	s, ok := p.ScalarText(kv.Value, fld.Name)
+	return s, ok
+}
+
+// checkParts checks that part: and keys: name parts the credential's
+// provider has.
+func (p *parseState) checkParts(t target.Target, nodes map[string]*ast.MappingValueNode, prov *provider.Spec) bool {
+	parts := prov.PartNames()
+	ok := true
+	check := func(part string, at ast.Node) {
+		if part == "" || slices.Contains(parts, part) {
+			return
+		}
+		p.ErrAt(at, yamlsrc.Suggest(part, parts, "The parts of "+article(prov.Title)+" credential"),
+			"%s credential has no part %q", article(prov.Title), part)
+		ok = false
+	}
+	if kv := nodes[target.PartField]; kv != nil {
+		check(t.Part(), kv.Value)
+	}
+	if kv := nodes[target.KeysField]; kv != nil {
+		if m, isMap := p.Unwrap(kv.Value).(*ast.MappingNode); isMap {
+			for _, ikv := range m.Values {
+				check(t.Keys()[yamlsrc.KeyText(ikv)], ikv.Value)
+			}
+		} else {
+			for _, v := range t.Keys() {
+				check(v, kv.Value)
+			}
 		}
 	}
-	return true
+	return ok
 }
 
-// validGitHubName is an organization, owner or repository name.
-func validGitHubName(s string) bool { return ghNameRe.MatchString(s) && validSegment(s) }
-
-// validOwnerRepo is owner/name with both parts valid names.
-func validOwnerRepo(s string) bool {
-	owner, name, ok := strings.Cut(s, "/")
-	return ok && ghOwnerRepoRe.MatchString(s) && validGitHubName(owner) && validGitHubName(name)
-}
-
-// validEnvironment is a GitHub environment name: one path segment of at
-// most 255 characters.
-func validEnvironment(s string) bool { return validSegment(s) && len(s) <= 255 }
-
-func isWorkflowRef(w string) bool {
-	if strings.HasSuffix(w, ".yml") || strings.HasSuffix(w, ".yaml") {
-		return !strings.Contains(w, "/")
+// warnIdentifierNames warns about a place named like an identifier part
+// of a credential of several parts (AWS_ACCESS_KEY_ID) that would get the
+// secret part, because the target says no part.
+func (p *parseState) warnIdentifierNames(t target.Target, nodes map[string]*ast.MappingValueNode, spec *target.Spec, prov *provider.Spec) {
+	if len(prov.Parts) < 2 || t.Part() != "" || len(t.Keys()) > 0 {
+		return
 	}
-	for _, r := range w {
-		if r < '0' || r > '9' {
-			return false
+	var ids []string
+	for _, pt := range prov.Parts {
+		if !pt.Secret {
+			ids = append(ids, strings.ToUpper(pt.Name))
 		}
 	}
-	return w != ""
-}
-
-// resolve makes p absolute against dir, and clean.
-func resolve(dir, p string) string {
-	if filepath.IsAbs(p) {
-		return filepath.Clean(p)
+	main := prov.MainPart()
+	for _, fld := range spec.Fields {
+		kv := nodes[fld.Name]
+		if !fld.Names || kv == nil {
+			continue
+		}
+		v := strings.ToUpper(t.Str(fld.Name))
+		named := strings.Contains(v, "KEY_ID")
+		for _, id := range ids {
+			named = named || strings.Contains(v, id)
+		}
+		if named && len(ids) > 0 {
+			p.WarnAt(kv.Value, "add `part: "+strings.ToLower(ids[0])+"` if it holds the key's ID; without part: it gets the secret part, "+main,
+				"%s %q looks like it holds the key's ID, but it will get the secret (%s)", fld.Name, t.Str(fld.Name), main)
+		}
 	}
-	return filepath.Join(dir, p)
 }
 
 // ErrNotFound is returned (wrapped) by Find when no inventory exists in
@@ -725,28 +721,28 @@ func (inv *Inventory) Credential(name string) (*Credential, bool) {
 }
 
 // Match finds the credential of a key: the one whose key_id is keyID (in
-// project, when both say a project), else the one in project whose
-// key_name is keyName. No match is an error listing the credentials;
-// several matches are an error naming them.
-func (inv *Inventory) Match(project, keyID, keyName string) (*Credential, error) {
+// scope, when both say one), else the one in scope whose key_name is
+// keyName. No match is an error listing the credentials; several matches
+// are an error naming them.
+func (inv *Inventory) Match(scope, keyID, keyName string) (*Credential, error) {
 	var found []*Credential
 	if keyID != "" {
 		for i := range inv.Credentials {
 			c := &inv.Credentials[i]
-			if c.KeyID == keyID && (project == "" || c.Project == "" || c.Project == project) {
+			if c.KeyID == keyID && (scope == "" || c.Scope == "" || c.Scope == scope) {
 				found = append(found, c)
 			}
 		}
 	}
-	if len(found) == 0 && keyName != "" && project != "" {
+	if len(found) == 0 && keyName != "" && scope != "" {
 		for i := range inv.Credentials {
 			c := &inv.Credentials[i]
-			if c.KeyName == keyName && c.Project == project {
+			if c.KeyName == keyName && c.Scope == scope {
 				found = append(found, c)
 			}
 		}
 	}
-	what := describeKey(project, keyID, keyName)
+	what := describeKey(scope, keyID, keyName)
 	switch len(found) {
 	case 1:
 		return found[0], nil
@@ -759,8 +755,12 @@ func (inv *Inventory) Match(project, keyID, keyName string) (*Credential, error)
 		if keyID == "" {
 			add = "key_name: " + keyName
 		}
-		return nil, fmt.Errorf("no credential in %s is %s; it lists:\n%s\nadd the key to the inventory (project: %s, %s) with the places it is deployed, or name the right key",
-			inv.File, what, strings.Join(list, "\n"), orUnknown(project), add)
+		where := ""
+		if scope != "" {
+			where = "in " + scope + ", "
+		}
+		return nil, fmt.Errorf("no credential in %s is %s; it lists:\n%s\nadd the key to the inventory (%s%s) with the places it is deployed, or name the right key",
+			inv.File, what, strings.Join(list, "\n"), where, add)
 	}
 	var names []string
 	for _, c := range found {
@@ -770,14 +770,7 @@ func (inv *Inventory) Match(project, keyID, keyName string) (*Credential, error)
 		len(found), inv.File, what, strings.Join(names, "; "))
 }
 
-func orUnknown(s string) string {
-	if s == "" {
-		return "proj_…"
-	}
-	return s
-}
-
-func describeKey(project, keyID, keyName string) string {
+func describeKey(scope, keyID, keyName string) string {
 	var parts []string
 	if keyID != "" {
 		parts = append(parts, keyID)
@@ -785,8 +778,8 @@ func describeKey(project, keyID, keyName string) string {
 	if keyName != "" {
 		parts = append(parts, fmt.Sprintf("named %q", keyName))
 	}
-	if project != "" {
-		parts = append(parts, "in project "+project)
+	if scope != "" {
+		parts = append(parts, "in "+scope)
 	}
 	if len(parts) == 0 {
 		return "the key"
@@ -800,27 +793,31 @@ func (c *Credential) describe() string {
 	if c.KeyID == "" {
 		k = "key_name " + c.KeyName
 	}
-	return fmt.Sprintf("%s (%s, %s, line %d)", c.Name, c.Project, k, c.Pos.Line)
+	where := c.Scope
+	if where == "" {
+		where = c.Provider
+	}
+	return fmt.Sprintf("%s (%s, %s, line %d)", c.Name, where, k, c.Pos.Line)
 }
 
-// SecretTargets returns the targets that hold the credential (every type
-// but github-workflow), in inventory order.
+// SecretTargets returns the targets that hold the credential, in
+// inventory order.
 func (c *Credential) SecretTargets() []target.Target {
 	var out []target.Target
 	for _, t := range c.Targets {
-		if t.IsSecretStore() {
+		if t.Holds() {
 			out = append(out, t)
 		}
 	}
 	return out
 }
 
-// Workflows returns the github-workflow targets: deployments to re-run
+// Workflows returns the targets that hold nothing: deployments to re-run
 // once the credential changed, in inventory order.
 func (c *Credential) Workflows() []target.Target {
 	var out []target.Target
 	for _, t := range c.Targets {
-		if t.Type == target.GitHubWorkflow {
+		if !t.Holds() {
 			out = append(out, t)
 		}
 	}
@@ -828,12 +825,13 @@ func (c *Credential) Workflows() []target.Target {
 }
 
 // Map converts the credential to the plain mapping playbooks carry (see
-// target.Target.Map): name, provider, project, key_name or key_id, and
-// targets as a list of target mappings.
+// target.Target.Map): name, provider, scope (and the same value under the
+// provider's field, "project"), key_name or key_id, and targets as a list
+// of target mappings.
 func (c *Credential) Map() map[string]any {
-	m := map[string]any{"name": c.Name, "provider": c.Provider, "project": c.Project}
-	if c.Account != "" {
-		m["account"] = c.Account
+	m := map[string]any{"name": c.Name, "provider": c.Provider, "scope": c.Scope}
+	if c.ScopeField != "" {
+		m[c.ScopeField] = c.Scope
 	}
 	if c.KeyName != "" {
 		m["key_name"] = c.KeyName
@@ -843,6 +841,9 @@ func (c *Credential) Map() map[string]any {
 	}
 	if c.Fingerprint != "" {
 		m["fingerprint"] = c.Fingerprint
+	}
+	if c.RotateEvery > 0 {
+		m["rotate_every"] = c.RotateEvery.String()
 	}
 	targets := make([]any, 0, len(c.Targets))
 	for _, t := range c.Targets {
@@ -860,17 +861,6 @@ func (inv *Inventory) Maps() []any {
 		out = append(out, inv.Credentials[i].Map())
 	}
 	return out
-}
-
-// ProviderTitle names a provider for people ("AWS", "OpenAI").
-func ProviderTitle(name string) string {
-	switch name {
-	case "aws":
-		return "AWS"
-	case "openai":
-		return "OpenAI"
-	}
-	return name
 }
 
 // article puts "a" or "an" before a word.

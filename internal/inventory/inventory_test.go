@@ -49,7 +49,7 @@ func TestParseExample(t *testing.T) {
 		t.Fatalf("got %d credentials, %d targets; want 2 and 9", len(inv.Credentials), inv.TargetCount())
 	}
 	c := inv.Credentials[0]
-	if c.Name != "openai-prod" || c.Provider != "openai" || c.Project != "proj_abc123" || c.KeyName != "prod-backend" || c.KeyID != "" {
+	if c.Name != "openai-prod" || c.Provider != "openai" || c.Scope != "proj_abc123" || c.KeyName != "prod-backend" || c.KeyID != "" {
 		t.Errorf("credential = %+v", c)
 	}
 	if c.Pos.Line != 3 || c.Pos.Col != 5 {
@@ -74,22 +74,22 @@ func TestParseExample(t *testing.T) {
 		}
 	}
 	org := c.Targets[2]
-	if org.Visibility != "selected" || strings.Join(org.Repos, ",") != "web,worker" {
+	if org.Str("visibility") != "selected" || strings.Join(org.List("repos"), ",") != "web,worker" {
 		t.Errorf("org target = %+v", org)
 	}
-	if c.Targets[5].Timeout != "45s" || c.Targets[6].Timeout != "" {
-		t.Errorf("timeouts %q, %q", c.Targets[5].Timeout, c.Targets[6].Timeout)
+	if c.Targets[5].Str("timeout") != "45s" || c.Targets[6].Str("timeout") != "" {
+		t.Errorf("timeouts %q, %q", c.Targets[5].Str("timeout"), c.Targets[6].Str("timeout"))
 	}
-	if c.Targets[7].Inputs["reason"] != "rotation" {
-		t.Errorf("workflow inputs = %v", c.Targets[7].Inputs)
+	if c.Targets[7].StrMap("inputs")["reason"] != "rotation" {
+		t.Errorf("workflow inputs = %v", c.Targets[7].StrMap("inputs"))
 	}
 	if got := len(c.SecretTargets()); got != 7 {
 		t.Errorf("SecretTargets: %d, want 7", got)
 	}
-	if w := c.Workflows(); len(w) != 1 || w[0].Type != target.GitHubWorkflow {
+	if w := c.Workflows(); len(w) != 1 || w[0].Type != "github-workflow" {
 		t.Errorf("Workflows = %v", w)
 	}
-	if b := inv.Credentials[1]; b.KeyID != "key_batch1" || b.Targets[0].Path != "/etc/batch/env" {
+	if b := inv.Credentials[1]; b.KeyID != "key_batch1" || b.Targets[0].Str("path") != "/etc/batch/env" {
 		t.Errorf("second credential = %+v", b)
 	}
 	// Targets round-trip through the mappings playbooks carry.
@@ -120,7 +120,7 @@ func TestParseProblems(t *testing.T) {
 		{"not a mapping", "- a\n", []problem{{1, 1, "the inventory must be a mapping"}}, false},
 		{"no credentials", "credentals: []\n", []problem{{1, 1, `unknown field "credentals"`}, {1, 1, "the inventory has no credentials"}}, false},
 		{"empty credentials", "credentials: []\n", []problem{{1, 1, "lists no credentials"}}, false},
-		{"missing fields", "credentials:\n  - targets: []\n", []problem{{2, 5, "has no name"}, {2, 5, "has no provider"}, {2, 5, "has no project"}, {2, 5, "neither key_name nor key_id"}}, false},
+		{"missing fields", "credentials:\n  - targets: []\n", []problem{{2, 5, "has no name"}, {2, 5, "has no provider"}, {2, 5, "neither key_name nor key_id"}}, false},
 		{"unknown provider", strings.Replace(head, "openai", "openia", 1), []problem{{3, 15, `unsupported provider "openia"`}}, false},
 		{"both keys", strings.Replace(head, "    key_id: key_1\n", "    key_id: key_1\n    key_name: n\n", 1), []problem{{5, 5, "gives both key_name and key_id"}}, false},
 		{"unknown credential field", strings.Replace(head, "    key_id", "    projet: x\n    key_id", 1), []problem{{5, 5, `unknown field "projet"`}}, false},
@@ -129,8 +129,8 @@ func TestParseProblems(t *testing.T) {
 		{"two keys", head + "      - dotenv: {path: .env, var: A}\n        exec: {command: [x]}\n", []problem{{7, 9, "one key, its type; this one has 2"}}, false},
 		{"scalar target", head + "      - dotenv\n", []problem{{7, 9, "a target must be a mapping"}}, false},
 		{"validate", head + "      - github-actions: {repo: acme/api}\n", []problem{{7, 9, "secret is required"}}, false},
-		{"repo and org", head + "      - github-actions: {repo: acme/api, org: acme, secret: S}\n", []problem{{7, 9, "repo and org cannot both be set"}}, false},
-		{"bad repo", head + "      - github-dependabot: {repo: acme/api/x, secret: S}\n", []problem{{7, 9, "must be owner/name"}}, false},
+		{"repo and org", head + "      - github-actions: {repo: acme/api, org: acme, secret: S}\n", []problem{{7, 47, "repo and org cannot both be set"}}, false},
+		{"bad repo", head + "      - github-dependabot: {repo: acme/api/x, secret: S}\n", []problem{{7, 35, `invalid repository "acme/api/x"`}}, false},
 		{"bad secret name", head + "      - github-actions: {repo: acme/api, secret: 1KEY}\n", []problem{{7, 50, `invalid secret name "1KEY"`}}, false},
 		{"reserved secret name", head + "      - github-actions: {repo: acme/api, secret: github_x}\n", []problem{{7, 50, "starts with GITHUB_"}}, false},
 		{"repos with owner", head + "      - github-actions: {org: acme, secret: S, visibility: selected, repos: [acme/web]}\n", []problem{{7, 77, `invalid repository name "acme/web"`}}, false},
@@ -243,7 +243,7 @@ func TestFind(t *testing.T) {
 	}
 	// Relative paths resolve against the inventory's directory, not the
 	// working directory of a later command.
-	if p := inv.Credentials[0].Targets[4].Path; p != filepath.Join(dir, "deploy", ".env") {
+	if p := inv.Credentials[0].Targets[4].Str("path"); p != filepath.Join(dir, "deploy", ".env") {
 		t.Errorf("dotenv path resolved to %s", p)
 	}
 }
@@ -267,7 +267,7 @@ func TestMatch(t *testing.T) {
 		{"", "key_1", "", "by-id", ""},
 		{"proj_a", "key_9", "backend", "by-name", ""},
 		{"proj_b", "key_9", "backend", "other-project", ""},
-		{"proj_z", "key_9", "backend", "", "no credential in inv.yaml is key key_9 named \"backend\" in project proj_z"},
+		{"proj_z", "key_9", "backend", "", "no credential in inv.yaml is key key_9 named \"backend\" in proj_z"},
 		{"proj_b", "key_1", "", "", "no credential"},
 		{"proj_c", "", "twin", "", "2 credentials in inv.yaml match"},
 	} {
@@ -322,8 +322,8 @@ func TestSelectedVisibilityNeedsRepos(t *testing.T) {
 	src := "credentials:\n  - name: c\n    provider: openai\n    project: proj_x\n    key_id: key_A\n    targets:\n      - github-actions: {org: acme, secret: OPENAI_API_KEY, visibility: selected}\n"
 	_, diags := Parse("respond.yaml", []byte(src))
 	err := diags.Err()
-	if err == nil || !strings.Contains(err.Error(), "respond.yaml:7:9") || !strings.Contains(err.Error(), "visibility: selected needs repos") {
-		t.Fatalf("err = %v, want the problem at respond.yaml:7:9", err)
+	if err == nil || !strings.Contains(err.Error(), "respond.yaml:7:73") || !strings.Contains(err.Error(), "visibility: selected needs repos") {
+		t.Fatalf("err = %v, want the problem at respond.yaml:7:73, the visibility", err)
 	}
 }
 
@@ -344,8 +344,8 @@ func TestAWSCredentialAndParts(t *testing.T) {
 		t.Fatal(diags.Err())
 	}
 	c := inv.Credentials[0]
-	if c.Provider != "aws" || c.Account != "123456789012" || len(c.Targets) != 4 || c.Targets[0].Part != "access_key_id" ||
-		c.Targets[3].Keys["AWS_SECRET_ACCESS_KEY"] != "secret_access_key" {
+	if c.Provider != "aws" || c.Scope != "123456789012" || len(c.Targets) != 4 || c.Targets[0].Part() != "access_key_id" ||
+		c.Targets[3].Keys()["AWS_SECRET_ACCESS_KEY"] != "secret_access_key" {
 		t.Fatalf("credential %+v", c)
 	}
 	bad := `credentials:
@@ -371,10 +371,10 @@ func TestAWSCredentialAndParts(t *testing.T) {
 	}
 	err := diags.Err()
 	for _, want := range []string{
-		"respond.yaml:4:5: credential \"aws-deploy\" is an AWS key: it has no project",
-		"respond.yaml:5:5: credential \"aws-deploy\" names an AWS key by key_name",
+		"respond.yaml:4:5: credential \"aws-deploy\" is an AWS access key: it has no project",
+		"respond.yaml:5:5: credential \"aws-deploy\" names an AWS access key by key_name",
 		"respond.yaml:7:47: an AWS credential has no part \"password\"",
-		"respond.yaml:11:5: credential \"openai\" is not an AWS key: it has no account",
+		"respond.yaml:11:5: credential \"openai\" is an OpenAI API key: it has no account",
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("errors lack %q:\n%v", want, err)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/textsafe"
-	"github.com/respondhq/respond/steps"
 )
 
 // Backoff of CheckKey's retries when the server gives no Retry-After.
@@ -27,10 +26,10 @@ const (
 // with any other code is restricted (the key authenticates but lacks the
 // model scopes, so it is alive). Anything else is an error. 429 and 5xx are
 // retried first, honouring Retry-After. The key never appears in errors.
-func (c *Client) CheckKey(ctx context.Context, key secret.Value) (steps.KeyCheck, error) {
+func (c *Client) CheckKey(ctx context.Context, key secret.Value) (KeyCheck, error) {
 	const op = "checking a key with GET /v1/models"
 	if key.IsZero() {
-		return steps.KeyCheck{}, fmt.Errorf("openai: %s: the key is empty", op)
+		return KeyCheck{}, fmt.Errorf("openai: %s: the key is empty", op)
 	}
 	for attempt := 0; ; attempt++ {
 		kc, retryAfter, err := c.checkOnce(ctx, key)
@@ -38,7 +37,7 @@ func (c *Client) CheckKey(ctx context.Context, key secret.Value) (steps.KeyCheck
 			return kc, nil
 		}
 		if retryAfter < 0 || attempt >= c.retries {
-			return steps.KeyCheck{}, err
+			return KeyCheck{}, err
 		}
 		if retryAfter == 0 {
 			retryAfter = checkBackoff << attempt
@@ -47,7 +46,7 @@ func (c *Client) CheckKey(ctx context.Context, key secret.Value) (steps.KeyCheck
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return steps.KeyCheck{}, fmt.Errorf("openai: %s: %w", op, ctx.Err())
+			return KeyCheck{}, fmt.Errorf("openai: %s: %w", op, ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -55,7 +54,7 @@ func (c *Client) CheckKey(ctx context.Context, key secret.Value) (steps.KeyCheck
 
 // checkOnce makes one request. retryAfter is negative when retrying cannot
 // help, 0 for "retry with backoff", or the server's Retry-After.
-func (c *Client) checkOnce(ctx context.Context, key secret.Value) (kc steps.KeyCheck, retryAfter time.Duration, err error) {
+func (c *Client) checkOnce(ctx context.Context, key secret.Value) (kc KeyCheck, retryAfter time.Duration, err error) {
 	const op = "checking a key with GET /v1/models"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/models", nil)
 	if err != nil {
@@ -84,16 +83,16 @@ func (c *Client) checkOnce(ctx context.Context, key secret.Value) (kc steps.KeyC
 	if eb.Error.Code != nil {
 		code = textsafe.Line(*eb.Error.Code)
 	}
-	kc = steps.KeyCheck{StatusCode: res.StatusCode, Code: code, CheckedAt: time.Now().UTC()}
+	kc = KeyCheck{StatusCode: res.StatusCode, Code: code, CheckedAt: time.Now().UTC()}
 	switch {
 	case res.StatusCode == http.StatusOK:
-		kc.State = steps.KeyLive
+		kc.State = KeyLive
 		return kc, 0, nil
 	case res.StatusCode == http.StatusUnauthorized && code == "invalid_api_key":
-		kc.State = steps.KeyDead
+		kc.State = KeyDead
 		return kc, 0, nil
 	case res.StatusCode == http.StatusUnauthorized:
-		kc.State = steps.KeyRestricted
+		kc.State = KeyRestricted
 		return kc, 0, nil
 	}
 	e := &APIError{Op: op, StatusCode: res.StatusCode, Code: code, Message: scrub(eb.Error.Message), err: errors.New(http.StatusText(res.StatusCode))}

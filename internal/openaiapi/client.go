@@ -1,4 +1,4 @@
-// Package openaiapi implements steps.OpenAI over the official OpenAI Go SDK
+// Package openaiapi is respond's client of the OpenAI Admin API, over the official OpenAI Go SDK
 // (github.com/openai/openai-go/v3) and its Admin API.
 //
 // Retries follow respond's rule that only idempotent requests are retried:
@@ -32,7 +32,6 @@ import (
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/textsafe"
-	"github.com/respondhq/respond/steps"
 )
 
 // Environment variables FromEnv reads.
@@ -74,8 +73,6 @@ type Client struct {
 	org     openai.AdminOrganizationService
 	retries int
 }
-
-var _ steps.OpenAI = (*Client)(nil)
 
 // New returns a client for cfg. It refuses an empty admin key, a base URL
 // that is not http(s), and plain http:// to anything but a loopback
@@ -165,12 +162,12 @@ func isLoopback(host string) bool {
 func (c *Client) retry() option.RequestOption { return option.WithMaxRetries(c.retries) }
 
 // ListProjects lists the organization's active projects (all pages).
-func (c *Client) ListProjects(ctx context.Context) ([]steps.Project, error) {
-	var out []steps.Project
+func (c *Client) ListProjects(ctx context.Context) ([]Project, error) {
+	var out []Project
 	it := c.org.Projects.ListAutoPaging(ctx, openai.AdminOrganizationProjectListParams{Limit: openai.Int(listPageSize)}, c.retry())
 	for it.Next() {
 		p := it.Current()
-		out = append(out, steps.Project{ID: textsafe.Line(p.ID), Name: textsafe.Line(p.Name), Status: textsafe.Line(string(p.Status))})
+		out = append(out, Project{ID: textsafe.Line(p.ID), Name: textsafe.Line(p.Name), Status: textsafe.Line(string(p.Status))})
 	}
 	if err := it.Err(); err != nil {
 		return nil, apiError("listing OpenAI projects", err)
@@ -181,11 +178,11 @@ func (c *Client) ListProjects(ctx context.Context) ([]steps.Project, error) {
 // ListProjectKeys lists every enabled key of a project, all pages, with
 // owner_project_access=any so that keys whose owner has lost access to
 // the project are not hidden.
-func (c *Client) ListProjectKeys(ctx context.Context, projectID string) ([]steps.ProjectKey, error) {
+func (c *Client) ListProjectKeys(ctx context.Context, projectID string) ([]ProjectKey, error) {
 	if err := netsafe.Segments("project", projectID); err != nil {
 		return nil, step.Permanent(err)
 	}
-	var out []steps.ProjectKey
+	var out []ProjectKey
 	it := c.org.Projects.APIKeys.ListAutoPaging(ctx, projectID, openai.AdminOrganizationProjectAPIKeyListParams{
 		Limit:              openai.Int(listPageSize),
 		OwnerProjectAccess: openai.AdminOrganizationProjectAPIKeyListParamsOwnerProjectAccessAny,
@@ -199,23 +196,23 @@ func (c *Client) ListProjectKeys(ctx context.Context, projectID string) ([]steps
 	return out, nil
 }
 
-// GetProjectKey fetches one project key; steps.ErrNotFound if it does not
+// GetProjectKey fetches one project key; step.ErrNotFound if it does not
 // exist (or no longer does).
-func (c *Client) GetProjectKey(ctx context.Context, projectID, keyID string) (steps.ProjectKey, error) {
+func (c *Client) GetProjectKey(ctx context.Context, projectID, keyID string) (ProjectKey, error) {
 	if err := netsafe.Segments("project", projectID, "key", keyID); err != nil {
-		return steps.ProjectKey{}, step.Permanent(err)
+		return ProjectKey{}, step.Permanent(err)
 	}
 	if projectID == "" || keyID == "" {
-		return steps.ProjectKey{}, fmt.Errorf("openai: looking up key %q in project %q: both a project and a key ID are needed", keyID, projectID)
+		return ProjectKey{}, fmt.Errorf("openai: looking up key %q in project %q: both a project and a key ID are needed", keyID, projectID)
 	}
 	k, err := c.org.Projects.APIKeys.Get(ctx, projectID, keyID, c.retry())
 	if err != nil {
-		return steps.ProjectKey{}, apiError(fmt.Sprintf("getting key %s of OpenAI project %s", keyID, projectID), err)
+		return ProjectKey{}, apiError(fmt.Sprintf("getting key %s of OpenAI project %s", keyID, projectID), err)
 	}
 	return projectKey(*k), nil
 }
 
-// DeleteProjectKey deletes a user-owned project key. It is steps.ErrNotFound
+// DeleteProjectKey deletes a user-owned project key. It is step.ErrNotFound
 // if the key is gone; the API answers 400 for a service account's key.
 func (c *Client) DeleteProjectKey(ctx context.Context, projectID, keyID string) error {
 	if err := netsafe.Segments("project", projectID, "key", keyID); err != nil {
@@ -232,16 +229,16 @@ func (c *Client) DeleteProjectKey(ctx context.Context, projectID, keyID string) 
 }
 
 // ListServiceAccounts lists a project's service accounts (all pages).
-func (c *Client) ListServiceAccounts(ctx context.Context, projectID string) ([]steps.ServiceAccount, error) {
+func (c *Client) ListServiceAccounts(ctx context.Context, projectID string) ([]ServiceAccount, error) {
 	if err := netsafe.Segments("project", projectID); err != nil {
 		return nil, step.Permanent(err)
 	}
-	var out []steps.ServiceAccount
+	var out []ServiceAccount
 	it := c.org.Projects.ServiceAccounts.ListAutoPaging(ctx, projectID,
 		openai.AdminOrganizationProjectServiceAccountListParams{Limit: openai.Int(listPageSize)}, c.retry())
 	for it.Next() {
 		a := it.Current()
-		out = append(out, steps.ServiceAccount{ID: textsafe.Line(a.ID), Name: textsafe.Line(a.Name), Role: textsafe.Line(string(a.Role)), Created: unix(a.CreatedAt)})
+		out = append(out, ServiceAccount{ID: textsafe.Line(a.ID), Name: textsafe.Line(a.Name), Role: textsafe.Line(string(a.Role)), Created: unix(a.CreatedAt)})
 	}
 	if err := it.Err(); err != nil {
 		return nil, apiError(fmt.Sprintf("listing the service accounts of OpenAI project %s", projectID), err)
@@ -253,25 +250,25 @@ func (c *Client) ListServiceAccounts(ctx context.Context, projectID string) ([]s
 // the key's value, which the API shows only this once. The request is
 // never retried: if its outcome is unknown (a timeout, a 5xx), the caller
 // lists the project's service accounts to find out.
-func (c *Client) CreateServiceAccount(ctx context.Context, projectID, name string) (steps.ServiceAccount, steps.NewKey, error) {
+func (c *Client) CreateServiceAccount(ctx context.Context, projectID, name string) (ServiceAccount, NewKey, error) {
 	if projectID == "" || name == "" {
-		return steps.ServiceAccount{}, steps.NewKey{}, fmt.Errorf("openai: creating service account %q in project %q: both a project and a name are needed", name, projectID)
+		return ServiceAccount{}, NewKey{}, fmt.Errorf("openai: creating service account %q in project %q: both a project and a name are needed", name, projectID)
 	}
 	what := fmt.Sprintf("creating service account %q in OpenAI project %s", name, projectID)
 	res, err := c.org.Projects.ServiceAccounts.New(ctx, projectID,
 		openai.AdminOrganizationProjectServiceAccountNewParams{Name: name}, option.WithMaxRetries(0))
 	if err != nil {
-		return steps.ServiceAccount{}, steps.NewKey{}, apiError(what, err)
+		return ServiceAccount{}, NewKey{}, apiError(what, err)
 	}
-	sa := steps.ServiceAccount{ID: textsafe.Line(res.ID), Name: textsafe.Line(res.Name), Role: textsafe.Line(string(res.Role)), Created: unix(res.CreatedAt)}
+	sa := ServiceAccount{ID: textsafe.Line(res.ID), Name: textsafe.Line(res.Name), Role: textsafe.Line(string(res.Role)), Created: unix(res.CreatedAt)}
 	if res.APIKey.Value == "" {
-		return sa, steps.NewKey{}, fmt.Errorf("openai: %s: the service account %s was created without a key; delete it and try again", what, res.ID)
+		return sa, NewKey{}, fmt.Errorf("openai: %s: the service account %s was created without a key; delete it and try again", what, res.ID)
 	}
-	return sa, steps.NewKey{ID: textsafe.Line(res.APIKey.ID), Name: textsafe.Line(res.APIKey.Name), Value: secret.New(res.APIKey.Value)}, nil
+	return sa, NewKey{ID: textsafe.Line(res.APIKey.ID), Name: textsafe.Line(res.APIKey.Name), Value: secret.New(res.APIKey.Value)}, nil
 }
 
 // DeleteServiceAccount deletes a service account, which revokes its keys;
-// steps.ErrNotFound if it is gone.
+// step.ErrNotFound if it is gone.
 func (c *Client) DeleteServiceAccount(ctx context.Context, projectID, id string) error {
 	if err := netsafe.Segments("project", projectID, "service account", id); err != nil {
 		return step.Permanent(err)
@@ -289,7 +286,7 @@ func (c *Client) DeleteServiceAccount(ctx context.Context, projectID, id string)
 // Usage returns completions usage of the given keys over [start, end) in
 // hourly buckets grouped by api_key_id, following next_page. projectID, if
 // set, restricts it to that project. Buckets without usage are left out.
-func (c *Client) Usage(ctx context.Context, projectID string, keyIDs []string, start, end time.Time) ([]steps.UsageBucket, error) {
+func (c *Client) Usage(ctx context.Context, projectID string, keyIDs []string, start, end time.Time) ([]UsageBucket, error) {
 	what := "reading completions usage"
 	if len(keyIDs) > 0 {
 		what += " of " + strings.Join(keyIDs, ", ")
@@ -308,7 +305,7 @@ func (c *Client) Usage(ctx context.Context, projectID string, keyIDs []string, s
 	if projectID != "" {
 		params.ProjectIDs = []string{projectID}
 	}
-	var out []steps.UsageBucket
+	var out []UsageBucket
 	for page := 0; ; page++ {
 		if page > 10000 {
 			return nil, fmt.Errorf("openai: %s: the API kept returning next_page after %d pages; narrow the time range", what, page)
@@ -322,7 +319,7 @@ func (c *Client) Usage(ctx context.Context, projectID string, keyIDs []string, s
 				if r.Object != "" && r.Object != "organization.usage.completions.result" {
 					continue
 				}
-				out = append(out, steps.UsageBucket{
+				out = append(out, UsageBucket{
 					Start: unix(b.StartTime), End: unix(b.EndTime), KeyID: r.APIKeyID,
 					Requests: r.NumModelRequests, InputTokens: r.InputTokens, OutputTokens: r.OutputTokens,
 				})
@@ -338,8 +335,8 @@ func (c *Client) Usage(ctx context.Context, projectID string, keyIDs []string, s
 // projectKey converts the SDK's key. last_used_at null decodes to 0 in the
 // SDK; 0 becomes nil (never used). Every string is cleaned of control
 // characters: names are whatever an organization member typed.
-func projectKey(k openai.ProjectAPIKey) steps.ProjectKey {
-	pk := steps.ProjectKey{
+func projectKey(k openai.ProjectAPIKey) ProjectKey {
+	pk := ProjectKey{
 		ID:            textsafe.Line(k.ID),
 		Name:          textsafe.Line(k.Name),
 		RedactedValue: textsafe.Line(k.RedactedValue),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/respondhq/respond/internal/step"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,7 +15,6 @@ import (
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim/openaisim"
 	"github.com/respondhq/respond/internal/sim/spec"
-	"github.com/respondhq/respond/steps"
 )
 
 var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -273,7 +273,7 @@ func TestProjectsAndKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byID := map[string]steps.ProjectKey{}
+	byID := map[string]ProjectKey{}
 	for _, k := range keys {
 		byID[k.ID] = k
 	}
@@ -312,11 +312,11 @@ func TestProjectsAndKeys(t *testing.T) {
 		t.Errorf("GetProjectKey: %+v, %v", k, err)
 	}
 	_, err = c.GetProjectKey(ctx, "proj_main", "key_nope")
-	if !errors.Is(err, steps.ErrNotFound) || !strings.Contains(err.Error(), "key_nope") || !strings.Contains(err.Error(), "proj_main") {
+	if !errors.Is(err, step.ErrNotFound) || !strings.Contains(err.Error(), "key_nope") || !strings.Contains(err.Error(), "proj_main") {
 		t.Errorf("GetProjectKey of an unknown key: %v; want ErrNotFound naming the key and project", err)
 	}
 	_, err = c.ListProjectKeys(ctx, "proj_nope")
-	if !errors.Is(err, steps.ErrNotFound) || !strings.Contains(err.Error(), "proj_nope") {
+	if !errors.Is(err, step.ErrNotFound) || !strings.Contains(err.Error(), "proj_nope") {
 		t.Errorf("ListProjectKeys of an unknown project: %v", err)
 	}
 }
@@ -373,14 +373,14 @@ func TestDeleteKeysAndServiceAccounts(t *testing.T) {
 		t.Error("alice's key still works after DeleteProjectKey")
 	}
 	err := c.DeleteProjectKey(ctx, "proj_main", w.alice.ID)
-	if !errors.Is(err, steps.ErrNotFound) {
+	if !errors.Is(err, step.ErrNotFound) {
 		t.Errorf("deleting it again: %v, want ErrNotFound", err)
 	}
 
 	// A service account's key cannot be deleted through the key endpoint.
 	err = c.DeleteProjectKey(ctx, "proj_main", w.saKey.ID)
 	var ae *APIError
-	if !errors.As(err, &ae) || ae.StatusCode != 400 || errors.Is(err, steps.ErrNotFound) {
+	if !errors.As(err, &ae) || ae.StatusCode != 400 || errors.Is(err, step.ErrNotFound) {
 		t.Errorf("deleting a service account's key: %v, want a 400 APIError", err)
 	}
 	if !w.sim.IsLive(w.saKey.Value.Reveal()) {
@@ -393,7 +393,7 @@ func TestDeleteKeysAndServiceAccounts(t *testing.T) {
 	if w.sim.IsLive(w.saKey.Value.Reveal()) {
 		t.Error("the service account's key still works after DeleteServiceAccount")
 	}
-	if err := c.DeleteServiceAccount(ctx, "proj_main", w.sa.ID); !errors.Is(err, steps.ErrNotFound) || !strings.Contains(err.Error(), w.sa.ID) {
+	if err := c.DeleteServiceAccount(ctx, "proj_main", w.sa.ID); !errors.Is(err, step.ErrNotFound) || !strings.Contains(err.Error(), w.sa.ID) {
 		t.Errorf("deleting it again: %v, want ErrNotFound naming it", err)
 	}
 }
@@ -537,25 +537,25 @@ func TestCheckKey(t *testing.T) {
 	ctx := context.Background()
 
 	kc, err := c.CheckKey(ctx, w.alice.Value)
-	if err != nil || kc.State != steps.KeyLive || kc.StatusCode != 200 || kc.CheckedAt.IsZero() {
+	if err != nil || kc.State != KeyLive || kc.StatusCode != 200 || kc.CheckedAt.IsZero() {
 		t.Errorf("live key: %+v, %v", kc, err)
 	}
 	if err := w.sim.SetRestricted(w.bob.ID); err != nil {
 		t.Fatal(err)
 	}
 	kc, err = c.CheckKey(ctx, w.bob.Value)
-	if err != nil || kc.State != steps.KeyRestricted || kc.StatusCode != 401 || kc.Code != "" {
+	if err != nil || kc.State != KeyRestricted || kc.StatusCode != 401 || kc.Code != "" {
 		t.Errorf("restricted key: %+v, %v", kc, err)
 	}
 	if err := w.sim.RevokeKey(w.alice.ID); err != nil {
 		t.Fatal(err)
 	}
 	kc, err = c.CheckKey(ctx, w.alice.Value)
-	if err != nil || kc.State != steps.KeyDead || kc.StatusCode != 401 || kc.Code != "invalid_api_key" {
+	if err != nil || kc.State != KeyDead || kc.StatusCode != 401 || kc.Code != "invalid_api_key" {
 		t.Errorf("revoked key: %+v, %v", kc, err)
 	}
 	kc, err = c.CheckKey(ctx, secret.New("sk-proj-neverexistedxxxxxxxxxxxxxxxxxxxxxxxxxx"))
-	if err != nil || kc.State != steps.KeyDead {
+	if err != nil || kc.State != KeyDead {
 		t.Errorf("unknown key: %+v, %v", kc, err)
 	}
 	// The check authenticates with the checked key, not the admin key.
@@ -579,7 +579,7 @@ func TestCheckKeyRetriesAndErrors(t *testing.T) {
 	w.proxy.inject(fault{method: "GET", pathSuffix: "/models", status: 429, retryAfter: "1", left: 1})
 	began := time.Now()
 	kc, err := c.CheckKey(ctx, w.alice.Value)
-	if err != nil || kc.State != steps.KeyLive {
+	if err != nil || kc.State != KeyLive {
 		t.Fatalf("after a 429: %+v, %v", kc, err)
 	}
 	if d := time.Since(began); d < 900*time.Millisecond {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/respondhq/respond/internal/step"
 	"net/http"
 	"regexp"
 	"strings"
@@ -12,11 +13,10 @@ import (
 
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/textsafe"
-	"github.com/respondhq/respond/steps"
 )
 
 // APIError is an error answer of the OpenAI API, or a failure to get one.
-// A 404 unwraps to steps.ErrNotFound.
+// A 404 unwraps to step.ErrNotFound.
 type APIError struct {
 	// Op is what respond was doing, e.g. "deleting key key_abc of OpenAI
 	// project proj_abc".
@@ -57,7 +57,7 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns steps.ErrNotFound for a 404, or the transport error.
+// Unwrap returns step.ErrNotFound for a 404, or the transport error.
 func (e *APIError) Unwrap() error { return e.err }
 
 // keyLike matches things in API messages that look like API keys (OpenAI
@@ -90,7 +90,7 @@ func apiError(op string, err error) error {
 	e := &APIError{Op: op, StatusCode: ae.StatusCode, Code: ae.Code, Message: scrub(ae.Message)}
 	e.Hint = hintFor(e.StatusCode)
 	if e.StatusCode == http.StatusNotFound {
-		e.err = steps.ErrNotFound
+		e.err = step.ErrNotFound
 	} else {
 		e.err = errors.New(http.StatusText(e.StatusCode))
 	}

@@ -8,20 +8,19 @@ import (
 	"github.com/openai/openai-go/v3"
 
 	"github.com/respondhq/respond/internal/textsafe"
-	"github.com/respondhq/respond/steps"
 )
 
 // SpendControls reads a project's hard spend limit and its spend alerts
 // (all pages). A 404 on the spend limit means no limit is set (the spec
 // documents only 200; the simulator answers 404 for a project without one,
 // as OpenAI does for absent objects). A project that does not exist is an
-// error wrapping steps.ErrNotFound, from the alerts list.
-func (c *Client) SpendControls(ctx context.Context, projectID string) (steps.SpendControls, error) {
-	var sc steps.SpendControls
+// error wrapping step.ErrNotFound, from the alerts list.
+func (c *Client) SpendControls(ctx context.Context, projectID string) (SpendControls, error) {
+	var sc SpendControls
 	lim, err := c.org.Projects.SpendLimit.Get(ctx, projectID, c.retry())
 	switch {
 	case err == nil:
-		sc.Limit = &steps.SpendLimit{
+		sc.Limit = &SpendLimit{
 			AmountCents: lim.ThresholdAmount,
 			Currency:    textsafe.Line(string(lim.Currency)),
 			Interval:    textsafe.Line(string(lim.Interval)),
@@ -41,7 +40,7 @@ func (c *Client) SpendControls(ctx context.Context, projectID string) (steps.Spe
 			return sc, apiError(fmt.Sprintf("listing the spend alerts of OpenAI project %s", projectID), err)
 		}
 		for _, a := range res.Data {
-			sc.Alerts = append(sc.Alerts, steps.SpendAlert{
+			sc.Alerts = append(sc.Alerts, SpendAlert{
 				ID:          textsafe.Line(a.ID),
 				AmountCents: a.ThresholdAmount,
 				Currency:    textsafe.Line(string(a.Currency)),

@@ -3,13 +3,13 @@ package openaiapi_test
 import (
 	"context"
 	"errors"
+	"github.com/respondhq/respond/internal/step"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/respondhq/respond/internal/openaiapi"
 	"github.com/respondhq/respond/internal/sim/openaisim"
-	"github.com/respondhq/respond/steps"
 )
 
 // TestSpendControlsAgainstSimulator reads a project's spend limit and
@@ -57,7 +57,7 @@ func TestSpendControlsAgainstSimulator(t *testing.T) {
 	}
 
 	_, err = c.SpendControls(ctx, "proj_missing")
-	if !errors.Is(err, steps.ErrNotFound) {
+	if !errors.Is(err, step.ErrNotFound) {
 		t.Errorf("unknown project: %v", err)
 	}
 }

@@ -61,9 +61,9 @@ func (b *builder) usage() {
 	u.WindowStart, u.WindowEnd, u.Exposed = ev.WindowStart, ev.WindowEnd, ev.ExposedSince
 	u.Source, u.Counted, u.LastUsed = ev.Source, !ev.NotCounted, ev.LastUsed
 	if u.Source == "" {
-		u.Source = "OpenAI Usage API (completions, hourly)"
+		u.Source = evidence.LegacyUsageSource
 	}
-	u.Tokens = provider == "" || provider == "openai"
+	u.Tokens = countsTokens(provider)
 	u.SpendControlsApplicable = ev.SpendControls != "" || ev.SpendControlsError != "" || b.r.advice().SpendControls
 	u.SpendControlsKnown = ev.SpendControls == "read"
 	u.SpendControlsError = ev.SpendControlsError

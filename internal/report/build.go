@@ -404,6 +404,9 @@ func (b *builder) keyAndDetection() {
 	var k evidence.Identified
 	evidence.Decode(ev, &k)
 	k.Normalize()
+	if s, ok := specOf(k.Provider); ok && k.Provider == "" {
+		k.Provider = s.Name // a journal from before evidence named its provider
+	}
 	r.Key = &Key{
 		ID: k.KeyID, Name: k.KeyName, Provider: k.Provider, ProviderTitle: orDefault(k.Title, providerTitle(k.Provider)),
 		Scope: k.Scope, ScopeKind: k.ScopeKind, ScopeName: k.ScopeName,
@@ -571,8 +574,11 @@ func (b *builder) containment() {
 			evidence.Decode(rev.evidence, &k)
 			scope := orDefault(k.Scope, k.LegacyProject)
 			r.Key = &Key{ID: k.KeyID, Provider: k.Provider, ProviderTitle: providerTitle(k.Provider), Scope: scope, AlreadyDisabled: k.AlreadyDisabled}
-			if k.Provider == "" || k.Provider == "openai" {
-				r.Key.Project, r.Key.ScopeKind = scope, "project"
+			if kind := scopeKindOf(k.Provider); kind != "" {
+				r.Key.ScopeKind = kind
+				if kind == "project" {
+					r.Key.Project = scope
+				}
 			}
 		}
 		if boolean(rev.evidence, "reversible") {

@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"context"
+	"github.com/respondhq/respond/internal/plugin"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,10 +11,8 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/engine"
-	"github.com/respondhq/respond/internal/githubapi"
 	"github.com/respondhq/respond/internal/incident"
 	"github.com/respondhq/respond/internal/journal"
-	"github.com/respondhq/respond/internal/openaiapi"
 	"github.com/respondhq/respond/internal/playbook"
 	"github.com/respondhq/respond/internal/report"
 	"github.com/respondhq/respond/internal/secret"
@@ -59,21 +58,11 @@ func runScenario(t *testing.T, scenario string) {
 	}
 	t.Cleanup(func() { s.Close() })
 	env, info := s.Env(), s.Scenario()
-	p := &steps.Providers{
-		OpenAI: func() (steps.OpenAI, error) {
-			return openaiapi.New(openaiapi.Config{BaseURL: env["OPENAI_BASE_URL"], AdminKey: secret.New(env["OPENAI_ADMIN_KEY"])})
-		},
-		GitHub: func() (steps.GitHub, error) {
-			return githubapi.New(githubapi.Config{BaseURL: env["GITHUB_API_URL"], Token: secret.New(env["GITHUB_TOKEN"])})
-		},
-	}
-	writers := map[string]steps.TargetWriter{
-		"github-actions": steps.GitHubSecretWriter{P: p}, "github-dependabot": steps.GitHubSecretWriter{P: p},
-		"dotenv": steps.DotenvWriter{},
-	}
-	cat, err := steps.NewCatalog(steps.IdentifyKey{P: p}, steps.InventoryTargets{}, steps.Preflight{P: p, Writers: writers},
-		steps.RevokeKey{P: p}, steps.VerifyKey{P: p}, steps.CreateReplacement{P: p}, steps.Deploy{Writers: writers},
-		steps.GitHubDispatchWorkflow{P: p}, steps.GitHubResolveAlert{P: p}, steps.KeyUsage{P: p})
+	p := steps.NewProviders(plugin.New(func(k string) string { return env[k] }, nil, nil))
+	writers := p.Targets
+	cat, err := steps.NewCatalog(p.Kind("openai.identify_key"), steps.InventoryTargets{}, steps.Preflight{P: p, Writers: writers},
+		(p).Kind("openai.revoke_key"), (p).Kind("openai.verify_key"), (p).Kind("openai.create_replacement"), steps.Deploy{Writers: writers},
+		steps.GitHubDispatchWorkflow{P: p}, steps.GitHubResolveAlert{P: p}, (p).Kind("openai.key_usage"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -123,6 +123,9 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, api string) {
 		}
 		s.serveService(rec, r, sv)
 	}
+	if api != APIGitHub && mayRevoke(r.Method) {
+		s.github.RefreshValidity() // validity.go
+	}
 }
 
 // sleep waits d or until the request is cancelled; it reports whether the
@@ -158,8 +161,7 @@ func (s *Sim) writeFault(w http.ResponseWriter, r *http.Request, api string, f F
 		sv, _ := s.service(r.URL.Path)
 		writeServiceFault(buf, sv, status, retry)
 	case api == APIOpenAI && f.RateLimit != "":
-		buf.header.Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
-		writeOpenAIError(buf, http.StatusTooManyRequests)
+		openaisim.WriteRateLimit(buf, retry)
 	case api == APIOpenAI:
 		writeOpenAIError(buf, f.Status)
 	case f.RateLimit == RateLimitSecondary:
@@ -506,17 +508,19 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, n, true)
+	case route == "/leak" && r.Method == http.MethodPost:
+		s.serveLeak(w, r) // leak.go
 	case route == "/reset" && r.Method == http.MethodPost:
 		if err := s.Reset(); err != nil {
 			writeJSON(w, http.StatusInternalServerError, controlError{err.Error()}, true)
 			return
 		}
 		writeJSON(w, http.StatusOK, s.Scenario(), true)
-	case route == "/state" || route == "/scenario" || route == "/requests" || route == "/faults" || route == "/workflows" || route == "/world" || route == "/reset" || route == "/names" || strings.HasPrefix(route, "/faults/"):
+	case route == "/state" || route == "/scenario" || route == "/requests" || route == "/faults" || route == "/workflows" || route == "/world" || route == "/reset" || route == "/names" || route == "/leak" || strings.HasPrefix(route, "/faults/"):
 		w.Header().Set("Allow", allowed(route))
 		writeJSON(w, http.StatusMethodNotAllowed, controlError{fmt.Sprintf("%s is not allowed on /_sim%s (allowed: %s)", r.Method, route, allowed(route))}, true)
 	default:
-		writeJSON(w, http.StatusNotFound, controlError{fmt.Sprintf("unknown control endpoint %s: the control API has /_sim/state, /_sim/scenario, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/names, /_sim/world and /_sim/reset", r.URL.Path)}, true)
+		writeJSON(w, http.StatusNotFound, controlError{fmt.Sprintf("unknown control endpoint %s: the control API has /_sim/state, /_sim/scenario, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/names, /_sim/world, /_sim/leak and /_sim/reset", r.URL.Path)}, true)
 	}
 }
 
@@ -528,7 +532,7 @@ func allowed(route string) string {
 		return "GET, POST"
 	case strings.HasPrefix(route, "/faults/"):
 		return "DELETE"
-	case route == "/reset", route == "/names":
+	case route == "/reset", route == "/names", route == "/leak":
 		return "POST"
 	}
 	return "GET"

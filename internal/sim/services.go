@@ -13,6 +13,12 @@ import (
 	"github.com/respondhq/respond/internal/sim/simapi"
 )
 
+// DefaultServices, when set, lists the services a simulator serves when
+// Options.Services is nil: internal/plugins sets it to the fakes the
+// registered plug-ins declare, so every simulator respond starts serves
+// every provider's and target's API.
+var DefaultServices func() []simapi.Factory
+
 // simService is one of Options.Services, built.
 type simService struct {
 	simapi.Service
@@ -155,8 +161,15 @@ func (s *Sim) KeyIssuers() []simapi.KeyIssuer {
 }
 
 // KeyIssuerFor returns the service that issues keys of a GitHub secret
-// type.
+// type: the GitHub half's tokens (githubsim.TokenIssuer) for GitHub's
+// token types, else one of the services.
 func (s *Sim) KeyIssuerFor(secretType string) (simapi.KeyIssuer, bool) {
+	if tokens := s.github.Tokens(); slices.Contains(tokens.SecretTypes(), secretType) {
+		return tokens, true
+	}
+	if oa := (openAIIssuer{s: s, srv: s.openai}); slices.Contains(oa.SecretTypes(), secretType) {
+		return oa, true
+	}
 	for _, ki := range s.KeyIssuers() {
 		if slices.Contains(ki.SecretTypes(), secretType) {
 			return ki, true

@@ -107,6 +107,13 @@ type Options struct {
 	// seeded from Seed and the service's name.
 	Services []simapi.Factory
 
+	// WebhookAnyHost lets GitHub webhooks deliver to any host; by default
+	// only loopback addresses, since the simulator is a test server.
+	WebhookAnyHost bool
+	// WebhookTimeout ends a webhook delivery that takes longer (default
+	// 10s, GitHub's).
+	WebhookTimeout time.Duration
+
 	// RunDuration is how long a dispatched run of the scenario's workflows
 	// takes, from dispatch to completion (queued for the first quarter, at
 	// most a second, then in progress). Default 2s; a negative value makes
@@ -130,6 +137,9 @@ type GitHubLimits struct {
 	WritePoints     int
 	RetryAfter      time.Duration
 	SecondaryStatus int // 403 (default) or 429
+	// RevokeLimit is the POST /credentials/revoke requests one client IP
+	// may send an hour (default 60, GitHub's; negative disables).
+	RevokeLimit int
 }
 
 // Sim is a running simulator. Its methods are safe for concurrent use.
@@ -179,6 +189,11 @@ type Sim struct {
 	closeMu  sync.Once
 	closeErr error
 	stop     func() bool
+
+	// validityStop and validityDone run the background validity checks
+	// (validity.go; guarded by serveMu).
+	validityStop chan struct{}
+	validityDone chan struct{}
 }
 
 // seeded is what seeding a scenario produced.
@@ -233,6 +248,7 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 	}
 	s.ln = ln
 	s.url = scheme + "://" + urlHost(ln.Addr())
+	s.github.SetPublicURL(s.url)
 	if err := s.startServices(); err != nil {
 		_ = ln.Close()
 		return nil, err
@@ -252,6 +268,7 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 		s.serveMu.Unlock()
 		close(s.done)
 	}()
+	s.startValidityChecks()
 	stop := context.AfterFunc(ctx, func() { _ = s.Close() })
 	s.serveMu.Lock() // the AfterFunc may already be running Close
 	s.stop = stop
@@ -321,10 +338,18 @@ func newSim(opts Options) (*Sim, error) {
 		WritePoints:     l.WritePoints,
 		RetryAfter:      l.RetryAfter,
 		SecondaryStatus: l.SecondaryStatus,
+		RevokeLimit:     l.RevokeLimit,
+		HookTimeout:     opts.WebhookTimeout,
+		HookAnyHost:     opts.WebhookAnyHost,
 	})
-	if err := s.buildServices(opts.Services); err != nil {
+	services := opts.Services
+	if services == nil && DefaultServices != nil {
+		services = DefaultServices()
+	}
+	if err := s.buildServices(services); err != nil {
 		return nil, err
 	}
+	s.github.SetValidityOracle(s.secretValidity)
 	if err := s.seed(); err != nil {
 		return nil, err
 	}
@@ -437,6 +462,8 @@ func (s *Sim) Reset() error {
 // and waits (up to 5 seconds) for in-flight requests.
 func (s *Sim) Close() error {
 	s.FreezeLive()
+	s.stopValidityChecks()
+	s.github.Close() // webhook deliveries in flight end
 	s.closeMu.Do(func() {
 		var err error
 		defer func() { s.closeErr = err }()
@@ -544,7 +571,7 @@ func (s *Sim) Serve(ctx context.Context, out io.Writer) (err error) {
 	}
 	fmt.Fprintf(&b, "# inventory: %s\n", inv)
 	fmt.Fprintf(&b, "# leaked key: %s in project %s; alert %s\n", info.LeakedKeyID, info.ProjectID, info.Alert)
-	fmt.Fprintf(&b, "# control API: %s/_sim/state, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/world, /_sim/reset\n", s.URL())
+	fmt.Fprintf(&b, "# control API: %s/_sim/state, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/world, /_sim/leak, /_sim/reset\n", s.URL())
 	if opts.EnvFile != "" {
 		if err := writeEnvFile(opts.EnvFile, b.String()); err != nil {
 			return err

@@ -225,6 +225,28 @@ type Chooser interface {
 // ErrNoChoice: nobody can be asked to choose (no terminal, or --yes).
 var ErrNoChoice = errors.New("no terminal to choose on")
 
+// SecretAsker asks a person for a secret: a replacement key a person made
+// in a provider's console, which no API can create. Approvers that can ask
+// implement it (a hidden prompt on a terminal, or standard input given for
+// it); kinds find it by asserting Call.Approver.
+type SecretAsker interface {
+	// CanAsk reports whether a person can be asked now.
+	CanAsk() bool
+	// AskSecret asks for a secret: question is the prompt, detail says
+	// where and how to make it. ErrNobodyToAsk when nobody can answer.
+	AskSecret(ctx context.Context, question, detail string) (secret.Value, error)
+}
+
+// ErrNobodyToAsk: a secret a person must give was needed, and nobody can
+// be asked (no terminal, or --yes, and no --replacement-stdin).
+var ErrNobodyToAsk = errors.New("nobody to ask for it")
+
+// CanAsk reports whether the call's approver can ask a person for a secret.
+func (c *Call) CanAsk() bool {
+	a, ok := c.Approver.(SecretAsker)
+	return ok && a.CanAsk()
+}
+
 // Locker takes named locks (a leaked key, an alert) until the process
 // exits, so that one response per key runs at a time. A name another
 // responder holds gives an error that says who and in which incident, and

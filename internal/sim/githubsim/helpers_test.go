@@ -95,9 +95,11 @@ func newSim(t *testing.T, opts githubsim.Options) (*githubsim.Server, *httptest.
 		opts.Rand = seededRand(1)
 	}
 	sim := githubsim.New(opts)
+	t.Cleanup(sim.Close) // webhook deliveries in flight end
 	seed(t, sim)
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
+	sim.SetPublicURL(srv.URL)
 	return sim, srv, clk
 }
 

@@ -10,8 +10,10 @@ import (
 
 // Rate limiting follows GitHub's documentation (API-NOTES §5):
 //
-//   - Primary: each token has Options.PrimaryLimit requests per hour. The
-//     window starts at the token's first request and resets an hour later.
+//   - Primary: each token has Options.PrimaryLimit requests per hour, and
+//     each client address Options.AnonymousLimit requests without
+//     credentials. The window starts at the first request and resets an
+//     hour later.
 //     Every response to an authenticated request carries x-ratelimit-limit,
 //     -remaining, -used, -reset (Unix seconds) and -resource ("core"). When
 //     the budget is spent the answer is 403 (or 429) with
@@ -94,7 +96,7 @@ type pointSpend struct {
 // the request may proceed it sets the rate-limit headers and returns a
 // release func to call when the request is done; otherwise it has written
 // the rejection.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request, tok string, user *account) (release func(), ok bool) {
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, p principal) (release func(), ok bool) {
 	now := s.now()
 	free := r.Method == http.MethodGet && r.URL.Path == "/rate_limit"
 	cost := s.opts.WritePoints
@@ -104,19 +106,23 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, tok string, user 
 	}
 
 	s.rlMu.Lock()
-	tr := s.rates[tok]
+	tr := s.rates[p.key]
 	if tr == nil {
 		tr = &tokenRate{}
-		s.rates[tok] = tr
+		s.rates[p.key] = tr
 	}
 	if !now.Before(tr.reset) {
 		tr.reset, tr.used = now.Add(time.Hour), 0
 	}
-	limit := s.opts.PrimaryLimit
+	limit := p.limit
 	if !free && tr.used >= limit {
 		reset := tr.reset
 		s.rlMu.Unlock()
-		WritePrimaryLimit(w, s.opts.PrimaryStatus, user.id, limit, reset, now)
+		if p.user == nil {
+			writeAnonymousLimit(w, s.opts.PrimaryStatus, p.ip, limit, reset)
+		} else {
+			WritePrimaryLimit(w, s.opts.PrimaryStatus, p.user.id, limit, reset, now)
+		}
 		return nil, false
 	}
 
@@ -170,15 +176,15 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, tok string, user 
 	}, true
 }
 
-// rateOf returns the primary-limit figures of tok for GET /rate_limit.
-func (s *Server) rateOf(tok string) (limit, used int, reset time.Time) {
+// rateOf returns the used budget and reset time of the rate-limit bucket
+// key (a token or an anonymous client's address) for GET /rate_limit.
+func (s *Server) rateOf(key string) (used int, reset time.Time) {
 	s.rlMu.Lock()
 	defer s.rlMu.Unlock()
-	limit = s.opts.PrimaryLimit
-	if tr := s.rates[tok]; tr != nil {
-		return limit, tr.used, tr.reset
+	if tr := s.rates[key]; tr != nil {
+		return tr.used, tr.reset
 	}
-	return limit, 0, s.now().Add(time.Hour)
+	return 0, s.now().Add(time.Hour)
 }
 
 func setRateHeaders(h http.Header, limit, used int, reset time.Time) {
@@ -199,6 +205,14 @@ func WritePrimaryLimit(w http.ResponseWriter, status int, userID int64, limit in
 	setRateHeaders(h, limit, limit, reset)
 	msg := fmt.Sprintf("API rate limit exceeded for user ID %d. If you reach out to GitHub Support for help, please include the request ID %s and timestamp %s.",
 		userID, requestID(h), now.UTC().Format("2006-01-02 15:04:05 MST"))
+	writeError(w, status, msg, docsPrimaryLimit)
+}
+
+// writeAnonymousLimit writes GitHub's answer to an address that spent its
+// budget of requests without credentials.
+func writeAnonymousLimit(w http.ResponseWriter, status int, ip string, limit int, reset time.Time) {
+	setRateHeaders(w.Header(), limit, limit, reset)
+	msg := "API rate limit exceeded for " + ip + ". (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)"
 	writeError(w, status, msg, docsPrimaryLimit)
 }
 

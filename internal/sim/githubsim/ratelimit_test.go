@@ -87,8 +87,8 @@ func burst(ctx context.Context, c *github.Client, n int, onAbuse func(int)) burs
 }
 
 // burstClient returns a client whose transport holds n idle connections to
-// srv (opened by n simultaneous unauthenticated requests, which cost
-// nothing), so a burst does not wait on dialling.
+// srv (opened by n simultaneous requests with an unknown token, refused at
+// once at no cost), so a burst does not wait on dialling.
 func burstClient(t *testing.T, srv *httptest.Server, n int) (*github.Client, *spec.CheckingTransport) {
 	t.Helper()
 	tr := srv.Client().Transport.(*http.Transport).Clone()
@@ -100,6 +100,7 @@ func burstClient(t *testing.T, srv *httptest.Server, n int) (*github.Client, *sp
 		go func() {
 			defer wg.Done()
 			req, _ := http.NewRequest("GET", srv.URL+"/user", nil)
+			req.Header.Set("Authorization", "token warm-up")
 			if resp, err := warm.RoundTrip(req); err == nil {
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()

@@ -52,10 +52,6 @@ func (c *call) notFound(w http.ResponseWriter) {
 	writeError(w, http.StatusNotFound, "Not Found", c.doc)
 }
 
-func (c *call) forbidden(w http.ResponseWriter) {
-	writeError(w, http.StatusForbidden, "Resource not accessible by personal access token", c.doc)
-}
-
 func (c *call) unprocessable(w http.ResponseWriter, format string, args ...any) {
 	writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf(format, args...), c.doc)
 }
@@ -102,7 +98,7 @@ func (c *call) paginate(w http.ResponseWriter, r *http.Request, total int) (star
 	last := max((total+per-1)/per, 1)
 	link := func(p int, rel string) string {
 		q.Set("page", strconv.Itoa(p))
-		return fmt.Sprintf(`<%s%s?%s>; rel="%s"`, c.web, c.origPath, q.Encode(), rel)
+		return fmt.Sprintf(`<%s%s?%s>; rel="%s"`, c.origin, c.origPath, q.Encode(), rel)
 	}
 	var links []string
 	if page > 1 {

@@ -37,7 +37,8 @@ func (s *Server) getUser(w http.ResponseWriter, _ *http.Request, c *call) {
 
 // getRateLimit serves GET /rate_limit for the token; it costs nothing.
 func (s *Server) getRateLimit(w http.ResponseWriter, _ *http.Request, c *call) {
-	limit, used, reset := s.rateOf(c.token)
+	limit := c.rateLimit
+	used, reset := s.rateOf(c.rateKey)
 	core := map[string]any{"limit": limit, "remaining": max(limit-used, 0), "used": used,
 		"reset": reset.Unix(), "resource": "core"}
 	res := func(name string, l int) map[string]any {
@@ -84,7 +85,9 @@ func (s *Server) getRepoByID(w http.ResponseWriter, r *http.Request, c *call) {
 // repository the token is restricted on (RestrictToken) is pull only.
 func (c *call) fullRepoJSON(rp *repo) map[string]any {
 	m := c.repoJSON(rp)
-	m["permissions"] = c.permissionsJSON(rp)
+	if !c.anonymous() {
+		m["permissions"] = c.permissionsJSON(rp)
+	}
 	return m
 }
 
@@ -99,7 +102,8 @@ func (c *call) permissionsJSON(rp *repo) map[string]any {
 // default sort for this endpoint is created; all simulated repositories
 // share the seed creation time). Each minimal-repository carries the
 // calling token's permissions, as GitHub's do for authenticated requests,
-// so one page tells a client its access to 100 repositories.
+// so one page tells a client its access to 100 repositories. Without
+// credentials it lists the public repositories, without permissions.
 func (s *Server) listOrgRepos(w http.ResponseWriter, r *http.Request, c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -111,7 +115,8 @@ func (s *Server) listOrgRepos(w http.ResponseWriter, r *http.Request, c *call) {
 	typ := r.URL.Query().Get("type")
 	var list []*repo
 	for _, rp := range sortedValues(s.w.repos) {
-		if rp.owner != o.acct || typ == "public" && rp.private || typ == "private" && !rp.private {
+		if rp.owner != o.acct || typ == "public" && rp.private || typ == "private" && !rp.private ||
+			c.anonymous() && rp.private {
 			continue
 		}
 		list = append(list, rp)
@@ -119,9 +124,7 @@ func (s *Server) listOrgRepos(w http.ResponseWriter, r *http.Request, c *call) {
 	start, end := c.paginate(w, r, len(list))
 	out := make([]map[string]any, 0, end-start)
 	for _, rp := range list[start:end] {
-		m := c.repoJSON(rp)
-		m["permissions"] = c.permissionsJSON(rp)
-		out = append(out, m)
+		out = append(out, c.fullRepoJSON(rp))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,8 +26,8 @@ var secretTypeNames = map[string][3]string{ // display name, provider, provider 
 	"openai_api_key":          {"OpenAI API Key", "OpenAI", "openai"},
 	"anthropic_api_key":       {"Anthropic API Key", "Anthropic", "anthropic"},
 	"anthropic_admin_api_key": {"Anthropic Admin API Key", "Anthropic", "anthropic"},
-	"github_personal_access_token": {
-		"GitHub Personal Access Token", "GitHub", "github"},
+	SecretTypePAT:             {"GitHub Personal Access Token", "GitHub", "github"},
+	SecretTypeOAuth:           {"GitHub OAuth Access Token", "GitHub", "github"},
 }
 
 // alertJSON renders an alert of rp as secret-scanning-alert-with-metadata
@@ -52,8 +53,8 @@ func (c *call) alertJSON(rp *repo, a *alert, hideSecret, withRepo bool) map[stri
 		"push_protection_bypassed":    false,
 		"push_protection_bypassed_by": nil,
 		"push_protection_bypassed_at": nil,
-		"validity":                    a.validity,
-		"publicly_leaked":             false,
+		"validity":                    a.effectiveValidity(),
+		"publicly_leaked":             a.publiclyLeaked,
 		"multi_repo":                  false,
 		"is_base64_encoded":           false,
 		"has_more_locations":          len(a.locations) > 1,
@@ -127,16 +128,25 @@ func filterAlerts(w http.ResponseWriter, r *http.Request, c *call, in []repoAler
 		c.unprocessable(w, "Invalid request.\n\n%q is not a valid state. Use open or resolved.", state)
 		return nil, false
 	}
+	if !checkAlertListQuery(w, c, q) {
+		return nil, false
+	}
 	types := splitList(q.Get("secret_type"))
 	resolutions := splitList(q.Get("resolution"))
 	validities := splitList(q.Get("validity"))
+	for _, v := range validities {
+		if v != ValidityActive && v != ValidityInactive && v != ValidityUnknown {
+			c.unprocessable(w, "Invalid request.\n\n%q is not a valid validity. Use active, inactive or unknown.", v)
+			return nil, false
+		}
+	}
 	out := make([]repoAlert, 0, len(in))
 	for _, ra := range in {
 		a := ra.alert
 		if state != "" && a.state != state ||
 			len(types) > 0 && !slices.Contains(types, a.secretType) ||
 			len(resolutions) > 0 && !slices.Contains(resolutions, a.resolution) ||
-			len(validities) > 0 && !slices.Contains(validities, a.validity) {
+			len(validities) > 0 && !slices.Contains(validities, a.effectiveValidity()) {
 			continue
 		}
 		out = append(out, ra)
@@ -157,6 +167,29 @@ func filterAlerts(w http.ResponseWriter, r *http.Request, c *call, in []repoAler
 		return d
 	})
 	return out, true
+}
+
+// checkAlertListQuery refuses (422, as GitHub refuses an invalid enum
+// value of a list's query) a validity that is not a comma-separated list of
+// active, inactive and unknown, a sort that is not created or updated, and
+// a direction that is not asc or desc. The wording is the simulator's,
+// in the style of the state filter's.
+func checkAlertListQuery(w http.ResponseWriter, c *call, q url.Values) bool {
+	for _, v := range splitList(q.Get("validity")) {
+		if v != "active" && v != "inactive" && v != "unknown" {
+			c.unprocessable(w, "Invalid request.\n\n%q is not a valid validity. Use active, inactive or unknown, separated by commas.", v)
+			return false
+		}
+	}
+	if v := q.Get("sort"); v != "" && v != "created" && v != "updated" {
+		c.unprocessable(w, "Invalid request.\n\n%q is not a valid sort. Use created or updated.", v)
+		return false
+	}
+	if v := q.Get("direction"); v != "" && v != "asc" && v != "desc" {
+		c.unprocessable(w, "Invalid request.\n\n%q is not a valid direction. Use asc or desc.", v)
+		return false
+	}
+	return true
 }
 
 func splitList(v string) []string {
@@ -180,10 +213,11 @@ func (s *Server) writeAlertList(w http.ResponseWriter, r *http.Request, c *call,
 	for _, ra := range list[start:end] {
 		out = append(out, c.alertJSON(ra.repo, ra.alert, hide, withRepo))
 	}
-	writeJSON(w, http.StatusOK, out)
+	s.writeConditional(w, r, c, out)
 }
 
 func (s *Server) listRepoAlerts(w http.ResponseWriter, r *http.Request, c *call) {
+	s.RefreshValidity()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp := s.lookupRepo(r)
@@ -202,6 +236,7 @@ func (s *Server) listRepoAlerts(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 func (s *Server) listOrgAlerts(w http.ResponseWriter, r *http.Request, c *call) {
+	s.RefreshValidity()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.lookupOrg(r)
@@ -243,13 +278,14 @@ func (s *Server) lookupAlert(w http.ResponseWriter, r *http.Request, c *call) (*
 }
 
 func (s *Server) getAlert(w http.ResponseWriter, r *http.Request, c *call) {
+	s.RefreshValidity()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rp, a := s.lookupAlert(w, r, c)
 	if a == nil {
 		return
 	}
-	writeJSON(w, http.StatusOK, c.alertJSON(rp, a, r.URL.Query().Get("hide_secret") == "true", false))
+	s.writeConditional(w, r, c, c.alertJSON(rp, a, r.URL.Query().Get("hide_secret") == "true", false))
 }
 
 func (s *Server) listAlertLocations(w http.ResponseWriter, r *http.Request, c *call) {
@@ -277,7 +313,12 @@ func (s *Server) listAlertLocations(w http.ResponseWriter, r *http.Request, c *c
 //     alert (re-resolving with the same resolution, reopening an open
 //     alert) (400);
 //   - resolving stamps resolved_at (Options.Now) and resolved_by (the
-//     token's user) and stores the comment; reopening clears all four.
+//     token's user) and stores the comment; reopening clears all four;
+//   - validity active or inactive overrides the validity check
+//     (validity.go) until a PATCH sets it to null;
+//   - resolving, reopening and a change of validity fire the
+//     secret_scanning_alert events resolved, reopened and validated, with
+//     the token's user as sender.
 func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request, c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -368,9 +409,8 @@ func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request, c *call) {
 			return
 		}
 	}
-	var validity string
+	var validity string // the override; "" (null) clears it
 	if hasValidity {
-		validity = "unknown" // null clears the override
 		if raw := body["validity"]; string(raw) != "null" {
 			if json.Unmarshal(raw, &validity) != nil || validity != "active" && validity != "inactive" {
 				c.unprocessable(w, "Invalid request.\n\nvalidity must be active, inactive or null.")
@@ -380,6 +420,7 @@ func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 
 	now := s.now()
+	wasState, wasValidity := a.state, a.effectiveValidity()
 	if hasState {
 		if newState == "resolved" {
 			a.resolvedAt, a.resolvedBy, a.comment = now, c.user, comment
@@ -392,8 +433,17 @@ func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request, c *call) {
 		a.assignee = assignee
 	}
 	if hasValidity {
-		a.validity = validity
+		a.override = validity
 	}
 	a.updated = now
+	switch {
+	case wasState != "resolved" && a.state == "resolved":
+		s.emitAlert(rp, a, "resolved", c.user)
+	case wasState == "resolved" && a.state == "open":
+		s.emitAlert(rp, a, "reopened", c.user)
+	}
+	if a.effectiveValidity() != wasValidity {
+		s.emitAlert(rp, a, "validated", c.user)
+	}
 	writeJSON(w, http.StatusOK, c.alertJSON(rp, a, false, false))
 }

@@ -102,20 +102,48 @@ func orgScope(app string) resolver {
 	}
 }
 
+// secretDocs are the documentation URLs of a secrets collection's
+// operations, which GitHub's errors of each operation carry.
+type secretDocs struct {
+	publicKey, list, get, put, del           string
+	listRepos, setRepos, addRepo, removeRepo string
+}
+
+// docsForSecrets returns the documentation URLs of the secrets collection
+// of a level ("repository", "environment" or "organization") on page (the
+// Actions or Dependabot secrets page), as GitHub's description names them.
+func docsForSecrets(page, level string) secretDocs {
+	a := "a-" + level
+	if level == "environment" || level == "organization" {
+		a = "an-" + level
+	}
+	return secretDocs{
+		publicKey:  page + "#get-" + a + "-public-key",
+		list:       page + "#list-" + level + "-secrets",
+		get:        page + "#get-" + a + "-secret",
+		put:        page + "#create-or-update-" + a + "-secret",
+		del:        page + "#delete-" + a + "-secret",
+		listRepos:  page + "#list-selected-repositories-for-an-organization-secret",
+		setRepos:   page + "#set-selected-repositories-for-an-organization-secret",
+		addRepo:    page + "#add-selected-repository-to-an-organization-secret",
+		removeRepo: page + "#remove-selected-repository-from-an-organization-secret",
+	}
+}
+
 // secretRoutes registers the public-key, list, get, put and delete
 // endpoints of a secrets collection at prefix, plus the selected-repository
 // endpoints for organization collections.
-func (s *Server) secretRoutes(prefix, doc string, resolve resolver) {
-	s.handle("GET "+prefix+"/public-key", doc, s.withScope(resolve, false, s.getPublicKey))
-	s.handle("GET "+prefix, doc, s.withScope(resolve, false, s.listSecrets))
-	s.handle("GET "+prefix+"/{name}", doc, s.withScope(resolve, false, s.getSecret))
-	s.handle("PUT "+prefix+"/{name}", doc, s.withScope(resolve, true, s.putSecret))
-	s.handle("DELETE "+prefix+"/{name}", doc, s.withScope(resolve, true, s.deleteSecret))
+func (s *Server) secretRoutes(prefix string, doc secretDocs, resolve resolver) {
+	s.handle("GET "+prefix+"/public-key", doc.publicKey, s.withScope(resolve, false, s.getPublicKey))
+	s.handle("GET "+prefix, doc.list, s.withScope(resolve, false, s.listSecrets))
+	s.handle("GET "+prefix+"/{name}", doc.get, s.withScope(resolve, false, s.getSecret))
+	s.handle("PUT "+prefix+"/{name}", doc.put, s.withScope(resolve, true, s.putSecret))
+	s.handle("DELETE "+prefix+"/{name}", doc.del, s.withScope(resolve, true, s.deleteSecret))
 	if strings.HasPrefix(prefix, "/orgs/") {
-		s.handle("GET "+prefix+"/{name}/repositories", doc, s.withScope(resolve, false, s.listSelectedRepos))
-		s.handle("PUT "+prefix+"/{name}/repositories", doc, s.withScope(resolve, true, s.setSelectedRepos))
-		s.handle("PUT "+prefix+"/{name}/repositories/{repository_id}", doc, s.withScope(resolve, true, s.addSelectedRepo))
-		s.handle("DELETE "+prefix+"/{name}/repositories/{repository_id}", doc, s.withScope(resolve, true, s.removeSelectedRepo))
+		s.handle("GET "+prefix+"/{name}/repositories", doc.listRepos, s.withScope(resolve, false, s.listSelectedRepos))
+		s.handle("PUT "+prefix+"/{name}/repositories", doc.setRepos, s.withScope(resolve, true, s.setSelectedRepos))
+		s.handle("PUT "+prefix+"/{name}/repositories/{repository_id}", doc.addRepo, s.withScope(resolve, true, s.addSelectedRepo))
+		s.handle("DELETE "+prefix+"/{name}/repositories/{repository_id}", doc.removeRepo, s.withScope(resolve, true, s.removeSelectedRepo))
 	}
 }
 

@@ -17,7 +17,9 @@ import (
 func (s *Server) AddToken(tok, login string, perms Permissions) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.w.tokens[tok] = &token{value: tok, user: s.w.accountFor(login), perms: perms}
+	s.w.tokens[tok] = &token{value: tok, user: s.w.accountFor(login), perms: perms,
+		id: s.w.nextTokenID, kind: tokenKind(tok), created: seedEpoch}
+	s.w.nextTokenID++
 }
 
 // AddOrg adds the organization login with the given ID, with its own
@@ -226,8 +228,12 @@ func storeSecret(st *secretStore, name, plaintext string, at time.Time, visibili
 // AddAlert opens a secret-scanning alert in owner/repo for secretValue of
 // type secretType (e.g. "openai_api_key"), created at created, found at
 // locations. It returns the alert number (numbers start at 1 per
-// repository), or 0 if the repository does not exist.
+// repository), or 0 if the repository does not exist. The alert's
+// validity is checked at once (validity.go), and the
+// secret_scanning_alert "created" event fires (hooks.go). PlantSecret
+// leaks a secret as a push does, adding to an open alert on it.
 func (s *Server) AddAlert(owner, repoName, secretType, secretValue string, created time.Time, locations []Location) (number int) {
+	validity := s.checkValidity(secretType, secretValue, s.now())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.w.repo(owner, repoName)
@@ -241,10 +247,11 @@ func (s *Server) AddAlert(owner, repoName, secretType, secretValue string, creat
 		created:    created.UTC(),
 		updated:    created.UTC(),
 		state:      "open",
-		validity:   "unknown",
+		validity:   validity,
 		locations:  slices.Clone(locations),
 	}
 	r.alerts = append(r.alerts, a)
+	s.emitAlert(r, a, "created", nil)
 	return a.number
 }
 

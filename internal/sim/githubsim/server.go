@@ -1,10 +1,13 @@
 // Package githubsim is an in-process simulator of the GitHub REST API
-// endpoints respond uses: Actions secrets (repository, environment and
-// organization, with selected repositories), Dependabot secrets, secret
-// scanning alerts and their locations, environments, repositories, their
-// branches, tags and workflow files, workflows, their dispatch and runs,
-// the authenticated user and its organization memberships, and rate
-// limits.
+// endpoints respond and the clients it is checked against (go-github, gh)
+// use: Actions secrets (repository, environment and organization, with
+// selected repositories), Dependabot secrets, secret scanning alerts and
+// their locations, environments, repositories, their branches, tags and
+// workflow files, workflows, their dispatch, enabling and disabling, runs,
+// their jobs, artifacts and annotations, cancelling and re-running them,
+// the API root, organizations, the authenticated user, its repositories
+// and organization memberships, rate limits, and the GraphQL queries gh
+// sends (graphql.go).
 //
 // The simulator is an http.Handler. Every path is served both at the root
 // (like https://api.github.com) and under /api/v3 (like GitHub Enterprise
@@ -23,17 +26,23 @@
 // not documented the choice is written next to the code; the main ones are:
 //
 //   - Authentication: "Authorization: token X" and "Authorization: Bearer X"
-//     are both accepted; a missing or unknown token is a 401 "Bad
-//     credentials" on every endpoint (the simulator serves no anonymous
-//     reads). X-GitHub-Api-Version is optional and ignored.
+//     are both accepted; an unknown token is a 401 "Bad credentials" on
+//     every endpoint. Requests without credentials get GitHub's public
+//     reads at Options.AnonymousLimit an hour per client address, and 401
+//     "Requires authentication" elsewhere (access.go).
+//     X-GitHub-Api-Version is optional; an unsupported version is a 400
+//     with GitHub's message.
 //   - Permissions: reads of secrets (lists, metadata, public keys) need only
 //     a valid token, as for a read-only collaborator; creating, updating or
 //     deleting a secret and changing an organization secret's selected
 //     repositories need Permissions.SecretsWrite; every secret-scanning
 //     endpoint (GitHub requires a repository or organization administrator)
-//     needs Permissions.SecretScanning; a workflow dispatch needs
-//     Permissions.Actions. Without them the answer is 403 "Resource not
-//     accessible by personal access token".
+//     needs Permissions.SecretScanning; dispatching, cancelling and
+//     re-running workflows and enabling or disabling them need
+//     Permissions.Actions. What a token that falls short gets depends on
+//     its kind, classic or fine-grained, as on GitHub; so do the
+//     X-OAuth-Scopes, X-Accepted-OAuth-Scopes and
+//     X-Accepted-GitHub-Permissions headers (access.go).
 //   - Organization membership: the simulator keeps no member lists. The
 //     token's user is an active member of every organization the
 //     simulator knows, with role "admin" (owner) when the token has
@@ -73,17 +82,23 @@ package githubsim
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	graphql "github.com/graph-gophers/graphql-go"
 )
 
 // Defaults for Options fields left at their zero value.
 const (
 	DefaultPrimaryLimit    = 5000
+	DefaultAnonymousLimit  = 60
 	DefaultMaxConcurrent   = 100
 	DefaultPointsPerMinute = 900
 	DefaultReadPoints      = 1
@@ -116,6 +131,9 @@ type Options struct {
 
 	// PrimaryLimit is each token's request budget per hour. Default 5000.
 	PrimaryLimit int
+	// AnonymousLimit is the hourly budget of requests without credentials,
+	// per client address. Default 60, GitHub's.
+	AnonymousLimit int
 	// PrimaryStatus is the status of a primary-limit rejection: 403
 	// (default, what go-github v60 recognises) or 429 (which GitHub also
 	// documents).
@@ -142,6 +160,21 @@ type Options struct {
 	// *github.AbuseRateLimitError and the 429 form as a plain
 	// *github.ErrorResponse.
 	SecondaryStatus int
+
+	// RevokeLimit is how many POST /credentials/revoke requests one client
+	// IP may send an hour; the endpoint is meant to be called without
+	// authentication, and GitHub documents 60 an hour. Default 60; a
+	// negative value disables the limit. Past it the answer is
+	// PrimaryStatus (403 or 429) with x-ratelimit-remaining 0.
+	RevokeLimit int
+	// HookTimeout ends a webhook delivery that takes longer, as GitHub
+	// ends one after 10 seconds. Default 10s.
+	HookTimeout time.Duration
+	// HookAnyHost lets webhooks deliver to any host. By default a hook's
+	// URL must name a loopback address (127.0.0.0/8, ::1 or localhost):
+	// the simulator is a test server and must not send requests into
+	// the network it runs in.
+	HookAnyHost bool
 }
 
 func (o Options) withDefaults() Options {
@@ -153,6 +186,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PrimaryLimit <= 0 {
 		o.PrimaryLimit = DefaultPrimaryLimit
+	}
+	if o.AnonymousLimit <= 0 {
+		o.AnonymousLimit = DefaultAnonymousLimit
 	}
 	if o.PrimaryStatus != http.StatusTooManyRequests {
 		o.PrimaryStatus = http.StatusForbidden
@@ -174,6 +210,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SecondaryStatus != http.StatusTooManyRequests {
 		o.SecondaryStatus = http.StatusForbidden
+	}
+	if o.RevokeLimit == 0 {
+		o.RevokeLimit = DefaultRevokeLimit
+	}
+	if o.HookTimeout <= 0 {
+		o.HookTimeout = DefaultHookTimeout
 	}
 	return o
 }
@@ -200,6 +242,7 @@ var AllPermissions = Permissions{SecretsWrite: true, SecretScanning: true, Actio
 type Server struct {
 	opts    Options
 	mux     *http.ServeMux
+	graphql *graphql.Schema
 	latency atomic.Int64 // time.Duration
 
 	mu sync.Mutex // guards the world below and reads of opts.Rand
@@ -208,12 +251,19 @@ type Server struct {
 	rlMu       sync.Mutex // guards rates and limitStats
 	rates      map[string]*tokenRate
 	limitStats LimitStats
+
+	tk tokenRuntime    // tokens.go: the revoke endpoint's rate limit
+	vd validityRuntime // validity.go: the oracle
+	hk hookRuntime     // deliveries.go: deliveries in flight
 }
 
 // New returns a Server with an empty world.
 func New(opts Options) *Server {
 	s := &Server{opts: opts.withDefaults(), w: newWorld(), rates: map[string]*tokenRate{}}
 	s.latency.Store(int64(s.opts.Latency))
+	s.tk.init()
+	s.hk.init(s.opts)
+	s.graphql = newGraphQL(s)
 	s.routes()
 	return s
 }
@@ -227,16 +277,20 @@ func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 func (s *Server) Reset() {
 	s.mu.Lock()
 	s.w = newWorld()
+	old := s.hk.restart()
 	s.mu.Unlock()
+	old.stop() // deliveries of the old world end
 	s.rlMu.Lock()
 	s.rates = map[string]*tokenRate{}
 	s.limitStats = LimitStats{}
 	s.rlMu.Unlock()
+	s.tk.init()
 }
 
 // call is what the middleware learned about a request, handed to handlers.
 type call struct {
-	web      string // scheme://host, for html_url
+	origin   string // scheme://host the request was sent to, for Link
+	web      string // scheme://host of the web pages, for html_url
 	base     string // scheme://host[/api/v3], for API URLs
 	origPath string // request path as received (with any /api/v3 prefix)
 	token    string
@@ -246,6 +300,11 @@ type call struct {
 	// token may only read (Server.RestrictToken).
 	readOnly map[string]bool
 	doc      string // documentation_url for errors of this route
+	access   routeAccess
+	// rateKey and rateLimit are the primary rate-limit bucket and budget:
+	// the token's, or the client address's for anonymous requests.
+	rateKey   string
+	rateLimit int
 }
 
 // readOnlyOn reports whether the token may only read rp.
@@ -255,7 +314,40 @@ func (c *call) readOnlyOn(rp *repo) bool {
 
 type callKey struct{}
 
-const enterprisePrefix = "/api/v3"
+// GitHub Enterprise Server serves the REST API under /api/v3 and GraphQL
+// at /api/graphql.
+const (
+	enterprisePrefix  = "/api/v3"
+	enterpriseGraphQL = "/api/graphql"
+)
+
+// apiVersions are the REST API versions GitHub serves (X-GitHub-Api-Version;
+// none means the oldest).
+var apiVersions = []string{"2022-11-28", "2026-03-10"}
+
+// msgBadAPIVersion is GitHub's answer to an unsupported
+// X-GitHub-Api-Version (reported in update-nix-fetchgit#79, with the
+// versions of its day).
+const msgBadAPIVersion = `The version you specified in the "X-GitHub-API-Version" request header, %q, is not a supported version. The following versions are currently supported: "2026-03-10" (most recent), "2022-11-28".`
+
+const docsAPIVersions = "https://docs.github.com/rest/about-the-rest-api/api-versions"
+
+// principal is who a request counts against for the primary rate limit: a
+// token, or for anonymous requests the client's address.
+type principal struct {
+	key   string
+	limit int
+	user  *account // nil when anonymous
+	ip    string
+}
+
+// clientAddr is the address of the request's client, without the port.
+func clientAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
 
 // ServeHTTP serves one request: authentication, rate limiting, latency, then
 // the endpoint.
@@ -273,29 +365,58 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	c.web = scheme + "://" + r.Host
-	c.base = c.web
-	if p := r.URL.Path; p == enterprisePrefix || strings.HasPrefix(p, enterprisePrefix+"/") {
+	c.origin = scheme + "://" + r.Host
+	c.web, c.base = c.origin, c.origin
+	switch p := r.URL.Path; {
+	case p == enterpriseGraphQL:
 		c.base += enterprisePrefix
-		r = stripPrefix(r, enterprisePrefix)
+		r = replacePrefix(r, enterpriseGraphQL, "/graphql")
+	case p == enterprisePrefix || strings.HasPrefix(p, enterprisePrefix+"/"):
+		c.base += enterprisePrefix
+		r = replacePrefix(r, enterprisePrefix, "")
+	default:
+		// The API of api.github.com (and of api.github.localhost, gh's
+		// plain-HTTP host) links to the web host without "api.".
+		if host, ok := strings.CutPrefix(r.Host, "api."); ok {
+			c.web = scheme + "://" + host
+		}
 	}
 
-	tok, ok := bearer(r.Header.Get("Authorization"))
-	var t *token
-	if ok {
-		s.mu.Lock()
-		t = s.w.tokens[tok]
-		if t != nil {
-			c.token, c.user, c.perms, c.readOnly = tok, t.user, t.perms, t.readOnly
-		}
-		s.mu.Unlock()
-	}
-	if t == nil {
-		writeError(w, http.StatusUnauthorized, "Bad credentials", docsRoot)
+	if v := r.Header.Get("X-GitHub-Api-Version"); v != "" && !slices.Contains(apiVersions, v) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf(msgBadAPIVersion, v), docsAPIVersions)
 		return
 	}
 
-	release, admitted := s.admit(w, r, tok, c.user)
+	if r.URL.Path == revokePath { // meant to be called without a token (tokens.go)
+		s.serveRevoke(w, r, c)
+		return
+	}
+
+	p := principal{key: "ip:" + clientAddr(r), limit: s.opts.AnonymousLimit, ip: clientAddr(r)}
+	if strings.TrimSpace(r.Header.Get("Authorization")) != "" {
+		tok, ok := bearer(r.Header.Get("Authorization"))
+		var t *token
+		if ok {
+			s.mu.Lock()
+			t = s.w.tokens[tok]
+			if t != nil && !t.revoked.IsZero() {
+				t = nil // a revoked token is answered as an unknown one
+			}
+			if t != nil {
+				t.lastUsed = s.now()
+				c.token, c.user, c.perms, c.readOnly = tok, t.user, t.perms, t.readOnly
+			}
+			s.mu.Unlock()
+		}
+		if t == nil {
+			writeError(w, http.StatusUnauthorized, "Bad credentials", docsRoot)
+			return
+		}
+		p = principal{key: tok, limit: s.opts.PrimaryLimit, user: c.user}
+	}
+	c.rateKey, c.rateLimit = p.key, p.limit
+
+	release, admitted := s.admit(w, r, p)
 	if !admitted {
 		return
 	}
@@ -314,16 +435,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
 }
 
-// stripPrefix returns a shallow copy of r whose URL path lacks prefix.
-func stripPrefix(r *http.Request, prefix string) *http.Request {
+// replacePrefix returns a shallow copy of r whose URL path has prefix
+// replaced by repl ("/" when nothing is left).
+func replacePrefix(r *http.Request, prefix, repl string) *http.Request {
 	r2 := new(http.Request)
 	*r2 = *r
 	u := *r.URL
-	u.Path = strings.TrimPrefix(u.Path, prefix)
+	u.Path = repl + strings.TrimPrefix(u.Path, prefix)
 	if u.Path == "" {
 		u.Path = "/"
 	}
-	u.RawPath = strings.TrimPrefix(u.RawPath, prefix)
+	if u.RawPath != "" {
+		u.RawPath = repl + strings.TrimPrefix(u.RawPath, prefix)
+	}
 	r2.URL = &u
 	return r2
 }
@@ -349,6 +473,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call)
 // handle registers an endpoint under a net/http pattern with the
 // documentation URL its errors carry.
 func (s *Server) handle(pattern, doc string, h handlerFunc) {
+	access := accessOf(pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		c, _ := r.Context().Value(callKey{}).(*call)
 		if c == nil { // only reachable if the mux is used without ServeHTTP
@@ -356,6 +481,11 @@ func (s *Server) handle(pattern, doc string, h handlerFunc) {
 		}
 		if doc != "" {
 			c.doc = doc
+		}
+		c.access = access
+		c.setAccessHeaders(w.Header())
+		if !s.admitted(w, r, c) {
+			return
 		}
 		h(w, r, c)
 	})

@@ -21,6 +21,10 @@ type State struct {
 	Alerts     []AlertState    `json:"alerts"`
 	Dispatches []DispatchState `json:"dispatches"`
 	Runs       []RunState      `json:"runs"`
+	// Hooks are the webhooks with their deliveries; Notifications what
+	// users were told (a token of theirs was revoked).
+	Hooks         []HookState    `json:"hooks"`
+	Notifications []Notification `json:"notifications"`
 }
 
 // OrgState is an organization and the key IDs of its public keys.
@@ -44,6 +48,14 @@ type TokenState struct {
 	SecretsWrite   bool   `json:"secrets_write"`
 	SecretScanning bool   `json:"secret_scanning"`
 	Actions        bool   `json:"actions"`
+	// ID, Kind (classic, fine-grained, oauth, app-user; "" for a value of
+	// none of GitHub's formats) and Name (the note) identify it; a
+	// revoked token has RevokedAt and no longer authenticates.
+	ID        int64  `json:"id"`
+	Kind      string `json:"kind,omitempty"`
+	Name      string `json:"name,omitempty"`
+	LastUsed  string `json:"last_used,omitempty"`
+	RevokedAt string `json:"revoked_at,omitempty"`
 }
 
 // RepoState is a repository with its environments and workflows.
@@ -87,6 +99,9 @@ type WorkflowState struct {
 	// dispatched from now on.
 	RunDuration string `json:"run_duration"`
 	Conclusion  string `json:"conclusion"`
+	// State is active, or disabled_manually once the workflow was
+	// disabled through the API.
+	State string `json:"state"`
 }
 
 func workflowState(wf *workflow) WorkflowState {
@@ -95,7 +110,7 @@ func workflowState(wf *workflow) WorkflowState {
 		in = []WorkflowInput{}
 	}
 	return WorkflowState{ID: wf.id, File: wf.file, Name: wf.name, WorkflowDispatch: wf.dispatch, Inputs: in,
-		Environment: wf.environment, RunDuration: wf.runDuration.String(), Conclusion: wf.conclusion}
+		Environment: wf.environment, RunDuration: wf.runDuration.String(), Conclusion: wf.conclusion, State: wf.state()}
 }
 
 // RunState is a workflow run. Status is queued, in_progress or completed
@@ -103,17 +118,20 @@ func workflowState(wf *workflow) WorkflowState {
 // see when it started (empty while it is queued), so tests and drills can
 // tell which key a deployment picked up.
 type RunState struct {
-	ID          int64            `json:"id"`
-	RunNumber   int              `json:"run_number"`
-	Owner       string           `json:"owner"`
-	Repo        string           `json:"repo"`
-	WorkflowID  int64            `json:"workflow_id"`
-	Workflow    string           `json:"workflow"`
-	Ref         string           `json:"ref"`
-	HeadBranch  string           `json:"head_branch"`
-	HeadSHA     string           `json:"head_sha"`
-	Event       string           `json:"event"`
-	Actor       string           `json:"actor"`
+	ID         int64  `json:"id"`
+	RunNumber  int    `json:"run_number"`
+	Owner      string `json:"owner"`
+	Repo       string `json:"repo"`
+	WorkflowID int64  `json:"workflow_id"`
+	Workflow   string `json:"workflow"`
+	Ref        string `json:"ref"`
+	HeadBranch string `json:"head_branch"`
+	HeadSHA    string `json:"head_sha"`
+	Event      string `json:"event"`
+	Actor      string `json:"actor"`
+	// RunAttempt numbers the run's attempts from 1; the times, status,
+	// conclusion and secrets are its latest attempt's.
+	RunAttempt  int              `json:"run_attempt"`
 	Inputs      map[string]any   `json:"inputs"`
 	Status      string           `json:"status"`
 	Conclusion  string           `json:"conclusion,omitempty"`
@@ -156,7 +174,7 @@ func runState(rn *run, now time.Time) RunState {
 	}
 	st := RunState{ID: rn.id, RunNumber: rn.number, Owner: rn.repo.owner.login, Repo: rn.repo.name,
 		WorkflowID: rn.workflow.id, Workflow: rn.workflow.file, Ref: rn.ref, HeadBranch: rn.headBranch, HeadSHA: rn.headSHA,
-		Event: rn.event, Actor: rn.actor.login, Inputs: inputs, Status: status, CreatedAt: ts(rn.created),
+		Event: rn.event, Actor: rn.actor.login, RunAttempt: rn.attempt, Inputs: inputs, Status: status, CreatedAt: ts(rn.created),
 		Secrets: slices.Clone(rn.secrets)}
 	if st.Secrets == nil {
 		st.Secrets = []RunSecretState{}
@@ -210,7 +228,37 @@ type AlertState struct {
 	CreatedAt         string     `json:"created_at"`
 	UpdatedAt         string     `json:"updated_at"`
 	Validity          string     `json:"validity"`
+	PubliclyLeaked    bool       `json:"publicly_leaked"`
 	Locations         []Location `json:"locations"`
+}
+
+// HookState is a webhook: Owner is OWNER/NAME for a repository's hook, the
+// organization's login for an organization's. The secret is never shown.
+type HookState struct {
+	ID          int64           `json:"id"`
+	Type        string          `json:"type"` // Repository or Organization
+	Owner       string          `json:"owner"`
+	URL         string          `json:"url"`
+	ContentType string          `json:"content_type"`
+	SecretSet   bool            `json:"secret_set"`
+	Events      []string        `json:"events"`
+	Active      bool            `json:"active"`
+	Deliveries  []DeliveryState `json:"deliveries"`
+}
+
+// DeliveryState is a delivery of a hook, in the order made; Done is false
+// while it is in flight.
+type DeliveryState struct {
+	ID          int64   `json:"id"`
+	GUID        string  `json:"guid"`
+	Event       string  `json:"event"`
+	Action      string  `json:"action,omitempty"`
+	Redelivery  bool    `json:"redelivery"`
+	DeliveredAt string  `json:"delivered_at"`
+	Done        bool    `json:"done"`
+	StatusCode  int     `json:"status_code"`
+	Status      string  `json:"status,omitempty"`
+	DurationS   float64 `json:"duration"`
 }
 
 // DispatchState is a recorded workflow dispatch, in the order received.
@@ -230,6 +278,7 @@ func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // Snapshot returns the current state of the world.
 func (s *Server) Snapshot() State {
+	s.RefreshValidity()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.settle()
@@ -238,6 +287,10 @@ func (s *Server) Snapshot() State {
 	st := State{
 		Orgs: []OrgState{}, Users: []UserState{}, Tokens: []TokenState{}, Repos: []RepoState{},
 		Secrets: []SecretState{}, Alerts: []AlertState{}, Dispatches: []DispatchState{}, Runs: []RunState{},
+		Hooks: []HookState{}, Notifications: slices.Clone(w.notifications),
+	}
+	if st.Notifications == nil {
+		st.Notifications = []Notification{}
 	}
 	for _, a := range sortedValues(w.accounts) {
 		if !a.org {
@@ -251,8 +304,28 @@ func (s *Server) Snapshot() State {
 		st.Secrets = appendSecrets(st.Secrets, o.dependabot, SecretState{Level: LevelDependabot, Org: o.acct.login})
 	}
 	for _, t := range sortedValues(w.tokens) {
-		st.Tokens = append(st.Tokens, TokenState{Token: t.value, Login: t.user.login,
-			SecretsWrite: t.perms.SecretsWrite, SecretScanning: t.perms.SecretScanning, Actions: t.perms.Actions})
+		tks := TokenState{Token: t.value, Login: t.user.login,
+			SecretsWrite: t.perms.SecretsWrite, SecretScanning: t.perms.SecretScanning, Actions: t.perms.Actions,
+			ID: t.id, Kind: t.kind, Name: t.name}
+		if !t.lastUsed.IsZero() {
+			tks.LastUsed = ts(t.lastUsed)
+		}
+		if !t.revoked.IsZero() {
+			tks.RevokedAt = ts(t.revoked)
+		}
+		st.Tokens = append(st.Tokens, tks)
+	}
+	for _, h := range sortedHooks(w.hooks) {
+		hs := HookState{ID: h.id, Type: "Organization", Owner: hookOwnerName(h), URL: h.url, ContentType: h.contentType,
+			SecretSet: h.secret != "", Events: slices.Clone(h.events), Active: h.active, Deliveries: []DeliveryState{}}
+		if h.rp != nil {
+			hs.Type = "Repository"
+		}
+		for _, d := range h.deliveries {
+			hs.Deliveries = append(hs.Deliveries, DeliveryState{ID: d.id, GUID: d.guid, Event: d.event, Action: d.action,
+				Redelivery: d.redelivery, DeliveredAt: ts(d.at), Done: d.done, StatusCode: d.statusCode, Status: d.status, DurationS: d.duration})
+		}
+		st.Hooks = append(st.Hooks, hs)
 	}
 	for _, r := range sortedValues(w.repos) {
 		rs := RepoState{Owner: r.owner.login, Name: r.name, ID: r.id, Private: r.private,
@@ -273,7 +346,7 @@ func (s *Server) Snapshot() State {
 		for _, a := range r.alerts {
 			as := AlertState{Owner: r.owner.login, Repo: r.name, Number: a.number, SecretType: a.secretType,
 				Secret: a.secret, State: a.state, ResolutionComment: a.comment, CreatedAt: ts(a.created),
-				UpdatedAt: ts(a.updated), Validity: a.validity, Locations: slices.Clone(a.locations)}
+				UpdatedAt: ts(a.updated), Validity: a.effectiveValidity(), PubliclyLeaked: a.publiclyLeaked, Locations: slices.Clone(a.locations)}
 			if as.Locations == nil {
 				as.Locations = []Location{}
 			}
@@ -310,6 +383,15 @@ func (s *Server) Snapshot() State {
 		st.Runs = append(st.Runs, runState(rn, now))
 	}
 	return st
+}
+
+// sortedHooks returns the hooks by ID.
+func sortedHooks(m map[int64]*hook) []*hook {
+	out := make([]*hook, 0, len(m))
+	for _, id := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[id])
+	}
+	return out
 }
 
 func refStates(m map[string]string) []RefState {

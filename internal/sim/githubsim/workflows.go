@@ -1,6 +1,7 @@
 package githubsim
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha1"
 	"encoding/hex"
@@ -326,11 +327,15 @@ func (rn *run) status(now time.Time) (status string, conclusion *string) {
 	return "completed", &c
 }
 
+// queuedFor is how long a run of the given duration stays queued: a
+// quarter of it, at most maxQueued.
+func queuedFor(d time.Duration) time.Duration { return min(d/4, maxQueued) }
+
 // updated is when the run last changed state, as of now.
 func (rn *run) updated(now time.Time) time.Time {
 	switch {
 	case now.Before(rn.started):
-		return rn.created
+		return rn.queuedAt
 	case now.Before(rn.completed):
 		return rn.started
 	}
@@ -369,7 +374,7 @@ func (c *call) workflowJSON(rp *repo, wf *workflow) map[string]any {
 		"node_id":    nodeID("W", wf.id),
 		"name":       wf.name,
 		"path":       ".github/workflows/" + wf.file,
-		"state":      "active",
+		"state":      wf.state(),
 		"created_at": ts(seedEpoch),
 		"updated_at": ts(seedEpoch),
 		"url":        c.base + "/repos/" + rp.fullName() + "/actions/workflows/" + id,
@@ -401,17 +406,25 @@ func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, c *call) 
 func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request, c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if rp, wf := s.lookupWorkflow(w, r, c); wf != nil {
+		writeJSON(w, http.StatusOK, c.workflowJSON(rp, wf))
+	}
+}
+
+// lookupWorkflow resolves {owner}/{repo} and {workflow_id} (an ID or a file
+// name), answering 404. Callers hold s.mu.
+func (s *Server) lookupWorkflow(w http.ResponseWriter, r *http.Request, c *call) (*repo, *workflow) {
 	rp := s.lookupRepo(r)
 	if rp == nil {
 		c.notFound(w)
-		return
+		return nil, nil
 	}
 	wf := rp.workflowByRef(r.PathValue("workflow_id"))
 	if wf == nil {
 		c.notFound(w)
-		return
+		return nil, nil
 	}
-	writeJSON(w, http.StatusOK, c.workflowJSON(rp, wf))
+	return rp, wf
 }
 
 // maxDispatchInputs is the current limit on workflow_dispatch inputs.
@@ -444,12 +457,22 @@ func (s *Server) dispatchWorkflow(w http.ResponseWriter, r *http.Request, c *cal
 		return
 	}
 	var body struct {
-		Ref              any            `json:"ref"`
-		Inputs           map[string]any `json:"inputs"`
-		ReturnRunDetails bool           `json:"return_run_details"`
+		Ref              any             `json:"ref"`
+		RawInputs        json.RawMessage `json:"inputs"`
+		Inputs           map[string]any  `json:"-"`
+		ReturnRunDetails bool            `json:"return_run_details"`
 	}
 	if !c.decodeBody(w, r, &body) {
 		return
+	}
+	if raw := bytes.TrimSpace(body.RawInputs); len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
+		// inputs must be an object (GitHub's 422 names the property).
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if raw[0] != '{' || dec.Decode(&body.Inputs) != nil {
+			c.unprocessable(w, "Invalid request.\n\nFor 'properties/inputs', %s is not an object.", raw)
+			return
+		}
 	}
 	ref, _ := body.Ref.(string)
 	if body.Ref == nil || ref == "" {
@@ -467,6 +490,10 @@ func (s *Server) dispatchWorkflow(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	if !wf.dispatch {
 		c.unprocessable(w, "Workflow does not have 'workflow_dispatch' trigger")
+		return
+	}
+	if wf.disabled {
+		c.unprocessable(w, "Cannot trigger a 'workflow_dispatch' on a disabled workflow")
 		return
 	}
 	declared := map[string]WorkflowInput{}
@@ -506,10 +533,11 @@ func (s *Server) dispatchWorkflow(w http.ResponseWriter, r *http.Request, c *cal
 	id := s.w.nextRunID
 	s.w.nextRunID++
 	wf.runs++
-	queued := min(wf.runDuration/4, maxQueued)
+	queued := queuedFor(wf.runDuration)
 	rn := &run{id: id, number: wf.runs, repo: rp, workflow: wf, ref: ref, headBranch: refName, headSHA: sha,
 		event: "workflow_dispatch", actor: c.user, inputs: inputs,
-		created: now, started: now.Add(queued), completed: now.Add(wf.runDuration), conclusion: wf.conclusion}
+		created: now, started: now.Add(queued), completed: now.Add(wf.runDuration), conclusion: wf.conclusion,
+		attempt: 1, queuedAt: now, triggeringActor: c.user}
 	s.w.runs = append(s.w.runs, rn)
 	s.w.runsByID[id] = rn
 	s.settle() // a run that starts at once sees the secrets as they are now
@@ -538,9 +566,13 @@ func (c *call) runJSON(rn *run, now time.Time) map[string]any {
 		concl = *conclusion
 	}
 	suite := rn.id + 7000000000
-	started := rn.created
+	started := rn.queuedAt
 	if !now.Before(rn.started) {
 		started = rn.started
+	}
+	var previous any
+	if rn.attempt > 1 {
+		previous = api + "/actions/runs/" + sid + "/attempts/" + strconv.Itoa(rn.attempt-1)
 	}
 	return map[string]any{
 		"id":                   rn.id,
@@ -553,7 +585,7 @@ func (c *call) runJSON(rn *run, now time.Time) map[string]any {
 		"path":                 ".github/workflows/" + wf.file,
 		"display_title":        wf.name,
 		"run_number":           rn.number,
-		"run_attempt":          1,
+		"run_attempt":          rn.attempt,
 		"referenced_workflows": []any{},
 		"event":                rn.event,
 		"status":               status,
@@ -565,7 +597,7 @@ func (c *call) runJSON(rn *run, now time.Time) map[string]any {
 		"created_at":           ts(rn.created),
 		"updated_at":           ts(rn.updated(now)),
 		"actor":                c.userJSON(rn.actor),
-		"triggering_actor":     c.userJSON(rn.actor),
+		"triggering_actor":     c.userJSON(rn.triggeringActor),
 		"run_started_at":       ts(started),
 		"jobs_url":             api + "/actions/runs/" + sid + "/jobs",
 		"logs_url":             api + "/actions/runs/" + sid + "/logs",
@@ -573,7 +605,7 @@ func (c *call) runJSON(rn *run, now time.Time) map[string]any {
 		"artifacts_url":        api + "/actions/runs/" + sid + "/artifacts",
 		"cancel_url":           api + "/actions/runs/" + sid + "/cancel",
 		"rerun_url":            api + "/actions/runs/" + sid + "/rerun",
-		"previous_attempt_url": nil,
+		"previous_attempt_url": previous,
 		"workflow_url":         api + "/actions/workflows/" + strconv.FormatInt(wf.id, 10),
 		"head_commit": map[string]any{
 			"id":        rn.headSHA,

@@ -24,6 +24,14 @@ type world struct {
 	reposByID map[int64]*repo
 	tokens    map[string]*token
 
+	// hooks are the organization and repository webhooks, by ID
+	// (hooks.go); deliveries are every delivery of every hook, by ID.
+	hooks      map[int64]*hook
+	deliveries map[int64]*delivery
+	// notifications are what users were told (a token of theirs was
+	// revoked), in order (tokens.go).
+	notifications []Notification
+
 	dispatches []*dispatch
 	runs       []*run // in creation order
 	runsByID   map[int64]*run
@@ -31,6 +39,11 @@ type world struct {
 	nextUserID int64
 	nextEnvID  int64
 	nextRunID  int64
+
+	nextTokenID    int64
+	nextHookID     int64
+	nextDeliveryID int64
+	nextCommit     int64 // commits planted by leaks (leaks.go)
 }
 
 func newWorld() *world {
@@ -41,9 +54,15 @@ func newWorld() *world {
 		reposByID:  map[int64]*repo{},
 		tokens:     map[string]*token{},
 		runsByID:   map[int64]*run{},
+		hooks:      map[int64]*hook{},
+		deliveries: map[int64]*delivery{},
 		nextUserID: 1000001,
 		nextEnvID:  2000000001,
 		nextRunID:  3000000001,
+
+		nextTokenID:    4000001,
+		nextHookID:     500000001,
+		nextDeliveryID: 60000000001,
 	}
 }
 
@@ -68,6 +87,17 @@ type token struct {
 	// readOnly are repositories (lower-cased OWNER/NAME) where the token
 	// may only read, whatever perms says (RestrictToken).
 	readOnly map[string]bool
+
+	// What tokens.go adds: the token's ID, kind and note (for leaked
+	// tokens a scenario seeds), when it was made, last used and revoked
+	// (a revoked token no longer authenticates, but stays known so that
+	// its validity is inactive rather than unknown).
+	id       int64
+	kind     string
+	name     string
+	created  time.Time
+	lastUsed time.Time
+	revoked  time.Time
 }
 
 // keyPair is a sealed-box key pair with GitHub's key_id.
@@ -135,10 +165,14 @@ type workflow struct {
 	// environment is the deployment environment its job runs in ("" for
 	// none): its secrets are visible to the workflow's runs.
 	environment string
-	// runDuration and conclusion apply to runs dispatched from now on.
+	// runDuration and conclusion apply to runs dispatched (or re-run) from
+	// now on.
 	runDuration time.Duration
 	conclusion  string
 	runs        int // run numbers given so far
+	// disabled: the workflow was disabled (PUT …/disable); it cannot be
+	// dispatched until it is enabled again.
+	disabled bool
 }
 
 // run is a workflow run. Its status follows the clock: queued from created
@@ -158,10 +192,25 @@ type run struct {
 	created, started, completed time.Time
 	conclusion                  string
 
+	// attempt numbers the run's attempts from 1; a re-run starts the next
+	// one, requested at queuedAt (created for the first) by
+	// triggeringActor. previous are the attempts before it.
+	attempt         int
+	queuedAt        time.Time
+	triggeringActor *account
+	previous        []attemptRecord
+
 	// captured is set once the run has started and secrets holds the
 	// Actions secrets it could see at that moment.
 	captured bool
 	secrets  []RunSecretState
+}
+
+// attemptRecord is a finished attempt of a run that was re-run since.
+type attemptRecord struct {
+	number                     int
+	queued, started, completed time.Time
+	conclusion                 string
 }
 
 type alert struct {
@@ -175,9 +224,23 @@ type alert struct {
 	resolvedAt time.Time
 	resolvedBy *account
 	comment    *string
-	validity   string // active, inactive, unknown
-	assignee   *account
-	locations  []Location
+	// validity is the last validity check's answer (validity.go):
+	// active, inactive or unknown. override is what a PATCH set (active
+	// or inactive) and wins while set.
+	validity       string
+	override       string
+	publiclyLeaked bool
+	assignee       *account
+	locations      []Location
+}
+
+// effectiveValidity is what the API shows: a PATCH's override, else the
+// last check.
+func (a *alert) effectiveValidity() string {
+	if a.override != "" {
+		return a.override
+	}
+	return a.validity
 }
 
 type dispatch struct {

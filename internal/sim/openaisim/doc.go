@@ -9,6 +9,7 @@
 // Served under /v1:
 //
 //	GET    /models                                          live project/service-account key
+//	POST   /chat/completions, /responses, /embeddings      live project/service-account key: a deterministic answer (inference.go)
 //	GET    /organization/projects[/{id}]                    list (limit, after, include_archived), get
 //	GET    /organization/projects/{p}/api_keys[/{id}]       list (limit, after, owner_project_access), get
 //	DELETE /organization/projects/{p}/api_keys/{id}         user key: 200; service-account key: 400

@@ -158,6 +158,7 @@ func load(cfg config) (*Spec, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
+	c.RegisterFormat(&jsonschema.Format{Name: "uri-template", Validate: validateURITemplate})
 	base := docURL(cfg.name)
 	if err := c.AddResource(base, root); err != nil {
 		return nil, fmt.Errorf("load %s API description into the schema compiler: %w", cfg.name, err)

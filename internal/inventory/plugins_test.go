@@ -1,0 +1,5 @@
+package inventory
+
+// Inventories are checked against the registered providers and target
+// types.
+import _ "github.com/respondhq/respond/internal/plugins"

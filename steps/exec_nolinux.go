@@ -1,8 +1,0 @@
-//go:build unix && !linux
-
-package steps
-
-import "syscall"
-
-// setParentDeathSignal: only Linux can tie a child's life to its parent's.
-func setParentDeathSignal(*syscall.SysProcAttr, bool) {}
