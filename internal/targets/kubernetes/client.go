@@ -45,6 +45,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/util/validation"
 	k8s "k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -123,8 +124,10 @@ func newFromConfig(cfg *rest.Config, context string) (*Client, error) {
 	return &Client{cs: cs, hc: hc, context: context, server: u.Redacted(), readAttempts: 3, readBackoff: 200 * time.Millisecond, now: time.Now}, nil
 }
 
-// Close closes the client's idle connections.
-func (c *Client) Close() { c.hc.CloseIdleConnections() }
+// Close closes the client's idle connections (through client-go's
+// wrapping round trippers, which http.Client.CloseIdleConnections does not
+// reach).
+func (c *Client) Close() { utilnet.CloseIdleConnectionsFor(c.hc.Transport) }
 
 // Context is the kubeconfig context the client uses.
 func (c *Client) Context() string { return c.context }
