@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -88,6 +89,12 @@ func (s *Sim) startServices() error {
 	if err != nil {
 		return fmt.Errorf("create the simulator's directory for its services' files: %w", err)
 	}
+	if s.caPEM != nil {
+		if err := os.WriteFile(filepath.Join(dir, simapi.CACertFile), s.caPEM, 0o600); err != nil {
+			os.RemoveAll(dir)
+			return fmt.Errorf("write the simulator's certificate for its services: %w", err)
+		}
+	}
 	env := map[string]string{}
 	for _, sv := range s.services {
 		e, err := sv.Env(s.url+strings.TrimSuffix(sv.Prefix(), "/"), dir)
@@ -169,6 +176,16 @@ func (s *Sim) KeyIssuerFor(secretType string) (simapi.KeyIssuer, bool) {
 		}
 	}
 	return nil, false
+}
+
+// closeStreams ends the services' long-lived requests (watches), which
+// would otherwise hold up a reset or a shutdown.
+func (s *Sim) closeStreams() {
+	for _, sv := range s.services {
+		if st, ok := sv.Service.(simapi.Streamer); ok {
+			st.CloseStreams()
+		}
+	}
 }
 
 // serviceSnapshots is every service's world, by name, for /_sim/state.

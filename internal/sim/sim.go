@@ -450,6 +450,7 @@ func (s *Sim) Reset() error {
 	s.mu.Lock()
 	s.live = nil
 	s.mu.Unlock()
+	s.closeStreams()
 	s.world.Lock()
 	defer s.world.Unlock()
 	s.faults.clear()
@@ -472,6 +473,7 @@ func (s *Sim) Close() error {
 		if stop != nil {
 			stop()
 		}
+		s.closeStreams()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if e := s.srv.Shutdown(ctx); e != nil {
