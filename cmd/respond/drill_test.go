@@ -40,6 +40,31 @@ func cmdLoadenv(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// facilitator: switch the script to the facilitator's own shell, as it
+// was before a trainee's exports were loaded: no trainee, no trainee's
+// credentials, the script's own state directory. RESPOND_DRILL stays, so
+// the facilitator's commands find the drill the script works on.
+func cmdFacilitator(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 0 {
+		ts.Fatalf("usage: facilitator")
+	}
+	for _, k := range []string{drill.EnvTrainee, "GITHUB_TOKEN", "OPENAI_ADMIN_KEY"} {
+		ts.Setenv(k, "")
+	}
+	ts.Setenv("RESPOND_STATE_DIR", filepath.Join(ts.Getenv("WORK"), "state"))
+}
+
+// drilltoken VAR: set VAR to the facilitator's control token of the drill
+// in $RESPOND_DRILL (what the facilitator's own curl would send).
+func cmdDrillToken(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: drilltoken VAR")
+	}
+	tok, err := drill.ReadControlToken(ts.Getenv(drill.EnvDrill))
+	ts.Check(err)
+	ts.Setenv(args[0], tok.Reveal())
+}
+
 // jsonpath FILE PATH OP VALUE: the JSON value at PATH (dotted; numbers
 // index arrays; * means every element) compares with VALUE: OP is ==, !=,
 // <, <=, >, >= (numbers), ~ (the value's JSON contains VALUE), or has
