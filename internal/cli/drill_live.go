@@ -79,7 +79,7 @@ scenario, the ideal run and the debrief.`,
 
 type drillStart struct {
 	scenario, addr, trainee, envFile, facilitator string
-	ideal                                        bool
+	ideal                                         bool
 }
 
 func runDrillStart(ctx context.Context, f *Factory, o *drillOptions, st drillStart) error {
