@@ -68,6 +68,11 @@ func scriptParams(dir string) testscript.Params {
 			"sleep":          cmdSleep,
 			"facilitator":    cmdFacilitator,
 			"drilltoken":     cmdDrillToken,
+			"jsonfind":       cmdJSONFind,
+			"scoregap":       cmdScoreGap,
+			"rowsaddup":      cmdRowsAddUp,
+			"lessons":        cmdLessons,
+			"filemode":       cmdFileMode,
 		},
 		Condition: ghCondition,
 	}
