@@ -168,11 +168,11 @@ func Feasible(s *Score) error {
 	}
 	switch {
 	case !f.Contained && failed != "":
-		return fmt.Errorf("the ideal run never contains the leak: its %s", failed)
+		return fmt.Errorf("the ideal run's %s; it never contains the leak", failed)
 	case !f.Contained:
 		return errors.New("the ideal run never contains the leak: the attacker still holds a working key at its end")
 	case len(f.StaleTargets) > 0 && failed != "":
-		return fmt.Errorf("the ideal run does not recover: its %s (%s left stale)", failed, strings.Join(f.StaleTargets, ", "))
+		return fmt.Errorf("the ideal run's %s; %s left stale", failed, strings.Join(f.StaleTargets, ", "))
 	case len(f.StaleTargets) > 0:
 		return fmt.Errorf("the ideal run does not recover: %s left stale", strings.Join(f.StaleTargets, ", "))
 	case len(f.OrphanedKeys) > 0:

@@ -425,7 +425,7 @@ func (d *Drill) reports() []ReportFact {
 					if r.Item != "" {
 						what += " (" + r.Item + ")"
 					}
-					rf.Failed = what + " fails: " + oneLine(firstNonEmpty(r.Error, r.Message))
+					rf.Failed = what + " fails: " + strings.Join(strings.Fields(firstNonEmpty(r.Error, r.Message)), " ")
 				case r.Status != journal.StatusOK:
 				case r.Step == "identify":
 					rf.KeyID, _ = r.Outputs["key_id"].(string)
