@@ -20,7 +20,19 @@ import (
 )
 
 // drillsDir is where drills keep their directories: <state dir>/drills.
-func drillsDir(f *Factory) string { return filepath.Join(f.StateDir, "drills") }
+// In a shell that holds a drill's exports (whose RESPOND_STATE_DIR is
+// that drill's own), it is where that drill was kept, so the next round
+// sits beside it rather than inside it.
+func drillsDir(f *Factory) string {
+	if dir := f.providers.getenv(drill.EnvDrill); dir != "" {
+		if rec, err := drill.ReadRecord(dir); err == nil && filepath.Clean(rec.StateDir) == filepath.Clean(f.StateDir) {
+			if parent := filepath.Dir(filepath.Clean(rec.Dir)); filepath.Base(parent) == "drills" {
+				return parent
+			}
+		}
+	}
+	return filepath.Join(f.StateDir, "drills")
+}
 
 // currentFile names the drill that join, status, inject and end find
 // without --drill.

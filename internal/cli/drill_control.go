@@ -39,6 +39,17 @@ func drillClient(f *Factory, rec *drill.Record) (*drill.Client, bool) {
 	return c, true
 }
 
+// staleExports says when this shell's trainee exports belong to another
+// drill than rec (the one that ended): its credentials mean nothing to
+// rec's simulator.
+func staleExports(f *Factory, rec *drill.Record) error {
+	mine := f.providers.getenv(drill.EnvDrill)
+	if f.providers.getenv(drill.EnvTrainee) == "" || mine == "" || filepath.Clean(mine) == filepath.Clean(rec.Dir) {
+		return nil
+	}
+	return fmt.Errorf("this shell's exports are those of the drill in %s, not of drill %s: join it first (eval \"$(respond drill join --name NAME)\")", mine, rec.ID)
+}
+
 // facilitatorOnly explains a refusal of the facilitator's routes to
 // someone who is not: what happened, and where the command works.
 func facilitatorOnly(err error, what string, rec *drill.Record, facilitator bool) error {
@@ -57,17 +68,25 @@ func findRunningDrill(f *Factory, o *drillOptions) (*drill.Record, error) {
 	if err != nil || rec.Ended == nil || o.Dir != "" {
 		return rec, err
 	}
-	b, rerr := os.ReadFile(currentFile(f))
-	if rerr == nil {
-		if dir := strings.TrimSpace(string(b)); dir != "" && dir != rec.Dir {
-			if cur, cerr := drill.ReadRecord(dir); cerr == nil && cur.Ended == nil {
-				fmt.Fprintf(f.IO.ErrOut, "note: drill %s (%s=%s) ended at %s; using drill %s, which is running (%s=%s)\n",
-					rec.ID, drill.EnvDrill, rec.Dir, rec.Ended.Format("15:04:05"), cur.ID, drill.EnvDrill, cur.Dir)
-				return cur, nil
-			}
-		}
+	if cur := runningDrill(f); cur != nil && cur.Dir != rec.Dir {
+		fmt.Fprintf(f.IO.ErrOut, "note: drill %s (%s=%s) ended at %s; using drill %s, which is running (%s=%s)\n",
+			rec.ID, drill.EnvDrill, rec.Dir, rec.Ended.Format("15:04:05"), cur.ID, drill.EnvDrill, cur.Dir)
+		return cur, nil
 	}
 	return rec, nil
+}
+
+// runningDrill is the drill started last, if it has not ended.
+func runningDrill(f *Factory) *drill.Record {
+	b, err := os.ReadFile(currentFile(f))
+	if err != nil {
+		return nil
+	}
+	cur, err := drill.ReadRecord(strings.TrimSpace(string(b)))
+	if err != nil || cur.Ended != nil {
+		return nil
+	}
+	return cur
 }
 
 // endedDrillError says that the drill a command was pointed at has ended,

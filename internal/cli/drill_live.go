@@ -259,6 +259,9 @@ drill ends (or Ctrl-C); piped, or with --once, it prints once; with
 			if err != nil {
 				return err
 			}
+			if err := staleExports(f, rec); err != nil {
+				return err
+			}
 			return drillStatus(cmd.Context(), f, rec, once)
 		},
 	}
@@ -428,6 +431,9 @@ Kinds:
 			if err != nil {
 				return err
 			}
+			if err := staleExports(f, rec); err != nil {
+				return err
+			}
 			c, facilitator := drillClient(f, rec)
 			if list {
 				plan, err := c.Plan(cmd.Context())
@@ -514,7 +520,11 @@ gives the score.`,
 			res, err := c.End(cmd.Context(), by)
 			if err != nil {
 				if r, rerr := drill.ReadRecord(rec.Dir); rerr == nil && r.Ended != nil && errors.Is(err, drill.ErrNotRunning) {
-					return fmt.Errorf("drill %s ended already at %s; its debrief: %s", r.ID, r.Ended.Format("15:04:05"), strings.Join(r.Debrief, ", "))
+					msg := fmt.Sprintf("drill %s ended already at %s; its debrief: %s", r.ID, r.Ended.Format("15:04:05"), strings.Join(r.Debrief, ", "))
+					if cur := runningDrill(f); cur != nil && cur.Dir != r.Dir {
+						msg += fmt.Sprintf(". The drill running now is %s: respond drill end --drill %s", cur.ID, shq(cur.Dir))
+					}
+					return errors.New(msg)
 				}
 				return facilitatorOnly(err, "respond drill end", rec, facilitator)
 			}
