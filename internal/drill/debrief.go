@@ -165,9 +165,9 @@ func assess(sc *Scenario, org string, s Score, ideal *Score) (well, practise []s
 	for _, r := range rotated {
 		kept := ""
 		if r.ContainedAfter >= 0 {
-			kept = fmt.Sprintf(": it revoked the key only %s after it started, once the replacement was deployed and redeployed", fmtSeconds(r.ContainedAfter))
+			kept = fmt.Sprintf(": it revoked the key %s after it started, once the replacement was deployed everywhere and redeployed", fmtSeconds(r.ContainedAfter))
 		}
-		practise = append(practise, fmt.Sprintf("Wrong playbook: %s ran `%s` (%s, rotate-key) on the leaked key %s%s. A planned rotation keeps the old key alive until everything has the new one; a leak needs respond leaked-key, which revokes first.",
+		practise = append(practise, fmt.Sprintf("Wrong playbook: %s ran %s (%s, the rotate-key playbook) on the leaked key %s%s. A planned rotation keeps the old key alive until everything has the new one; a leak needs respond leaked-key, which revokes first.",
 			whoOr(r.Trainee), r.Command, r.Incident, r.KeyID, kept))
 	}
 	if len(f.Leaks) > 1 && f.Contained {
@@ -205,10 +205,11 @@ func assess(sc *Scenario, org string, s Score, ideal *Score) (well, practise []s
 	}
 	var unrecovered []ReportFact
 	for _, r := range f.Reports {
-		if r.Changed && r.Verdict != "recovered" && !r.Teammate {
+		if r.Changed && r.Verdict != "recovered" {
 			unrecovered = append(unrecovered, r)
 		}
 	}
+	resume := toResume(f)
 	if len(f.StaleTargets) == 0 && len(f.Consumers) > 0 {
 		well = append(well, fmt.Sprintf("Every one of the %d targets holds the working replacement %s.", len(f.Consumers), f.Replacement))
 	} else if len(f.StaleTargets) > 0 {
@@ -223,18 +224,24 @@ func assess(sc *Scenario, org string, s Score, ideal *Score) (well, practise []s
 		case len(unlisted) > 0:
 			msg += fmt.Sprintf(" %s %s not in the inventory: list the organization's secrets (gh api /repos/%s/REPO/actions/secrets for each repository) before the revoke, add what you find to respond.yaml, and rotate (respond rotate --credential NAME) to reach it afterwards.",
 				strings.Join(unlisted, ", "), pick(len(unlisted) == 1, "was", "were"), org)
-		case len(unrecovered) > 0:
-			msg += fmt.Sprintf(" %s ended %s: read the outcome at the end of the run and finish it with respond resume %s.", unrecovered[0].Incident, unrecovered[0].Verdict, unrecovered[0].Incident)
+		case resume != nil:
+			msg += fmt.Sprintf(" %s (%s's) ended %s: read the outcome at the end of the run and finish it with respond resume %s.", resume.Incident, whoOr(resume.Trainee), orNone(resume.Verdict), resume.Incident)
 		default:
 			msg += " Read the outcome at the end of each run, and finish an unrecovered response with respond resume ID."
 		}
 		practise = append(practise, msg)
 	}
-	var hand, extra []OrphanFact
+	// Orphans: made by hand; made by the response to resume (it stopped
+	// before deploying them: the resume lesson says so); or left by a
+	// response another one replaced.
+	var hand, extra, pending []OrphanFact
 	for _, o := range f.Orphans {
-		if o.ByHand {
+		switch {
+		case o.ByHand:
 			hand = append(hand, o)
-		} else {
+		case resume != nil && o.Incident == resume.Incident:
+			pending = append(pending, o)
+		default:
 			extra = append(extra, o)
 		}
 	}
@@ -245,16 +252,18 @@ func assess(sc *Scenario, org string, s Score, ideal *Score) (well, practise []s
 			if o.Owner != "" {
 				w += fmt.Sprintf(" (service account %q)", o.Owner)
 			}
-			if o.MadeBy != "" {
-				w += " by " + o.MadeBy
-			}
 			if o.At != "" {
 				w += " at " + o.At
 			}
+			if o.MadeBy != "" {
+				w = o.MadeBy + " made " + w
+			} else {
+				w = "someone made " + w
+			}
 			what = append(what, w)
 		}
-		practise = append(practise, fmt.Sprintf("A key made by hand: %s %s made, and %s but nothing uses %s. Let respond make the replacement (it deploys it, records it in the inventory and cleans up after itself), and delete a key you made by hand: it is one more live key to leak.",
-			strings.Join(what, ", "), pick(len(hand) == 1, "was", "were"), pick(len(hand) == 1, "it works", "they work"), pick(len(hand) == 1, "it", "them")))
+		practise = append(practise, fmt.Sprintf("A key made by hand: %s; %s, but nothing uses %s. Let respond make the replacement (it deploys it, records it in the inventory and cleans up after itself), and delete a key you made by hand: it is one more live key to leak.",
+			strings.Join(what, ", and "), pick(len(hand) == 1, "it works", "they work"), pick(len(hand) == 1, "it", "them")))
 	}
 	if len(extra) > 0 {
 		var what []string
@@ -305,13 +314,28 @@ func assess(sc *Scenario, org string, s Score, ideal *Score) (well, practise []s
 	}
 	if share(MeasureReport) < 1 {
 		switch {
-		case len(unrecovered) > 0:
+		case resume != nil:
 			var ids []string
 			for _, r := range unrecovered {
-				ids = append(ids, fmt.Sprintf("%s (%s's, %s)", r.Incident, whoOr(r.Trainee), r.Verdict))
+				ids = append(ids, fmt.Sprintf("%s (%s's, %s)", r.Incident, whoOr(r.Trainee), orNone(r.Verdict)))
 			}
-			practise = append(practise, fmt.Sprintf("Write it down: no response recovered, so no report says the leak is over. Finish %s with respond resume %s: it writes the report of a recovered response.",
-				strings.Join(ids, ", "), unrecovered[0].Incident))
+			which := ""
+			if len(unrecovered) > 1 {
+				which = fmt.Sprintf(" (the one whose replacement the targets hold, %s)", orNone(f.Replacement))
+				if !slices.Contains(resume.Made, f.Replacement) {
+					which = " (the last one started)"
+				}
+			}
+			made := ""
+			if len(pending) > 0 {
+				var ks []string
+				for _, o := range pending {
+					ks = append(ks, o.KeyID)
+				}
+				made = fmt.Sprintf(" (it made %s and stopped before deploying %s)", strings.Join(ks, ", "), pick(len(ks) == 1, "it", "them"))
+			}
+			practise = append(practise, fmt.Sprintf("Write it down: no response recovered, so no report says the leak is over (unfinished: %s). Resume %s%s%s: respond resume %s finishes it and writes the report of a recovered response.",
+				strings.Join(ids, ", "), resume.Incident, which, made, resume.Incident))
 		default:
 			practise = append(practise, "Write it down: no response of the drill changed anything, so no report says what was done. respond leaked-key writes one at the end of every run (respond report ID regenerates it).")
 		}

@@ -156,8 +156,8 @@ type ReportFact struct {
 	// did not).
 	StartedSeconds float64 `json:"started_seconds"`
 	ContainedAfter float64 `json:"contained_after_seconds"`
-
-	made []string // the keys its replace step made
+	// Made are the keys its replace step made.
+	Made []string `json:"made,omitempty"`
 }
 
 // half is 0.5^(x/h): the share of points left after x when h halves them.
@@ -251,7 +251,7 @@ func (d *Drill) facts() Facts {
 	f.Reports = d.reports()
 	madeBy := map[string]string{} // key ID -> incident that made it
 	for _, r := range f.Reports {
-		for _, k := range r.made {
+		for _, k := range r.Made {
 			madeBy[k] = r.Incident
 		}
 		if r.Changed && (f.FirstResponseSeconds < 0 || r.StartedSeconds < f.FirstResponseSeconds) {
@@ -320,6 +320,32 @@ func (d *Drill) facts() Facts {
 		f.Alerts = append(f.Alerts, af)
 	}
 	return f
+}
+
+// toResume is the unfinished response to resume: the one whose
+// replacement the targets hold, else the one started last; nil when no
+// response that changed something is unfinished, or when one recovered
+// (resuming another then would undo it).
+func toResume(f Facts) *ReportFact {
+	for _, r := range f.Reports {
+		if r.Changed && r.Verdict == "recovered" {
+			return nil
+		}
+	}
+	var pick *ReportFact
+	for i := range f.Reports {
+		r := &f.Reports[i]
+		if !r.Changed || r.Verdict == "recovered" {
+			continue
+		}
+		if f.Replacement != "" && slices.Contains(r.Made, f.Replacement) {
+			return r
+		}
+		if pick == nil || r.StartedSeconds > pick.StartedSeconds {
+			pick = r
+		}
+	}
+	return pick
 }
 
 // judgeAlert says what an alert on a leaked key earns, and why.
@@ -439,7 +465,7 @@ func (d *Drill) reports() []ReportFact {
 				case r.Step == "replace":
 					rf.Changed = true
 					if k, _ := r.Outputs["key_id"].(string); k != "" {
-						rf.made = append(rf.made, k)
+						rf.Made = append(rf.Made, k)
 					}
 				case mutating[r.Step]:
 					rf.Changed = true
@@ -663,13 +689,13 @@ func scoreFacts(sc *Scenario, f Facts) Score {
 			recovered = append(recovered, r.Incident)
 		case r.Report != "" && !r.Teammate:
 			written = append(written, r.Incident)
-		case !r.Teammate:
+		default:
 			unwritten = append(unwritten, r.Incident)
 		}
 	}
 	ignored := ""
 	if len(idle) > 0 {
-		ignored = fmt.Sprintf("; %s changed nothing and count for nothing", strings.Join(idle, ", "))
+		ignored = fmt.Sprintf("; %s changed nothing and %s for nothing", strings.Join(idle, ", "), pick(len(idle) == 1, "counts", "count"))
 	}
 	switch {
 	case len(recovered) > 0:
@@ -677,7 +703,7 @@ func scoreFacts(sc *Scenario, f Facts) Score {
 	case len(written) > 0:
 		add(MeasureReport, "report written", "not recovered", 0.5, "reports of responses that did not recover: %s%s", strings.Join(written, ", "), ignored)
 	case len(unwritten) > 0:
-		add(MeasureReport, "report written", "no", 0, "responses without a report: %s%s", strings.Join(unwritten, ", "), ignored)
+		add(MeasureReport, "report written", "no", 0, "no response recovered, and none of the trainees' has a report (unfinished: %s)%s", strings.Join(unwritten, ", "), ignored)
 	default:
 		add(MeasureReport, "report written", "no", 0, "no response of the drill changed anything, so none has a report%s", ignored)
 	}
