@@ -274,7 +274,7 @@ func printScore(f *Factory, s *drill.Score, ideal *drill.Score) {
 	}
 	rows := [][]string{}
 	for _, m := range s.Measures {
-		row := []string{m.Label, m.Value, fmt.Sprintf("%.1f/%.0f", m.Points, m.Max)}
+		row := []string{m.Label, m.Value, fmt.Sprintf("%.1f/%s", m.Points, strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", m.Max), "0"), "."))}
 		if ideal != nil {
 			im, _ := ideal.Measure(m.Name)
 			row = append(row, fmt.Sprintf("%s (%.1f)", im.Value, im.Points))

@@ -118,7 +118,7 @@ func (d *Drill) timeline() (evs []Event, calls map[string]int, refused []Refusal
 			switch {
 			case r.Refused:
 				refused = append(refused, Refusal{At: at.UTC(), Offset: offset(at.Sub(d.started)), Who: orUnknown(r.Actor), Method: r.Method, Path: r.Path, Status: r.Status, Why: r.Detail})
-				add(at, r.Actor, EventRefused, fmt.Sprintf("control %s %s → %d, refused (see Refused by the control API)", r.Method, r.Path, r.Status))
+				add(at, r.Actor, EventRefused, fmt.Sprintf("control %s %s → %d (see Refused by the control API)", r.Method, r.Path, r.Status))
 			case r.Method == http.MethodGet && (path == "/_drill/status" || path == "/_drill/" || path == "/_drill"):
 				w := watching[r.Actor]
 				if w == nil {
