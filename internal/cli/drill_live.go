@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -122,9 +123,18 @@ func runDrillStart(ctx context.Context, f *Factory, o *drillOptions, st drillSta
 	}
 	fmt.Fprintf(w, "# gh: %s gh api /orgs/%s/repos\n", ghHint(d.Sim().URL()), d.Info().Org)
 	fmt.Fprintf(w, "# drill %s in %s; live view: respond drill status\n", d.ID(), d.Dir())
-	fmt.Fprintf(w, "# You are the facilitator. This window serves the drill: type nothing here. In another terminal of\n"+
-		"# yours (without a trainee's exports): respond drill inject --list, respond drill inject NAME, respond drill end.\n"+
-		"# Ctrl-C here ends the drill too.\n")
+	if f.IO.IsStdinTTY() {
+		fmt.Fprintf(w, "# You are the facilitator. Type here: inject NAME, injects, status, end.\n"+
+			"# Or, in a terminal of yours without a trainee's exports: respond drill\n"+
+			"# inject --list (the scenario's notes: not for the shared screen),\n"+
+			"# respond drill inject NAME, respond drill end. Ctrl-C here ends it too.\n")
+		go facilitatorConsole(f, d)
+	} else {
+		fmt.Fprintf(w, "# You are the facilitator. This window serves the drill: type nothing\n"+
+			"# here. In a terminal of yours without a trainee's exports: respond drill\n"+
+			"# inject --list, respond drill inject NAME, respond drill end. Ctrl-C here\n"+
+			"# ends the drill too.\n")
+	}
 	if old := f.providers.getenv(drill.EnvDrill); old != "" && old != d.Dir() {
 		note := "which is not this one"
 		if r, err := drill.ReadRecord(old); err == nil && r.Ended != nil {
@@ -157,6 +167,60 @@ func runDrillStart(ctx context.Context, f *Factory, o *drillOptions, st drillSta
 		fmt.Fprintf(f.IO.ErrOut, "Drill %s ended: score %.1f/100. Debrief: %s\n", d.ID(), res.Score.Total, strings.Join(res.Debrief, ", "))
 	}
 	return nil
+}
+
+// facilitatorConsole takes the facilitator's commands typed into the
+// start window (a terminal): inject NAME, injects, status, end, help. What
+// is typed there is never left for the shell to run once the drill ends.
+// The window is on the shared screen: injects lists names and what they
+// do, never the scenario's notes.
+func facilitatorConsole(f *Factory, d *drill.Drill) {
+	w, width := f.IO.Out, f.IO.TerminalWidth()
+	say := func(text string) { writeWrapped(w, text, width, "", "  ") }
+	sc := bufio.NewScanner(f.IO.In)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "respond" && fields[1] == "drill" {
+			fields = fields[2:]
+		}
+		if len(fields) == 0 {
+			continue
+		}
+		select {
+		case <-d.Ended():
+			return
+		default:
+		}
+		switch cmd := fields[0]; {
+		case cmd == "inject" && len(fields) == 2 && fields[1] != "--list":
+			fired, err := d.Inject(fields[1], "")
+			if err != nil {
+				say(fmt.Sprintf("inject %s: %v", fields[1], err))
+				break
+			}
+			say(fmt.Sprintf("Inject %s fired at %s by %s: %s", fired.Name, fired.At.Format("15:04:05"), fired.By, fired.Detail))
+		case cmd == "injects" || cmd == "inject" && len(fields) == 2:
+			for _, in := range d.Plan().Injects {
+				fired := ""
+				if in.Fired {
+					fired = " (fired)"
+				}
+				writeWrapped(w, fmt.Sprintf("%s, %s%s: %s", in.Name, in.When, fired, in.Description), width, "  ", "    ")
+			}
+			say("The scenario's notes: respond drill inject --list, in a terminal of yours.")
+		case cmd == "status":
+			st := d.Status()
+			_, _ = io.WriteString(w, renderStatus(&st, ui.Palette{Enabled: f.IO.ColorEnabled()}, width))
+		case cmd == "end":
+			say("Ending the drill: scoring it and writing the debrief…")
+			f.IO.Flush()
+			_, _ = d.End("")
+			return
+		default:
+			say("Commands here: inject NAME (fire an inject), injects (what can be fired), status (the live view), end (end the drill).")
+		}
+		f.IO.Flush()
+	}
 }
 
 // ghHint is the environment that points gh at the drill's simulator: gh

@@ -92,4 +92,3 @@ func TestDocsWeights(t *testing.T) {
 		t.Errorf("the weights table has %d rows, want %d", rows, len(Measures))
 	}
 }
-
