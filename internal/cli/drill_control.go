@@ -91,9 +91,12 @@ func runningDrill(f *Factory) *drill.Record {
 
 // endedDrillError says that the drill a command was pointed at has ended,
 // with its debrief, and how to find the next one.
-func endedDrillError(rec *drill.Record) error {
-	return fmt.Errorf("drill %s ended at %s; its debrief: %s. Start a new one with `respond drill start`, and load its exports (this shell's %s still names the old one)",
-		rec.ID, rec.Ended.Format("15:04:05"), strings.Join(rec.Debrief, ", "), drill.EnvDrill)
+func endedDrillError(f *Factory, rec *drill.Record) error {
+	msg := fmt.Sprintf("drill %s ended at %s; its debrief: %s. Start a new one with `respond drill start`", rec.ID, rec.Ended.Format("15:04:05"), strings.Join(rec.Debrief, ", "))
+	if f.providers.getenv(drill.EnvDrill) != "" {
+		msg += fmt.Sprintf(", and load its exports (this shell's %s still names the old one)", drill.EnvDrill)
+	}
+	return errors.New(msg)
 }
 
 // printBriefing prints a briefing: what is known, the goal, the roles,

@@ -160,9 +160,9 @@ func runDrillStart(ctx context.Context, f *Factory, o *drillOptions, st drillSta
 	if err != nil {
 		return err
 	}
-	if b, err := os.ReadFile(currentFile(f)); err == nil && strings.TrimSpace(string(b)) == d.Dir() {
-		_ = os.Remove(currentFile(f))
-	}
+	// The current file keeps naming the ended drill, so that the next
+	// command says it ended (and where its debrief is) rather than that
+	// there is no drill.
 	if !f.JSON() {
 		fmt.Fprintf(f.IO.ErrOut, "Drill %s ended: score %.1f/100. Debrief: %s\n", d.ID(), res.Score.Total, strings.Join(res.Debrief, ", "))
 	}
@@ -277,7 +277,7 @@ now, and says so.`,
 				return err
 			}
 			if rec.Ended != nil {
-				return endedDrillError(rec)
+				return endedDrillError(f, rec)
 			}
 			c, _ := drillClient(f, rec)
 			j, err := c.Join(cmd.Context(), personName(name))
@@ -502,13 +502,13 @@ Kinds:
 			if list {
 				plan, err := c.Plan(cmd.Context())
 				if err != nil {
-					return facilitatorOnly(drillErr(err, rec), "respond drill inject --list", rec, facilitator)
+					return facilitatorOnly(drillErr(f, err, rec), "respond drill inject --list", rec, facilitator)
 				}
 				return listInjects(f, plan)
 			}
 			fired, err := c.Inject(cmd.Context(), args[0], by)
 			if err != nil {
-				return facilitatorOnly(drillErr(err, rec), "respond drill inject", rec, facilitator)
+				return facilitatorOnly(drillErr(f, err, rec), "respond drill inject", rec, facilitator)
 			}
 			if f.JSON() {
 				return writeJSON(f, fired)
@@ -524,10 +524,10 @@ Kinds:
 
 // drillErr says that a drill that does not answer has ended, when its
 // record says so.
-func drillErr(err error, rec *drill.Record) error {
+func drillErr(f *Factory, err error, rec *drill.Record) error {
 	if errors.Is(err, drill.ErrNotRunning) {
 		if r, rerr := drill.ReadRecord(rec.Dir); rerr == nil && r.Ended != nil {
-			return endedDrillError(r)
+			return endedDrillError(f, r)
 		}
 	}
 	return err
