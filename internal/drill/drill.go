@@ -128,9 +128,8 @@ type Drill struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	// facilitator is the controller's name; token their credential.
+	// facilitator is the control API's controller, by name.
 	facilitator string
-	token       secret.Value
 
 	mu           sync.Mutex
 	trainees     []*Trainee
@@ -216,7 +215,7 @@ func Start(ctx context.Context, cfg Config) (d *Drill, err error) {
 			_ = s.Close()
 		}
 	}()
-	d = &Drill{cfg: cfg, sc: sc, s: s, dir: cfg.Dir, info: s.Scenario(), ctx: dctx, cancel: cancel, facilitator: facilitator, token: token,
+	d = &Drill{cfg: cfg, sc: sc, s: s, dir: cfg.Dir, info: s.Scenario(), ctx: dctx, cancel: cancel, facilitator: facilitator,
 		endedCh: make(chan struct{}), stopTimeline: make(chan struct{}), readOnly: slices.Clone(sc.World.ReadOnly)}
 	tm = &d.tm
 	if abs, err := filepath.Abs(d.dir); err == nil {
