@@ -58,10 +58,11 @@ real is touched and no credentials are needed.
                                itself to a live simulated leak (an attacker
                                spending with the key, services that break when
                                it dies), then scores the outcome
-  respond drill start          a live drill for people: a briefing, a clock,
-                               trainees who respond from their own terminals
-                               with the ordinary commands (respond, gh, curl),
-                               injects, a score and a debrief
+  respond drill start          a live drill for people, which you facilitate:
+                               a briefing, a clock, trainees who respond from
+                               their own terminals with the ordinary commands
+                               (respond, gh, curl), injects, a score and a
+                               debrief
   respond drill --list         the scenarios and the skills each trains
 
 Drills keep their incidents in their own directory (under the state
@@ -72,8 +73,8 @@ journals and reports. See docs/drills.md.`,
   respond drill start forgotten-repo     # a live drill (serves until respond drill end)
   respond drill join --name bob          # in another terminal
   respond drill status                   # the live view
-  respond drill inject rate-limit        # trouble, from the facilitator
-  respond drill end                      # score and debrief`,
+  respond drill inject rate-limit        # trouble, from the facilitator's shell
+  respond drill end                      # score and debrief (the facilitator)`,
 		Args: cobra.MaximumNArgs(1),
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			return drill.Names(), cobra.ShellCompDirectiveNoFileComp

@@ -31,8 +31,9 @@ where things are) for the shared screen: no credential is printed.
 
 Whoever starts the drill is its facilitator: the simulator's control API
 (/_sim/, /_drill/) is theirs alone, through a control token kept in the
-drill's facilitator directory (mode 0700). Their commands (` + "`respond drill inject`" + `,
-` + "`respond drill end`" + `) go in another terminal of theirs, without a trainee's exports.
+drill's facilitator directory (mode 0700). They type their commands into
+the start window (inject NAME, injects, status, end), or run ` + "`respond drill inject`" + `
+and ` + "`respond drill end`" + ` in another terminal of theirs, without a trainee's exports.
 
 Trainees join from their own terminals with ` + "`eval \"$(respond drill join --name NAME)\"`" + `:
 they get credentials of their own on the simulator, which reach what the
