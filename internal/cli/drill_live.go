@@ -390,7 +390,7 @@ func renderStatus(st *drill.Status, p ui.Palette, width int) string {
 	var b strings.Builder
 	clock := (time.Duration(st.ElapsedSeconds) * time.Second).String()
 	if st.TimeLimitSeconds > 0 {
-		clock += " of " + strings.TrimSuffix((time.Duration(st.TimeLimitSeconds)*time.Second).String(), "0s")
+		clock += " of " + drill.FormatLimit(time.Duration(st.TimeLimitSeconds*float64(time.Second)))
 	}
 	fmt.Fprintf(&b, "%s %s · %s · clock %s\n", p.Bold("DRILL"), st.Title, st.Scenario, clock)
 	leak := p.Red("LEAKING")

@@ -44,7 +44,7 @@ func (d *Drill) Briefing() Briefing {
 	}
 	b := Briefing{Drill: d.id, Scenario: sc.Name, Title: sc.Title,
 		Known: strings.TrimSpace(Expand(sc.Briefing, info, tm)), Goal: strings.TrimSpace(Expand(sc.Goal, info, tm)),
-		Started: d.started, TimeLimit: fmtLimit(limit), EndsAt: d.started.Add(limit)}
+		Started: d.started, TimeLimit: FormatLimit(limit), EndsAt: d.started.Add(limit)}
 	b.Roles = []string{
 		fmt.Sprintf("Facilitator (%s): runs the drill and its clock, holds the simulator's control API, fires injects and ends the drill. Answers questions about the world as the rest of the company would; does not help with the response.", d.facilitator),
 		"Incident commander: one trainee, chosen now. Decides what is done and in what order, keeps the team on one response per key, and says when the goal is met.",
@@ -72,8 +72,8 @@ func (d *Drill) Briefing() Briefing {
 	return b
 }
 
-// fmtLimit writes a time limit as people say it: 30m, 1h30m, 90s.
-func fmtLimit(d time.Duration) string {
+// FormatLimit writes a time limit as people say it: 30m, 1h30m, 1m40s.
+func FormatLimit(d time.Duration) string {
 	s := d.Round(time.Second).String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")
