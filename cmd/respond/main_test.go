@@ -66,6 +66,13 @@ func scriptParams(dir string) testscript.Params {
 			"drilldir":       cmdDrilldir,
 			"downtimewithin": cmdDowntimeWithin,
 			"sleep":          cmdSleep,
+			"facilitator":    cmdFacilitator,
+			"drilltoken":     cmdDrillToken,
+			"jsonfind":       cmdJSONFind,
+			"scoregap":       cmdScoreGap,
+			"rowsaddup":      cmdRowsAddUp,
+			"lessons":        cmdLessons,
+			"filemode":       cmdFileMode,
 		},
 		Condition: ghCondition,
 	}
@@ -146,6 +153,9 @@ func cmdNosecret(ts *testscript.TestScript, neg bool, args []string) {
 		if len(value) < 8 {
 			ts.Fatalf("nosecret: %s holds no value", args[0][1:])
 		}
+	}
+	if len(value) < 8 {
+		ts.Fatalf("nosecret: %q is too short to be a secret (an unset variable?)", args[0])
 	}
 	checked := 0
 	for _, p := range args[1:] {

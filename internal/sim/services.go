@@ -26,7 +26,7 @@ type simService struct {
 }
 
 // reservedPrefixes are served by the simulator itself.
-var reservedPrefixes = []string{controlPrefix, "/v1/", "/api/", "/repos/", "/orgs/", "/user/", "/users/", "/graphql/", "/credentials/"}
+var reservedPrefixes = []string{"/_", "/v1/", "/api/", "/repos/", "/orgs/", "/user/", "/users/", "/graphql/", "/credentials/"}
 
 // buildServices builds Options.Services, checking that their names and
 // prefixes are unique and clear of the simulator's own.
