@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -103,6 +104,24 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		_, err = r.s.AddFault(sim.Fault{Method: args[1], Path: args[2], Delay: sim.Duration(d), Count: n})
 		ts.Check(err)
+	case "requested":
+		// sim requested METHOD GLOB: a request matching METHOD and the path
+		// glob (path.Match) is in the log since the last mark.
+		if len(args) != 3 {
+			ts.Fatalf("usage: sim requested METHOD GLOB")
+		}
+		var hits []string
+		for _, q := range r.s.Requests(r.sinceSeq) {
+			if ok, _ := path.Match(args[2], q.Path); ok && q.Method == args[1] {
+				hits = append(hits, q.Method+" "+q.Path)
+			}
+		}
+		if len(hits) > 0 == neg {
+			if neg {
+				ts.Fatalf("requests sent: %v", hits)
+			}
+			ts.Fatalf("no request %s %s was sent", args[1], args[2])
+		}
 	case "clear-faults":
 		r.s.ClearFaults()
 	case "mark":
