@@ -17,6 +17,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/respondhq/respond/internal/cli"
+	"github.com/respondhq/respond/internal/report/gfmtest"
 )
 
 // The end-to-end tests run the real respond binary (this test binary,
@@ -49,6 +50,7 @@ func scriptParams(dir string) testscript.Params {
 			"noleak":         cmdNoleak,
 			"dead":           cmdDead,
 			"mdsafe":         cmdMdsafe,
+			"gfmsafe":        cmdGfmsafe,
 			"incident":       cmdIncident,
 			"hasprefix":      cmdHasprefix,
 			"lines":          cmdLines,
@@ -376,6 +378,24 @@ func cmdMdsafe(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if len(problems) > 0 != neg {
 		ts.Fatalf("%s: unescaped markup:\n  %s", args[0], strings.Join(problems, "\n  "))
+	}
+}
+
+// gfmsafe FILE [TEXT...]: FILE, rendered as GitHub renders Markdown
+// (goldmark with its GFM extensions), holds no HTML element or attribute
+// respond's templates do not write (no link, image, script), and each
+// TEXT appears whole in one table cell, list item, paragraph or heading
+// (a name split across cells is cut short by the table).
+func cmdGfmsafe(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 {
+		ts.Fatalf("usage: gfmsafe FILE [TEXT...]")
+	}
+	problems := gfmtest.Check([]byte(ts.ReadFile(args[0])), args[1:]...)
+	if len(problems) > 0 != neg {
+		if neg {
+			ts.Fatalf("%s: rendered as GitHub does, it holds only what respond writes", args[0])
+		}
+		ts.Fatalf("%s, rendered as GitHub does:\n  %s", args[0], strings.Join(problems, "\n  "))
 	}
 }
 

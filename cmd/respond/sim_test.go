@@ -257,6 +257,14 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 			OwnerName:   "<img src=x onerror=alert(2)> \x1b[31mred\u009b2J",
 			AlertPath:   "src/\x1b]0;title\x07config.py\n# Injected heading\n![pixel](https://evil.example/t.png)<script>alert(3)</script>",
 		}))
+	case "names":
+		// sim names KEY OWNER PROJECT PATH: the leaked key's name, its
+		// owner's and its project's, and the alert's file path (as
+		// /_sim/names sets them: anyone who can name a key can).
+		if len(args) != 5 {
+			ts.Fatalf("usage: sim names KEY OWNER PROJECT PATH")
+		}
+		ts.Check(r.s.SetNames(sim.Names{KeyName: args[1], OwnerName: args[2], ProjectName: args[3], AlertPath: args[4]}))
 	case "setenv":
 		// sim setenv NAME old|new: set NAME to a key value.
 		if len(args) != 3 {
