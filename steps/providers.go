@@ -363,6 +363,9 @@ type TargetWriter interface {
 type WriteResult struct {
 	Created bool   // false: an existing value was replaced
 	Detail  string // e.g. "201 Created", "replaced line 4"
+	// Warning is what the responder must know although the write
+	// succeeded (a public key respond had was wrong); shown and journaled.
+	Warning string
 }
 
 // Providers gives steps their clients, built lazily so that validating a

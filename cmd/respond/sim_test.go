@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -257,6 +259,21 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 			OwnerName:   "<img src=x onerror=alert(2)> \x1b[31mred\u009b2J",
 			AlertPath:   "src/\x1b]0;title\x07config.py\n# Injected heading\n![pixel](https://evil.example/t.png)<script>alert(3)</script>",
 		}))
+	case "plant-keys":
+		// sim plant-keys FILE: every public key in the key cache FILE is
+		// replaced by 32 random bytes under the same key_id (issue #17).
+		var out []string
+		for _, line := range strings.Split(strings.TrimSpace(ts.ReadFile(args[1])), "\n") {
+			var l map[string]any
+			ts.Check(json.Unmarshal([]byte(line), &l))
+			b := make([]byte, 32)
+			_, _ = rand.Read(b)
+			l["key"] = base64.StdEncoding.EncodeToString(b)
+			nb, err := json.Marshal(l)
+			ts.Check(err)
+			out = append(out, string(nb))
+		}
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(strings.Join(out, "\n")+"\n"), 0o600))
 	case "names":
 		// sim names KEY OWNER PROJECT PATH: the leaked key's name, its
 		// owner's and its project's, and the alert's file path (as

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"time"
 
@@ -57,7 +58,8 @@ func NewFactory(ios *iostreams.IOStreams) *Factory {
 // simulator. Credentials found there are masked in every output.
 func (f *Factory) UseEnv(getenv func(string) string) {
 	registerEnvSecrets(getenv, f.IO.Secrets)
-	f.providers = &providerSet{getenv: getenv, secrets: f.IO.Secrets, stateDir: func() string { return f.StateDir }}
+	f.providers = &providerSet{getenv: getenv, secrets: f.IO.Secrets, stateDir: func() string { return f.StateDir },
+		warn: func(msg string) { fmt.Fprintf(f.IO.ErrOut, "respond: warning: %s\n", msg) }}
 }
 
 // Providers returns the OpenAI and GitHub clients' constructors.

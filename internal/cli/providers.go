@@ -21,6 +21,8 @@ type providerSet struct {
 	// stateDir is the state directory, where the GitHub client keeps its
 	// public-key cache ("" for none); read when the client is built.
 	stateDir func() string
+	// warn shows a warning (a key cache the GitHub client refuses).
+	warn func(string)
 
 	oaOnce sync.Once
 	oa     steps.OpenAI
@@ -91,7 +93,7 @@ func (p *providerSet) gitHub() (steps.GitHub, error) {
 		if base == "" {
 			base = githubapi.DefaultBaseURL
 		}
-		cfg := githubapi.Config{BaseURL: base, Token: tok}
+		cfg := githubapi.Config{BaseURL: base, Token: tok, Warn: p.warn}
 		if p.stateDir != nil {
 			if dir := p.stateDir(); dir != "" {
 				cfg.KeyCache = filepath.Join(dir, GitHubKeyCacheFile)

@@ -102,6 +102,9 @@ type Config struct {
 	// scope was written before costs the write alone. respond keeps it in
 	// its state directory.
 	KeyCache string
+	// Warn, if set, receives what the client wants the user to know
+	// without failing: a key cache it does not trust.
+	Warn func(string)
 }
 
 // Client is a GitHub REST client for one token. It is safe for concurrent
@@ -187,7 +190,7 @@ func New(cfg Config) (*Client, error) {
 	gh := github.NewClient(hc).WithAuthToken(cfg.Token.Reveal())
 	gh.BaseURL, gh.UploadURL = u, u
 	return &Client{gh: gh, lim: lim, host: u.Host, keys: map[string]*keyEntry{}, ids: map[string]int64{},
-		keyFile: newKeyFile(cfg.KeyCache, strings.ToLower(u.Host+strings.TrimSuffix(u.Path, "/")))}, nil
+		keyFile: newKeyFile(cfg.KeyCache, strings.ToLower(u.Host+strings.TrimSuffix(u.Path, "/")), cfg.Warn)}, nil
 }
 
 func isLoopback(host string) bool {
