@@ -234,10 +234,9 @@ func funcs(html bool) map[string]any {
 		// usage phase as the journal holds it: in Markdown they are plain
 		// text like any other value (what respond wrote reads the same
 		// either way).
-		time, span, offset := m["time"].(func(any) string), m["span"].(func(any) string), m["offset"].(func(Span) string)
-		m["time"] = func(v any) string { return mdText(time(v)) }
-		m["span"] = func(v any) string { return mdText(span(v)) }
-		m["offset"] = func(s Span) string { return mdText(mermaidText(offset(s))) }
+		m["time"] = func(v any) string { return mdText(fmtTime(v)) }
+		m["span"] = func(v any) string { return mdText(fmtSpan(v)) }
+		m["offset"] = func(s Span) string { return mdText(mermaidText(fmtOffset(s))) }
 		m["phase"] = func(p string) string { return mdText(phaseLabel(p)) }
 	}
 	return m
