@@ -515,6 +515,10 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 			"playbook": pb.Name, "digest": pb.Digest(), "file": pb.File, "strategy": pb.Strategy,
 			"inputs": e.o.Inputs, "responder": who, "dry_run": e.o.DryRun,
 		}
+		if e.o.WorkDir != "" {
+			// Sealed with the journal: resume runs commands there.
+			data["workdir"] = e.o.WorkDir
+		}
 		if e.o.Drill != nil {
 			data["drill"] = e.o.Drill
 		}

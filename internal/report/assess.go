@@ -303,7 +303,7 @@ func (b *builder) followUps() {
 	}
 	for _, t := range r.Targets {
 		if t.Status == "failed" || t.Status == "pending" {
-			add("update-target", "high", "Update "+t.ID,
+			add("update-target", "high", "Update "+lit(t.ID),
 				fmt.Sprintf("It does not hold the replacement, so whatever reads it fails with the revoked key. Fix the cause (%s) and run `respond resume %s`.",
 					orDefault(t.Error, "the run did not reach it"), r.Incident.ID))
 		}
@@ -315,7 +315,7 @@ func (b *builder) followUps() {
 	if r.Incident.Kind == "leaked-key" {
 		if r.Detection.LeakSource != "" {
 			add("keys-out-of-code", "high", "Remove the key from the code and its history",
-				fmt.Sprintf("It leaked at %s. Delete it from the file and the repository history, load keys from environment variables or a secret store instead, and turn on GitHub push protection so the next one is blocked before it lands.", r.Detection.LeakSource))
+				fmt.Sprintf("It leaked at %s. Delete it from the file and the repository history, load keys from environment variables or a secret store instead, and turn on GitHub push protection so the next one is blocked before it lands.", lit(r.Detection.LeakSource)))
 		} else {
 			add("keys-out-of-code", "medium", "Find how the key leaked and keep keys out of code",
 				"Keys belong in environment variables or a secret store, never in code, tickets or chat. Turn on GitHub secret scanning and push protection for the repositories that use "+r.title()+".")
@@ -326,11 +326,11 @@ func (b *builder) followUps() {
 		case "service_account", "":
 			add("least-privilege", "medium", "Restrict the replacement's permissions",
 				fmt.Sprintf("The replacement %s belongs to service account %s with the project's default permissions. Restrict it to the endpoints and models the application uses (%s), and keep one key per application.",
-					rp.KeyID, orDefault(rp.PrincipalName, rp.PrincipalID), orDefault(rp.PermissionsHint, "key permissions on the OpenAI dashboard")))
+					lit(rp.KeyID), lit(orDefault(rp.PrincipalName, rp.PrincipalID)), orDefault(rp.PermissionsHint, "key permissions on the OpenAI dashboard")))
 		default:
 			add("least-privilege", "medium", "Restrict the replacement's permissions",
 				fmt.Sprintf("The replacement %s has every permission of %s. Narrow them to what the application uses (%s), and keep one key per application.",
-					rp.KeyID, rp.Holder(), orDefault(rp.PermissionsHint, "a least-privilege policy")))
+					lit(rp.KeyID), lit(rp.Holder()), orDefault(rp.PermissionsHint, "a least-privilege policy")))
 		}
 	}
 	age := ""
