@@ -411,8 +411,8 @@ func (b *builder) keyAndDetection() {
 		ID: k.KeyID, Name: k.KeyName, Provider: k.Provider, ProviderTitle: orDefault(k.Title, providerTitle(k.Provider)),
 		Scope: k.Scope, ScopeKind: k.ScopeKind, ScopeName: k.ScopeName,
 		Redacted: k.Redacted, Fingerprint: k.Fingerprint,
-		OwnerType: k.Owner.Type, OwnerID: k.Owner.ID, OwnerName: k.Owner.Name, OwnerEmail: k.Owner.Email,
-		Created: k.Created, LastUsed: k.LastUsed,
+		OwnerType: k.Owner.Type, OwnerNoun: k.Owner.Noun, OwnerID: k.Owner.ID, OwnerName: k.Owner.Name, OwnerEmail: k.Owner.Email,
+		Created: k.Created, LastUsed: k.LastUsed, LastUseUnknown: k.LastUseUnknown,
 		AlreadyDisabled: k.AlreadyGone,
 		advice:          k.Advice,
 	}
