@@ -66,6 +66,8 @@ func scriptParams(dir string) testscript.Params {
 			"drilldir":       cmdDrilldir,
 			"downtimewithin": cmdDowntimeWithin,
 			"sleep":          cmdSleep,
+			"maxwidth":       cmdMaxwidth,
+			"sarifvalid":     cmdSarifvalid,
 		},
 		Condition: ghCondition,
 	}

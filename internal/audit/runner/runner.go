@@ -609,7 +609,7 @@ func (r *run) githubOrg(ctx context.Context, gh *githubapi.Client, org string) {
 					fmt.Sprintf("gh secret delete %s --org %s%s", sec.Name, org, appFlag(app)),
 					fmt.Sprintf("- github-%s: {org: %s, secret: %s, visibility: %s}", app, org, sec.Name, sec.Visibility))
 				if sec.Visibility == "all" {
-					subj := fmt.Sprintf("%s/%s %s", org, app, sec.Name)
+					subj := fmt.Sprintf("organization %s %s secret %s", org, app, sec.Name)
 					r.report(audit.New(checkOrgSecretAll, subj,
 						fmt.Sprintf("organization %s secret %s of %s is visible to all repositories", app, sec.Name, org),
 						fmt.Sprintf("`gh secret set %s --org %s%s --visibility selected --repos REPO,…` with the repositories that need it (this asks for the value again)", sec.Name, org, appFlag(app)),
