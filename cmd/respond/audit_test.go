@@ -11,6 +11,9 @@ import (
 	"github.com/mattn/go-runewidth"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/respondhq/respond/internal/inventory"
+	"github.com/respondhq/respond/internal/secret"
 )
 
 // simPlants checks `respond audit --output json` (FILE) against the
@@ -107,5 +110,65 @@ func cmdSarifvalid(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	if err := s.Validate(inst); (err != nil) != neg {
 		ts.Fatalf("%s against the SARIF 2.1.0 schema: %v", args[0], err)
+	}
+}
+
+// simRotated checks the invariant after the scheduled rotation of one
+// credential (sim rotated FILE CREDENTIAL OWNER/REPO): the inventory FILE
+// names, for CREDENTIAL, the one live key of a respond-… service account
+// (with its fingerprint); OWNER/REPO's OPENAI_API_KEY holds it; the key it
+// held before is revoked; no other secret changed; and no other
+// replacement exists (one rotation, however many runs).
+func simRotated(ts *testscript.TestScript, r *simRun, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: sim rotated FILE CREDENTIAL OWNER/REPO")
+	}
+	src, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	inv, diags := inventory.Parse(args[0], src)
+	if diags.HasErrors() {
+		ts.Fatalf("%s does not parse: %v", args[0], diags.Err())
+	}
+	c, ok := inv.Credential(args[1])
+	if !ok {
+		ts.Fatalf("%s has no credential %s", args[0], args[1])
+	}
+	repl := newKey(ts, r) // exactly one live replacement, or the script fails
+	st := r.s.OpenAI().Snapshot()
+	var problems []string
+	var replID string
+	for _, k := range st.Keys {
+		if k.Value == repl {
+			replID = k.ID
+		}
+	}
+	if c.KeyID != replID {
+		problems = append(problems, fmt.Sprintf("credential %s names %s, not the replacement %s", c.Name, c.KeyID, replID))
+	}
+	if c.Fingerprint != secret.Fingerprint(repl) {
+		problems = append(problems, "the credential's fingerprint is not the replacement's")
+	}
+	owner, repo, _ := strings.Cut(args[2], "/")
+	var old string
+	for _, sec := range r.s.GitHub().Snapshot().Secrets {
+		k := secretKey(sec)
+		target := sec.Level == "repo" && sec.Owner == owner && sec.Repo == repo && sec.Name == "OPENAI_API_KEY"
+		switch {
+		case target:
+			old = r.initial[k]
+			if sec.Value != repl {
+				problems = append(problems, args[2]+" does not hold the replacement")
+			}
+		case r.initial[k] != "" && sec.Value != r.initial[k]:
+			problems = append(problems, "a secret that is not the credential's changed: "+k)
+		}
+	}
+	for _, k := range st.Keys {
+		if old != "" && k.Value == old && k.Status == "live" {
+			problems = append(problems, "the old key "+k.ID+" is still live")
+		}
+	}
+	if len(problems) > 0 {
+		ts.Fatalf("sim rotated %s:\n  %s", args[1], strings.Join(problems, "\n  "))
 	}
 }

@@ -69,6 +69,8 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		simVerify(ts, r, neg, args[1:])
 	case "plants":
 		simPlants(ts, r, args[1:])
+	case "rotated":
+		simRotated(ts, r, args[1:])
 	case "requests-only-get":
 		var mutating []string
 		for _, q := range r.s.Requests(r.sinceSeq) {

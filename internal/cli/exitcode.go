@@ -48,6 +48,7 @@ func ExitCode(err error) int {
 		pa *engine.PartialError
 		oe *OutcomeError
 		fe *FindingsError
+		de *DueError
 	)
 	switch {
 	case err == nil:
@@ -58,6 +59,8 @@ func ExitCode(err error) int {
 		return oe.ExitCode()
 	case errors.As(err, &fe):
 		return ExitFindings
+	case errors.As(err, &de):
+		return max(de.Code, ExitFailed)
 	case errors.As(err, &ue), errors.Is(err, engine.ErrNeedsYes), errors.Is(err, steps.ErrBadInput):
 		return ExitUsage
 	case errors.Is(err, engine.ErrCancelled), errors.Is(err, prompt.ErrInterrupted):

@@ -265,7 +265,7 @@ func (w *world) seedAudit() error {
 		web10 = append(web10, repoT(r))
 	}
 	cred("openai-web", prod, web.ID, "", web10...)
-	cred("openai-worker", prod, worker.ID, "", repoT("worker"))
+	cred("openai-worker", prod, worker.ID, "90d", repoT("worker"))
 	cred("openai-batch", prod, batch.ID, "180d", repoT("batch"))
 	cred("openai-reports", prod, reports.ID, "", repoT("reports"))
 	cred("openai-legacy", prod, "key_"+w.str(16, alnum), "", repoT("ghost"))
