@@ -170,7 +170,7 @@ type Server struct {
 	// clockPath holds IAM's clock offset (Options.Clock).
 	clockPath string
 	done      chan struct{}
-	hc      *http.Client
+	hc        *http.Client
 
 	iam  *iam.Client
 	sm   *secretsmanager.Client
