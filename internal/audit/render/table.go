@@ -27,7 +27,7 @@ func WriteTable(w io.Writer, d *Document, width int) error {
 			if f.Severity != s {
 				continue
 			}
-			items = append(items, ui.Item{Mark: "!", Target: f.Subject, Detail: f.Title + " [" + f.Check + "]"})
+			items = append(items, ui.Item{Mark: "!", Target: f.Subject, Detail: summary(f)})
 			items = append(items, ui.Item{Target: "-", Detail: "fix: " + f.Fix})
 		}
 		if len(items) == 0 {
@@ -86,4 +86,17 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// summary is a finding in the table: its check's title and its evidence,
+// since the subject stands beside it.
+func summary(f audit.Finding) string {
+	title := f.Title
+	if c, ok := audit.LookupCheck(f.Check); ok {
+		title = c.Title
+	}
+	if len(f.Evidence) > 0 {
+		title += ": " + strings.Join(f.Evidence, "; ")
+	}
+	return title + " [" + f.Check + "]"
 }
