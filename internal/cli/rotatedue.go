@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -25,6 +27,9 @@ type dueResult struct {
 	Incident string `json:"incident,omitempty"`
 	Detail   string `json:"detail,omitempty"`
 	ExitCode int    `json:"exit_code"`
+	// Result is the rotation's own result (--output json), as
+	// `respond rotate --credential NAME --output json` gives it.
+	Result json.RawMessage `json:"result,omitempty"`
 }
 
 // DueError: some rotation of `rotate --due` did not recover; Code is the
@@ -176,7 +181,18 @@ func rotateIfDue(ctx context.Context, f *Factory, o *keyOptions, locks *incident
 	}
 	ko := *o
 	ko.Credential = name
+	var out bytes.Buffer
+	if f.JSON() {
+		// Each rotation's JSON result goes into this credential's line,
+		// so that standard output holds one JSON document.
+		saved := f.IO.Out
+		f.IO.Out = &out
+		defer func() { f.IO.Out = saved }()
+	}
 	id, err := runKeyPlaybook(ctx, f, &ko, "rotate-key")
+	if f.JSON() && json.Valid(bytes.TrimSpace(out.Bytes())) {
+		res.Result = json.RawMessage(bytes.TrimSpace(out.Bytes()))
+	}
 	res.Incident = id
 	if err != nil {
 		res.State, res.Detail, res.ExitCode = "failed", firstLineOf(f.IO.Secrets.MaskString(err.Error())), ExitCode(err)
