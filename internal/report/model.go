@@ -264,6 +264,12 @@ type Target struct {
 	Error            string `json:"error,omitempty"`
 	// At is when the write finished (or failed).
 	At *time.Time `json:"at,omitempty"`
+	// Removed: the inventory no longer names it and no write reached it
+	// (Status "removed"): it is out of the final check.
+	Removed bool `json:"removed,omitempty"`
+	// Unlisted: the inventory no longer names it, and an earlier run
+	// wrote it: it holds a key, so it stays in the final check.
+	Unlisted bool `json:"unlisted,omitempty"`
 }
 
 // Action is one step (or one item of a foreach step) as it ran.
