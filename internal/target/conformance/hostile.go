@@ -164,7 +164,9 @@ func (s *suite) hostileOne(t *testing.T, base target.Target, c hostileCase) {
 		return
 	}
 	s.unchanged(t, "Check", before)
-	if !s.h.Spec.Holds {
+	// A value that leaves the ID as it is (part) names the base's place,
+	// which the other subtests write: it is not written again.
+	if !s.h.Spec.Holds || (c.keys == "" && tg.ID() == base.ID()) {
 		return
 	}
 	v := s.value("hostile")
@@ -191,9 +193,7 @@ func (s *suite) hostileOne(t *testing.T, base target.Target, c hostileCase) {
 	s.checkResult(t, res)
 	s.mustHold(t, "after a write to the place the hostile value names", place, v)
 	s.onlyWrote(t, "a write to the place the hostile value names", before, v)
-	// A field that does not name the place (part) writes the base's
-	// place itself; any other must leave it as it was.
-	if held, had := s.holds(t, base); place.ID() != base.ID() && (had != baseHad || held != baseHeld) {
+	if held, had := s.holds(t, base); had != baseHad || held != baseHeld {
 		t.Errorf("a write to %s changed what %s holds", tg.ID(), base.ID())
 	}
 }
