@@ -436,7 +436,8 @@ func (ws *Set) Writer(typ string) (*Spec, Writer, error) {
 }
 
 // ProblemList is every problem one check found; preflight reports each on
-// its own.
+// its own. It wraps its problems: a list of preflight problems is one
+// (errors.Is(l, step.ErrPreflight)).
 type ProblemList []error
 
 func (l ProblemList) Error() string {
@@ -446,3 +447,6 @@ func (l ProblemList) Error() string {
 	}
 	return strings.Join(texts, "; ")
 }
+
+// Unwrap returns the problems.
+func (l ProblemList) Unwrap() []error { return l }
