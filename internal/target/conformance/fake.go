@@ -13,12 +13,20 @@ import (
 // Place, which writes must keep.
 const neighbour = "RESPOND_CONFORMANCE_NEIGHBOUR"
 
+// RefLister is a Fake (a simapi.SecretStore) that can list where it
+// holds values: with it, FakeHarness's world is the whole fake, so that a
+// write to a place the suite did not name is seen.
+type RefLister interface {
+	// SecretRefs returns the ref of every place that holds a value now.
+	SecretRefs() []string
+}
+
 // FakeHarness is the Harness of a type with a Fake and a Sample: store is
 // its Fake as the simulator serves it, env the plug-in environment that
 // points its writer at the simulator. The world is what store holds at
-// the places the suite named (SecretStore has no listing), the neighbour
-// the harness seeds among them; the type's secret variables are the
-// credentials that must not leak.
+// every place it lists (RefLister), else at the places the suite named
+// (the neighbour the harness seeds among them); the type's secret
+// variables are the credentials that must not leak.
 func FakeHarness(t testing.TB, spec *target.Spec, store simapi.SecretStore, env *plugin.Env) Harness {
 	t.Helper()
 	sample := spec.Sample
@@ -64,6 +72,9 @@ func FakeHarness(t testing.TB, spec *target.Spec, store simapi.SecretStore, env 
 			rs = append(rs, r)
 		}
 		mu.Unlock()
+		if l, ok := store.(RefLister); ok {
+			rs = append(rs, l.SecretRefs()...)
+		}
 		w := map[string]string{}
 		for _, r := range rs {
 			if v, ok := store.SecretValue(r); ok {

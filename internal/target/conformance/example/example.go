@@ -256,6 +256,20 @@ func (f *Fake) PutSecret(ref, value string) error {
 	return nil
 }
 
+// SecretRefs lists every store#field that holds a value (what
+// conformance.RefLister asks).
+func (f *Fake) SecretRefs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for s, fields := range f.stores {
+		for k := range fields {
+			out = append(out, s+"#"+k)
+		}
+	}
+	return out
+}
+
 // SecretValue implements simapi.SecretStore.
 func (f *Fake) SecretValue(ref string) (string, bool) {
 	store, field, _ := strings.Cut(ref, "#")
