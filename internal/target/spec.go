@@ -337,6 +337,8 @@ func Register(s Spec) {
 		panic(fmt.Sprintf("target.Register: type %q: use lower case letters, digits and -", s.Type))
 	case s.Title == "" || s.ID == nil || s.New == nil || s.Example == "":
 		panic("target.Register: type " + s.Type + " needs Title, Example, ID and New")
+	case s.Sample != nil && (s.Fake == nil || s.Sample.Place == nil || s.Sample.Ref == nil):
+		panic("target.Register: type " + s.Type + "'s Sample needs a Fake, Place and Ref")
 	}
 	seen := map[string]bool{}
 	for _, f := range s.AllFields() {
