@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/respondhq/respond/internal/childproc/childtest"
@@ -34,14 +35,26 @@ func TestConformance(t *testing.T) {
 		},
 		Holds: func(t testing.TB, tg target.Target) (string, bool) {
 			cmd := tg.List("command")
-			return stdinOf(filepath.Clean(cmd[len(cmd)-1]))
+			d, ok := dumpOf(filepath.Clean(cmd[len(cmd)-1]))
+			if ok && d.Stdin != "" {
+				// The value went to stdin only: never argv or the environment.
+				for _, where := range [][]string{d.Args, d.Env, {d.ProcCmd, d.ProcEnv}} {
+					for _, s := range where {
+						if strings.Contains(s, d.Stdin) {
+							t.Errorf("the child's argv or environment holds the value it read on stdin")
+						}
+					}
+				}
+			}
+			return d.Stdin, ok
 		},
 		World: func(t testing.TB) map[string]string {
 			w := map[string]string{}
 			err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 				if err == nil && !d.IsDir() {
 					rel, _ := filepath.Rel(root, p)
-					w[rel], _ = stdinOf(p)
+					d, _ := dumpOf(p)
+					w[rel] = d.Stdin
 				}
 				return err
 			})
@@ -57,15 +70,13 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// stdinOf is what the recorder at path read on its standard input.
-func stdinOf(path string) (string, bool) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", false
-	}
+// dumpOf is what the recorder at path recorded (its standard input,
+// argv and environment).
+func dumpOf(path string) (childtest.Dump, bool) {
 	var d childtest.Dump
-	if json.Unmarshal(b, &d) != nil {
-		return "", false
+	b, err := os.ReadFile(path)
+	if err != nil || json.Unmarshal(b, &d) != nil {
+		return childtest.Dump{}, false
 	}
-	return d.Stdin, true
+	return d, true
 }
