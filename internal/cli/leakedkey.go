@@ -480,6 +480,9 @@ func pickKey(ctx context.Context, f *Factory) (providerName, scope, keyID string
 	opts := make([]string, len(keys))
 	for i, k := range keys {
 		last := "never used"
+		if !spec.Caps.LastUsed {
+			last = "last use unknown"
+		}
 		if k.LastUsed != nil {
 			last = "last used " + k.LastUsed.Local().Format("2006-01-02 15:04")
 		}

@@ -24,8 +24,9 @@ type providerSet struct {
 	steps  *steps.Providers
 }
 
-func newProviderSet(getenv func(string) string, secrets *secret.Registry, stateDir func() string) *providerSet {
+func newProviderSet(getenv func(string) string, secrets *secret.Registry, stateDir func() string, warn func(string)) *providerSet {
 	env := plugin.New(getenv, secrets, stateDir)
+	env.Warn = warn
 	return &providerSet{getenv: getenv, env: env, steps: steps.NewProviders(env)}
 }
 

@@ -215,6 +215,20 @@ func runPlaybook(ctx context.Context, f *Factory, o *runOptions) error {
 	return execute(ctx, f, pb, inc, inputs, nil, wd, o)
 }
 
+// journalKey is the key that seals inc's journal: the state directory's
+// (created with the first incident that needs one), or for a dry run's
+// throwaway journal a key of its own that nothing keeps.
+func journalKey(f *Factory, inc *incident.Incident, throwaway, create bool) (journal.Key, error) {
+	if throwaway {
+		return journal.GenerateKey().For(inc.ID), nil
+	}
+	k, err := incident.NewStore(f.StateDir).JournalKey(create)
+	if err != nil {
+		return journal.Key{}, err
+	}
+	return k.For(inc.ID), nil
+}
+
 // execute locks the incident, runs the engine and shows the outcome.
 func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incident.Incident, inputs map[string]any, history []journal.Record, wd string, o *runOptions) error {
 	cmdline := f.command
@@ -230,7 +244,11 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 		return err
 	}
 	defer lock.Release()
-	jw, err := journal.Open(inc.JournalPath(), f.IO.Secrets)
+	key, err := journalKey(f, inc, o.DryRun && len(history) == 0, len(history) == 0)
+	if err != nil {
+		return err
+	}
+	jw, err := journal.Open(inc.JournalPath(), key, f.IO.Secrets)
 	if err != nil {
 		return err
 	}

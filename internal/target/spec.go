@@ -253,6 +253,10 @@ type WriteResult struct {
 	// place, found while writing it (a .env file others may read): the
 	// summary names it and the report lists it. Never a secret.
 	FollowUp string
+	// Warning, when set, is what the responder must know although the
+	// write succeeded (a public key respond had was wrong): shown,
+	// journaled and reported. Never a secret.
+	Warning string
 }
 
 // Writer writes a credential to targets of one type. Writes must be
