@@ -19,6 +19,9 @@ var (
 	_ step.Noter = Deploy{}
 )
 
+// deployKind is the deploy step kind's name.
+const deployKind = "deploy"
+
 // Deploy is the `deploy` step kind: it writes a credential to one target
 // through the writer of the target's type (internal/target: one package
 // per type under internal/targets). Playbooks run it once per target with
@@ -30,7 +33,7 @@ type Deploy struct {
 // Spec implements step.Kind.
 func (Deploy) Spec() step.Spec {
 	return step.Spec{
-		Kind:    "deploy",
+		Kind:    deployKind,
 		Summary: "Write a credential to one target: a GitHub secret, a .env file, a secret store, a command, …",
 		Description: "Writes `value` to `target`, one place the credential lives, as listed in the inventory, through the " +
 			"writer of the target's type (docs/inventory.md lists them: GitHub Actions and Dependabot secrets, .env files, " +

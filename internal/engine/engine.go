@@ -791,20 +791,35 @@ func (e *Engine) record(r journal.Record) error {
 func (e *Engine) history() []step.Recorded {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	kinds := map[string]string{}
+	for _, st := range e.o.Playbook.Steps {
+		kinds[st.ID] = st.Uses
+	}
 	var out []step.Recorded
+	open := map[instKey]int{} // the started attempt of an instance with no end yet, by its index in out
 	for _, r := range e.records {
-		if r.Type != journal.StepFinished || r.Status != journal.StatusOK {
-			continue
-		}
-		kind := ""
-		for _, st := range e.o.Playbook.Steps {
-			if st.ID == r.Step {
-				kind = st.Uses
+		k := instKey{r.Step, r.Item}
+		switch {
+		case r.Type == journal.StepStarted:
+			open[k] = len(out)
+			out = append(out, step.Recorded{Seq: r.Seq, Step: r.Step, Item: r.Item, Kind: kinds[r.Step], Open: true})
+		case r.Type == journal.StepFinished:
+			if i, ok := open[k]; ok {
+				out[i].Step = "" // it ended: not open
+				delete(open, k)
+			}
+			if r.Status == journal.StatusOK {
+				out = append(out, step.Recorded{Seq: r.Seq, Step: r.Step, Item: r.Item, Kind: kinds[r.Step], Evidence: r.Evidence, Outputs: r.Outputs})
 			}
 		}
-		out = append(out, step.Recorded{Seq: r.Seq, Step: r.Step, Item: r.Item, Kind: kind, Evidence: r.Evidence, Outputs: r.Outputs})
 	}
-	return out
+	kept := out[:0]
+	for _, r := range out {
+		if r.Step != "" {
+			kept = append(kept, r)
+		}
+	}
+	return kept
 }
 
 // failedLocked reports whether a step instance of the incident failed and has
