@@ -28,7 +28,7 @@ func (a *approver) Approve(ctx context.Context, question string) (step.Approval,
 	if a.before != nil {
 		a.before()
 	}
-	ok, err := a.f.Prompter().Confirm(question, false)
+	ok, err := a.f.Prompter().Confirm(ctx, question, false)
 	if ctx.Err() != nil {
 		// A hang-up or SIGTERM during the question: an interruption, not
 		// an answer.
@@ -58,7 +58,7 @@ func (a *approver) Choose(ctx context.Context, question string, options []string
 	if a.before != nil {
 		a.before()
 	}
-	i, err := a.f.Prompter().Select(question, options, -1)
+	i, err := a.f.Prompter().Select(ctx, question, options, -1)
 	if ctx.Err() != nil {
 		return -1, ctx.Err()
 	}

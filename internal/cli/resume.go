@@ -134,7 +134,7 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 		}
 		sets[name] = v
 	}
-	secrets, err := secretInputs(f, pb, o.SecretStdin, want)
+	secrets, err := secretInputs(ctx, f, pb, o.SecretStdin, want)
 	if err != nil {
 		return err
 	}
