@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"github.com/respondhq/respond/internal/textsafe"
 )
 
 // Confirm asks a yes/no question; Enter alone answers def, and anything
@@ -18,7 +20,7 @@ func (t *Terminal) Confirm(ctx context.Context, message string, def bool) (bool,
 		hint = "(Y/n)"
 	}
 	answer := def
-	err := t.ask(ctx, message+" "+t.dim(hint)+" ", false, func(line string) (string, bool) {
+	err := t.ask(ctx, message, " "+t.dim(hint)+" ", false, func(line string) (string, bool) {
 		switch strings.ToLower(strings.TrimSpace(line)) {
 		case "":
 			answer = def
@@ -37,7 +39,7 @@ func (t *Terminal) Confirm(ctx context.Context, message string, def bool) (bool,
 // Password asks for a secret; what is typed or pasted is not echoed.
 func (t *Terminal) Password(ctx context.Context, message string) (string, error) {
 	var v string
-	err := t.ask(ctx, message+" ", true, func(line string) (string, bool) {
+	err := t.ask(ctx, message, " ", true, func(line string) (string, bool) {
 		v = line
 		return "", true
 	})
@@ -46,12 +48,12 @@ func (t *Terminal) Password(ctx context.Context, message string) (string, error)
 
 // Input asks for a line of text; Enter alone answers def.
 func (t *Terminal) Input(ctx context.Context, message, def string) (string, error) {
-	p := message + " "
+	suffix := " "
 	if def != "" {
-		p += t.dim("("+def+")") + " "
+		suffix += t.dim("("+textsafe.Line(def)+")") + " "
 	}
 	v := def
-	err := t.ask(ctx, p, false, func(line string) (string, bool) {
+	err := t.ask(ctx, message, suffix, false, func(line string) (string, bool) {
 		if strings.TrimSpace(line) != "" {
 			v = line
 		}
@@ -60,12 +62,12 @@ func (t *Terminal) Input(ctx context.Context, message, def string) (string, erro
 	return v, err
 }
 
-// ask shows the question and reads lines with x/term's line editor until
-// accept takes one (else it shows accept's complaint and asks again), the
-// terminal in raw mode meanwhile (so Ctrl-C is a key, which cancels the
-// question). Reading ends when ctx does; the terminal's mode is restored
+// ask shows the question (then suffix, respond's own hint) and reads
+// lines with x/term's line editor until accept takes one (else it shows
+// accept's complaint and asks again), the terminal in raw mode meanwhile
+// (so Ctrl-C is a key, which cancels the question). Reading ends when ctx does; the terminal's mode is restored
 // either way.
-func (t *Terminal) ask(ctx context.Context, question string, hidden bool, accept func(line string) (complaint string, ok bool)) error {
+func (t *Terminal) ask(ctx context.Context, question, suffix string, hidden bool, accept func(line string) (complaint string, ok bool)) error {
 	if t.in == nil || t.out == nil {
 		return errNoTerminal
 	}
@@ -75,7 +77,20 @@ func (t *Terminal) ask(ctx context.Context, question string, hidden bool, accept
 		return fmt.Errorf("cannot prompt: %w", err)
 	}
 	defer func() { _ = term.Restore(fd, old) }()
-	prompt := t.mark() + question
+	// The question's text may quote names from APIs: no control
+	// character reaches the terminal. Its lines but the last are shown
+	// above the line editor, which keeps one line of prompt.
+	lines := strings.Split(textsafe.Text(question), "\n")
+	for i, l := range lines[:len(lines)-1] {
+		if i == 0 {
+			l = t.mark() + l
+		}
+		fmt.Fprint(t.out, l+"\r\n")
+	}
+	prompt := lines[len(lines)-1] + suffix
+	if len(lines) == 1 {
+		prompt = t.mark() + prompt
+	}
 	rw := struct {
 		io.Reader
 		io.Writer

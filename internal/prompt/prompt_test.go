@@ -255,3 +255,26 @@ func TestPasswordIsNotEchoed(t *testing.T) {
 		t.Errorf("the terminal showed the pasted key: %q", tm.shown())
 	}
 }
+
+// A question of several lines (the destructive-change question lists what
+// it takes away) shows each on its own line, and what it quotes from an
+// API cannot reach the terminal as an escape sequence.
+func TestAQuestionOfSeveralLinesIsShownCleanly(t *testing.T) {
+	tm, s := newTerm(t)
+	done := make(chan result[bool], 1)
+	go func() {
+		ok, err := s.Confirm(t.Context(), "The plan takes away:\n  - delete secret \x1b]0;owned\a\x1b[2JX\nApply it anyway?", false)
+		done <- result[bool]{ok, err}
+	}()
+	tm.waitFor("Apply it anyway?", "y\r")
+	if r := await(t, done); r.err != nil || !r.v {
+		t.Fatalf("Confirm = %v, %v; want true", r.v, r.err)
+	}
+	shown := tm.shown()
+	if strings.Contains(shown, "\x1b]0;") || strings.Contains(shown, "\x1b[2J") {
+		t.Errorf("an escape sequence from the question reached the terminal: %q", shown)
+	}
+	if !strings.Contains(shown, "? The plan takes away:\r\n  - delete secret ") {
+		t.Errorf("the question's lines are not shown one under the other: %q", shown)
+	}
+}
