@@ -36,7 +36,8 @@ func (a *approver) Approve(ctx context.Context, question string) (step.Approval,
 	}
 	if err != nil {
 		if errors.Is(err, prompt.ErrInterrupted) {
-			return step.Approval{}, engine.ErrCancelled
+			// Ctrl-C typed at the question: a no, said with a key.
+			return step.Approval{Approved: false, By: a.user, How: "Ctrl-C at the prompt"}, step.ErrDeclined
 		}
 		return step.Approval{}, err
 	}

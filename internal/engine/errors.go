@@ -12,7 +12,29 @@ import (
 var ErrNeedsYes = errors.New("this playbook changes things and there is no terminal to confirm on: review the plan (run with --dry-run), then run again with --yes to apply it")
 
 // ErrCancelled: the responder declined at a prompt. Nothing more was done.
-var ErrCancelled = errors.New("cancelled: the responder declined")
+// A run returns it as a *DeclinedError, which says what was declined.
+var ErrCancelled = errors.New("declined at the prompt")
+
+// DeclinedError: the responder answered no (or Ctrl-C) to a question of
+// the run: the plan's approval, a destructive change, a step's confirm: or
+// approve step. Nothing after the question was done; the incident can be
+// resumed (which asks again) or closed.
+type DeclinedError struct {
+	Incident string
+	Step     string // "" for the plan's questions
+}
+
+func (e *DeclinedError) Error() string {
+	what := "the plan was not applied"
+	if e.Step != "" {
+		what = "step " + e.Step + " was declined"
+	}
+	return fmt.Sprintf("declined: %s, and nothing after the question was done; `respond resume %s` shows the plan and asks again, "+
+		"`respond incidents close %s --reason TEXT` ends the incident", what, e.Incident, e.Incident)
+}
+
+// Is makes a decline match ErrCancelled.
+func (e *DeclinedError) Is(target error) bool { return target == ErrCancelled }
 
 // InterruptedError: the run was stopped (Ctrl-C, SIGTERM, a hang-up) and
 // can be resumed.

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	texttemplate "text/template"
-	"time"
 
 	"github.com/respondhq/respond/internal/incident"
 	"github.com/respondhq/respond/internal/textsafe"
@@ -95,7 +94,7 @@ func Render(w io.Writer, r *Report, format Format, templatePath string) error {
 	var buf bytes.Buffer
 	switch format {
 	case Markdown:
-		t, err := texttemplate.New(name).Funcs(texttemplate.FuncMap(funcs(false))).Parse(src)
+		t, err := texttemplate.New(name).Funcs(texttemplate.FuncMap(funcs(r, false))).Parse(src)
 		if err != nil {
 			return fmt.Errorf("parse the report template %s: %w", name, err)
 		}
@@ -103,7 +102,7 @@ func Render(w io.Writer, r *Report, format Format, templatePath string) error {
 			return fmt.Errorf("render the report of %s with %s: %w", r.Incident.ID, name, err)
 		}
 	case HTML:
-		t, err := htmltemplate.New(name).Funcs(htmltemplate.FuncMap(funcs(true))).Parse(src)
+		t, err := htmltemplate.New(name).Funcs(htmltemplate.FuncMap(funcs(r, true))).Parse(src)
 		if err != nil {
 			return fmt.Errorf("parse the report template %s: %w", name, err)
 		}
@@ -204,9 +203,10 @@ func shortRedacted(s string) string {
 	return fmt.Sprintf("%s…%s (%d characters)", s[:i], s[j+1:], len(s))
 }
 
-func funcs(html bool) map[string]any {
+func funcs(r *Report, html bool) map[string]any {
 	m := map[string]any{
 		"time":    fmtTime,
+		"since":   sinceStart(r.Incident.Started),
 		"span":    fmtSpan,
 		"offset":  fmtOffset,
 		"cell":    cell,
@@ -249,29 +249,6 @@ func inlineCode(s string) htmltemplate.HTML {
 		b.WriteString(p)
 	}
 	return htmltemplate.HTML(b.String())
-}
-
-// fmtTime writes a time exactly as the journal holds it (RFC 3339 with
-// the journal's precision, UTC); "—" when there is none.
-func fmtTime(v any) string {
-	switch t := v.(type) {
-	case time.Time:
-		if t.IsZero() {
-			return "—"
-		}
-		return t.UTC().Format(time.RFC3339Nano)
-	case *time.Time:
-		if t == nil || t.IsZero() {
-			return "—"
-		}
-		return t.UTC().Format(time.RFC3339Nano)
-	case string:
-		if t == "" {
-			return "—"
-		}
-		return t
-	}
-	return "—"
 }
 
 func fmtSpan(v any) string {
