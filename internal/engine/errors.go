@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/respondhq/respond/internal/step"
 )
 
 // ErrNeedsYes: the plan changes things, standard input is not a terminal,
@@ -73,6 +75,11 @@ func (e *StepError) Error() string {
 	}
 	if e.DryRun {
 		return fmt.Sprintf("%s failed: %v\nthis was a dry run: nothing was changed; fix the cause and run it again", where, e.Err)
+	}
+	if errors.Is(e.Err, step.ErrLocked) {
+		// Refused: the error names the responder who holds the key and
+		// their incident, the one to wait for or resume, not this one.
+		return fmt.Sprintf("%s failed: %v", where, e.Err)
 	}
 	return fmt.Sprintf("%s failed: %v\nfix the cause, then continue with `respond resume %s`", where, e.Err, e.Incident)
 }

@@ -78,11 +78,12 @@ func (e *Engine) plan(ctx context.Context, rerun map[string]bool) *Plan {
 			if ok && !rerun[st.ID] && !s.started && (s.status == journal.StatusOK || s.status == journal.StatusSkipped) {
 				row := base
 				row.Item, row.Action, row.Target, row.Effect, row.State = key, step.NoOp, "-", "done in an earlier run", RowDone
+				row.Value = it
 				rows[i] = row
 				continue
 			}
 			row := base
-			row.Item = key
+			row.Item, row.Value = key, it
 			sem <- struct{}{}
 			wg.Add(1)
 			go func() {
