@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +38,8 @@ import (
 //
 // After a signal, interm reports on standard error how long PROG took to
 // exit, and kills it if it has not exited 10 s later (a hang, not a
-// timing: exit 124).
+// timing: exit 124). With INTERM_TYPE set, it types that into the
+// terminal after INTERM_TYPE_AFTER (a duration), whatever it shows.
 //
 // It uses github.com/creack/pty: opening a pseudo-terminal and setting
 // its size takes platform-specific ioctls (Linux and macOS differ), and
@@ -76,6 +78,15 @@ func interm() int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "interm: %v\n", err)
 		return 2
+	}
+	// INTERM_TYPE, when set, is typed into the terminal after
+	// INTERM_TYPE_AFTER (a duration): what a person types, \n for Enter.
+	if typed := os.Getenv("INTERM_TYPE"); typed != "" {
+		after, _ := time.ParseDuration(os.Getenv("INTERM_TYPE_AFTER"))
+		go func() {
+			time.Sleep(after)
+			_, _ = io.WriteString(tty, strings.ReplaceAll(typed, `\n`, "\r"))
+		}()
 	}
 	var raw bytes.Buffer
 	var signalled time.Time

@@ -9,6 +9,7 @@ import (
 
 	"github.com/respondhq/respond/internal/incident"
 	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/owned"
 	"github.com/respondhq/respond/internal/report"
 	"github.com/respondhq/respond/internal/textsafe"
 )
@@ -50,15 +51,19 @@ func closeIncident(f *Factory, id, reason string) error {
 	if reason == "" {
 		return &UsageError{errors.New("--reason is required: say why the incident is abandoned (it goes into the journal and the report)")}
 	}
-	inc, err := incident.NewStore(f.StateDir).Open(id)
+	store := incident.NewStore(f.StateDir)
+	inc, err := store.Open(id)
+	if errors.Is(err, owned.ErrNotTrusted) {
+		return err
+	}
 	if err != nil {
 		return &UsageError{err}
 	}
 	// What it was, as `respond incidents` lists it (asked before taking
 	// the lock: a held lock reads as running).
-	recs, err := journal.ReadFile(inc.JournalPath())
+	recs, err := readTrustedJournal(store, inc)
 	if err != nil {
-		return fmt.Errorf("read the journal of %s: %w", inc.ID, err)
+		return err
 	}
 	was := outcomeStatus(inc, incident.Summarize(inc.ID, recs))
 	me := incident.Me("respond incidents close " + inc.ID)
@@ -70,8 +75,8 @@ func closeIncident(f *Factory, id, reason string) error {
 		return err
 	}
 	defer lock.Release()
-	if recs, err = journal.ReadFile(inc.JournalPath()); err != nil {
-		return fmt.Errorf("read the journal of %s: %w", inc.ID, err)
+	if recs, err = readTrustedJournal(store, inc); err != nil {
+		return err
 	}
 	s := incident.Summarize(inc.ID, recs)
 	switch {
@@ -82,7 +87,11 @@ func closeIncident(f *Factory, id, reason string) error {
 	case s.Status == "completed" && s.Outcome == "":
 		return &UsageError{fmt.Errorf("incident %s completed: there is nothing to abandon", inc.ID)}
 	}
-	jw, err := journal.Open(inc.JournalPath(), f.IO.Secrets)
+	key, err := journalKey(f, inc, false, false)
+	if err != nil {
+		return err
+	}
+	jw, err := journal.Open(inc.JournalPath(), key, f.IO.Secrets)
 	if err != nil {
 		return err
 	}

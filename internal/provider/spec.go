@@ -7,6 +7,7 @@ import (
 	"github.com/respondhq/respond/internal/evidence"
 	"github.com/respondhq/respond/internal/plugin"
 	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/sim/simapi"
 	"github.com/respondhq/respond/internal/step"
 )
 
@@ -85,6 +86,15 @@ type Spec struct {
 
 	// Docs is the provider's docs page (docs/providers/NAME.md).
 	Docs string
+
+	// Fake builds the simulated API its tests and drills use, served by
+	// the simulator under its own prefix; nil when its keys are served by
+	// the simulator's own halves (OpenAI, GitHub) or tested elsewhere
+	// (AWS, against moto).
+	Fake simapi.Factory
+	// FakeElsewhere, when its keys are not the simulator's, says where its
+	// conformance suite runs instead ("moto, in its package's tests").
+	FakeElsewhere string
 
 	// New builds the provider from the plug-in environment. It must not
 	// fail or make requests: clients are built when first used, and a

@@ -421,8 +421,8 @@ func (b *builder) keyAndDetection() {
 		ID: k.KeyID, Name: k.KeyName, Provider: k.Provider, ProviderTitle: orDefault(k.Title, providerTitle(k.Provider)),
 		Scope: k.Scope, ScopeKind: k.ScopeKind, ScopeName: k.ScopeName,
 		Redacted: k.Redacted, Fingerprint: k.Fingerprint,
-		OwnerType: k.Owner.Type, OwnerID: k.Owner.ID, OwnerName: k.Owner.Name, OwnerEmail: k.Owner.Email,
-		Created: k.Created, LastUsed: k.LastUsed,
+		OwnerType: k.Owner.Type, OwnerNoun: k.Owner.Noun, OwnerID: k.Owner.ID, OwnerName: k.Owner.Name, OwnerEmail: k.Owner.Email,
+		Created: k.Created, LastUsed: k.LastUsed, LastUseUnknown: k.LastUseUnknown,
 		AlreadyDisabled: k.AlreadyGone,
 		advice:          k.Advice,
 	}
@@ -857,18 +857,18 @@ func (b *builder) remaining() {
 	if r.Incident.Kind != "generic" && !r.Summary.Contained {
 		k := "the key"
 		if r.Key != nil && r.Key.ID != "" {
-			k = "key " + r.Key.ID
+			k = "key " + lit(r.Key.ID)
 		}
 		out = append(out, fmt.Sprintf("Revoke %s now: it may still work. Run %s, or revoke it %s.", k, next, r.advice().Console))
 	}
 	if r.Key != nil && r.Key.Deactivated && !r.Key.Retired {
-		out = append(out, fmt.Sprintf("Delete the leaked key %s, which is deactivated but not deleted; run %s.", r.Key.ID, next))
+		out = append(out, fmt.Sprintf("Delete the leaked key %s, which is deactivated but not deleted; run %s.", lit(r.Key.ID), next))
 	}
 	var pending []string
 	for _, t := range r.Targets {
 		switch t.Status {
 		case "failed":
-			out = append(out, fmt.Sprintf("Deploy the replacement to %s, which failed; fix the cause and run %s.", t.ID, next))
+			out = append(out, fmt.Sprintf("Deploy the replacement to %s, which failed; fix the cause and run %s.", lit(t.ID), next))
 		case "pending":
 			pending = append(pending, t.ID)
 		}
@@ -879,24 +879,24 @@ func (b *builder) remaining() {
 		out = append(out, fmt.Sprintf("Deploy a replacement to the %d targets (the Targets section lists them); run %s.", len(pending), next))
 	default:
 		for _, id := range pending {
-			out = append(out, fmt.Sprintf("Deploy the replacement to %s, which was not reached; run %s.", id, next))
+			out = append(out, fmt.Sprintf("Deploy the replacement to %s, which was not reached; run %s.", lit(id), next))
 		}
 	}
 	if r.Replacement != nil && !r.Replacement.Verified {
-		out = append(out, fmt.Sprintf("Verify that the replacement %s works; run %s.", r.Replacement.KeyID, next))
+		out = append(out, fmt.Sprintf("Verify that the replacement %s works; run %s.", lit(r.Replacement.KeyID), next))
 	}
 	if r.Replacement == nil && r.Incident.Kind != "generic" && b.declares(kindReplace) {
 		out = append(out, fmt.Sprintf("Create the replacement key; run %s.", next))
 	}
 	for _, in := range b.ofKind(kindDispatch) {
 		if in.status == journal.StatusFailed || in.status == "retrying" {
-			out = append(out, fmt.Sprintf("Re-run the deployment %s by hand: dispatching it failed.", b.targetOf(in)))
+			out = append(out, fmt.Sprintf("Re-run the deployment %s by hand: dispatching it failed.", lit(b.targetOf(in))))
 		}
 	}
 	if r.Alert != nil && r.Alert.Error != "" {
-		out = append(out, fmt.Sprintf("Resolve alert %s as revoked on GitHub.", r.Alert.Alert))
+		out = append(out, fmt.Sprintf("Resolve alert %s as revoked on GitHub.", lit(r.Alert.Alert)))
 	} else if r.Alert == nil && r.Detection.Alert != "" && b.declares(kindResolve) {
-		out = append(out, fmt.Sprintf("Resolve alert %s as revoked (the run did not reach that step).", r.Detection.Alert))
+		out = append(out, fmt.Sprintf("Resolve alert %s as revoked (the run did not reach that step).", lit(r.Detection.Alert)))
 	}
 	switch r.Incident.Status {
 	case "interrupted", "running":
@@ -920,12 +920,12 @@ func (b *builder) timeline() {
 		ev = append(ev, Event{At: t, Offset: SpanOf(start, t), Kind: kind, Title: title, Detail: detail})
 	}
 	if r.Exposure != nil && r.Exposure.StartKnown {
-		add(r.Exposure.Start, "milestone", "Key exposed", "first seen by alert "+r.Detection.Alert+where(r.Detection.LeakSource))
+		add(r.Exposure.Start, "milestone", "Key exposed", "first seen by alert "+lit(r.Detection.Alert)+where(lit(r.Detection.LeakSource)))
 	}
-	add(start, "milestone", "Incident started", fmt.Sprintf("playbook %s, by %s", r.Incident.Playbook, orUnknown(r.Detection.Responder)))
+	add(start, "milestone", "Incident started", fmt.Sprintf("playbook %s, by %s", lit(r.Incident.Playbook), lit(orUnknown(r.Detection.Responder))))
 	for _, rec := range b.recs {
 		if rec.Type == journal.RunStarted && boolean(rec.Data, "resume") {
-			add(rec.Time, "run", "Resumed", "by "+orUnknown(str(rec.Data, "user")))
+			add(rec.Time, "run", "Resumed", "by "+lit(orUnknown(str(rec.Data, "user"))))
 		}
 		if rec.Type == journal.RunInterrupted {
 			add(rec.Time, "run", "Interrupted", rec.Message)
@@ -936,7 +936,7 @@ func (b *builder) timeline() {
 		if !a.Approved {
 			verdict = "Declined"
 		}
-		add(a.At, "approval", verdict+": "+a.Question, fmt.Sprintf("by %s (%s)", orUnknown(a.By), a.How))
+		add(a.At, "approval", verdict+": "+a.Question, fmt.Sprintf("by %s (%s)", lit(orUnknown(a.By)), a.How))
 	}
 	for _, n := range r.Notes {
 		add(n.At, "note", "Note", n.Message)

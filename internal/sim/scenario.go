@@ -573,18 +573,41 @@ func (w *world) addUsage(p usageProfile) error {
 // inventoryYAML renders the scenario's inventory (PRODUCT.md §5): one
 // credential, the leaked key, and every place that holds it.
 func (i ScenarioInfo) inventoryYAML(full bool) []byte {
+	header := fmt.Sprintf("# respond inventory for the simulator scenario %q (seed %d).\n# Every target below holds the leaked key %s (%s).\n",
+		i.Name, i.Seed, i.LeakedKeyID, i.LeakedKeyName)
+	return i.InventoryYAML(InventoryOptions{Header: header, Unlisted: full})
+}
+
+// InventoryOptions shape InventoryYAML.
+type InventoryOptions struct {
+	// Header is the comment lines at the top (each starting with #).
+	Header string
+	// Unlisted lists the repositories the scenario's inventory forgets
+	// too (UnlistedRepos).
+	Unlisted bool
+	// ByName names the key by its name in its project (key_name), as a
+	// team that keeps its inventory by hand would, rather than by its ID.
+	ByName bool
+}
+
+// InventoryYAML renders an inventory of the scenario (PRODUCT.md §5):
+// one credential, the leaked key, with the places that hold it.
+func (i ScenarioInfo) InventoryYAML(o InventoryOptions) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# respond inventory for the simulator scenario %q (seed %d).\n", i.Name, i.Seed)
-	fmt.Fprintf(&b, "# Every target below holds the leaked key %s (%s).\n", i.LeakedKeyID, i.LeakedKeyName)
+	b.WriteString(o.Header)
 	repos := i.Repos
-	if full {
+	if o.Unlisted {
 		repos = append(slices.Clone(repos), i.UnlistedRepos...)
 	}
 	b.WriteString("credentials:\n")
 	fmt.Fprintf(&b, "  - name: openai-%s\n", yamlScalar(strings.ToLower(i.ProjectName)))
 	b.WriteString("    provider: openai\n")
 	fmt.Fprintf(&b, "    project: %s\n", yamlScalar(i.ProjectID))
-	fmt.Fprintf(&b, "    key_id: %s\n", yamlScalar(i.LeakedKeyID))
+	if o.ByName && i.LeakedKeyName != "" {
+		fmt.Fprintf(&b, "    key_name: %s\n", yamlScalar(i.LeakedKeyName))
+	} else {
+		fmt.Fprintf(&b, "    key_id: %s\n", yamlScalar(i.LeakedKeyID))
+	}
 	b.WriteString("    targets:\n")
 	for _, r := range repos {
 		fmt.Fprintf(&b, "      - github-actions: {repo: %s, secret: %s}\n", yamlScalar(r), yamlScalar(i.SecretName))

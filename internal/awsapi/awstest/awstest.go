@@ -537,17 +537,66 @@ func (s *Server) AccessKeys(t T) []KeyState {
 	return out
 }
 
+// KeyWorks is the world's truth of an access key pair, for tests that must
+// not take respond's word: known is whether moto ever issued keyID; live
+// whether the key exists (ListAccessKeys of its user, signed by Admin),
+// is Active and secretKey is its secret. moto would accept an inactive
+// key (see the package comment): this is what AWS would decide.
+func (s *Server) KeyWorks(keyID, secretKey string) (user string, live, known bool, err error) {
+	var data struct {
+		IAM struct {
+			AccessKey []struct {
+				ID     string `json:"access_key_id"`
+				Secret string `json:"secret_access_key"`
+				User   string `json:"user_name"`
+			}
+		} `json:"iam"`
+	}
+	if err := s.getModelData(&data); err != nil {
+		return "", false, false, err
+	}
+	var secretOK bool
+	for _, k := range data.IAM.AccessKey {
+		if k.ID == keyID {
+			user, known, secretOK = k.User, true, k.Secret == secretKey
+		}
+	}
+	if !known {
+		return "", false, false, nil
+	}
+	out, err := s.iam.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	if err != nil {
+		var nse *iamtypes.NoSuchEntityException
+		if errors.As(err, &nse) {
+			return user, false, true, nil
+		}
+		return user, false, true, fmt.Errorf("moto: listing the access keys of %s: %w", user, err)
+	}
+	for _, k := range out.AccessKeyMetadata {
+		if aws.ToString(k.AccessKeyId) == keyID {
+			return user, secretOK && k.Status == iamtypes.StatusTypeActive, true, nil
+		}
+	}
+	return user, false, true, nil
+}
+
 // ModelData decodes GET /moto-api/data.json into v.
 func (s *Server) modelData(t T, v any) {
+	if err := s.getModelData(v); err != nil {
+		t.Fatalf("%v", err)
+	}
+}
+
+func (s *Server) getModelData(v any) error {
 	resp, err := s.hc.Get(s.URL + "/moto-api/data.json")
 	if err != nil {
-		t.Fatalf("moto: reading its state: %v", err)
-		return
+		return fmt.Errorf("moto: reading its state: %w", err)
 	}
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		t.Fatalf("moto: decoding its state: %v", err)
+		return fmt.Errorf("moto: decoding its state: %w", err)
 	}
+	return nil
 }
 
 // CreateSecret creates a Secrets Manager secret holding value, encrypted

@@ -75,9 +75,11 @@ func Spec() provider.Spec {
 			Console:   "in the IAM console (Users, Security credentials) or with `aws iam update-access-key --status Inactive`",
 			Review:    "Review the CloudTrail events of the key for the window (aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=KEY_ID), what they touched and the bill; open a case with AWS Support for charges to dispute.",
 			AllowList: "An IAM policy condition on aws:SourceIp or aws:SourceVpc (or a service control policy) makes a leaked key useless from anywhere else.",
+			Narrow:    "a least-privilege IAM policy on the user (only the actions and resources the application uses), or a role instead of long-term keys",
 		},
-		Docs: "docs/providers/aws.md",
-		New:  func(env *plugin.Env) provider.Provider { return adapter{env: env} },
+		Docs:          "docs/providers/aws.md",
+		FakeElsewhere: "moto (a real implementation of the AWS APIs), in internal/providers/aws's tests",
+		New:           func(env *plugin.Env) provider.Provider { return adapter{env: env} },
 	}
 }
 

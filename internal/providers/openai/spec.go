@@ -90,6 +90,7 @@ var Advice = evidence.Advice{
 	Console:       "on the OpenAI dashboard (API keys)",
 	Review:        "Check the project's usage and costs pages for the window, the models used and any charges to dispute with OpenAI support.",
 	AllowList:     "With an IP allow-list on the organization or project, a leaked key is useless from anywhere else.",
+	Narrow:        "key permissions on the OpenAI dashboard (Restricted or Read only, per endpoint)",
 	SpendControls: true,
 }
 
