@@ -82,6 +82,8 @@ func scriptParams(dir string) testscript.Params {
 			"rowsaddup":      cmdRowsAddUp,
 			"lessons":        cmdLessons,
 			"filemode":       cmdFileMode,
+			"maxwidth":       cmdMaxwidth,
+			"sarifvalid":     cmdSarifvalid,
 		},
 		Condition: ghCondition,
 	}

@@ -87,6 +87,10 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		if (len(problems) > 0) != neg {
 			ts.Fatalf("live world: %v", problems)
 		}
+	case "plants":
+		simPlants(ts, r, args[1:])
+	case "rotated":
+		simRotated(ts, r, args[1:])
 	case "requests-only-get":
 		var mutating []string
 		for _, q := range r.s.Requests(r.sinceSeq) {

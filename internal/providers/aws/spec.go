@@ -56,6 +56,7 @@ func Spec() provider.Spec {
 		Paste:          paste,
 		MakeCredential: makeCredential,
 		AlertTypes:     []string{"aws_access_key_id", "aws_secret_access_key", "aws_temporary_access_key_id"},
+		SecretNames:    regexp.MustCompile(`(?i)^(\w+_)?AWS_SECRET_ACCESS_KEY$`),
 		Env: []provider.EnvVar{
 			{Name: "AWS_PROFILE", Doc: "a profile of the AWS CLI's configuration"},
 			{Name: "AWS_ACCESS_KEY_ID", Credential: true, Doc: "respond's own access key ID"},

@@ -63,7 +63,8 @@ func Spec() provider.Spec {
 			}
 			return v.Redacted()
 		},
-		AlertTypes: []string{"openai_api_key"},
+		AlertTypes:  []string{"openai_api_key"},
+		SecretNames: regexp.MustCompile(`(?i)^(\w+_)?OPENAI(_\w+)?_(API_)?KEY$`),
 		Env: []provider.EnvVar{
 			{Name: openaiapi.EnvAdminKey, Secret: true, Doc: "an admin key of the organization (sk-admin-…), from its Admin keys page"},
 			{Name: openaiapi.EnvBaseURL, Doc: "the API's base URL (default https://api.openai.com/v1; the simulator's for drills)"},
