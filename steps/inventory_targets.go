@@ -64,7 +64,7 @@ func (InventoryTargets) Spec() step.Spec {
 			{Name: "credential_key_name", Type: step.String, Description: "the key_name the credential names"},
 			{Name: "scope", Type: step.String, Description: "where the replacement goes: the key's scope, else the credential's project or account"},
 			{Name: "project", Type: step.String, Description: "the same as scope (its older name)"},
-			{Name: "key_id", Type: step.String, Description: "the key's ID: as given, else (for a key already gone, found by its fingerprint) the ID the credential names"},
+			{Name: "key_id", Type: step.String, Description: "the key's ID: as given, else (for a key already gone, found by its fingerprint or by the alert) the ID the credential names"},
 			{Name: "label", Type: step.String, Description: "a short name for the key, for naming its replacement: the credential's name, else the key's"},
 			{Name: "targets", Type: step.Any, Description: "the places that hold the key (target mappings)"},
 			{Name: "workflows", Type: step.Any, Description: "the github-workflow targets to re-run"},
@@ -241,8 +241,11 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 	if project == "" {
 		project = match.project
 	}
-	if keyID == "" && by == "fingerprint" {
-		keyID = match.keyID // the credential recorded this key's fingerprint itself
+	if keyID == "" && (by == "fingerprint" || by == "alert") {
+		// The provider no longer lists the key: the credential that
+		// recorded its fingerprint, or that the alert found in the
+		// repository it deploys to, names it (so its usage can be read).
+		keyID = match.keyID
 	}
 	if len(targets) == 0 {
 		workflows = []any{} // nothing to redeploy when nothing holds the key

@@ -15,6 +15,7 @@ import (
 	"github.com/respondhq/respond/internal/journal"
 	"github.com/respondhq/respond/internal/owned"
 	"github.com/respondhq/respond/internal/playbook"
+	"github.com/respondhq/respond/internal/report"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 )
@@ -82,7 +83,9 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 	if start == nil {
 		return fmt.Errorf("incident %s has no start record in %s; it cannot be resumed", inc.ID, inc.JournalPath())
 	}
-	if s := incident.Summarize(inc.ID, recs); s.Status == "completed" && len(o.Rerun) == 0 && (s.Outcome == "" || s.Outcome == "recovered") {
+	if s := incident.Summarize(inc.ID, recs); s.Status == report.StatusAbandoned {
+		return &UsageError{fmt.Errorf("incident %s was closed as abandoned (%s): it cannot be resumed; start a new response instead", inc.ID, s.Closed)}
+	} else if s.Status == "completed" && len(o.Rerun) == 0 && (s.Outcome == "" || s.Outcome == "recovered") {
 		fmt.Fprintf(f.IO.ErrOut, "Incident %s is already completed; nothing to resume.\n", inc.ID)
 		return nil
 	}
@@ -147,7 +150,7 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 		}
 		sets[name] = v
 	}
-	secrets, err := secretInputs(f, pb, o.SecretStdin, want)
+	secrets, err := secretInputs(ctx, f, pb, o.SecretStdin, want)
 	if err != nil {
 		return err
 	}

@@ -126,10 +126,3 @@ func typeOfID(id string) string {
 	t, _, _ := strings.Cut(id, ":")
 	return t
 }
-
-func orDash(s string) string {
-	if s == "" {
-		return "—"
-	}
-	return s
-}

@@ -101,7 +101,7 @@ type Options struct {
 type Outcome struct {
 	Incident string        `json:"incident"`
 	Playbook string        `json:"playbook"`
-	Status   string        `json:"status"` // planned|completed|partial|failed|cancelled|interrupted
+	Status   string        `json:"status"` // planned|completed|partial|failed|declined|interrupted|refused
 	Plan     *Plan         `json:"plan"`
 	Steps    []StepOutcome `json:"steps"`
 }
@@ -685,7 +685,7 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 			return e.stop(ctx, out, err)
 		}
 		if !ok {
-			return e.stop(ctx, out, ErrCancelled)
+			return e.stop(ctx, out, &DeclinedError{Incident: e.o.Incident})
 		}
 		if q := plan.destructiveQuestion(); q != "" {
 			ok, err := e.approve(ctx, q, "")
@@ -693,7 +693,7 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 				return e.stop(ctx, out, err)
 			}
 			if !ok {
-				return e.stop(ctx, out, ErrCancelled)
+				return e.stop(ctx, out, &DeclinedError{Incident: e.o.Incident})
 			}
 		}
 	}
@@ -761,8 +761,13 @@ func (e *Engine) stop(ctx context.Context, out *Outcome, err error) (*Outcome, e
 		_, _ = e.o.Journal.Append(journal.Record{Type: journal.RunInterrupted, Message: "interrupted: " + cause.Error()})
 		return out, &InterruptedError{Incident: e.o.Incident, Cause: cause, DryRun: e.o.DryRun}
 	case errors.Is(err, ErrCancelled):
-		out.Status = "cancelled"
-		_ = e.finish("cancelled", "the responder declined")
+		out.Status = "declined"
+		msg := "the responder declined the plan"
+		var de *DeclinedError
+		if errors.As(err, &de) && de.Step != "" {
+			msg = "the responder declined step " + de.Step
+		}
+		_ = e.finish("declined", msg)
 		return out, err
 	default: // needs --yes, an unknown outcome, a journal that cannot be written
 		out.Status = "interrupted"
@@ -934,11 +939,13 @@ func (e *Engine) outcomes() []StepOutcome {
 
 func (e *Engine) approve(ctx context.Context, question, stepID string) (bool, error) {
 	a, err := e.o.Approver.Approve(ctx, question)
-	if err != nil {
-		if errors.Is(err, step.ErrDeclined) {
-			return false, nil
-		}
+	if err != nil && !errors.Is(err, step.ErrDeclined) {
 		return false, err
+	}
+	if err != nil {
+		// Declined: journaled like an approval, so the timeline and the
+		// report say who declined and how.
+		a.Approved = false
 	}
 	if rerr := e.record(journal.Record{Type: journal.Approved, Step: stepID, Message: question, Data: map[string]any{"approved": a.Approved, "by": a.By, "how": a.How}}); rerr != nil {
 		return false, rerr

@@ -53,6 +53,13 @@ type Spec struct {
 	// anything worth a note, for `respond inventory show`; short shortens
 	// a file path for display.
 	Describe func(t Target, short func(string) string) (where, name, notes string)
+	// Group places a target among its like, so that a fan-out to many
+	// targets of one kind in one place shows as one line ("100 Actions
+	// secrets OPENAI_API_KEY in acme (api … worker)"): kind
+	// names them in the plural, where is where they all are, member is
+	// this one's name among them. nil: targets of the type are alike when
+	// Describe gives them the same where, each named by Describe's name.
+	Group func(t Target) (kind, where, member string)
 	// Env are the environment variables its writer reads (VAULT_TOKEN);
 	// secret ones are masked and kept from child processes.
 	Env []EnvVar
