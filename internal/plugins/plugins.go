@@ -8,6 +8,7 @@ package plugins
 import (
 	// Providers of keys.
 	"github.com/respondhq/respond/internal/provider"
+	_ "github.com/respondhq/respond/internal/providers/anthropic"
 	_ "github.com/respondhq/respond/internal/providers/aws"
 	_ "github.com/respondhq/respond/internal/providers/openai"
 	"github.com/respondhq/respond/internal/sim/simapi"
