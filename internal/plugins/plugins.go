@@ -10,6 +10,7 @@ import (
 	"github.com/respondhq/respond/internal/provider"
 	_ "github.com/respondhq/respond/internal/providers/anthropic"
 	_ "github.com/respondhq/respond/internal/providers/aws"
+	_ "github.com/respondhq/respond/internal/providers/githubtoken"
 	_ "github.com/respondhq/respond/internal/providers/openai"
 	"github.com/respondhq/respond/internal/sim/simapi"
 	"github.com/respondhq/respond/internal/target"
