@@ -78,6 +78,8 @@ func scriptParams(dir string) testscript.Params {
 			"rowsaddup":      cmdRowsAddUp,
 			"lessons":        cmdLessons,
 			"filemode":       cmdFileMode,
+			"world":          cmdWorld,
+			"ptyrun":         cmdPtyrun,
 		},
 		Condition: ghCondition,
 	}
