@@ -687,7 +687,7 @@ func (b *builder) replacementAndTargets() {
 		c.Normalize()
 		r.Replacement = &Replacement{
 			KeyID: c.KeyID, PrincipalType: c.Principal.Type, PrincipalID: c.Principal.ID, PrincipalName: c.Principal.Name,
-			Redacted: c.Redacted, Fingerprint: c.Fingerprint, Created: c.CreatedAt, PermissionsHint: c.PermissionsHint,
+			Redacted: c.Redacted, Fingerprint: c.Fingerprint, Created: c.CreatedAt, PermissionsHint: c.PermissionsHint, Adopted: c.Adopted,
 		}
 		if c.Principal.Type == "service_account" {
 			r.Replacement.ServiceAccountID, r.Replacement.ServiceAccountName = c.Principal.ID, c.Principal.Name

@@ -265,6 +265,9 @@ type Replacement struct {
 	Verified           bool   `json:"verified"`
 	// PermissionsHint says how to narrow the replacement's permissions.
 	PermissionsHint string `json:"permissions_hint,omitempty"`
+	// Adopted: a person made the replacement and pasted it; respond did
+	// not create it.
+	Adopted bool `json:"adopted,omitempty"`
 }
 
 // Target is one place the key lives, and what happened to it.
