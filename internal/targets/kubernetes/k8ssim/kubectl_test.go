@@ -138,6 +138,9 @@ func TestKubectlRolloutRestartAndStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.mustKubectl(t, "patch", "deployment", "api", "-n", "prod", "-p", `{"spec":{"progressDeadlineSeconds":1}}`)
+	// kubectl refuses a second restart within the second of the first
+	// (its annotation has a precision of a second): start the next one.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
 	w.mustKubectl(t, "rollout", "restart", "deployment/api", "-n", "prod")
 	_, errs, err := w.kubectl(t, "rollout", "status", "deployment/api", "-n", "prod", "--timeout=60s")
 	if err == nil || !strings.Contains(errs, `deployment "api" exceeded its progress deadline`) {
