@@ -196,6 +196,21 @@ func (s *Server) RolloutValue(ns, deployment, secret, key string) (string, bool)
 
 func keyOf(ns, name string) string { return key(ns, name) }
 
+// ServedValue implements simapi.ServedStore: what the pods of via
+// ("deployment/NAME", in the namespace of ref) read from ref, a
+// "context/namespace/secret#key" (RolloutValue).
+func (s *Server) ServedValue(ref, via string) (string, bool) {
+	r, err := ParseSecretRef(ref)
+	if err != nil {
+		return "", false
+	}
+	name, ok := strings.CutPrefix(via, "deployment/")
+	if !ok || name == "" {
+		return "", false
+	}
+	return s.RolloutValue(r.Namespace, name, r.Secret, r.Key)
+}
+
 // timestamp is now, as object timestamps are: to the second.
 func (s *Server) timestamp() metav1.Time {
 	return metav1.NewTime(s.now().UTC().Truncate(time.Second))
