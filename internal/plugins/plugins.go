@@ -19,6 +19,7 @@ import (
 	_ "github.com/respondhq/respond/internal/targets/exec"
 	_ "github.com/respondhq/respond/internal/targets/githubsecret"
 	_ "github.com/respondhq/respond/internal/targets/githubworkflow"
+	_ "github.com/respondhq/respond/internal/targets/kubernetes"
 )
 
 // Fakes are the simulated APIs the registered plug-ins declare, for the
