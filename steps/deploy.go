@@ -141,7 +141,42 @@ func (d Deploy) Plan(ctx context.Context, c *step.Call) ([]step.Change, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ran := commandsRanBefore(c, t); len(ran) > 0 {
+		// The inventory, read again on resume, runs another command than
+		// an earlier run of the incident did: shown, and asked about.
+		ch.Destructive = true
+		ch.Effect += fmt.Sprintf("; a command no earlier run of this incident ran (it ran %s): check it before you approve", strings.Join(ran, "; "))
+	}
 	return []step.Change{ch}, nil
+}
+
+// commandsRanBefore lists the commands of t's type that earlier runs of
+// the incident gave the credential to, when t runs a command (a field
+// with Program) none of them ran.
+func commandsRanBefore(c *step.Call, t target.Target) []string {
+	spec, ok := t.Spec()
+	if !ok {
+		return nil
+	}
+	runs := false
+	for _, f := range spec.Fields {
+		runs = runs || f.Program
+	}
+	if !runs {
+		return nil
+	}
+	var ran []string
+	for id, w := range latestWrites(c) {
+		if w.Type != t.Type {
+			continue
+		}
+		if id == t.ID() {
+			return nil // this command ran before
+		}
+		ran = append(ran, id)
+	}
+	sort.Strings(ran)
+	return ran
 }
 
 // PlanNotes implements step.Noter: each writer that can says what writing

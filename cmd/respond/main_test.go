@@ -17,6 +17,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/respondhq/respond/internal/cli"
+	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/report/gfmtest"
 )
 
@@ -44,6 +45,9 @@ func scriptParams(dir string) testscript.Params {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("RESPOND_STATE_DIR", filepath.Join(env.WorkDir, "state"))
 			env.Setenv("NO_COLOR", "1")
+			// The registered providers, as messages list them (cmpenv
+			// files say $PROVIDERS, so a new plug-in needs no edit here).
+			env.Setenv("PROVIDERS", strings.Join(provider.Names(), ", "))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -78,6 +82,8 @@ func scriptParams(dir string) testscript.Params {
 			"rowsaddup":      cmdRowsAddUp,
 			"lessons":        cmdLessons,
 			"filemode":       cmdFileMode,
+			"maxwidth":       cmdMaxwidth,
+			"sarifvalid":     cmdSarifvalid,
 		},
 		Condition: ghCondition,
 	}

@@ -32,6 +32,7 @@ type keyOptions struct {
 	Force      bool
 	Book       string        // --playbook
 	Watch      time.Duration // rotate --watch
+	Due        bool          // rotate --due
 }
 
 func newLeakedKeyCmd(f *Factory) *cobra.Command {
@@ -91,14 +92,19 @@ create the replacement, deploy it everywhere the inventory lists and prove it
 works, and only then revoke the old key. Nothing breaks at any moment.`,
 		Example: `  respond rotate --credential openai-production
   respond rotate --key-id key_abc --project proj_123 --dry-run
-  respond rotate --key-id AKIAIOSFODNN7EXAMPLE`,
+  respond rotate --key-id AKIAIOSFODNN7EXAMPLE
+  respond rotate --due --yes        # every credential older than its rotate_every (cron: docs/rotation.md)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Due {
+				return runRotateDue(cmd.Context(), f, o)
+			}
 			_, err := runKeyPlaybook(cmd.Context(), f, o, "rotate-key")
 			return err
 		},
 	}
 	addKeyFlags(cmd, o, false)
+	cmd.Flags().BoolVar(&o.Due, "due", false, "rotate every inventory credential whose key is older than its rotate_every, one rotate-key playbook each (safe to run twice at once)")
 	return cmd
 }
 
@@ -480,6 +486,9 @@ func pickKey(ctx context.Context, f *Factory) (providerName, scope, keyID string
 	opts := make([]string, len(keys))
 	for i, k := range keys {
 		last := "never used"
+		if !spec.Caps.LastUsed {
+			last = "last use unknown"
+		}
 		if k.LastUsed != nil {
 			last = "last used " + k.LastUsed.Local().Format("2006-01-02 15:04")
 		}

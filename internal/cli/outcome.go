@@ -137,10 +137,10 @@ func printOutcome(w io.Writer, p ui.Palette, r *report.Report) {
 	if c := inv.Inventory; c != nil && c.Error == "" && c.To != "" {
 		verb := "now names"
 		if !c.Changed {
-			verb = "already named"
+			verb = "already names"
 		}
 		from := ""
-		if c.From != "" {
+		if c.From != "" && c.Changed && c.From != c.To {
 			from = " instead of " + c.From
 		}
 		fmt.Fprintf(w, "  inventory: %s: credential %s %s %s%s\n", c.File, c.Credential, verb, c.To, from)

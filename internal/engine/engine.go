@@ -137,11 +137,14 @@ type Engine struct {
 	// came from; unrecovered why a recovery was not possible.
 	recovered   map[string]string
 	unrecovered map[string]string
-	fresh       map[string]bool // steps run in this run's read phase
-	totals      map[string]int  // foreach item counts, by step
-	scope       playbook.Scope
-	results     []StepOutcome
-	prev        map[string]*step.Result
+	// outChanged names, for each read step that ran again in this run's
+	// read phase and found something else, the outputs that changed.
+	outChanged map[string]map[string]bool
+	fresh      map[string]bool // steps run in this run's read phase
+	totals     map[string]int  // foreach item counts, by step
+	scope      playbook.Scope
+	results    []StepOutcome
+	prev       map[string]*step.Result
 }
 
 // New prepares an engine. The playbook must have been validated against
@@ -268,10 +271,12 @@ func (e *Engine) following(rerun map[string]bool) {
 	for i := range steps {
 		st := &steps[i]
 		spec := e.specs[st.ID]
-		if spec.Follows && pending && e.stepDone(st.ID) && !rerun[st.ID] {
-			rerun[st.ID] = true
+		if spec.Follows && pending && e.stepDone(st.ID) {
 			e.mu.Lock()
-			e.why[st.ID] = whyFollows
+			if !rerun[st.ID] || e.why[st.ID] == whyConsumer {
+				// It must run, same parameters or not.
+				rerun[st.ID], e.why[st.ID] = true, whyFollows
+			}
 			e.mu.Unlock()
 		}
 		if spec.Mutates && (rerun[st.ID] || !e.stepDone(st.ID)) {
@@ -311,7 +316,7 @@ func (e *Engine) reruns(changed map[string]bool) map[string]bool {
 			// receive the new value.
 			if !rerun[st.ID] && e.ranBefore(st.ID) {
 				for _, ref := range refs {
-					if rerun[ref.Step] && !e.unchanged(st, rerun) {
+					if rerun[ref.Step] && e.outputChanged(ref.Step, ref.Output) && !e.unchanged(st, rerun) {
 						rerun[st.ID], why[st.ID] = true, whyConsumer
 						changed = true
 						break
@@ -340,6 +345,19 @@ func (e *Engine) reruns(changed map[string]bool) map[string]bool {
 	return rerun
 }
 
+// outputChanged reports whether an output of a step that runs again may
+// differ from the one journaled: a read step that ran again in this run's
+// read phase says exactly which of its outputs changed; for any other
+// step, all may.
+func (e *Engine) outputChanged(stepID, output string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.fresh[stepID] || e.outChanged == nil {
+		return true
+	}
+	return e.outChanged[stepID][output]
+}
+
 // ranBefore reports whether an instance of the step was recorded in an
 // earlier run (finished, failed or interrupted).
 func (e *Engine) ranBefore(id string) bool {
@@ -354,14 +372,36 @@ func (e *Engine) ranBefore(id string) bool {
 }
 
 // outputDigests fingerprints the journaled outputs of every finished
-// single-instance step, to tell whether a read step found something else.
-func (e *Engine) outputDigests() map[string]string {
+// single-instance step, output by output, to tell whether a read step
+// found something else, and what.
+func (e *Engine) outputDigests() map[string]map[string]string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := map[string]string{}
+	out := map[string]map[string]string{}
 	for k, s := range e.state {
 		if k.item == "" && !s.started && s.status == journal.StatusOK {
-			out[k.step] = normalDigest(s.outputs)
+			m := map[string]string{}
+			for name, v := range s.outputs {
+				m[name] = normalDigest(v)
+			}
+			out[k.step] = m
+		}
+	}
+	return out
+}
+
+// changedOutputs names the outputs that differ between two digests of one
+// step's outputs.
+func changedOutputs(before, after map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for name, d := range after {
+		if before[name] != d {
+			out[name] = true
+		}
+	}
+	for name := range before {
+		if _, ok := after[name]; !ok {
+			out[name] = true
 		}
 	}
 	return out
@@ -583,19 +623,31 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 	// read phase found and what was recovered, decide again which
 	// completed steps run again: a consumer whose inputs did not change
 	// does not.
-	if _, err := e.recover(ctx, rerun); err != nil {
-		return e.stop(ctx, out, err)
-	}
 	seed := changed
 	after := e.outputDigests()
+	e.mu.Lock()
+	e.outChanged = map[string]map[string]bool{}
 	for id := range fresh {
-		if before[id] != after[id] {
+		if c := changedOutputs(before[id], after[id]); len(c) > 0 {
 			seed[id] = true // it found something else this time
+			e.outChanged[id] = c
 		}
 	}
-	rerun = e.reruns(seed)
-	for id := range fresh {
-		delete(rerun, id)
+	e.mu.Unlock()
+	decide := func() map[string]bool {
+		r := e.reruns(seed)
+		for id := range fresh {
+			delete(r, id)
+		}
+		return r
+	}
+	rerun = decide()
+	recovered, err := e.recover(ctx, rerun)
+	if err != nil {
+		return e.stop(ctx, out, err)
+	}
+	if recovered {
+		rerun = decide()
 	}
 	e.following(rerun)
 	// What runs again shows what it will make, not what it made.

@@ -366,6 +366,18 @@ func (e *Engine) runStep(ctx context.Context, st *playbook.Step, rerun bool) err
 	}
 	e.mu.Lock()
 	e.totals[st.ID] = len(items)
+	// An item an earlier run had that the list no longer holds (a target
+	// removed from the inventory, or its name fixed) is gone: its failure
+	// no longer counts (incident.failed, whether the step is done).
+	current := map[string]bool{}
+	for i, it := range items {
+		current[ItemKey(i, it)] = true
+	}
+	for k, s := range e.state {
+		if k.step == st.ID && k.item != "" && !current[k.item] && !s.started && s.status == journal.StatusFailed {
+			delete(e.state, k)
+		}
+	}
 	e.mu.Unlock()
 	conc := max(st.Concurrency, 1)
 	sem := make(chan struct{}, conc)

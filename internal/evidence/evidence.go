@@ -94,6 +94,8 @@ type Identified struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Created     string `json:"created,omitempty"`   // RFC 3339
 	LastUsed    string `json:"last_used,omitempty"` // RFC 3339
+	// LastUseUnknown: the provider does not report a key's last use.
+	LastUseUnknown bool `json:"last_use_unknown,omitempty"`
 	// AlreadyGone: no listing shows the key and its value no longer works.
 	AlreadyGone bool `json:"already_gone"`
 	// From a secret-scanning alert.
@@ -134,6 +136,10 @@ type Advice struct {
 	Review string `json:"review"`
 	// AllowList says how to make a leaked key useless from elsewhere.
 	AllowList string `json:"allow_list"`
+	// Narrow says how to narrow a replacement to what the application
+	// uses ("key permissions on the OpenAI dashboard"); empty: nothing to
+	// narrow.
+	Narrow string `json:"narrow,omitempty"`
 	// SpendControls: the provider has spend limits and alerts per scope
 	// (read by the usage step).
 	SpendControls bool `json:"spend_controls,omitempty"`
@@ -251,6 +257,9 @@ type Usage struct {
 	// and Source says why. LastUsed still holds.
 	NotCounted bool   `json:"not_counted,omitempty"`
 	LastUsed   string `json:"last_used,omitempty"`
+	// LastUseUnknown: the provider does not report a key's last use (an
+	// empty LastUsed then says nothing, not "never").
+	LastUseUnknown bool `json:"last_use_unknown,omitempty"`
 	// Spend controls of the scope, when the provider has them.
 	SpendControls      string `json:"spend_controls,omitempty"` // "read" when known
 	SpendControlsError string `json:"spend_controls_error,omitempty"`

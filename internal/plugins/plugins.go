@@ -9,6 +9,7 @@ import (
 	// Providers of keys.
 	"github.com/respondhq/respond/internal/provider"
 	_ "github.com/respondhq/respond/internal/providers/aws"
+	_ "github.com/respondhq/respond/internal/providers/google"
 	_ "github.com/respondhq/respond/internal/providers/openai"
 	"github.com/respondhq/respond/internal/sim/simapi"
 	"github.com/respondhq/respond/internal/target"

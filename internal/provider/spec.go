@@ -51,6 +51,11 @@ type Spec struct {
 	// AlertTypes are the GitHub secret-scanning secret types of its keys
 	// (openai_api_key).
 	AlertTypes []string
+	// SecretNames matches the names people give the places that hold its
+	// keys (OPENAI_API_KEY, AWS_SECRET_ACCESS_KEY), case-insensitively:
+	// `respond audit` reports GitHub secrets so named that no inventory
+	// credential lists. nil: none.
+	SecretNames *regexp.Regexp
 	// Env are the environment variables it reads its configuration from.
 	Env []EnvVar
 	// Configured reports whether the environment configures it (so the

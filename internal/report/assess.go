@@ -73,6 +73,8 @@ func (b *builder) usage() {
 	if !u.Counted {
 		u.Assessment = fmt.Sprintf("respond could not count the key's requests (%s); only its last use is known.", strings.TrimSuffix(u.Source, "."))
 		switch lu, err := time.Parse(time.RFC3339, u.LastUsed); {
+		case u.LastUsed == "" && ev.LastUseUnknown:
+			u.Assessment += " The provider does not report a key's last use either: review its logs for the window."
 		case u.LastUsed == "":
 			u.Assessment += " The provider has no record of the key being used."
 		case b.r.Exposure == nil || !b.r.Exposure.StartKnown:
@@ -322,15 +324,12 @@ func (b *builder) followUps() {
 		}
 	}
 	if rp := r.Replacement; rp != nil {
-		switch rp.PrincipalType {
-		case "service_account", "":
+		// What the replacement may do is its provider's to say: how to
+		// narrow it (key permissions, an IAM policy, API restrictions).
+		if hint := orDefault(rp.PermissionsHint, r.narrowAdvice()); hint != "" {
 			add("least-privilege", "medium", "Restrict the replacement's permissions",
-				fmt.Sprintf("The replacement %s belongs to service account %s with the project's default permissions. Restrict it to the endpoints and models the application uses (%s), and keep one key per application.",
-					lit(rp.KeyID), lit(orDefault(rp.PrincipalName, rp.PrincipalID)), orDefault(rp.PermissionsHint, "key permissions on the OpenAI dashboard")))
-		default:
-			add("least-privilege", "medium", "Restrict the replacement's permissions",
-				fmt.Sprintf("The replacement %s has every permission of %s. Narrow them to what the application uses (%s), and keep one key per application.",
-					lit(rp.KeyID), lit(rp.Holder()), orDefault(rp.PermissionsHint, "a least-privilege policy")))
+				fmt.Sprintf("Narrow the replacement %s, held by %s, to what the application uses: %s. Keep one key per application.",
+					lit(rp.KeyID), lit(rp.Holder()), hint))
 		}
 	}
 	age := ""

@@ -31,6 +31,7 @@ const (
 	kindVerify    = "key.verify"
 	kindReplace   = "key.replace"
 	kindRetire    = "key.retire"
+	kindDiscard   = "key.discard"
 	kindDeploy    = "deploy"
 	kindDispatch  = "github.dispatch_workflow"
 	kindResolve   = "github.resolve_alert"
@@ -213,7 +214,8 @@ func FromJournal(id string, recs []journal.Record, playbookSrc []byte) (*Report,
 			}
 		}
 	}
-	if t := b.firstOK(kindTargets); t != nil {
+	// The targets the inventory names now: a resume reads it again.
+	if t := b.lastOK(kindTargets); t != nil {
 		b.targetIDs = strList(t.evidence, "targets")
 	}
 	b.incidentKind()
@@ -411,8 +413,8 @@ func (b *builder) keyAndDetection() {
 		ID: k.KeyID, Name: k.KeyName, Provider: k.Provider, ProviderTitle: orDefault(k.Title, providerTitle(k.Provider)),
 		Scope: k.Scope, ScopeKind: k.ScopeKind, ScopeName: k.ScopeName,
 		Redacted: k.Redacted, Fingerprint: k.Fingerprint,
-		OwnerType: k.Owner.Type, OwnerID: k.Owner.ID, OwnerName: k.Owner.Name, OwnerEmail: k.Owner.Email,
-		Created: k.Created, LastUsed: k.LastUsed,
+		OwnerType: k.Owner.Type, OwnerNoun: k.Owner.Noun, OwnerID: k.Owner.ID, OwnerName: k.Owner.Name, OwnerEmail: k.Owner.Email,
+		Created: k.Created, LastUsed: k.LastUsed, LastUseUnknown: k.LastUseUnknown,
 		AlreadyDisabled: k.AlreadyGone,
 		advice:          k.Advice,
 	}
@@ -686,6 +688,24 @@ func (b *builder) replacementAndTargets() {
 			t.At = in.finished
 		case "unfinished":
 			t.Status = "pending"
+		}
+	}
+	// A target the inventory no longer names, that no write ever reached
+	// (a misnamed environment, fixed since), is not a place that holds
+	// the key: it leaves the final check, and the report says so. One an
+	// earlier run wrote stays: it holds a key.
+	listed := map[string]bool{}
+	for _, id := range b.targetIDs {
+		listed[id] = true
+	}
+	for i := range r.Targets {
+		t := &r.Targets[i]
+		switch {
+		case listed[t.ID] || len(b.targetIDs) == 0:
+		case t.At != nil && t.Status == "failed":
+			t.Status, t.Removed = "removed", true
+		case t.Status == "updated" || t.Status == "created":
+			t.Unlisted = true
 		}
 	}
 }

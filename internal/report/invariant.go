@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/respondhq/respond/internal/evidence"
 	"github.com/respondhq/respond/internal/journal"
 )
 
@@ -149,8 +150,18 @@ func (b *builder) invariant() {
 
 	// Every target holds it.
 	var stale []string
+	checked := 0
 	for _, t := range r.Targets {
-		if !t.HoldsReplacement {
+		if t.Removed {
+			continue
+		}
+		checked++
+		switch {
+		case t.HoldsReplacement:
+		case t.Unlisted:
+			stale = append(stale, t.ID+" (no longer in the inventory, and it holds an earlier replacement: put it back to write the new one there, "+
+				"or, once nothing uses what it holds, delete that key by hand)")
+		default:
 			stale = append(stale, t.ID)
 		}
 	}
@@ -160,10 +171,10 @@ func (b *builder) invariant() {
 	case noTargets:
 		add(ClauseTargets, false, "no known target")
 	case len(stale) == 0 && r.Replacement != nil:
-		add(ClauseTargets, true, "all %d target(s) hold replacement %s", len(r.Targets), r.Replacement.KeyID)
+		add(ClauseTargets, true, "all %d target(s) hold replacement %s", checked, r.Replacement.KeyID)
 	default:
 		add(ClauseTargets, false, "%d of %d target(s) do not hold the replacement: %s; fix the cause and run %s",
-			len(stale), len(r.Targets), strings.Join(stale, ", "), resume)
+			len(stale), checked, strings.Join(stale, ", "), resume)
 	}
 
 	// Every workflow that deploys it ran after the last write.
@@ -238,9 +249,39 @@ func (b *builder) invariant() {
 	if r.Replacement != nil && r.Replacement.PrincipalType != "service_account" && r.Replacement.PrincipalType != "" {
 		created = "one key"
 	}
+	// Earlier replacements kept live while the new one went out (make
+	// before break) must be gone once it is everywhere.
+	var superseded []string
+	if rep != nil {
+		var cr evidence.Created
+		evidence.Decode(rep.evidence, &cr)
+		discarded := map[string]bool{}
+		for _, in := range b.ofKind(kindDiscard) {
+			if in.status == journal.StatusOK {
+				for _, id := range strList(in.evidence, "deleted") {
+					discarded[id] = true
+				}
+			}
+		}
+		for _, o := range cr.Superseded {
+			id := o.KeyID
+			if id == "" {
+				id = o.Principal.ID
+			}
+			if !o.Adopted && !discarded[id] {
+				superseded = append(superseded, id)
+			}
+		}
+	}
 	switch {
 	case leftover:
 		add(ClauseLeftovers, false, "creating the replacement was interrupted or failed; what it created may be left over: run %s, which deletes it", resume)
+	case len(superseded) > 0 && !b.declares(kindDiscard):
+		add(ClauseLeftovers, false, "the earlier replacement(s) %s are still live, and the playbook has no key.discard step to delete them: "+
+			"delete them by hand once nothing uses them, and add the step to the playbook (docs/playbooks.md, key.discard)", strings.Join(superseded, ", "))
+	case len(superseded) > 0:
+		add(ClauseLeftovers, false, "the earlier replacement(s) %s stay live until the new one is on every target, redeployed and verified: "+
+			"fix what failed and run %s, whose discard step deletes them", strings.Join(superseded, ", "), resume)
 	case r.Key != nil && r.Key.Deactivated && !r.Key.Retired:
 		add(ClauseLeftovers, false, "%s is deactivated but not deleted: run %s, which deletes it once recovery is verified", firstUpper(key), resume)
 	case rep != nil:

@@ -15,6 +15,7 @@ import (
 
 	"github.com/respondhq/respond/internal/sim/githubsim"
 	"github.com/respondhq/respond/internal/sim/openaisim"
+	"github.com/respondhq/respond/internal/sim/simapi"
 )
 
 // The APIs a request can be for, as the request log names them.
@@ -76,6 +77,11 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, api string) {
 	stamp := s.now()
 	rec := &statusRecorder{ResponseWriter: w}
 	entry := RequestRecord{API: api, Method: r.Method, Path: r.URL.RequestURI(), Start: stamp.UTC().Format(time.RFC3339Nano), Actor: s.actorOf(r, api)}
+	if sv, ok := s.service(r.URL.Path); ok {
+		if pl, ok := sv.Service.(simapi.PathLogger); ok {
+			entry.Path = pl.LogPath(r) // no secret in the log
+		}
+	}
 	defer func() {
 		entry.Status = rec.status
 		if entry.Status == 0 {

@@ -48,6 +48,7 @@ var scenarios = []scenario{
 			"revoking it means deleting the service account, since its key cannot be deleted through the project api_keys endpoint.",
 		seed: func(w *world) error { return w.seedLeakedKey(leakServiceAccount) },
 	},
+	{name: "audit", description: auditDescription, seed: (*world).seedAudit},
 }
 
 // ListScenarios returns the scenarios the simulator can seed, default
@@ -146,6 +147,9 @@ type ScenarioInfo struct {
 	// ReadOnlyLogin is its user.
 	ReadOnlyToken string `json:"readonly_token"`
 	ReadOnlyLogin string `json:"readonly_login"`
+
+	// Plants are the problems the audit scenario planted (see Plant).
+	Plants []Plant `json:"plants,omitempty"`
 }
 
 func (i ScenarioInfo) clone() ScenarioInfo {
@@ -153,6 +157,7 @@ func (i ScenarioInfo) clone() ScenarioInfo {
 	i.OrgSecretRepos = slices.Clone(i.OrgSecretRepos)
 	i.DecoyRepos = slices.Clone(i.DecoyRepos)
 	i.UnlistedRepos = slices.Clone(i.UnlistedRepos)
+	i.Plants = slices.Clone(i.Plants)
 	return i
 }
 
@@ -164,10 +169,13 @@ type world struct {
 	oa     *openaisim.Server
 	gh     *githubsim.Server
 
-	info     ScenarioInfo
-	leaked   secret.Value
-	adminKey secret.Value
-	token    secret.Value
+	info ScenarioInfo
+	// inventory, when set, is the scenario's own inventory (the audit
+	// scenario's several credentials) instead of inventoryYAML's.
+	inventory string
+	leaked    secret.Value
+	adminKey  secret.Value
+	token     secret.Value
 	// secretSet is when the secrets holding the leaked key were set.
 	secretSet time.Time
 }

@@ -239,3 +239,28 @@ func TestStreamsEndBeforeResetAndShutdown(t *testing.T) {
 		t.Fatal("Close is held up by an open stream")
 	}
 }
+
+// secretPathService takes a secret in its query, and says how to log it.
+type secretPathService struct{ echoService }
+
+func (s *secretPathService) LogPath(r *http.Request) string {
+	q := r.URL.Query()
+	if q.Has("token") {
+		q.Set("token", "REDACTED")
+	}
+	return r.URL.Path + "?" + q.Encode()
+}
+
+func TestServicesKeepSecretsOutOfTheRequestLog(t *testing.T) {
+	svc := &secretPathService{}
+	s := start(t, Options{Services: []simapi.Factory{func(simapi.Options) simapi.Service { return svc }}})
+	resp, err := http.Get(s.URL() + "/echo/v1/lookup?token=sk-secret-in-the-query-0000&x=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	reqs := s.Requests(0)
+	if len(reqs) != 1 || strings.Contains(reqs[0].Path, "sk-secret") || !strings.Contains(reqs[0].Path, "token=REDACTED") {
+		t.Errorf("request log = %+v, want the path as the service logs it", reqs)
+	}
+}

@@ -209,10 +209,11 @@ type Sim struct {
 
 // seeded is what seeding a scenario produced.
 type seeded struct {
-	info     ScenarioInfo
-	leaked   secret.Value
-	adminKey secret.Value
-	token    secret.Value
+	info      ScenarioInfo
+	inventory string
+	leaked    secret.Value
+	adminKey  secret.Value
+	token     secret.Value
 }
 
 // Start seeds the scenario, listens on opts.Addr and serves in the
@@ -420,7 +421,7 @@ func (s *Sim) seed() error {
 		return fmt.Errorf("seed simulator scenario %q: %w", s.scen.name, err)
 	}
 	s.mu.Lock()
-	s.seeded = seeded{info: w.info, leaked: w.leaked, adminKey: w.adminKey, token: w.token}
+	s.seeded = seeded{info: w.info, inventory: w.inventory, leaked: w.leaked, adminKey: w.adminKey, token: w.token}
 	s.mu.Unlock()
 	return nil
 }
@@ -536,6 +537,12 @@ func (s *Sim) Done() <-chan struct{} { return s.done }
 // WriteInventory writes the scenario's inventory (PRODUCT.md §5 format)
 // to path: one credential, the leaked key, with every target that holds it.
 func (s *Sim) WriteInventory(path string) error {
+	s.mu.Lock()
+	own := s.seeded.inventory
+	s.mu.Unlock()
+	if own != "" {
+		return writeInventory(path, []byte(own))
+	}
 	return writeInventory(path, s.Scenario().inventoryYAML(false))
 }
 

@@ -158,6 +158,13 @@ type TLSOnly interface {
 	NeedsTLS() bool
 }
 
+// PathLogger is a Service whose requests may carry a secret in their URL
+// (Google's keys:lookupKey?keyString=…): the simulator's request log
+// records LogPath(r) instead of the request URI.
+type PathLogger interface {
+	LogPath(r *http.Request) string
+}
+
 // ErrorWriter is a Service that answers injected faults (POST
 // /_sim/faults) in its API's own error shape. status is the fault's
 // status; a rate-limit fault has status 429 and retryAfter set. Without

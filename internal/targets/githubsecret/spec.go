@@ -115,8 +115,9 @@ func spec(typ, title, summary string, environments bool, example string) target.
 			}
 			return t.Type + ":" + where + ":" + t.Str("secret")
 		},
-		Describe: describe,
-		New:      func(env *plugin.Env) target.Writer { return Writer{env: env} },
+		Describe:      describe,
+		New:           func(env *plugin.Env) target.Writer { return Writer{env: env} },
+		FakeElsewhere: "the simulator's GitHub (githubsim), in internal/targets/githubsecret's tests",
 	}
 }
 
