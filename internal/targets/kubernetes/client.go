@@ -136,6 +136,13 @@ func newFromConfig(cfg *rest.Config, context string) (*Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "respond"
 	}
+	// client-go's own default (5 requests a second, bursts of 10) would
+	// make a preflight of many targets wait on the client; kubectl allows
+	// 50 a second, and so does respond (the API server's priority and
+	// fairness still decides).
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 50, 100
+	}
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes: context %q: %w", context, err)
