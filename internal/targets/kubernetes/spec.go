@@ -87,7 +87,25 @@ func Spec() target.Spec {
 			{Name: "KUBECONFIG", Doc: "the kubeconfig files, as kubectl reads them (default ~/.kube/config); a target's context names one of their contexts"},
 		},
 		Fake: k8ssim.New,
-		New:  func(env *plugin.Env) target.Writer { return NewWriter(env) },
+		// The conformance suite's places: keys of the Secret conformance
+		// of namespace conformance, through the context that may do
+		// everything; a Secret that does not exist is refused.
+		Sample: &target.Sample{
+			Place: func(name string) map[string]any {
+				return map[string]any{"context": k8ssim.ContextFull, "namespace": "conformance", "secret": "conformance", "key": name}
+			},
+			Ref: func(t target.Target) string {
+				c := t.Str("context")
+				if c == "" {
+					c = k8ssim.ContextFull // the fake's kubeconfig's current context
+				}
+				return k8ssim.SecretRef{Context: c, Namespace: t.Str("namespace"), Secret: t.Str("secret"), Key: t.Str("key")}.String()
+			},
+			Denied: func(name string) map[string]any {
+				return map[string]any{"context": k8ssim.ContextFull, "namespace": "conformance", "secret": "missing", "key": name}
+			},
+		},
+		New: func(env *plugin.Env) target.Writer { return NewWriter(env) },
 	}
 }
 

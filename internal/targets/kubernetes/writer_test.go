@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,8 +13,10 @@ import (
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/target"
+	"github.com/respondhq/respond/internal/target/conformance"
 	"github.com/respondhq/respond/internal/targets/kubernetes"
 	"github.com/respondhq/respond/internal/targets/kubernetes/k8ssim"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // writer is the kubernetes-secret writer as respond builds it, its
@@ -287,10 +290,10 @@ func TestValidation(t *testing.T) {
 		{"namespace", "Prod", "invalid namespace"},
 		{"secret", "api/keys", "invalid Secret name"},
 		{"secret", "-rf", "invalid Secret name"},
-		{"key", "A\nB", "invalid key"},
+		{"key", "A\nB", "holds a control character"},
 		{"key", "../x", "invalid key"},
 		{"key", "%2e%2e", "invalid key"},
-		{"context", "prod\x1b[2J", "invalid kubeconfig context"},
+		{"context", "prod\x1b[2J", "holds a control character"},
 		{"context", "a b", "invalid kubeconfig context"},
 		{"restart", []string{"statefulset/db"}, "only Deployments can be restarted"},
 		{"restart", []string{"api"}, "write deployment/NAME"},
@@ -344,4 +347,31 @@ func TestWriteRefusals(t *testing.T) {
 	if w.writes(http.MethodPatch) != 0 || w.writes(http.MethodPost) > w.requests(http.MethodPost, "selfsubjectaccessreviews") {
 		t.Error("a refused write changed something")
 	}
+}
+
+// The target conformance suite (internal/plugins runs it too), with
+// credentials that may not write: a kubeconfig whose context sim is the
+// read-only user's.
+func TestConformance(t *testing.T) {
+	w := start(t, k8ssim.Config{})
+	spec, _ := target.Lookup(kubernetes.Type)
+	env := w.sim.Env()
+	h := conformance.FakeHarness(t, spec, w.k8s, plugin.New(func(k string) string { return env[k] }, nil, nil))
+	cfg, err := clientcmd.LoadFromFile(w.kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Contexts[k8ssim.ContextFull] = cfg.Contexts[k8ssim.ContextReadOnly]
+	readonly := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, readonly); err != nil {
+		t.Fatal(err)
+	}
+	denied := plugin.New(func(k string) string {
+		if k == "KUBECONFIG" {
+			return readonly
+		}
+		return env[k]
+	}, nil, nil)
+	h.DeniedWriter = spec.New(denied)
+	conformance.Run(t, h)
 }

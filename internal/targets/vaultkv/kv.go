@@ -284,10 +284,10 @@ func (c *Client) CheckAccess(ctx context.Context, mount, path string) ([]Problem
 		return false
 	}
 	if !has("read") {
-		add("permission", "the token may not read %s/data/%s: respond reads the secret to keep its other fields; its policy needs \"read\" there", mount, path)
+		add("permission", "the token may not read %s/data/%s: respond reads the secret to keep its other fields; give its policy \"read\" there, or use a token that has it", mount, path)
 	}
 	if !has("update") {
-		add("permission", "the token may not update %s/data/%s: its policy needs \"update\" there (it has %s)", mount, path, strings.Join(caps, ", "))
+		add("permission", "the token may not update %s/data/%s (it has %s): give its policy \"update\" there, or use a token that has it", mount, path, strings.Join(caps, ", "))
 	}
 	if has("read") {
 		_, _, err := c.current(ctx, c.reader, mount, path, "reading "+full)

@@ -73,7 +73,19 @@ func Spec() target.Spec {
 			{Name: "VAULT_NAMESPACE", Doc: "the Vault Enterprise namespace of targets that name none"},
 		},
 		Fake: vaultsim.New,
-		New:  func(env *plugin.Env) target.Writer { return NewWriter(env) },
+		// The conformance suite's places: fields of secret/conformance/app
+		// in the root namespace (the fake's SecretStore); a secret that
+		// does not exist is refused.
+		Sample: &target.Sample{
+			Place: func(name string) map[string]any {
+				return map[string]any{"mount": DefaultMount, "path": "conformance/app", "field": name}
+			},
+			Ref: func(t target.Target) string { return mountOf(t) + "/" + t.Str("path") + "#" + t.Str("field") },
+			Denied: func(name string) map[string]any {
+				return map[string]any{"mount": DefaultMount, "path": "conformance/missing", "field": name}
+			},
+		},
+		New: func(env *plugin.Env) target.Writer { return NewWriter(env) },
 	}
 }
 

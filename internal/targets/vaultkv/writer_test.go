@@ -13,6 +13,7 @@ import (
 	"github.com/respondhq/respond/internal/sim"
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/target"
+	"github.com/respondhq/respond/internal/target/conformance"
 	"github.com/respondhq/respond/internal/targets/vaultkv"
 	"github.com/respondhq/respond/internal/targets/vaultkv/vaultsim"
 )
@@ -261,10 +262,10 @@ func TestWriterValidation(t *testing.T) {
 		{"path", "app//prod", "invalid secret path"},
 		{"path", "app/%2e%2e", "invalid secret path"},
 		{"path", "app/prod?x=1", "invalid secret path"},
-		{"path", "app/\x1b[2Jprod", "invalid secret path"},
+		{"path", "app/\x1b[2Jprod", "holds a control character"},
 		{"mount", "a/b", "invalid mount"},
 		{"mount", "..", "invalid mount"},
-		{"field", "A\nB", "invalid field"},
+		{"field", "A\nB", "holds a control character"},
 		{"field", " ", "invalid field"},
 		{"namespace", "team-a/../root", "invalid namespace"},
 	} {
@@ -280,4 +281,15 @@ func TestWriterValidation(t *testing.T) {
 	if tg := vaultTarget(map[string]any{"namespace": "team-a/", "mount": "kv/"}); tg.Validate() != nil || tg.ID() != "vault-kv:team-a/kv/app/prod#OPENAI_API_KEY" {
 		t.Errorf("with a namespace: %v %s", tg.Validate(), tg.ID())
 	}
+}
+
+// The target conformance suite (internal/plugins runs it too), with
+// credentials that may not write: the read-only token.
+func TestConformance(t *testing.T) {
+	w := start(t)
+	spec, _ := target.Lookup(vaultkv.Type)
+	env := w.sim.Env()
+	h := conformance.FakeHarness(t, spec, w.vault, plugin.New(func(k string) string { return env[k] }, nil, nil))
+	h.DeniedWriter, _ = w.writer(t, vaultsim.TokenReadOnly, "")
+	conformance.Run(t, h)
 }

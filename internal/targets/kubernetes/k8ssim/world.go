@@ -2,6 +2,7 @@ package k8ssim
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -103,6 +104,24 @@ func (s *Server) SecretValue(ref string) (string, bool) {
 	}
 	v, ok := o.(*corev1.Secret).Data[r.Key]
 	return string(v), ok
+}
+
+// SecretRefs is the ref of every key of every Secret, as the current
+// context ContextFull sees it ("sim/namespace/secret#key"), sorted: the
+// whole world of Secrets, for a test that checks a write changed nothing
+// else.
+func (s *Server) SecretRefs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, o := range s.listLocked(resSecrets, "", nil, nil) {
+		sec := o.(*corev1.Secret)
+		for k := range sec.Data {
+			out = append(out, SecretRef{Context: ContextFull, Namespace: sec.Namespace, Secret: sec.Name, Key: k}.String())
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // AddNamespace creates a namespace (nothing if it exists).
