@@ -717,6 +717,7 @@ func (b *builder) replacementAndTargets() {
 				t.Status = "created"
 			}
 			t.Detail = str(in.evidence, "detail")
+			t.Rollback = str(in.evidence, "rollback")
 			t.At = in.finished
 			t.Error = ""
 			t.HoldsReplacement = r.Replacement != nil && r.Replacement.Fingerprint != "" &&
