@@ -354,6 +354,8 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 			v = r.leaked
 		case "new":
 			v = newKey(ts, r)
+		case "admin":
+			v = ts.Getenv("OPENAI_ADMIN_KEY") // respond's own admin key
 		}
 		ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(v), 0o600))
 	case "keyid":
