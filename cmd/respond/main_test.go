@@ -69,6 +69,8 @@ func scriptParams(dir string) testscript.Params {
 			"together":       cmdTogether,
 			"spawn":          cmdSpawn,
 			"signal":         cmdSignal,
+			"closeout":       cmdCloseout,
+			"running":        cmdRunning,
 			"reap":           cmdReap,
 			"loadenv":        cmdLoadenv,
 			"jsonpath":       cmdJSONPath,

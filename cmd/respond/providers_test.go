@@ -40,6 +40,8 @@ import (
 // world alert STATE [RESOLUTION]: the scenario's alert is in STATE.
 // world requests: prints the request log's count since the simulator
 // started, by API and method.
+// world google-key|google-check|google-same …: the Google fake's world
+// (google_test.go).
 func cmdWorld(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
 		ts.Fatalf("usage: world anthropic-status|console-key|new-token|github-user|secrets|requests ...")
@@ -159,6 +161,8 @@ func cmdWorld(ts *testscript.TestScript, neg bool, args []string) {
 			return
 		}
 		ts.Fatalf("no alert %s in the world", info.Alert)
+	case "google-key", "google-check", "google-same":
+		worldGoogle(ts, r, neg, args)
 	case "requests":
 		want(1)
 		counts := map[string]int{}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -37,6 +38,9 @@ var (
 // what gh needs to use it as a GitHub Enterprise host: GH_HOST,
 // GH_ENTERPRISE_TOKEN and a private GH_CONFIG_DIR.
 //
+// simserve hangup: clients reset their connections mid-answer; it keeps
+// serving.
+//
 // simserve stop SIGNAL: send SIGNAL (INT, TERM or HUP) to it, and require
 // that it exits with status 0 having removed the temporary files it
 // printed (its inventory and TLS certificate).
@@ -53,6 +57,14 @@ func cmdSimServe(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("simserve start: a server is already running")
 		}
 		serveStart(ts, args[1:])
+	case "hangup":
+		// simserve hangup: clients ask for the world's state and reset
+		// their connections before reading the answer; the simulator
+		// keeps serving (its writes to them fail, nothing more).
+		if r == nil {
+			ts.Fatalf("simserve hangup: no server started")
+		}
+		simServeHangup(ts, r)
 	case "stop":
 		if r == nil || len(args) != 2 {
 			ts.Fatalf("usage: simserve stop INT|TERM|HUP, after simserve start")
@@ -158,6 +170,40 @@ func serveStart(ts *testscript.TestScript, args []string) {
 	servesMu.Lock()
 	serves[ts] = r
 	servesMu.Unlock()
+}
+
+// simServeHangup opens connections to the simulator that ask for
+// /_sim/state and reset (SO_LINGER 0) before reading it, so that the
+// server's writes meet a connection its peer reset; then it requires that
+// the server is still running and answers.
+func simServeHangup(ts *testscript.TestScript, r *serveRun) {
+	u, err := url.Parse(ts.Getenv("GITHUB_API_URL"))
+	ts.Check(err)
+	for range 20 {
+		c, err := net.Dial("tcp", u.Host)
+		ts.Check(err)
+		_, err = fmt.Fprintf(c, "GET /_sim/state HTTP/1.1\r\nHost: %s\r\n\r\n", u.Host)
+		ts.Check(err)
+		ts.Check(c.(*net.TCPConn).SetLinger(0))
+		// The answer is under way when the reset comes.
+		buf := make([]byte, 1)
+		_, _ = c.Read(buf)
+		ts.Check(c.Close())
+	}
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case err := <-r.done:
+		ts.Fatalf("respond sim serve stopped when its clients hung up (%v)", err)
+	default:
+	}
+	resp, err := http.Get(u.Scheme + "://" + u.Host + "/_sim/state")
+	if err != nil {
+		ts.Fatalf("respond sim serve does not answer after its clients hung up: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		ts.Fatalf("GET /_sim/state answered %d after clients hung up", resp.StatusCode)
+	}
 }
 
 // ghCondition is the script condition [gh]: gh is installed. In CI (CI

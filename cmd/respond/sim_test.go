@@ -23,7 +23,7 @@ import (
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim"
 	"github.com/respondhq/respond/internal/sim/githubsim"
-	"github.com/respondhq/respond/internal/sim/openaisim"
+	"github.com/respondhq/respond/internal/sim/simapi"
 )
 
 // The simulator runs inside the test process; the respond binary, in its
@@ -98,6 +98,12 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 			// An OAuth token exchange (Google's Application Default
 			// Credentials) is a POST that changes nothing in the world.
 			if q.Method == http.MethodPost && strings.HasSuffix(q.Path, "/token") {
+				continue
+			}
+			// Preflight's questions are POSTs too, and change nothing:
+			// Kubernetes' SelfSubjectAccessReviews, Vault's
+			// capabilities-self.
+			if q.Method == http.MethodPost && (strings.HasSuffix(q.Path, "/selfsubjectaccessreviews") || strings.HasSuffix(q.Path, "/sys/capabilities-self")) {
 				continue
 			}
 			if q.Method != http.MethodGet && q.Method != http.MethodHead {
@@ -360,7 +366,8 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(v), 0o600))
 	case "keyid":
 		// sim keyid VAR: VAR is the ID of the one live replacement.
-		ts.Setenv(args[1], liveReplacement(ts, r).ID)
+		id, _ := liveReplacement(ts, r)
+		ts.Setenv(args[1], id)
 	case "inventory":
 		// sim inventory FILE: the inventory names the live replacement
 		// (key_id and fingerprint) and still holds its comments.
@@ -469,20 +476,35 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// liveReplacement is the one live key of a respond-… service account.
-func liveReplacement(ts *testscript.TestScript, r *simRun) openaisim.KeyState {
+// liveReplacement is the one live replacement respond made: for OpenAI's
+// scenarios the one live key of a respond-… service account, for a
+// scenario whose leaked key another API issues what replacements says.
+func liveReplacement(ts *testscript.TestScript, r *simRun) (id, value string) {
+	if p := r.s.Scenario().Provider; p != "" {
+		find, ok := replacements[p]
+		if !ok {
+			ts.Fatalf("the scripts cannot find a replacement of a %s key in the world", p)
+		}
+		return find(ts, r)
+	}
 	v := newKey(ts, r)
 	for _, k := range r.s.OpenAI().Snapshot().Keys {
 		if k.Value == v {
-			return k
+			return k.ID, k.Value
 		}
 	}
 	ts.Fatalf("the live replacement is not among the keys")
-	return openaisim.KeyState{}
+	return "", ""
+}
+
+// replacements find the one live replacement of a scenario's leaked key
+// in the world of the API that issues it, by the scenario's provider.
+var replacements = map[string]func(*testscript.TestScript, *simRun) (id, value string){
+	"google": googleReplacement,
 }
 
 func simInventory(ts *testscript.TestScript, r *simRun, neg bool, file string) {
-	k := liveReplacement(ts, r)
+	id, value := liveReplacement(ts, r)
 	src, err := os.ReadFile(ts.MkAbs(file))
 	ts.Check(err)
 	inv, diags := inventory.Parse(file, src)
@@ -494,10 +516,10 @@ func simInventory(ts *testscript.TestScript, r *simRun, neg bool, file string) {
 		problems = append(problems, fmt.Sprintf("%d credentials", len(inv.Credentials)))
 	} else {
 		c := inv.Credentials[0]
-		if c.KeyID != k.ID {
-			problems = append(problems, fmt.Sprintf("key_id %s, want the live replacement %s", c.KeyID, k.ID))
+		if c.KeyID != id {
+			problems = append(problems, fmt.Sprintf("key_id %s, want the live replacement %s", c.KeyID, id))
 		}
-		if c.Fingerprint != secret.Fingerprint(k.Value) {
+		if c.Fingerprint != secret.Fingerprint(value) {
 			problems = append(problems, "the fingerprint is not the live replacement's")
 		}
 	}
@@ -587,8 +609,13 @@ func simStart(ts *testscript.TestScript, args []string) {
 }
 
 // newKey is the one live key respond created (a service account named
-// respond-…); it fails the script unless there is exactly one.
+// respond-…, or for a scenario whose leaked key another API issues, what
+// liveReplacement finds); it fails the script unless there is exactly one.
 func newKey(ts *testscript.TestScript, r *simRun) string {
+	if r.s.Scenario().Provider != "" {
+		_, v := liveReplacement(ts, r)
+		return v
+	}
 	st := r.s.OpenAI().Snapshot()
 	accounts := map[string]bool{}
 	for _, a := range st.ServiceAccounts {
@@ -636,6 +663,16 @@ func simVerify(ts *testscript.TestScript, r *simRun, neg bool, args []string) {
 			problems = append(problems, "the leaked key "+k.ID+" is still live")
 		}
 	}
+	info := r.s.Scenario()
+	if info.Provider != "" {
+		ki, ok := r.s.KeyIssuerFor(info.SecretType)
+		if !ok {
+			ts.Fatalf("no simulated API issues %s keys", info.SecretType)
+		}
+		if id, live, known := ki.KeyStatus(r.leaked, time.Now()); !known || live {
+			problems = append(problems, fmt.Sprintf("the leaked key %s is still live (known %v)", id, known))
+		}
+	}
 	repl := newKey(ts, r)
 	// Every secret that held the leaked key holds the replacement; the
 	// others are untouched.
@@ -650,6 +687,24 @@ func simVerify(ts *testscript.TestScript, r *simRun, neg bool, args []string) {
 			wrong = append(wrong, k)
 		case !r.leakedAt[k] && r.initial[k] != "" && sec.Value != r.initial[k]:
 			problems = append(problems, "a secret that did not hold the key was changed: "+k)
+		}
+	}
+	// Every place of a secret store that held it holds the replacement,
+	// and what it kept beside it is still there.
+	for _, p := range info.Stores {
+		st, ok := r.s.Service(p.Service).(simapi.SecretStore)
+		if !ok {
+			ts.Fatalf("the simulator serves no secret store %s", p.Service)
+		}
+		if v, _ := st.SecretValue(p.Ref); v != repl {
+			k := p.Service + " " + p.Ref
+			if v == r.leaked {
+				k += " (still the leaked key)"
+			}
+			wrong = append(wrong, k)
+		}
+		if v, ok := st.SecretValue(p.KeptRef); !ok || v != p.KeptValue {
+			problems = append(problems, fmt.Sprintf("%s %s lost what it held beside the key", p.Service, p.KeptRef))
 		}
 	}
 	if len(wrong) != failed {
@@ -667,7 +722,6 @@ func simVerify(ts *testscript.TestScript, r *simRun, neg bool, args []string) {
 		}
 	}
 	if alert {
-		info := r.s.Scenario()
 		for _, a := range r.s.GitHub().Snapshot().Alerts {
 			if a.Owner+"/"+a.Repo != info.AlertRepo || a.Number != info.AlertNumber {
 				continue

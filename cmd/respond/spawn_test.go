@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -21,6 +22,10 @@ type spawned struct {
 	done   chan struct{}
 	code   int
 	runErr error
+	// outR is the reading end of its standard output, a pipe read into
+	// out until closeout closes it; copied is closed when that stops.
+	outR   *os.File
+	copied chan struct{}
 }
 
 var (
@@ -31,6 +36,9 @@ var (
 // spawn NAME PROG ARGS...: start PROG in the background with the script's
 // environment.
 // signal NAME HUP|TERM|PIPE|INT: send it a signal.
+// closeout NAME: stop reading its standard output (a pipe), as `| head`
+// does once head exits.
+// running NAME: it has not exited.
 // reap NAME CODE: wait for it, require exit code CODE, and make its stdout
 // and stderr the last command's.
 func cmdSpawn(ts *testscript.TestScript, neg bool, args []string) {
@@ -46,11 +54,20 @@ func cmdSpawn(ts *testscript.TestScript, neg bool, args []string) {
 	for _, k := range []string{"RESPOND_STATE_DIR", "NO_COLOR", "OPENAI_BASE_URL", "OPENAI_ADMIN_KEY", "GITHUB_API_URL", "GITHUB_TOKEN", "PATH", "HOME", "TMPDIR"} {
 		cmd.Env = append(cmd.Env, k+"="+ts.Getenv(k))
 	}
-	p := &spawned{cmd: cmd, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = &p.out, &p.errb
+	p := &spawned{cmd: cmd, done: make(chan struct{}), copied: make(chan struct{})}
+	outR, outW, err := os.Pipe()
+	ts.Check(err)
+	p.outR = outR
+	cmd.Stdout, cmd.Stderr = outW, &p.errb
 	ts.Check(cmd.Start())
+	outW.Close()
+	go func() {
+		defer close(p.copied)
+		_, _ = io.Copy(&p.out, outR)
+	}()
 	go func() {
 		err := cmd.Wait()
+		<-p.copied
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			p.code = ee.ExitCode()
@@ -95,6 +112,32 @@ func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: signal NAME HUP|TERM|PIPE|INT")
 	}
 	ts.Check(spawnedNamed(ts, args[0]).cmd.Process.Signal(sig))
+}
+
+// cmdCloseout closes the reading end of a spawned process's standard
+// output: its writes fail with EPIPE and raise SIGPIPE.
+func cmdCloseout(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: closeout NAME")
+	}
+	ts.Check(spawnedNamed(ts, args[0]).outR.Close())
+}
+
+// cmdRunning: the spawned process has not exited.
+func cmdRunning(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: running NAME")
+	}
+	select {
+	case <-spawnedNamed(ts, args[0]).done:
+		if !neg {
+			ts.Fatalf("%s has exited", args[0])
+		}
+	default:
+		if neg {
+			ts.Fatalf("%s is still running", args[0])
+		}
+	}
 }
 
 func cmdReap(ts *testscript.TestScript, neg bool, args []string) {

@@ -27,7 +27,8 @@ import (
 // the exit code.
 //
 // Ctrl-C, SIGTERM, a hang-up (SIGHUP: the terminal or SSH session went
-// away) and a closed output pipe (SIGPIPE: `respond … | head`) all stop a
+// away) and a closed output pipe (SIGPIPE with nobody reading standard
+// output or standard error: `respond … | head`; outputGone) all stop a
 // run the same way: the step in flight is left open in the journal, the
 // report is written, and `respond resume` continues. The exit code is
 // 128 + the signal's number (130 for Ctrl-C).
@@ -44,6 +45,11 @@ func Main() int {
 	defer signal.Stop(sigs)
 	go func() {
 		for sig := range sigs {
+			if sig == syscall.SIGPIPE && !outputGone() {
+				// A socket's peer went away, not respond's reader: the
+				// write that raised it fails with EPIPE on its own.
+				continue
+			}
 			cancel(&SignalError{Signal: sig})
 		}
 	}()

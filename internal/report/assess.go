@@ -74,7 +74,8 @@ func (b *builder) usage() {
 		u.Assessment = fmt.Sprintf("respond could not count the key's requests (%s); only its last use is known.", strings.TrimSuffix(u.Source, "."))
 		switch lu, err := time.Parse(time.RFC3339, u.LastUsed); {
 		case u.LastUsed == "" && ev.LastUseUnknown:
-			u.Assessment += " The provider does not report a key's last use either: review its logs for the window."
+			// Nothing is known: neither count nor last use (Google).
+			u.Assessment = fmt.Sprintf("respond could not count the key's requests (%s), and the provider does not report a key's last use either: review its logs for the window.", strings.TrimSuffix(u.Source, "."))
 		case u.LastUsed == "":
 			u.Assessment += " The provider has no record of the key being used."
 		case b.r.Exposure == nil || !b.r.Exposure.StartKnown:

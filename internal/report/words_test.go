@@ -132,3 +132,25 @@ func TestOldSkipReasonInWords(t *testing.T) {
 		t.Error("the skip reason is not in words")
 	}
 }
+
+// A provider that counts nothing and reports no last use (Google): the
+// usage section says both are unknown, and never that the last use is
+// known.
+func TestUsageNeitherCountedNorLastUse(t *testing.T) {
+	recs := upTo(t, 40)
+	for i, r := range recs {
+		if r.Type == journal.StepFinished && r.Step == "usage" {
+			recs[i].Outputs = nil
+			recs[i].Evidence = map[string]any{"key_id": "key_Q2w3E4r5T6y7U8i9", "not_counted": true, "last_use_unknown": true,
+				"source": "the provider's API reports neither a key's requests nor its last use"}
+		}
+	}
+	r := build(t, recs)
+	if r.Usage == nil || r.Usage.Counted {
+		t.Fatalf("usage %+v; want not counted", r.Usage)
+	}
+	a := r.Usage.Assessment
+	if strings.Contains(a, "only its last use is known") || !strings.Contains(a, "does not report a key's last use either") {
+		t.Errorf("assessment %q: want neither the count nor the last use known", a)
+	}
+}

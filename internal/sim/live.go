@@ -235,11 +235,22 @@ func DefaultConsumers(i ScenarioInfo) []Consumer {
 	}
 	if i.Workflow != "" {
 		o, n := owner(i.EnvironmentRepo)
-		c := Consumer{Name: i.WorkflowRepo + " " + i.Environment + " service (" + i.Workflow + ")",
+		name := i.WorkflowRepo + " service (" + i.Workflow + ")"
+		if i.Environment != "" {
+			name = i.WorkflowRepo + " " + i.Environment + " service (" + i.Workflow + ")"
+		}
+		c := Consumer{Name: name,
 			Target: "github-workflow:" + i.WorkflowRepo + ":" + i.Workflow + "@" + i.WorkflowRef, Pickup: PickupWorkflow,
 			Repo: i.WorkflowRepo, Workflow: i.Workflow, SecretName: i.SecretName, Listed: true}
 		if i.Environment != "" {
 			c.Secret = githubsim.SecretRef{Level: githubsim.LevelEnvironment, Owner: o, Repo: n, Environment: i.Environment, Name: i.SecretName}
+		}
+		out = append(out, c)
+	}
+	for _, p := range i.Stores {
+		c := Consumer{Name: p.Consumer, Target: p.Target, Pickup: PickupStore, Service: p.Service, Ref: p.Ref, Listed: true}
+		if p.Via != "" {
+			c.Pickup, c.Via = PickupServed, p.Via
 		}
 		out = append(out, c)
 	}

@@ -163,6 +163,37 @@ type ScenarioInfo struct {
 	ScopeField        string `json:"scope_field,omitempty"`
 	Scope             string `json:"scope,omitempty"`
 	LeakedFingerprint string `json:"leaked_fingerprint,omitempty"`
+	// Stores are the places of simulated secret stores that hold the
+	// leaked key besides GitHub's secrets (google-api-key: a key of a
+	// Kubernetes Secret, a field of a Vault secret), each beside a value
+	// a write must keep. The inventory lists them; the live world's
+	// default consumers use them.
+	Stores []StorePlace `json:"stores,omitempty"`
+}
+
+// StorePlace is a place of a simulated secret store (simapi.SecretStore)
+// that holds the leaked key.
+type StorePlace struct {
+	// Service names the store ("kubernetes", "vault"), Ref the place in
+	// its SecretStore form ("sim/prod/app-keys#GEMINI_API_KEY").
+	Service string `json:"service"`
+	Ref     string `json:"ref"`
+	// KeptRef is another place of the same container (the Secret's other
+	// key, the secret's other field) and KeptValue what it holds: writing
+	// the key must keep it.
+	KeptRef   string `json:"kept_ref"`
+	KeptValue string `json:"kept_value"`
+	// Via is what serves the place and the target restarts
+	// ("deployment/api"; simapi.ServerSeeder), "" when the place is read
+	// at each use.
+	Via string `json:"via,omitempty"`
+	// Consumer names the service that uses the key from the place, in
+	// the live world.
+	Consumer string `json:"consumer"`
+	// Target is the inventory target's ID, Inventory its entry in the
+	// inventory (a YAML flow mapping).
+	Target    string `json:"target"`
+	Inventory string `json:"inventory"`
 }
 
 func (i ScenarioInfo) clone() ScenarioInfo {
@@ -171,6 +202,7 @@ func (i ScenarioInfo) clone() ScenarioInfo {
 	i.DecoyRepos = slices.Clone(i.DecoyRepos)
 	i.UnlistedRepos = slices.Clone(i.UnlistedRepos)
 	i.Plants = slices.Clone(i.Plants)
+	i.Stores = slices.Clone(i.Stores)
 	return i
 }
 
@@ -192,6 +224,9 @@ type world struct {
 	// issuer finds the simulated API that issues keys of a secret type
 	// (Sim.KeyIssuerFor), for scenarios whose leaked key is not OpenAI's.
 	issuer func(secretType string) (simapi.KeyIssuer, bool)
+	// service finds a simulated API by name (Sim.Service): the secret
+	// stores a scenario seeds.
+	service func(name string) simapi.Service
 
 	// secretSet is when the secrets holding the leaked key were set.
 	secretSet time.Time

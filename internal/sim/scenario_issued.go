@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,9 @@ type issuedLeak struct {
 	others [][2]string
 	// envVar is the variable the leaked key is committed as.
 	envVar string
+	// stores are the places of simulated secret stores that hold the key
+	// too, each beside another value (StorePlace).
+	stores []StorePlace
 }
 
 var issuedScenarios = []scenario{
@@ -72,9 +76,73 @@ var issuedScenarios = []scenario{
 			})
 		},
 	},
+	{
+		name: "google-api-key",
+		description: "A Google Cloud API key (AIza…) of the gemini-prod project, \"Gemini backend\", restricted to the Generative Language " +
+			"and Cloud Translation APIs and to server IP addresses, was committed to the acme/api repository; GitHub opened a " +
+			"secret-scanning alert. The key is live and deployed as the GEMINI_API_KEY Actions secret of every repository (a deploy " +
+			"workflow redeploys), as the key GEMINI_API_KEY of the Kubernetes Secret prod/app-keys that the pods of deployment/api " +
+			"read, and as the field GEMINI_API_KEY of the Vault secret secret/app/prod; each keeps another value beside it.",
+		seed: func(w *world) error {
+			return w.seedIssued(issuedLeak{
+				secretType: "google_api_key", provider: "google", credential: "gemini-prod",
+				secretName: "GEMINI_API_KEY", scope: "gemini-prod", name: "Gemini backend", envVar: "GEMINI_API_KEY",
+				attrs: map[string]string{
+					"api_targets": "generativelanguage.googleapis.com=google.ai.generativelanguage.v1beta.ModelService.*|" +
+						"google.ai.generativelanguage.v1beta.GenerativeService.GenerateContent,translate.googleapis.com",
+					"ips":             "127.0.0.0/8,::1/128,10.20.0.0/16",
+					"annotation.team": "ml-platform",
+				},
+				others: [][2]string{{"gemini-prod", "Gemini batch jobs"}, {"gemini-staging", "Gemini backend (staging)"}},
+				stores: []StorePlace{
+					{Service: "kubernetes", Ref: "sim/prod/app-keys#GEMINI_API_KEY",
+						KeptRef: "sim/prod/app-keys#DATABASE_URL", KeptValue: "postgres://app@db.prod.svc:5432/app",
+						Via: "deployment/api", Consumer: "prod/api pods", Target: "kubernetes-secret:sim/prod/app-keys#GEMINI_API_KEY",
+						Inventory: "kubernetes-secret: {context: sim, namespace: prod, secret: app-keys, key: GEMINI_API_KEY, restart: [deployment/api]}"},
+					{Service: "vault", Ref: "secret/app/prod#GEMINI_API_KEY",
+						KeptRef: "secret/app/prod#SENTRY_DSN", KeptValue: "https://sentry.example/1",
+						Consumer: "app reading Vault secret/app/prod", Target: "vault-kv:secret/app/prod#GEMINI_API_KEY",
+						Inventory: "vault-kv: {path: app/prod, field: GEMINI_API_KEY}"},
+				},
+			})
+		},
+	},
 }
 
 func init() { scenarios = append(scenarios, issuedScenarios...) }
+
+// seedStores plants the leaked key in the places of simulated secret
+// stores l names, each after the value it keeps beside it (so a Vault
+// secret's current version holds both), and seeds what serves each place.
+func (w *world) seedStores(l issuedLeak) error {
+	for _, p := range l.stores {
+		var sv simapi.Service
+		if w.service != nil {
+			sv = w.service(p.Service)
+		}
+		st, ok := sv.(simapi.SecretStore)
+		if !ok {
+			return fmt.Errorf("no simulated secret store %q holds %s: start the simulator with the fake that does", p.Service, p.Ref)
+		}
+		if err := st.PutSecret(p.KeptRef, p.KeptValue); err != nil {
+			return fmt.Errorf("seed %s: %w", p.KeptRef, err)
+		}
+		if err := st.PutSecret(p.Ref, w.leaked.Reveal()); err != nil {
+			return fmt.Errorf("seed %s: %w", p.Ref, err)
+		}
+		if p.Via == "" {
+			continue
+		}
+		ss, ok := sv.(simapi.ServerSeeder)
+		if !ok {
+			return fmt.Errorf("simulated secret store %q cannot seed %s reading %s", p.Service, p.Via, p.Ref)
+		}
+		if err := ss.AddServer(p.Ref, p.Via); err != nil {
+			return fmt.Errorf("seed %s: %w", p.Via, err)
+		}
+	}
+	return nil
+}
 
 // seedIssued seeds a scenario whose leaked key l's issuer makes.
 func (w *world) seedIssued(l issuedLeak) error {
@@ -129,6 +197,9 @@ func (w *world) seedIssued(l issuedLeak) error {
 			return err
 		}
 	}
+	if err := w.seedStores(l); err != nil {
+		return err
+	}
 	first := names[0]
 	if err := gh.AddWorkflowWith(orgLogin, first, githubsim.Workflow{File: "deploy.yml", ID: 60000000 + w.rng.Int64N(9000000),
 		Name: "Deploy", Dispatch: true}); err != nil {
@@ -166,6 +237,7 @@ func (w *world) seedIssued(l issuedLeak) error {
 	i.WorkflowRepo, i.Workflow, i.WorkflowRef = full(first), "deploy.yml", "main"
 	i.GitHubLogin = login
 	i.ReadOnlyToken, i.ReadOnlyLogin = readonly, "auditor-readonly"
+	i.Stores = slices.Clone(l.stores)
 	return nil
 }
 
@@ -194,6 +266,9 @@ func (i ScenarioInfo) issuedInventoryYAML(o InventoryOptions) []byte {
 	}
 	if i.Workflow != "" {
 		fmt.Fprintf(&b, "      - github-workflow: {repo: %s, workflow: %s, ref: %s}\n", yamlScalar(i.WorkflowRepo), yamlScalar(i.Workflow), yamlScalar(i.WorkflowRef))
+	}
+	for _, p := range i.Stores {
+		fmt.Fprintf(&b, "      - %s\n", p.Inventory)
 	}
 	return []byte(b.String())
 }

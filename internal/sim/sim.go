@@ -404,12 +404,13 @@ func (s *Sim) seed() error {
 		sv.rand.reseed(seedFor(s.opts.Seed, "service/"+sv.Name()))
 	}
 	w := &world{
-		rng:    rand.New(rand.NewChaCha8(seedFor(s.opts.Seed, "scenario"))),
-		anchor: s.anchor,
-		repos:  s.opts.Repos,
-		oa:     s.openai,
-		gh:     s.github,
-		issuer: s.KeyIssuerFor,
+		rng:     rand.New(rand.NewChaCha8(seedFor(s.opts.Seed, "scenario"))),
+		anchor:  s.anchor,
+		repos:   s.opts.Repos,
+		oa:      s.openai,
+		gh:      s.github,
+		issuer:  s.KeyIssuerFor,
+		service: s.Service,
 	}
 	w.info.Name = s.scen.name
 	w.info.Description = s.scen.description

@@ -52,7 +52,11 @@ func (c *Client) CheckKey(ctx context.Context, value secret.Value) (Check, error
 		req.Header.Set("User-Agent", "respond")
 		res, err := c.hc.Do(req)
 		if err != nil {
-			return apiError(op, err)
+			err = apiError(op, err)
+			if e := (*APIError)(nil); errors.As(err, &e) {
+				e.urlEnv = EnvGenerativeLanguageURL // not the API Keys API's
+			}
+			return err
 		}
 		defer drain(res.Body)
 		if res.StatusCode == http.StatusOK {

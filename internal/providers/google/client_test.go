@@ -2,6 +2,7 @@ package google
 
 import (
 	"errors"
+	"net"
 	"reflect"
 	"strings"
 	"sync"
@@ -296,6 +297,24 @@ func TestCheckKey(t *testing.T) {
 		if strings.Contains(r.Path, "AIza") {
 			t.Errorf("a key string is in a URL: %s", r.Path)
 		}
+	}
+}
+
+// A check that reaches nobody names the variable of the Generative
+// Language API's address, not the API Keys API's.
+func TestCheckKeyUnreachableNamesItsURL(t *testing.T) {
+	t.Parallel()
+	w := startWorld(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.c.glURL = "http://" + ln.Addr().String()
+	ln.Close() // nobody listens there now
+	w.c.retries = 0
+	_, err = w.c.CheckKey(t.Context(), secret.New("AIza"+strings.Repeat("x", 35)))
+	if err == nil || !strings.Contains(err.Error(), "could not reach Google; check the network and "+EnvGenerativeLanguageURL) {
+		t.Errorf("CheckKey with nobody listening: %v; want it to name %s", err, EnvGenerativeLanguageURL)
 	}
 }
 

@@ -1,6 +1,7 @@
 package google
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,6 +52,9 @@ type APIError struct {
 	// RetryAfter is the server's Retry-After, if any.
 	RetryAfter time.Duration
 	err        error
+	// urlEnv is the variable that names the API's address, for a request
+	// that got no answer (EnvAPIKeysURL when empty).
+	urlEnv string
 }
 
 func (e *APIError) Error() string {
@@ -61,7 +65,7 @@ func (e *APIError) Error() string {
 	if e.StatusCode == 0 {
 		b.WriteString(e.err.Error())
 		b.WriteString(" (could not reach Google; check the network and ")
-		b.WriteString(EnvAPIKeysURL)
+		b.WriteString(cmp.Or(e.urlEnv, EnvAPIKeysURL))
 		b.WriteString(")")
 		return b.String()
 	}

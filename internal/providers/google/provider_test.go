@@ -271,6 +271,11 @@ func TestRevokeDeletesAndSaysWhatWasThere(t *testing.T) {
 		!strings.Contains(ch.Effect, "gcloud services api-keys undelete") || !strings.Contains(ch.Target, `"live"`) {
 		t.Errorf("PlanRevoke = %+v, %v", ch, err)
 	}
+	// The plan says how to undo it in the words the capability declares,
+	// so the revoke step does not say it a second time in brackets.
+	if undo := Spec().Caps.Undo; !strings.Contains(ch.Effect, undo) {
+		t.Errorf("PlanRevoke's effect %q does not hold the declared undo %q: the plan would repeat it", ch.Effect, undo)
+	}
 	var logged []string
 	ev, err := a.Revoke(ctx, *ki, func(f string, args ...any) { logged = append(logged, fmt.Sprintf(f, args...)) })
 	if err != nil || ev.AlreadyDisabled || !ev.Contained || ev.Reversible || ev.KeyID != live.ID {

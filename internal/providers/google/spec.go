@@ -69,7 +69,8 @@ func Spec() provider.Spec {
 			"the principal needs the API Keys Admin role (roles/serviceusage.apiKeysAdmin) on the key's project",
 		Caps: provider.Capabilities{
 			Replace: provider.ByAPI, Contain: provider.Delete,
-			Undo:        "undeletable for 30 days (gcloud services api-keys undelete)",
+			// The plan says it with the command (PlanRevoke).
+			Undo:        "undeletable for 30 days",
 			VerifyByAPI: true,
 			// The API Keys API reports neither a key's use nor its last
 			// use: "unknown", never "never".

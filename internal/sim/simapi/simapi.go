@@ -147,6 +147,16 @@ type ServedStore interface {
 	ServedValue(ref, via string) (value string, ok bool)
 }
 
+// ServerSeeder is a ServedStore a scenario can seed with what serves a
+// place: a Kubernetes Deployment whose pods read a Secret.
+type ServerSeeder interface {
+	ServedStore
+	// AddServer makes via (in the service's form: for Kubernetes
+	// "deployment/NAME", in the namespace of ref) serve from ref, already
+	// deployed: ServedValue(ref, via) is then what ref holds now.
+	AddServer(ref, via string) error
+}
+
 // TLSOnly is a Service whose official clients send credentials only over
 // HTTPS (client-go and kubectl send a kubeconfig's token to no http://
 // server). When NeedsTLS is true and the simulator serves plain HTTP, it

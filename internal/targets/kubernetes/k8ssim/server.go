@@ -111,12 +111,13 @@ type Server struct {
 }
 
 var (
-	_ simapi.Service     = (*Server)(nil)
-	_ simapi.SecretStore = (*Server)(nil)
-	_ simapi.ErrorWriter = (*Server)(nil)
-	_ simapi.Streamer    = (*Server)(nil)
-	_ simapi.ServedStore = (*Server)(nil)
-	_ simapi.TLSOnly     = (*Server)(nil)
+	_ simapi.Service      = (*Server)(nil)
+	_ simapi.SecretStore  = (*Server)(nil)
+	_ simapi.ErrorWriter  = (*Server)(nil)
+	_ simapi.Streamer     = (*Server)(nil)
+	_ simapi.ServedStore  = (*Server)(nil)
+	_ simapi.ServerSeeder = (*Server)(nil)
+	_ simapi.TLSOnly      = (*Server)(nil)
 )
 
 // New builds the fake with the default Config; it is a simapi.Factory.

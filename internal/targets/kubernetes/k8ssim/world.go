@@ -230,6 +230,22 @@ func (s *Server) ServedValue(ref, via string) (string, bool) {
 	return s.RolloutValue(r.Namespace, name, r.Secret, r.Key)
 }
 
+// AddServer implements simapi.ServerSeeder: via ("deployment/NAME") is a
+// Deployment of two pods in the namespace of ref (a
+// "context/namespace/secret#key"), rolled out now, so its pods read the
+// Secret as it is now (AddDeployment).
+func (s *Server) AddServer(ref, via string) error {
+	r, err := ParseSecretRef(ref)
+	if err != nil {
+		return err
+	}
+	name, ok := strings.CutPrefix(via, "deployment/")
+	if !ok || name == "" {
+		return fmt.Errorf("kubernetes server %q: want deployment/NAME", via)
+	}
+	return s.AddDeployment(r.Namespace, name, 2)
+}
+
 // timestamp is now, as object timestamps are: to the second.
 func (s *Server) timestamp() metav1.Time {
 	return metav1.NewTime(s.now().UTC().Truncate(time.Second))
