@@ -1,0 +1,148 @@
+package githubapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/respondhq/respond/internal/netsafe"
+	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/textsafe"
+)
+
+// AlertState is a secret-scanning alert with the fields respond watch
+// decides on, some of which go-github v60 does not know (validity,
+// publicly_leaked): they are decoded here from GitHub's JSON.
+type AlertState struct {
+	Repo           string // OWNER/NAME
+	Number         int
+	State          string // open, resolved
+	Resolution     string
+	SecretType     string
+	Validity       string // active, inactive, unknown ("" when GitHub did not say)
+	PubliclyLeaked bool
+	Created        time.Time
+	Updated        time.Time
+	HTMLURL        string
+	// Secret is the leaked value (empty when the list hid it).
+	Secret secret.Value
+}
+
+// Ref is the alert's OWNER/REPO#N.
+func (a AlertState) Ref() string { return fmt.Sprintf("%s#%d", a.Repo, a.Number) }
+
+// alertJSON is an alert as GitHub sends it, with the fields go-github v60
+// lacks.
+type alertJSON struct {
+	Number         int               `json:"number"`
+	State          string            `json:"state"`
+	Resolution     *string           `json:"resolution"`
+	SecretType     string            `json:"secret_type"`
+	Secret         string            `json:"secret"`
+	Validity       *string           `json:"validity"`
+	PubliclyLeaked *bool             `json:"publicly_leaked"`
+	CreatedAt      *github.Timestamp `json:"created_at"`
+	UpdatedAt      *github.Timestamp `json:"updated_at"`
+	HTMLURL        string            `json:"html_url"`
+	Repository     *struct {
+		FullName string `json:"full_name"`
+	} `json:"repository"`
+}
+
+func (j alertJSON) state(repo string) AlertState {
+	if j.Repository != nil && j.Repository.FullName != "" {
+		repo = j.Repository.FullName
+	}
+	a := AlertState{
+		Repo: textsafe.Line(repo), Number: j.Number, State: textsafe.Line(j.State), SecretType: textsafe.Line(j.SecretType),
+		HTMLURL: textsafe.Line(j.HTMLURL), Secret: secret.New(j.Secret),
+	}
+	if j.Resolution != nil {
+		a.Resolution = textsafe.Line(*j.Resolution)
+	}
+	if j.Validity != nil {
+		a.Validity = textsafe.Line(*j.Validity)
+	}
+	if j.PubliclyLeaked != nil {
+		a.PubliclyLeaked = *j.PubliclyLeaked
+	}
+	if j.CreatedAt != nil {
+		a.Created = j.CreatedAt.Time
+	}
+	if j.UpdatedAt != nil {
+		a.Updated = j.UpdatedAt.Time
+	}
+	return a
+}
+
+// AlertState reads secret-scanning alert number of owner/repo afresh (no
+// cache: watch decides on what it says now), with its secret.
+func (c *Client) AlertState(ctx context.Context, owner, repo string, number int) (AlertState, error) {
+	if err := netsafe.Segments("owner", owner, "repository", repo); err != nil {
+		return AlertState{}, step.Permanent(err)
+	}
+	path := fmt.Sprintf("repos/%s/%s/secret-scanning/alerts/%d", url.PathEscape(owner), url.PathEscape(repo), number)
+	req, err := c.gh.NewRequest(http.MethodGet, path, nil)
+	if err != nil {
+		return AlertState{}, err
+	}
+	var j alertJSON
+	if _, err := c.gh.Do(ctx, req, &j); err != nil {
+		return AlertState{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)
+	}
+	return j.state(owner + "/" + repo), nil
+}
+
+// AlertPage is one page of an organization's alert list.
+type AlertPage struct {
+	Alerts []AlertState
+	// ETag identifies this page's content; give it back to OpenAlerts to
+	// be told NotModified (a 304, which GitHub does not count against the
+	// primary rate limit).
+	ETag        string
+	NotModified bool
+	// Next is the next page's number, 0 on the last page.
+	Next int
+}
+
+// OpenAlerts lists one page (from 1) of the open secret-scanning alerts of
+// org's repositories, most recently updated first, with their secrets. With
+// etag set, an unchanged page is answered NotModified, with no alerts.
+func (c *Client) OpenAlerts(ctx context.Context, org, etag string, page int) (AlertPage, error) {
+	if err := netsafe.Segments("organization", org); err != nil {
+		return AlertPage{}, step.Permanent(err)
+	}
+	if page < 1 {
+		page = 1
+	}
+	q := url.Values{"state": {"open"}, "sort": {"updated"}, "direction": {"desc"}, "per_page": {"100"}, "page": {strconv.Itoa(page)}}
+	req, err := c.gh.NewRequest(http.MethodGet, "orgs/"+url.PathEscape(org)+"/secret-scanning/alerts?"+q.Encode(), nil)
+	if err != nil {
+		return AlertPage{}, err
+	}
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	var list []alertJSON
+	resp, err := c.gh.Do(ctx, req, &list)
+	if err != nil {
+		var er *github.ErrorResponse
+		if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotModified {
+			return AlertPage{ETag: etag, NotModified: true}, nil
+		}
+		return AlertPage{}, c.fail(err, "list the open secret-scanning alerts of organization %s", org)
+	}
+	out := AlertPage{ETag: strings.TrimSpace(resp.Header.Get("ETag")), Next: resp.NextPage}
+	for _, j := range list {
+		out.Alerts = append(out.Alerts, j.state(""))
+	}
+	return out, nil
+}
