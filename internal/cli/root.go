@@ -82,6 +82,7 @@ printed, journaled or passed to commands other than on their standard input.`,
 		newLeakedKeyCmd(f),
 		newRotateCmd(f),
 		newDrillCmd(f),
+		newWatchCmd(f),
 	)
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {

@@ -39,7 +39,7 @@ func (k *KeyFacts) Describe(a githubapi.AlertState) (title, redacted string) {
 	}
 	title = s.KeyTitle()
 	if s.Redact != nil && !a.Secret.IsZero() {
-		redacted = s.Redact(a.Secret)
+		redacted = short(s.Redact(a.Secret))
 	}
 	return title, redacted
 }
@@ -98,4 +98,14 @@ func (k *KeyFacts) InInventory(ctx context.Context, a githubapi.AlertState) (boo
 		return false, "", nil
 	}
 	return true, c.Name, nil
+}
+
+// short keeps a redacted form readable in a notice: its first 8 and last
+// 4 characters (a redacted form keeps at most those of the value).
+func short(redacted string) string {
+	r := []rune(redacted)
+	if len(r) <= 16 {
+		return redacted
+	}
+	return string(r[:8]) + "…" + string(r[len(r)-4:])
 }
