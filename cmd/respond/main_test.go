@@ -66,6 +66,7 @@ func scriptParams(dir string) testscript.Params {
 			"drilldir":       cmdDrilldir,
 			"downtimewithin": cmdDowntimeWithin,
 			"sleep":          cmdSleep,
+			"watchsim":       cmdWatchSim,
 		},
 		Condition: ghCondition,
 	}

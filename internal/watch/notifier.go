@@ -205,11 +205,13 @@ func (s *Slack) Name() string { return "slack" }
 // Notify implements Notifier: one message, in Slack's mrkdwn, linking the
 // alert.
 func (s *Slack) Notify(ctx context.Context, n Notice) error {
-	b, err := json.Marshal(map[string]any{"text": SlackText(n), "unfurl_links": false})
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // Slack reads <url|text>; the text is escaped its own way
+	if err := enc.Encode(map[string]any{"text": SlackText(n), "unfurl_links": false}); err != nil {
 		return err
 	}
-	if err := s.p.post(ctx, s.url.Reveal(), b, nil); err != nil {
+	if err := s.p.post(ctx, s.url.Reveal(), b.Bytes(), nil); err != nil {
 		return fmt.Errorf("post to Slack: %w", err)
 	}
 	return nil
