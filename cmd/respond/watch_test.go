@@ -370,6 +370,28 @@ func cmdWatchSim(ts *testscript.TestScript, neg bool, args []string) {
 		if len(posts) > 0 {
 			ts.Check(os.WriteFile(ts.MkAbs("posts.txt"), bytes.Join(posts, []byte("\n")), 0o600))
 		}
+	case "requests":
+		// watchsim requests FILE: the request log, counted by API, method
+		// and path shape (IDs and numbers collapsed), with GitHub points.
+		needSim()
+		counts := map[string]int{}
+		points := 0
+		for _, q := range r.s.Requests(0) {
+			if q.API == "github" {
+				points++
+				if q.Method != http.MethodGet && q.Method != http.MethodHead {
+					points += 4
+				}
+			}
+			counts[q.API+" "+q.Method+" "+pathShape(q.Path)]++
+		}
+		var lines []string
+		for k, v := range counts {
+			lines = append(lines, fmt.Sprintf("%5d %s", v, k))
+		}
+		sort.Strings(lines)
+		lines = append(lines, fmt.Sprintf("github points %d", points))
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(strings.Join(lines, "\n")+"\n"), 0o600))
 	case "measure":
 		needSim()
 		watchMeasure(ts, r, w, args[1])
@@ -481,4 +503,19 @@ func ghCall(ts *testscript.TestScript, r *simRun, method, p string, body []byte,
 	if out != nil {
 		ts.Check(json.Unmarshal(b, out))
 	}
+}
+
+// pathShape collapses the IDs and numbers of a request path.
+func pathShape(p string) string {
+	p, _, _ = strings.Cut(p, "?")
+	parts := strings.Split(p, "/")
+	for i, x := range parts {
+		if x == "" {
+			continue
+		}
+		if _, err := strconv.Atoi(x); err == nil || strings.HasPrefix(x, "key_") || strings.HasPrefix(x, "proj_") || strings.HasPrefix(x, "user-") || strings.HasPrefix(x, "svc_") {
+			parts[i] = "*"
+		}
+	}
+	return strings.Join(parts, "/")
 }

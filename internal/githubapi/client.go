@@ -659,12 +659,14 @@ func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (
 		locs, resp, err := c.gh.SecretScanning.ListLocationsForAlert(ctx, owner, repo, int64(number), &github.ListOptions{PerPage: 100})
 		first <- page{locs, resp, err}
 	}()
-	a, _, err := c.gh.SecretScanning.GetAlert(ctx, owner, repo, int64(number))
+	a, err := c.readAlert(ctx, owner, repo, number)
 	p := <-first
 	if err != nil {
 		return Alert{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)
 	}
-	out := alertOf(a)
+	out := alertOf(&a.SecretScanningAlert)
+	out.Validity, out.PubliclyLeaked = textsafe.Line(a.Validity), a.PubliclyLeaked
+	out.Updated = a.GetUpdatedAt().Time
 	for {
 		if p.err != nil {
 			return Alert{}, c.fail(p.err, "list the locations of secret-scanning alert %s/%s#%d", owner, repo, number)

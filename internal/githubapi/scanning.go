@@ -83,22 +83,42 @@ func (j alertJSON) state(repo string) AlertState {
 	return a
 }
 
-// AlertState reads secret-scanning alert number of owner/repo afresh (no
-// cache: watch decides on what it says now), with its secret.
+// fullAlert is an alert with the fields go-github v60 lacks.
+type fullAlert struct {
+	github.SecretScanningAlert
+	Validity       string `json:"validity"`
+	PubliclyLeaked bool   `json:"publicly_leaked"`
+}
+
+// readAlert reads one alert as GitHub sends it.
+func (c *Client) readAlert(ctx context.Context, owner, repo string, number int) (fullAlert, error) {
+	path := fmt.Sprintf("repos/%s/%s/secret-scanning/alerts/%d", url.PathEscape(owner), url.PathEscape(repo), number)
+	req, err := c.gh.NewRequest(http.MethodGet, path, nil)
+	if err != nil {
+		return fullAlert{}, err
+	}
+	var a fullAlert
+	_, err = c.gh.Do(ctx, req, &a)
+	return a, err
+}
+
+// AlertState reads secret-scanning alert number of owner/repo afresh
+// (watch decides on what it says now), with its secret and locations; the
+// response that follows finds it in the client's cache (GetAlert), so
+// deciding costs no request more than responding.
 func (c *Client) AlertState(ctx context.Context, owner, repo string, number int) (AlertState, error) {
 	if err := netsafe.Segments("owner", owner, "repository", repo); err != nil {
 		return AlertState{}, step.Permanent(err)
 	}
-	path := fmt.Sprintf("repos/%s/%s/secret-scanning/alerts/%d", url.PathEscape(owner), url.PathEscape(repo), number)
-	req, err := c.gh.NewRequest(http.MethodGet, path, nil)
+	c.forgetAlert(owner, repo, number)
+	a, err := c.GetAlert(ctx, owner, repo, number)
 	if err != nil {
 		return AlertState{}, err
 	}
-	var j alertJSON
-	if _, err := c.gh.Do(ctx, req, &j); err != nil {
-		return AlertState{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)
-	}
-	return j.state(owner + "/" + repo), nil
+	return AlertState{
+		Repo: owner + "/" + repo, Number: a.Number, State: a.State, Resolution: a.Resolution, SecretType: a.SecretType,
+		Validity: a.Validity, PubliclyLeaked: a.PubliclyLeaked, Created: a.Created, Updated: a.Updated, HTMLURL: a.HTMLURL, Secret: a.Secret,
+	}, nil
 }
 
 // AlertPage is one page of an organization's alert list.

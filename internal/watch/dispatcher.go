@@ -77,6 +77,12 @@ func (d *Dispatcher) Handle(ctx context.Context, source string, ref AlertRef, kn
 
 func (d *Dispatcher) handle(ctx context.Context, source string, ref AlertRef, known *githubapi.AlertState) {
 	log := d.cfg.Log.With("alert", ref.String(), "source", source)
+	if prev, seen := d.cfg.Store.Alert(ref.String()); seen && prev.Action == Respond {
+		// Nothing could ask for more: no need to read it again (its
+		// validated and location events follow every response).
+		log.Debug("alert already handled", "earlier_action", prev.Action, "status", prev.Status, "incident", prev.Incident)
+		return
+	}
 	var a githubapi.AlertState
 	if known != nil {
 		a = *known
