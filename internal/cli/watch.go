@@ -114,7 +114,8 @@ Credentials come from the environment, as for respond leaked-key.`,
 	fl.StringVar(&o.WebhookSecretFile, "webhook-secret-file", "", "the webhook's secret, from this `FILE` (else $"+envWebhookSecret+")")
 	fl.DurationVar(&o.Poll, "poll", 0, "poll the organizations' open alerts every `INTERVAL` (e.g. 1m)")
 	fl.StringSliceVar(&o.Orgs, "org", nil, "an organization to poll (repeatable)")
-	fl.StringVar(&o.Policy, "policy", "", "the policy `FILE` (default ./watch.yaml; without one, every alert is notified)")
+
+	cmd.PersistentFlags().StringVar(&o.Policy, "policy", "", "the policy `FILE` (default ./watch.yaml; without one, every alert is notified)")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "decide and log what each alert would trigger; change nothing, send nothing")
 	fl.IntVar(&o.Concurrency, "concurrency", 100, "at most this many responses at once")
 	fl.StringVar(&o.SlackFile, "slack-webhook-file", "", "post notices to the Slack incoming webhook whose URL is in this `FILE` (else $"+envSlackURL+")")

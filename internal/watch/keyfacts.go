@@ -66,10 +66,10 @@ func (k *KeyFacts) InInventory(ctx context.Context, a githubapi.AlertState) (boo
 		}
 	}
 	s, ok := provider.ForAlertType(a.SecretType)
-	if !ok || k.Providers == nil || s.MakeCredential == nil {
+	if !ok || k.Providers == nil {
 		return false, "", nil
 	}
-	cred, err := s.MakeCredential(a.Secret, "")
+	cred, err := s.Credential(a.Secret, "")
 	if err != nil {
 		return false, "", fmt.Errorf("the alert's secret is not %s: %w", s.KeyTitle(), err)
 	}

@@ -292,8 +292,8 @@ func parsePolicy(d *yamlsrc.Doc, p *Policy, body ast.Node) {
 		return
 	}
 	names := map[string]int{}
-	for _, n := range seq.Values {
-		r, ok := parseRule(d, n, len(p.Rules)+1)
+	for i, n := range seq.Values {
+		r, ok := parseRule(d, n, i+1)
 		if !ok {
 			continue
 		}
