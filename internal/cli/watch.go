@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 
 	"github.com/respondhq/respond/internal/diag"
 	"github.com/respondhq/respond/internal/githubapi"
@@ -280,7 +281,10 @@ func runWatch(ctx context.Context, f *Factory, o *watchOptions) error {
 	if err != nil {
 		return err
 	}
+	defer store.Close()
 	log := slog.New(slog.NewJSONHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+	// client-go's leader election logs through klog: JSON lines too.
+	klog.SetSlogLogger(log.With("component", "leaderelection"))
 	svc, err := watch.New(watch.Config{
 		Policy: policy, GitHub: gh, Responder: &responder{f: f}, Keys: watchKeyFacts(f), Notifiers: notifiers,
 		Store: store, Log: log, Secrets: f.IO.Secrets, WebhookSecret: hookSecret, Orgs: o.Orgs, PollInterval: o.Poll,
@@ -332,6 +336,9 @@ func leaseConfig(f *Factory, o *watchOptions) (*watch.LeaseConfig, error) {
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("the Kubernetes client for --lease: %w", err)
+	}
+	if o.LeaseDuration < time.Second || o.LeaseDuration%time.Second != 0 {
+		return nil, &UsageError{fmt.Errorf("--lease-duration %s: give whole seconds (a Lease counts in seconds), at least 1s", o.LeaseDuration)}
 	}
 	if o.RenewDeadline >= o.LeaseDuration || o.RetryPeriod >= o.RenewDeadline {
 		return nil, &UsageError{errors.New("leader election needs --lease-retry-period < --lease-renew-deadline < --lease-duration")}

@@ -294,15 +294,14 @@ func parsePolicy(d *yamlsrc.Doc, p *Policy, body ast.Node) {
 	names := map[string]int{}
 	for i, n := range seq.Values {
 		r, ok := parseRule(d, n, i+1)
-		if !ok {
-			continue
-		}
 		if first, dup := names[r.Name]; dup {
 			d.Errorf(r.Pos, 0, "give each rule a unique name", "duplicate rule name %q (first at line %d)", r.Name, first)
 		} else {
 			names[r.Name] = r.Pos.Line
 		}
-		p.Rules = append(p.Rules, r)
+		if ok {
+			p.Rules = append(p.Rules, r)
+		}
 	}
 	// A rule after one that matches every alert can never match.
 	for i, r := range p.Rules {

@@ -7,7 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +16,11 @@ import (
 
 // StoreFile is watch's state, in <state dir>/watch/.
 const StoreFile = "watch.json"
+
+// DeliveriesFile lists the delivery IDs received, one a line ("ID TIME"),
+// appended as they come (a delivery costs one short write, not a rewrite
+// of the state); it is compacted when it opens.
+const DeliveriesFile = "deliveries.log"
 
 // maxDeliveries bounds the delivery IDs kept for replay detection.
 const maxDeliveries = 20000
@@ -71,9 +76,8 @@ type Cursor struct {
 }
 
 type storeState struct {
-	Alerts     map[string]AlertRecord `json:"alerts"`
-	Deliveries map[string]time.Time   `json:"deliveries"`
-	Cursors    map[string]Cursor      `json:"cursors"`
+	Alerts  map[string]AlertRecord `json:"alerts"`
+	Cursors map[string]Cursor      `json:"cursors"`
 }
 
 // Store is watch's state: the decision on every alert, recent delivery
@@ -81,14 +85,17 @@ type storeState struct {
 // change. A Store with no directory keeps everything in memory (a dry run
 // must not change what a later real run does).
 type Store struct {
-	path string
-	mu   sync.Mutex
-	st   storeState
+	path       string
+	mu         sync.Mutex
+	st         storeState
+	deliveries map[string]time.Time
+	order      []string // delivery IDs, oldest first
+	dlog       *os.File // DeliveriesFile, appended
 }
 
 // OpenStore reads (or starts) the store in dir; dir "" keeps it in memory.
 func OpenStore(dir string) (*Store, error) {
-	s := &Store{st: storeState{Alerts: map[string]AlertRecord{}, Deliveries: map[string]time.Time{}, Cursors: map[string]Cursor{}}}
+	s := &Store{st: storeState{Alerts: map[string]AlertRecord{}, Cursors: map[string]Cursor{}}, deliveries: map[string]time.Time{}}
 	if dir == "" {
 		return s, nil
 	}
@@ -99,23 +106,86 @@ func OpenStore(dir string) (*Store, error) {
 	b, err := os.ReadFile(s.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return s, nil
 	case err != nil:
 		return nil, fmt.Errorf("read watch's state %s: %w", s.path, err)
-	}
-	if err := json.Unmarshal(b, &s.st); err != nil {
-		return nil, fmt.Errorf("watch's state %s is not valid JSON (%v): move it aside to start afresh (alerts already handled may then be handled again)", s.path, err)
+	default:
+		if err := json.Unmarshal(b, &s.st); err != nil {
+			return nil, fmt.Errorf("watch's state %s is not valid JSON (%v): move it aside to start afresh (alerts already handled may then be handled again)", s.path, err)
+		}
 	}
 	if s.st.Alerts == nil {
 		s.st.Alerts = map[string]AlertRecord{}
 	}
-	if s.st.Deliveries == nil {
-		s.st.Deliveries = map[string]time.Time{}
-	}
 	if s.st.Cursors == nil {
 		s.st.Cursors = map[string]Cursor{}
 	}
+	if err := s.openDeliveries(filepath.Join(dir, DeliveriesFile)); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// openDeliveries reads the delivery IDs kept, rewrites the file with the
+// newest maxDeliveries when it holds more, and opens it for appending.
+func (s *Store) openDeliveries(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read watch's deliveries %s: %w", path, err)
+	}
+	lines := strings.Split(string(b), "\n")
+	for _, l := range lines {
+		id, at, ok := strings.Cut(strings.TrimSpace(l), " ")
+		if !ok || id == "" {
+			continue
+		}
+		t, _ := time.Parse(time.RFC3339Nano, at)
+		s.remember(id, t)
+	}
+	if len(lines) > maxDeliveries+1 {
+		var buf strings.Builder
+		for _, id := range s.order {
+			fmt.Fprintf(&buf, "%s %s\n", id, s.deliveries[id].Format(time.RFC3339Nano))
+		}
+		var old fs.FileInfo
+		if fi, err := os.Stat(path); err == nil {
+			old = fi
+		}
+		if err := atomicfile.WriteMode(path, []byte(buf.String()), 0o600, old); err != nil {
+			return fmt.Errorf("compact watch's deliveries %s: %w", path, err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("open watch's deliveries %s: %w", path, err)
+	}
+	s.dlog = f
+	return nil
+}
+
+// remember records a delivery ID, forgetting the oldest past
+// maxDeliveries; callers hold s.mu (or own s).
+func (s *Store) remember(id string, at time.Time) {
+	if _, ok := s.deliveries[id]; ok {
+		return
+	}
+	s.deliveries[id] = at
+	s.order = append(s.order, id)
+	for len(s.order) > maxDeliveries {
+		delete(s.deliveries, s.order[0])
+		s.order = s.order[1:]
+	}
+}
+
+// Close closes the deliveries file.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dlog == nil {
+		return nil
+	}
+	err := s.dlog.Close()
+	s.dlog = nil
+	return err
 }
 
 // Path is the store's file ("" in memory).
@@ -143,27 +213,24 @@ func (s *Store) save() error {
 // SeenDelivery records a delivery ID and reports whether it was seen
 // before (a replay). The oldest IDs are forgotten past maxDeliveries.
 func (s *Store) SeenDelivery(id string, now time.Time) (bool, error) {
+	id = strings.Map(func(r rune) rune {
+		if r <= ' ' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.st.Deliveries[id]; ok {
+	if _, ok := s.deliveries[id]; ok {
 		return true, nil
 	}
-	s.st.Deliveries[id] = now.UTC()
-	if len(s.st.Deliveries) > maxDeliveries {
-		type kv struct {
-			id string
-			at time.Time
-		}
-		all := make([]kv, 0, len(s.st.Deliveries))
-		for k, v := range s.st.Deliveries {
-			all = append(all, kv{k, v})
-		}
-		sort.Slice(all, func(i, j int) bool { return all[i].at.Before(all[j].at) })
-		for _, x := range all[:len(all)-maxDeliveries] {
-			delete(s.st.Deliveries, x.id)
+	s.remember(id, now.UTC())
+	if s.dlog != nil {
+		if _, err := fmt.Fprintf(s.dlog, "%s %s\n", id, now.UTC().Format(time.RFC3339Nano)); err != nil {
+			return false, fmt.Errorf("record delivery %s: %w", id, err)
 		}
 	}
-	return false, s.save()
+	return false, nil
 }
 
 // Alert returns the record of an alert (OWNER/REPO#N).
