@@ -9,11 +9,11 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	k8stesting "k8s.io/client-go/testing"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 // leaseAPI is the Kubernetes API the replicas share. Today it is
@@ -150,4 +150,3 @@ func TestLeaderElection(t *testing.T) {
 		t.Fatalf("leaderships: a %d, b %d, c %d", a.led, b.led, c.led)
 	}
 }
-

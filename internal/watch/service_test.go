@@ -34,7 +34,9 @@ func (c *countingResponder) Respond(_ context.Context, req Request) Result {
 	return Result{Incident: "INC-TEST", Outcome: "recovered", Contained: true, ContainedAt: time.Now()}
 }
 
-func (c *countingResponder) Resume(context.Context, string) Result { return Result{Outcome: "recovered"} }
+func (c *countingResponder) Resume(context.Context, string) Result {
+	return Result{Outcome: "recovered"}
+}
 
 func (c *countingResponder) alerts() []string {
 	c.mu.Lock()
@@ -104,7 +106,11 @@ type syncWriter struct {
 	w  io.Writer
 }
 
-func (s *syncWriter) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.w.Write(p) }
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
 
 func deliver(t *testing.T, h http.Handler, event, id, body, sig, contentType string) *httptest.ResponseRecorder {
 	t.Helper()
