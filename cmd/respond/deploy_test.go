@@ -361,4 +361,3 @@ func splitShell(s string) []string {
 	}
 	return out
 }
-
