@@ -28,6 +28,9 @@ type Dispatcher struct {
 	dedup *dedup
 	sem   chan struct{}
 	wg    sync.WaitGroup
+	// mu orders Submit against Close: no alert is taken after Close.
+	mu     sync.Mutex
+	closed bool
 	// work is the context responses run in: it outlives the intake (a
 	// SIGTERM lets running responses finish within the grace period).
 	work context.Context
@@ -44,11 +47,26 @@ func newDispatcher(cfg *Config, work context.Context) *Dispatcher {
 // Submit handles an alert in the background (a webhook's alert: the
 // delivery is answered at once).
 func (d *Dispatcher) Submit(source string, ref AlertRef) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		d.cfg.Log.Info("alert not taken: this replica stopped acting (the next poll, here or on the leader, handles it)", "alert", ref.String(), "source", source)
+		return
+	}
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
 		d.Handle(d.work, source, ref, nil)
 	}()
+}
+
+// Close stops taking alerts and waits for every alert being handled and
+// every response to end.
+func (d *Dispatcher) Close() {
+	d.mu.Lock()
+	d.closed = true
+	d.mu.Unlock()
+	d.wg.Wait()
 }
 
 // Wait waits for every alert being handled and every response to end.

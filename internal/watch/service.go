@@ -153,14 +153,9 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	s.ready.Store(true)
 	var runErr error
 	if s.cfg.Lease == nil {
-		s.lead(ctx)
+		s.lead(ctx, ctx)
 	} else {
-		lc := *s.cfg.Lease
-		log.Info("leader election", "lease", lc.Namespace+"/"+lc.Name, "identity", lc.Identity)
-		runErr = Lead(ctx, lc, s.lead, func(id string) {
-			s.leaderID.Store(id)
-			log.Info("leader", "identity", id, "me", id == lc.Identity)
-		})
+		runErr = s.elect(ctx)
 	}
 	s.ready.Store(false)
 	if srv != nil {
@@ -175,11 +170,64 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	return runErr
 }
 
-// lead acts while ctx lasts: it resumes what the last run left, polls,
-// and lets deliveries through; when ctx ends it waits for running
-// responses (ShutdownGrace), then interrupts them.
-func (s *Service) lead(ctx context.Context) {
+// elect runs leader election until ctx ends (SIGTERM) or the Lease is
+// lost. The Lease is held, and renewed, until this replica has finished
+// leading (running responses drained), and only then released: another
+// replica takes over at once, and never while this one still acts.
+func (s *Service) elect(ctx context.Context) error {
+	lc := *s.cfg.Lease
 	log := s.cfg.Log
+	log.Info("leader election", "lease", lc.Namespace+"/"+lc.Name, "identity", lc.Identity)
+	leCtx, release := context.WithCancel(context.WithoutCancel(ctx))
+	defer release()
+	var (
+		mu       sync.Mutex
+		leading  bool
+		finished = make(chan struct{})
+	)
+	go func() {
+		<-ctx.Done()
+		mu.Lock()
+		defer mu.Unlock()
+		if !leading {
+			release() // a follower has nothing to drain
+		}
+	}()
+	err := Lead(leCtx, lc, func(lctx context.Context) {
+		mu.Lock()
+		leading = true
+		mu.Unlock()
+		defer close(finished)
+		defer release()
+		s.lead(ctx, lctx)
+	}, func(id string) {
+		s.leaderID.Store(id)
+		log.Info("leader", "identity", id, "me", id == lc.Identity)
+	})
+	mu.Lock()
+	led := leading
+	mu.Unlock()
+	if led {
+		<-finished // the Lease was lost: wait for the drain
+	}
+	return err
+}
+
+// lead acts until shutdown (SIGTERM) or lease (leadership) ends: it
+// resumes what the last run left, polls, and lets deliveries through;
+// then it stops taking alerts, waits for running responses
+// (ShutdownGrace), and interrupts those still running.
+func (s *Service) lead(shutdown, lease context.Context) {
+	log := s.cfg.Log
+	ctx, cancel := context.WithCancel(lease)
+	defer cancel()
+	go func() {
+		select {
+		case <-shutdown.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	work, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
 	d := newDispatcher(s.cfg, work)
@@ -203,11 +251,15 @@ func (s *Service) lead(ctx context.Context) {
 	s.cfg.Metrics.Leader.Set(0)
 	pollers.Wait()
 	done := make(chan struct{})
-	go func() { d.Wait(); close(done) }()
+	go func() { d.Close(); close(done) }()
+	grace := s.cfg.ShutdownGrace
+	if lease.Err() != nil {
+		grace = 0 // the Lease is gone: another replica may act now
+	}
 	select {
 	case <-done:
-	case <-time.After(s.cfg.ShutdownGrace):
-		log.Warn("responses still running after the grace period: interrupting them (resumed at the next start)")
+	case <-time.After(grace):
+		log.Warn("responses still running: interrupting them (resumed at the next start)", "lease_lost", lease.Err() != nil)
 		stop()
 		<-done
 	}

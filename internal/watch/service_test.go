@@ -93,6 +93,15 @@ func (ts *testService) run(t *testing.T) {
 	waitFor(t, "the service leads", ts.Leader)
 }
 
+// runFollower runs until the test ends, without waiting to lead.
+func (ts *testService) runFollower(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ts.cancel, ts.done = cancel, make(chan struct{})
+	go func() { defer close(ts.done); _ = ts.Run(ctx, nil) }()
+	t.Cleanup(ts.stop)
+	waitFor(t, "the service is ready", ts.ready.Load)
+}
+
 func (ts *testService) stop() {
 	if ts.cancel != nil {
 		ts.cancel()
