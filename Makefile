@@ -37,10 +37,11 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKG)
 
 ## bench-1000: the whole response at 1,000 repositories, cold and warm
-## public-key cache, at GitHub's real limits (over ten minutes: the deploy's
-## points take five minutes and more by themselves)
+## public-key cache, and the audit of 1,000 repositories, at GitHub's real
+## limits (over ten minutes: the deploy's points take five minutes and more
+## by themselves, the audit's two)
 bench-1000:
-	RESPOND_BENCH_1000=1 $(GO) test -run='^$$' -bench='Response/repos=1000' -benchtime=1x -timeout=60m -v ./internal/cli/
+	RESPOND_BENCH_1000=1 $(GO) test -run='^$$' -bench='(Response|Audit)/repos=1000' -benchtime=1x -timeout=60m -v ./internal/cli/
 
 ## fuzz: run every fuzz target for FUZZTIME each
 fuzz:

@@ -234,9 +234,14 @@ func (d Deploy) Apply(ctx context.Context, c *step.Call) (*step.Result, error) {
 	if res.Created {
 		verb = "created"
 	}
-	ev := evidence.Written{Target: t.ID(), Type: t.Type, Created: res.Created, Detail: registry(c).MaskString(res.Detail),
+	detail := res.Detail
+	if res.Warning != "" {
+		c.Logf("warning: %s", res.Warning)
+		detail += "; warning: " + res.Warning
+	}
+	ev := evidence.Written{Target: t.ID(), Type: t.Type, Created: res.Created, Detail: registry(c).MaskString(detail),
 		ValueFingerprint: cred.Fingerprint(), Parts: parts, Rollback: registry(c).MaskString(res.Rollback),
-		FollowUp: registry(c).MaskString(res.FollowUp)}
+		FollowUp: registry(c).MaskString(res.FollowUp), Place: t.Map()}
 	summary := verb + " " + t.ID()
 	if len(cred.Parts()) > 1 {
 		summary += " (" + strings.Join(parts, ", ") + ")"

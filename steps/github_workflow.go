@@ -57,6 +57,7 @@ type GitHubDispatchWorkflow struct{ P *Providers }
 func (GitHubDispatchWorkflow) Spec() step.Spec {
 	return step.Spec{
 		Kind:    "github.dispatch_workflow",
+		Follows: true,
 		Summary: "Start a GitHub Actions workflow (e.g. a redeploy) and optionally wait for it",
 		Description: "Sends a workflow_dispatch event, so a workflow that declares `on: workflow_dispatch` runs on `ref` " +
 			"with `inputs`; use it to redeploy once a secret changed. Give a github-workflow `target` " +

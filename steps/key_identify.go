@@ -458,7 +458,8 @@ func (f identified) result() *step.Result {
 		Provider: f.p.spec.Name, Title: f.p.spec.Title, KeyID: k.ID, KeyName: k.Name, Advice: provider.Ptr(f.p.spec.Advice),
 		Scope: k.Scope, ScopeKind: f.p.spec.Scope.Kind, ScopeName: k.ScopeName, Owner: k.Owner,
 		Redacted: k.Redacted, Fingerprint: fp, Created: rfc3339(k.Created), LastUsed: lastUsed,
-		AlreadyGone: f.gone, Alert: f.alert, ExposedSince: f.exposedSince, LeakSource: f.leakSource,
+		LastUseUnknown: lastUsed == "" && !f.p.spec.Caps.LastUsed,
+		AlreadyGone:    f.gone, Alert: f.alert, ExposedSince: f.exposedSince, LeakSource: f.leakSource,
 		LeakRepo: f.leakRepo, LeakPaths: append([]string{}, f.leakPaths...),
 	}
 	m, _ := f.cred.Main()
@@ -496,9 +497,12 @@ func (f identified) result() *step.Result {
 			name = fmt.Sprintf(" %q", k.Name)
 		}
 		fmt.Fprintf(&s, "%s%s in %s, owned by %s, created %s, ", k.ID, name, in, describeOwner(k.Owner), rfc3339(k.Created))
-		if lastUsed == "" {
+		switch {
+		case lastUsed == "" && !f.p.spec.Caps.LastUsed:
+			s.WriteString("last use unknown (" + f.p.spec.Title + " does not report it)")
+		case lastUsed == "":
 			s.WriteString("never used")
-		} else {
+		default:
 			s.WriteString("last used " + lastUsed)
 		}
 	}

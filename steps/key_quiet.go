@@ -69,6 +69,10 @@ func (k KeyAwaitQuiet) Plan(_ context.Context, c *step.Call) ([]step.Change, err
 	if watch <= 0 {
 		return []step.Change{{Action: step.NoOp, Target: target, Effect: "not watched (watch: 0s)"}}, nil
 	}
+	if p, err := resolveProvider(k.Keys, k.kind(), c, k.fixed); err == nil && !p.spec.Caps.LastUsed {
+		return []step.Change{{Action: step.Ask, Target: target, Effect: p.spec.Title + " does not report a key's last use, so respond " +
+			"cannot watch it: it asks whether anything the inventory does not name may still use it"}}, nil
+	}
 	return []step.Change{{Action: step.Read, Target: target, Effect: fmt.Sprintf("watch it for %s: nothing may use it any more", watch)}}, nil
 }
 
@@ -87,6 +91,25 @@ func (k KeyAwaitQuiet) Apply(ctx context.Context, c *step.Call) (*step.Result, e
 	if watch <= 0 {
 		return &step.Result{Outputs: map[string]any{"quiet": true, "last_used": ""},
 			Evidence: evidence.Map(evidence.KeyQuiet, evidence.Quiet{Watched: "0s", Quiet: true}), Summary: "not watched (watch: 0s)"}, nil
+	}
+	if !p.spec.Caps.LastUsed {
+		// Nothing to watch: "unknown" is not "never". A person decides.
+		q := fmt.Sprintf("%s does not report a key's last use, so respond cannot tell whether something the inventory does not name "+
+			"still uses %s. Every target it names holds the verified replacement. Go on and revoke it?", p.spec.Title, key.ID)
+		if c.Approver == nil {
+			return nil, step.Permanent(fmt.Errorf("%s: %s", kind, q))
+		}
+		a, err := c.Approver.Approve(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		if !a.Approved {
+			return nil, step.ErrDeclined
+		}
+		return &step.Result{Outputs: map[string]any{"quiet": true, "last_used": ""},
+			Evidence: evidence.Map(evidence.KeyQuiet, evidence.Quiet{Watched: "0s", Quiet: true}),
+			Summary: fmt.Sprintf("not watched: %s does not report a key's last use; %s approved going on (%s)", p.spec.Title,
+				firstNonEmpty(a.By, "the responder"), firstNonEmpty(a.How, "asked"))}, nil
 	}
 	// Providers report last use to the second: a use in the second the
 	// watch began cannot be told apart, so it starts a second later.

@@ -9,11 +9,13 @@ import (
 	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/target"
 )
 
 var (
 	_ step.Kind       = KeyReplace{}
 	_ step.Reconciler = KeyReplace{}
+	_ step.Recoverer  = KeyReplace{}
 )
 
 // KeyReplace is the `key.replace` step kind: it creates the replacement
@@ -28,9 +30,12 @@ var (
 // crash). To keep that clean-up from touching anything else, the name must
 // contain the incident ID.
 type KeyReplace struct {
-	Keys  *provider.Set
-	alias string
-	fixed string
+	Keys *provider.Set
+	// Writers read an earlier replacement back from a place that holds
+	// it, on resume (Recover).
+	Writers *target.Set
+	alias   string
+	fixed   string
 }
 
 const keyReplaceKind = "key.replace"
@@ -73,6 +78,7 @@ func (k KeyReplace) Spec() step.Spec {
 			{Name: "principal_name", Type: step.String, Description: "its name, as created"},
 			{Name: "redacted", Type: step.String, Description: "the replacement, redacted"},
 			{Name: "fingerprint", Type: step.String, Description: "the replacement's fingerprint (sha256:…)"},
+			{Name: "superseded", Type: step.Bool, Description: "earlier replacements of this incident stay live until key.discard deletes them (a resume made a new one while places held the earlier one)"},
 		},
 	}
 }
@@ -100,12 +106,8 @@ func (k KeyReplace) input(c *step.Call) (keyProvider, provider.ReplaceRequest, e
 			"`respond-${{ steps.targets.outputs.label }}-${{ incident.id }}`", kind, r.Name, c.Incident)
 	}
 	r.Name = fitName(cleanName(r.Name), c.Incident, maxReplacementName)
-	if c.Previous != nil {
-		var prev evidence.Created
-		if evidence.Decode(c.Previous.Evidence, &prev) {
-			prev.Normalize()
-			r.Previous = &prev
-		}
+	if prev, ok := previousReplacement(c); ok {
+		r.Previous, r.Keep = splitPrevious(c, prev)
 	}
 	return p, r, nil
 }
@@ -165,6 +167,17 @@ func (k KeyReplace) Plan(ctx context.Context, c *step.Call) ([]step.Change, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", k.kind(), err)
 	}
+	ch.Effect += keepWords(c, r)
+	if p.spec.Caps.Replace == provider.ByPerson {
+		ch.Action = step.Ask
+		switch {
+		case c.CanAsk():
+			ch.Effect += "; respond asks for it here (a hidden prompt, or --replacement-stdin)"
+		default:
+			ch.Effect += "; nobody can paste it in this run (no terminal, or --yes without --replacement-stdin): " +
+				"respond stops there, and `respond resume ID --replacement-stdin` finishes"
+		}
+	}
 	return []step.Change{ch}, nil
 }
 
@@ -174,16 +187,25 @@ func (k KeyReplace) Apply(ctx context.Context, c *step.Call) (*step.Result, erro
 	if err != nil {
 		return nil, err
 	}
-	cred, ev, err := p.Replace(ctx, r, c.Logf)
+	var (
+		cred secret.Credential
+		ev   evidence.Created
+	)
+	if p.spec.Caps.Replace == provider.ByPerson {
+		cred, ev, err = k.askPerson(ctx, c, p, r)
+	} else {
+		cred, ev, err = p.Replace(ctx, r, c.Logf)
+	}
 	registerCredential(c, cred)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", k.kind(), err)
 	}
+	ev.Superseded = r.Keep
 	main, _ := cred.Main()
 	outs := map[string]any{
 		"key": main.Value(), "credential": cred, "key_id": ev.KeyID,
 		"principal_id": ev.Principal.ID, "principal_name": ev.Principal.Name,
-		"redacted": ev.Redacted, "fingerprint": ev.Fingerprint,
+		"redacted": ev.Redacted, "fingerprint": ev.Fingerprint, "superseded": len(ev.Superseded) > 0,
 	}
 	return &step.Result{
 		Outputs:  outs,
@@ -192,7 +214,62 @@ func (k KeyReplace) Apply(ctx context.Context, c *step.Call) (*step.Result, erro
 	}, nil
 }
 
+// keepWords says, for a plan, what happens to the replacement an earlier
+// run made (its value was not kept, and it could not be read back).
+func keepWords(c *step.Call, r provider.ReplaceRequest) string {
+	switch {
+	case len(r.Keep) > 0:
+		last := r.Keep[len(r.Keep)-1]
+		return fmt.Sprintf("; the replacement an earlier run made (%s) is on %s and stays live until the new one is on every "+
+			"target, redeployed and verified; key.discard deletes it then (make before break)",
+			firstNonEmpty(last.KeyID, last.Principal.ID), placeNames(holdersOf(c, last.Fingerprint)))
+	case r.Previous != nil:
+		return fmt.Sprintf("; the replacement an earlier run made (%s) is on no target: it is deleted first",
+			firstNonEmpty(r.Previous.KeyID, r.Previous.Principal.ID))
+	}
+	return ""
+}
+
+// Recover implements step.Recoverer: on resume, the replacement an earlier
+// run made is read back from a place that holds it, checked against the
+// journal's fingerprint and with the provider, so nothing new is made and
+// nothing that runs on it is switched.
+func (k KeyReplace) Recover(ctx context.Context, c *step.Call) (*step.Result, bool, string, error) {
+	prev, ok := previousReplacement(c)
+	if !ok || prev.Fingerprint == "" {
+		return nil, false, "the journal does not say what the earlier run made", nil
+	}
+	if k.Writers == nil {
+		return nil, false, "no target can be read", nil
+	}
+	p, err := resolveProvider(k.Keys, k.kind(), c, k.fixed)
+	if err != nil {
+		return nil, false, "", err
+	}
+	cred, from, ok, why := recoverReplacement(ctx, c, k.Writers, p, prev)
+	if !ok {
+		return nil, false, why, nil
+	}
+	ev := prev
+	ev.RecoveredFrom = from.Target
+	main, _ := cred.Main()
+	outs := map[string]any{
+		"key": main.Value(), "credential": cred, "key_id": ev.KeyID,
+		"principal_id": ev.Principal.ID, "principal_name": ev.Principal.Name,
+		"redacted": ev.Redacted, "fingerprint": ev.Fingerprint, "superseded": len(ev.Superseded) > 0,
+	}
+	return &step.Result{
+		Outputs:  outs,
+		Evidence: evidence.Map(evidence.KeyCreated, ev),
+		Summary: fmt.Sprintf("read the replacement %s (%s) back from %s: the journal's fingerprint matches and it works",
+			firstNonEmpty(ev.KeyID, "key"), shortRedacted(ev.Redacted), from.Target),
+	}, true, "", nil
+}
+
 func replaceSummary(p keyProvider, ev evidence.Created) string {
+	if ev.Adopted {
+		return fmt.Sprintf("adopted %s %s (%s), made by a person, as the replacement: it works", p.spec.KeyTitle(), firstNonEmpty(ev.KeyID, "key"), shortRedacted(ev.Redacted))
+	}
 	if ev.Principal.Type == "service_account" {
 		return fmt.Sprintf("created service account %s (%s) in %s; its key %s (%s) is the replacement",
 			ev.Principal.Name, ev.Principal.ID, ev.Scope, ev.KeyID, shortRedacted(ev.Redacted))
@@ -228,4 +305,60 @@ func secretCredential(v any) (secret.Credential, bool) {
 		return secret.NewCredential("", secret.SecretPart("value", secret.New(x))), x != ""
 	}
 	return secret.Credential{}, false
+}
+
+// askPerson gets a replacement a person makes: it says where and how (the
+// provider's plan), asks for the value (a hidden prompt, or standard input
+// given for it), and has the provider adopt it: find the key it is, check
+// that it works and is not the old key. With nobody to ask, it fails with
+// what to do: a contain-first response has contained the key by now, and
+// resuming with --replacement-stdin finishes it.
+func (k KeyReplace) askPerson(ctx context.Context, c *step.Call, p keyProvider, r provider.ReplaceRequest) (secret.Credential, evidence.Created, error) {
+	plan, err := p.PlanReplace(ctx, r)
+	if err != nil {
+		return secret.Credential{}, evidence.Created{}, err
+	}
+	asker, ok := c.Approver.(step.SecretAsker)
+	if !ok || !asker.CanAsk() {
+		return secret.Credential{}, evidence.Created{}, step.Permanent(fmt.Errorf("%s cannot create a replacement through its API, and nobody can paste "+
+			"one in this run (no terminal, or --yes without --replacement-stdin): %s; then finish with `respond resume %s "+
+			"--replacement-stdin` and paste it on standard input: %w", p.spec.Title, plan.Effect, c.Incident, step.ErrNobodyToAsk))
+	}
+	c.Logf("%s cannot create the replacement: %s", p.spec.Title, plan.Effect)
+	v, err := asker.AskSecret(ctx, fmt.Sprintf("Paste the new %s (it is not shown):", p.spec.KeyTitle()), plan.Effect)
+	if err != nil {
+		return secret.Credential{}, evidence.Created{}, err
+	}
+	registry(c).Add(v)
+	cred, err := p.spec.Credential(v, "")
+	if err != nil {
+		return secret.Credential{}, evidence.Created{}, step.BadInputf("the pasted value is not %s: %v", article(p.spec.KeyTitle()), err)
+	}
+	registerCredential(c, cred)
+	if s, _, ok, _ := provider.Recognize(v.Reveal()); ok && s.Name != p.spec.Name {
+		return cred, evidence.Created{}, step.BadInputf("the pasted value is %s, not %s: paste the new %s", article(s.KeyTitle()), article(p.spec.KeyTitle()), p.spec.KeyTitle())
+	}
+	ev, err := p.Adopt(ctx, r, cred)
+	if err != nil {
+		return cred, ev, err
+	}
+	ev.Adopted = true
+	if ev.Provider == "" {
+		ev.Provider = p.spec.Name
+	}
+	if ev.Fingerprint == "" {
+		ev.Fingerprint = cred.Fingerprint()
+	}
+	if ev.DeletedLeftovers == nil {
+		ev.DeletedLeftovers = []string{}
+	}
+	return cred, ev, nil
+}
+
+// article puts "a" or "an" before a phrase.
+func article(w string) string {
+	if w != "" && strings.ContainsRune("AEIOUaeiou", rune(w[0])) {
+		return "an " + w
+	}
+	return "a " + w
 }

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -80,13 +81,15 @@ func (k KeyRevoke) input(c *step.Call) (revokeArgs, error) {
 	if !a.gone && (a.key.Scope == "" || a.key.ID == "") {
 		return a, badInputf("%s: step %q needs both `%s` and `key_id`", kind, c.StepID, scopeName(a.p, k.fixed))
 	}
-	switch a.key.Owner.Type {
-	case "", "user", "service_account", "iam_user":
-	default:
-		return a, badInputf("%s: owner_type %q is not one of \"user\", \"service_account\", \"iam_user\"", kind, a.key.Owner.Type)
+	if t := a.key.Owner.Type; t != "" && !ownerTypeRe.MatchString(t) {
+		return a, badInputf("%s: owner_type %q is not an owner type (key.identify's owner_type: lower-case words joined by _, such as \"service_account\")", kind, t)
 	}
 	return a, nil
 }
+
+// ownerTypeRe is the shape of an owner type a provider declares
+// ("user", "service_account", "iam_user").
+var ownerTypeRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // Plan implements step.Kind.
 func (k KeyRevoke) Plan(ctx context.Context, c *step.Call) ([]step.Change, error) {
@@ -101,6 +104,9 @@ func (k KeyRevoke) Plan(ctx context.Context, c *step.Call) ([]step.Change, error
 	ch, err := a.p.PlanRevoke(ctx, a.key)
 	if err != nil {
 		return nil, err
+	}
+	if undo := a.p.spec.Caps.Undo; undo != "" && !strings.Contains(ch.Effect, undo) {
+		ch.Effect += " (" + undo + ")"
 	}
 	return []step.Change{ch}, nil
 }

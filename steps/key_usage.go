@@ -150,6 +150,7 @@ func (k KeyUsageStep) Apply(ctx context.Context, c *step.Call) (*step.Result, er
 		return nil, fmt.Errorf("%s: %w; the report will have no usage section unless this step succeeds (`respond resume` retries it)", k.kind(), err)
 	}
 	u.WindowStart, u.WindowEnd, u.ExposedSince = rfc3339(start), rfc3339(end), rfc3339(a.since)
+	u.LastUseUnknown = u.LastUsed == "" && !a.p.spec.Caps.LastUsed
 	u.SpendControlsError = registry(c).MaskString(u.SpendControlsError)
 	var before, during int64
 	for _, b := range u.Buckets {
@@ -162,7 +163,11 @@ func (k KeyUsageStep) Apply(ctx context.Context, c *step.Call) (*step.Result, er
 	}
 	summary := fmt.Sprintf("%s: %d request(s) since %s, %d in the baseline week before", a.key.ID, during, rfc3339(a.since), before)
 	if u.NotCounted {
-		summary = fmt.Sprintf("%s: requests not counted (%s); last used %s", a.key.ID, u.Source, orNever(u.LastUsed))
+		last := orNever(u.LastUsed)
+		if u.LastUseUnknown {
+			last = "unknown"
+		}
+		summary = fmt.Sprintf("%s: requests not counted (%s); last used %s", a.key.ID, u.Source, last)
 	}
 	switch {
 	case u.SpendControls == "" && u.SpendControlsError == "":

@@ -148,8 +148,8 @@ func TestRevokeAlreadyDisabled(t *testing.T) {
 
 	_, err = k.Apply(context.Background(), w.call(map[string]any{"project": "proj_prod"}))
 	oaiWantBadInput(t, err, "key_id")
-	_, err = k.Apply(context.Background(), w.call(map[string]any{"project": "proj_prod", "key_id": "key_x", "owner_type": "robot"}))
-	oaiWantBadInput(t, err, "robot")
+	_, err = k.Apply(context.Background(), w.call(map[string]any{"project": "proj_prod", "key_id": "key_x", "owner_type": "Robot Owner"}))
+	oaiWantBadInput(t, err, "Robot Owner")
 }
 
 func TestVerifyKey(t *testing.T) {

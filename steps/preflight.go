@@ -68,6 +68,8 @@ func (Preflight) Spec() step.Spec {
 				Description: "go ahead despite problems (they become a warning)"},
 			{Name: "require_targets", Type: step.Bool, Default: false,
 				Description: "a key with no known target is a problem: a planned rotation would revoke a key whatever uses it still needs"},
+			{Name: "require_replacement", Type: step.Bool, Default: false,
+				Description: "a replacement that only a person can make (the provider has no API for it) and that nobody can paste in this run (no terminal, or --yes without --replacement-stdin) is a problem: a rotation must not start what it cannot finish"},
 			{Name: "key", Type: step.String,
 				Description: "the key, for the require_targets problem's message (e.g. its ID)"},
 			{Name: "last_used", Type: step.String,
@@ -194,6 +196,11 @@ func (p Preflight) checks(c *step.Call) []check {
 		checks = append(checks, check{what: fmt.Sprintf("%s %s %s", kp.spec.Title, kp.spec.Scope.Kind, scope), run: func(ctx context.Context) error {
 			return kp.CanReplace(ctx, scope, old)
 		}})
+	}
+	if kp, _, err := p.keyScope(c); err == nil && c.Bool("require_replacement") && kp.spec.Caps.Replace == provider.ByPerson && !c.CanAsk() {
+		checks = append(checks, check{problem: fmt.Sprintf("%s keys cannot be created through %s's API: a person makes the replacement and pastes it, "+
+			"and nobody can in this run (no terminal, or --yes without --replacement-stdin): run on a terminal without --yes, "+
+			"or give the new key on standard input with --replacement-stdin", kp.spec.Title, kp.spec.Title)})
 	}
 	if c.Bool("require_targets") {
 		if list, _ := targetList(c.Params["targets"]); len(list) == 0 {

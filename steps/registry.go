@@ -25,12 +25,15 @@ func all(p *Providers) []step.Kind {
 		keyIdentifyKind: func(alias, fixed string) step.Kind { return KeyIdentify{P: p, Keys: keys, alias: alias, fixed: fixed} },
 		keyRevokeKind:   func(alias, fixed string) step.Kind { return KeyRevoke{Keys: keys, alias: alias, fixed: fixed} },
 		keyVerifyKind:   func(alias, fixed string) step.Kind { return KeyVerify{Keys: keys, alias: alias, fixed: fixed} },
-		keyReplaceKind:  func(alias, fixed string) step.Kind { return KeyReplace{Keys: keys, alias: alias, fixed: fixed} },
+		keyReplaceKind: func(alias, fixed string) step.Kind {
+			return KeyReplace{Keys: keys, Writers: writers, alias: alias, fixed: fixed}
+		},
 		keyUsageKind: func(alias, fixed string) step.Kind {
 			return KeyUsageStep{Keys: keys, Now: p.Now, alias: alias, fixed: fixed}
 		},
-		keyQuietKind:  func(alias, fixed string) step.Kind { return KeyAwaitQuiet{Keys: keys, alias: alias, fixed: fixed} },
-		keyRetireKind: func(alias, fixed string) step.Kind { return KeyRetire{Keys: keys, fixed: fixed} },
+		keyQuietKind:   func(alias, fixed string) step.Kind { return KeyAwaitQuiet{Keys: keys, alias: alias, fixed: fixed} },
+		keyRetireKind:  func(alias, fixed string) step.Kind { return KeyRetire{Keys: keys, fixed: fixed} },
+		keyDiscardKind: func(alias, fixed string) step.Kind { return KeyDiscard{Keys: keys, fixed: fixed} },
 	}
 	kinds := []step.Kind{
 		Approve{},
@@ -44,7 +47,7 @@ func all(p *Providers) []step.Kind {
 		GitHubDispatchWorkflow{P: p},
 		GitHubResolveAlert{P: p},
 	}
-	for _, name := range []string{keyIdentifyKind, keyRevokeKind, keyVerifyKind, keyReplaceKind, keyUsageKind, keyQuietKind, keyRetireKind} {
+	for _, name := range []string{keyIdentifyKind, keyRevokeKind, keyVerifyKind, keyReplaceKind, keyUsageKind, keyQuietKind, keyRetireKind, keyDiscardKind} {
 		kinds = append(kinds, generic[name]("", ""))
 	}
 	return append(kinds, aliasKinds(generic)...)

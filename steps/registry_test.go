@@ -16,7 +16,7 @@ func TestCatalogLists(t *testing.T) {
 	for _, k := range cat.Kinds() {
 		names = append(names, k.Spec().Kind)
 	}
-	want := []string{"approve", "deploy", "exec", "github.dispatch_workflow", "github.resolve_alert", "inventory.targets", "inventory.update", "key.await_quiet", "key.identify", "key.replace", "key.retire", "key.revoke", "key.usage", "key.verify", "lock", "note",
+	want := []string{"approve", "deploy", "exec", "github.dispatch_workflow", "github.resolve_alert", "inventory.targets", "inventory.update", "key.await_quiet", "key.discard", "key.identify", "key.replace", "key.retire", "key.revoke", "key.usage", "key.verify", "lock", "note",
 		"openai.await_quiet", "openai.create_replacement", "openai.identify_key", "openai.key_usage", "openai.revoke_key", "openai.verify_key", "preflight"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("Kinds = %v, want %v", names, want)

@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +39,150 @@ func cmdLoadenv(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if n == 0 {
 		ts.Fatalf("loadenv: %s holds no export", args[0])
+	}
+}
+
+// facilitator: switch the script to the facilitator's own shell, as it
+// was before a trainee's exports were loaded: no trainee, no trainee's
+// credentials, the script's own state directory. RESPOND_DRILL stays, so
+// the facilitator's commands find the drill the script works on.
+func cmdFacilitator(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 0 {
+		ts.Fatalf("usage: facilitator")
+	}
+	for _, k := range []string{drill.EnvTrainee, "GITHUB_TOKEN", "OPENAI_ADMIN_KEY"} {
+		ts.Setenv(k, "")
+	}
+	ts.Setenv("RESPOND_STATE_DIR", filepath.Join(ts.Getenv("WORK"), "state"))
+}
+
+// drilltoken VAR: set VAR to the facilitator's control token of the drill
+// in $RESPOND_DRILL (what the facilitator's own curl would send).
+func cmdDrillToken(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: drilltoken VAR")
+	}
+	tok, err := drill.ReadControlToken(ts.Getenv(drill.EnvDrill))
+	ts.Check(err)
+	ts.Setenv(args[0], tok.Reveal())
+}
+
+// jsonfind VAR FILE PATH KEY=VALUE FIELD: set VAR to FIELD of the first
+// element of the array at PATH whose KEY is VALUE (what a trainee reads
+// off an API's listing).
+func cmdJSONFind(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 5 {
+		ts.Fatalf("usage: jsonfind VAR FILE PATH KEY=VALUE FIELD")
+	}
+	var doc any
+	if err := json.Unmarshal([]byte(ts.ReadFile(args[1])), &doc); err != nil {
+		ts.Fatalf("%s: %v", args[1], err)
+	}
+	k, v, _ := strings.Cut(args[3], "=")
+	for _, arr := range walk(doc, strings.Split(args[2], ".")) {
+		list, _ := arr.([]any)
+		for _, e := range list {
+			m, _ := e.(map[string]any)
+			if m != nil && fmt.Sprint(m[k]) == v {
+				ts.Setenv(args[0], fmt.Sprint(m[args[4]]))
+				return
+			}
+		}
+	}
+	ts.Fatalf("%s: no element of %s has %s", args[1], args[2], args[3])
+}
+
+// scoregap A B MIN: the drill scores in the JSON files A and B (a
+// debrief, or drill end --output json) are at least MIN points apart, A
+// above B.
+func cmdScoreGap(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: scoregap A.json B.json MIN")
+	}
+	a, b := debriefScore(ts, args[0]), debriefScore(ts, args[1])
+	minGap, err := strconv.ParseFloat(args[2], 64)
+	ts.Check(err)
+	if a.Total-b.Total < minGap {
+		ts.Fatalf("%s scored %.1f and %s %.1f: %.1f apart, want at least %s", args[0], a.Total, args[1], b.Total, a.Total-b.Total, args[2])
+	}
+	ts.Logf("%s %.1f, %s %.1f: %.1f apart", args[0], a.Total, args[1], b.Total, a.Total-b.Total)
+}
+
+// rowsaddup FILE: the score's rows add up to its total exactly, and their
+// maxima to 100.
+func cmdRowsAddUp(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: rowsaddup FILE")
+	}
+	s := debriefScore(ts, args[0])
+	pts, mx := 0, 0
+	for _, m := range s.Measures {
+		pts += int(math.Round(m.Points * 10))
+		mx += int(math.Round(m.Max * 10))
+	}
+	if pts != int(math.Round(s.Total*10)) || mx != 1000 {
+		ts.Fatalf("%s: the rows add up to %.1f of %.1f, the total says %.1f/100", args[0], float64(pts)/10, float64(mx)/10, s.Total)
+	}
+}
+
+// debriefScore reads the score of a debrief.json, or of the result of
+// respond drill end --output json.
+func debriefScore(ts *testscript.TestScript, file string) drill.Score {
+	var doc struct {
+		Score drill.Score `json:"score"`
+	}
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(file)), &doc))
+	if len(doc.Score.Measures) == 0 {
+		ts.Fatalf("%s holds no score", file)
+	}
+	return doc.Score
+}
+
+// lessons DEBRIEF REGEXP...: every lesson of the debrief's "what to
+// practise" matches one of the REGEXPs (it names one of the mistakes they
+// stand for), and every REGEXP matches a lesson (every mistake is named).
+func cmdLessons(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: lessons DEBRIEF.json REGEXP...")
+	}
+	var deb drill.Debrief
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &deb))
+	res := make([]*regexp.Regexp, len(args)-1)
+	named := make([]bool, len(res))
+	for i, a := range args[1:] {
+		re, err := regexp.Compile(a)
+		ts.Check(err)
+		res[i] = re
+	}
+	for _, l := range deb.Practise {
+		hit := false
+		for i, re := range res {
+			if re.MatchString(l) {
+				hit, named[i] = true, true
+			}
+		}
+		if !hit {
+			ts.Fatalf("a lesson names none of the mistakes: %s", l)
+		}
+	}
+	for i, n := range named {
+		if !n {
+			ts.Fatalf("no lesson names %s; the lessons:\n  %s", args[i+1], strings.Join(deb.Practise, "\n  "))
+		}
+	}
+}
+
+// filemode PATH MODE: PATH's permission bits are MODE (octal).
+func cmdFileMode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: filemode PATH MODE")
+	}
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if got := fi.Mode().Perm(); got != os.FileMode(want) {
+		ts.Fatalf("%s has mode %04o, want %04o", args[0], got, want)
 	}
 }
 

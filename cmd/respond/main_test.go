@@ -17,6 +17,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/respondhq/respond/internal/cli"
+	"github.com/respondhq/respond/internal/provider"
+	"github.com/respondhq/respond/internal/report/gfmtest"
 )
 
 // The end-to-end tests run the real respond binary (this test binary,
@@ -25,6 +27,9 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"respond": func() { os.Exit(cli.Main()) },
 		"interm":  func() { os.Exit(interm()) },
+		// encode-secret: an exec target that prints the value it is given
+		// percent-encoded, JSON-escaped and base64-encoded, and fails.
+		"encode-secret": func() { os.Exit(encodeSecret()) },
 	})
 }
 
@@ -40,6 +45,9 @@ func scriptParams(dir string) testscript.Params {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("RESPOND_STATE_DIR", filepath.Join(env.WorkDir, "state"))
 			env.Setenv("NO_COLOR", "1")
+			// The registered providers, as messages list them (cmpenv
+			// files say $PROVIDERS, so a new plug-in needs no edit here).
+			env.Setenv("PROVIDERS", strings.Join(provider.Names(), ", "))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -49,6 +57,7 @@ func scriptParams(dir string) testscript.Params {
 			"noleak":         cmdNoleak,
 			"dead":           cmdDead,
 			"mdsafe":         cmdMdsafe,
+			"gfmsafe":        cmdGfmsafe,
 			"incident":       cmdIncident,
 			"hasprefix":      cmdHasprefix,
 			"lines":          cmdLines,
@@ -67,6 +76,15 @@ func scriptParams(dir string) testscript.Params {
 			"downtimewithin": cmdDowntimeWithin,
 			"sleep":          cmdSleep,
 			"watchsim":       cmdWatchSim,
+			"facilitator":    cmdFacilitator,
+			"drilltoken":     cmdDrillToken,
+			"jsonfind":       cmdJSONFind,
+			"scoregap":       cmdScoreGap,
+			"rowsaddup":      cmdRowsAddUp,
+			"lessons":        cmdLessons,
+			"filemode":       cmdFileMode,
+			"maxwidth":       cmdMaxwidth,
+			"sarifvalid":     cmdSarifvalid,
 		},
 		Condition: ghCondition,
 	}
@@ -147,6 +165,9 @@ func cmdNosecret(ts *testscript.TestScript, neg bool, args []string) {
 		if len(value) < 8 {
 			ts.Fatalf("nosecret: %s holds no value", args[0][1:])
 		}
+	}
+	if len(value) < 8 {
+		ts.Fatalf("nosecret: %q is too short to be a secret (an unset variable?)", args[0])
 	}
 	checked := 0
 	for _, p := range args[1:] {
@@ -239,9 +260,11 @@ const noleakMin = 12
 
 // noleak SECRET... [-- PATH...]: no substring of 12 or more characters of
 // any SECRET (a literal, @FILE for a file's trimmed content, or $NAME
-// expanded by the script) appears in the last command's stdout or stderr,
-// in any file under the PATHs (files or directories), or in the path of
-// any request in the simulator's request log (when a simulator runs).
+// expanded by the script), in any of its forms (secretForms: as it is,
+// percent-encoded, JSON-escaped, base64), appears in the last command's
+// stdout or stderr, in any file under the PATHs (files or directories),
+// or in the path of any request in the simulator's request log (when a
+// simulator runs). It logs how many forms and outputs it scanned.
 func cmdNoleak(ts *testscript.TestScript, neg bool, args []string) {
 	var secrets, paths []string
 	for i, a := range args {
@@ -261,16 +284,28 @@ func cmdNoleak(ts *testscript.TestScript, neg bool, args []string) {
 	if len(secrets) == 0 {
 		ts.Fatalf("usage: noleak SECRET... [-- PATH...]")
 	}
-	parts := map[string]int{} // every 12-character substring -> secret index
+	type part struct {
+		secret int
+		form   string
+	}
+	parts := map[string]part{} // every 12-character substring of every form
+	forms := 0
 	for i, s := range secrets {
-		for j := 0; j+noleakMin <= len(s); j++ {
-			parts[s[j:j+noleakMin]] = i
+		for _, f := range secretForms(s) {
+			forms++
+			for j := 0; j+noleakMin <= len(f.text); j++ {
+				if _, ok := parts[f.text[j:j+noleakMin]]; !ok {
+					parts[f.text[j:j+noleakMin]] = part{i, f.name}
+				}
+			}
 		}
 	}
+	outputs := 0
 	find := func(b string) (string, bool) {
+		outputs++
 		for j := 0; j+noleakMin <= len(b); j++ {
-			if i, ok := parts[b[j:j+noleakMin]]; ok {
-				return fmt.Sprintf("characters %q of secret %d", b[j:j+noleakMin], i+1), true
+			if p, ok := parts[b[j:j+noleakMin]]; ok {
+				return fmt.Sprintf("characters %q of secret %d (%s)", b[j:j+noleakMin], p.secret+1, p.form), true
 			}
 		}
 		return "", false
@@ -312,6 +347,7 @@ func cmdNoleak(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 	}
+	ts.Logf("noleak: %d forms of %d secrets × %d outputs scanned", forms, len(secrets), outputs)
 	if len(found) > 0 != neg {
 		if neg {
 			ts.Fatalf("noleak: expected a leak, found none")
@@ -377,6 +413,24 @@ func cmdMdsafe(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if len(problems) > 0 != neg {
 		ts.Fatalf("%s: unescaped markup:\n  %s", args[0], strings.Join(problems, "\n  "))
+	}
+}
+
+// gfmsafe FILE [TEXT...]: FILE, rendered as GitHub renders Markdown
+// (goldmark with its GFM extensions), holds no HTML element or attribute
+// respond's templates do not write (no link, image, script), and each
+// TEXT appears whole in one table cell, list item, paragraph or heading
+// (a name split across cells is cut short by the table).
+func cmdGfmsafe(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 {
+		ts.Fatalf("usage: gfmsafe FILE [TEXT...]")
+	}
+	problems := gfmtest.Check([]byte(ts.ReadFile(args[0])), args[1:]...)
+	if len(problems) > 0 != neg {
+		if neg {
+			ts.Fatalf("%s: rendered as GitHub does, it holds only what respond writes", args[0])
+		}
+		ts.Fatalf("%s, rendered as GitHub does:\n  %s", args[0], strings.Join(problems, "\n  "))
 	}
 }
 

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -67,6 +70,27 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		simStart(ts, args[1:])
 	case "verify":
 		simVerify(ts, r, neg, args[1:])
+	case "unbroken", "all-up":
+		// sim unbroken: in the live world (sim start -live), no consumer
+		// that ran on a replacement was ever switched to a dead key.
+		// sim all-up: and every listed consumer is up now.
+		r.s.StepLive()
+		var problems []string
+		for _, c := range r.s.LiveState().Consumers {
+			if c.Broken > 0 {
+				problems = append(problems, fmt.Sprintf("%s went down %d time(s) after it ran on a replacement", c.Name, c.Broken))
+			}
+			if args[0] == "all-up" && c.Listed && !c.Up {
+				problems = append(problems, c.Name+" is down (key "+c.KeyID+")")
+			}
+		}
+		if (len(problems) > 0) != neg {
+			ts.Fatalf("live world: %v", problems)
+		}
+	case "plants":
+		simPlants(ts, r, args[1:])
+	case "rotated":
+		simRotated(ts, r, args[1:])
 	case "requests-only-get":
 		var mutating []string
 		for _, q := range r.s.Requests(r.sinceSeq) {
@@ -103,6 +127,24 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		_, err = r.s.AddFault(sim.Fault{Method: args[1], Path: args[2], Delay: sim.Duration(d), Count: n})
 		ts.Check(err)
+	case "requested":
+		// sim requested METHOD GLOB: a request matching METHOD and the path
+		// glob (path.Match) is in the log since the last mark.
+		if len(args) != 3 {
+			ts.Fatalf("usage: sim requested METHOD GLOB")
+		}
+		var hits []string
+		for _, q := range r.s.Requests(r.sinceSeq) {
+			if ok, _ := path.Match(args[2], q.Path); ok && q.Method == args[1] {
+				hits = append(hits, q.Method+" "+q.Path)
+			}
+		}
+		if len(hits) > 0 == neg {
+			if neg {
+				ts.Fatalf("requests sent: %v", hits)
+			}
+			ts.Fatalf("no request %s %s was sent", args[1], args[2])
+		}
 	case "clear-faults":
 		r.s.ClearFaults()
 	case "mark":
@@ -238,6 +280,29 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 			OwnerName:   "<img src=x onerror=alert(2)> \x1b[31mred\u009b2J",
 			AlertPath:   "src/\x1b]0;title\x07config.py\n# Injected heading\n![pixel](https://evil.example/t.png)<script>alert(3)</script>",
 		}))
+	case "plant-keys":
+		// sim plant-keys FILE: every public key in the key cache FILE is
+		// replaced by 32 random bytes under the same key_id (issue #17).
+		var out []string
+		for _, line := range strings.Split(strings.TrimSpace(ts.ReadFile(args[1])), "\n") {
+			var l map[string]any
+			ts.Check(json.Unmarshal([]byte(line), &l))
+			b := make([]byte, 32)
+			_, _ = rand.Read(b)
+			l["key"] = base64.StdEncoding.EncodeToString(b)
+			nb, err := json.Marshal(l)
+			ts.Check(err)
+			out = append(out, string(nb))
+		}
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(strings.Join(out, "\n")+"\n"), 0o600))
+	case "names":
+		// sim names KEY OWNER PROJECT PATH: the leaked key's name, its
+		// owner's and its project's, and the alert's file path (as
+		// /_sim/names sets them: anyone who can name a key can).
+		if len(args) != 5 {
+			ts.Fatalf("usage: sim names KEY OWNER PROJECT PATH")
+		}
+		ts.Check(r.s.SetNames(sim.Names{KeyName: args[1], OwnerName: args[2], ProjectName: args[3], AlertPath: args[4]}))
 	case "setenv":
 		// sim setenv NAME old|new: set NAME to a key value.
 		if len(args) != 3 {
@@ -419,6 +484,7 @@ func simStart(ts *testscript.TestScript, args []string) {
 	// Dispatched runs take 200ms unless a script says otherwise: the
 	// playbooks wait for them.
 	runDuration := fs.Duration("run-duration", 200*time.Millisecond, "")
+	liveWorld := fs.Bool("live", false, "")
 	ts.Check(fs.Parse(args))
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := sim.Start(ctx, sim.Options{Scenario: *scenario, Seed: *seed, Repos: *repos, Latency: *latency, RunDuration: *runDuration})
@@ -427,6 +493,12 @@ func simStart(ts *testscript.TestScript, args []string) {
 		ts.Fatalf("start the simulator: %v", err)
 	}
 	ts.Defer(func() { cancel(); _ = s.Close() })
+	if *liveWorld {
+		// Consumers of every target, no attacker: the world says which
+		// services are up, and whether one that ran on a replacement was
+		// ever switched to a dead key (sim unbroken).
+		ts.Check(s.StartLive(sim.LiveOptions{}))
+	}
 	for k, v := range s.Env() {
 		ts.Setenv(k, v)
 	}

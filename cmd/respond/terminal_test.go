@@ -21,7 +21,9 @@ import (
 // standard input, output and error all on it as in a terminal window, and
 // print what the terminal shows: the output with escape sequences
 // interpreted (colours dropped), every line broken where the terminal
-// wraps it at COLS columns. It exits with PROG's exit code.
+// wraps it at COLS columns. It exits with PROG's exit code. With
+// INTERM_TYPE set, it types that into the terminal after
+// INTERM_TYPE_AFTER.
 //
 // It uses github.com/creack/pty: opening a pseudo-terminal and setting
 // its size takes platform-specific ioctls (Linux and macOS differ), and
@@ -43,6 +45,15 @@ func interm() int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "interm: %v\n", err)
 		return 2
+	}
+	// INTERM_TYPE, when set, is typed into the terminal after
+	// INTERM_TYPE_AFTER (a duration): what a person types, \n for Enter.
+	if typed := os.Getenv("INTERM_TYPE"); typed != "" {
+		after, _ := time.ParseDuration(os.Getenv("INTERM_TYPE_AFTER"))
+		go func() {
+			time.Sleep(after)
+			_, _ = io.WriteString(tty, strings.ReplaceAll(typed, `\n`, "\r"))
+		}()
 	}
 	var raw bytes.Buffer
 	// Reading ends with an error (EIO on Linux) once PROG has exited and

@@ -15,7 +15,8 @@ import (
 // together PROG ARGS...: start two copies of PROG at once, with the
 // script's environment, and wait for both. Their exit codes go to
 // $WORK/together.codes ("0 6", in the order they were started), and each
-// one's stderr to together.1.stderr and together.2.stderr.
+// one's stderr to together.1.stderr and together.2.stderr (stdout to
+// together.N.stdout).
 func cmdTogether(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 1 {
 		ts.Fatalf("usage: together PROG ARGS...")
@@ -40,9 +41,9 @@ func cmdTogether(ts *testscript.TestScript, neg bool, args []string) {
 			cmd := exec.Command(prog, args[1:]...)
 			cmd.Dir = ts.MkAbs(".")
 			cmd.Env = env
-			var errb bytes.Buffer
+			var errb, outb bytes.Buffer
 			cmd.Stderr = &errb
-			cmd.Stdout = &bytes.Buffer{}
+			cmd.Stdout = &outb
 			<-start
 			err := cmd.Run()
 			var ee *exec.ExitError
@@ -54,6 +55,7 @@ func cmdTogether(ts *testscript.TestScript, neg bool, args []string) {
 				codes[i] = -1
 			}
 			_ = os.WriteFile(ts.MkAbs(filepath.Join(".", "together."+string(rune('1'+i))+".stderr")), errb.Bytes(), 0o600)
+			_ = os.WriteFile(ts.MkAbs(filepath.Join(".", "together."+string(rune('1'+i))+".stdout")), outb.Bytes(), 0o600)
 		}()
 	}
 	close(start)

@@ -809,7 +809,7 @@ func (w *memWorld) run(b *testing.B) memRun {
 	if err != nil {
 		b.Fatal(err)
 	}
-	jw, err := journal.Open(inc.JournalPath(), reg)
+	jw, err := journal.Open(inc.JournalPath(), journal.GenerateKey().For(inc.ID), reg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -20,7 +20,19 @@ import (
 )
 
 // drillsDir is where drills keep their directories: <state dir>/drills.
-func drillsDir(f *Factory) string { return filepath.Join(f.StateDir, "drills") }
+// In a shell that holds a drill's exports (whose RESPOND_STATE_DIR is
+// that drill's own), it is where that drill was kept, so the next round
+// sits beside it rather than inside it.
+func drillsDir(f *Factory) string {
+	if dir := f.providers.getenv(drill.EnvDrill); dir != "" {
+		if rec, err := drill.ReadRecord(dir); err == nil && filepath.Clean(rec.StateDir) == filepath.Clean(f.StateDir) {
+			if parent := filepath.Dir(filepath.Clean(rec.Dir)); filepath.Base(parent) == "drills" {
+				return parent
+			}
+		}
+	}
+	return filepath.Join(f.StateDir, "drills")
+}
 
 // currentFile names the drill that join, status, inject and end find
 // without --drill.
@@ -46,10 +58,11 @@ real is touched and no credentials are needed.
                                itself to a live simulated leak (an attacker
                                spending with the key, services that break when
                                it dies), then scores the outcome
-  respond drill start          a live drill for people: a briefing, a clock,
-                               trainees who respond from their own terminals
-                               with the ordinary commands (respond, gh, curl),
-                               injects, a score and a debrief
+  respond drill start          a live drill for people, which you facilitate:
+                               a briefing, a clock, trainees who respond from
+                               their own terminals with the ordinary commands
+                               (respond, gh, curl), injects, a score and a
+                               debrief
   respond drill --list         the scenarios and the skills each trains
 
 Drills keep their incidents in their own directory (under the state
@@ -60,8 +73,8 @@ journals and reports. See docs/drills.md.`,
   respond drill start forgotten-repo     # a live drill (serves until respond drill end)
   respond drill join --name bob          # in another terminal
   respond drill status                   # the live view
-  respond drill inject rate-limit        # trouble, from the facilitator
-  respond drill end                      # score and debrief`,
+  respond drill inject rate-limit        # trouble, from the facilitator's shell
+  respond drill end                      # score and debrief (the facilitator)`,
 		Args: cobra.MaximumNArgs(1),
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			return drill.Names(), cobra.ShellCompDirectiveNoFileComp
@@ -262,7 +275,7 @@ func printScore(f *Factory, s *drill.Score, ideal *drill.Score) {
 	}
 	rows := [][]string{}
 	for _, m := range s.Measures {
-		row := []string{m.Label, m.Value, fmt.Sprintf("%.1f/%.0f", m.Points, m.Max)}
+		row := []string{m.Label, m.Value, fmt.Sprintf("%.1f/%s", m.Points, strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", m.Max), "0"), "."))}
 		if ideal != nil {
 			im, _ := ideal.Measure(m.Name)
 			row = append(row, fmt.Sprintf("%s (%.1f)", im.Value, im.Points))

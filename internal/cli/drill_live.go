@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -18,58 +19,73 @@ import (
 )
 
 func newDrillStartCmd(f *Factory, o *drillOptions) *cobra.Command {
-	var addr, name, envFile string
+	var addr, name, envFile, facilitator string
 	var noIdeal bool
 	cmd := &cobra.Command{
 		Use:   "start [SCENARIO|FILE]",
-		Short: "Start a live drill: the simulator, its clock, a briefing and the first trainee's exports",
+		Short: "Start a live drill: the simulator, its clock and the briefing; you are its facilitator",
 		Long: `Start a live training drill and serve it until ` + "`respond drill end`" + ` (or Ctrl-C, which
-ends and scores it too). It prints the briefing card (what is known, the
-goal, the rules, the clock), the exports for the first trainee (--name) and
-the inventory they work with. Trainees respond from their own shells with
-the ordinary commands: respond leaked-key, resume, incidents, inventory, gh,
-curl. Nothing is pre-filled: they find the alert, identify the key, decide.
+ends and scores it too, or its time limit). It prints the briefing (what is
+known, the goal, the roles, the rules, the time limit and halt conditions,
+where things are) for the shared screen: no credential is printed.
 
-Others join from their terminals with ` + "`respond drill join --name NAME`" + `; anyone can
-watch with ` + "`respond drill status`" + `; the facilitator fires trouble with
-` + "`respond drill inject NAME`" + ` and ends it with ` + "`respond drill end`" + `, which scores the
-outcome beside the ideal run and writes the debrief.
+Whoever starts the drill is its facilitator: the simulator's control API
+(/_sim/, /_drill/) is theirs alone, through a control token kept in the
+drill's facilitator directory (mode 0700). They type their commands into
+the start window (inject NAME, injects, status, end), or run ` + "`respond drill inject`" + `
+and ` + "`respond drill end`" + ` in another terminal of theirs, without a trainee's exports.
 
-The drill's directory (--drill, default under the state directory's
-drills/) holds its record, the trainees' working directory with the team's
-inventory, the drill's own state directory (its incidents never mix with
-real ones) and, at the end, the debrief.`,
+Trainees join from their own terminals with ` + "`eval \"$(respond drill join --name NAME)\"`" + `:
+they get credentials of their own on the simulator, which reach what the
+OpenAI and GitHub APIs serve and the live view, and they respond with the
+ordinary commands (respond leaked-key, rotate, resume, incidents, gh, curl).
+Nothing is pre-filled: they find the alert, identify the key, decide.
+--name with --env-file joins a first trainee and writes their exports to
+that file only.
+
+When the drill ends, the world freezes, the outcome is scored beside the
+ideal run (played then: nothing a trainee can read holds it while they
+play), and the debrief is written. The drill's directory (--drill, default
+under the state directory's drills/) holds its record, the trainees'
+working directory with the team's inventory, the drill's own state
+directory (its incidents never mix with real ones) and, at the end, the
+scenario, the ideal run and the debrief.`,
 		Example: `  respond drill start                           # the default scenario
-  respond drill start forgotten-repo --name alice
-  respond drill start ./my-scenario.yaml --env-file alice.env &`,
+  respond drill start forgotten-repo --facilitator carol
+  respond drill start ./my-scenario.yaml --name alice --env-file alice.env &`,
 		Args: cobra.MaximumNArgs(1),
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			return drill.Names(), cobra.ShellCompDirectiveDefault
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := drill.DefaultScenario
+			scenario := drill.DefaultScenario
 			if len(args) == 1 {
-				name = args[0]
+				scenario = args[0]
 			}
-			return runDrillStart(cmd.Context(), f, o, name, addr, personName(nameFlag(name, cmd)), envFile, !noIdeal)
+			if name != "" && envFile == "" {
+				return &UsageError{fmt.Errorf("--name %s needs --env-file FILE: the start window is for the shared screen and prints no credential; or let %s join from their own terminal (respond drill join --name %s)", name, name, name)}
+			}
+			return runDrillStart(cmd.Context(), f, o, drillStart{scenario: scenario, addr: addr, trainee: personName(name), envFile: envFile,
+				facilitator: facilitator, ideal: !noIdeal})
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&addr, "addr", "127.0.0.1:0", "address the simulator listens on")
-	fl.StringVar(&name, "name", "", "the first trainee's name (default: your user name)")
-	fl.StringVar(&envFile, "env-file", "", "also write the first trainee's exports to this `FILE`, for a shell to source (removed when the drill ends)")
-	fl.BoolVar(&noIdeal, "no-ideal", false, "do not run the ideal run to compare with")
+	fl.StringVar(&facilitator, "facilitator", "", "your name as the facilitator, in the timeline and the debrief (default: facilitator)")
+	fl.StringVar(&name, "name", "", "a first trainee to join now, whose exports go to --env-file (default: your user name)")
+	fl.StringVar(&envFile, "env-file", "", "join a first trainee (--name) and write their exports to this `FILE`, for their shell to source (removed when the drill ends)")
+	fl.BoolVar(&noIdeal, "no-ideal", false, "do not play the ideal run to compare with")
 	addWorldFlags(cmd, o)
 	return cmd
 }
 
-func nameFlag(_ string, cmd *cobra.Command) string {
-	v, _ := cmd.Flags().GetString("name")
-	return v
+type drillStart struct {
+	scenario, addr, trainee, envFile, facilitator string
+	ideal                                         bool
 }
 
-func runDrillStart(ctx context.Context, f *Factory, o *drillOptions, scenario, addr, name, envFile string, ideal bool) error {
-	sc, src, err := loadScenario(f, o, scenario)
+func runDrillStart(ctx context.Context, f *Factory, o *drillOptions, st drillStart) error {
+	sc, src, err := loadScenario(f, o, st.scenario)
 	if err != nil {
 		return err
 	}
@@ -81,8 +97,8 @@ func runDrillStart(ctx context.Context, f *Factory, o *drillOptions, scenario, a
 	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(dir), err)
 	}
-	d, err := drill.Start(ctx, drill.Config{Scenario: sc, Source: src, Dir: dir, ID: id, Addr: addr, Mode: drill.Live,
-		Facilitator: name, Responder: drillResponder(f), Ideal: ideal, Latency: o.Latency})
+	d, err := drill.Start(ctx, drill.Config{Scenario: sc, Source: src, Dir: dir, ID: id, Addr: st.addr, Mode: drill.Live,
+		Facilitator: st.facilitator, Responder: drillResponder(f), Ideal: st.ideal, Latency: o.Latency})
 	if err != nil {
 		return err
 	}
@@ -90,76 +106,128 @@ func runDrillStart(ctx context.Context, f *Factory, o *drillOptions, scenario, a
 	if err := os.MkdirAll(drillsDir(f), 0o700); err == nil {
 		_ = atomicfile.Write(currentFile(f), []byte(d.Dir()+"\n"), nil)
 	}
-	j, err := d.Join(name)
-	if err != nil {
-		return err
-	}
-	exports := exportLines(j)
-	if envFile != "" {
-		if err := atomicfile.Write(envFile, []byte(exports), nil); err != nil {
-			return fmt.Errorf("write the exports to %s: %w", envFile, err)
+	var j *drill.Joined
+	if st.envFile != "" {
+		if j, err = d.Join(st.trainee); err != nil {
+			return err
 		}
-		defer os.Remove(envFile)
+		if err := atomicfile.Write(st.envFile, []byte(exportLines(j)), nil); err != nil {
+			return fmt.Errorf("write the exports to %s: %w", st.envFile, err)
+		}
+		defer os.Remove(st.envFile)
 	}
 	w := unwrapWriter(f.IO.Out)
-	printCard(w, f, d)
-	fmt.Fprintf(w, "# Exports for %s (others: eval \"$(respond drill join --name NAME)\"):\n%s", j.Trainee, exports)
-	fmt.Fprintf(w, "# inventory: %s (work in %s: cd %s)\n", j.Inventory, j.WorkDir, shq(j.WorkDir))
-	fmt.Fprintf(w, "# gh: %s gh api /orgs/%s/repos\n", j.GHHint, d.Info().Org)
-	if envFile != "" {
-		fmt.Fprintf(w, "# exports also in %s (. %s)\n", envFile, shq(envFile))
+	printBriefing(w, f, d.Briefing())
+	fmt.Fprintf(w, "# Trainees join from their own terminals: eval \"$(respond drill join --name NAME)\"\n")
+	if j != nil {
+		fmt.Fprintf(w, "# %s's exports are in %s (. %s)\n", j.Trainee, st.envFile, shq(st.envFile))
 	}
-	fmt.Fprintf(w, "# drill %s in %s; live view: respond drill status; end: respond drill end (or Ctrl-C here)\n", d.ID(), d.Dir())
+	fmt.Fprintf(w, "# gh: %s gh api /orgs/%s/repos\n", ghHint(d.Sim().URL()), d.Info().Org)
+	fmt.Fprintf(w, "# drill %s in %s; live view: respond drill status\n", d.ID(), d.Dir())
+	if f.IO.IsStdinTTY() {
+		fmt.Fprintf(w, "# You are the facilitator. Type here: inject NAME, injects, status, end.\n"+
+			"# Or, in a terminal of yours without a trainee's exports: respond drill\n"+
+			"# inject --list (the scenario's notes: not for the shared screen),\n"+
+			"# respond drill inject NAME, respond drill end. Ctrl-C here ends it too.\n")
+		go facilitatorConsole(f, d)
+	} else {
+		fmt.Fprintf(w, "# You are the facilitator. This window serves the drill: type nothing\n"+
+			"# here. In a terminal of yours without a trainee's exports: respond drill\n"+
+			"# inject --list, respond drill inject NAME, respond drill end. Ctrl-C here\n"+
+			"# ends the drill too.\n")
+	}
+	if old := f.providers.getenv(drill.EnvDrill); old != "" && old != d.Dir() {
+		note := "which is not this one"
+		if r, err := drill.ReadRecord(old); err == nil && r.Ended != nil {
+			note = "which ended at " + r.Ended.Format("15:04:05")
+		}
+		fmt.Fprintf(w, "# This shell holds the exports of the drill in %s, %s. For this drill:\n", old, note)
+		if j != nil {
+			fmt.Fprintf(w, ". %s\n", shq(st.envFile))
+		} else {
+			fmt.Fprintf(w, "export %s=%s\nunset %s\n", drill.EnvDrill, shq(d.Dir()), drill.EnvTrainee)
+		}
+	}
 	if fl, ok := w.(interface{ Sync() error }); ok {
 		_ = fl.Sync()
 	}
 
 	select {
 	case <-ctx.Done():
-		fmt.Fprintln(f.IO.ErrOut, "\nEnding the drill: scoring it and writing the debrief…")
+		fmt.Fprintln(f.IO.ErrOut, "\nEnding the drill: scoring it, playing the ideal run and writing the debrief…")
 	case <-d.Ended():
 	}
 	res, err := d.End("facilitator (signal)")
 	if err != nil {
 		return err
 	}
-	if b, err := os.ReadFile(currentFile(f)); err == nil && strings.TrimSpace(string(b)) == d.Dir() {
-		_ = os.Remove(currentFile(f))
-	}
+	// The current file keeps naming the ended drill, so that the next
+	// command says it ended (and where its debrief is) rather than that
+	// there is no drill.
 	if !f.JSON() {
 		fmt.Fprintf(f.IO.ErrOut, "Drill %s ended: score %.1f/100. Debrief: %s\n", d.ID(), res.Score.Total, strings.Join(res.Debrief, ", "))
 	}
 	return nil
 }
 
-// printCard prints the briefing card: what is known, the goal, the rules,
-// the clock. Never cut off: long lines wrap.
-func printCard(w io.Writer, f *Factory, d *drill.Drill) {
-	sc, info := d.Scenario(), d.Info()
-	p := ui.Palette{Enabled: f.IO.ColorEnabled()}
-	width := f.IO.TerminalWidth()
-	fmt.Fprintf(w, "%s %s · %s\n\n", p.Bold("DRILL"), sc.Title, p.Dim(sc.Name+", "+d.ID()))
-	fmt.Fprintln(w, p.Bold("What is known"))
-	writeWrapped(w, drill.Expand(sc.Briefing, info, teammateName(sc)), width, "  ", "  ")
-	fmt.Fprintln(w)
-	if sc.Goal != "" {
-		fmt.Fprintln(w, p.Bold("Goal"))
-		writeWrapped(w, drill.Expand(sc.Goal, info, teammateName(sc)), width, "  ", "  ")
-		fmt.Fprintln(w)
+// facilitatorConsole takes the facilitator's commands typed into the
+// start window (a terminal): inject NAME, injects, status, end, help. What
+// is typed there is never left for the shell to run once the drill ends.
+// The window is on the shared screen: injects lists names and what they
+// do, never the scenario's notes.
+func facilitatorConsole(f *Factory, d *drill.Drill) {
+	w, width := f.IO.Out, f.IO.TerminalWidth()
+	say := func(text string) { writeWrapped(w, text, width, "", "  ") }
+	sc := bufio.NewScanner(f.IO.In)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "respond" && fields[1] == "drill" {
+			fields = fields[2:]
+		}
+		if len(fields) == 0 {
+			continue
+		}
+		select {
+		case <-d.Ended():
+			return
+		default:
+		}
+		switch cmd := fields[0]; {
+		case cmd == "inject" && len(fields) == 2 && fields[1] != "--list":
+			fired, err := d.Inject(fields[1], "")
+			if err != nil {
+				say(fmt.Sprintf("inject %s: %v", fields[1], err))
+				break
+			}
+			say(fmt.Sprintf("Inject %s fired at %s by %s: %s", fired.Name, fired.At.Format("15:04:05"), fired.By, fired.Detail))
+		case cmd == "injects" || cmd == "inject" && len(fields) == 2:
+			for _, in := range d.Plan().Injects {
+				fired := ""
+				if in.Fired {
+					fired = " (fired)"
+				}
+				writeWrapped(w, fmt.Sprintf("%s, %s%s: %s", in.Name, in.When, fired, in.Description), width, "  ", "    ")
+			}
+			say("The scenario's notes: respond drill inject --list, in a terminal of yours.")
+		case cmd == "status":
+			st := d.Status()
+			_, _ = io.WriteString(w, renderStatus(&st, ui.Palette{Enabled: f.IO.ColorEnabled()}, width))
+		case cmd == "end":
+			say("Ending the drill: scoring it and writing the debrief…")
+			f.IO.Flush()
+			_, _ = d.End("")
+			return
+		default:
+			say("Commands here: inject NAME (fire an inject), injects (what can be fired), status (the live view), end (end the drill).")
+		}
+		f.IO.Flush()
 	}
-	fmt.Fprintln(w, p.Bold("Rules"))
-	for _, rule := range drillRules {
-		writeWrapped(w, rule, width, "  - ", "    ")
-	}
-	fmt.Fprintf(w, "\n%s started %s UTC\n\n", p.Bold("Clock"), d.Record().Started.Format("15:04:05"))
 }
 
-// drillRules are the rules on every briefing card.
-var drillRules = []string{
-	"Respond from your own terminal with the ordinary commands: respond (leaked-key, resume, incidents, inventory), gh and curl. Nothing is pre-filled: find the alert, identify the key, decide.",
-	"The clock is running: an attacker spends with the leaked key every second it lives, and every service that holds a dead key is down until it gets a working one.",
-	"Nothing is real: the keys, repositories and services are simulated, and the drill keeps its incidents in its own directory.",
-	"Scored by outcomes when the facilitator ends it: time to contain, attacker spend, downtime, stale targets, orphaned keys, the alert, the report.",
+// ghHint is the environment that points gh at the drill's simulator: gh
+// reaches github.localhost through it as a proxy.
+func ghHint(url string) string {
+	return "GH_HOST=github.localhost GH_TOKEN=$GITHUB_TOKEN HTTP_PROXY=" + url
 }
 
 // exportLines are the shell exports of a trainee.
@@ -191,20 +259,29 @@ func newDrillJoinCmd(f *Factory, o *drillOptions) *cobra.Command {
 	var name, envFile string
 	cmd := &cobra.Command{
 		Use:   "join",
-		Short: "Join a running drill as a trainee: your own credentials, printed as shell exports",
+		Short: "Join a running drill as a trainee: the briefing, and your own credentials as shell exports",
 		Long: `Join the running drill under a name (default: your user name). You get a
 GitHub token and an OpenAI admin key of your own on the simulator, so the
-debrief attributes every call you make to you. The exports go to standard
-output, ready for eval; the briefing goes to standard error.`,
+debrief attributes every call you make to you; they reach what the OpenAI
+and GitHub APIs serve and the live view (respond drill status), not the
+facilitator's controls. The exports go to standard output, ready for eval;
+the briefing (the same the facilitator's window shows) to standard error.
+
+A shell that still holds an ended drill's exports joins the drill running
+now, and says so.`,
 		Example: `  eval "$(respond drill join --name bob)"
   respond drill join --name bob --env-file bob.env && . ./bob.env`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rec, err := findDrill(f, o)
+			rec, err := findRunningDrill(f, o)
 			if err != nil {
 				return err
 			}
-			j, err := drill.NewClient(rec).Join(cmd.Context(), personName(name))
+			if rec.Ended != nil {
+				return endedDrillError(f, rec)
+			}
+			c, _ := drillClient(f, rec)
+			j, err := c.Join(cmd.Context(), personName(name))
 			if err != nil {
 				return err
 			}
@@ -220,8 +297,8 @@ output, ready for eval; the briefing goes to standard error.`,
 			w := unwrapWriter(f.IO.Out)
 			fmt.Fprintf(w, "# %s joins drill %s (%s)\n%s", j.Trainee, rec.ID, rec.Title, exports)
 			fmt.Fprintf(w, "# inventory: %s (work in %s: cd %s)\n# gh: %s gh api /user\n", j.Inventory, j.WorkDir, shq(j.WorkDir), j.GHHint)
-			fmt.Fprintf(f.IO.ErrOut, "DRILL %s: joined as %s\n", j.Title, j.Trainee)
-			writeWrapped(f.IO.ErrOut, j.Briefing, f.IO.TerminalWidth(), "  ", "  ")
+			fmt.Fprintf(f.IO.ErrOut, "Joined as %s.\n\n", j.Trainee)
+			printBriefing(f.IO.ErrOut, f, j.Briefing)
 			return nil
 		},
 	}
@@ -243,8 +320,11 @@ drill ends (or Ctrl-C); piped, or with --once, it prints once; with
 --output json, the status as JSON.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rec, err := findDrill(f, o)
+			rec, err := findRunningDrill(f, o)
 			if err != nil {
+				return err
+			}
+			if err := staleExports(f, rec); err != nil {
 				return err
 			}
 			return drillStatus(cmd.Context(), f, rec, once)
@@ -255,7 +335,7 @@ drill ends (or Ctrl-C); piped, or with --once, it prints once; with
 }
 
 func drillStatus(ctx context.Context, f *Factory, rec *drill.Record, once bool) error {
-	c := drill.NewClient(rec)
+	c, _ := drillClient(f, rec)
 	live := f.IO.IsStdoutTTY() && !once && !f.JSON()
 	w := f.IO.Out
 	p := ui.Palette{Enabled: f.IO.ColorEnabled()}
@@ -309,6 +389,9 @@ func drillStatus(ctx context.Context, f *Factory, rec *drill.Record, once bool) 
 func renderStatus(st *drill.Status, p ui.Palette, width int) string {
 	var b strings.Builder
 	clock := (time.Duration(st.ElapsedSeconds) * time.Second).String()
+	if st.TimeLimitSeconds > 0 {
+		clock += " of " + drill.FormatLimit(time.Duration(st.TimeLimitSeconds*float64(time.Second)))
+	}
 	fmt.Fprintf(&b, "%s %s · %s · clock %s\n", p.Bold("DRILL"), st.Title, st.Scenario, clock)
 	leak := p.Red("LEAKING")
 	if st.Contained {
@@ -386,18 +469,22 @@ func newDrillInjectCmd(f *Factory, o *drillOptions) *cobra.Command {
 	var list bool
 	cmd := &cobra.Command{
 		Use:   "inject NAME",
-		Short: "Add trouble to the running drill: rate limits, a 5xx storm, a second leak, a failing target…",
+		Short: "The facilitator adds trouble to the running drill: rate limits, a 5xx storm, a second leak…",
 		Long: `Fire an inject into the running drill, now: one the scenario declares (with
 its parameters), or any inject kind with its defaults. It changes the
-simulated world at once (the request log shows it) and appears in the
-debrief's timeline. --list shows what can be fired; it is for the
-facilitator (it tells the scenario's twists).
+simulated world at once and appears in the debrief's timeline, attributed
+to whoever fired it. --list shows the scenario's notes (its twist) and
+what can be fired.
+
+Injects are the facilitator's: run this in the facilitator's own shell,
+where respond drill start keeps the control token. From a trainee's shell
+it is refused, and the refusal is in the debrief.
 
 Kinds:
 ` + injectKindsHelp(),
 		Example: `  respond drill inject --list
   respond drill inject rate-limit
-  respond drill inject second-leak --by facilitator`,
+  respond drill inject second-leak --by carol`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if list {
 				return cobra.NoArgs(cmd, args)
@@ -405,16 +492,24 @@ Kinds:
 			return cobra.ExactArgs(1)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rec, err := findDrill(f, o)
+			rec, err := findRunningDrill(f, o)
 			if err != nil {
 				return err
 			}
+			if err := staleExports(f, rec); err != nil {
+				return err
+			}
+			c, facilitator := drillClient(f, rec)
 			if list {
-				return listInjects(f, rec)
+				plan, err := c.Plan(cmd.Context())
+				if err != nil {
+					return facilitatorOnly(drillErr(f, err, rec), "respond drill inject --list", rec, facilitator)
+				}
+				return listInjects(f, plan)
 			}
-			fired, err := drill.NewClient(rec).Inject(cmd.Context(), args[0], personName(by))
+			fired, err := c.Inject(cmd.Context(), args[0], by)
 			if err != nil {
-				return err
+				return facilitatorOnly(drillErr(f, err, rec), "respond drill inject", rec, facilitator)
 			}
 			if f.JSON() {
 				return writeJSON(f, fired)
@@ -423,9 +518,20 @@ Kinds:
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&by, "by", "", "who fires it, for the debrief (default: your user name)")
-	cmd.Flags().BoolVar(&list, "list", false, "list the injects the drill can fire (facilitator only: it tells the twists)")
+	cmd.Flags().StringVar(&by, "by", "", "who fires it, for the debrief (default: the facilitator's name)")
+	cmd.Flags().BoolVar(&list, "list", false, "the scenario's notes and the injects it can fire (the facilitator's)")
 	return cmd
+}
+
+// drillErr says that a drill that does not answer has ended, when its
+// record says so.
+func drillErr(f *Factory, err error, rec *drill.Record) error {
+	if errors.Is(err, drill.ErrNotRunning) {
+		if r, rerr := drill.ReadRecord(rec.Dir); rerr == nil && r.Ended != nil {
+			return endedDrillError(f, r)
+		}
+	}
+	return err
 }
 
 func injectKindsHelp() string {
@@ -436,48 +542,34 @@ func injectKindsHelp() string {
 	return b.String()
 }
 
-func listInjects(f *Factory, rec *drill.Record) error {
-	sc, _, _, err := drill.Load(filepath.Join(rec.Dir, drill.ScenarioFile))
-	if err != nil {
-		return fmt.Errorf("read the drill's scenario: %w", err)
+// listInjects shows the facilitator the scenario's notes and its injects.
+func listInjects(f *Factory, plan *drill.Plan) error {
+	if f.JSON() {
+		return writeJSON(f, plan)
+	}
+	if plan.Notes != "" {
+		fmt.Fprintf(f.IO.Out, "Notes for the facilitator (the twist of %s):\n", plan.Scenario)
+		writeWrapped(f.IO.Out, plan.Notes, f.IO.TerminalWidth(), "  ", "  ")
+		fmt.Fprintln(f.IO.Out)
 	}
 	rows := [][]string{}
-	for _, in := range sc.Injects {
-		when := "when fired"
-		switch {
-		case in.When != "":
-			when = fmt.Sprintf("%s after %s", in.At, in.When)
-		case in.Timed:
-			when = "at " + in.At.String()
+	for _, in := range plan.Injects {
+		when := in.When
+		if in.Fired {
+			when += " (fired)"
 		}
 		rows = append(rows, []string{in.Name, in.Kind, when, in.Description})
 	}
-	for _, k := range drill.InjectKinds {
-		if sc.FindInject(k.Kind) != nil && !declared(sc, k.Kind) {
-			rows = append(rows, []string{k.Kind, k.Kind, "when fired", k.What})
-		}
-	}
-	if f.JSON() {
-		return writeJSON(f, sc.Injects)
-	}
 	return ui.Table(f.IO.Out, []string{"INJECT", "KIND", "WHEN", "WHAT"}, rows)
-}
-
-func declared(sc *drill.Scenario, name string) bool {
-	for _, in := range sc.Injects {
-		if in.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 func newDrillEndCmd(f *Factory, o *drillOptions) *cobra.Command {
 	var by string
 	cmd := &cobra.Command{
 		Use:   "end",
-		Short: "End the running drill: freeze the world, score it beside the ideal run, write the debrief",
-		Long: `End the running drill: the simulated world freezes, the outcome is scored
+		Short: "The facilitator ends the running drill: freeze the world, score it beside the ideal run, write the debrief",
+		Long: `End the running drill (the facilitator's command, like inject): the
+simulated world freezes, the outcome is scored
 (time to contain, attacker spend, downtime per service, targets left stale,
 orphaned keys, alerts resolved with a comment, a report) with the
 scenario's rubric, beside the ideal run (the reference playbook on the same
@@ -489,12 +581,17 @@ gives the score.`,
 			if err != nil {
 				return err
 			}
-			res, err := drill.NewClient(rec).End(cmd.Context(), personName(by))
+			c, facilitator := drillClient(f, rec)
+			res, err := c.End(cmd.Context(), by)
 			if err != nil {
 				if r, rerr := drill.ReadRecord(rec.Dir); rerr == nil && r.Ended != nil && errors.Is(err, drill.ErrNotRunning) {
-					return fmt.Errorf("drill %s ended already at %s; its debrief: %s", r.ID, r.Ended.Format("15:04:05"), strings.Join(r.Debrief, ", "))
+					msg := fmt.Sprintf("drill %s ended already at %s; its debrief: %s", r.ID, r.Ended.Format("15:04:05"), strings.Join(r.Debrief, ", "))
+					if cur := runningDrill(f); cur != nil && cur.Dir != r.Dir {
+						msg += fmt.Sprintf(". The drill running now is %s: respond drill end --drill %s", cur.ID, shq(cur.Dir))
+					}
+					return errors.New(msg)
 				}
-				return err
+				return facilitatorOnly(err, "respond drill end", rec, facilitator)
 			}
 			if f.JSON() {
 				return writeJSON(f, res)
@@ -507,7 +604,7 @@ gives the score.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&by, "by", "", "who ends it, for the debrief (default: your user name)")
+	cmd.Flags().StringVar(&by, "by", "", "who ends it, for the debrief (default: the facilitator's name)")
 	return cmd
 }
 
@@ -532,10 +629,17 @@ schema cannot say.`,
 }
 
 func newDrillValidateCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	var noIdeal bool
+	cmd := &cobra.Command{
 		Use:   "validate FILE...",
-		Short: "Check drill scenario files: every problem with file:line:col",
-		Args:  cobra.MinimumNArgs(1),
+		Short: "Check drill scenario files: every problem with file:line:col, and that a team can win them",
+		Long: `Check drill scenario files: every problem is reported with its
+file:line:col. Then each scenario's ideal run is played in-process, on a
+simulator seeded as the drill would be, by a responder who knows every
+target: a scenario whose ideal run does not recover, or scores under 90,
+is refused with the reason (the step of respond that failed and why), since
+no team could do better than it. --no-ideal checks the files only.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bad := false
 			for _, name := range args {
@@ -546,11 +650,24 @@ func newDrillValidateCmd(f *Factory) *cobra.Command {
 				switch {
 				case errors.Is(err, drill.ErrInvalid):
 					bad = true
+					continue
 				case err != nil:
 					return &UsageError{err}
-				default:
-					fmt.Fprintf(f.IO.Out, "%s: ok (scenario %s: %s)\n", name, sc.Name, sc.Title)
 				}
+				if noIdeal {
+					fmt.Fprintf(f.IO.Out, "%s: ok (scenario %s: %s)\n", name, sc.Name, sc.Title)
+					continue
+				}
+				score, err := feasible(cmd.Context(), f, sc)
+				if err != nil {
+					if cmd.Context().Err() != nil {
+						return cmd.Context().Err()
+					}
+					fmt.Fprintf(f.IO.ErrOut, "%s: error: no team can win scenario %s: %v\n  hint: give the ideal run what it needs (ideal: - respond: {force: true}, an inject that grants access, a resume), or change the world\n", name, sc.Name, err)
+					bad = true
+					continue
+				}
+				fmt.Fprintf(f.IO.Out, "%s: ok (scenario %s: %s; its ideal run recovers and scores %.1f)\n", name, sc.Name, sc.Title, score.Total)
 			}
 			if bad {
 				return &SilentError{Code: ExitUsage}
@@ -558,4 +675,21 @@ func newDrillValidateCmd(f *Factory) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&noIdeal, "no-ideal", false, "check the files only, without playing each scenario's ideal run")
+	return cmd
+}
+
+// feasible plays a scenario's ideal run in a temporary directory and
+// says whether a team can win it (drill.Feasible).
+func feasible(ctx context.Context, f *Factory, sc *drill.Scenario) (*drill.Score, error) {
+	dir, err := os.MkdirTemp("", "respond-drill-validate-")
+	if err != nil {
+		return nil, fmt.Errorf("create a directory for the ideal run: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	score, err := drill.IdealRun(ctx, sc, filepath.Join(dir, "ideal"), drillResponder(f))
+	if err != nil {
+		return nil, err
+	}
+	return score, drill.Feasible(score)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/respondhq/respond/internal/drill"
 	"github.com/respondhq/respond/internal/iostreams"
+	"github.com/respondhq/respond/internal/ui"
 )
 
 // Every built-in scenario's ideal run (its ideal steps played by respond
@@ -95,5 +96,15 @@ func TestDemoFailingTargetResumes(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(state, "incidents")); !os.IsNotExist(err) {
 		t.Errorf("the demonstration wrote incidents into the real state directory (%v)", err)
+	}
+}
+
+// The live view's clock says the time limit as people say it.
+func TestStatusClock(t *testing.T) {
+	for limit, want := range map[float64]string{1800: "clock 5s of 30m", 100: "clock 5s of 1m40s", 5400: "clock 5s of 1h30m", 3600: "clock 5s of 1h"} {
+		frame := renderStatus(&drill.Status{Title: "T", Scenario: "s", ElapsedSeconds: 5, TimeLimitSeconds: limit}, ui.Palette{}, 80)
+		if !strings.Contains(frame, want+"\n") {
+			t.Errorf("limit %vs: %q", limit, strings.SplitN(frame, "\n", 2)[0])
+		}
 	}
 }

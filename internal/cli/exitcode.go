@@ -20,6 +20,7 @@ const (
 	ExitPreflight   = 4   // preflight found missing access; nothing was changed
 	ExitPartial     = 5   // contained but not fully recovered; `respond resume` finishes
 	ExitLocked      = 6   // another responder holds the incident
+	ExitFindings    = 7   // respond audit found findings as severe as --fail-on
 	ExitInterrupted = 130 // stopped by Ctrl-C (SIGINT); `respond resume` continues
 	ExitHangup      = 129 // stopped by SIGHUP (the terminal went away); `respond resume` continues
 	ExitSigpipe     = 141 // stopped by SIGPIPE (the reader of its output went away); `respond resume` continues
@@ -46,6 +47,8 @@ func ExitCode(err error) int {
 		ie *engine.InterruptedError
 		pa *engine.PartialError
 		oe *OutcomeError
+		fe *FindingsError
+		de *DueError
 	)
 	switch {
 	case err == nil:
@@ -54,6 +57,10 @@ func ExitCode(err error) int {
 		return se.Code
 	case errors.As(err, &oe):
 		return oe.ExitCode()
+	case errors.As(err, &fe):
+		return ExitFindings
+	case errors.As(err, &de):
+		return max(de.Code, ExitFailed)
 	case errors.As(err, &ue), errors.Is(err, engine.ErrNeedsYes), errors.Is(err, steps.ErrBadInput):
 		return ExitUsage
 	case errors.Is(err, engine.ErrCancelled), errors.Is(err, prompt.ErrInterrupted):

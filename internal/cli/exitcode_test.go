@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/respondhq/respond/internal/audit"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -41,6 +42,7 @@ func TestExitCode(t *testing.T) {
 		{"wraps step.ErrPreflight", fmt.Errorf("GITHUB_TOKEN cannot write secrets of acme/api: %w", step.ErrPreflight), ExitPreflight},
 		{"engine.PartialError", &engine.PartialError{Incident: "INC-1", Failed: []string{"deploy"}}, ExitPartial},
 		{"incident.LockedError", &incident.LockedError{ID: "INC-1", Holder: incident.Holder{User: "maya", PID: 42}}, ExitLocked},
+		{"audit FindingsError", &FindingsError{N: 2, FailOn: audit.High}, ExitFindings},
 		{"engine.InterruptedError", &engine.InterruptedError{Incident: "INC-1", Cause: errors.New("context canceled")}, ExitInterrupted},
 	}
 	for _, tt := range tests {
@@ -100,7 +102,7 @@ func TestExitCodesDocumented(t *testing.T) {
 	// The parse agrees with the compiled values.
 	compiled := map[string]int{
 		"ExitOK": ExitOK, "ExitFailed": ExitFailed, "ExitUsage": ExitUsage, "ExitCancelled": ExitCancelled,
-		"ExitPreflight": ExitPreflight, "ExitPartial": ExitPartial, "ExitLocked": ExitLocked, "ExitInterrupted": ExitInterrupted,
+		"ExitPreflight": ExitPreflight, "ExitPartial": ExitPartial, "ExitLocked": ExitLocked, "ExitFindings": ExitFindings, "ExitInterrupted": ExitInterrupted,
 		"ExitHangup": ExitHangup, "ExitSigpipe": ExitSigpipe, "ExitTerminated": ExitTerminated,
 	}
 	for name, v := range consts {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"time"
 
@@ -58,7 +59,8 @@ func NewFactory(ios *iostreams.IOStreams) *Factory {
 // simulator. Credentials found there are masked in every output.
 func (f *Factory) UseEnv(getenv func(string) string) {
 	registerEnvSecrets(getenv, f.IO.Secrets)
-	f.providers = newProviderSet(getenv, f.IO.Secrets, func() string { return f.StateDir })
+	f.providers = newProviderSet(getenv, f.IO.Secrets, func() string { return f.StateDir },
+		func(msg string) { fmt.Fprintf(f.IO.ErrOut, "respond: warning: %s\n", msg) })
 }
 
 // Providers returns what steps are built with: the plug-in environment and

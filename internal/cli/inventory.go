@@ -15,8 +15,9 @@ import (
 	"github.com/respondhq/respond/internal/ui"
 )
 
-const inventoryLookup = `Without FILE, the inventory is ./respond.yaml, else
-$XDG_CONFIG_HOME/respond/inventory.yaml (~/.config/respond/inventory.yaml).`
+const inventoryLookup = `Without FILE, the inventory is the one --inventory names, else
+./respond.yaml, else $XDG_CONFIG_HOME/respond/inventory.yaml
+(~/.config/respond/inventory.yaml).`
 
 func newInventoryCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
@@ -32,10 +33,14 @@ store it, and workflows to re-run. See docs/inventory.md.
 	return cmd
 }
 
-// readInventory finds (see inventory.Find) and reads the inventory.
-func readInventory(args []string) (string, []byte, error) {
-	explicit := ""
+// readInventory finds (see inventory.Find) and reads the inventory: FILE
+// if given, else --inventory, else the default places.
+func readInventory(f *Factory, args []string) (string, []byte, error) {
+	explicit := f.Inventory
 	if len(args) > 0 {
+		if explicit != "" && filepath.Clean(explicit) != filepath.Clean(args[0]) {
+			return "", nil, &UsageError{fmt.Errorf("two inventories: --inventory %s and %s; give one", explicit, args[0])}
+		}
 		explicit = args[0]
 	}
 	path, err := inventory.Find(explicit)
@@ -62,7 +67,7 @@ error; warnings are shown but do not fail.
   respond inventory validate deploy/respond.yaml --output json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, src, err := readInventory(args)
+			path, src, err := readInventory(f, args)
 			if err != nil {
 				return err
 			}
@@ -127,7 +132,7 @@ reported as by 'respond inventory validate' (exit code 2).
   respond inventory show ./respond.yaml --output json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, src, err := readInventory(args)
+			path, src, err := readInventory(f, args)
 			if err != nil {
 				return err
 			}

@@ -32,6 +32,7 @@ type keyOptions struct {
 	Force      bool
 	Book       string        // --playbook
 	Watch      time.Duration // rotate --watch
+	Due        bool          // rotate --due
 }
 
 func newLeakedKeyCmd(f *Factory) *cobra.Command {
@@ -91,14 +92,19 @@ create the replacement, deploy it everywhere the inventory lists and prove it
 works, and only then revoke the old key. Nothing breaks at any moment.`,
 		Example: `  respond rotate --credential openai-production
   respond rotate --key-id key_abc --project proj_123 --dry-run
-  respond rotate --key-id AKIAIOSFODNN7EXAMPLE`,
+  respond rotate --key-id AKIAIOSFODNN7EXAMPLE
+  respond rotate --due --yes        # every credential older than its rotate_every (cron: docs/rotation.md)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Due {
+				return runRotateDue(cmd.Context(), f, o)
+			}
 			_, err := runKeyPlaybook(cmd.Context(), f, o, "rotate-key")
 			return err
 		},
 	}
 	addKeyFlags(cmd, o, false)
+	cmd.Flags().BoolVar(&o.Due, "due", false, "rotate every inventory credential whose key is older than its rotate_every, one rotate-key playbook each (safe to run twice at once)")
 	return cmd
 }
 
@@ -119,11 +125,15 @@ func addKeyFlags(cmd *cobra.Command, o *keyOptions, alert bool) {
 	fl.BoolVar(&o.DryRun, "dry-run", false, "show the plan and stop; nothing is changed (only GET requests are sent)")
 	fl.BoolVar(&o.Force, "force", false, "go ahead even if preflight finds problems (missing access; for rotate, a key no credential names)")
 	fl.StringVar(&o.Book, "playbook", "", "run this playbook (a built-in name or a file) instead of the built-in one")
+	addReplacementFlag(cmd, &o.runOptions)
 }
 
 // runKeyPlaybook runs leaked-key, rotate-key (or --playbook) for one key
 // and returns the incident's ID (empty if none was created).
 func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin string) (string, error) {
+	if err := checkStdin(&o.runOptions, map[bool]string{true: "--key-stdin"}[o.KeyStdin]); err != nil {
+		return "", err
+	}
 	if o.KeyStdin && o.Alert != "" {
 		return "", &UsageError{errors.New("give --key-stdin or --alert, not both (--key-id may accompany either, e.g. when the provider already disabled the key)")}
 	}
@@ -476,6 +486,9 @@ func pickKey(ctx context.Context, f *Factory) (providerName, scope, keyID string
 	opts := make([]string, len(keys))
 	for i, k := range keys {
 		last := "never used"
+		if !spec.Caps.LastUsed {
+			last = "last use unknown"
+		}
 		if k.LastUsed != nil {
 			last = "last used " + k.LastUsed.Local().Format("2006-01-02 15:04")
 		}

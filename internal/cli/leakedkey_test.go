@@ -12,6 +12,7 @@ import (
 	"github.com/respondhq/respond/internal/prompt"
 	"github.com/respondhq/respond/internal/sim"
 	"github.com/respondhq/respond/internal/sim/openaisim"
+	"github.com/respondhq/respond/internal/sim/simapi"
 )
 
 // testEnv is an in-process simulator with its inventory, and a state
@@ -27,7 +28,9 @@ type testEnv struct {
 // inventory; both go away at the end of the test.
 func startSim(t *testing.T) *testEnv {
 	t.Helper()
-	s, err := sim.Start(t.Context(), sim.Options{})
+	// The OpenAI scenario alone: no other provider is configured, so the
+	// key picker goes straight to OpenAI's projects.
+	s, err := sim.Start(t.Context(), sim.Options{Services: []simapi.Factory{}})
 	if err != nil {
 		t.Fatalf("start the simulator: %v", err)
 	}

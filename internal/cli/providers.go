@@ -7,8 +7,12 @@ import (
 	"github.com/respondhq/respond/steps"
 
 	// Every provider and target type respond knows, registered.
-	_ "github.com/respondhq/respond/internal/plugins"
+	"github.com/respondhq/respond/internal/plugins"
+	"github.com/respondhq/respond/internal/sim"
 )
+
+// Every simulator respond starts serves the APIs the plug-ins fake.
+func init() { sim.DefaultServices = plugins.Fakes }
 
 // providerSet is the plug-in environment of a command: the configuration
 // it reads (the process environment, or a drill's), and the clients built
@@ -20,8 +24,9 @@ type providerSet struct {
 	steps  *steps.Providers
 }
 
-func newProviderSet(getenv func(string) string, secrets *secret.Registry, stateDir func() string) *providerSet {
+func newProviderSet(getenv func(string) string, secrets *secret.Registry, stateDir func() string, warn func(string)) *providerSet {
 	env := plugin.New(getenv, secrets, stateDir)
+	env.Warn = warn
 	return &providerSet{getenv: getenv, env: env, steps: steps.NewProviders(env)}
 }
 

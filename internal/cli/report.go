@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/respondhq/respond/internal/incident"
+	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/owned"
 	"github.com/respondhq/respond/internal/report"
 )
 
@@ -77,9 +80,17 @@ func runReport(f *Factory, o *reportOptions) error {
 	if o.Template != "" && format == report.JSON {
 		return &UsageError{fmt.Errorf("--template applies to the markdown and html formats; the json format is the report model itself")}
 	}
-	inc, err := incident.NewStore(f.StateDir).Open(o.ID)
+	store := incident.NewStore(f.StateDir)
+	inc, err := store.Open(o.ID)
+	if errors.Is(err, owned.ErrNotTrusted) {
+		return err
+	}
 	if err != nil {
 		return &UsageError{err}
+	}
+	if _, err := readTrustedJournal(store, inc); errors.Is(err, journal.ErrTampered) || errors.Is(err, incident.ErrNoJournalKey) {
+		// The report shows the journal as it is; say it cannot be trusted.
+		fmt.Fprintf(f.IO.ErrOut, "respond: warning: journal %s fails its integrity check (see `respond resume %s`): this report shows what it says now, which may not be what happened\n", inc.JournalPath(), inc.ID)
 	}
 	r, err := report.Build(inc)
 	if err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/respondhq/respond/internal/incident"
 	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/owned"
 	"github.com/respondhq/respond/internal/playbook"
+	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 )
 
@@ -48,6 +51,7 @@ with the name of the first.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.SecretStdin, "secret-stdin", "", "read the secret input `NAME` from standard input again (secrets are not kept)")
+	addReplacementFlag(cmd, o)
 	fl.StringArrayVar(&o.Set, "set", nil, "give an input that was empty when the incident started: NAME=VALUE (repeatable)")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "show what resume would do and stop; nothing is changed or recorded")
 	fl.StringSliceVar(&o.AssumeDone, "assume-done", nil, "treat these interrupted steps as having taken effect (you checked)")
@@ -56,13 +60,17 @@ with the name of the first.`,
 }
 
 func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
-	inc, err := incident.NewStore(f.StateDir).Open(id)
+	store := incident.NewStore(f.StateDir)
+	inc, err := store.Open(id)
+	if errors.Is(err, owned.ErrNotTrusted) {
+		return err
+	}
 	if err != nil {
 		return &UsageError{err}
 	}
-	recs, err := journal.ReadFile(inc.JournalPath())
+	recs, err := readTrustedJournal(store, inc)
 	if err != nil {
-		return fmt.Errorf("read the journal of %s: %w", inc.ID, err)
+		return err
 	}
 	var start *journal.Record
 	for i := range recs {
@@ -78,9 +86,14 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 		fmt.Fprintf(f.IO.ErrOut, "Incident %s is already completed; nothing to resume.\n", inc.ID)
 		return nil
 	}
-	src, err := playbook.ReadFile(filepath.Join(inc.Dir, PlaybookCopy))
+	// The playbook copy and the working directory decide what runs and
+	// where: they must be what the sealed journal says.
+	src, err := owned.ReadFile(filepath.Join(inc.Dir, PlaybookCopy), "playbook copy", false)
 	if err != nil {
 		return fmt.Errorf("incident %s lost its playbook copy: %w", inc.ID, err)
+	}
+	if d, _ := start.Data["digest"].(string); d != "" && d != secret.Fingerprint(string(src)) {
+		return notResumable(inc, fmt.Errorf("its playbook copy %s is not the playbook the journal says the incident started with (digest %s)", filepath.Join(inc.Dir, PlaybookCopy), d))
 	}
 	name, _ := start.Data["file"].(string)
 	if name == "" {
@@ -162,10 +175,16 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 			}
 		}
 	}
-	wd := ""
-	if b, err := os.ReadFile(filepath.Join(inc.Dir, "workdir")); err == nil {
+	wd, _ := start.Data["workdir"].(string)
+	if b, err := owned.ReadFile(filepath.Join(inc.Dir, "workdir"), "working directory record", false); err == nil {
+		if wd != "" && string(b) != wd {
+			return notResumable(inc, fmt.Errorf("its workdir file says %q, and its journal %q", b, wd))
+		}
 		wd = string(b)
-	} else {
+	} else if errors.Is(err, owned.ErrNotTrusted) {
+		return err
+	}
+	if wd == "" {
 		wd, _ = os.Getwd()
 	}
 	if o.DryRun {
@@ -186,6 +205,37 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 		inc = &incident.Incident{ID: inc.ID, Dir: tmp}
 	}
 	return execute(ctx, f, pb, inc, inputs, recs, wd, o)
+}
+
+// readTrustedJournal reads inc's journal after checking its seals with
+// the state directory's key: resume acts on what the journal says (which
+// commands get the new key, which keys to delete), so it must be what
+// respond wrote.
+func readTrustedJournal(store *incident.Store, inc *incident.Incident) ([]journal.Record, error) {
+	key, err := store.JournalKey(false)
+	if errors.Is(err, incident.ErrNoJournalKey) {
+		return nil, notResumable(inc, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	recs, err := journal.ReadSealed(inc.JournalPath(), key.For(inc.ID))
+	if errors.Is(err, journal.ErrTampered) {
+		return nil, notResumable(inc, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the journal of %s: %w", inc.ID, err)
+	}
+	return recs, nil
+}
+
+// notResumable is the refusal to resume inc, why, and what to do.
+func notResumable(inc *incident.Incident, why error) error {
+	return fmt.Errorf("incident %s will not be resumed: %w. Nothing was run. "+
+		"A resume does what the journal says (which commands get the new key, which keys to delete), so it runs only on the journal respond wrote and sealed. "+
+		"Find out who changed %s: compare the journal with the reports written at the end of each run beside it. "+
+		"To finish the response, start a new one (respond leaked-key, or respond rotate), which reads the keys and targets afresh",
+		inc.ID, why, inc.Dir)
 }
 
 // noCredentialFound reports whether the incident's inventory.targets step

@@ -81,6 +81,7 @@ printed, journaled or passed to commands other than on their standard input.`,
 		newSimCmd(f),
 		newLeakedKeyCmd(f),
 		newRotateCmd(f),
+		newAuditCmd(f),
 		newDrillCmd(f),
 		newWatchCmd(f),
 	)

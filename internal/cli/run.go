@@ -30,9 +30,12 @@ type runOptions struct {
 	Playbook    string
 	Set         []string
 	SecretStdin string
-	DryRun      bool
-	AssumeDone  []string
-	Rerun       []string
+	// ReplacementStdin: a replacement a person made (for a provider that
+	// cannot create one through its API) is read from standard input.
+	ReplacementStdin bool
+	DryRun           bool
+	AssumeDone       []string
+	Rerun            []string
 }
 
 func newRunCmd(f *Factory) *cobra.Command {
@@ -65,6 +68,7 @@ Without a terminal, nothing that changes anything runs unless --yes is given.`,
 	fl := cmd.Flags()
 	fl.StringArrayVar(&o.Set, "set", nil, "set an input: NAME=VALUE (repeatable; lists comma-separated)")
 	fl.StringVar(&o.SecretStdin, "secret-stdin", "", "read the secret input `NAME` from standard input")
+	addReplacementFlag(cmd, o)
 	fl.BoolVar(&o.DryRun, "dry-run", false, "show the plan and stop; nothing is changed")
 	return cmd
 }
@@ -79,6 +83,28 @@ func parseSets(sets []string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// addReplacementFlag adds --replacement-stdin to a command that runs a
+// playbook.
+func addReplacementFlag(cmd *cobra.Command, o *runOptions) {
+	cmd.Flags().BoolVar(&o.ReplacementStdin, "replacement-stdin", false,
+		"read the replacement key from standard input, for a provider that cannot create one through its API (a person made it in the provider's console)")
+}
+
+// checkStdin refuses two flags that both read standard input.
+func checkStdin(o *runOptions, others ...string) error {
+	var users []string
+	for _, x := range append([]string{map[bool]string{true: "--replacement-stdin"}[o.ReplacementStdin],
+		map[bool]string{true: "--secret-stdin " + o.SecretStdin}[o.SecretStdin != ""]}, others...) {
+		if x != "" {
+			users = append(users, x)
+		}
+	}
+	if len(users) > 1 {
+		return &UsageError{fmt.Errorf("%s all read standard input: give one of them", strings.Join(users, " and "))}
+	}
+	return nil
 }
 
 // readSecret reads one secret value from r (trailing newline trimmed).
@@ -189,6 +215,20 @@ func runPlaybook(ctx context.Context, f *Factory, o *runOptions) error {
 	return execute(ctx, f, pb, inc, inputs, nil, wd, o)
 }
 
+// journalKey is the key that seals inc's journal: the state directory's
+// (created with the first incident that needs one), or for a dry run's
+// throwaway journal a key of its own that nothing keeps.
+func journalKey(f *Factory, inc *incident.Incident, throwaway, create bool) (journal.Key, error) {
+	if throwaway {
+		return journal.GenerateKey().For(inc.ID), nil
+	}
+	k, err := incident.NewStore(f.StateDir).JournalKey(create)
+	if err != nil {
+		return journal.Key{}, err
+	}
+	return k.For(inc.ID), nil
+}
+
 // execute locks the incident, runs the engine and shows the outcome.
 func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incident.Incident, inputs map[string]any, history []journal.Record, wd string, o *runOptions) error {
 	cmdline := f.command
@@ -204,7 +244,11 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 		return err
 	}
 	defer lock.Release()
-	jw, err := journal.Open(inc.JournalPath(), f.IO.Secrets)
+	key, err := journalKey(f, inc, o.DryRun && len(history) == 0, len(history) == 0)
+	if err != nil {
+		return err
+	}
+	jw, err := journal.Open(inc.JournalPath(), key, f.IO.Secrets)
 	if err != nil {
 		return err
 	}
@@ -238,7 +282,7 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 		History:    history,
 		Secrets:    f.IO.Secrets,
 		Observer:   view,
-		Approver:   &approver{f: f, user: currentUser()},
+		Approver:   &approver{f: f, user: currentUser(), replacementStdin: o.ReplacementStdin},
 		Locker:     locker,
 		DryRun:     o.DryRun,
 		AssumeDone: o.AssumeDone,

@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/respondhq/respond/internal/drill"
+	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim"
 	"github.com/respondhq/respond/internal/ui"
 )
@@ -54,6 +57,7 @@ OPENAI_BASE_URL (the exports sim serve and drills print).
 				return err
 			}
 			ctx := cmd.Context()
+			cred := simCredential(f, base)
 			switch args[0] {
 			case "add":
 				if len(args) != 1 {
@@ -62,7 +66,7 @@ OPENAI_BASE_URL (the exports sim serve and drills print).
 				fl := sim.Fault{Method: o.Method, Path: o.Path, Status: o.Status, RateLimit: o.RateLimit, Count: o.Count,
 					Delay: sim.Duration(o.Delay), RetryAfter: sim.Duration(o.RetryAfter)}
 				var added sim.Fault
-				if err := simControl(ctx, http.MethodPost, base+"/_sim/faults", fl, &added); err != nil {
+				if err := simControl(ctx, http.MethodPost, base+"/_sim/faults", cred, fl, &added); err != nil {
 					return err
 				}
 				if f.JSON() {
@@ -73,7 +77,7 @@ OPENAI_BASE_URL (the exports sim serve and drills print).
 				var list struct {
 					Faults []sim.Fault `json:"faults"`
 				}
-				if err := simControl(ctx, http.MethodGet, base+"/_sim/faults", nil, &list); err != nil {
+				if err := simControl(ctx, http.MethodGet, base+"/_sim/faults", cred, nil, &list); err != nil {
 					return err
 				}
 				if f.JSON() {
@@ -89,7 +93,7 @@ OPENAI_BASE_URL (the exports sim serve and drills print).
 				if len(args) == 2 {
 					url += "/" + args[1]
 				}
-				if err := simControl(ctx, http.MethodDelete, url, nil, nil); err != nil {
+				if err := simControl(ctx, http.MethodDelete, url, cred, nil, nil); err != nil {
 					return err
 				}
 				if !f.JSON() {
@@ -146,8 +150,33 @@ func simURL(f *Factory, explicit string) (string, error) {
 	return "", &UsageError{errors.New("which simulator? give --url http://127.0.0.1:PORT, or export GITHUB_API_URL as respond sim serve prints it")}
 }
 
-// simControl calls the simulator's control API.
-func simControl(ctx context.Context, method, url string, in, out any) error {
+// simCredential is what this shell drives a simulator's control API
+// with: when the simulator at base is a drill's (this shell's
+// RESPOND_DRILL, or the drill started last), what drillClient speaks with
+// (the facilitator's control token, or a trainee's own token, which the
+// drill refuses); otherwise nothing, as respond sim serve asks for none.
+func simCredential(f *Factory, base string) secret.Value {
+	var dirs []string
+	if d := f.providers.getenv(drill.EnvDrill); d != "" {
+		dirs = append(dirs, d)
+	}
+	if b, err := os.ReadFile(currentFile(f)); err == nil {
+		dirs = append(dirs, strings.TrimSpace(string(b)))
+	}
+	for _, dir := range dirs {
+		rec, err := drill.ReadRecord(dir)
+		if err != nil || strings.TrimSuffix(rec.URL, "/") != base {
+			continue
+		}
+		c, _ := drillClient(f, rec)
+		return c.Credential
+	}
+	return secret.Value{}
+}
+
+// simControl calls the simulator's control API, with cred when it has
+// one (a drill's).
+func simControl(ctx context.Context, method, url string, cred secret.Value, in, out any) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -161,6 +190,9 @@ func simControl(ctx context.Context, method, url string, in, out any) error {
 		return &UsageError{fmt.Errorf("simulator URL %s: %w", url, err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if !cred.IsZero() {
+		req.Header.Set("Authorization", "Bearer "+cred.Reveal())
+	}
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
 		return fmt.Errorf("the simulator at %s does not answer: %w (is respond sim serve running?)", url, err)

@@ -79,10 +79,15 @@ type Config struct {
 	// port).
 	Addr string
 	Mode Mode
-	// Facilitator names who started it.
+	// Facilitator names who started it: the control API's controller.
 	Facilitator string
-	Responder   Responder
-	// Ideal computes the ideal run beside the drill, for the debrief.
+	// ControlToken is the facilitator's credential on the control API
+	// (default: a new random one). A live drill keeps it in its
+	// facilitator directory (FacilitatorDir, mode 0700).
+	ControlToken secret.Value
+	Responder    Responder
+	// Ideal plays the ideal run when the drill ends, for the debrief: it
+	// is not on disk, nor anywhere a trainee can read, while they play.
 	Ideal bool
 	// Tick is the live world's step (default 100ms).
 	Tick time.Duration
@@ -123,6 +128,9 @@ type Drill struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// facilitator is the control API's controller, by name.
+	facilitator string
+
 	mu           sync.Mutex
 	trainees     []*Trainee
 	readOnly     []string
@@ -135,19 +143,13 @@ type Drill struct {
 	endedCh      chan struct{}
 	stopTimeline chan struct{} // closed to stop the timed injects
 
-	tm    *teammateRun
-	ideal chan idealResult
+	tm *teammateRun
 }
 
 type pendingInject struct {
 	in      *Inject
 	condAt  *time.Time
 	stopped bool
-}
-
-type idealResult struct {
-	score *Score
-	err   error
 }
 
 // NewID returns a drill ID: DRILL-20261127-161200-ab12.
@@ -158,9 +160,16 @@ func NewID(t time.Time) string {
 }
 
 // Start seeds the scenario's world, starts the simulator with its live
-// world and the control API /_drill/, writes the drill's directory and
+// world and the control API /_drill/ (both the facilitator's: the
+// control token is the facilitator's, and a live drill keeps it in its
+// facilitator directory, mode 0700), writes the drill's directory and
 // (for a teammate scenario) starts the teammate's response. It returns
 // once the drill can be joined.
+//
+// While a live drill runs, nothing a trainee can read holds the answer:
+// the scenario (its notes), the full inventory and the ideal run are
+// written when it ends, and the simulator's control API asks for the
+// facilitator's token.
 func Start(ctx context.Context, cfg Config) (d *Drill, err error) {
 	sc := cfg.Scenario
 	if sc == nil {
@@ -176,6 +185,16 @@ func Start(ctx context.Context, cfg Config) (d *Drill, err error) {
 		if err := os.MkdirAll(filepath.Join(cfg.Dir, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("create the drill's directory: %w", err)
 		}
+	}
+	token := cfg.ControlToken
+	if token.IsZero() {
+		if token, err = NewControlToken(); err != nil {
+			return nil, err
+		}
+	}
+	facilitator := strings.TrimSpace(cfg.Facilitator)
+	if facilitator == "" {
+		facilitator = "facilitator"
 	}
 	opts := sc.Options()
 	opts.Addr = cfg.Addr
@@ -196,36 +215,41 @@ func Start(ctx context.Context, cfg Config) (d *Drill, err error) {
 			_ = s.Close()
 		}
 	}()
-	d = &Drill{cfg: cfg, sc: sc, s: s, dir: cfg.Dir, info: s.Scenario(), ctx: dctx, cancel: cancel,
+	d = &Drill{cfg: cfg, sc: sc, s: s, dir: cfg.Dir, info: s.Scenario(), ctx: dctx, cancel: cancel, facilitator: facilitator,
 		endedCh: make(chan struct{}), stopTimeline: make(chan struct{}), readOnly: slices.Clone(sc.World.ReadOnly)}
 	tm = &d.tm
 	if abs, err := filepath.Abs(d.dir); err == nil {
 		d.dir = abs
 	}
-	if v := s.LeakedKeyValue(); v != "" {
-		d.leaked = append(d.leaked, secret.New(v))
-	}
-	if err := s.WriteInventory(filepath.Join(d.dir, WorkDir, InventoryFile)); err != nil {
-		return nil, err
-	}
-	if err := s.WriteFullInventory(filepath.Join(d.dir, FullInventory)); err != nil {
-		return nil, err
-	}
-	if len(cfg.Source) > 0 {
-		if err := os.WriteFile(filepath.Join(d.dir, ScenarioFile), cfg.Source, 0o644); err != nil {
-			return nil, fmt.Errorf("keep the scenario in the drill's directory: %w", err)
-		}
-	}
-	if err := s.Mount("/_drill/", d.Handler()); err != nil {
-		return nil, err
-	}
-	if cfg.Ideal {
-		d.ideal = make(chan idealResult, 1)
-	}
 	d.created = s.Now().UTC()
 	d.id = cfg.ID
 	if d.id == "" {
 		d.id = NewID(d.created)
+	}
+	if err := s.SetController(sim.Controller{Name: facilitator, Token: token, Title: "the drill's facilitator"}); err != nil {
+		return nil, err
+	}
+	s.LockReset(fmt.Sprintf("drill %s is running: a reset would wipe the world it scores; the facilitator ends the drill first (respond drill end)", d.id))
+	if cfg.Mode == Live {
+		if err := writeControlToken(d.dir, token); err != nil {
+			return nil, err
+		}
+	}
+	if v := s.LeakedKeyValue(); v != "" {
+		d.leaked = append(d.leaked, secret.New(v))
+	}
+	if err := writeFile(filepath.Join(d.dir, WorkDir, InventoryFile), TeamInventory(d.info), 0o644); err != nil {
+		return nil, err
+	}
+	if cfg.Mode == Played {
+		// The player (the ideal run, the demonstration) knows
+		// everything; a live drill writes these when it ends.
+		if err := d.writeAnswer(); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.Mount("/_drill/", d.Handler()); err != nil {
+		return nil, err
 	}
 
 	// The teammate starts before the clock: they have been on it for a
@@ -241,7 +265,8 @@ func Start(ctx context.Context, cfg Config) (d *Drill, err error) {
 	}
 	d.rec = &Record{ID: d.id, Scenario: sc.Name, Title: sc.Title, URL: s.URL(), PID: os.Getpid(), Dir: d.dir,
 		StateDir: filepath.Join(d.dir, StateDir), WorkDir: filepath.Join(d.dir, WorkDir),
-		Inventory: filepath.Join(d.dir, WorkDir, InventoryFile), Started: d.started, Trainees: []string{}, Injects: []FiredInject{}}
+		Inventory: filepath.Join(d.dir, WorkDir, InventoryFile), Started: d.started, Facilitator: facilitator,
+		TimeLimitSeconds: sc.TimeLimit.Seconds(), Trainees: []string{}, Injects: []FiredInject{}}
 	if err := writeRecord(d.dir, d.rec); err != nil {
 		return nil, err
 	}
@@ -259,13 +284,26 @@ func Start(ctx context.Context, cfg Config) (d *Drill, err error) {
 		}
 	}
 	go d.runTimeline()
-	if cfg.Ideal {
-		go func() {
-			score, err := IdealRun(dctx, sc, filepath.Join(d.dir, IdealDir), cfg.Responder)
-			d.ideal <- idealResult{score, err}
-		}()
-	}
 	return d, nil
+}
+
+// writeAnswer writes what only the facilitator may read while a drill
+// runs: the scenario as it started (its notes, its twist) and the
+// inventory that lists every target.
+func (d *Drill) writeAnswer() error {
+	if len(d.cfg.Source) > 0 {
+		if err := writeFile(filepath.Join(d.dir, ScenarioFile), d.cfg.Source, 0o644); err != nil {
+			return fmt.Errorf("keep the scenario in the drill's directory: %w", err)
+		}
+	}
+	return d.s.WriteFullInventory(filepath.Join(d.dir, FullInventory))
+}
+
+func writeFile(path string, data []byte, mode os.FileMode) error {
+	if err := os.WriteFile(path, data, mode); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // consumers are the scenario's consumers with its interval.
@@ -324,12 +362,12 @@ func (d *Drill) mark(person string, teammate bool) map[string]any {
 	return m
 }
 
-// Joined is what a trainee gets on joining: their exports.
+// Joined is what a trainee gets on joining: the briefing and their
+// exports.
 type Joined struct {
-	Trainee string `json:"trainee"`
-	// Title and Briefing are the scenario's, as the card shows them.
+	Trainee   string   `json:"trainee"`
 	Title     string   `json:"title"`
-	Briefing  string   `json:"briefing"`
+	Briefing  Briefing `json:"briefing"`
 	Exports   []Export `json:"exports"`
 	Inventory string   `json:"inventory"`
 	WorkDir   string   `json:"work_dir"`
@@ -382,7 +420,7 @@ func (d *Drill) Join(name string) (*Joined, error) {
 
 func (d *Drill) joined(t *Trainee) *Joined {
 	env := d.s.EnvFor(t.creds)
-	j := &Joined{Trainee: t.Name, Title: d.sc.Title, Briefing: strings.TrimSpace(Expand(d.sc.Briefing, d.info, teammateOf(d.sc))), Inventory: filepath.Join(d.dir, WorkDir, InventoryFile), WorkDir: filepath.Join(d.dir, WorkDir)}
+	j := &Joined{Trainee: t.Name, Title: d.sc.Title, Briefing: d.Briefing(), Inventory: filepath.Join(d.dir, WorkDir, InventoryFile), WorkDir: filepath.Join(d.dir, WorkDir)}
 	for _, k := range []string{"OPENAI_BASE_URL", "OPENAI_ADMIN_KEY", "GITHUB_API_URL", "GITHUB_TOKEN"} {
 		j.Exports = append(j.Exports, Export{k, env[k]})
 	}
@@ -429,7 +467,7 @@ func (d *Drill) Inject(name, by string) (*FiredInject, error) {
 	}
 	d.mu.Unlock()
 	if by == "" {
-		by = "facilitator"
+		by = d.facilitator
 	}
 	detail, err := d.apply(in)
 	if err != nil {
@@ -709,6 +747,12 @@ func (d *Drill) runTimeline() {
 		case <-t.C:
 		}
 		now := d.s.Now().UTC()
+		if limit := d.sc.TimeLimit; d.cfg.Mode == Live && limit > 0 && !now.Before(d.started.Add(limit)) {
+			// The time limit: the drill ends by itself, as the
+			// briefing said it would.
+			_, _ = d.End("the clock (time limit " + fmtSeconds(limit.Seconds()) + ")")
+			return
+		}
 		// Conditions are checked without the lock (they read the
 		// world); the pending injects are read and marked under it.
 		d.mu.Lock()
@@ -774,14 +818,17 @@ type Status struct {
 	Title          string    `json:"title"`
 	Started        time.Time `json:"started"`
 	ElapsedSeconds float64   `json:"elapsed_seconds"`
-	Ended          bool      `json:"ended"`
+	// TimeLimitSeconds: the drill ends by itself then.
+	TimeLimitSeconds float64 `json:"time_limit_seconds"`
+	Ended            bool    `json:"ended"`
 	// Contained: no key the attacker holds works.
 	Contained       bool             `json:"contained"`
 	ExposureSeconds float64          `json:"exposure_seconds"`
 	AttackerCostUSD float64          `json:"attacker_cost_usd"`
 	AttackerActive  bool             `json:"attacker_active"`
 	Consumers       []StatusConsumer `json:"consumers"`
-	// TargetsReplaced of Targets hold the live replacement.
+	// TargetsReplaced of Targets hold the live replacement: as the score
+	// counts them (every target not left stale).
 	Targets         int           `json:"targets"`
 	TargetsReplaced int           `json:"targets_replaced"`
 	Replacement     string        `json:"replacement,omitempty"` // its key ID
@@ -798,42 +845,38 @@ type StatusConsumer struct {
 	DowntimeSeconds float64 `json:"downtime_seconds"`
 }
 
-// Status returns the drill now.
+// Status returns the drill now. Its counts come from the same judgement
+// of every target as the score (judgeTargets), so they agree: while the
+// drill runs, a target the inventory forgot counts once its service has
+// gone down or someone has changed its key (a team hears of it then);
+// once the drill has ended, every target counts.
 func (d *Drill) Status() Status {
 	d.s.StepLive()
-	live := d.s.LiveState()
+	w := d.world()
+	live := w.live
+	d.mu.Lock()
+	ended := d.result != nil
+	d.mu.Unlock()
 	st := Status{ID: d.id, Scenario: d.sc.Name, Title: d.sc.Title, Started: d.started, ElapsedSeconds: live.ElapsedSeconds,
 		AttackerActive: live.Attacker.Active, Contained: !live.Attacker.Active, AttackerCostUSD: live.Attacker.CostUSD,
-		Consumers: []StatusConsumer{}, Injects: []FiredInject{}, Trainees: []string{}}
+		TimeLimitSeconds: d.sc.TimeLimit.Seconds(), Consumers: []StatusConsumer{}, Injects: []FiredInject{}, Trainees: []string{}}
 	for _, k := range live.Attacker.Keys {
 		st.ExposureSeconds += k.ExposureSeconds
 	}
-	for _, c := range live.Consumers {
-		// A service the inventory forgot shows once it has been down: a
-		// page about it is how its team would hear.
-		if !c.Listed && c.Outages == 0 {
+	targets, rid := d.judgeTargets(w)
+	for _, c := range targets {
+		if !ended && !c.visible(d.info.LeakedKeyID) {
 			continue
+		}
+		st.Targets++
+		if !c.Stale {
+			st.TargetsReplaced++
 		}
 		st.Consumers = append(st.Consumers, StatusConsumer{Name: c.Name, Up: c.Up, DowntimeSeconds: c.DowntimeSeconds})
 	}
-	vals := d.s.ConsumerValues()
-	leaked := map[string]bool{}
-	for _, v := range d.leakedValues() {
-		leaked[v.Reveal()] = true
-	}
-	rv, rid := pickReplacement(d.s, vals, leaked)
-	st.Targets = len(live.Consumers)
-	for _, c := range live.Consumers {
-		if rv != "" && vals[c.Name] == rv && (c.Listed || c.Outages > 0) {
-			st.TargetsReplaced++
-		}
-		if !c.Listed && c.Outages == 0 {
-			st.Targets--
-		}
-	}
 	st.Replacement = rid
 	for _, a := range d.s.GitHub().Snapshot().Alerts {
-		if a.State == "open" && leaked[a.Secret] {
+		if a.State == "open" && w.leaked[a.Secret] {
 			st.AlertsOpen++
 		}
 	}
@@ -860,9 +903,10 @@ type Result struct {
 	Debrief    []string `json:"debrief"`
 }
 
-// End freezes the world, scores it and writes the debrief (and waits for
-// the ideal run when one was asked for). Ending an ended drill returns
-// the same result.
+// End freezes the world, scores it, writes what was the facilitator's
+// alone while the drill ran (the scenario, the full inventory), plays
+// the ideal run when one was asked for, and writes the debrief. Ending an
+// ended drill returns the same result.
 func (d *Drill) End(by string) (*Result, error) {
 	d.mu.Lock()
 	if d.result != nil {
@@ -890,25 +934,30 @@ func (d *Drill) End(by string) (*Result, error) {
 	d.s.FreezeLive()
 	ended := d.s.Now().UTC()
 	if by == "" {
-		by = "facilitator"
+		by = d.facilitator
 	}
 	d.s.LogEvent(sim.RequestRecord{Method: "END", Path: "/_drill/end", Actor: by, Detail: "the drill ended"})
-	score := d.score(ended)
+	score := d.score()
 	res := &Result{Score: score}
-	if d.ideal != nil {
-		select {
-		case ir := <-d.ideal:
-			res.Ideal = ir.score
-			if ir.err != nil {
-				res.IdealError = ir.err.Error()
-			}
-		case <-time.After(5 * time.Minute):
-			res.IdealError = "the ideal run did not finish within 5 minutes"
+	var err error
+	if d.cfg.Mode == Live {
+		err = d.writeAnswer()
+	}
+	if d.cfg.Ideal {
+		ideal, ierr := IdealRun(d.ctx, d.sc, filepath.Join(d.dir, IdealDir), d.cfg.Responder)
+		res.Ideal = ideal
+		if ierr != nil {
+			res.IdealError = ierr.Error()
+		} else if ferr := Feasible(ideal); ferr != nil {
+			res.IdealError = ferr.Error()
 		}
 	}
 	deb := d.debrief(res, ended, by)
-	paths, err := writeDebrief(d.dir, deb)
+	paths, derr := writeDebrief(d.dir, deb)
 	res.Debrief = paths
+	if err == nil {
+		err = derr
+	}
 	d.cancel()
 	d.mu.Lock()
 	d.result = res
@@ -918,6 +967,8 @@ func (d *Drill) End(by string) (*Result, error) {
 	d.rec.Score = &total
 	werr := writeRecord(d.dir, d.rec)
 	d.mu.Unlock()
+	// The token drives nothing once the drill has ended.
+	_ = os.Remove(filepath.Join(d.dir, FacilitatorDir, TokenFile))
 	close(d.endedCh)
 	if err == nil {
 		err = werr
@@ -925,54 +976,131 @@ func (d *Drill) End(by string) (*Result, error) {
 	return res, err
 }
 
-// Handler serves the control API under /_drill/: GET status, POST join
-// {name}, POST inject {name, by}, POST end {by}.
-func (d *Drill) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		route := strings.Trim(strings.TrimPrefix(r.URL.Path, "/_drill"), "/")
-		var body struct{ Name, By string }
-		if r.Method == http.MethodPost {
-			dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
-			if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"message": "invalid JSON: " + err.Error()})
-				return
-			}
-		}
-		fail := func(err error) {
-			status := http.StatusBadRequest
-			if errors.Is(err, errEnded) {
-				status = http.StatusGone
-			}
-			writeJSON(w, status, map[string]string{"message": err.Error()})
-		}
+// InjectInfo is one inject the drill can fire, as the facilitator's
+// `respond drill inject --list` shows it.
+type InjectInfo struct {
+	Name        string `json:"name"`
+	Kind        string `json:"kind"`
+	When        string `json:"when"`
+	Description string `json:"description"`
+	Fired       bool   `json:"fired,omitempty"`
+}
+
+// Plan is what the facilitator sees of the drill ahead: the scenario's
+// notes (its twist) and the injects it can fire. It is the
+// facilitator's: GET /_drill/injects needs their token.
+type Plan struct {
+	Scenario string       `json:"scenario"`
+	Notes    string       `json:"notes,omitempty"`
+	Injects  []InjectInfo `json:"injects"`
+}
+
+// Plan returns the drill's notes and injects.
+func (d *Drill) Plan() Plan {
+	p := Plan{Scenario: d.sc.Name, Notes: strings.TrimSpace(Expand(d.sc.Notes, d.info, teammateOf(d.sc))), Injects: []InjectInfo{}}
+	d.mu.Lock()
+	fired := map[string]bool{}
+	for _, f := range d.fired {
+		fired[f.Name] = true
+	}
+	d.mu.Unlock()
+	for _, in := range d.sc.Injects {
+		when := "when fired"
 		switch {
-		case (route == "" || route == "status") && r.Method == http.MethodGet:
-			writeJSON(w, http.StatusOK, d.Status())
-		case route == "join" && r.Method == http.MethodPost:
-			j, err := d.Join(body.Name)
-			if err != nil {
-				fail(err)
-				return
-			}
-			writeJSON(w, http.StatusOK, j)
-		case route == "inject" && r.Method == http.MethodPost:
-			f, err := d.Inject(body.Name, body.By)
-			if err != nil {
-				fail(err)
-				return
-			}
-			writeJSON(w, http.StatusOK, f)
-		case route == "end" && r.Method == http.MethodPost:
-			res, err := d.End(body.By)
-			if err != nil && res == nil {
-				writeJSON(w, http.StatusInternalServerError, map[string]string{"message": err.Error()})
-				return
-			}
-			writeJSON(w, http.StatusOK, res)
-		default:
-			writeJSON(w, http.StatusNotFound, map[string]string{"message": fmt.Sprintf("unknown drill endpoint %s %s: the drill's control API has GET /_drill/status and POST /_drill/join, /_drill/inject, /_drill/end", r.Method, r.URL.Path)})
+		case in.When != "":
+			when = fmt.Sprintf("%s after %s", in.At, in.When)
+		case in.Timed:
+			when = "at " + in.At.String()
 		}
-	})
+		p.Injects = append(p.Injects, InjectInfo{Name: in.Name, Kind: in.Kind, When: when, Description: in.Description, Fired: fired[in.Name]})
+	}
+	for _, k := range InjectKinds {
+		if !slices.ContainsFunc(d.sc.Injects, func(in Inject) bool { return in.Name == k.Kind }) {
+			p.Injects = append(p.Injects, InjectInfo{Name: k.Kind, Kind: k.Kind, When: "when fired", Description: k.What, Fired: fired[k.Kind]})
+		}
+	}
+	return p
+}
+
+// controlHandler serves the drill's control API under /_drill/.
+type controlHandler struct{ d *Drill }
+
+// Handler serves the control API under /_drill/, behind the simulator's
+// guard: GET status (any trainee), POST join {name} (anyone who reaches
+// it: how a trainee gets credentials), and the facilitator's GET injects,
+// POST inject {name, by} and POST end {by}. An inject or an end is
+// attributed to whoever sent it; by renames the facilitator (a
+// co-facilitator at their keyboard).
+func (d *Drill) Handler() http.Handler { return controlHandler{d} }
+
+func drillRoute(r *http.Request) string {
+	return strings.Trim(strings.TrimPrefix(r.URL.Path, "/_drill"), "/")
+}
+
+// ControlAccess implements sim.AccessRuler: the live view is every
+// trainee's, joining is open, the rest is the facilitator's.
+func (h controlHandler) ControlAccess(r *http.Request) sim.Access {
+	switch route := drillRoute(r); {
+	case (route == "" || route == "status") && r.Method == http.MethodGet:
+		return sim.AccessParticipant
+	case route == "join" && r.Method == http.MethodPost:
+		return sim.AccessOpen
+	}
+	return sim.AccessController
+}
+
+func (h controlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	d := h.d
+	route := drillRoute(r)
+	caller := sim.CallerOf(r.Context())
+	var body struct{ Name, By string }
+	if r.Method == http.MethodPost {
+		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
+		if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"message": "invalid JSON: " + err.Error()})
+			return
+		}
+	}
+	by := caller.Name
+	if caller.Role == sim.RoleController && strings.TrimSpace(body.By) != "" {
+		by = strings.TrimSpace(body.By)
+	}
+	fail := func(err error) {
+		status := http.StatusBadRequest
+		if errors.Is(err, errEnded) {
+			status = http.StatusGone
+		}
+		writeJSON(w, status, map[string]string{"message": err.Error()})
+	}
+	switch {
+	case (route == "" || route == "status") && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, d.Status())
+	case route == "join" && r.Method == http.MethodPost:
+		j, err := d.Join(body.Name)
+		if err != nil {
+			fail(err)
+			return
+		}
+		writeJSON(w, http.StatusOK, j)
+	case route == "injects" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, d.Plan())
+	case route == "inject" && r.Method == http.MethodPost:
+		f, err := d.Inject(body.Name, by)
+		if err != nil {
+			fail(err)
+			return
+		}
+		writeJSON(w, http.StatusOK, f)
+	case route == "end" && r.Method == http.MethodPost:
+		res, err := d.End(by)
+		if err != nil && res == nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"message": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	default:
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": fmt.Sprintf("unknown drill endpoint %s %s: the drill's control API has GET /_drill/status, POST /_drill/join, and the facilitator's GET /_drill/injects, POST /_drill/inject and POST /_drill/end", r.Method, r.URL.Path)})
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

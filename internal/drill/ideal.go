@@ -2,6 +2,7 @@ package drill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -142,6 +143,56 @@ func (d *Drill) latestAlert() string {
 	slices.SortStableFunc(open, func(a, b githubsim.AlertState) int { return strings.Compare(a.CreatedAt, b.CreatedAt) })
 	a := open[len(open)-1]
 	return fmt.Sprintf("%s/%s#%d", a.Owner, a.Repo, a.Number)
+}
+
+// MinIdealScore is the least an ideal run must score for its scenario to
+// be one a team can win (Feasible).
+const MinIdealScore = 90
+
+// Feasible says whether an ideal run shows that its scenario can be won:
+// it contained every leak, left no target stale and no key orphaned, and
+// scored at least MinIdealScore. Otherwise the error says why, with the
+// step of respond that failed when one did ("the ideal run's preflight
+// fails: …").
+func Feasible(s *Score) error {
+	if s == nil {
+		return errors.New("the ideal run was not scored")
+	}
+	f := s.Facts
+	var failed string
+	for _, r := range f.Reports {
+		if r.Failed != "" {
+			failed = r.Failed
+			break
+		}
+	}
+	switch {
+	case !f.Contained && failed != "":
+		return fmt.Errorf("the ideal run's %s; it never contains the leak", failed)
+	case !f.Contained:
+		return errors.New("the ideal run never contains the leak: the attacker still holds a working key at its end")
+	case len(f.StaleTargets) > 0 && failed != "":
+		return fmt.Errorf("the ideal run's %s; %s left stale", failed, strings.Join(f.StaleTargets, ", "))
+	case len(f.StaleTargets) > 0:
+		return fmt.Errorf("the ideal run does not recover: %s left stale", strings.Join(f.StaleTargets, ", "))
+	case len(f.OrphanedKeys) > 0:
+		return fmt.Errorf("the ideal run leaves working keys nothing uses: %s", strings.Join(f.OrphanedKeys, ", "))
+	case s.Total < MinIdealScore:
+		var low []string
+		for _, m := range s.Measures {
+			if m.Max > 0 && m.Points < 0.9*m.Max {
+				low = append(low, fmt.Sprintf("%s %s/%s: %s", m.Label, fmtPoints(m.Points), fmtPoints(m.Max), m.Reason))
+			}
+		}
+		msg := fmt.Sprintf("the ideal run scores %s, under %d", fmtPoints(s.Total), MinIdealScore)
+		if failed != "" {
+			msg += ": its " + failed
+		} else if len(low) > 0 {
+			msg += ": " + strings.Join(low, "; ")
+		}
+		return errors.New(msg)
+	}
+	return nil
 }
 
 // IdealRun plays the scenario's ideal steps on a fresh simulator with the

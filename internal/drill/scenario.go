@@ -43,14 +43,17 @@ type Scenario struct {
 	Goal     string `json:"goal"`
 	// Notes are for the facilitator: the twist. They are not in --list
 	// nor in the briefing; the debrief shows them.
-	Notes     string       `json:"notes,omitempty"`
-	World     World        `json:"world"`
-	Attacker  sim.Attacker `json:"attacker"`
-	Consumers Consumers    `json:"consumers"`
-	Teammate  *Teammate    `json:"teammate,omitempty"`
-	Injects   []Inject     `json:"injects"`
-	Rubric    Rubric       `json:"rubric"`
-	Ideal     []IdealStep  `json:"ideal"`
+	Notes string `json:"notes,omitempty"`
+	// TimeLimit is how long a live drill may run: it ends by itself then
+	// (the briefing says when). Default DefaultTimeLimit.
+	TimeLimit time.Duration `json:"time_limit"`
+	World     World         `json:"world"`
+	Attacker  sim.Attacker  `json:"attacker"`
+	Consumers Consumers     `json:"consumers"`
+	Teammate  *Teammate     `json:"teammate,omitempty"`
+	Injects   []Inject      `json:"injects"`
+	Rubric    Rubric        `json:"rubric"`
+	Ideal     []IdealStep   `json:"ideal"`
 }
 
 // World is the simulated world a scenario seeds.
@@ -115,6 +118,10 @@ type Inject struct {
 
 	Pos diag.Pos `json:"-"`
 }
+
+// DefaultTimeLimit is how long a live drill runs at most when its
+// scenario says nothing.
+const DefaultTimeLimit = 30 * time.Minute
 
 // Measures of the rubric, in the order a score shows them.
 const (
@@ -219,7 +226,7 @@ var (
 	repoNameRe  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	ownerRepoRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
-	topFields      = []string{"name", "title", "skills", "briefing", "goal", "notes", "world", "attacker", "consumers", "teammate", "injects", "rubric", "ideal"}
+	topFields      = []string{"name", "title", "skills", "briefing", "goal", "notes", "time_limit", "world", "attacker", "consumers", "teammate", "injects", "rubric", "ideal"}
 	worldFields    = []string{"base", "seed", "repos", "run_duration", "unlisted", "read_only"}
 	attackerFields = []string{"requests_per_second", "input_tokens", "output_tokens", "model"}
 	injectFields   = []string{"name", "kind", "description", "at", "when", "method", "path", "status", "rate_limit", "count", "retry_after", "delay", "repo"}
@@ -244,7 +251,7 @@ var docKind = yamlsrc.Kind{
 // its file:line:col. The scenario is nil when there is any error.
 func Parse(file string, src []byte) (*Scenario, diag.Diagnostics) {
 	d := yamlsrc.New(file, src, docKind)
-	sc := &Scenario{File: file, Rubric: DefaultRubric(), Attacker: sim.DefaultAttacker,
+	sc := &Scenario{File: file, Rubric: DefaultRubric(), Attacker: sim.DefaultAttacker, TimeLimit: DefaultTimeLimit,
 		World:     World{Base: sim.DefaultScenario, Seed: 1, Repos: sim.DefaultRepos, RunDuration: 3 * time.Second},
 		Consumers: Consumers{Interval: 5 * time.Second}}
 	if body := d.Parse(); body != nil {
@@ -308,6 +315,11 @@ func (p *parser) scenario(sc *Scenario, body ast.Node) {
 		p.placeholders(kv.Value, sc.Goal)
 	}
 	sc.Notes, _ = p.text(f, "notes")
+	if kv, ok := f["time_limit"]; ok {
+		if d, _, ok := p.Duration(kv.Value, "time_limit", yamlsrc.DurationRange{Min: time.Minute, Max: 8 * time.Hour}); ok {
+			sc.TimeLimit = d
+		}
+	}
 	if kv, ok := f["world"]; ok {
 		p.world(&sc.World, kv.Value)
 	}
@@ -648,9 +660,29 @@ func (p *parser) rubric(r Rubric, n ast.Node) {
 	for _, w := range r {
 		total += w.Weight
 	}
-	if total <= 0 {
+	switch {
+	case total <= 0:
 		p.ErrAt(n, "give at least one measure a weight above 0", "the rubric weighs nothing")
+	case math.Abs(total-100) > 1e-9:
+		var parts []string
+		for _, m := range Measures {
+			if x, ok := scaleWeights(r)[m]; ok {
+				parts = append(parts, fmt.Sprintf("%s %s", m, fmtPoints(x)))
+			}
+		}
+		p.Warnf(p.Pos(n), 0, "make the weights (with the defaults of the measures it leaves out: "+defaultWeights()+") add up to 100",
+			"the rubric's weights add up to %s, not 100: the score scales them to %s", fmtPoints(total), strings.Join(parts, ", "))
 	}
+}
+
+// defaultWeights lists the default rubric's weights, for messages.
+func defaultWeights() string {
+	r := DefaultRubric()
+	var parts []string
+	for _, m := range Measures {
+		parts = append(parts, fmt.Sprintf("%s %s", m, fmtPoints(r[m].Weight)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (p *parser) ideal(sc *Scenario, n ast.Node) {

@@ -51,6 +51,7 @@ func Schema() ([]byte, error) {
 			"briefing", str("what the trainees know when the clock starts; ${alert}, ${org}, ${key_id}, ${project}, ${teammate}… are filled in"),
 			"goal", str("what the trainees must achieve"),
 			"notes", str("for the facilitator: the twist (not in --list nor the briefing; in the debrief)"),
+			"time_limit", obj("allOf", []any{ref("duration")}, "description", "how long a live drill may run before it ends by itself (default 30m)"),
 			"world", obj("type", "object", "additionalProperties", false, "properties", obj(
 				"base", obj("enum", BaseWorlds),
 				"seed", obj("type", "integer", "minimum", 0),

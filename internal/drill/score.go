@@ -1,8 +1,10 @@
 package drill
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,21 +13,26 @@ import (
 
 	"github.com/respondhq/respond/internal/incident"
 	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/sim"
+	"github.com/respondhq/respond/internal/sim/openaisim"
 )
 
 // Score is a drill scored by its outcomes: what happened in the world,
 // not how respond got there (retries, injected errors and respond's own
 // speed are not the trainee's). Every measure comes from the simulator's
-// frozen world and the incidents' journals.
+// frozen world and the incidents' journals. The rubric's weights are
+// scaled to 100, and the measures' points add up to the total exactly.
 type Score struct {
 	Scenario string `json:"scenario"`
-	// Total is out of 100, to one decimal.
+	// Total is out of 100, to one decimal: the sum of the measures'
+	// points.
 	Total    float64        `json:"total"`
 	Measures []MeasureScore `json:"measures"`
 	Facts    Facts          `json:"facts"`
 }
 
-// MeasureScore is one measure of the rubric.
+// MeasureScore is one measure of the rubric. Max is its weight scaled so
+// that the measures' maxima add up to 100.
 type MeasureScore struct {
 	Name   string  `json:"name"`
 	Label  string  `json:"label"`
@@ -48,8 +55,14 @@ type Facts struct {
 	Replacement      string         `json:"replacement,omitempty"`
 	StaleTargets     []string       `json:"stale_targets"`
 	OrphanedKeys     []string       `json:"orphaned_keys"`
-	Alerts           []AlertFact    `json:"alerts"`
-	Reports          []ReportFact   `json:"reports"`
+	// Orphans say who made each orphaned key, and how.
+	Orphans []OrphanFact `json:"orphans"`
+	Alerts  []AlertFact  `json:"alerts"`
+	// Reports are the drill's incidents (responses), with their reports.
+	Reports []ReportFact `json:"reports"`
+	// FirstResponseSeconds is when the first response that changed
+	// anything started, from the start of the clock (-1: none did).
+	FirstResponseSeconds float64 `json:"first_response_seconds"`
 }
 
 // LeakFact is one key the attacker held.
@@ -71,6 +84,29 @@ type ConsumerFact struct {
 	Holds           string  `json:"holds,omitempty"` // key ID
 	Stale           bool    `json:"stale"`
 	Why             string  `json:"why,omitempty"`
+	// Outages counts the times it went down.
+	Outages int `json:"outages"`
+}
+
+// visible: a target trainees may be told about while the drill runs: the
+// inventory lists it, or its service has gone down (a page is how its
+// team would hear), or someone has changed the key it holds.
+func (c ConsumerFact) visible(originalKey string) bool {
+	return c.Listed || c.Outages > 0 || c.Holds != originalKey
+}
+
+// OrphanFact is a working key made during the drill that nothing uses.
+type OrphanFact struct {
+	KeyID string `json:"key_id"`
+	// Owner is the service account it belongs to, by name.
+	Owner string `json:"owner,omitempty"`
+	// ByHand: no response of respond made it; MadeBy says who did (from
+	// the request log), Incident which response made it otherwise.
+	ByHand   bool   `json:"by_hand"`
+	MadeBy   string `json:"made_by,omitempty"`
+	Incident string `json:"incident,omitempty"`
+	// At is when it was made, from the start of the clock.
+	At string `json:"at,omitempty"`
 }
 
 // AlertFact is a secret-scanning alert on a leaked key.
@@ -79,15 +115,49 @@ type AlertFact struct {
 	State      string `json:"state"`
 	Resolution string `json:"resolution,omitempty"`
 	Commented  bool   `json:"commented"`
+	// KeyID is the key it found; ResolvedBy who resolved it.
+	KeyID      string `json:"key_id,omitempty"`
+	ResolvedBy string `json:"resolved_by,omitempty"`
+	// ResolvedAt is when, from the start of the clock.
+	ResolvedAt string `json:"resolved_at,omitempty"`
+	// KeyLiveAtResolve: the key still worked when the alert was resolved
+	// (or still works).
+	KeyLiveAtResolve bool `json:"key_live_at_resolve,omitempty"`
+	// Share is the part of the alert's points it earns: 1 resolved as
+	// revoked with a comment after the key died, 0.5 without a comment,
+	// 0 open, closed as anything but revoked, or closed while the key
+	// worked. Why says which.
+	Share float64 `json:"share"`
+	Why   string  `json:"why"`
 }
 
-// ReportFact is an incident of the drill and its report.
+// ReportFact is an incident of the drill (one response) and its report.
 type ReportFact struct {
 	Incident string `json:"incident"`
 	Trainee  string `json:"trainee,omitempty"`
 	Teammate bool   `json:"teammate,omitempty"`
 	Verdict  string `json:"verdict,omitempty"`
 	Report   string `json:"report,omitempty"`
+	// Playbook is what it ran (leaked-key, rotate-key); Command the
+	// command line that started it; KeyID the key it was about.
+	Playbook string `json:"playbook,omitempty"`
+	Command  string `json:"command,omitempty"`
+	KeyID    string `json:"key_id,omitempty"`
+	// Changed: it changed something in the world (revoked, created,
+	// deployed, redeployed, resolved). A response that changed nothing
+	// (refused by another's lock, stopped by preflight, a dry run) does
+	// not count for or against the report.
+	Changed bool `json:"changed"`
+	// Failed is the first step that failed and why ("preflight fails:
+	// …"), if one did.
+	Failed string `json:"failed,omitempty"`
+	// Started is when it started, from the start of the clock;
+	// ContainedAfter how long after its start it revoked the key (-1: it
+	// did not).
+	StartedSeconds float64 `json:"started_seconds"`
+	ContainedAfter float64 `json:"contained_after_seconds"`
+	// Made are the keys its replace step made.
+	Made []string `json:"made,omitempty"`
 }
 
 // half is 0.5^(x/h): the share of points left after x when h halves them.
@@ -99,85 +169,252 @@ func half(x, h float64) float64 {
 }
 
 // score scores the drill as the world is now (frozen).
-func (d *Drill) score(ended time.Time) Score {
-	live := d.s.LiveState()
-	vals := d.s.ConsumerValues()
-	leaked := map[string]bool{}
+func (d *Drill) score() Score { return scoreFacts(d.sc, d.facts()) }
+
+// world is the live world now with what it takes to judge it: the value
+// each consumer holds, the leaked values, the keys by value.
+type world struct {
+	live    sim.LiveState
+	vals    map[string]string
+	leaked  map[string]bool
+	byValue map[string]string
+	liveKey map[string]bool
+	oa      openaisim.State
+}
+
+func (d *Drill) world() world {
+	w := world{live: d.s.LiveState(), vals: d.s.ConsumerValues(), leaked: map[string]bool{}, byValue: map[string]string{}, liveKey: map[string]bool{},
+		oa: d.s.OpenAI().Snapshot()}
 	for _, v := range d.leakedValues() {
-		leaked[v.Reveal()] = true
+		w.leaked[v.Reveal()] = true
 	}
-	f := Facts{ElapsedSeconds: live.ElapsedSeconds, Contained: !live.Attacker.Active, AttackerCostUSD: live.Attacker.CostUSD,
-		AttackerRequests: live.Attacker.Requests, Leaks: []LeakFact{}, Consumers: []ConsumerFact{}, StaleTargets: []string{},
-		OrphanedKeys: []string{}, Alerts: []AlertFact{}, Reports: []ReportFact{}}
-	for _, k := range live.Attacker.Keys {
-		f.ExposureSeconds += k.ExposureSeconds
-		f.Leaks = append(f.Leaks, LeakFact{KeyID: k.KeyID, ExposureSeconds: k.ExposureSeconds, CostUSD: k.CostUSD, Live: k.Live, Why: k.Why})
+	for _, k := range w.oa.Keys {
+		w.byValue[k.Value] = k.ID
+		w.liveKey[k.ID] = k.Status == "live"
 	}
-	rv, rid := pickReplacement(d.s, vals, leaked)
-	f.Replacement = rid
-	oa := d.s.OpenAI().Snapshot()
-	byValue := map[string]string{}
-	liveKey := map[string]bool{}
-	for _, k := range oa.Keys {
-		byValue[k.Value] = k.ID
-		liveKey[k.ID] = k.Status == "live"
-	}
-	held := map[string]bool{}
-	for _, c := range live.Consumers {
-		v := vals[c.Name]
-		cf := ConsumerFact{Name: c.Name, Target: c.Target, Listed: c.Listed, Up: c.Up, DowntimeSeconds: c.DowntimeSeconds, Holds: byValue[v]}
-		held[cf.Holds] = true
-		f.DowntimeSeconds += c.DowntimeSeconds
+	return w
+}
+
+// judgeTargets judges every target: the key it holds and whether it is
+// stale. The live view (Status) and the score use this one judgement,
+// so they agree on every count.
+func (d *Drill) judgeTargets(w world) (out []ConsumerFact, replacement string) {
+	rv, rid := pickReplacement(d.s, w.vals, w.leaked)
+	out = []ConsumerFact{}
+	for _, c := range w.live.Consumers {
+		v := w.vals[c.Name]
+		cf := ConsumerFact{Name: c.Name, Target: c.Target, Listed: c.Listed, Up: c.Up, DowntimeSeconds: c.DowntimeSeconds, Holds: w.byValue[v], Outages: c.Outages}
 		switch {
 		case v == "" || cf.Holds == "":
 			cf.Stale, cf.Why = true, "holds no known key"
-		case leaked[v] && liveKey[cf.Holds]:
+		case w.leaked[v] && w.liveKey[cf.Holds]:
 			cf.Stale, cf.Why = true, "holds "+cf.Holds+", a leaked key that still works"
-		case leaked[v]:
+		case w.leaked[v]:
 			cf.Stale, cf.Why = true, "holds "+cf.Holds+", the revoked leaked key"
-		case !liveKey[cf.Holds]:
+		case !w.liveKey[cf.Holds]:
 			cf.Stale, cf.Why = true, "holds "+cf.Holds+", which no longer works"
 		case v != rv:
 			cf.Stale, cf.Why = true, "holds "+cf.Holds+", not the replacement "+rid+" the other targets hold"
 		}
-		if cf.Stale {
+		out = append(out, cf)
+	}
+	return out, rid
+}
+
+// facts gathers what the score is computed from: the frozen world, the
+// request log and the incidents' journals.
+func (d *Drill) facts() Facts {
+	w := d.world()
+	live := w.live
+	f := Facts{ElapsedSeconds: live.ElapsedSeconds, Contained: !live.Attacker.Active, AttackerCostUSD: live.Attacker.CostUSD,
+		AttackerRequests: live.Attacker.Requests, Leaks: []LeakFact{}, StaleTargets: []string{},
+		OrphanedKeys: []string{}, Orphans: []OrphanFact{}, Alerts: []AlertFact{}, Reports: []ReportFact{}, FirstResponseSeconds: -1}
+	deadAt := map[string]time.Time{}
+	attackerKey := map[string]bool{}
+	for _, k := range live.Attacker.Keys {
+		f.ExposureSeconds += k.ExposureSeconds
+		f.Leaks = append(f.Leaks, LeakFact{KeyID: k.KeyID, ExposureSeconds: k.ExposureSeconds, CostUSD: k.CostUSD, Live: k.Live, Why: k.Why})
+		attackerKey[k.KeyID] = true
+		if t, err := time.Parse(time.RFC3339Nano, k.DeadAt); err == nil {
+			deadAt[k.KeyID] = t
+		}
+	}
+	held := map[string]bool{}
+	f.Consumers, f.Replacement = d.judgeTargets(w)
+	for _, c := range f.Consumers {
+		held[c.Holds] = true
+		f.DowntimeSeconds += c.DowntimeSeconds
+		if c.Stale {
 			f.StaleTargets = append(f.StaleTargets, c.Target)
 		}
-		f.Consumers = append(f.Consumers, cf)
+	}
+	f.Reports = d.reports()
+	madeBy := map[string]string{} // key ID -> incident that made it
+	for _, r := range f.Reports {
+		for _, k := range r.Made {
+			madeBy[k] = r.Incident
+		}
+		if r.Changed && (f.FirstResponseSeconds < 0 || r.StartedSeconds < f.FirstResponseSeconds) {
+			f.FirstResponseSeconds = r.StartedSeconds
+		}
 	}
 	// Orphans: keys made since the drill was set up that work, that no
 	// target holds and that the attacker does not (a working leaked key
 	// is a leak, not an orphan).
-	attackerKey := map[string]bool{}
-	for _, k := range live.Attacker.Keys {
-		attackerKey[k.KeyID] = true
+	owners := map[string]string{}
+	for _, sa := range w.oa.ServiceAccounts {
+		owners[sa.ID] = sa.Name
 	}
-	for _, k := range oa.Keys {
+	for _, k := range w.oa.Keys {
 		created, err := time.Parse(time.RFC3339, k.CreatedAt)
 		if err != nil || created.Before(d.created.Truncate(time.Second)) || k.Status != "live" || held[k.ID] || attackerKey[k.ID] {
 			continue
 		}
 		f.OrphanedKeys = append(f.OrphanedKeys, k.ID)
+		o := OrphanFact{KeyID: k.ID, Owner: owners[k.OwnerID], Incident: madeBy[k.ID], At: offset(created.Sub(d.started.Truncate(time.Second)))}
+		if o.Incident == "" {
+			o.ByHand, o.MadeBy = true, d.maker(created)
+		} else {
+			for _, r := range f.Reports {
+				if r.Incident == o.Incident {
+					o.MadeBy = r.Trainee
+				}
+			}
+		}
+		f.Orphans = append(f.Orphans, o)
 	}
+	for _, k := range w.oa.Keys {
+		if _, ok := deadAt[k.ID]; !ok && k.RevokedAt != "" {
+			if t, err := time.Parse(time.RFC3339, k.RevokedAt); err == nil {
+				deadAt[k.ID] = t
+			}
+		}
+	}
+	logins := d.logins()
 	for _, a := range d.s.GitHub().Snapshot().Alerts {
-		if !leaked[a.Secret] {
+		if !w.leaked[a.Secret] {
 			continue
 		}
-		af := AlertFact{Alert: fmt.Sprintf("%s/%s#%d", a.Owner, a.Repo, a.Number), State: a.State}
+		af := AlertFact{Alert: fmt.Sprintf("%s/%s#%d", a.Owner, a.Repo, a.Number), State: a.State, KeyID: w.byValue[a.Secret]}
 		if a.Resolution != nil {
 			af.Resolution = *a.Resolution
 		}
+		if a.ResolvedBy != nil {
+			af.ResolvedBy = *a.ResolvedBy
+			if n, ok := logins[af.ResolvedBy]; ok {
+				af.ResolvedBy = n
+			}
+		}
 		af.Commented = a.ResolutionComment != nil && strings.TrimSpace(*a.ResolutionComment) != ""
+		if af.State == "resolved" {
+			var resolved time.Time
+			if a.ResolvedAt != nil {
+				resolved, _ = time.Parse(time.RFC3339, *a.ResolvedAt)
+				af.ResolvedAt = offset(resolved.Sub(d.started.Truncate(time.Second)))
+			}
+			dead, died := deadAt[af.KeyID]
+			// Times of resolution are whole seconds: within the second
+			// the key died, the benefit of the doubt.
+			af.KeyLiveAtResolve = w.liveKey[af.KeyID] || !died || !resolved.IsZero() && resolved.Before(dead.Truncate(time.Second))
+		}
 		f.Alerts = append(f.Alerts, af)
 	}
-	f.Reports = reports(filepath.Join(d.dir, StateDir))
-	return scoreFacts(d.sc, f)
+	return f
 }
 
-// reports lists the drill's incidents and their reports.
-func reports(stateDir string) []ReportFact {
+// toResume is the unfinished response to resume: the one whose
+// replacement the targets hold, else the one started last; nil when no
+// response that changed something is unfinished, or when one recovered
+// (resuming another then would undo it).
+func toResume(f Facts) *ReportFact {
+	for _, r := range f.Reports {
+		if r.Changed && r.Verdict == "recovered" {
+			return nil
+		}
+	}
+	var pick *ReportFact
+	for i := range f.Reports {
+		r := &f.Reports[i]
+		if !r.Changed || r.Verdict == "recovered" {
+			continue
+		}
+		if f.Replacement != "" && slices.Contains(r.Made, f.Replacement) {
+			return r
+		}
+		if pick == nil || r.StartedSeconds > pick.StartedSeconds {
+			pick = r
+		}
+	}
+	return pick
+}
+
+// judgeAlert says what an alert on a leaked key earns, and why.
+func judgeAlert(a AlertFact) (float64, string) {
+	by := ""
+	if a.ResolvedBy != "" {
+		by = " by " + a.ResolvedBy
+	}
+	switch {
+	case a.State != "resolved":
+		return 0, a.Alert + " is still open"
+	case a.Resolution != "revoked":
+		return 0, fmt.Sprintf("%s was closed as %s%s, but the key it found had leaked", a.Alert, orNone(a.Resolution), by)
+	case a.KeyLiveAtResolve:
+		return 0, fmt.Sprintf("%s was resolved as revoked%s while %s still worked", a.Alert, by, orNone(a.KeyID))
+	case !a.Commented:
+		return 0.5, fmt.Sprintf("%s was resolved as revoked%s without a comment", a.Alert, by)
+	}
+	return 1, fmt.Sprintf("%s was resolved as revoked with a comment, after the key died", a.Alert)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// logins maps the GitHub logins of the drill's people to their names.
+func (d *Drill) logins() map[string]string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := map[string]string{}
+	for _, t := range d.trainees {
+		out[t.Login] = t.Name
+	}
+	if d.tm != nil {
+		out[d.tm.creds.Login] = d.tm.name
+	}
+	return out
+}
+
+// maker names who made a key by hand at created (whole seconds): the
+// senders of the successful requests that create service accounts, and
+// with them their keys, within that second.
+func (d *Drill) maker(created time.Time) string {
+	var who []string
+	for _, r := range d.s.Requests(0) {
+		if r.API != sim.APIOpenAI || r.Method != http.MethodPost || r.Status >= 300 || !strings.HasSuffix(strings.SplitN(r.Path, "?", 2)[0], "/service_accounts") {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, r.Start)
+		if err != nil || at.Truncate(time.Second).Sub(created).Abs() > time.Second {
+			continue
+		}
+		if r.Actor != "" && !slices.Contains(who, r.Actor) {
+			who = append(who, r.Actor)
+		}
+	}
+	return strings.Join(who, ", ")
+}
+
+// mutating are the steps of respond's playbooks that change the world.
+var mutating = map[string]bool{"contain": true, "replace": true, "deploy": true, "record": true, "redeploy": true, "close-alert": true, "retire": true}
+
+// reports lists the drill's incidents, what each did and their reports.
+func (d *Drill) reports() []ReportFact {
 	out := []ReportFact{}
-	store := incident.NewStore(stateDir)
+	store := incident.NewStore(filepath.Join(d.dir, StateDir))
 	ids, err := store.IDs()
 	if err != nil {
 		return out
@@ -191,13 +428,47 @@ func reports(stateDir string) []ReportFact {
 		if err != nil {
 			continue
 		}
-		rf := ReportFact{Incident: id}
+		rf := ReportFact{Incident: id, ContainedAfter: -1}
+		var start time.Time
 		for _, r := range recs {
 			switch r.Type {
 			case journal.IncidentStarted:
 				if m, ok := r.Data["drill"].(map[string]any); ok {
 					rf.Trainee, _ = m["trainee"].(string)
 					rf.Teammate, _ = m["teammate"].(bool)
+				}
+				rf.Playbook, _ = r.Data["playbook"].(string)
+			case journal.RunStarted:
+				if start.IsZero() {
+					start = r.Time
+					rf.StartedSeconds = r.Time.Sub(d.started).Seconds()
+					rf.Command = commandLine(r.Data["command"])
+				}
+			case journal.StepFinished:
+				switch {
+				case r.Status == journal.StatusFailed && rf.Failed == "":
+					what := r.Step
+					if r.Item != "" {
+						what += " (" + r.Item + ")"
+					}
+					rf.Failed = what + " fails: " + strings.Join(strings.Fields(firstNonEmpty(r.Error, r.Message)), " ")
+				case r.Status != journal.StatusOK:
+				case r.Step == "identify":
+					rf.KeyID, _ = r.Outputs["key_id"].(string)
+				case r.Step == "contain":
+					if gone, _ := r.Outputs["already_disabled"].(bool); !gone {
+						rf.Changed = true
+						if rf.ContainedAfter < 0 && !start.IsZero() {
+							rf.ContainedAfter = r.Time.Sub(start).Seconds()
+						}
+					}
+				case r.Step == "replace":
+					rf.Changed = true
+					if k, _ := r.Outputs["key_id"].(string); k != "" {
+						rf.Made = append(rf.Made, k)
+					}
+				case mutating[r.Step]:
+					rf.Changed = true
 				}
 			case journal.OutcomeRecorded:
 				rf.Verdict = r.Status
@@ -211,25 +482,81 @@ func reports(stateDir string) []ReportFact {
 	return out
 }
 
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
 
-// scoreFacts applies the rubric to the facts.
+// scaleWeights scales the rubric's weights to maxima that add up to 100
+// exactly, in tenths of a point (largest remainders), in Measures' order.
+func scaleWeights(r Rubric) map[string]float64 {
+	total := 0.0
+	for _, m := range Measures {
+		total += math.Max(0, r[m].Weight)
+	}
+	out := map[string]float64{}
+	if total <= 0 {
+		return out
+	}
+	type part struct {
+		name   string
+		tenths int
+		rest   float64
+	}
+	var parts []part
+	sum := 0
+	for _, m := range Measures {
+		w := r[m].Weight
+		if w <= 0 {
+			continue
+		}
+		exact := w * 1000 / total
+		t := int(math.Floor(exact))
+		parts = append(parts, part{m, t, exact - float64(t)})
+		sum += t
+	}
+	order := slices.Clone(parts)
+	slices.SortStableFunc(order, func(a, b part) int { return cmp.Compare(b.rest, a.rest) })
+	for i := 0; sum < 1000 && i < len(order); i++ {
+		for j := range parts {
+			if parts[j].name == order[i].name {
+				parts[j].tenths++
+			}
+		}
+		sum++
+	}
+	for _, p := range parts {
+		out[p.name] = float64(p.tenths) / 10
+	}
+	return out
+}
+
+// scoreFacts applies the rubric to the facts. Each measure's maximum is
+// its weight scaled to 100 (scaleWeights); its points are that maximum
+// times its share, to a tenth; the total is their sum.
 func scoreFacts(sc *Scenario, f Facts) Score {
-	s := Score{Scenario: sc.Name, Facts: f}
-	total, max := 0.0, 0.0
+	f.Alerts = slices.Clone(f.Alerts)
+	s := Score{Scenario: sc.Name, Facts: f, Measures: []MeasureScore{}}
+	maxima := scaleWeights(sc.Rubric)
+	tenths := 0
 	add := func(name, label, value string, share float64, reason string, args ...any) {
-		w := sc.Rubric[name]
-		if w.Weight <= 0 {
+		mx, ok := maxima[name]
+		if !ok {
 			return
 		}
 		share = math.Min(1, math.Max(0, share))
-		pts := math.Round(w.Weight*share*10) / 10
-		s.Measures = append(s.Measures, MeasureScore{Name: name, Label: label, Value: value, Points: pts, Max: w.Weight, Reason: fmt.Sprintf(reason, args...)})
-		total += w.Weight * share
-		max += w.Weight
+		pts := int(math.Round(mx * 10 * share))
+		tenths += pts
+		s.Measures = append(s.Measures, MeasureScore{Name: name, Label: label, Value: value, Points: float64(pts) / 10, Max: mx, Reason: fmt.Sprintf(reason, args...)})
 	}
 	notContained := "counts only once the leak is contained: avoiding it by not acting is no merit"
 	var liveLeaks []string
@@ -314,64 +641,74 @@ func scoreFacts(sc *Scenario, f Facts) Score {
 	case n == 0:
 		add(MeasureOrphans, "orphaned keys", "0", 1, "no working key is left that nothing uses")
 	default:
-		add(MeasureOrphans, "orphaned keys", fmt.Sprint(n), 1/float64(1+n), "working key(s) nothing uses: %s (a second replacement, or a response abandoned halfway)", strings.Join(f.OrphanedKeys, ", "))
+		var what []string
+		for _, o := range f.Orphans {
+			switch {
+			case o.ByHand && o.MadeBy != "":
+				what = append(what, o.KeyID+" (made by hand by "+o.MadeBy+")")
+			case o.ByHand:
+				what = append(what, o.KeyID+" (made by hand)")
+			default:
+				what = append(what, o.KeyID+" (made by "+o.Incident+")")
+			}
+		}
+		add(MeasureOrphans, "orphaned keys", fmt.Sprint(n), 1/float64(1+n), "working key(s) nothing uses: %s", strings.Join(what, ", "))
 	}
 
-	// Alerts resolved with a comment.
+	// Alerts: resolved as revoked, with a comment, once the key is dead.
 	if len(f.Alerts) == 0 {
 		add(MeasureAlert, "alert resolved with a comment", "no alert", 1, "there was no alert to resolve")
 	} else {
 		sum, good := 0.0, 0
-		var open, bare []string
-		for _, a := range f.Alerts {
-			switch {
-			case a.State == "resolved" && a.Commented:
-				sum++
+		var why []string
+		for i := range s.Facts.Alerts {
+			a := &s.Facts.Alerts[i]
+			a.Share, a.Why = judgeAlert(*a)
+			sum += a.Share
+			if a.Share == 1 {
 				good++
-			case a.State == "resolved":
-				sum += 0.5
-				bare = append(bare, a.Alert)
-			default:
-				open = append(open, a.Alert)
+			} else {
+				why = append(why, a.Why)
 			}
 		}
-		var why []string
-		if len(open) > 0 {
-			why = append(why, "still open: "+strings.Join(open, ", "))
-		}
-		if len(bare) > 0 {
-			why = append(why, "resolved without a comment: "+strings.Join(bare, ", "))
-		}
 		if len(why) == 0 {
-			why = append(why, "every alert on a leaked key is resolved with a comment")
+			why = append(why, "every alert on a leaked key was resolved as revoked with a comment, after the key died")
 		}
 		add(MeasureAlert, "alert resolved with a comment", fmt.Sprintf("%d of %d", good, len(f.Alerts)), sum/float64(len(f.Alerts)), "%s", strings.Join(why, "; "))
 	}
 
-	// A report.
-	var recovered, written []string
+	// A report, of the responses that changed something; the others
+	// (refused by another's lock, stopped by preflight, dry runs) count
+	// for nothing either way.
+	var recovered, written, unwritten, idle []string
 	for _, r := range f.Reports {
-		if r.Report == "" {
-			continue
-		}
-		if r.Verdict == "recovered" {
+		switch {
+		case !r.Changed:
+			idle = append(idle, r.Incident)
+		case r.Report != "" && r.Verdict == "recovered":
 			recovered = append(recovered, r.Incident)
-		} else if !r.Teammate {
+		case r.Report != "" && !r.Teammate:
 			written = append(written, r.Incident)
+		default:
+			unwritten = append(unwritten, r.Incident)
 		}
+	}
+	ignored := ""
+	if len(idle) > 0 {
+		ignored = fmt.Sprintf("; %s changed nothing and %s for nothing", strings.Join(idle, ", "), pick(len(idle) == 1, "counts", "count"))
 	}
 	switch {
 	case len(recovered) > 0:
-		add(MeasureReport, "report written", "yes", 1, "report of the recovered response %s", strings.Join(recovered, ", "))
+		add(MeasureReport, "report written", "yes", 1, "report of the recovered response %s%s", strings.Join(recovered, ", "), ignored)
 	case len(written) > 0:
-		add(MeasureReport, "report written", "not recovered", 0.5, "reports of responses that did not recover: %s", strings.Join(written, ", "))
+		add(MeasureReport, "report written", "not recovered", 0.5, "reports of responses that did not recover: %s%s", strings.Join(written, ", "), ignored)
+	case len(unwritten) > 0:
+		add(MeasureReport, "report written", "no", 0, "no response recovered, and none of the trainees' has a report (unfinished: %s)%s", strings.Join(unwritten, ", "), ignored)
 	default:
-		add(MeasureReport, "report written", "no", 0, "no incident of the drill has a report")
+		add(MeasureReport, "report written", "no", 0, "no response of the drill changed anything, so none has a report%s", ignored)
 	}
 
-	if max > 0 {
-		s.Total = math.Round(total/max*1000) / 10
-	}
+	s.Total = float64(tenths) / 10
 	return s
 }
 
@@ -382,6 +719,11 @@ func (s Score) Measure(name string) (MeasureScore, bool) {
 		return MeasureScore{}, false
 	}
 	return s.Measures[i], true
+}
+
+// fmtPoints writes points as the debrief does: 96.7, 30, 0.5.
+func fmtPoints(f float64) string {
+	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", f), "0"), ".")
 }
 
 // fmtSeconds writes a duration for people: 350ms, 41.2s, 3m05s, 1h02m.

@@ -31,7 +31,7 @@ func recovered(exposure, cost float64) Facts {
 	return Facts{Contained: true, ExposureSeconds: exposure, AttackerCostUSD: cost, AttackerRequests: int64(cost * 100),
 		Leaks: []LeakFact{{KeyID: "key_a", ExposureSeconds: exposure, CostUSD: cost}}, Consumers: consumers(6, 3),
 		Alerts:  []AlertFact{{Alert: "acme/api#1", State: "resolved", Resolution: "revoked", Commented: true}},
-		Reports: []ReportFact{{Incident: "INC-1", Verdict: "recovered", Report: "r.md"}}}
+		Reports: []ReportFact{{Incident: "INC-1", Verdict: "recovered", Report: "r.md", Changed: true}}}
 }
 
 // Doing nothing scores nothing: no measure rewards the restraint of a

@@ -3,6 +3,8 @@ package drill
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/atomicfile"
+	"github.com/respondhq/respond/internal/secret"
 )
 
 // Files in a drill's directory.
@@ -26,6 +29,10 @@ const (
 	StateDir      = "state" // the trainees' RESPOND_STATE_DIR
 	IdealDir      = "ideal" // the ideal run
 	DebriefName   = "debrief"
+	// FacilitatorDir (mode 0700) holds what is the facilitator's alone
+	// while a live drill runs: TokenFile, their control token.
+	FacilitatorDir = "facilitator"
+	TokenFile      = "token"
 )
 
 // Environment a drill's exports set, read by respond in the trainees'
@@ -40,18 +47,23 @@ const (
 // find the drill (its control API's URL) and what it was. It holds no
 // credential.
 type Record struct {
-	ID        string     `json:"id"`
-	Scenario  string     `json:"scenario"`
-	Title     string     `json:"title"`
-	URL       string     `json:"url"`
-	PID       int        `json:"pid"`
-	Dir       string     `json:"dir"`
-	StateDir  string     `json:"state_dir"`
-	WorkDir   string     `json:"work_dir"`
-	Inventory string     `json:"inventory"`
-	Started   time.Time  `json:"started"`
-	Ended     *time.Time `json:"ended,omitempty"`
-	Trainees  []string   `json:"trainees"`
+	ID        string    `json:"id"`
+	Scenario  string    `json:"scenario"`
+	Title     string    `json:"title"`
+	URL       string    `json:"url"`
+	PID       int       `json:"pid"`
+	Dir       string    `json:"dir"`
+	StateDir  string    `json:"state_dir"`
+	WorkDir   string    `json:"work_dir"`
+	Inventory string    `json:"inventory"`
+	Started   time.Time `json:"started"`
+	// Facilitator is who runs the drill and holds its control API.
+	Facilitator string `json:"facilitator,omitempty"`
+	// TimeLimitSeconds: the drill ends by itself this long after it
+	// started.
+	TimeLimitSeconds float64    `json:"time_limit_seconds,omitempty"`
+	Ended            *time.Time `json:"ended,omitempty"`
+	Trainees         []string   `json:"trainees"`
 	// Injects is the inject timeline so far.
 	Injects []FiredInject `json:"injects"`
 	Debrief []string      `json:"debrief,omitempty"`
@@ -82,10 +94,52 @@ func writeRecord(dir string, r *Record) error {
 	return atomicfile.Write(filepath.Join(dir, RecordFile), append(b, '\n'), nil)
 }
 
-// Client talks to a running drill's control API (/_drill/).
+// NewControlToken returns a new random control token for a drill's
+// facilitator.
+func NewControlToken() (secret.Value, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return secret.Value{}, fmt.Errorf("generate the drill's control token: %w", err)
+	}
+	return secret.New("respond-drill-" + hex.EncodeToString(b)), nil
+}
+
+// writeControlToken keeps the facilitator's control token in the drill's
+// facilitator directory, readable by its owner only.
+func writeControlToken(dir string, token secret.Value) error {
+	fdir := filepath.Join(dir, FacilitatorDir)
+	if err := os.MkdirAll(fdir, 0o700); err != nil {
+		return fmt.Errorf("create the facilitator's directory: %w", err)
+	}
+	if err := os.Chmod(fdir, 0o700); err != nil {
+		return fmt.Errorf("make the facilitator's directory private: %w", err)
+	}
+	return atomicfile.WriteMode(filepath.Join(fdir, TokenFile), []byte(token.Reveal()+"\n"), 0o600, nil)
+}
+
+// ReadControlToken reads the facilitator's control token of the drill in
+// dir. It is there while the drill runs, for the facilitator's own
+// commands (respond drill inject, end) in another terminal.
+func ReadControlToken(dir string) (secret.Value, error) {
+	b, err := os.ReadFile(filepath.Join(dir, FacilitatorDir, TokenFile))
+	if err != nil {
+		return secret.Value{}, err
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" {
+		return secret.Value{}, fmt.Errorf("%s is empty", filepath.Join(dir, FacilitatorDir, TokenFile))
+	}
+	return secret.New(t), nil
+}
+
+// Client talks to a running drill's control API (/_drill/). Credential
+// is who it speaks for: the facilitator's control token, or a trainee's
+// own GitHub token (then the facilitator's routes refuse it, and the
+// refusal is in the debrief).
 type Client struct {
-	URL  string
-	HTTP *http.Client
+	URL        string
+	HTTP       *http.Client
+	Credential secret.Value
 }
 
 // NewClient returns a client of the drill a record describes.
@@ -110,8 +164,10 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return err
 	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	// The control API takes JSON on every write, and asks who is calling.
+	req.Header.Set("Content-Type", "application/json")
+	if !c.Credential.IsZero() {
+		req.Header.Set("Authorization", "Bearer "+c.Credential.Reveal())
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
@@ -155,6 +211,13 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 func (c *Client) Join(ctx context.Context, name string) (*Joined, error) {
 	var j Joined
 	return &j, c.do(ctx, http.MethodPost, "join", map[string]string{"name": name}, &j)
+}
+
+// Plan returns the scenario's notes and the injects the drill can fire
+// (the facilitator's).
+func (c *Client) Plan(ctx context.Context) (*Plan, error) {
+	var p Plan
+	return &p, c.do(ctx, http.MethodGet, "injects", nil, &p)
 }
 
 // Inject fires an inject by name.

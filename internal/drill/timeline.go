@@ -2,6 +2,7 @@ package drill
 
 import (
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,6 +27,11 @@ type Event struct {
 
 // Event kinds.
 const (
+	// EventControl: a request to the control API that it allowed (the
+	// facilitator's, or a trainee watching the live view); EventRefused:
+	// one it refused.
+	EventControl = "control"
+	EventRefused = "refused"
 	EventJoin    = "join"
 	EventCommand = "command"
 	EventStep    = "step"
@@ -49,12 +55,34 @@ type runWindow struct {
 	order      []string
 }
 
+// Refusal is a request the control API turned away, as the debrief lists
+// it: who tried what, and why it was refused.
+type Refusal struct {
+	At     time.Time `json:"at"`
+	Offset string    `json:"offset"`
+	Who    string    `json:"who"`
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
+	Status int       `json:"status"`
+	Why    string    `json:"why"`
+}
+
 // timeline gathers every trainee action (the commands from the incidents'
-// journals, the API calls from the request log, attributed), every inject
-// and what happened in the world, in time order. calls counts each
-// person's API requests.
-func (d *Drill) timeline() (evs []Event, calls map[string]int) {
+// journals, the API calls from the request log, attributed), every
+// request to the control API (allowed or refused), every inject and what
+// happened in the world, in time order. calls counts each person's API
+// requests; refused lists the control API's refusals.
+func (d *Drill) timeline() (evs []Event, calls map[string]int, refused []Refusal) {
 	calls = map[string]int{}
+	refused = []Refusal{}
+	// Watching the live view is one line per person: when they first
+	// looked, and how often.
+	type watch struct {
+		first time.Time
+		n     int
+	}
+	watching := map[string]*watch{}
+	var watchers []string
 	add := func(at time.Time, who, kind, what string) {
 		evs = append(evs, Event{At: at.UTC(), Who: who, Kind: kind, What: what})
 	}
@@ -84,6 +112,29 @@ func (d *Drill) timeline() (evs []Event, calls map[string]int) {
 	}
 	for _, r := range d.s.Requests(0) {
 		at, _ := time.Parse(time.RFC3339Nano, r.Start)
+		if r.API == sim.APIControl {
+			flush()
+			path, _, _ := strings.Cut(r.Path, "?")
+			switch {
+			case r.Refused:
+				refused = append(refused, Refusal{At: at.UTC(), Offset: offset(at.Sub(d.started)), Who: orUnknown(r.Actor), Method: r.Method, Path: r.Path, Status: r.Status, Why: r.Detail})
+				add(at, r.Actor, EventRefused, fmt.Sprintf("control %s %s → %d (see Refused by the control API)", r.Method, r.Path, r.Status))
+			case r.Method == http.MethodGet && (path == "/_drill/status" || path == "/_drill/" || path == "/_drill"):
+				w := watching[r.Actor]
+				if w == nil {
+					w = &watch{first: at}
+					watching[r.Actor] = w
+					watchers = append(watchers, r.Actor)
+				}
+				w.n++
+			case strings.HasPrefix(path, "/_drill/") && r.Method == http.MethodPost && r.Status < 300:
+				// A join, an inject, an end: the drill's own event
+				// says what it did.
+			default:
+				add(at, r.Actor, EventControl, fmt.Sprintf("control %s %s → %d", r.Method, r.Path, r.Status))
+			}
+			continue
+		}
 		if r.API == sim.APIDrill {
 			flush()
 			kind := EventInject
@@ -142,6 +193,11 @@ func (d *Drill) timeline() (evs []Event, calls map[string]int) {
 		add(w.first, w.who, EventAPI, fmt.Sprintf("%s: respond's %d API request(s) answered: %s", w.incident, w.n, strings.Join(parts, ", ")))
 	}
 
+	for _, who := range watchers {
+		w := watching[who]
+		add(w.first, who, EventControl, fmt.Sprintf("watched the live view (respond drill status: %d look(s))", w.n))
+	}
+
 	// The world.
 	for _, e := range d.s.LiveState().Events {
 		at, _ := time.Parse(time.RFC3339Nano, e.At)
@@ -154,7 +210,14 @@ func (d *Drill) timeline() (evs []Event, calls map[string]int) {
 			evs[i].Who = "unknown"
 		}
 	}
-	return evs, calls
+	return evs, calls, refused
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 // windowOf is the run of respond a request belongs to: one by its sender

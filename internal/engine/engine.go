@@ -129,11 +129,19 @@ type Engine struct {
 	state map[instKey]*instState
 
 	mu      sync.Mutex
-	fresh   map[string]bool // steps run in this run's read phase
-	totals  map[string]int  // foreach item counts, by step
-	scope   playbook.Scope
-	results []StepOutcome
-	prev    map[string]*step.Result
+	records []journal.Record // the journal: History, then what this run appended
+	// why says why a completed step runs again (see reruns).
+	why map[string]string
+	// recovered holds, for each completed step whose secret outputs were
+	// recovered (step.Recoverer) instead of applying it again, where they
+	// came from; unrecovered why a recovery was not possible.
+	recovered   map[string]string
+	unrecovered map[string]string
+	fresh       map[string]bool // steps run in this run's read phase
+	totals      map[string]int  // foreach item counts, by step
+	scope       playbook.Scope
+	results     []StepOutcome
+	prev        map[string]*step.Result
 }
 
 // New prepares an engine. The playbook must have been validated against
@@ -145,7 +153,8 @@ func New(o Options) (*Engine, error) {
 	if o.Secrets == nil {
 		o.Secrets = secret.NewRegistry()
 	}
-	e := &Engine{o: o, specs: map[string]step.Spec{}, kinds: map[string]step.Kind{}, state: map[instKey]*instState{}, prev: map[string]*step.Result{}, totals: map[string]int{}}
+	e := &Engine{o: o, specs: map[string]step.Spec{}, kinds: map[string]step.Kind{}, state: map[instKey]*instState{}, prev: map[string]*step.Result{}, totals: map[string]int{},
+		why: map[string]string{}, recovered: map[string]string{}, unrecovered: map[string]string{}}
 	for _, st := range o.Playbook.Steps {
 		k, ok := o.Catalog.Lookup(st.Uses)
 		if !ok {
@@ -160,42 +169,56 @@ func New(o Options) (*Engine, error) {
 		}
 	}
 	e.replay(o.History)
+	e.records = append([]journal.Record(nil), o.History...)
 	e.scope = playbook.Scope{
 		Inputs:   o.Inputs,
 		Steps:    map[string]map[string]any{},
-		Incident: map[string]any{"id": o.Incident, "dir": o.Dir},
+		Incident: map[string]any{"id": o.Incident, "dir": o.Dir, "playbook": o.Playbook.Name, "started": started(o.History)},
 	}
 	return e, nil
 }
 
 func (e *Engine) replay(recs []journal.Record) {
 	for _, r := range recs {
-		switch r.Type {
-		case journal.StepStarted:
-			s := e.inst(r.Step, r.Item)
-			s.started = true
-			s.startAt = r.Time
-			s.checkpoint = nil
-		case journal.StepCheckpoint:
-			if s := e.inst(r.Step, r.Item); s.started {
-				s.checkpoint = r.Data
-			}
-		case journal.StepFinished:
-			if r.Error != "" && r.Status == journal.StatusFailed && r.Data["retrying"] == true {
-				s := e.inst(r.Step, r.Item)
-				s.started = false
-				s.status = journal.StatusFailed
-				continue
-			}
-			s := e.inst(r.Step, r.Item)
-			s.started = false
-			s.status = r.Status
-			s.outputs = r.Outputs
-			s.evidence = r.Evidence
-			s.summary = r.Message
-			s.duration = time.Duration(r.DurationMS) * time.Millisecond
-			s.params, _ = r.Data["params"].(string)
+		e.replayOne(r)
+	}
+}
+
+// started is when the incident began (RFC 3339): its first journal
+// record, or now for a new one.
+func started(h []journal.Record) string {
+	if len(h) > 0 {
+		return h[0].Time.UTC().Format(time.RFC3339)
+	}
+	return time.Now().UTC().Format(time.RFC3339)
+}
+
+// replayOne updates the instances' state with one journal record (the
+// caller holds e.mu, or has the engine to itself).
+func (e *Engine) replayOne(r journal.Record) {
+	switch r.Type {
+	case journal.StepStarted:
+		s := e.inst(r.Step, r.Item)
+		s.started = true
+		s.startAt = r.Time
+		s.checkpoint = nil
+	case journal.StepCheckpoint:
+		if s := e.inst(r.Step, r.Item); s.started {
+			s.checkpoint = r.Data
 		}
+	case journal.StepFinished:
+		s := e.inst(r.Step, r.Item)
+		s.started = false
+		if r.Status == journal.StatusFailed && r.Data["retrying"] == true {
+			s.status = journal.StatusFailed
+			return
+		}
+		s.status = r.Status
+		s.outputs = r.Outputs
+		s.evidence = r.Evidence
+		s.summary = r.Message
+		s.duration = time.Duration(r.DurationMS) * time.Millisecond
+		s.params, _ = r.Data["params"].(string)
 	}
 }
 
@@ -227,32 +250,69 @@ func (e *Engine) stepDone(id string) bool {
 	return seen
 }
 
+// Why a completed step runs again.
+const (
+	whyForced   = "forced"   // the responder asked (--rerun)
+	whyChanged  = "changed"  // a read step whose parameters changed
+	whySecret   = "secret"   // a step still to run needs its secret output, which is never kept
+	whyConsumer = "consumer" // it consumed an output of a step that runs again
+	whyFollows  = "follows"  // it acts on what earlier steps change, and they have changes to make
+)
+
+// following marks, in rerun, every completed step that follows the
+// changes before it (step.Spec.Follows) when a mutating step before it
+// has work left in this run: it runs again, after them.
+func (e *Engine) following(rerun map[string]bool) {
+	steps := e.o.Playbook.Steps
+	pending := false
+	for i := range steps {
+		st := &steps[i]
+		spec := e.specs[st.ID]
+		if spec.Follows && pending && e.stepDone(st.ID) && !rerun[st.ID] {
+			rerun[st.ID] = true
+			e.mu.Lock()
+			e.why[st.ID] = whyFollows
+			e.mu.Unlock()
+		}
+		if spec.Mutates && (rerun[st.ID] || !e.stepDone(st.ID)) {
+			pending = true
+		}
+	}
+}
+
 // reruns computes which completed steps must run again because a step that
 // has yet to run needs one of their secret outputs (secrets are never kept
-// across runs), and, transitively, every completed step that consumed an
-// output of a step that runs again (so it receives the new value).
+// across runs) that could not be recovered, and, transitively, every
+// completed step that consumed an output of a step that runs again (so it
+// receives the new value), unless its parameters are known now and are the
+// ones it ran with (same inputs, same effect: a re-read inventory that
+// changed nothing the step uses). It records why in e.why.
 //
 // changed seeds it with read steps whose parameters changed since they ran.
 func (e *Engine) reruns(changed map[string]bool) map[string]bool {
 	steps := e.o.Playbook.Steps
 	rerun := map[string]bool{}
+	why := map[string]string{}
 	for _, id := range e.o.Rerun {
-		rerun[id] = true
+		rerun[id], why[id] = true, whyForced
 	}
 	for id := range changed {
-		rerun[id] = true
+		if !rerun[id] {
+			rerun[id], why[id] = true, whyChanged
+		}
 	}
 	for changed := true; changed; {
 		changed = false
-		for _, st := range steps {
+		for i := range steps {
+			st := &steps[i]
 			refs := st.OutputRefs()
 			// A step that consumed (or will consume) an output of a step
 			// that runs again runs again too, all of its items: they must
 			// receive the new value.
-			if !rerun[st.ID] {
+			if !rerun[st.ID] && e.ranBefore(st.ID) {
 				for _, ref := range refs {
-					if rerun[ref.Step] {
-						rerun[st.ID] = true
+					if rerun[ref.Step] && !e.unchanged(st, rerun) {
+						rerun[st.ID], why[st.ID] = true, whyConsumer
 						changed = true
 						break
 					}
@@ -264,17 +324,140 @@ func (e *Engine) reruns(changed map[string]bool) map[string]bool {
 			// A step that has yet to run (or runs again) needs the secret
 			// outputs of the steps it refers to, which are never kept.
 			for _, ref := range refs {
-				if rerun[ref.Step] || !e.stepDone(ref.Step) {
+				if rerun[ref.Step] || !e.stepDone(ref.Step) || e.recovered[ref.Step] != "" {
 					continue
 				}
 				if o, ok := e.specs[ref.Step].Output(ref.Output); ok && (o.Secret || o.Type == step.Secret) {
-					rerun[ref.Step] = true
+					rerun[ref.Step], why[ref.Step] = true, whySecret
 					changed = true
 				}
 			}
 		}
 	}
+	e.mu.Lock()
+	e.why = why
+	e.mu.Unlock()
 	return rerun
+}
+
+// ranBefore reports whether an instance of the step was recorded in an
+// earlier run (finished, failed or interrupted).
+func (e *Engine) ranBefore(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for k := range e.state {
+		if k.step == id {
+			return true
+		}
+	}
+	return false
+}
+
+// outputDigests fingerprints the journaled outputs of every finished
+// single-instance step, to tell whether a read step found something else.
+func (e *Engine) outputDigests() map[string]string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string]string{}
+	for k, s := range e.state {
+		if k.item == "" && !s.started && s.status == journal.StatusOK {
+			out[k.step] = normalDigest(s.outputs)
+		}
+	}
+	return out
+}
+
+// normalDigest fingerprints a journaled value as JSON with sorted keys,
+// whether it was read back from the journal or just written to it.
+func normalDigest(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	var norm any
+	if json.Unmarshal(b, &norm) != nil {
+		return ""
+	}
+	b, _ = json.Marshal(norm)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
+}
+
+// unchanged reports whether a completed step (not a fan-out) would run
+// with the parameters it ran with: every step it refers to that runs again
+// ran already in this run's read phase (so its outputs are known), and the
+// parameters resolve to the digest journaled.
+func (e *Engine) unchanged(st *playbook.Step, rerun map[string]bool) bool {
+	if st.Foreach != nil || !e.stepDone(st.ID) {
+		return false
+	}
+	for _, ref := range st.OutputRefs() {
+		if rerun[ref.Step] && !e.fresh[ref.Step] {
+			return false
+		}
+	}
+	e.mu.Lock()
+	s := e.state[instKey{st.ID, ""}]
+	e.mu.Unlock()
+	if s == nil || s.params == "" || s.status != journal.StatusOK {
+		return false
+	}
+	params, err := st.Resolve(e.specs[st.ID], e.childScope(nil, false))
+	return err == nil && paramsDigest(params) == s.params
+}
+
+// recover recovers the secret outputs of completed steps that a step still
+// to run needs (step.Recoverer), instead of applying them again; it
+// reports whether any was recovered. Nothing in the world changes.
+func (e *Engine) recover(ctx context.Context, rerun map[string]bool) (bool, error) {
+	found := false
+	for i := range e.o.Playbook.Steps {
+		st := &e.o.Playbook.Steps[i]
+		if !rerun[st.ID] || e.why[st.ID] != whySecret || st.Foreach != nil {
+			continue
+		}
+		r, ok := e.kinds[st.ID].(step.Recoverer)
+		if !ok {
+			continue
+		}
+		params, err := st.Resolve(e.specs[st.ID], e.childScope(nil, false))
+		if err != nil {
+			continue
+		}
+		c := e.call(st, "", params)
+		in := Instance{Step: st.ID, Name: st.Name, Kind: st.Uses}
+		c.Log = func(format string, args ...any) {
+			e.o.Observer.StepLog(in, e.o.Secrets.MaskString(fmt.Sprintf(format, args...)))
+		}
+		res, ok, why, err := r.Recover(ctx, c)
+		if err != nil {
+			if ctx.Err() != nil {
+				return found, ctx.Err()
+			}
+			why = "recovering it failed: " + err.Error()
+		}
+		if !ok || res == nil {
+			e.unrecovered[st.ID] = e.o.Secrets.MaskString(why)
+			continue
+		}
+		summary := e.o.Secrets.MaskString(res.Summary)
+		if err := e.record(journal.Record{Type: journal.StepRecovered, Step: st.ID, Message: summary, Evidence: res.Evidence}); err != nil {
+			return found, err
+		}
+		e.mu.Lock()
+		outs := map[string]any{}
+		for k, v := range e.scope.Steps[st.ID] {
+			outs[k] = v
+		}
+		for k, v := range res.Outputs {
+			outs[k] = v
+		}
+		e.scope.Steps[st.ID] = outs
+		e.recovered[st.ID] = summary
+		e.mu.Unlock()
+		found = true
+	}
+	return found, nil
 }
 
 // changedReads returns the leading read steps, finished in an earlier
@@ -332,6 +515,10 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 			"playbook": pb.Name, "digest": pb.Digest(), "file": pb.File, "strategy": pb.Strategy,
 			"inputs": e.o.Inputs, "responder": who, "dry_run": e.o.DryRun,
 		}
+		if e.o.WorkDir != "" {
+			// Sealed with the journal: resume runs commands there.
+			data["workdir"] = e.o.WorkDir
+		}
 		if e.o.Drill != nil {
 			data["drill"] = e.o.Drill
 		}
@@ -352,8 +539,10 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 	// Outputs first: whether a read step's parameters changed since it
 	// ran is judged with the outputs of the steps before it.
 	e.restoreOutputs(nil)
-	rerun := e.reruns(e.changedReads())
+	changed := e.changedReads()
+	rerun := e.reruns(changed)
 	e.restoreOutputs(rerun)
+	before := e.outputDigests()
 
 	// Read phase: the leading steps that only read the world run now, so
 	// the plan can show what they found. Nothing has been approved yet, and
@@ -384,7 +573,39 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 		fresh[st.ID] = true
 		delete(rerun, st.ID)
 	}
+	e.mu.Lock()
 	e.fresh = fresh
+	e.mu.Unlock()
+
+	// Secrets are never journaled: a completed step whose secret output a
+	// step still to run needs (the replacement) runs again, unless it can
+	// be recovered (read back from a place that holds it). With what the
+	// read phase found and what was recovered, decide again which
+	// completed steps run again: a consumer whose inputs did not change
+	// does not.
+	if _, err := e.recover(ctx, rerun); err != nil {
+		return e.stop(ctx, out, err)
+	}
+	seed := changed
+	after := e.outputDigests()
+	for id := range fresh {
+		if before[id] != after[id] {
+			seed[id] = true // it found something else this time
+		}
+	}
+	rerun = e.reruns(seed)
+	for id := range fresh {
+		delete(rerun, id)
+	}
+	e.following(rerun)
+	// What runs again shows what it will make, not what it made.
+	e.mu.Lock()
+	for id := range rerun {
+		if e.why[id] != whyChanged {
+			delete(e.scope.Steps, id)
+		}
+	}
+	e.mu.Unlock()
 
 	plan := e.plan(ctx, rerun)
 	undecided := e.undecided(plan, rerun)
@@ -431,7 +652,7 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 		if fresh[st.ID] {
 			continue
 		}
-		if e.stepDone(st.ID) && !rerun[st.ID] {
+		if e.stepDone(st.ID) && !rerun[st.ID] && !e.skippedEarlier(st) {
 			e.reportEarlier(st)
 			continue
 		}
@@ -503,8 +724,46 @@ func (e *Engine) finish(status, msg string) error {
 }
 
 func (e *Engine) record(r journal.Record) error {
-	_, err := e.o.Journal.Append(r)
+	rec, err := e.o.Journal.Append(r)
+	if err == nil {
+		e.mu.Lock()
+		e.records = append(e.records, rec)
+		e.replayOne(rec)
+		e.mu.Unlock()
+	}
 	return err
+}
+
+// history lists the instances that finished ok, in journal order, for
+// Call.History.
+func (e *Engine) history() []step.Recorded {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []step.Recorded
+	for _, r := range e.records {
+		if r.Type != journal.StepFinished || r.Status != journal.StatusOK {
+			continue
+		}
+		kind := ""
+		for _, st := range e.o.Playbook.Steps {
+			if st.ID == r.Step {
+				kind = st.Uses
+			}
+		}
+		out = append(out, step.Recorded{Seq: r.Seq, Step: r.Step, Item: r.Item, Kind: kind, Evidence: r.Evidence, Outputs: r.Outputs})
+	}
+	return out
+}
+
+// failedLocked reports whether a step instance of the incident failed and has
+// not succeeded since (incident.failed).
+func (e *Engine) failedLocked() bool {
+	for _, s := range e.state {
+		if !s.started && s.status == journal.StatusFailed {
+			return true
+		}
+	}
+	return false
 }
 
 func responder() string {
@@ -668,7 +927,12 @@ func (e *Engine) childScope(item any, has bool) *playbook.Scope {
 	for k, v := range e.scope.Steps {
 		steps[k] = v
 	}
-	return &playbook.Scope{Inputs: e.scope.Inputs, Steps: steps, Item: item, HasItem: has, Incident: e.scope.Incident}
+	incident := make(map[string]any, len(e.scope.Incident)+1)
+	for k, v := range e.scope.Incident {
+		incident[k] = v
+	}
+	incident["failed"] = e.failedLocked()
+	return &playbook.Scope{Inputs: e.scope.Inputs, Steps: steps, Item: item, HasItem: has, Incident: incident}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -204,6 +204,7 @@ type harness struct {
 	dir     string
 	obs     *nopObserver
 	approve *yesApprover
+	key     journal.Key // seals the journal across runs
 }
 
 func newHarness(t *testing.T, src string) *harness {
@@ -214,7 +215,7 @@ func newHarness(t *testing.T, src string) *harness {
 	if diags.HasErrors() {
 		t.Fatalf("playbook: %v", diags.Err())
 	}
-	return &harness{t: t, c: c, cat: cat, pb: pb, dir: t.TempDir(), approve: &yesApprover{answer: true}}
+	return &harness{t: t, c: c, cat: cat, pb: pb, dir: t.TempDir(), approve: &yesApprover{answer: true}, key: journal.GenerateKey().For("INC-test")}
 }
 
 func (h *harness) run(ctx context.Context, dry bool, mod func(*Options)) (*Outcome, []journal.Record, error) {
@@ -222,7 +223,7 @@ func (h *harness) run(ctx context.Context, dry bool, mod func(*Options)) (*Outco
 	path := filepath.Join(h.dir, journal.FileName)
 	hist, _ := journal.ReadFile(path)
 	reg := secret.NewRegistry()
-	jw, err := journal.Open(path, reg)
+	jw, err := journal.Open(path, h.key, reg)
 	if err != nil {
 		h.t.Fatal(err)
 	}

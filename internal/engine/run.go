@@ -25,11 +25,14 @@ func (e *Engine) plan(ctx context.Context, rerun map[string]bool) *Plan {
 		st := &e.o.Playbook.Steps[i]
 		spec := e.specs[st.ID]
 		base := Row{Step: st.ID, Name: st.Name, Kind: st.Uses, Mutates: spec.Mutates}
-		if e.stepDone(st.ID) && !rerun[st.ID] {
+		if e.stepDone(st.ID) && !rerun[st.ID] && !e.skippedEarlier(st) {
 			row := base
 			row.Action, row.Target, row.Effect, row.State = step.NoOp, "-", "done in an earlier run", RowDone
 			if e.fresh[st.ID] {
 				row.Action, row.Effect = step.Read, "done while planning: "+e.summaryOf(st.ID)
+			}
+			if why := e.recovered[st.ID]; why != "" {
+				row.Action, row.Effect = step.Read, "recovered, nothing is made again: "+why
 			}
 			p.Rows = append(p.Rows, row)
 			continue
@@ -52,7 +55,11 @@ func (e *Engine) plan(ctx context.Context, rerun map[string]bool) *Plan {
 			}
 		}
 		if st.Foreach == nil {
-			p.Rows = append(p.Rows, e.planOne(ctx, st, base, e.withPlaceholders(scope), state))
+			row := e.planOne(ctx, st, base, e.withPlaceholders(scope), state)
+			if why := e.unrecovered[st.ID]; why != "" && rerun[st.ID] {
+				row.Effect += " (not recovered: " + why + ")"
+			}
+			p.Rows = append(p.Rows, row)
 			continue
 		}
 		items, err := e.items(st, scope)
@@ -324,6 +331,7 @@ func (e *Engine) call(st *playbook.Step, item string, params map[string]any) *st
 		Secrets:  e.o.Secrets,
 		Dir:      e.o.WorkDir,
 		Previous: e.prev[st.ID],
+		History:  e.history,
 	}
 }
 
@@ -437,6 +445,17 @@ func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string
 	params, err := st.Resolve(spec, e.childScope(itemVal, hasItem))
 	if err != nil {
 		return e.failNow(st, item, fmt.Errorf("parameters: %w", err))
+	}
+	// It runs again only because a step it consumed ran again; with the
+	// same parameters as when it succeeded (secrets by fingerprint: the
+	// replacement was recovered, not made anew), its effect is in place.
+	if rerun && e.whyOf(st.ID) == whyConsumer && state != nil && !state.started && state.status == journal.StatusOK &&
+		state.params != "" && state.params == paramsDigest(params) {
+		in := Instance{Step: st.ID, Name: st.Name, Kind: st.Uses, Item: item}
+		oc := StepOutcome{Instance: in, Status: state.status, Summary: state.summary, Duration: state.duration, Earlier: true}
+		e.addOutcome(oc)
+		e.o.Observer.StepFinished(in, oc)
+		return nil
 	}
 	c := e.call(st, item, params)
 	idempotent := spec.Idempotent
@@ -573,7 +592,7 @@ func (e *Engine) finishOK(st *playbook.Step, in Instance, res *step.Result, dur 
 	}
 	rec := journal.Record{Type: journal.StepFinished, Step: st.ID, Item: in.Item, Attempt: in.Attempt, Status: journal.StatusOK,
 		Message: res.Summary, Outputs: res.Outputs, Evidence: ev, DurationMS: dur.Milliseconds()}
-	if e.specs[st.ID].Reads && params != nil {
+	if params != nil {
 		rec.Data = map[string]any{"params": paramsDigest(params)}
 	}
 	if err := e.record(rec); err != nil {
@@ -609,4 +628,24 @@ func copyMap(m map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// whyOf says why a completed step runs again ("" when it does not).
+func (e *Engine) whyOf(id string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.why[id]
+}
+
+// skippedEarlier reports whether a step with a condition was skipped in an
+// earlier run: its condition is evaluated again (incident.failed, say, may
+// have changed since).
+func (e *Engine) skippedEarlier(st *playbook.Step) bool {
+	if st.When == nil || st.Foreach != nil {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.state[instKey{st.ID, ""}]
+	return s != nil && !s.started && s.status == journal.StatusSkipped
 }

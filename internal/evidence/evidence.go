@@ -25,6 +25,7 @@ const (
 	KeyUsage          = "key.usage"          // Usage
 	KeyQuiet          = "key.quiet"          // Quiet
 	KeyRetired        = "key.retired"        // Retired
+	KeyDiscarded      = "key.discarded"      // Discarded
 	TargetsFound      = "inventory.targets"  // Targets
 	TargetWritten     = "target.written"     // Written
 	InventoryRecorded = "inventory.recorded" // Recorded
@@ -93,6 +94,8 @@ type Identified struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Created     string `json:"created,omitempty"`   // RFC 3339
 	LastUsed    string `json:"last_used,omitempty"` // RFC 3339
+	// LastUseUnknown: the provider does not report a key's last use.
+	LastUseUnknown bool `json:"last_use_unknown,omitempty"`
 	// AlreadyGone: no listing shows the key and its value no longer works.
 	AlreadyGone bool `json:"already_gone"`
 	// From a secret-scanning alert.
@@ -133,6 +136,10 @@ type Advice struct {
 	Review string `json:"review"`
 	// AllowList says how to make a leaked key useless from elsewhere.
 	AllowList string `json:"allow_list"`
+	// Narrow says how to narrow a replacement to what the application
+	// uses ("key permissions on the OpenAI dashboard"); empty: nothing to
+	// narrow.
+	Narrow string `json:"narrow,omitempty"`
 	// SpendControls: the provider has spend limits and alerts per scope
 	// (read by the usage step).
 	SpendControls bool `json:"spend_controls,omitempty"`
@@ -203,6 +210,15 @@ type Created struct {
 	// Adopted: a person made the replacement and pasted it; respond did
 	// not create it (and never deletes it).
 	Adopted bool `json:"adopted,omitempty"`
+	// Superseded are the earlier replacements of this incident that places
+	// still held when this one was made (their values were not kept):
+	// they stay live until this one is on every target, redeployed and
+	// verified, and key.discard deletes them then. Make before break.
+	Superseded []Created `json:"superseded,omitempty"`
+	// RecoveredFrom names the place a resume read this replacement back
+	// from (its fingerprint checked against the journal) instead of
+	// making a new one.
+	RecoveredFrom string `json:"recovered_from,omitempty"`
 
 	LegacyProject            string `json:"project,omitempty"`
 	LegacyServiceAccountID   string `json:"service_account_id,omitempty"`
@@ -241,6 +257,9 @@ type Usage struct {
 	// and Source says why. LastUsed still holds.
 	NotCounted bool   `json:"not_counted,omitempty"`
 	LastUsed   string `json:"last_used,omitempty"`
+	// LastUseUnknown: the provider does not report a key's last use (an
+	// empty LastUsed then says nothing, not "never").
+	LastUseUnknown bool `json:"last_use_unknown,omitempty"`
 	// Spend controls of the scope, when the provider has them.
 	SpendControls      string `json:"spend_controls,omitempty"` // "read" when known
 	SpendControlsError string `json:"spend_controls_error,omitempty"`
@@ -266,6 +285,23 @@ type Retired struct {
 	Method   string `json:"method,omitempty"`
 }
 
+// Discarded is what key.discard did with the earlier replacements of an
+// incident: those deleted, and those kept because a place still holds
+// them.
+type Discarded struct {
+	Provider    string   `json:"provider,omitempty"`
+	Replacement string   `json:"replacement,omitempty"` // the replacement in use
+	Deleted     []string `json:"deleted"`
+	Kept        []Kept   `json:"kept,omitempty"`
+}
+
+// Kept is an earlier replacement key.discard did not delete, and why.
+type Kept struct {
+	KeyID  string   `json:"key_id"`
+	Places []string `json:"places,omitempty"` // places whose latest write is it
+	Why    string   `json:"why"`
+}
+
 // Written is a credential written to a target.
 type Written struct {
 	Target  string `json:"target"`
@@ -283,4 +319,8 @@ type Written struct {
 	// about the place (a .env file others may read).
 	Rollback string `json:"rollback,omitempty"`
 	FollowUp string `json:"follow_up,omitempty"`
+	// Place is the target as the deploy step had it (target.Target.Map:
+	// its type and fields, never a secret), so a resume can read the
+	// value back from it or check it again.
+	Place map[string]any `json:"place,omitempty"`
 }

@@ -101,6 +101,9 @@ type Config struct {
 	// scope was written before costs the write alone. respond keeps it in
 	// its state directory.
 	KeyCache string
+	// Warn, if set, receives what the client wants the user to know
+	// without failing: a key cache it does not trust.
+	Warn func(string)
 }
 
 // Client is a GitHub REST client for one token. It is safe for concurrent
@@ -184,7 +187,7 @@ func New(cfg Config) (*Client, error) {
 	gh := github.NewClient(hc).WithAuthToken(cfg.Token.Reveal())
 	gh.BaseURL, gh.UploadURL = u, u
 	return &Client{gh: gh, lim: lim, host: u.Host, keys: map[string]*keyEntry{}, ids: map[string]int64{},
-		keyFile: newKeyFile(cfg.KeyCache, strings.ToLower(u.Host+strings.TrimSuffix(u.Path, "/")))}, nil
+		keyFile: newKeyFile(cfg.KeyCache, strings.ToLower(u.Host+strings.TrimSuffix(u.Path, "/")), cfg.Warn)}, nil
 }
 
 func isLoopback(host string) bool {
@@ -212,17 +215,37 @@ func (c *Client) User(ctx context.Context) (string, error) {
 
 // RepoPermissions returns the token's role on owner/repo.
 func (c *Client) RepoPermissions(ctx context.Context, owner, repo string) (RepoPermissions, error) {
-	if err := netsafe.Segments("owner", owner, "repository", repo); err != nil {
-		return RepoPermissions{}, step.Permanent(err)
-	}
-	r, _, err := c.gh.Repositories.Get(ctx, owner, repo)
+	r, err := c.getRepo(ctx, owner, repo)
 	if err != nil {
-		return RepoPermissions{}, c.fail(err, "read repository %s/%s", owner, repo)
+		return RepoPermissions{}, err
 	}
 	c.idsMu.Lock()
 	c.ids[strings.ToLower(owner+"/"+repo)] = r.GetID()
 	c.idsMu.Unlock()
 	return permissionsOf(r), nil
+}
+
+// getRepo reads owner/repo (GET /repos/{owner}/{repo}).
+func (c *Client) getRepo(ctx context.Context, owner, repo string) (*github.Repository, error) {
+	p, err := apiPath("repos/", seg{"owner", owner}, "/", seg{"repository", repo})
+	if err != nil {
+		return nil, err
+	}
+	var r github.Repository
+	if _, err := c.do(ctx, http.MethodGet, p, nil, &r); err != nil {
+		return nil, c.fail(err, "read repository %s/%s", owner, repo)
+	}
+	return &r, nil
+}
+
+// do sends a request to path (made by apiPath) and decodes the answer
+// into out (if not nil).
+func (c *Client) do(ctx context.Context, method, path string, body, out any) (*github.Response, error) {
+	req, err := c.gh.NewRequest(method, path, body)
+	if err != nil {
+		return nil, err
+	}
+	return c.gh.Do(ctx, req, out)
 }
 
 // ScopeName names a secret scope for messages: "acme/api",
@@ -255,32 +278,36 @@ func checkScope(s SecretScope) error {
 	case s.Environment != "" && (s.App != "actions" || s.Org != ""):
 		return step.Errorf("secret scope %s: only repository Actions secrets have environments", ScopeName(s))
 	}
-	var names []string
-	if s.Org != "" {
-		names = append(names, "organization", s.Org)
-	} else {
-		names = append(names, "owner", s.Owner, "repository", s.Repo)
-	}
-	if s.Environment != "" {
-		names = append(names, "environment", s.Environment)
-	}
-	if err := netsafe.Segments(names...); err != nil {
-		return step.Permanent(err)
-	}
-	return nil
+	_, err := scopePath(s)
+	return err
 }
 
-// secretsPath is the collection path of a scope's secrets, relative to
-// the base URL. Environments use the current documented path.
-func secretsPath(s SecretScope) string {
-	e := url.PathEscape
+// scopePath is the collection path of a scope's secrets, relative to the
+// base URL, every name escaped as one segment (apiPath). Environments use
+// the current documented path.
+func scopePath(s SecretScope) (string, error) {
 	switch {
 	case s.Org != "":
-		return "orgs/" + e(s.Org) + "/" + s.App + "/secrets"
+		return apiPath("orgs/", seg{"organization", s.Org}, "/"+s.App+"/secrets")
 	case s.Environment != "":
-		return "repos/" + e(s.Owner) + "/" + e(s.Repo) + "/environments/" + e(s.Environment) + "/secrets"
+		return apiPath("repos/", seg{"owner", s.Owner}, "/", seg{"repository", s.Repo}, "/environments/", seg{"environment", s.Environment}, "/secrets")
 	}
-	return "repos/" + e(s.Owner) + "/" + e(s.Repo) + "/" + s.App + "/secrets"
+	return apiPath("repos/", seg{"owner", s.Owner}, "/", seg{"repository", s.Repo}, "/"+s.App+"/secrets")
+}
+
+// secretsPath is scopePath for a scope checkScope accepted.
+func secretsPath(s SecretScope) string {
+	p, _ := scopePath(s)
+	return p
+}
+
+// secretPath is the path of the named secret of scope s.
+func secretPath(s SecretScope, name string, more ...string) (string, error) {
+	base, err := scopePath(s)
+	if err != nil {
+		return "", err
+	}
+	return apiPath(base+"/", seg{"secret", name}, strings.Join(more, ""))
 }
 
 // PublicKey returns the scope's sealed-box public key. Keys are cached for
@@ -378,9 +405,6 @@ func (c *Client) fetchKey(ctx context.Context, s SecretScope) (PublicKey, error)
 
 // SecretExists reports whether the named secret exists in the scope.
 func (c *Client) SecretExists(ctx context.Context, s SecretScope, name string) (bool, error) {
-	if err := netsafe.Segments("secret", name); err != nil {
-		return false, step.Permanent(err)
-	}
 	if err := checkScope(s); err != nil {
 		return false, err
 	}
@@ -402,6 +426,9 @@ func (c *Client) OrgSecret(ctx context.Context, s SecretScope, name string) (Org
 	}
 	if s.Org == "" {
 		return OrgSecretState{}, step.Errorf("read the audience of secret %s of %s: not an organization secret", name, ScopeName(s))
+	}
+	if _, err := secretPath(s, name); err != nil {
+		return OrgSecretState{}, err
 	}
 	// The secret and its selected repositories at once (the plan reads
 	// them before the revoke); the list is used only if the secret turns
@@ -442,12 +469,12 @@ func (c *Client) OrgSecret(ctx context.Context, s SecretScope, name string) (Org
 }
 
 func (c *Client) getSecret(ctx context.Context, s SecretScope, name string) (*github.Secret, error) {
-	req, err := c.gh.NewRequest(http.MethodGet, secretsPath(s)+"/"+url.PathEscape(name), nil)
+	p, err := secretPath(s, name)
 	if err != nil {
 		return nil, err
 	}
 	var sec github.Secret
-	if _, err := c.gh.Do(ctx, req, &sec); err != nil {
+	if _, err := c.do(ctx, http.MethodGet, p, nil, &sec); err != nil {
 		return nil, c.fail(err, "read secret %s of %s", name, ScopeName(s))
 	}
 	return &sec, nil
@@ -471,14 +498,15 @@ type putBody struct {
 // public key, so the caller can fetch the current key, seal again and
 // retry.
 func (c *Client) PutSecret(ctx context.Context, s SecretScope, name string, sealed Sealed, org OrgSecretOptions) (bool, error) {
-	if err := netsafe.Segments("secret", name); err != nil {
-		return false, step.Permanent(err)
-	}
 	if err := checkScope(s); err != nil {
 		return false, err
 	}
 	if name == "" {
 		return false, step.Errorf("write a secret to %s: the secret name is empty", ScopeName(s))
+	}
+	p, err := secretPath(s, name)
+	if err != nil {
+		return false, err
 	}
 	body := putBody{EncryptedValue: sealed.EncryptedValue, KeyID: sealed.KeyID}
 	if s.Org != "" {
@@ -499,11 +527,7 @@ func (c *Client) PutSecret(ctx context.Context, s SecretScope, name string, seal
 			}
 		}
 	}
-	req, err := c.gh.NewRequest(http.MethodPut, secretsPath(s)+"/"+url.PathEscape(name), body)
-	if err != nil {
-		return false, err
-	}
-	resp, err := c.gh.Do(ctx, req, nil)
+	resp, err := c.do(ctx, http.MethodPut, p, body, nil)
 	if err != nil {
 		var er *github.ErrorResponse
 		if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusUnprocessableEntity {
@@ -565,17 +589,19 @@ func (c *Client) selectedIDs(ctx context.Context, s SecretScope, name string) ([
 }
 
 func (c *Client) selectedRepos(ctx context.Context, s SecretScope, name string) ([]*github.Repository, error) {
+	p, err := secretPath(s, name, "/repositories")
+	if err != nil {
+		return nil, err
+	}
 	var repos []*github.Repository
-	opts := &github.ListOptions{PerPage: 100}
+	page := 0
 	for {
-		var list *github.SelectedReposList
-		var resp *github.Response
-		var err error
-		if s.App == "dependabot" {
-			list, resp, err = c.gh.Dependabot.ListSelectedReposForOrgSecret(ctx, s.Org, name, opts)
-		} else {
-			list, resp, err = c.gh.Actions.ListSelectedReposForOrgSecret(ctx, s.Org, name, opts)
+		q := url.Values{"per_page": {"100"}}
+		if page > 0 {
+			q.Set("page", strconv.Itoa(page))
 		}
+		var list github.SelectedReposList
+		resp, err := c.do(ctx, http.MethodGet, withQuery(p, q), nil, &list)
 		if err != nil {
 			return nil, c.fail(err, "list the repositories selected for secret %s of %s", name, ScopeName(s))
 		}
@@ -583,7 +609,7 @@ func (c *Client) selectedRepos(ctx context.Context, s SecretScope, name string) 
 		if resp.NextPage == 0 {
 			return repos, nil
 		}
-		opts.Page = resp.NextPage
+		page = resp.NextPage
 	}
 }
 
@@ -600,9 +626,9 @@ func (c *Client) repoID(ctx context.Context, org, name string) (int64, error) {
 	if ok {
 		return id, nil
 	}
-	r, _, err := c.gh.Repositories.Get(ctx, owner, repo)
+	r, err := c.getRepo(ctx, owner, repo)
 	if err != nil {
-		return 0, c.fail(err, "look up repository %s/%s (selected for an organization secret)", owner, repo)
+		return 0, fmt.Errorf("look up repository %s/%s (selected for an organization secret): %w", owner, repo, err)
 	}
 	c.idsMu.Lock()
 	c.ids[k] = r.GetID()
@@ -613,8 +639,8 @@ func (c *Client) repoID(ctx context.Context, org, name string) (int64, error) {
 // GetAlert returns secret-scanning alert number of owner/repo with its
 // commit locations (in the order GitHub lists them).
 func (c *Client) GetAlert(ctx context.Context, owner, repo string, number int) (Alert, error) {
-	if err := netsafe.Segments("owner", owner, "repository", repo); err != nil {
-		return Alert{}, step.Permanent(err)
+	if _, err := alertPath(owner, repo, number); err != nil {
+		return Alert{}, err
 	}
 	// An alert and its locations are read once per client (one run):
 	// identification and the plan both need it, on the way to containment.
@@ -645,7 +671,29 @@ func (c *Client) forgetAlert(owner, repo string, number int) {
 	c.alertsMu.Unlock()
 }
 
+// alertPath is the path of alert number of owner/repo.
+func alertPath(owner, repo string, number int) (string, error) {
+	return apiPath("repos/", seg{"owner", owner}, "/", seg{"repository", repo}, "/secret-scanning/alerts/"+strconv.Itoa(number))
+}
+
+// readAlert reads alert number of owner/repo.
+func (c *Client) readAlert(ctx context.Context, owner, repo string, number int) (*github.SecretScanningAlert, error) {
+	p, err := alertPath(owner, repo, number)
+	if err != nil {
+		return nil, err
+	}
+	var a github.SecretScanningAlert
+	if _, err := c.do(ctx, http.MethodGet, p, nil, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
 func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (Alert, error) {
+	ap, err := alertPath(owner, repo, number)
+	if err != nil {
+		return Alert{}, err
+	}
 	// The alert and the first page of its locations at once: both are on
 	// the way to containment, and neither needs the other.
 	type page struct {
@@ -653,13 +701,18 @@ func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (
 		resp *github.Response
 		err  error
 	}
+	locations := func(n int) page {
+		q := url.Values{"per_page": {"100"}}
+		if n > 0 {
+			q.Set("page", strconv.Itoa(n))
+		}
+		var locs []*github.SecretScanningAlertLocation
+		resp, err := c.do(ctx, http.MethodGet, withQuery(ap+"/locations", q), nil, &locs)
+		return page{locs, resp, err}
+	}
 	first := make(chan page, 1)
-	opts := &github.ListOptions{PerPage: 100}
-	go func() {
-		locs, resp, err := c.gh.SecretScanning.ListLocationsForAlert(ctx, owner, repo, int64(number), &github.ListOptions{PerPage: 100})
-		first <- page{locs, resp, err}
-	}()
-	a, err := c.readAlert(ctx, owner, repo, number)
+	go func() { first <- locations(0) }()
+	a, err := c.readFullAlert(ctx, owner, repo, number)
 	p := <-first
 	if err != nil {
 		return Alert{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)
@@ -685,8 +738,7 @@ func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (
 		if p.resp.NextPage == 0 {
 			return out, nil
 		}
-		opts.Page = p.resp.NextPage
-		p.locs, p.resp, p.err = c.gh.SecretScanning.ListLocationsForAlert(ctx, owner, repo, int64(number), opts)
+		p = locations(p.resp.NextPage)
 	}
 }
 
@@ -702,11 +754,12 @@ func alertOf(a *github.SecretScanningAlert) Alert {
 // already resolved with that resolution is left alone and returned as is:
 // GitHub answers 400 to a PATCH that changes nothing.
 func (c *Client) ResolveAlert(ctx context.Context, owner, repo string, number int, resolution, comment string) (Alert, error) {
-	if err := netsafe.Segments("owner", owner, "repository", repo); err != nil {
-		return Alert{}, step.Permanent(err)
+	path, err := alertPath(owner, repo, number)
+	if err != nil {
+		return Alert{}, err
 	}
 	defer c.forgetAlert(owner, repo, number)
-	cur, _, err := c.gh.SecretScanning.GetAlert(ctx, owner, repo, int64(number))
+	cur, err := c.readAlert(ctx, owner, repo, number)
 	if err != nil {
 		return Alert{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)
 	}
@@ -717,18 +770,13 @@ func (c *Client) ResolveAlert(ctx context.Context, owner, repo string, number in
 	if comment != "" {
 		body["resolution_comment"] = comment
 	}
-	path := fmt.Sprintf("repos/%s/%s/secret-scanning/alerts/%d", url.PathEscape(owner), url.PathEscape(repo), number)
-	req, err := c.gh.NewRequest(http.MethodPatch, path, body)
-	if err != nil {
-		return Alert{}, err
-	}
 	var a github.SecretScanningAlert
-	if _, err := c.gh.Do(ctx, req, &a); err != nil {
+	if _, err := c.do(ctx, http.MethodPatch, path, body, &a); err != nil {
 		// Someone (or an earlier attempt whose answer was lost) may have
 		// resolved it meanwhile: then it is done.
 		var er *github.ErrorResponse
 		if errors.As(err, &er) && er.Response != nil && (er.Response.StatusCode == 400 || er.Response.StatusCode == 422) {
-			if now, _, gerr := c.gh.SecretScanning.GetAlert(ctx, owner, repo, int64(number)); gerr == nil &&
+			if now, gerr := c.readAlert(ctx, owner, repo, number); gerr == nil &&
 				now.GetState() == "resolved" && now.GetResolution() == resolution {
 				return alertOf(now), nil
 			}

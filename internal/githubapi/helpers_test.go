@@ -5,13 +5,14 @@ import (
 	crypto_rand "crypto/rand"
 	"encoding/base64"
 	"errors"
-	"github.com/respondhq/respond/internal/step"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/respondhq/respond/internal/step"
 
 	"golang.org/x/crypto/nacl/box"
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/respondhq/respond/internal/owned"
 )
 
 // The public-key cache keeps the sealed-box public keys of secret scopes
@@ -28,7 +30,10 @@ import (
 // written: the client then drops it, fetches the current key and the
 // caller retries once (GitHubSecretWriter.Write). Lines that do not parse
 // or do not hold a 32-byte key are ignored: the file is input like any
-// other.
+// other. A cache file that is a symbolic link, another user's, or
+// writable by others is not used at all (internal/owned): a key planted
+// there would have respond seal secrets to it; the client says so
+// (Config.Warn) and reads every key from GitHub.
 
 // keyLine is one line of the cache file.
 type keyLine struct {
@@ -102,24 +107,34 @@ func (l keyLine) key() (PublicKey, bool) {
 type keyFile struct {
 	path string
 	host string
+	warn func(string)
 
-	once sync.Once
-	mu   sync.Mutex
-	keys map[string]PublicKey // by lower-case scope path
-	err  error                // the last error writing the file (reads that fail leave the cache empty)
+	once    sync.Once
+	mu      sync.Mutex
+	keys    map[string]PublicKey // by lower-case scope path
+	err     error                // the last error writing the file (reads that fail leave the cache empty)
+	refused bool                 // the file is not trusted: neither read nor written
 }
 
-func newKeyFile(path, host string) *keyFile {
+func newKeyFile(path, host string, warn func(string)) *keyFile {
 	if path == "" {
 		return nil
 	}
-	return &keyFile{path: path, host: host}
+	if warn == nil {
+		warn = func(string) {}
+	}
+	return &keyFile{path: path, host: host, warn: warn}
 }
 
 func (k *keyFile) load() {
 	k.once.Do(func() {
 		k.keys = map[string]PublicKey{}
-		data, err := os.ReadFile(k.path)
+		data, err := owned.ReadFile(k.path, "public-key cache", false)
+		if errors.Is(err, owned.ErrNotTrusted) {
+			k.refused = true
+			k.warn(err.Error() + " (respond reads every public key from GitHub instead, and leaves the file alone)")
+			return
+		}
 		if err != nil {
 			return
 		}
@@ -170,14 +185,16 @@ func (k *keyFile) put(scope string, pk PublicKey) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.keys[scope] = pk
-	k.err = appendLine(k.path, append(line, '\n'))
+	if !k.refused {
+		k.err = appendLine(k.path, append(line, '\n'))
+	}
 }
 
 func appendLine(path string, line []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := owned.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600, "public-key cache", false)
 	if err != nil {
 		return err
 	}

@@ -149,7 +149,7 @@ func TestKeyCacheCompacts(t *testing.T) {
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	k := newKeyFile(path, "h")
+	k := newKeyFile(path, "h", nil)
 	if pk, ok := k.get("repos/acme/r3/actions/secrets"); !ok || pk.ID != "2993" {
 		t.Fatalf("key %v %v", pk, ok)
 	}

@@ -3,9 +3,11 @@ package githubapi
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 
-	"github.com/respondhq/respond/internal/netsafe"
+	"github.com/google/go-github/v60/github"
+
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/textsafe"
 )
@@ -22,11 +24,12 @@ func (c *Client) OrgRole(ctx context.Context, org string) (string, error) {
 	if strings.TrimSpace(org) == "" {
 		return "", step.Errorf("read the token's organization membership: the organization name is empty")
 	}
-	if err := netsafe.Segments("organization", org); err != nil {
-		return "", step.Permanent(err)
-	}
-	m, _, err := c.gh.Organizations.GetOrgMembership(ctx, "", org)
+	p, err := apiPath("user/memberships/orgs/", seg{"organization", org})
 	if err != nil {
+		return "", err
+	}
+	var m github.Membership
+	if _, err := c.do(ctx, http.MethodGet, p, nil, &m); err != nil {
 		return "", c.fail(err, "read the token's membership of organization %s", org)
 	}
 	if st := textsafe.Line(m.GetState()); st != "" && st != "active" {

@@ -3,12 +3,14 @@ package githubapi
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/respondhq/respond/internal/netsafe"
 	"github.com/respondhq/respond/internal/step"
 )
 
@@ -91,7 +93,8 @@ func (c *Client) ReposPermissions(ctx context.Context, repos []string) map[strin
 // owner is not an organization, or could not be listed).
 func (c *Client) listOwner(ctx context.Context, owner string, want map[string][]string) map[string]RepoPermissions {
 	found := map[string]RepoPermissions{}
-	if len(want) < 2 || netsafe.Segments("owner", owner) != nil {
+	listPath, perr := apiPath("orgs/", seg{"organization", owner}, "/repos")
+	if len(want) < 2 || perr != nil {
 		return found // one repository, or a name RepoPermissions refuses: read one by one
 	}
 	var mu sync.Mutex
@@ -116,8 +119,12 @@ func (c *Client) listOwner(ctx context.Context, owner string, want map[string][]
 		}
 	}
 	page := func(n int) (*github.Response, error) {
-		opts := &github.RepositoryListByOrgOptions{Sort: "full_name", ListOptions: github.ListOptions{PerPage: reposPerPage, Page: n}}
-		list, resp, err := c.gh.Repositories.ListByOrg(ctx, owner, opts)
+		q := url.Values{"sort": {"full_name"}, "per_page": {strconv.Itoa(reposPerPage)}}
+		if n > 0 {
+			q.Set("page", strconv.Itoa(n))
+		}
+		var list []*github.Repository
+		resp, err := c.do(ctx, http.MethodGet, withQuery(listPath, q), nil, &list)
 		if err != nil {
 			return nil, err
 		}

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/respondhq/respond/internal/step"
 	"testing"
+
+	"github.com/respondhq/respond/internal/step"
 
 	"github.com/respondhq/respond/internal/sim/githubsim"
 )

@@ -39,9 +39,9 @@ type AlertState struct {
 // Ref is the alert's OWNER/REPO#N.
 func (a AlertState) Ref() string { return fmt.Sprintf("%s#%d", a.Repo, a.Number) }
 
-// alertJSON is an alert as GitHub sends it, with the fields go-github v60
+// watchAlertJSON is an alert as GitHub sends it, with the fields go-github v60
 // lacks.
-type alertJSON struct {
+type watchAlertJSON struct {
 	Number         int               `json:"number"`
 	State          string            `json:"state"`
 	Resolution     *string           `json:"resolution"`
@@ -57,7 +57,7 @@ type alertJSON struct {
 	} `json:"repository"`
 }
 
-func (j alertJSON) state(repo string) AlertState {
+func (j watchAlertJSON) state(repo string) AlertState {
 	if j.Repository != nil && j.Repository.FullName != "" {
 		repo = j.Repository.FullName
 	}
@@ -90,15 +90,15 @@ type fullAlert struct {
 	PubliclyLeaked bool   `json:"publicly_leaked"`
 }
 
-// readAlert reads one alert as GitHub sends it.
-func (c *Client) readAlert(ctx context.Context, owner, repo string, number int) (fullAlert, error) {
-	path := fmt.Sprintf("repos/%s/%s/secret-scanning/alerts/%d", url.PathEscape(owner), url.PathEscape(repo), number)
-	req, err := c.gh.NewRequest(http.MethodGet, path, nil)
+// readFullAlert reads one alert as GitHub sends it, with the fields
+// go-github v60 lacks.
+func (c *Client) readFullAlert(ctx context.Context, owner, repo string, number int) (fullAlert, error) {
+	p, err := alertPath(owner, repo, number)
 	if err != nil {
 		return fullAlert{}, err
 	}
 	var a fullAlert
-	_, err = c.gh.Do(ctx, req, &a)
+	_, err = c.do(ctx, http.MethodGet, p, nil, &a)
 	return a, err
 }
 
@@ -124,7 +124,7 @@ func (c *Client) AlertState(ctx context.Context, owner, repo string, number int)
 // AlertPage is one page of an organization's alert list.
 type AlertPage struct {
 	Alerts []AlertState
-	// ETag identifies this page's content; give it back to OpenAlerts to
+	// ETag identifies this page's content; give it back to OpenAlertsPage to
 	// be told NotModified (a 304, which GitHub does not count against the
 	// primary rate limit).
 	ETag        string
@@ -133,10 +133,10 @@ type AlertPage struct {
 	Next int
 }
 
-// OpenAlerts lists one page (from 1) of the open secret-scanning alerts of
+// OpenAlertsPage lists one page (from 1) of the open secret-scanning alerts of
 // org's repositories, most recently updated first, with their secrets. With
 // etag set, an unchanged page is answered NotModified, with no alerts.
-func (c *Client) OpenAlerts(ctx context.Context, org, etag string, page int) (AlertPage, error) {
+func (c *Client) OpenAlertsPage(ctx context.Context, org, etag string, page int) (AlertPage, error) {
 	if err := netsafe.Segments("organization", org); err != nil {
 		return AlertPage{}, step.Permanent(err)
 	}
@@ -151,7 +151,7 @@ func (c *Client) OpenAlerts(ctx context.Context, org, etag string, page int) (Al
 	if etag != "" {
 		req.Header.Set("If-None-Match", etag)
 	}
-	var list []alertJSON
+	var list []watchAlertJSON
 	resp, err := c.gh.Do(ctx, req, &list)
 	if err != nil {
 		var er *github.ErrorResponse

@@ -75,6 +75,7 @@ func Build(env *plugin.Env) func() (any, error) {
 		if dir := env.StateDir(); dir != "" {
 			cfg.KeyCache = filepath.Join(dir, KeyCacheFile)
 		}
+		cfg.Warn = env.Warn
 		return New(cfg)
 	}
 }

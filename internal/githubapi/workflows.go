@@ -2,10 +2,9 @@ package githubapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/respondhq/respond/internal/netsafe"
-	"github.com/respondhq/respond/internal/step"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+	"github.com/respondhq/respond/internal/step"
 )
 
 // maxRunPages bounds the pages ListWorkflowRuns reads (100 runs each).
@@ -23,17 +23,28 @@ const maxWorkflowFile = 1 << 20
 
 // GetWorkflow reads a workflow by file name (deploy.yml) or numeric ID.
 func (c *Client) GetWorkflow(ctx context.Context, owner, repo, workflow string) (Workflow, error) {
-	var wf *github.Workflow
-	var err error
-	if id, perr := strconv.ParseInt(workflow, 10, 64); perr == nil {
-		wf, _, err = c.gh.Actions.GetWorkflowByID(ctx, owner, repo, id)
-	} else {
-		wf, _, err = c.gh.Actions.GetWorkflowByFileName(ctx, owner, repo, strings.TrimPrefix(workflow, ".github/workflows/"))
-	}
+	p, err := workflowPath(owner, repo, workflow)
 	if err != nil {
+		return Workflow{}, err
+	}
+	var wf github.Workflow
+	if _, err := c.do(ctx, http.MethodGet, p, nil, &wf); err != nil {
 		return Workflow{}, c.fail(err, "read workflow %s of %s/%s", workflow, owner, repo)
 	}
 	return Workflow{ID: wf.GetID(), Name: wf.GetName(), Path: wf.GetPath(), State: wf.GetState(), HTMLURL: wf.GetHTMLURL()}, nil
+}
+
+// repoPath is the path of owner/repo followed by more.
+func repoPath(owner, repo string, more ...any) (string, error) {
+	return apiPath(append([]any{"repos/", seg{"owner", owner}, "/", seg{"repository", repo}}, more...)...)
+}
+
+// workflowPath is the path of workflow (a file name, optionally under
+// .github/workflows/, or a numeric ID) of owner/repo: the name is one
+// segment, so "../../orgs/acme/actions/secrets/X" cannot reach another
+// endpoint.
+func workflowPath(owner, repo, workflow string) (string, error) {
+	return repoPath(owner, repo, "/actions/workflows/", seg{"workflow", strings.TrimPrefix(workflow, ".github/workflows/")})
 }
 
 // RefExists reports whether ref is a branch or tag of owner/repo. A bare
@@ -48,8 +59,11 @@ func (c *Client) RefExists(ctx context.Context, owner, repo, ref string) (bool, 
 		candidates = []string{full}
 	}
 	for _, cand := range candidates {
-		_, _, err := c.gh.Git.GetRef(ctx, owner, repo, cand)
-		if err == nil {
+		p, err := repoPath(owner, repo, "/git/ref/", segs{"ref", cand})
+		if err != nil {
+			return false, err
+		}
+		if _, err = c.do(ctx, http.MethodGet, p, nil, &github.Reference{}); err == nil {
 			return true, nil
 		}
 		if err = c.fail(err, "look up ref %s of %s/%s", ref, owner, repo); !errors.Is(err, step.ErrNotFound) {
@@ -62,11 +76,20 @@ func (c *Client) RefExists(ctx context.Context, owner, repo, ref string) (bool, 
 // WorkflowTrigger reads the workflow file at path on ref and parses its
 // on: key (ParseWorkflowTrigger).
 func (c *Client) WorkflowTrigger(ctx context.Context, owner, repo, path, ref string) (DispatchTrigger, error) {
-	fc, _, _, err := c.gh.Repositories.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: ref})
+	p, err := repoPath(owner, repo, "/contents/", segs{"workflow path", strings.TrimSuffix(path, "/")})
 	if err != nil {
+		return DispatchTrigger{}, err
+	}
+	q := url.Values{}
+	if ref != "" {
+		q.Set("ref", ref)
+	}
+	var raw json.RawMessage
+	if _, err := c.do(ctx, http.MethodGet, withQuery(p, q), nil, &raw); err != nil {
 		return DispatchTrigger{}, c.fail(err, "read %s of %s/%s on %s", path, owner, repo, ref)
 	}
-	if fc == nil || fc.GetType() != "file" {
+	var fc *github.RepositoryContent // a directory is a list, and does not decode
+	if json.Unmarshal(raw, &fc) != nil || fc == nil || fc.GetType() != "file" {
 		return DispatchTrigger{}, fmt.Errorf("GitHub: %s of %s/%s on %s is not a file", path, owner, repo, ref)
 	}
 	if fc.GetSize() > maxWorkflowFile {
@@ -97,11 +120,7 @@ type dispatchBody struct {
 // 204, and the result is then zero. POST requests are never retried by the
 // client.
 func (c *Client) DispatchWorkflow(ctx context.Context, owner, repo, workflow, ref string, inputs map[string]any) (Dispatched, error) {
-	if err := netsafe.Segments("owner", owner, "repository", repo, "workflow", workflow); err != nil {
-		return Dispatched{}, step.Permanent(err)
-	}
-	path := fmt.Sprintf("repos/%s/%s/actions/workflows/%s/dispatches", url.PathEscape(owner), url.PathEscape(repo), url.PathEscape(workflow))
-	req, err := c.gh.NewRequest(http.MethodPost, path, dispatchBody{Ref: ref, Inputs: inputs, ReturnRunDetails: true})
+	path, err := workflowPath(owner, repo, workflow)
 	if err != nil {
 		return Dispatched{}, err
 	}
@@ -110,7 +129,7 @@ func (c *Client) DispatchWorkflow(ctx context.Context, owner, repo, workflow, re
 		RunURL        string `json:"run_url"`
 		HTMLURL       string `json:"html_url"`
 	}
-	resp, err := c.gh.Do(ctx, req, &out)
+	resp, err := c.do(ctx, http.MethodPost, path+"/dispatches", dispatchBody{Ref: ref, Inputs: inputs, ReturnRunDetails: true}, &out)
 	if err != nil {
 		return Dispatched{}, c.fail(err, "dispatch workflow %s of %s/%s on %s", workflow, owner, repo, ref)
 	}
@@ -123,21 +142,23 @@ func (c *Client) DispatchWorkflow(ctx context.Context, owner, repo, workflow, re
 // ListWorkflowRuns lists the runs of workflow (file name or ID) matching f,
 // newest first, reading at most 500.
 func (c *Client) ListWorkflowRuns(ctx context.Context, owner, repo, workflow string, f RunFilter) ([]WorkflowRun, error) {
-	opts := &github.ListWorkflowRunsOptions{Event: f.Event, Branch: f.Branch, Actor: f.Actor, ListOptions: github.ListOptions{PerPage: 100}}
-	if !f.Since.IsZero() {
-		opts.Created = ">=" + f.Since.UTC().Truncate(time.Second).Format(time.RFC3339)
+	p, err := workflowPath(owner, repo, workflow)
+	if err != nil {
+		return nil, err
 	}
-	id, perr := strconv.ParseInt(workflow, 10, 64)
+	q := url.Values{"per_page": {"100"}}
+	for k, v := range map[string]string{"event": f.Event, "branch": f.Branch, "actor": f.Actor} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if !f.Since.IsZero() {
+		q.Set("created", ">="+f.Since.UTC().Truncate(time.Second).Format(time.RFC3339))
+	}
 	var out []WorkflowRun
 	for range maxRunPages {
-		var runs *github.WorkflowRuns
-		var resp *github.Response
-		var err error
-		if perr == nil {
-			runs, resp, err = c.gh.Actions.ListWorkflowRunsByID(ctx, owner, repo, id, opts)
-		} else {
-			runs, resp, err = c.gh.Actions.ListWorkflowRunsByFileName(ctx, owner, repo, workflow, opts)
-		}
+		var runs github.WorkflowRuns
+		resp, err := c.do(ctx, http.MethodGet, withQuery(p+"/runs", q), nil, &runs)
 		if err != nil {
 			return nil, c.fail(err, "list the runs of workflow %s of %s/%s", workflow, owner, repo)
 		}
@@ -147,18 +168,22 @@ func (c *Client) ListWorkflowRuns(ctx context.Context, owner, repo, workflow str
 		if resp.NextPage == 0 {
 			break
 		}
-		opts.Page = resp.NextPage
+		q.Set("page", strconv.Itoa(resp.NextPage))
 	}
 	return out, nil
 }
 
 // GetWorkflowRun reads run id of owner/repo.
 func (c *Client) GetWorkflowRun(ctx context.Context, owner, repo string, id int64) (WorkflowRun, error) {
-	r, _, err := c.gh.Actions.GetWorkflowRunByID(ctx, owner, repo, id)
+	p, err := repoPath(owner, repo, "/actions/runs/"+strconv.FormatInt(id, 10))
 	if err != nil {
+		return WorkflowRun{}, err
+	}
+	var r github.WorkflowRun
+	if _, err := c.do(ctx, http.MethodGet, p, nil, &r); err != nil {
 		return WorkflowRun{}, c.fail(err, "read workflow run %d of %s/%s", id, owner, repo)
 	}
-	return runOf(r), nil
+	return runOf(&r), nil
 }
 
 func runOf(r *github.WorkflowRun) WorkflowRun {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/owned"
 )
 
 // Incident is one incident directory.
@@ -61,10 +63,27 @@ func NewID(t time.Time) string {
 	return "INC-" + t.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
 }
 
+// StateDir is the state directory the store is in.
+func (s *Store) StateDir() string { return filepath.Dir(s.Root) }
+
+// check refuses a state directory or incidents directory that another
+// user owns or may write (owned): whoever can write there can plant an
+// incident or change a journal. A directory that does not exist is an
+// error matching fs.ErrNotExist.
+func (s *Store) check() error {
+	if err := owned.Root(s.StateDir(), "state directory"); err != nil {
+		return err
+	}
+	return owned.Dir(s.Root, "incidents directory")
+}
+
 // Create makes a new incident directory (mode 0700: it holds evidence).
 func (s *Store) Create(now time.Time) (*Incident, error) {
 	if err := os.MkdirAll(s.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("create state directory %s: %w (set --state-dir or RESPOND_STATE_DIR to a writable directory)", s.Root, err)
+	}
+	if err := s.check(); err != nil {
+		return nil, err
 	}
 	for range 5 {
 		id := NewID(now)
@@ -87,12 +106,15 @@ var ErrNotFound = errors.New("incident not found")
 // (its random end, its date, its time; case does not matter); a part
 // that matches several incidents is an error that lists them.
 func (s *Store) Open(id string) (*Incident, error) {
+	if err := s.check(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	if idPattern.MatchString(id) {
 		dir := filepath.Join(s.Root, id)
-		if _, err := os.Stat(filepath.Join(dir, journal.FileName)); err != nil {
+		if _, err := os.Lstat(filepath.Join(dir, journal.FileName)); err != nil {
 			return nil, fmt.Errorf("%w: %s has no incident %s (list them with `respond incidents`)", ErrNotFound, s.Root, id)
 		}
-		return &Incident{ID: id, Dir: dir}, nil
+		return s.opened(id, dir)
 	}
 	ids, err := s.IDs()
 	if err != nil {
@@ -109,10 +131,10 @@ func (s *Store) Open(id string) (*Incident, error) {
 	switch len(match) {
 	case 1:
 		dir := filepath.Join(s.Root, match[0])
-		if _, err := os.Stat(filepath.Join(dir, journal.FileName)); err != nil {
+		if _, err := os.Lstat(filepath.Join(dir, journal.FileName)); err != nil {
 			return nil, fmt.Errorf("%w: %s matches incident %s, which has no journal (list incidents with `respond incidents`)", ErrNotFound, id, match[0])
 		}
-		return &Incident{ID: match[0], Dir: dir}, nil
+		return s.opened(match[0], dir)
 	case 0:
 		return nil, fmt.Errorf("%w: no incident ID contains %q in %s (list them with `respond incidents`)", ErrNotFound, id, s.Root)
 	default:
@@ -126,8 +148,22 @@ func (s *Store) Open(id string) (*Incident, error) {
 	}
 }
 
-// IDs lists incident IDs, oldest first.
+// opened is incident id in dir, once dir is checked (owned).
+func (s *Store) opened(id, dir string) (*Incident, error) {
+	if err := owned.Dir(dir, "incident directory"); err != nil {
+		return nil, err
+	}
+	return &Incident{ID: id, Dir: dir}, nil
+}
+
+// IDs lists incident IDs, oldest first. A state directory or incidents
+// directory that another user owns or may write is refused (owned).
 func (s *Store) IDs() ([]string, error) {
+	if err := s.check(); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
 	ents, err := os.ReadDir(s.Root)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil

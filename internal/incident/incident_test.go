@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/owned"
 	"github.com/respondhq/respond/internal/step"
 )
 
@@ -185,5 +187,119 @@ func TestHeld(t *testing.T) {
 	l.Release()
 	if inc.Held() {
 		t.Fatal("a released incident is held")
+	}
+}
+
+// TestJournalKey: the state directory's key is created once (0600,
+// outside the incident directories), read back the same, never created
+// when it must exist, and refused when others may read it.
+func TestJournalKey(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	s := NewStore(state)
+	if _, err := s.JournalKey(false); !errors.Is(err, ErrNoJournalKey) {
+		t.Fatalf("JournalKey(false) without a key = %v, want ErrNoJournalKey", err)
+	}
+	k1, err := s.JournalKey(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := s.JournalKey(false)
+	if err != nil || !bytes.Equal(k1.Bytes(), k2.Bytes()) {
+		t.Fatalf("the key read back differs (%v)", err)
+	}
+	path := filepath.Join(state, JournalKeyFile)
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v, %v; want mode 0600", fi, err)
+	}
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.JournalKey(false); !errors.Is(err, owned.ErrNotTrusted) {
+		t.Errorf("a group-readable key: %v, want it refused", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A key a crash cut short sealed nothing: a new one replaces it; a
+	// damaged whole one is never replaced.
+	if err := os.WriteFile(path, []byte("0123"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.JournalKey(false); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("a cut key, not creating: %v", err)
+	}
+	if k, err := s.JournalKey(true); err != nil || bytes.Equal(k.Bytes(), k1.Bytes()) {
+		t.Errorf("a cut key, creating: %v", err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Repeat("zz", 40)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.JournalKey(true); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("a damaged key was replaced: %v", err)
+	}
+}
+
+// TestStoreRefusesStateNotOwned: issue #17 item 3. A state directory,
+// incidents directory or incident directory that others may write is
+// refused when incidents are listed, opened or created.
+func TestStoreRefusesStateNotOwned(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	s := NewStore(state)
+	inc, err := s.Create(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(inc.JournalPath(), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{state, s.Root, inc.Dir} {
+		if err := os.Chmod(dir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		_, errIDs := s.IDs()
+		_, errOpen := s.Open(inc.ID)
+		for what, err := range map[string]error{"IDs": errIDs, "Open": errOpen} {
+			if dir == inc.Dir && what == "IDs" {
+				continue // listing does not open each incident
+			}
+			if !errors.Is(err, owned.ErrNotTrusted) || !strings.Contains(err.Error(), "chmod go-w "+dir) {
+				t.Errorf("%s with %s 0777: %v", what, dir, err)
+			}
+		}
+		if dir != inc.Dir {
+			if _, err := s.Create(time.Now()); !errors.Is(err, owned.ErrNotTrusted) {
+				t.Errorf("Create with %s 0777: %v", dir, err)
+			}
+		}
+		if err := os.Chmod(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An incident directory that is a link is not followed.
+	elsewhere := filepath.Join(t.TempDir(), "planted")
+	if err := os.Mkdir(elsewhere, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(elsewhere, "journal.jsonl"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id := "INC-20261127-161200-ab12"
+	if err := os.Symlink(elsewhere, filepath.Join(s.Root, id)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Open(id); !errors.Is(err, owned.ErrNotTrusted) {
+		t.Errorf("Open(linked incident) = %v", err)
+	}
+	// Locks: a locks directory others may write is refused.
+	kl := NewKeyLocks(state, Holder{PID: 1})
+	if err := kl.Lock(context.Background(), []string{"openai/key_a"}); err != nil {
+		t.Fatal(err)
+	}
+	kl.Release()
+	if err := os.Chmod(filepath.Join(state, "locks"), 0o770); err != nil {
+		t.Fatal(err)
+	}
+	if err := kl.Lock(context.Background(), []string{"openai/key_a"}); !errors.Is(err, owned.ErrNotTrusted) {
+		t.Errorf("Lock with locks/ 0770: %v", err)
 	}
 }

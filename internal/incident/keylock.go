@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/respondhq/respond/internal/owned"
 	"github.com/respondhq/respond/internal/step"
 )
 
@@ -67,6 +69,12 @@ func (k *KeyLocks) Lock(_ context.Context, names []string) error {
 	if err := os.MkdirAll(k.Dir, 0o700); err != nil {
 		return fmt.Errorf("create the lock directory %s: %w (set --state-dir to a writable directory)", k.Dir, err)
 	}
+	if err := owned.Root(filepath.Dir(k.Dir), "state directory"); err != nil {
+		return err
+	}
+	if err := owned.Dir(k.Dir, "locks directory"); err != nil {
+		return err
+	}
 	var taken []string
 	undo := func() {
 		for _, n := range taken {
@@ -78,9 +86,12 @@ func (k *KeyLocks) Lock(_ context.Context, names []string) error {
 			continue
 		}
 		path := filepath.Join(k.Dir, lockFileName(name))
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		f, err := owned.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600, "key lock", false)
 		if err != nil {
 			undo()
+			if errors.Is(err, owned.ErrNotTrusted) {
+				return err
+			}
 			return fmt.Errorf("open lock %s: %w", path, err)
 		}
 		if err := flock(f); err != nil {

@@ -2,12 +2,15 @@ package incident
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/respondhq/respond/internal/owned"
 )
 
 // Holder says who holds an incident's lock.
@@ -60,7 +63,10 @@ type Lock struct {
 // the current holder.
 func (i *Incident) Lock(holder Holder) (*Lock, error) {
 	path := filepath.Join(i.Dir, "lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := owned.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600, "incident lock", false)
+	if errors.Is(err, owned.ErrNotTrusted) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", path, err)
 	}
@@ -84,7 +90,7 @@ func (i *Incident) Lock(holder Holder) (*Lock, error) {
 // Held reports whether a live process holds the incident's lock (a
 // journal that says "running" with no holder is an interrupted run).
 func (i *Incident) Held() bool {
-	f, err := os.OpenFile(filepath.Join(i.Dir, "lock"), os.O_RDWR, 0)
+	f, err := owned.OpenFile(filepath.Join(i.Dir, "lock"), os.O_RDWR, 0, "incident lock", false)
 	if err != nil {
 		return false
 	}

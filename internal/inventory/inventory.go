@@ -266,7 +266,9 @@ func (p *parseState) credential(n ast.Node, dir string) (Credential, bool) {
 		p.Errorf(c.Pos, 0, keyHint(spec), "%s says neither key_name nor key_id", label)
 	case nameKV != nil && idKV != nil:
 		p.ErrAt(idKV.Key, "keep one: key_id if you know it, else key_name", "%s gives both key_name and key_id", label)
-	case idKV != nil && c.KeyID != "" && !target.ValidSegment(c.KeyID):
+	case idKV != nil && c.KeyID != "" && !target.ValidSegment(c.KeyID) && (spec == nil || spec.KeyID.Pattern == nil || !spec.KeyID.Owns(c.KeyID)):
+		// An ID the provider declares (a Google key's resource name has
+		// slashes) is the provider's to put into requests, escaped.
 		p.ErrAt(idKV.Value, fmt.Sprintf("give %s ID, e.g. %s", noun, exampleID(spec)), "invalid key_id %q: it would not name one key in a request path", c.KeyID)
 	case spec != nil && idKV != nil && c.KeyID != "" && spec.KeyID.Pattern != nil && !spec.KeyID.Owns(c.KeyID):
 		p.WarnAt(idKV.Value, fmt.Sprintf("%s IDs look like %s", spec.KeyTitle(), spec.KeyID.Example), "key_id %q does not look like %s ID", c.KeyID, article(spec.KeyTitle()))

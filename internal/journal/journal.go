@@ -1,6 +1,7 @@
 // Package journal is an incident's append-only record: JSON lines, one per
-// event, each fsync'd before the next action. It is the single source for
-// resume and reports. It never holds a secret value: secrets are written as
+// event, each fsync'd before the next action and sealed with a MAC chained
+// to the one before (seal.go). It is the single source for resume and
+// reports. It never holds a secret value: secrets are written as
 // fingerprints, and every line is also passed through the run's secret
 // registry as a last line of defence.
 package journal
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/respondhq/respond/internal/owned"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 )
@@ -35,7 +37,11 @@ const (
 	// StepCheckpoint: what a step recorded during an attempt, before an
 	// action whose result could be lost with the process (the access keys
 	// a user had before respond created one). Data; never secrets.
-	StepCheckpoint   = "step.checkpoint"
+	StepCheckpoint = "step.checkpoint"
+	// StepRecovered: a resume recovered the secret outputs of a completed
+	// step (the replacement, read back from a place that holds it) instead
+	// of applying it again. Message: from where; Evidence.
+	StepRecovered    = "step.recovered"
 	NoteAdded        = "note"              // Message
 	RunInterrupted   = "run.interrupted"   // Message: why (signal, error)
 	IncidentFinished = "incident.finished" // Status: completed|failed|partial|cancelled|refused|planned
@@ -113,30 +119,36 @@ type Writer struct {
 	mu      sync.Mutex
 	f       *os.File
 	seq     int
+	key     Key
+	prev    []byte // the MAC of the last record
 	secrets *secret.Registry
 	now     func() time.Time
 }
 
-// Open opens (creating if needed) the journal at path for appending. The
-// sequence continues from the records already there. A torn last line (a
-// write cut short by a crash) is cut off first, so the next record starts
-// on a line of its own.
-func Open(path string, secrets *secret.Registry) (*Writer, error) {
-	if err := dropTornTail(path); err != nil {
-		return nil, err
+// Open opens (creating if needed) the journal at path for appending, its
+// records sealed with key (the incident's: Key.For). The records already
+// there must pass their seals (a *TamperError otherwise: nothing is
+// appended to a journal someone changed); the sequence and the seal chain
+// continue from them. A torn last line (a write cut short by a crash) is
+// cut off first, so the next record starts on a line of its own. The file
+// is opened without following a symbolic link, and refused unless it is
+// the user's and nobody else may write it (internal/owned).
+func Open(path string, key Key, secrets *secret.Registry) (*Writer, error) {
+	if key.IsZero() || key.incident == "" {
+		return nil, fmt.Errorf("open journal %s: no key to seal it with", path)
 	}
-	seq := 0
-	if recs, err := ReadFile(path); err == nil {
-		if n := len(recs); n > 0 {
-			seq = recs[n-1].Seq
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	_, statErr := os.Stat(path)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	_, statErr := os.Lstat(path)
+	f, err := owned.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600, "journal", false)
 	if err != nil {
+		if errors.Is(err, owned.ErrNotTrusted) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	w, err := resumeWriter(f, path, key)
+	if err != nil {
+		f.Close()
+		return nil, err
 	}
 	if errors.Is(statErr, os.ErrNotExist) {
 		// A new journal's directory entry must survive a crash too.
@@ -145,7 +157,33 @@ func Open(path string, secrets *secret.Registry) (*Writer, error) {
 	if secrets == nil {
 		secrets = secret.NewRegistry()
 	}
-	return &Writer{f: f, seq: seq, secrets: secrets, now: time.Now}, nil
+	w.secrets, w.now = secrets, time.Now
+	return w, nil
+}
+
+// resumeWriter checks the records already in f, cuts a torn last line
+// off, and returns a writer that continues their sequence and seals.
+func resumeWriter(f *os.File, path string, key Key) (*Writer, error) {
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("read journal %s: %w", path, err)
+	}
+	complete, last, err := verify(path, data, key)
+	if err != nil {
+		return nil, err
+	}
+	if complete < len(data) {
+		if err := f.Truncate(int64(complete)); err != nil {
+			return nil, fmt.Errorf("repair the torn last line of journal %s: %w", path, err)
+		}
+	}
+	w := &Writer{f: f, key: key, prev: last}
+	if recs, err := Read(bytes.NewReader(data[:complete])); err != nil {
+		return nil, fmt.Errorf("read journal %s: %w", path, err)
+	} else if n := len(recs); n > 0 {
+		w.seq = recs[n-1].Seq
+	}
+	return w, nil
 }
 
 // SetClock replaces the clock (tests).
@@ -170,13 +208,15 @@ func (w *Writer) Append(r Record) (Record, error) {
 		return r, fmt.Errorf("journal record %q: %w", r.Type, err)
 	}
 	b = w.secrets.Mask(b)
-	b = append(b, '\n')
-	if _, err := w.f.Write(b); err != nil {
+	line, mac := w.key.seal(w.prev, b)
+	line = append(line, '\n')
+	if _, err := w.f.Write(line); err != nil {
 		return r, fmt.Errorf("write journal %s: %w", w.f.Name(), err)
 	}
 	if err := w.f.Sync(); err != nil {
 		return r, fmt.Errorf("sync journal %s: %w", w.f.Name(), err)
 	}
+	w.prev = mac
 	return r, nil
 }
 
@@ -188,35 +228,42 @@ func syncDir(dir string) {
 	}
 }
 
-func dropTornTail(path string) error {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) || len(b) == 0 {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read journal %s: %w", path, err)
-	}
-	if b[len(b)-1] == '\n' {
-		return nil
-	}
-	if err := os.Truncate(path, int64(bytes.LastIndexByte(b, '\n')+1)); err != nil {
-		return fmt.Errorf("repair the torn last line of journal %s: %w", path, err)
-	}
-	return nil
-}
-
 // Close closes the file.
 func (w *Writer) Close() error { return w.f.Close() }
 
 // ReadFile reads every complete record of a journal. A final line without
-// a newline (a write cut short by a crash) is ignored.
+// a newline (a write cut short by a crash) is ignored. Seals are not
+// checked (ReadSealed does): reports and listings read it as it is. The
+// file is opened without following a symbolic link, and refused unless it
+// is the user's and nobody else may write it (internal/owned).
 func ReadFile(path string) ([]Record, error) {
-	f, err := os.Open(path)
+	f, err := owned.OpenFile(path, os.O_RDONLY, 0, "journal", false)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	return Read(f)
+}
+
+// ReadSealed reads a journal as ReadFile does, after checking every
+// complete record against its seal with key (the incident's): a
+// *TamperError says where the chain breaks. A torn last line is not
+// tampering: it is left out, as ReadFile does.
+func ReadSealed(path string, key Key) ([]Record, error) {
+	f, err := owned.OpenFile(path, os.O_RDONLY, 0, "journal", false)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, err
+	}
+	complete, _, err := verify(path, data, key)
+	if err != nil {
+		return nil, err
+	}
+	return Read(bytes.NewReader(data[:complete]))
 }
 
 // Read parses journal lines from r.

@@ -179,6 +179,9 @@ func (p *parseState) checkRef(u *usage, part *tmplPart, r *expr) refInfo {
 			p.Errorf(pos, end, yamlsrc.Suggest(field, incidentFields, "Incident fields (incident.NAME)"), "unknown reference %q", name)
 			return refInfo{}
 		}
+		if r.path[1] == "failed" {
+			return refInfo{ok: true, typ: step.Bool}
+		}
 		return refInfo{ok: true, typ: step.String}
 	}
 	p.Errorf(pos, end, yamlsrc.Suggest(r.path[0], []string{"inputs", "steps", "item", "incident"}, "Names")+" "+exprHint+"; quote text: 'like this'", "unknown name %q in expression", r.path[0])

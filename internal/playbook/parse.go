@@ -46,7 +46,7 @@ const (
 )
 
 // incidentFields are the names incident.NAME may use.
-var incidentFields = []string{"id", "dir", "playbook", "started"}
+var incidentFields = []string{"id", "dir", "playbook", "started", "failed"}
 
 // Digest is "sha256:" followed by the hex SHA-256 of the playbook's source,
 // identifying exactly which text a run followed.

@@ -29,6 +29,10 @@ type Env struct {
 	// StateDir is respond's state directory ("" when none), read when a
 	// client is built (a cache of public keys lives there).
 	StateDir func() string
+	// Warn shows a warning a plug-in finds while it works that the
+	// responder must see although nothing failed (a public-key cache
+	// GitHub's client refuses to trust). Nil: warnings are dropped.
+	Warn func(msg string)
 
 	mu     sync.Mutex
 	shared map[string]*sharedClient

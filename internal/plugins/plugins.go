@@ -7,8 +7,12 @@ package plugins
 
 import (
 	// Providers of keys.
+	"github.com/respondhq/respond/internal/provider"
 	_ "github.com/respondhq/respond/internal/providers/aws"
+	_ "github.com/respondhq/respond/internal/providers/google"
 	_ "github.com/respondhq/respond/internal/providers/openai"
+	"github.com/respondhq/respond/internal/sim/simapi"
+	"github.com/respondhq/respond/internal/target"
 
 	// Types of target.
 	_ "github.com/respondhq/respond/internal/targets/awsstores"
@@ -17,3 +21,20 @@ import (
 	_ "github.com/respondhq/respond/internal/targets/githubsecret"
 	_ "github.com/respondhq/respond/internal/targets/githubworkflow"
 )
+
+// Fakes are the simulated APIs the registered plug-ins declare, for the
+// simulator to serve beside OpenAI and GitHub.
+func Fakes() []simapi.Factory {
+	var out []simapi.Factory
+	for _, s := range provider.Specs() {
+		if s.Fake != nil {
+			out = append(out, s.Fake)
+		}
+	}
+	for _, s := range target.Specs() {
+		if s.Fake != nil {
+			out = append(out, s.Fake)
+		}
+	}
+	return out
+}

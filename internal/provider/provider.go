@@ -70,8 +70,9 @@ type Provider interface {
 	PlanReplace(ctx context.Context, r ReplaceRequest) (step.Change, error)
 	// Replace creates the replacement: the credential (its value shown
 	// this once) and what was created. What an earlier attempt of the same
-	// request created and can no longer be used is deleted first, so that
-	// exactly one replacement remains. A provider whose replacements are
+	// request created, that no place holds and that can no longer be used
+	// (r.Previous, and anything bearing r.Name but r.Keep) is deleted
+	// first; r.Keep stays live. A provider whose replacements are
 	// made by a person (Capabilities.Replace == ByPerson) answers
 	// ErrByPerson.
 	Replace(ctx context.Context, r ReplaceRequest, log func(string, ...any)) (secret.Credential, evidence.Created, error)
@@ -156,10 +157,18 @@ type ReplaceRequest struct {
 	Name     string  // unique to the incident; leftovers are found by it
 	Incident string  // the incident ID
 	Old      KeyInfo // the key being replaced (its owner, for providers that replace in place)
-	// Previous is what an earlier apply of the same step created (its
-	// value was not kept). Replace keeps it live: it is discarded (by
-	// Discard) only once the new replacement is everywhere and verified.
+	// Previous is what an earlier apply of the same step created whose
+	// value was not kept and that no place holds: a leftover nobody uses,
+	// which Replace deletes first.
 	Previous *evidence.Created
+	// Keep are earlier replacements of this incident that places still
+	// hold (their values were not kept): Replace must leave them live and
+	// untouched, and a leftover search must not take them for leftovers.
+	// key.discard deletes them (Discard) once the new replacement is on
+	// every target, redeployed and verified: make before break. A
+	// provider that cannot make another key while these live (AWS: two
+	// access keys a user) says so in an error and changes nothing.
+	Keep []evidence.Created
 	// Since is when an interrupted attempt began (Reconcile).
 	Since time.Time
 	// Checkpoint records, in the journal, what a provider needs to find

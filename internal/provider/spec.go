@@ -7,6 +7,7 @@ import (
 	"github.com/respondhq/respond/internal/evidence"
 	"github.com/respondhq/respond/internal/plugin"
 	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/sim/simapi"
 	"github.com/respondhq/respond/internal/step"
 )
 
@@ -50,6 +51,11 @@ type Spec struct {
 	// AlertTypes are the GitHub secret-scanning secret types of its keys
 	// (openai_api_key).
 	AlertTypes []string
+	// SecretNames matches the names people give the places that hold its
+	// keys (OPENAI_API_KEY, AWS_SECRET_ACCESS_KEY), case-insensitively:
+	// `respond audit` reports GitHub secrets so named that no inventory
+	// credential lists. nil: none.
+	SecretNames *regexp.Regexp
 	// Env are the environment variables it reads its configuration from.
 	Env []EnvVar
 	// Configured reports whether the environment configures it (so the
@@ -85,6 +91,15 @@ type Spec struct {
 
 	// Docs is the provider's docs page (docs/providers/NAME.md).
 	Docs string
+
+	// Fake builds the simulated API its tests and drills use, served by
+	// the simulator under its own prefix; nil when its keys are served by
+	// the simulator's own halves (OpenAI, GitHub) or tested elsewhere
+	// (AWS, against moto).
+	Fake simapi.Factory
+	// FakeElsewhere, when its keys are not the simulator's, says where its
+	// conformance suite runs instead ("moto, in its package's tests").
+	FakeElsewhere string
 
 	// New builds the provider from the plug-in environment. It must not
 	// fail or make requests: clients are built when first used, and a

@@ -73,6 +73,8 @@ func (b *builder) usage() {
 	if !u.Counted {
 		u.Assessment = fmt.Sprintf("respond could not count the key's requests (%s); only its last use is known.", strings.TrimSuffix(u.Source, "."))
 		switch lu, err := time.Parse(time.RFC3339, u.LastUsed); {
+		case u.LastUsed == "" && ev.LastUseUnknown:
+			u.Assessment += " The provider does not report a key's last use either: review its logs for the window."
 		case u.LastUsed == "":
 			u.Assessment += " The provider has no record of the key being used."
 		case b.r.Exposure == nil || !b.r.Exposure.StartKnown:
@@ -303,7 +305,7 @@ func (b *builder) followUps() {
 	}
 	for _, t := range r.Targets {
 		if t.Status == "failed" || t.Status == "pending" {
-			add("update-target", "high", "Update "+t.ID,
+			add("update-target", "high", "Update "+lit(t.ID),
 				fmt.Sprintf("It does not hold the replacement, so whatever reads it fails with the revoked key. Fix the cause (%s) and run `respond resume %s`.",
 					orDefault(t.Error, "the run did not reach it"), r.Incident.ID))
 		}
@@ -315,22 +317,19 @@ func (b *builder) followUps() {
 	if r.Incident.Kind == "leaked-key" {
 		if r.Detection.LeakSource != "" {
 			add("keys-out-of-code", "high", "Remove the key from the code and its history",
-				fmt.Sprintf("It leaked at %s. Delete it from the file and the repository history, load keys from environment variables or a secret store instead, and turn on GitHub push protection so the next one is blocked before it lands.", r.Detection.LeakSource))
+				fmt.Sprintf("It leaked at %s. Delete it from the file and the repository history, load keys from environment variables or a secret store instead, and turn on GitHub push protection so the next one is blocked before it lands.", lit(r.Detection.LeakSource)))
 		} else {
 			add("keys-out-of-code", "medium", "Find how the key leaked and keep keys out of code",
 				"Keys belong in environment variables or a secret store, never in code, tickets or chat. Turn on GitHub secret scanning and push protection for the repositories that use "+r.title()+".")
 		}
 	}
 	if rp := r.Replacement; rp != nil {
-		switch rp.PrincipalType {
-		case "service_account", "":
+		// What the replacement may do is its provider's to say: how to
+		// narrow it (key permissions, an IAM policy, API restrictions).
+		if hint := orDefault(rp.PermissionsHint, r.narrowAdvice()); hint != "" {
 			add("least-privilege", "medium", "Restrict the replacement's permissions",
-				fmt.Sprintf("The replacement %s belongs to service account %s with the project's default permissions. Restrict it to the endpoints and models the application uses (%s), and keep one key per application.",
-					rp.KeyID, orDefault(rp.PrincipalName, rp.PrincipalID), orDefault(rp.PermissionsHint, "key permissions on the OpenAI dashboard")))
-		default:
-			add("least-privilege", "medium", "Restrict the replacement's permissions",
-				fmt.Sprintf("The replacement %s has every permission of %s. Narrow them to what the application uses (%s), and keep one key per application.",
-					rp.KeyID, rp.Holder(), orDefault(rp.PermissionsHint, "a least-privilege policy")))
+				fmt.Sprintf("Narrow the replacement %s, held by %s, to what the application uses: %s. Keep one key per application.",
+					lit(rp.KeyID), lit(rp.Holder()), hint))
 		}
 	}
 	age := ""

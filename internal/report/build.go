@@ -411,8 +411,8 @@ func (b *builder) keyAndDetection() {
 		ID: k.KeyID, Name: k.KeyName, Provider: k.Provider, ProviderTitle: orDefault(k.Title, providerTitle(k.Provider)),
 		Scope: k.Scope, ScopeKind: k.ScopeKind, ScopeName: k.ScopeName,
 		Redacted: k.Redacted, Fingerprint: k.Fingerprint,
-		OwnerType: k.Owner.Type, OwnerID: k.Owner.ID, OwnerName: k.Owner.Name, OwnerEmail: k.Owner.Email,
-		Created: k.Created, LastUsed: k.LastUsed,
+		OwnerType: k.Owner.Type, OwnerNoun: k.Owner.Noun, OwnerID: k.Owner.ID, OwnerName: k.Owner.Name, OwnerEmail: k.Owner.Email,
+		Created: k.Created, LastUsed: k.LastUsed, LastUseUnknown: k.LastUseUnknown,
 		AlreadyDisabled: k.AlreadyGone,
 		advice:          k.Advice,
 	}
@@ -817,36 +817,36 @@ func (b *builder) remaining() {
 	if r.Incident.Kind != "generic" && !r.Summary.Contained {
 		k := "the key"
 		if r.Key != nil && r.Key.ID != "" {
-			k = "key " + r.Key.ID
+			k = "key " + lit(r.Key.ID)
 		}
 		out = append(out, fmt.Sprintf("Revoke %s now: it may still work. Run `respond resume %s`, or revoke it %s.", k, id, r.advice().Console))
 	}
 	if r.Key != nil && r.Key.Deactivated && !r.Key.Retired {
-		out = append(out, fmt.Sprintf("Delete the leaked key %s, which is deactivated but not deleted; run `respond resume %s`.", r.Key.ID, id))
+		out = append(out, fmt.Sprintf("Delete the leaked key %s, which is deactivated but not deleted; run `respond resume %s`.", lit(r.Key.ID), id))
 	}
 	for _, t := range r.Targets {
 		switch t.Status {
 		case "failed":
-			out = append(out, fmt.Sprintf("Deploy the replacement to %s, which failed; fix the cause and run `respond resume %s`.", t.ID, id))
+			out = append(out, fmt.Sprintf("Deploy the replacement to %s, which failed; fix the cause and run `respond resume %s`.", lit(t.ID), id))
 		case "pending":
-			out = append(out, fmt.Sprintf("Deploy the replacement to %s, which was not reached; run `respond resume %s`.", t.ID, id))
+			out = append(out, fmt.Sprintf("Deploy the replacement to %s, which was not reached; run `respond resume %s`.", lit(t.ID), id))
 		}
 	}
 	if r.Replacement != nil && !r.Replacement.Verified {
-		out = append(out, fmt.Sprintf("Verify that the replacement %s works; run `respond resume %s`.", r.Replacement.KeyID, id))
+		out = append(out, fmt.Sprintf("Verify that the replacement %s works; run `respond resume %s`.", lit(r.Replacement.KeyID), id))
 	}
 	if r.Replacement == nil && r.Incident.Kind != "generic" && b.declares(kindReplace) {
 		out = append(out, fmt.Sprintf("Create the replacement key; run `respond resume %s`.", id))
 	}
 	for _, in := range b.ofKind(kindDispatch) {
 		if in.status == journal.StatusFailed || in.status == "retrying" {
-			out = append(out, fmt.Sprintf("Re-run the deployment %s by hand: dispatching it failed.", b.targetOf(in)))
+			out = append(out, fmt.Sprintf("Re-run the deployment %s by hand: dispatching it failed.", lit(b.targetOf(in))))
 		}
 	}
 	if r.Alert != nil && r.Alert.Error != "" {
-		out = append(out, fmt.Sprintf("Resolve alert %s as revoked on GitHub.", r.Alert.Alert))
+		out = append(out, fmt.Sprintf("Resolve alert %s as revoked on GitHub.", lit(r.Alert.Alert)))
 	} else if r.Alert == nil && r.Detection.Alert != "" && b.declares(kindResolve) {
-		out = append(out, fmt.Sprintf("Resolve alert %s as revoked (the run did not reach that step).", r.Detection.Alert))
+		out = append(out, fmt.Sprintf("Resolve alert %s as revoked (the run did not reach that step).", lit(r.Detection.Alert)))
 	}
 	switch r.Incident.Status {
 	case "interrupted", "running":
@@ -868,12 +868,12 @@ func (b *builder) timeline() {
 		ev = append(ev, Event{At: t, Offset: SpanOf(start, t), Kind: kind, Title: title, Detail: detail})
 	}
 	if r.Exposure != nil && r.Exposure.StartKnown {
-		add(r.Exposure.Start, "milestone", "Key exposed", "first seen by alert "+r.Detection.Alert+where(r.Detection.LeakSource))
+		add(r.Exposure.Start, "milestone", "Key exposed", "first seen by alert "+lit(r.Detection.Alert)+where(lit(r.Detection.LeakSource)))
 	}
-	add(start, "milestone", "Incident started", fmt.Sprintf("playbook %s, by %s", r.Incident.Playbook, orUnknown(r.Detection.Responder)))
+	add(start, "milestone", "Incident started", fmt.Sprintf("playbook %s, by %s", lit(r.Incident.Playbook), lit(orUnknown(r.Detection.Responder))))
 	for _, rec := range b.recs {
 		if rec.Type == journal.RunStarted && boolean(rec.Data, "resume") {
-			add(rec.Time, "run", "Resumed", "by "+orUnknown(str(rec.Data, "user")))
+			add(rec.Time, "run", "Resumed", "by "+lit(orUnknown(str(rec.Data, "user"))))
 		}
 		if rec.Type == journal.RunInterrupted {
 			add(rec.Time, "run", "Interrupted", rec.Message)
@@ -884,7 +884,7 @@ func (b *builder) timeline() {
 		if !a.Approved {
 			verdict = "Declined"
 		}
-		add(a.At, "approval", verdict+": "+a.Question, fmt.Sprintf("by %s (%s)", orUnknown(a.By), a.How))
+		add(a.At, "approval", verdict+": "+a.Question, fmt.Sprintf("by %s (%s)", lit(orUnknown(a.By)), a.How))
 	}
 	for _, n := range r.Notes {
 		add(n.At, "note", "Note", n.Message)

@@ -110,7 +110,7 @@ func runScenario(t *testing.T, scenario string) {
 	if _, ok := inputs["key"]; !ok {
 		inputs["key"] = secret.Value{}
 	}
-	jw, err := journal.Open(inc.JournalPath(), reg)
+	jw, err := journal.Open(inc.JournalPath(), journal.GenerateKey().For(inc.ID), reg)
 	if err != nil {
 		t.Fatal(err)
 	}

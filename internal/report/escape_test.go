@@ -3,6 +3,8 @@ package report
 import (
 	"strings"
 	"testing"
+
+	"github.com/respondhq/respond/internal/report/gfmtest"
 )
 
 func TestMarkdownEscaping(t *testing.T) {
@@ -41,6 +43,8 @@ func TestMarkdownEscaping(t *testing.T) {
 
 func FuzzMarkdownEscaping(f *testing.F) {
 	f.Add("[a](b) <c> ![d](e) `f` \\ # g")
+	f.Add("a`|<img src=https://evil.example/px.png><a href=https://evil.example/login>Click</a>`b")
+	f.Add("\\`|<img src=x>\\` ``|<b>``")
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, out := range []string{mdText(s), mdInline(s), cell(s)} {
 			if strings.ContainsAny(out, "\n\r\x1b") {
@@ -64,6 +68,14 @@ func FuzzMarkdownEscaping(f *testing.F) {
 		c := mdCode(s)
 		if strings.ContainsAny(c, "\n\r") {
 			t.Fatalf("code span spans lines: %q", c)
+		}
+		// As GitHub renders them, in a table cell and in a paragraph: no
+		// element respond did not write.
+		for _, out := range []string{val(s), cell(s), c, mdInline(s)} {
+			md := "| k | v | w |\n|---|---|---|\n| x | " + out + " | y |\n\n" + out + "\n"
+			if p := gfmtest.Check([]byte(md)); len(p) > 0 {
+				t.Fatalf("%q -> %q: %v", s, out, p)
+			}
 		}
 	})
 }

@@ -112,12 +112,15 @@ type Key struct {
 	Redacted    string `json:"redacted,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 	OwnerType   string `json:"owner_type,omitempty"`
+	OwnerNoun   string `json:"owner_noun,omitempty"`
 	OwnerID     string `json:"owner_id,omitempty"`
 	OwnerName   string `json:"owner_name,omitempty"`
 	OwnerEmail  string `json:"owner_email,omitempty"`
 	// Created and LastUsed are as the provider reported them (RFC 3339).
 	Created  string `json:"created,omitempty"`
 	LastUsed string `json:"last_used,omitempty"`
+	// LastUseUnknown: the provider does not report a key's last use.
+	LastUseUnknown bool `json:"last_use_unknown,omitempty"`
 	// AlreadyDisabled: the provider had disabled the key before respond
 	// revoked it.
 	AlreadyDisabled bool `json:"already_disabled"`
@@ -130,33 +133,54 @@ type Key struct {
 	advice *evidence.Advice
 }
 
-// Owner describes the key's owner in words.
+// Owner describes the key's owner in words, as its provider names the
+// kind of owner (Noun), else from its type ("service_account": service
+// account).
 func (k *Key) Owner() string {
-	switch k.OwnerType {
-	case "service_account":
-		return fmt.Sprintf("service account %s (%s)", k.OwnerName, k.OwnerID)
-	case "iam_user":
-		return "IAM user " + k.OwnerName
-	case "user":
-		if k.OwnerEmail != "" {
-			return fmt.Sprintf("user %s (%s)", k.OwnerName, k.OwnerEmail)
-		}
-		return fmt.Sprintf("user %s (%s)", k.OwnerName, k.OwnerID)
+	noun := k.OwnerNoun
+	if noun == "" {
+		noun = ownerNoun(k.OwnerType)
 	}
-	return "unknown"
+	who := orDefault(k.OwnerName, k.OwnerID)
+	switch {
+	case noun == "" && who == "":
+		return "unknown"
+	case noun == "":
+		noun = "owner"
+	case who == "":
+		return noun
+	}
+	detail := k.OwnerEmail
+	if detail == "" && k.OwnerID != "" && k.OwnerID != who {
+		detail = k.OwnerID
+	}
+	if detail != "" && detail != who {
+		return fmt.Sprintf("%s %s (%s)", noun, who, detail)
+	}
+	return noun + " " + who
+}
+
+// ownerNoun words an owner type: "iam_user" is an IAM user, others read
+// as written with spaces.
+func ownerNoun(typ string) string {
+	if typ == "iam_user" {
+		return "IAM user"
+	}
+	return strings.ReplaceAll(typ, "_", " ")
 }
 
 // Holder describes who holds the replacement, in words.
 func (r *Replacement) Holder() string {
-	switch r.PrincipalType {
-	case "service_account":
-		return fmt.Sprintf("service account %s (%s)", r.PrincipalName, r.PrincipalID)
-	case "iam_user":
-		return "IAM user " + r.PrincipalName
-	case "":
+	who := orDefault(r.PrincipalName, r.PrincipalID)
+	switch {
+	case r.PrincipalType == "" && who == "":
 		return "unknown"
+	case r.PrincipalType == "":
+		return who
+	case r.PrincipalType == "service_account" && r.PrincipalName != "" && r.PrincipalID != "" && r.PrincipalName != r.PrincipalID:
+		return fmt.Sprintf("service account %s (%s)", r.PrincipalName, r.PrincipalID)
 	}
-	return fmt.Sprintf("%s %s", strings.ReplaceAll(r.PrincipalType, "_", " "), orDefault(r.PrincipalName, r.PrincipalID))
+	return ownerNoun(r.PrincipalType) + " " + who
 }
 
 // ScopeLabel names the key's scope kind for a table row ("Project").

@@ -40,6 +40,22 @@ func (r *Report) advice() evidence.Advice {
 		Review: "Review the key's use in " + providerTitle(name) + "'s logs for the window, and the bill."}
 }
 
+// narrowAdvice is how to narrow a replacement, as the provider says
+// (from its declaration when the journal predates the advice).
+func (r *Report) narrowAdvice() string {
+	if a := r.advice(); a.Narrow != "" {
+		return a.Narrow
+	}
+	name := r.provider
+	if r.Key != nil && r.Key.Provider != "" {
+		name = r.Key.Provider
+	}
+	if s, ok := specOf(name); ok {
+		return s.Advice.Narrow
+	}
+	return ""
+}
+
 // title names the incident key's provider for people.
 func (r *Report) title() string {
 	if r.Key != nil && r.Key.ProviderTitle != "" {

@@ -210,6 +210,7 @@ func funcs(html bool) map[string]any {
 		"span":    fmtSpan,
 		"offset":  fmtOffset,
 		"cell":    cell,
+		"val":     val,
 		"md":      mdText,
 		"code":    mdCode,
 		"mermaid": mermaidText,
@@ -229,26 +230,102 @@ func funcs(html bool) map[string]any {
 	} else {
 		m["chart"] = func(u *Usage) string { return "" }
 		m["inline"] = mdInline
+		// Times given as strings are as a provider reported them, and a
+		// usage phase as the journal holds it: in Markdown they are plain
+		// text like any other value (what respond wrote reads the same
+		// either way).
+		m["time"] = func(v any) string { return mdText(fmtTime(v)) }
+		m["span"] = func(v any) string { return mdText(fmtSpan(v)) }
+		m["offset"] = func(s Span) string { return mdText(mermaidText(fmtOffset(s))) }
+		m["phase"] = func(p string) string { return mdText(phaseLabel(p)) }
 	}
 	return m
 }
 
-// inlineCode escapes s for HTML and shows `spans` as <code>.
+// inlineCode escapes s for HTML and shows `spans` (see spans) as <code>.
 func inlineCode(s string) htmltemplate.HTML {
-	parts := strings.Split(s, "`")
 	var b strings.Builder
-	for i, p := range parts {
-		p = htmltemplate.HTMLEscapeString(p)
-		if i%2 == 1 && i < len(parts)-1 {
+	for _, sp := range spans(s) {
+		p := htmltemplate.HTMLEscapeString(sp.text)
+		if sp.code {
 			b.WriteString("<code>" + p + "</code>")
 			continue
-		}
-		if i%2 == 1 {
-			b.WriteString("`")
 		}
 		b.WriteString(p)
 	}
 	return htmltemplate.HTML(b.String())
+}
+
+// span is a piece of one of respond's sentences: code or plain text.
+type span struct {
+	code bool
+	text string
+}
+
+// spans splits one of respond's sentences into plain text and code:
+// `…` marks code; \` is a literal backtick and \\ a backslash, which is
+// how lit writes a value (a name from an API) into a sentence, so that the
+// value cannot open or close a code span. A backtick with no partner is
+// plain text.
+func spans(s string) []span {
+	var out []span
+	var cur strings.Builder
+	code, open := false, -1 // open: where the unclosed code span's text began in out
+	flush := func(asCode bool) {
+		if cur.Len() > 0 || asCode {
+			out = append(out, span{code: asCode, text: cur.String()})
+		}
+		cur.Reset()
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s) && (s[i+1] == '`' || s[i+1] == '\\'):
+			i++
+			cur.WriteByte(s[i])
+		case c == '`' && !code:
+			flush(false)
+			code, open = true, len(out)
+		case c == '`':
+			if cur.Len() > 0 {
+				flush(true)
+			}
+			code = false
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	if code {
+		// No closing backtick: what followed the opening one is text.
+		out = append(out[:open], span{text: "`" + cur.String()})
+		return mergeText(out)
+	}
+	flush(false)
+	return mergeText(out)
+}
+
+// mergeText joins neighbouring plain-text spans.
+func mergeText(in []span) []span {
+	var out []span
+	for _, sp := range in {
+		if n := len(out); n > 0 && !sp.code && !out[n-1].code {
+			out[n-1].text += sp.text
+			continue
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+// lit writes a value (a name, an ID, a path, a message from an API or the
+// inventory) into one of respond's sentences, which mark code with
+// backticks: its backticks and backslashes are escaped, so it is shown as
+// it is and cannot open or close a code span (spans).
+func lit(s string) string {
+	if !strings.ContainsAny(s, "`\\") {
+		return s
+	}
+	return strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(s)
 }
 
 // fmtTime writes a time exactly as the journal holds it (RFC 3339 with
@@ -296,13 +373,24 @@ func fmtOffset(s Span) string {
 	return "T+" + s.Text
 }
 
-// cell makes text safe in a Markdown table cell (see mdInline); "—" when
-// empty.
+// cell makes one of respond's sentences safe in a Markdown table cell
+// (see mdInline); "—" when empty.
 func cell(s string) string {
 	if s == "" {
 		return "—"
 	}
 	return mdInline(s)
+}
+
+// val makes a value (a name, an owner, an ID or a path from an API, the
+// inventory or a person) plain text, safe in a table cell or anywhere
+// else (see mdText): its backticks are shown, never taken for code; "—"
+// when empty.
+func val(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return mdText(s)
 }
 
 // mdText makes s plain text in Markdown (GitHub-flavoured): it cannot start
@@ -325,6 +413,9 @@ func mdText(s string) string {
 			b.WriteByte('\\')
 		case i == 0 && strings.IndexByte("#+-=", c) >= 0:
 			b.WriteByte('\\')
+		case (c == '.' || c == ')') && i > 0 && i <= 9 && strings.Trim(s[:i], "0123456789") == "" && (i+1 == len(s) || s[i+1] == ' ' || s[i+1] == '\t'):
+			// Not an ordered list item ("1. ", "2) ") at the start of a line.
+			b.WriteByte('\\')
 		case c == ':' && strings.HasPrefix(s[i:], "://"):
 			// No bare URL autolink (http://…).
 			b.WriteByte('\\')
@@ -344,12 +435,30 @@ func isWordByte(c byte) bool {
 // mdCode is s as a Markdown code span, whatever backticks it holds: the
 // fence is one backtick longer than its longest run, and a space pads a
 // value that starts or ends with one. Nothing in a code span is markup.
-// "—" when empty.
+// A | would end a table cell even inside a code span (GitHub-flavoured
+// Markdown splits a row's cells before it reads code spans), and \| is a
+// literal pipe only in a table: so a value holding | is several code
+// spans joined by an escaped \| outside them, which reads as | in a table
+// cell and in a paragraph alike. "—" when empty.
 func mdCode(s string) string {
 	s = textsafe.Line(s)
 	if s == "" {
 		return "—"
 	}
+	if strings.Contains(s, "|") {
+		parts := strings.Split(s, "|")
+		for i, p := range parts {
+			if p != "" {
+				parts[i] = codeSpan(p)
+			}
+		}
+		return strings.Join(parts, "\\|")
+	}
+	return codeSpan(s)
+}
+
+// codeSpan is s (one line, not empty, without |) as a code span.
+func codeSpan(s string) string {
 	longest, run := 0, 0
 	for i := 0; i < len(s); i++ {
 		if s[i] == '`' {
@@ -367,22 +476,19 @@ func mdCode(s string) string {
 }
 
 // mdInline is mdText for respond's own sentences, which mark code with
-// backticks: `spans` become code spans, the rest plain text.
+// backticks: `spans` (see spans) become code spans (mdCode: safe in a
+// table cell), the rest plain text.
 func mdInline(s string) string {
 	s = textsafe.Line(s)
-	parts := strings.Split(s, "`")
 	var b strings.Builder
-	for i, p := range parts {
-		switch {
-		case i%2 == 1 && i < len(parts)-1:
-			if p != "" {
-				b.WriteString(mdCode(p))
+	for _, sp := range spans(s) {
+		if sp.code {
+			if sp.text != "" {
+				b.WriteString(mdCode(sp.text))
 			}
-		case i%2 == 1: // an unmatched backtick
-			b.WriteString("\\`" + mdText(p))
-		default:
-			b.WriteString(mdText(p))
+			continue
 		}
+		b.WriteString(mdText(sp.text))
 	}
 	return b.String()
 }
@@ -460,5 +566,5 @@ func phaseLabel(p string) string {
 // Markdown (md, cell, code, inline: see funcs), for other documents
 // rendered the way reports are (a drill's debrief).
 func MarkdownFuncs() map[string]any {
-	return map[string]any{"md": mdText, "cell": cell, "code": mdCode, "inline": mdInline}
+	return map[string]any{"md": mdText, "cell": cell, "val": val, "code": mdCode, "inline": mdInline}
 }

@@ -2,8 +2,10 @@ package secret
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -135,12 +137,16 @@ func FuzzWriter(f *testing.F) {
 	f.Add("hello "+canary+" world", 3, uint64(0))
 	f.Add(canary+canary, 1, uint64(7))
 	f.Add("x"+canary[:20]+canary+other, 5, uint64(1<<40|3))
+	// Encoded forms (forms.go): percent, JSON, base64 wrapped and not.
+	for _, e := range encodings(awsCanary) {
+		f.Add("out: "+e+" "+awsCanary[:30], 4, uint64(5))
+	}
 	f.Fuzz(func(t *testing.T, text string, chunk int, cuts uint64) {
 		if chunk <= 0 || chunk > 64 {
 			chunk = 7
 		}
 		reg := NewRegistry()
-		reg.Add(New(canary), New(other))
+		reg.Add(New(canary), New(other), New(awsCanary))
 		var out bytes.Buffer
 		w := NewWriter(&out, reg)
 		// Chunks of varying size: chunk, shifted by the bits of cuts.
@@ -151,7 +157,7 @@ func FuzzWriter(f *testing.F) {
 		}
 		_ = w.Flush()
 		got := out.String()
-		for _, s := range []string{canary, other} {
+		for _, s := range []string{canary, other, awsCanary, url.QueryEscape(awsCanary), base64.StdEncoding.EncodeToString([]byte(awsCanary))} {
 			if strings.Contains(got, s) {
 				t.Fatalf("secret leaked for %q", text)
 			}

@@ -65,8 +65,10 @@ func (s *Sim) LogEvent(e RequestRecord) RequestRecord {
 }
 
 // Mount serves h for every path under prefix (which must start with "/_"
-// and end with "/"), beside the control API: a drill's controller mounts
-// /_drill/ this way.
+// and end with "/"), beside the control API and behind the same guard
+// (control.go): a drill's controller mounts /_drill/ this way. Every
+// route of h is the controller's unless h is an AccessRuler that says
+// otherwise; CallerOf(r.Context()) says who sent a request.
 func (s *Sim) Mount(prefix string, h http.Handler) error {
 	if !strings.HasPrefix(prefix, "/_") || !strings.HasSuffix(prefix, "/") || prefix == controlPrefix {
 		return fmt.Errorf("mount %q: a control prefix starts with /_, ends with / and is not /_sim/", prefix)

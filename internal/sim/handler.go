@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/respondhq/respond/internal/sim/githubsim"
 	"github.com/respondhq/respond/internal/sim/openaisim"
+	"github.com/respondhq/respond/internal/sim/simapi"
 )
 
 // The APIs a request can be for, as the request log names them.
@@ -24,17 +26,15 @@ const (
 
 const controlPrefix = "/_sim/"
 
-// ServeHTTP routes a request: /v1/… to the OpenAI half, /_sim/… to the
-// control API, everything else to the GitHub half. API requests go
-// through the request log, fault injection and latency.
+// ServeHTTP routes a request: /v1/… to the OpenAI half, every path under
+// /_ (/_sim/…, and what Mount added beside it) to the control API behind
+// its guard (control.go), a service's prefix to the service, everything
+// else to the GitHub half. API requests go through the request log, fault
+// injection and latency.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
-	if p == "/_sim" || strings.HasPrefix(p, controlPrefix) {
+	if isControlPath(p) {
 		s.serveControl(w, r)
-		return
-	}
-	if h := s.mounted(p); h != nil {
-		h.ServeHTTP(w, r)
 		return
 	}
 	api := APIGitHub
@@ -77,6 +77,11 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, api string) {
 	stamp := s.now()
 	rec := &statusRecorder{ResponseWriter: w}
 	entry := RequestRecord{API: api, Method: r.Method, Path: r.URL.RequestURI(), Start: stamp.UTC().Format(time.RFC3339Nano), Actor: s.actorOf(r, api)}
+	if sv, ok := s.service(r.URL.Path); ok {
+		if pl, ok := sv.Service.(simapi.PathLogger); ok {
+			entry.Path = pl.LogPath(r) // no secret in the log
+		}
+	}
 	defer func() {
 		entry.Status = rec.status
 		if entry.Status == 0 {
@@ -125,6 +130,11 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, api string) {
 	}
 	if api != APIGitHub && mayRevoke(r.Method) {
 		s.github.RefreshValidity() // validity.go
+	}
+	if mayRevoke(r.Method) {
+		// The live world sees every change as it happens, not at its next
+		// tick: a consumer switched to a dead key for a moment is down.
+		s.stepLiveHeld()
 	}
 }
 
@@ -314,8 +324,12 @@ type RequestRecord struct {
 	// ID; never the credential itself. Empty when unknown.
 	Actor string `json:"actor,omitempty"`
 	// Detail says what an event that is not an API request (API "drill":
-	// an inject) did.
+	// an inject) did, or why a control request was refused.
 	Detail string `json:"detail,omitempty"`
+	// Refused: the control API's guard turned the request away (API
+	// "control"): wrong host, another origin, not JSON, no right to the
+	// route, or a reset while one is locked.
+	Refused bool `json:"refused,omitempty"`
 }
 
 // defaultLogCap bounds the request log; the oldest entries are dropped
@@ -415,127 +429,186 @@ type controlError struct {
 	Message string `json:"message"`
 }
 
-func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
-	route := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/_sim"), "/")
-	switch {
-	case route == "/state" && r.Method == http.MethodGet:
-		b, err := s.StateJSON()
-		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, controlError{err.Error()}, true)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		_, _ = w.Write(b)
-	case route == "/scenario" && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, s.Scenario(), true)
-	case route == "/requests" && r.Method == http.MethodGet:
-		var since int64
-		if v := r.URL.Query().Get("since"); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				writeJSON(w, http.StatusBadRequest, controlError{fmt.Sprintf("invalid since=%q: give the seq of the last request you have seen (0 for all)", v)}, true)
-				return
-			}
-			since = n
-		}
-		entries, last := s.log.since(since)
-		writeJSON(w, http.StatusOK, struct {
-			Requests []RequestRecord `json:"requests"`
-			LastSeq  int64           `json:"last_seq"`
-		}{entries, last}, true)
-	case route == "/faults" && r.Method == http.MethodGet:
+// controlRoute is one route of the simulator's own control API, under
+// /_sim. Every route is behind the guard (serveControl); a new one is a
+// line in controlRoutes.
+type controlRoute struct {
+	method string
+	// path is the route under /_sim ("/state"); ending in "/" it is a
+	// prefix ("/faults/" matches /_sim/faults/3).
+	path  string
+	serve func(s *Sim, w http.ResponseWriter, r *http.Request)
+}
+
+// controlRoutes are the simulator's control API.
+var controlRoutes = []controlRoute{
+	{http.MethodGet, "/state", (*Sim).serveState},
+	{http.MethodGet, "/scenario", func(s *Sim, w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Scenario(), true) }},
+	{http.MethodGet, "/requests", (*Sim).serveRequests},
+	{http.MethodGet, "/faults", func(s *Sim, w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, struct {
 			Faults []Fault `json:"faults"`
 		}{s.Faults()}, true)
-	case route == "/faults" && r.Method == http.MethodPost:
-		var f Fault
-		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&f); err != nil {
-			writeJSON(w, http.StatusBadRequest, controlError{"invalid fault JSON: " + err.Error()}, true)
-			return
-		}
-		added, err := s.AddFault(f)
-		if err != nil {
-			writeJSON(w, http.StatusBadRequest, controlError{err.Error()}, true)
-			return
-		}
-		writeJSON(w, http.StatusCreated, added, true)
-	case route == "/faults" && r.Method == http.MethodDelete:
+	}},
+	{http.MethodPost, "/faults", (*Sim).serveAddFault},
+	{http.MethodDelete, "/faults", func(s *Sim, w http.ResponseWriter, r *http.Request) {
 		s.ClearFaults()
 		w.WriteHeader(http.StatusNoContent)
-	case strings.HasPrefix(route, "/faults/") && r.Method == http.MethodDelete:
-		id, err := strconv.Atoi(strings.TrimPrefix(route, "/faults/"))
-		if err != nil || !s.faults.remove(id) {
-			writeJSON(w, http.StatusNotFound, controlError{fmt.Sprintf("no fault %q: list them with GET /_sim/faults", strings.TrimPrefix(route, "/faults/"))}, true)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	case route == "/workflows" && r.Method == http.MethodGet:
+	}},
+	{http.MethodDelete, "/faults/", (*Sim).serveRemoveFault},
+	{http.MethodGet, "/workflows", func(s *Sim, w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, struct {
 			Workflows []WorkflowInfo `json:"workflows"`
 		}{s.Workflows()}, true)
-	case route == "/workflows" && r.Method == http.MethodPost:
-		var req WorkflowRequest
-		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			writeJSON(w, http.StatusBadRequest, controlError{"invalid workflow JSON: " + err.Error()}, true)
-			return
-		}
-		info, err := s.ConfigureWorkflow(req)
-		switch {
-		case errors.Is(err, githubsim.ErrNotFound):
-			writeJSON(w, http.StatusNotFound, controlError{err.Error()}, true)
-		case err != nil:
-			writeJSON(w, http.StatusBadRequest, controlError{err.Error()}, true)
-		default:
-			writeJSON(w, http.StatusOK, info, true)
-		}
-	case route == "/world" && r.Method == http.MethodGet:
+	}},
+	{http.MethodPost, "/workflows", (*Sim).serveConfigureWorkflow},
+	{http.MethodGet, "/world", func(s *Sim, w http.ResponseWriter, r *http.Request) {
 		s.StepLive()
 		writeJSON(w, http.StatusOK, s.LiveState(), true)
-	case route == "/names" && r.Method == http.MethodPost:
-		var n Names
-		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&n); err != nil {
-			writeJSON(w, http.StatusBadRequest, controlError{"invalid names JSON: " + err.Error()}, true)
+	}},
+	{http.MethodPost, "/names", (*Sim).serveNames},
+	{http.MethodPost, "/leak", (*Sim).serveLeak}, // leak.go
+	{http.MethodPost, "/reset", (*Sim).serveReset},
+}
+
+// matches reports whether the route is for the path (under /_sim).
+func (c controlRoute) matches(route string) bool {
+	if strings.HasSuffix(c.path, "/") {
+		return strings.HasPrefix(route, c.path) && len(route) > len(c.path)
+	}
+	return route == c.path
+}
+
+// serveSimControl serves the simulator's own control API, once the guard
+// has let the request through.
+func (s *Sim) serveSimControl(w http.ResponseWriter, r *http.Request) {
+	route := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/_sim"), "/")
+	var allow []string
+	for _, c := range controlRoutes {
+		if !c.matches(route) {
+			continue
+		}
+		if c.method == r.Method {
+			c.serve(s, w, r)
 			return
 		}
-		if err := s.SetNames(n); err != nil {
-			writeJSON(w, http.StatusBadRequest, controlError{err.Error()}, true)
+		allow = append(allow, c.method)
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeJSON(w, http.StatusMethodNotAllowed, controlError{fmt.Sprintf("%s is not allowed on /_sim%s (allowed: %s)", r.Method, route, strings.Join(allow, ", "))}, true)
+		return
+	}
+	var paths []string
+	for _, c := range controlRoutes {
+		p := "/_sim" + strings.TrimSuffix(c.path, "/")
+		if !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
+	}
+	writeJSON(w, http.StatusNotFound, controlError{fmt.Sprintf("unknown control endpoint %s: the control API has %s", r.URL.Path, strings.Join(paths, ", "))}, true)
+}
+
+func (s *Sim) serveState(w http.ResponseWriter, r *http.Request) {
+	b, err := s.StateJSON()
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, controlError{err.Error()}, true)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(b)
+}
+
+func (s *Sim) serveRequests(w http.ResponseWriter, r *http.Request) {
+	var since int64
+	if v := r.URL.Query().Get("since"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			writeJSON(w, http.StatusBadRequest, controlError{fmt.Sprintf("invalid since=%q: give the seq of the last request you have seen (0 for all)", v)}, true)
 			return
 		}
-		writeJSON(w, http.StatusOK, n, true)
-	case route == "/leak" && r.Method == http.MethodPost:
-		s.serveLeak(w, r) // leak.go
-	case route == "/reset" && r.Method == http.MethodPost:
-		if err := s.Reset(); err != nil {
-			writeJSON(w, http.StatusInternalServerError, controlError{err.Error()}, true)
-			return
-		}
-		writeJSON(w, http.StatusOK, s.Scenario(), true)
-	case route == "/state" || route == "/scenario" || route == "/requests" || route == "/faults" || route == "/workflows" || route == "/world" || route == "/reset" || route == "/names" || route == "/leak" || strings.HasPrefix(route, "/faults/"):
-		w.Header().Set("Allow", allowed(route))
-		writeJSON(w, http.StatusMethodNotAllowed, controlError{fmt.Sprintf("%s is not allowed on /_sim%s (allowed: %s)", r.Method, route, allowed(route))}, true)
+		since = n
+	}
+	entries, last := s.log.since(since)
+	writeJSON(w, http.StatusOK, struct {
+		Requests []RequestRecord `json:"requests"`
+		LastSeq  int64           `json:"last_seq"`
+	}{entries, last}, true)
+}
+
+// decodeControl decodes a control request's JSON body into v, refusing
+// unknown fields; it answers 400 itself and reports false on a bad body.
+func decodeControl(w http.ResponseWriter, r *http.Request, what string, v any) bool {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeJSON(w, http.StatusBadRequest, controlError{"invalid " + what + " JSON: " + err.Error()}, true)
+		return false
+	}
+	return true
+}
+
+func (s *Sim) serveAddFault(w http.ResponseWriter, r *http.Request) {
+	var f Fault
+	if !decodeControl(w, r, "fault", &f) {
+		return
+	}
+	added, err := s.AddFault(f)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, controlError{err.Error()}, true)
+		return
+	}
+	writeJSON(w, http.StatusCreated, added, true)
+}
+
+func (s *Sim) serveRemoveFault(w http.ResponseWriter, r *http.Request) {
+	idText := strings.TrimPrefix(strings.TrimSuffix(r.URL.Path, "/"), "/_sim/faults/")
+	id, err := strconv.Atoi(idText)
+	if err != nil || !s.faults.remove(id) {
+		writeJSON(w, http.StatusNotFound, controlError{fmt.Sprintf("no fault %q: list them with GET /_sim/faults", idText)}, true)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Sim) serveConfigureWorkflow(w http.ResponseWriter, r *http.Request) {
+	var req WorkflowRequest
+	if !decodeControl(w, r, "workflow", &req) {
+		return
+	}
+	info, err := s.ConfigureWorkflow(req)
+	switch {
+	case errors.Is(err, githubsim.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, controlError{err.Error()}, true)
+	case err != nil:
+		writeJSON(w, http.StatusBadRequest, controlError{err.Error()}, true)
 	default:
-		writeJSON(w, http.StatusNotFound, controlError{fmt.Sprintf("unknown control endpoint %s: the control API has /_sim/state, /_sim/scenario, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/names, /_sim/world, /_sim/leak and /_sim/reset", r.URL.Path)}, true)
+		writeJSON(w, http.StatusOK, info, true)
 	}
 }
 
-func allowed(route string) string {
-	switch {
-	case route == "/faults":
-		return "GET, POST, DELETE"
-	case route == "/workflows":
-		return "GET, POST"
-	case strings.HasPrefix(route, "/faults/"):
-		return "DELETE"
-	case route == "/reset", route == "/names", route == "/leak":
-		return "POST"
+func (s *Sim) serveNames(w http.ResponseWriter, r *http.Request) {
+	var n Names
+	if !decodeControl(w, r, "names", &n) {
+		return
 	}
-	return "GET"
+	if err := s.SetNames(n); err != nil {
+		writeJSON(w, http.StatusBadRequest, controlError{err.Error()}, true)
+		return
+	}
+	writeJSON(w, http.StatusOK, n, true)
+}
+
+func (s *Sim) serveReset(w http.ResponseWriter, r *http.Request) {
+	if err := s.Reset(); err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, ErrResetLocked) {
+			status = http.StatusConflict
+		}
+		writeJSON(w, status, controlError{err.Error()}, true)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Scenario(), true)
 }
 
 // Names renames what the scenario's leak involves, so that tests can hand

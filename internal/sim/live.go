@@ -130,7 +130,12 @@ type ConsumerState struct {
 	DownSince       string  `json:"down_since,omitempty"`
 	DowntimeSeconds float64 `json:"downtime_seconds"`
 	Outages         int     `json:"outages"`
-	Calls           int64   `json:"calls"`
+	// Broken counts the times it went down while it held a key other than
+	// the one it started with: it ran on a replacement, and was then
+	// switched to a dead key (or its replacement was deleted under it).
+	// Make before break says this never happens.
+	Broken int   `json:"broken"`
+	Calls  int64 `json:"calls"`
 }
 
 // LiveEvent is something that happened in the live world.
@@ -177,6 +182,8 @@ type consumerRun struct {
 	downSince time.Time
 	downtime  time.Duration
 	outages   int
+	broken    int
+	firstKey  string // the key it held when first seen
 	calls     int64
 	next      time.Time
 }
@@ -409,7 +416,7 @@ func (s *Sim) stepLocked(l *live, now time.Time) {
 		c.keyID = id
 		switch {
 		case !c.seen:
-			c.seen, c.up = true, live
+			c.seen, c.up, c.firstKey = true, live, id
 			if !live {
 				c.downSince = now
 				c.outages++
@@ -418,6 +425,9 @@ func (s *Sim) stepLocked(l *live, now time.Time) {
 		case c.up && !live:
 			c.up, c.downSince = false, now
 			c.outages++
+			if prevKey != "" && prevKey != c.firstKey {
+				c.broken++
+			}
 			fold.add("consumer.down", keyName(id), c.c.Name)
 		case !c.up && live:
 			c.up = true
@@ -540,6 +550,21 @@ func (s *Sim) StepLive() {
 	}
 }
 
+// stepLiveHeld is StepLive for a caller that holds s.world.
+func (s *Sim) stepLiveHeld() {
+	s.mu.Lock()
+	l := s.live
+	s.mu.Unlock()
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.frozen {
+		s.stepLocked(l, s.now().UTC())
+	}
+}
+
 // LiveState returns the live world now (Running false when it was never
 // started).
 func (s *Sim) LiveState() LiveState {
@@ -575,7 +600,7 @@ func (s *Sim) LiveState() LiveState {
 	}
 	st.Attacker.CostUSD = round2(st.Attacker.CostUSD)
 	for _, c := range l.consumers {
-		cs := ConsumerState{Consumer: c.c, KeyID: c.keyID, Up: c.up, DowntimeSeconds: c.downtime.Seconds(), Outages: c.outages, Calls: c.calls}
+		cs := ConsumerState{Consumer: c.c, KeyID: c.keyID, Up: c.up, DowntimeSeconds: c.downtime.Seconds(), Outages: c.outages, Broken: c.broken, Calls: c.calls}
 		if !c.up && c.seen {
 			cs.DownSince = rfc3339nano(c.downSince)
 			cs.DowntimeSeconds += now.Sub(c.downSince).Seconds()

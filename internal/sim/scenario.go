@@ -48,6 +48,7 @@ var scenarios = []scenario{
 			"revoking it means deleting the service account, since its key cannot be deleted through the project api_keys endpoint.",
 		seed: func(w *world) error { return w.seedLeakedKey(leakServiceAccount) },
 	},
+	{name: "audit", description: auditDescription, seed: (*world).seedAudit},
 }
 
 // ListScenarios returns the scenarios the simulator can seed, default
@@ -146,6 +147,9 @@ type ScenarioInfo struct {
 	// ReadOnlyLogin is its user.
 	ReadOnlyToken string `json:"readonly_token"`
 	ReadOnlyLogin string `json:"readonly_login"`
+
+	// Plants are the problems the audit scenario planted (see Plant).
+	Plants []Plant `json:"plants,omitempty"`
 }
 
 func (i ScenarioInfo) clone() ScenarioInfo {
@@ -153,6 +157,7 @@ func (i ScenarioInfo) clone() ScenarioInfo {
 	i.OrgSecretRepos = slices.Clone(i.OrgSecretRepos)
 	i.DecoyRepos = slices.Clone(i.DecoyRepos)
 	i.UnlistedRepos = slices.Clone(i.UnlistedRepos)
+	i.Plants = slices.Clone(i.Plants)
 	return i
 }
 
@@ -164,10 +169,13 @@ type world struct {
 	oa     *openaisim.Server
 	gh     *githubsim.Server
 
-	info     ScenarioInfo
-	leaked   secret.Value
-	adminKey secret.Value
-	token    secret.Value
+	info ScenarioInfo
+	// inventory, when set, is the scenario's own inventory (the audit
+	// scenario's several credentials) instead of inventoryYAML's.
+	inventory string
+	leaked    secret.Value
+	adminKey  secret.Value
+	token     secret.Value
 	// secretSet is when the secrets holding the leaked key were set.
 	secretSet time.Time
 }
@@ -573,18 +581,41 @@ func (w *world) addUsage(p usageProfile) error {
 // inventoryYAML renders the scenario's inventory (PRODUCT.md §5): one
 // credential, the leaked key, and every place that holds it.
 func (i ScenarioInfo) inventoryYAML(full bool) []byte {
+	header := fmt.Sprintf("# respond inventory for the simulator scenario %q (seed %d).\n# Every target below holds the leaked key %s (%s).\n",
+		i.Name, i.Seed, i.LeakedKeyID, i.LeakedKeyName)
+	return i.InventoryYAML(InventoryOptions{Header: header, Unlisted: full})
+}
+
+// InventoryOptions shape InventoryYAML.
+type InventoryOptions struct {
+	// Header is the comment lines at the top (each starting with #).
+	Header string
+	// Unlisted lists the repositories the scenario's inventory forgets
+	// too (UnlistedRepos).
+	Unlisted bool
+	// ByName names the key by its name in its project (key_name), as a
+	// team that keeps its inventory by hand would, rather than by its ID.
+	ByName bool
+}
+
+// InventoryYAML renders an inventory of the scenario (PRODUCT.md §5):
+// one credential, the leaked key, with the places that hold it.
+func (i ScenarioInfo) InventoryYAML(o InventoryOptions) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# respond inventory for the simulator scenario %q (seed %d).\n", i.Name, i.Seed)
-	fmt.Fprintf(&b, "# Every target below holds the leaked key %s (%s).\n", i.LeakedKeyID, i.LeakedKeyName)
+	b.WriteString(o.Header)
 	repos := i.Repos
-	if full {
+	if o.Unlisted {
 		repos = append(slices.Clone(repos), i.UnlistedRepos...)
 	}
 	b.WriteString("credentials:\n")
 	fmt.Fprintf(&b, "  - name: openai-%s\n", yamlScalar(strings.ToLower(i.ProjectName)))
 	b.WriteString("    provider: openai\n")
 	fmt.Fprintf(&b, "    project: %s\n", yamlScalar(i.ProjectID))
-	fmt.Fprintf(&b, "    key_id: %s\n", yamlScalar(i.LeakedKeyID))
+	if o.ByName && i.LeakedKeyName != "" {
+		fmt.Fprintf(&b, "    key_name: %s\n", yamlScalar(i.LeakedKeyName))
+	} else {
+		fmt.Fprintf(&b, "    key_id: %s\n", yamlScalar(i.LeakedKeyID))
+	}
 	b.WriteString("    targets:\n")
 	for _, r := range repos {
 		fmt.Fprintf(&b, "      - github-actions: {repo: %s, secret: %s}\n", yamlScalar(r), yamlScalar(i.SecretName))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -12,6 +13,12 @@ import (
 	"github.com/respondhq/respond/internal/sim/simapi"
 )
 
+// DefaultServices, when set, lists the services a simulator serves when
+// Options.Services is nil: internal/plugins sets it to the fakes the
+// registered plug-ins declare, so every simulator respond starts serves
+// every provider's and target's API.
+var DefaultServices func() []simapi.Factory
+
 // simService is one of Options.Services, built.
 type simService struct {
 	simapi.Service
@@ -19,7 +26,7 @@ type simService struct {
 }
 
 // reservedPrefixes are served by the simulator itself.
-var reservedPrefixes = []string{controlPrefix, "/v1/", "/api/", "/repos/", "/orgs/", "/user/", "/users/", "/graphql/", "/credentials/"}
+var reservedPrefixes = []string{"/_", "/v1/", "/api/", "/repos/", "/orgs/", "/user/", "/users/", "/graphql/", "/credentials/"}
 
 // buildServices builds Options.Services, checking that their names and
 // prefixes are unique and clear of the simulator's own.
@@ -81,6 +88,12 @@ func (s *Sim) startServices() error {
 	dir, err := os.MkdirTemp("", "respond-sim-services-")
 	if err != nil {
 		return fmt.Errorf("create the simulator's directory for its services' files: %w", err)
+	}
+	if s.caPEM != nil {
+		if err := os.WriteFile(filepath.Join(dir, simapi.CACertFile), s.caPEM, 0o600); err != nil {
+			os.RemoveAll(dir)
+			return fmt.Errorf("write the simulator's certificate for its services: %w", err)
+		}
 	}
 	env := map[string]string{}
 	for _, sv := range s.services {
@@ -154,12 +167,25 @@ func (s *Sim) KeyIssuerFor(secretType string) (simapi.KeyIssuer, bool) {
 	if tokens := s.github.Tokens(); slices.Contains(tokens.SecretTypes(), secretType) {
 		return tokens, true
 	}
+	if oa := (openAIIssuer{s: s, srv: s.openai}); slices.Contains(oa.SecretTypes(), secretType) {
+		return oa, true
+	}
 	for _, ki := range s.KeyIssuers() {
 		if slices.Contains(ki.SecretTypes(), secretType) {
 			return ki, true
 		}
 	}
 	return nil, false
+}
+
+// closeStreams ends the services' long-lived requests (watches), which
+// would otherwise hold up a reset or a shutdown.
+func (s *Sim) closeStreams() {
+	for _, sv := range s.services {
+		if st, ok := sv.Service.(simapi.Streamer); ok {
+			st.CloseStreams()
+		}
+	}
 }
 
 // serviceSnapshots is every service's world, by name, for /_sim/state.

@@ -142,3 +142,125 @@ func (prefixed) ServeHTTP(http.ResponseWriter, *http.Request)  {}
 func (prefixed) Reset()                                        {}
 func (prefixed) Snapshot() any                                 { return nil }
 func (prefixed) Env(string, string) (map[string]string, error) { return nil, nil }
+
+// streamService holds every request open until CloseStreams, as a
+// Kubernetes watch does.
+type streamService struct {
+	prefixed
+	mu      sync.Mutex
+	closed  chan struct{}
+	started chan struct{}
+}
+
+func newStreamService() *streamService {
+	return &streamService{prefixed: prefixed{"/stream/"}, closed: make(chan struct{}), started: make(chan struct{}, 10)}
+}
+
+func (s *streamService) Name() string { return "stream" }
+func (s *streamService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+	http.NewResponseController(w).Flush()
+	s.started <- struct{}{}
+	select {
+	case <-closed:
+	case <-r.Context().Done():
+	}
+}
+func (s *streamService) CloseStreams() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.closed:
+	default:
+		close(s.closed)
+	}
+}
+func (s *streamService) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = make(chan struct{})
+}
+
+func TestStreamsEndBeforeResetAndShutdown(t *testing.T) {
+	svc := newStreamService()
+	s := start(t, Options{Services: []simapi.Factory{func(simapi.Options) simapi.Service { return svc }}})
+
+	open := func() chan error {
+		done := make(chan error, 1)
+		go func() {
+			resp, err := http.Get(s.URL() + "/stream/watch")
+			if err == nil {
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			done <- err
+		}()
+		<-svc.started
+		return done
+	}
+	ended := func(what string, done chan error) {
+		t.Helper()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s: the stream ended with %v", what, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: the stream is still open", what)
+		}
+	}
+
+	done := open()
+	resetDone := make(chan error, 1)
+	go func() { resetDone <- s.Reset() }()
+	ended("reset", done)
+	select {
+	case err := <-resetDone:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Reset is held up by an open stream")
+	}
+
+	done = open() // Reset reopened streams
+	closeDone := make(chan error, 1)
+	go func() { closeDone <- s.Close() }()
+	ended("close", done)
+	select {
+	case err := <-closeDone:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close is held up by an open stream")
+	}
+}
+
+// secretPathService takes a secret in its query, and says how to log it.
+type secretPathService struct{ echoService }
+
+func (s *secretPathService) LogPath(r *http.Request) string {
+	q := r.URL.Query()
+	if q.Has("token") {
+		q.Set("token", "REDACTED")
+	}
+	return r.URL.Path + "?" + q.Encode()
+}
+
+func TestServicesKeepSecretsOutOfTheRequestLog(t *testing.T) {
+	svc := &secretPathService{}
+	s := start(t, Options{Services: []simapi.Factory{func(simapi.Options) simapi.Service { return svc }}})
+	resp, err := http.Get(s.URL() + "/echo/v1/lookup?token=sk-secret-in-the-query-0000&x=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	reqs := s.Requests(0)
+	if len(reqs) != 1 || strings.Contains(reqs[0].Path, "sk-secret") || !strings.Contains(reqs[0].Path, "token=REDACTED") {
+		t.Errorf("request log = %+v, want the path as the service logs it", reqs)
+	}
+}

@@ -4,7 +4,9 @@
 // It composes the two halves (internal/sim/openaisim under /v1/ and
 // internal/sim/githubsim for everything else, at the root and under
 // /api/v3/) and adds what neither real API has: a control API under /_sim/
-// (world state, request log, fault injection, reset), latency injection,
+// (world state, request log, fault injection, reset) behind one guard
+// (control.go: its host, origin, content type and, in a drill, the
+// controller's token), latency injection,
 // scenarios that seed a believable world deterministically from a seed, TLS,
 // and in-process start and stop.
 //
@@ -174,6 +176,10 @@ type Sim struct {
 	actors map[string]string
 	// mounts are further control APIs served beside /_sim/ (Mount).
 	mounts map[string]http.Handler
+	// controller drives the control API once set (SetController);
+	// resetLock, when set, says why Reset refuses (LockReset).
+	controller *Controller
+	resetLock  string
 	// serviceEnv is the environment the services gave once the simulator
 	// listened (guarded by mu); serviceDir holds the files they wrote.
 	serviceEnv map[string]string
@@ -198,10 +204,11 @@ type Sim struct {
 
 // seeded is what seeding a scenario produced.
 type seeded struct {
-	info     ScenarioInfo
-	leaked   secret.Value
-	adminKey secret.Value
-	token    secret.Value
+	info      ScenarioInfo
+	inventory string
+	leaked    secret.Value
+	adminKey  secret.Value
+	token     secret.Value
 }
 
 // Start seeds the scenario, listens on opts.Addr and serves in the
@@ -342,7 +349,11 @@ func newSim(opts Options) (*Sim, error) {
 		HookTimeout:     opts.WebhookTimeout,
 		HookAnyHost:     opts.WebhookAnyHost,
 	})
-	if err := s.buildServices(opts.Services); err != nil {
+	services := opts.Services
+	if services == nil && DefaultServices != nil {
+		services = DefaultServices()
+	}
+	if err := s.buildServices(services); err != nil {
 		return nil, err
 	}
 	s.github.SetValidityOracle(s.secretValidity)
@@ -382,7 +393,7 @@ func (s *Sim) seed() error {
 		return fmt.Errorf("seed simulator scenario %q: %w", s.scen.name, err)
 	}
 	s.mu.Lock()
-	s.seeded = seeded{info: w.info, leaked: w.leaked, adminKey: w.adminKey, token: w.token}
+	s.seeded = seeded{info: w.info, inventory: w.inventory, leaked: w.leaked, adminKey: w.adminKey, token: w.token}
 	s.mu.Unlock()
 	return nil
 }
@@ -441,11 +452,17 @@ func (s *Sim) GitHub() *githubsim.Server { return s.github }
 // Reset re-seeds the scenario from the same seed and clears the request log
 // and the faults, as POST /_sim/reset does. Request sequence numbers keep
 // increasing across resets.
+//
+// While LockReset holds, it refuses (ErrResetLocked) and changes nothing.
 func (s *Sim) Reset() error {
+	if why := s.resetLocked(); why != "" {
+		return fmt.Errorf("%w: %s", ErrResetLocked, why)
+	}
 	s.FreezeLive()
 	s.mu.Lock()
 	s.live = nil
 	s.mu.Unlock()
+	s.closeStreams()
 	s.world.Lock()
 	defer s.world.Unlock()
 	s.faults.clear()
@@ -468,6 +485,7 @@ func (s *Sim) Close() error {
 		if stop != nil {
 			stop()
 		}
+		s.closeStreams()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if e := s.srv.Shutdown(ctx); e != nil {
@@ -491,6 +509,12 @@ func (s *Sim) Done() <-chan struct{} { return s.done }
 // WriteInventory writes the scenario's inventory (PRODUCT.md §5 format)
 // to path: one credential, the leaked key, with every target that holds it.
 func (s *Sim) WriteInventory(path string) error {
+	s.mu.Lock()
+	own := s.seeded.inventory
+	s.mu.Unlock()
+	if own != "" {
+		return writeInventory(path, []byte(own))
+	}
 	return writeInventory(path, s.Scenario().inventoryYAML(false))
 }
 

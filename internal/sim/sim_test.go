@@ -106,6 +106,10 @@ func httpDo(t *testing.T, method, url string, body string) (int, http.Header, []
 	if err != nil {
 		t.Fatal(err)
 	}
+	if method != http.MethodGet && method != http.MethodHead {
+		// The control API takes JSON only (control.go).
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -80,6 +80,12 @@ type Spec struct {
 	// lock), so it runs again in every run of an incident, resume
 	// included, even though an earlier run finished it.
 	Holds bool
+	// Follows: the kind acts on what the steps before it changed (a
+	// redeploy picks up the secrets the deploys wrote), so once done it
+	// runs again in a later run that has changes to make before it (a
+	// deploy item retried on resume): its effect must follow the last
+	// change.
+	Follows bool
 }
 
 // Param returns the named parameter's declaration.
@@ -131,6 +137,30 @@ type ReconcileDecider interface {
 // their parameters (exec: `idempotent: true`, `creates:` or `unless:`).
 type IdempotencyDecider interface {
 	Idempotent(c *Call) bool
+}
+
+// Recoverer is implemented by kinds whose secret outputs may be recovered
+// after a resume instead of applying the step again (secrets are never
+// journaled): key.replace reads the replacement back from a place that
+// holds it, checks its fingerprint against the journal and that it still
+// works. The engine calls Recover, before the plan, for a completed step
+// whose secret output a step still to run needs; ok false (with a reason
+// for the plan, or an error) means the step runs again. The result's
+// outputs replace the step's; its summary says where the value came from.
+// Recover must change nothing in the world.
+type Recoverer interface {
+	Recover(ctx context.Context, c *Call) (res *Result, ok bool, why string, err error)
+}
+
+// Recorded is a step instance that finished ok, in the incident's journal
+// order (earlier runs first), as Call.History gives it.
+type Recorded struct {
+	Seq      int    // the journal record's sequence number
+	Step     string // the step's ID
+	Item     string // its foreach item, if any
+	Kind     string // the step kind it used
+	Evidence map[string]any
+	Outputs  map[string]any // secrets as journal.SecretRef maps
 }
 
 // Catalog looks up kinds by name.
@@ -225,6 +255,28 @@ type Chooser interface {
 // ErrNoChoice: nobody can be asked to choose (no terminal, or --yes).
 var ErrNoChoice = errors.New("no terminal to choose on")
 
+// SecretAsker asks a person for a secret: a replacement key a person made
+// in a provider's console, which no API can create. Approvers that can ask
+// implement it (a hidden prompt on a terminal, or standard input given for
+// it); kinds find it by asserting Call.Approver.
+type SecretAsker interface {
+	// CanAsk reports whether a person can be asked now.
+	CanAsk() bool
+	// AskSecret asks for a secret: question is the prompt, detail says
+	// where and how to make it. ErrNobodyToAsk when nobody can answer.
+	AskSecret(ctx context.Context, question, detail string) (secret.Value, error)
+}
+
+// ErrNobodyToAsk: a secret a person must give was needed, and nobody can
+// be asked (no terminal, or --yes, and no --replacement-stdin).
+var ErrNobodyToAsk = errors.New("nobody to ask for it")
+
+// CanAsk reports whether the call's approver can ask a person for a secret.
+func (c *Call) CanAsk() bool {
+	a, ok := c.Approver.(SecretAsker)
+	return ok && a.CanAsk()
+}
+
 // Locker takes named locks (a leaked key, an alert) until the process
 // exits, so that one response per key runs at a time. A name another
 // responder holds gives an error that says who and in which incident, and
@@ -270,6 +322,19 @@ type Call struct {
 	InterruptedCheckpoint map[string]any
 	// Log writes a progress line for humans (masked, may be discarded).
 	Log func(format string, args ...any)
+	// History lists every step instance of the incident that finished ok,
+	// in journal order, this run's so far included: what an earlier run
+	// wrote where (deploy's evidence), for recovery and clean-up. Nil
+	// outside the engine.
+	History func() []Recorded
+}
+
+// Recorded returns c.History(), or nil outside the engine.
+func (c *Call) Recorded() []Recorded {
+	if c == nil || c.History == nil {
+		return nil
+	}
+	return c.History()
 }
 
 // Has reports whether the parameter was given (or has a default).

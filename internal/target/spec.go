@@ -11,6 +11,7 @@ import (
 
 	"github.com/respondhq/respond/internal/plugin"
 	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/sim/simapi"
 	"github.com/respondhq/respond/internal/step"
 )
 
@@ -58,6 +59,10 @@ type Spec struct {
 	// Docs is its docs page (docs/targets/TYPE.md), "" for types
 	// documented in docs/inventory.md.
 	Docs string
+	// Fake builds the simulated API its tests and drills use (a
+	// simapi.SecretStore, so scenarios can seed it and drills read what it
+	// holds); nil for types written to this machine or tested elsewhere.
+	Fake simapi.Factory
 	// New builds its writer from the plug-in environment. It must not
 	// fail or make requests.
 	New func(env *plugin.Env) Writer
@@ -215,6 +220,10 @@ type WriteResult struct {
 	// place, found while writing it (a .env file others may read): the
 	// summary names it and the report lists it. Never a secret.
 	FollowUp string
+	// Warning, when set, is what the responder must know although the
+	// write succeeded (a public key respond had was wrong): shown,
+	// journaled and reported. Never a secret.
+	Warning string
 }
 
 // Writer writes a credential to targets of one type. Writes must be

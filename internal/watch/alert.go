@@ -13,7 +13,7 @@ import (
 // one (so watch's requests share the responses' rate limiter).
 type GitHub interface {
 	AlertState(ctx context.Context, owner, repo string, number int) (githubapi.AlertState, error)
-	OpenAlerts(ctx context.Context, org, etag string, page int) (githubapi.AlertPage, error)
+	OpenAlertsPage(ctx context.Context, org, etag string, page int) (githubapi.AlertPage, error)
 	ResolveAlert(ctx context.Context, owner, repo string, number int, resolution, comment string) (githubapi.Alert, error)
 }
 

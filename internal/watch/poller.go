@@ -46,7 +46,7 @@ func (p *Poller) Run(ctx context.Context) {
 func (p *Poller) Poll(ctx context.Context, org string) {
 	log := p.cfg.Log.With("org", org, "source", SourcePoll)
 	cur := p.cfg.Store.Cursor(org)
-	first, err := p.cfg.GitHub.OpenAlerts(ctx, org, cur.ETag, 1)
+	first, err := p.cfg.GitHub.OpenAlertsPage(ctx, org, cur.ETag, 1)
 	if err != nil {
 		p.cfg.Metrics.Polls.WithLabelValues("error").Inc()
 		log.Error("could not list the organization's open alerts", "error", p.disp.mask(err))
@@ -76,7 +76,7 @@ func (p *Poller) Poll(ctx context.Context, org string) {
 		if done || page.Next == 0 {
 			break
 		}
-		page, err = p.cfg.GitHub.OpenAlerts(ctx, org, "", page.Next)
+		page, err = p.cfg.GitHub.OpenAlertsPage(ctx, org, "", page.Next)
 		if err != nil {
 			log.Error("could not list the organization's open alerts (next page); the next poll tries again", "error", p.disp.mask(err))
 			return

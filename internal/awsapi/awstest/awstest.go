@@ -167,8 +167,10 @@ type Server struct {
 	cmd     *exec.Cmd
 	logPath string
 	recPath string
-	done    chan struct{}
-	hc      *http.Client
+	// clockPath holds IAM's clock offset (Options.Clock).
+	clockPath string
+	done      chan struct{}
+	hc        *http.Client
 
 	iam  *iam.Client
 	sm   *secretsmanager.Client
@@ -183,7 +185,31 @@ type Options struct {
 	// Env is added to moto's environment, e.g.
 	// MOTO_IAM_LOAD_MANAGED_POLICIES=true.
 	Env []string
+	// Clock lets SetClock move IAM's clock (moto has no way to make a key
+	// that is already old): moto runs under a wrapper that shifts the
+	// times IAM stamps (keys' creation, their last use, the credential
+	// report) by an offset read from a file.
+	Clock bool
 }
+
+// clockWrapper runs moto's server with IAM's clock shifted by the
+// seconds the file RESPOND_MOTO_CLOCK holds (0 when it is missing).
+const clockWrapper = `
+import datetime, os, sys
+import moto.iam.models as _iam
+_orig = _iam.utcnow
+_path = os.environ["RESPOND_MOTO_CLOCK"]
+def _shifted():
+    try:
+        with open(_path) as f:
+            off = float(f.read().strip() or 0)
+    except OSError:
+        off = 0.0
+    return _orig() + datetime.timedelta(seconds=off)
+_iam.utcnow = _shifted
+from moto.server import main
+main(sys.argv[1:])
+`
 
 // Start starts moto for the test (see Require for when moto is missing)
 // and stops it when the test ends.
@@ -228,6 +254,11 @@ func StartServer(o Options) (*Server, error) {
 	}
 	cmd := exec.Command(python(), "-m", "moto.server", "-H", "127.0.0.1", "-p", "0")
 	cmd.Env = append(motoEnv(), "MOTO_RECORDER_FILEPATH="+s.recPath)
+	if o.Clock {
+		s.clockPath = filepath.Join(dir, "iam-clock")
+		cmd = exec.Command(python(), "-c", clockWrapper, "-H", "127.0.0.1", "-p", "0")
+		cmd.Env = append(motoEnv(), "MOTO_RECORDER_FILEPATH="+s.recPath, "RESPOND_MOTO_CLOCK="+s.clockPath)
+	}
 	cmd.Env = append(cmd.Env, o.Env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -402,6 +433,26 @@ func (s *Server) createAdmin() error {
 	return nil
 }
 
+// SetClock moves IAM's clock by offset (negative: into the past) for
+// what IAM stamps from now on: keys created and used, until the next
+// SetClock. The server must have been started with Options.Clock.
+func (s *Server) SetClock(t T, offset time.Duration) {
+	if s.clockPath == "" {
+		t.Fatalf("moto: SetClock needs a server started with Options.Clock")
+	}
+	if err := os.WriteFile(s.clockPath, []byte(fmt.Sprintf("%f", offset.Seconds())), 0o600); err != nil {
+		t.Fatalf("moto: setting IAM's clock: %v", err)
+	}
+}
+
+// AttachUserPolicy attaches a managed policy to a user (AWS managed ones
+// need MOTO_IAM_LOAD_MANAGED_POLICIES=true in Options.Env).
+func (s *Server) AttachUserPolicy(t T, user, arn string) {
+	if _, err := s.iam.AttachUserPolicy(context.Background(), &iam.AttachUserPolicyInput{UserName: aws.String(user), PolicyArn: aws.String(arn)}); err != nil {
+		t.Fatalf("moto: attaching %s to %s: %v", arn, user, err)
+	}
+}
+
 // EnableAuth makes moto check every later call: its signature, its key
 // (unknown and deleted keys are refused; inactive ones are not, see the
 // package comment) and the caller's IAM policies.
@@ -537,17 +588,66 @@ func (s *Server) AccessKeys(t T) []KeyState {
 	return out
 }
 
+// KeyWorks is the world's truth of an access key pair, for tests that must
+// not take respond's word: known is whether moto ever issued keyID; live
+// whether the key exists (ListAccessKeys of its user, signed by Admin),
+// is Active and secretKey is its secret. moto would accept an inactive
+// key (see the package comment): this is what AWS would decide.
+func (s *Server) KeyWorks(keyID, secretKey string) (user string, live, known bool, err error) {
+	var data struct {
+		IAM struct {
+			AccessKey []struct {
+				ID     string `json:"access_key_id"`
+				Secret string `json:"secret_access_key"`
+				User   string `json:"user_name"`
+			}
+		} `json:"iam"`
+	}
+	if err := s.getModelData(&data); err != nil {
+		return "", false, false, err
+	}
+	var secretOK bool
+	for _, k := range data.IAM.AccessKey {
+		if k.ID == keyID {
+			user, known, secretOK = k.User, true, k.Secret == secretKey
+		}
+	}
+	if !known {
+		return "", false, false, nil
+	}
+	out, err := s.iam.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	if err != nil {
+		var nse *iamtypes.NoSuchEntityException
+		if errors.As(err, &nse) {
+			return user, false, true, nil
+		}
+		return user, false, true, fmt.Errorf("moto: listing the access keys of %s: %w", user, err)
+	}
+	for _, k := range out.AccessKeyMetadata {
+		if aws.ToString(k.AccessKeyId) == keyID {
+			return user, secretOK && k.Status == iamtypes.StatusTypeActive, true, nil
+		}
+	}
+	return user, false, true, nil
+}
+
 // ModelData decodes GET /moto-api/data.json into v.
 func (s *Server) modelData(t T, v any) {
+	if err := s.getModelData(v); err != nil {
+		t.Fatalf("%v", err)
+	}
+}
+
+func (s *Server) getModelData(v any) error {
 	resp, err := s.hc.Get(s.URL + "/moto-api/data.json")
 	if err != nil {
-		t.Fatalf("moto: reading its state: %v", err)
-		return
+		return fmt.Errorf("moto: reading its state: %w", err)
 	}
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		t.Fatalf("moto: decoding its state: %v", err)
+		return fmt.Errorf("moto: decoding its state: %w", err)
 	}
+	return nil
 }
 
 // CreateSecret creates a Secrets Manager secret holding value, encrypted

@@ -240,32 +240,67 @@ func (a adapter) CanReplace(ctx context.Context, scope string, old *provider.Key
 }
 
 // room says which of a user's keys must go before a new one can be made
-// (IAM allows two), and why; "" when there is room.
-func (a adapter) room(keys []awsapi.AccessKey, old provider.KeyInfo, previous string) (deleteID, why string, destructive bool) {
+// (IAM allows two), and why; "" when there is room. A kept key (an earlier
+// replacement places still hold) is never chosen: when only it or the old
+// key, still active, could go, blocked says why nothing can.
+func (a adapter) room(keys []awsapi.AccessKey, old provider.KeyInfo, previous string, keep map[string]bool) (deleteID, why string, destructive bool, blocked error) {
 	if len(keys) < 2 {
-		return "", "", false
+		return "", "", false, nil
 	}
 	var others []awsapi.AccessKey
 	for _, k := range keys {
 		if k.ID == previous {
-			return "", "", false // the earlier replacement is deleted first anyway
+			return "", "", false, nil // the earlier replacement is deleted first anyway
 		}
-		if k.ID != old.ID {
+		if k.ID != old.ID && !keep[k.ID] {
 			others = append(others, k)
 		}
 	}
 	for _, k := range others {
 		if !k.Active() {
-			return k.ID, fmt.Sprintf("IAM user %s has 2 access keys, the most IAM allows: %s is inactive, so nothing can be using it, and it is deleted first to make room", old.Owner.ID, k.ID), false
+			return k.ID, fmt.Sprintf("IAM user %s has 2 access keys, the most IAM allows: %s is inactive, so nothing can be using it, and it is deleted first to make room", old.Owner.ID, k.ID), false, nil
+		}
+	}
+	var kept []string
+	for _, k := range keys {
+		if keep[k.ID] {
+			kept = append(kept, k.ID)
 		}
 	}
 	for _, k := range keys {
-		if k.ID == old.ID {
-			why := fmt.Sprintf("IAM user %s has 2 access keys, the most IAM allows, and the other one (%s) is active and may be in use: the old key %s is deleted first to make room", old.Owner.ID, others[0].ID, old.ID)
-			return old.ID, why, k.Active()
+		if k.ID != old.ID {
+			continue
+		}
+		if len(kept) > 0 && k.Active() {
+			return "", "", false, step.Permanent(fmt.Errorf("IAM user %s has 2 access keys, the most IAM allows: the old key %s is still active "+
+				"and the replacement an earlier run made (%s) is on targets that cannot be read back; deleting either could take down "+
+				"a service that uses it, so respond changes nothing. Delete one yourself once nothing uses it "+
+				"(`aws iam delete-access-key --user-name %s --access-key-id ID`), then `respond resume`", old.Owner.ID, old.ID, strings.Join(kept, ", "), old.Owner.ID))
+		}
+		if len(kept) > 0 {
+			return old.ID, fmt.Sprintf("IAM user %s has 2 access keys, the most IAM allows: the old key %s is inactive (contained), and the other, %s, is the replacement an earlier run made, which stays live until the new one is everywhere: the old key is deleted first to make room", old.Owner.ID, old.ID, strings.Join(kept, ", ")), false, nil
+		}
+		if len(others) == 0 {
+			break
+		}
+		why := fmt.Sprintf("IAM user %s has 2 access keys, the most IAM allows, and the other one (%s) is active and may be in use: the old key %s is deleted first to make room", old.Owner.ID, others[0].ID, old.ID)
+		return old.ID, why, k.Active(), nil
+	}
+	if len(others) == 0 {
+		return "", "", false, step.Permanent(fmt.Errorf("IAM user %s has 2 access keys, the most IAM allows, and both are replacements an earlier run made that places still hold: respond changes nothing; delete one yourself once nothing uses it, then `respond resume`", old.Owner.ID))
+	}
+	return others[0].ID, fmt.Sprintf("IAM user %s has 2 access keys, the most IAM allows: %s is deleted first to make room", old.Owner.ID, others[0].ID), true, nil
+}
+
+// keepSet is the key IDs of r.Keep.
+func keepSet(r provider.ReplaceRequest) map[string]bool {
+	m := map[string]bool{}
+	for _, k := range r.Keep {
+		if k.KeyID != "" {
+			m[k.KeyID] = true
 		}
 	}
-	return others[0].ID, fmt.Sprintf("IAM user %s has 2 access keys, the most IAM allows: %s is deleted first to make room", old.Owner.ID, others[0].ID), true
+	return m
 }
 
 // PlanReplace implements provider.Provider.
@@ -288,7 +323,11 @@ func (a adapter) PlanReplace(ctx context.Context, r provider.ReplaceRequest) (st
 	if r.Previous != nil {
 		prev = r.Previous.KeyID
 	}
-	if id, why, destructive := a.room(keys, r.Old, prev); id != "" {
+	id, why, destructive, blocked := a.room(keys, r.Old, prev, keepSet(r))
+	switch {
+	case blocked != nil:
+		ch.Action, ch.Effect = step.Ask, "cannot create it: "+blocked.Error()
+	case id != "":
 		ch.Effect = "delete " + id + " first, then create a new access key (the replacement): " + why
 		ch.Destructive = destructive
 	}
@@ -332,7 +371,11 @@ func (a adapter) Replace(ctx context.Context, r provider.ReplaceRequest, log fun
 			live = append(live, k)
 		}
 	}
-	if id, why, _ := a.room(live, provider.KeyInfo{ID: r.Old.ID, Owner: evidence.Owner{ID: user}}, ""); id != "" {
+	id, why, _, blocked := a.room(live, provider.KeyInfo{ID: r.Old.ID, Owner: evidence.Owner{ID: user}}, "", keepSet(r))
+	if blocked != nil {
+		return secret.Credential{}, evidence.Created{}, blocked
+	}
+	if id != "" {
 		log("%s", why)
 		if err := c.DeleteAccessKey(ctx, user, id); err != nil && !errors.Is(err, step.ErrNotFound) {
 			return secret.Credential{}, evidence.Created{}, fmt.Errorf("making room for the replacement (deleting %s of IAM user %s): %w", id, user, err)

@@ -56,6 +56,7 @@ func Spec() provider.Spec {
 		Paste:          paste,
 		MakeCredential: makeCredential,
 		AlertTypes:     []string{"aws_access_key_id", "aws_secret_access_key", "aws_temporary_access_key_id"},
+		SecretNames:    regexp.MustCompile(`(?i)^(\w+_)?AWS_SECRET_ACCESS_KEY$`),
 		Env: []provider.EnvVar{
 			{Name: "AWS_PROFILE", Doc: "a profile of the AWS CLI's configuration"},
 			{Name: "AWS_ACCESS_KEY_ID", Credential: true, Doc: "respond's own access key ID"},
@@ -75,9 +76,11 @@ func Spec() provider.Spec {
 			Console:   "in the IAM console (Users, Security credentials) or with `aws iam update-access-key --status Inactive`",
 			Review:    "Review the CloudTrail events of the key for the window (aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=KEY_ID), what they touched and the bill; open a case with AWS Support for charges to dispute.",
 			AllowList: "An IAM policy condition on aws:SourceIp or aws:SourceVpc (or a service control policy) makes a leaked key useless from anywhere else.",
+			Narrow:    "a least-privilege IAM policy on the user (only the actions and resources the application uses), or a role instead of long-term keys",
 		},
-		Docs: "docs/providers/aws.md",
-		New:  func(env *plugin.Env) provider.Provider { return adapter{env: env} },
+		Docs:          "docs/providers/aws.md",
+		FakeElsewhere: "moto (a real implementation of the AWS APIs), in internal/providers/aws's tests",
+		New:           func(env *plugin.Env) provider.Provider { return adapter{env: env} },
 	}
 }
 

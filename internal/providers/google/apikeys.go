@@ -300,6 +300,13 @@ func (c *Client) GetKeyString(ctx context.Context, name string) (secret.Value, e
 // someone else) made the key; GetKey(KeyName(project, keyID)) tells which.
 // The returned Key carries its KeyString.
 func (c *Client) CreateKey(ctx context.Context, project, keyID, displayName string, r Restrictions, annotations map[string]string) (Key, error) {
+	return c.CreateBoundKey(ctx, project, keyID, displayName, "", r, annotations)
+}
+
+// CreateBoundKey is CreateKey for a key bound to a service account
+// (serviceAccountEmail; "" for none), as the key it replaces was: the
+// caller then needs permission to act as that service account.
+func (c *Client) CreateBoundKey(ctx context.Context, project, keyID, displayName, serviceAccountEmail string, r Restrictions, annotations map[string]string) (Key, error) {
 	if err := checkProject(project); err != nil {
 		return Key{}, err
 	}
@@ -315,7 +322,7 @@ func (c *Client) CreateKey(ctx context.Context, project, keyID, displayName stri
 	}
 	op := "creating key " + keyID + " in project " + project
 	o, err := c.svc.Projects.Locations.Keys.Create("projects/"+project+"/locations/global",
-		&apikeys.V2Key{DisplayName: displayName, Restrictions: restr, Annotations: maps.Clone(annotations)}).
+		&apikeys.V2Key{DisplayName: displayName, Restrictions: restr, Annotations: maps.Clone(annotations), ServiceAccountEmail: serviceAccountEmail}).
 		KeyId(keyID).Context(ctx).Do()
 	if err != nil {
 		return Key{}, apiError(op, err)
@@ -327,12 +334,23 @@ func (c *Client) CreateKey(ctx context.Context, project, keyID, displayName stri
 // it was read (ErrEtagMismatch otherwise), and waits for the operation. A
 // key that is already deleted is not an error: DeleteKey returns it.
 func (c *Client) DeleteKey(ctx context.Context, name, etag string) (Key, error) {
+	k, _, err := c.DeleteKeyStatus(ctx, name, etag)
+	return k, err
+}
+
+// DeleteKeyStatus is DeleteKey that also reports whether the key was
+// deleted already, before this call (by someone else, or by Google). A key
+// found deleted only after a request was retried counts as deleted by this
+// call: the attempt whose answer was lost most likely deleted it.
+func (c *Client) DeleteKeyStatus(ctx context.Context, name, etag string) (k Key, already bool, err error) {
 	if _, _, err := ParseKeyName(name); err != nil {
-		return Key{}, err
+		return Key{}, false, err
 	}
 	op := "deleting key " + name
 	var o *apikeys.Operation
-	err := c.retry(ctx, func() error {
+	attempts := 0
+	err = c.retry(ctx, func() error {
+		attempts++
 		call := c.svc.Projects.Locations.Keys.Delete(name).Context(ctx)
 		if etag != "" {
 			call = call.Etag(etag)
@@ -345,13 +363,14 @@ func (c *Client) DeleteKey(ctx context.Context, name, etag string) (Key, error) 
 		// Deleted already (by an earlier attempt whose answer was lost, or
 		// by someone else)? Then the deletion is done.
 		if k, gerr := c.GetKey(ctx, name); gerr == nil && k.IsDeleted() {
-			return k, nil
+			return k, attempts == 1, nil
 		}
 	}
 	if err != nil {
-		return Key{}, err
+		return Key{}, false, err
 	}
-	return c.wait(ctx, op, o)
+	k, err = c.wait(ctx, op, o)
+	return k, false, err
 }
 
 // UndeleteKey restores a key deleted in the last 30 days and waits for

@@ -1,7 +1,15 @@
-// Package google is respond's client of Google Cloud's API Keys API v2
+// Package google is respond's provider of Google Cloud API keys (Gemini
+// API keys are some): a leaked key is found from its value with
+// keys:lookupKey, contained by deleting it (Google keeps a deleted key
+// undeletable for 30 days), replaced by a new key in the same project with
+// the leaked key's display name and every one of its restrictions, and
+// checked against the Generative Language API (spec.go declares it,
+// provider.go implements it; docs/providers/google.md is its page; its
+// fake is googlesim, which the simulator serves under /google/).
+//
+// It is built on this package's client of Google Cloud's API Keys API v2
 // (the official REST client google.golang.org/api/apikeys/v2) and of the
 // one Generative Language API call that tells whether a key still works.
-// The provider adapter for Google API keys is built on it.
 //
 // Credentials are Application Default Credentials (GOOGLE_APPLICATION_
 // CREDENTIALS, gcloud's application-default login, or the metadata

@@ -349,8 +349,9 @@ func (adapter) PlanReplace(_ context.Context, r provider.ReplaceRequest) (step.C
 }
 
 // Replace implements provider.Provider: a new service account whose key is the
-// replacement, after deleting the one an earlier apply created and any
-// other of the same name (a create that succeeded before a crash).
+// replacement, after deleting the one an earlier apply created that no
+// place holds and any other of the same name (a create that succeeded
+// before a crash), but those of r.Keep, which stay live.
 func (o adapter) Replace(ctx context.Context, r provider.ReplaceRequest, log func(string, ...any)) (secret.Credential, evidence.Created, error) {
 	oa, err := o.client()
 	if err != nil {
@@ -361,7 +362,7 @@ func (o adapter) Replace(ctx context.Context, r provider.ReplaceRequest, log fun
 		if err := deleteLeftover(ctx, oa, r.Scope, r.Previous.Principal.ID); err != nil {
 			return secret.Credential{}, evidence.Created{}, err
 		}
-		log("deleted service account %s from the earlier run: its key value was not kept", r.Previous.Principal.ID)
+		log("deleted service account %s from the earlier run: its key value was not kept and no target holds it", r.Previous.Principal.ID)
 		deleted = append(deleted, r.Previous.Principal.ID)
 	}
 	more, err := o.Reconcile(ctx, r, log)
@@ -393,7 +394,8 @@ func (o adapter) Replace(ctx context.Context, r provider.ReplaceRequest, log fun
 }
 
 // Reconcile implements provider.Provider: every service account of the project
-// named exactly r.Name is deleted.
+// named exactly r.Name is deleted, but those of r.Keep (earlier
+// replacements that places still hold).
 func (o adapter) Reconcile(ctx context.Context, r provider.ReplaceRequest, log func(string, ...any)) ([]string, error) {
 	oa, err := o.client()
 	if err != nil {
@@ -403,10 +405,14 @@ func (o adapter) Reconcile(ctx context.Context, r provider.ReplaceRequest, log f
 	if err != nil {
 		return nil, fmt.Errorf("looking for leftover service accounts named %q: %w", r.Name, err)
 	}
+	keep := map[string]bool{}
+	for _, k := range r.Keep {
+		keep[k.Principal.ID] = true
+	}
 	var deleted []string
 	for _, sa := range sas {
-		if sa.Name != r.Name {
-			continue
+		if sa.Name != r.Name || keep[sa.ID] {
+			continue // another name, or an earlier replacement places still hold
 		}
 		if err := deleteLeftover(ctx, oa, r.Scope, sa.ID); err != nil {
 			return deleted, err

@@ -63,7 +63,8 @@ func Spec() provider.Spec {
 			}
 			return v.Redacted()
 		},
-		AlertTypes: []string{"openai_api_key"},
+		AlertTypes:  []string{"openai_api_key"},
+		SecretNames: regexp.MustCompile(`(?i)^(\w+_)?OPENAI(_\w+)?_(API_)?KEY$`),
 		Env: []provider.EnvVar{
 			{Name: openaiapi.EnvAdminKey, Secret: true, Doc: "an admin key of the organization (sk-admin-…), from its Admin keys page"},
 			{Name: openaiapi.EnvBaseURL, Doc: "the API's base URL (default https://api.openai.com/v1; the simulator's for drills)"},
@@ -90,6 +91,7 @@ var Advice = evidence.Advice{
 	Console:       "on the OpenAI dashboard (API keys)",
 	Review:        "Check the project's usage and costs pages for the window, the models used and any charges to dispute with OpenAI support.",
 	AllowList:     "With an IP allow-list on the organization or project, a leaked key is useless from anywhere else.",
+	Narrow:        "key permissions on the OpenAI dashboard (Restricted or Read only, per endpoint)",
 	SpendControls: true,
 }
 

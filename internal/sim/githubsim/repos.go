@@ -86,9 +86,32 @@ func (s *Server) getRepoByID(w http.ResponseWriter, r *http.Request, c *call) {
 func (c *call) fullRepoJSON(rp *repo) map[string]any {
 	m := c.repoJSON(rp)
 	if !c.anonymous() {
-		m["permissions"] = c.permissionsJSON(rp)
+		perms := c.permissionsJSON(rp)
+		m["permissions"] = perms
+		// GitHub shows security_and_analysis only to a repository's
+		// administrators (and the organization's owners and security
+		// managers).
+		if perms["admin"] == true {
+			m["security_and_analysis"] = securityAndAnalysisJSON(rp)
+		}
 	}
 	return m
+}
+
+// securityAndAnalysisJSON is a repository's security-and-analysis: secret
+// scanning is on, and so is push protection unless SetPushProtection
+// turned it off.
+func securityAndAnalysisJSON(rp *repo) map[string]any {
+	status := func(on bool) map[string]any {
+		if on {
+			return map[string]any{"status": "enabled"}
+		}
+		return map[string]any{"status": "disabled"}
+	}
+	return map[string]any{
+		"secret_scanning":                 status(true),
+		"secret_scanning_push_protection": status(!rp.pushProtectionOff),
+	}
 }
 
 // permissionsJSON is the calling token's role on rp.

@@ -81,6 +81,19 @@ func (s *Server) AddRepo(owner, name string, id int64, private bool) error {
 	return nil
 }
 
+// SetPushProtection turns secret scanning's push protection of
+// owner/repo on or off (repositories start with it on).
+func (s *Server) SetPushProtection(owner, repoName string, on bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.w.repo(owner, repoName)
+	if r == nil {
+		return fmt.Errorf("set push protection: repository %s/%s does not exist; add it first", owner, repoName)
+	}
+	r.pushProtectionOff = !on
+	return nil
+}
+
 // AddEnvironment adds the deployment environment env to owner/repo, with its
 // own key pair. Environment IDs are assigned in call order.
 func (s *Server) AddEnvironment(owner, repoName, env string) error {

@@ -71,6 +71,9 @@ type RepoState struct {
 	Tags            []RefState         `json:"tags"`
 	Environments    []EnvironmentState `json:"environments"`
 	Workflows       []WorkflowState    `json:"workflows"`
+	// PushProtection is secret scanning's push protection: enabled or
+	// disabled.
+	PushProtection string `json:"push_protection"`
 }
 
 // RefState is a branch or tag and the commit it points at.
@@ -331,7 +334,8 @@ func (s *Server) Snapshot() State {
 		rs := RepoState{Owner: r.owner.login, Name: r.name, ID: r.id, Private: r.private,
 			ActionsKeyID: r.actions.key.id, DependabotKeyID: r.dependabot.key.id, DefaultBranch: r.defaultBranch,
 			Branches: refStates(r.branches), Tags: refStates(r.tags),
-			Environments: []EnvironmentState{}, Workflows: []WorkflowState{}}
+			Environments: []EnvironmentState{}, Workflows: []WorkflowState{},
+			PushProtection: map[bool]string{false: "enabled", true: "disabled"}[r.pushProtectionOff]}
 		st.Secrets = appendSecrets(st.Secrets, r.actions, SecretState{Level: LevelRepo, Owner: r.owner.login, Repo: r.name})
 		st.Secrets = appendSecrets(st.Secrets, r.dependabot, SecretState{Level: LevelDependabot, Owner: r.owner.login, Repo: r.name})
 		for _, e := range sortedValues(r.envs) {

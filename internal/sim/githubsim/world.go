@@ -145,6 +145,9 @@ type repo struct {
 	branches      map[string]string
 	tags          map[string]string
 	defaultBranch string
+	// pushProtectionOff: secret scanning's push protection is disabled
+	// (security_and_analysis; on by default, as GitHub now enables it).
+	pushProtectionOff bool
 }
 
 func (r *repo) fullName() string { return r.owner.login + "/" + r.name }

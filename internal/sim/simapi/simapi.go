@@ -67,10 +67,17 @@ type Service interface {
 	// Prefix, without the trailing slash: "http://127.0.0.1:8787/google").
 	// dir is a private directory (0700) where the service may write the
 	// files a client needs (a kubeconfig, a credentials file); they are
-	// removed when the simulator stops. Credentials it returns must be
+	// removed when the simulator stops. When the simulator serves HTTPS
+	// with a certificate it generated, dir holds that certificate, PEM,
+	// as CACertFile, for the files that must name the CA to trust (a
+	// kubeconfig's certificate-authority). Credentials it returns must be
 	// the ones its world accepts.
 	Env(base, dir string) (map[string]string, error)
 }
+
+// CACertFile is the name, in the directory Env is given, of the
+// certificate the simulator serves HTTPS with when it generated it.
+const CACertFile = "ca.pem"
 
 // KeyIssuer is a Service that issues API keys.
 type KeyIssuer interface {
@@ -127,10 +134,28 @@ type SecretStore interface {
 	SecretValue(ref string) (value string, ok bool)
 }
 
+// PathLogger is a Service whose requests may carry a secret in their URL
+// (Google's keys:lookupKey?keyString=…): the simulator's request log
+// records LogPath(r) instead of the request URI.
+type PathLogger interface {
+	LogPath(r *http.Request) string
+}
+
 // ErrorWriter is a Service that answers injected faults (POST
 // /_sim/faults) in its API's own error shape. status is the fault's
 // status; a rate-limit fault has status 429 and retryAfter set. Without
 // it, a fault answers {"error":{"code":STATUS,"message":"…"}}.
 type ErrorWriter interface {
 	WriteError(w http.ResponseWriter, status int, retryAfter time.Duration)
+}
+
+// Streamer is a Service that holds some requests open for long (a
+// Kubernetes watch). The simulator serves a request while holding its
+// world for reading, so an open stream would hold up a reset, and its
+// graceful shutdown waits for it: it calls CloseStreams before it resets
+// the world and before it shuts down. CloseStreams ends every open stream
+// promptly, and streams opened afterwards end at once, until the
+// service's next Reset.
+type Streamer interface {
+	CloseStreams()
 }

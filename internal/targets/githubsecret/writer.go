@@ -417,9 +417,10 @@ func diffRepos(now, want []string) (lost, gained []string) {
 }
 
 // Write implements TargetWriter: it seals v with the scope's public key
-// and stores it. If GitHub rejects the write because the key changed since
-// it was fetched (422), it fetches the current key, seals again and
-// retries once.
+// and stores it. If GitHub refuses the write (422) and the scope's key,
+// read again, is not the one the value was sealed for (GitHub rotated it,
+// or the key cache held another: issue #17), it seals again, retries once
+// and warns that the key it had was wrong.
 func (w Writer) Write(ctx context.Context, t target.Target, v secret.Value) (target.WriteResult, error) {
 	if err := ghSecretTarget(t); err != nil {
 		return target.WriteResult{}, err
@@ -445,10 +446,13 @@ func (w Writer) Write(ctx context.Context, t target.Target, v secret.Value) (tar
 		return target.WriteResult{}, ghKeyProblem(t, err)
 	}
 	created, err := put(pk)
-	if err != nil {
-		// A stale key: the client dropped it on the 422, so this fetches
-		// the current one. Any other error leaves the key as it was.
-		if cur, kerr := gh.PublicKey(ctx, s); kerr == nil && cur.ID != pk.ID {
+	warning := ""
+	if err != nil && githubapi.StatusOf(err) == http.StatusUnprocessableEntity {
+		// The client dropped the key on the 422 (here and in the key
+		// cache), so this reads GitHub's. The same key again: the 422 is
+		// about something else.
+		if cur, kerr := gh.PublicKey(ctx, s); kerr == nil && cur != pk {
+			warning = wrongKeyWarning(t, pk, cur)
 			created, err = put(cur)
 		}
 	}
@@ -456,9 +460,22 @@ func (w Writer) Write(ctx context.Context, t target.Target, v secret.Value) (tar
 		return target.WriteResult{}, fmt.Errorf("%s: %w", t.ID(), err)
 	}
 	if created {
-		return target.WriteResult{Created: true, Detail: "201 Created"}, nil
+		return target.WriteResult{Created: true, Detail: "201 Created", Warning: warning}, nil
 	}
-	return target.WriteResult{Detail: "204 No Content (updated)"}, nil
+	return target.WriteResult{Detail: "204 No Content (updated)", Warning: warning}, nil
+}
+
+// wrongKeyWarning says that the public key respond had for t's scope was
+// not GitHub's: rotated since it was read, or (same key ID, other key) not
+// a key GitHub ever had for it.
+func wrongKeyWarning(t target.Target, had, now githubapi.PublicKey) string {
+	if had.ID == now.ID {
+		return fmt.Sprintf("the public key respond had for %s (key ID %s) is not GitHub's key with that ID: GitHub refused the value sealed to it (422). "+
+			"respond read the key again and wrote with GitHub's. GitHub's keys do not change under one ID, so the key came from a changed public-key cache "+
+			"(github-public-keys.jsonl in the state directory): find out who changed it, or delete it", ghWhere(t), had.ID)
+	}
+	return fmt.Sprintf("the public key respond had for %s (key ID %s) is no longer GitHub's (now %s): GitHub refused the value sealed to it (422). "+
+		"respond read the key again and wrote with the current one; the key cache now holds it", ghWhere(t), had.ID, now.ID)
 }
 
 // ghKeyProblem says why the public key of t's scope could not be read,

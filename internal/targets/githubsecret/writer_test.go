@@ -1,10 +1,16 @@
 package githubsecret_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -219,6 +225,83 @@ func TestGitHubSecretWriterStaleKey(t *testing.T) {
 	}
 	if s := c.Stats(); s.Requests != 5 { // key, PUT, PUT (422), key, PUT
 		t.Errorf("requests %d", s.Requests)
+	}
+}
+
+// TestGitHubSecretWriterTamperedCache: issue #17 item 7. A cached public
+// key replaced by 32 random bytes under the same key_id made respond seal
+// to it; GitHub answered 422 and respond did not retry. Now it reads the
+// key again, retries once with GitHub's, and warns that the cache was
+// wrong; the cache gets GitHub's key back.
+func TestGitHubSecretWriterTamperedCache(t *testing.T) {
+	ctx := context.Background()
+	sim, srv := ghWorld(t, githubsim.Options{})
+	cache := filepath.Join(t.TempDir(), "github-public-keys.jsonl")
+	var warned []string
+	newClient := func() *githubapi.Client {
+		c, err := githubapi.New(githubapi.Config{BaseURL: srv.URL, Token: secret.New(ghAdmin), HTTPClient: srv.Client(), KeyCache: cache,
+			Warn: func(s string) { warned = append(warned, s) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := newClient()
+	tg := ghTargets[0].t
+	w := githubsecret.New(envWith(githubapi.SharedKey, c))
+	if _, err := w.Write(ctx, tg, secret.New("sk-value-written-first-0000")); err != nil {
+		t.Fatal(err)
+	}
+	// Someone replaces the cached key with their own, under the same ID.
+	data, err := os.ReadFile(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]string
+	if err := json.Unmarshal(bytes.TrimSpace(data), &line); err != nil {
+		t.Fatal(err)
+	}
+	planted := make([]byte, 32)
+	_, _ = rand.Read(planted)
+	line["key"] = base64.StdEncoding.EncodeToString(planted)
+	b, _ := json.Marshal(line)
+	if err := os.WriteFile(cache, append(b, '\n'), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c = newClient() // the next run reads the cache
+	w = githubsecret.New(envWith(githubapi.SharedKey, c))
+	res, err := w.Write(ctx, tg, secret.New("sk-value-written-after-the-plant"))
+	if err != nil {
+		t.Fatalf("write with the planted key: %v", err)
+	}
+	if st, _ := ghSecret(sim, githubsim.LevelRepo, "acme/api", "OPENAI_API_KEY"); st.Value != "sk-value-written-after-the-plant" {
+		t.Errorf("GitHub holds %q", st.Value)
+	}
+	if !strings.Contains(res.Warning, "is not GitHub's key with that ID") || !strings.Contains(res.Warning, "github-public-keys.jsonl") {
+		t.Errorf("warning = %q", res.Warning)
+	}
+	if s := c.Stats(); s.Requests != 3 { // PUT (422), key, PUT
+		t.Errorf("requests %d, want 3", s.Requests)
+	}
+	// The cache holds GitHub's key again: the next run writes at once.
+	c = newClient()
+	w = githubsecret.New(envWith(githubapi.SharedKey, c))
+	res, err = w.Write(ctx, tg, secret.New("sk-value-written-third-000000"))
+	if err != nil || res.Warning != "" || c.Stats().Requests != 1 {
+		t.Errorf("third write: %+v, %v, %d requests", res, err, c.Stats().Requests)
+	}
+	// A cache file others may write is not used at all, and the client
+	// says so.
+	if err := os.Chmod(cache, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	c = newClient()
+	w = githubsecret.New(envWith(githubapi.SharedKey, c))
+	if _, err := w.Write(ctx, tg, secret.New("sk-value-written-fourth-00000")); err != nil {
+		t.Fatal(err)
+	}
+	if c.Stats().Requests != 2 || len(warned) != 1 || !strings.Contains(warned[0], "public-key cache") || !strings.Contains(warned[0], "chmod go-w") {
+		t.Errorf("untrusted cache: %d requests (want 2: key, PUT), warnings %q", c.Stats().Requests, warned)
 	}
 }
 
