@@ -405,7 +405,7 @@ func (r *responder) Resume(ctx context.Context, id string) watch.Result {
 func (r *responder) result(cf *Factory, id, alert string, action watch.Action, runErr error, out *lockedBuffer) watch.Result {
 	res := watch.Result{Incident: id}
 	if runErr != nil {
-		res.Err = errors.New(r.f.IO.Secrets.MaskString(runErr.Error()))
+		res.Err = &maskedError{msg: r.f.IO.Secrets.MaskString(runErr.Error()), err: runErr}
 	}
 	var oe *OutcomeError
 	if errors.As(runErr, &oe) {
@@ -461,6 +461,16 @@ func nextStep(res watch.Result, alert string, action watch.Action) string {
 		return fmt.Sprintf("THE KEY MAY STILL WORK: revoke it now, by hand or with `respond resume %s --yes`; `respond report %s` says what failed", id, id)
 	}
 }
+
+// maskedError is a run's error with its message masked; errors.Is still
+// sees what it wraps (an interruption, a refusal).
+type maskedError struct {
+	msg string
+	err error
+}
+
+func (e *maskedError) Error() string { return e.msg }
+func (e *maskedError) Unwrap() error { return e.err }
 
 // lockedBuffer is a buffer safe for concurrent writes.
 type lockedBuffer struct {

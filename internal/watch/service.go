@@ -153,7 +153,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	s.ready.Store(true)
 	var runErr error
 	if s.cfg.Lease == nil {
-		s.lead(ctx, ctx)
+		s.lead(ctx, context.Background()) // no Lease to lose
 	} else {
 		runErr = s.elect(ctx)
 	}

@@ -221,3 +221,52 @@ func TestWebhookIntake(t *testing.T) {
 		t.Fatal("a follower responded")
 	}
 }
+
+// blockingResponder holds each response until released, and says whether
+// its context was cancelled meanwhile.
+type blockingResponder struct {
+	started   chan struct{}
+	release   chan struct{}
+	cancelled chan bool
+}
+
+func (b *blockingResponder) Respond(ctx context.Context, req Request) Result {
+	close(b.started)
+	<-b.release
+	b.cancelled <- ctx.Err() != nil
+	return Result{Incident: "INC-TEST", Outcome: "recovered", Contained: true}
+}
+
+func (b *blockingResponder) Resume(context.Context, string) Result { return Result{} }
+
+// SIGTERM (the service's context ending) lets a running response finish
+// within the grace period: its context is not cancelled, and Run returns
+// only once it has ended.
+func TestShutdownLetsResponsesFinish(t *testing.T) {
+	s, gh, _ := startSim(t, sim.Options{})
+	br := &blockingResponder{started: make(chan struct{}), release: make(chan struct{}), cancelled: make(chan bool, 1)}
+	ts := newTestService(t, s, gh, t.TempDir(), func(c *Config) { c.Responder = br; c.ShutdownGrace = time.Minute })
+	ts.run(t)
+	info := s.Scenario()
+	r, _ := ParseRef(info.Alert)
+	body := `{"action":"created","alert":{"number":` + strconv.Itoa(r.Number) + `},"repository":{"full_name":"` + info.AlertRepo + `"}}`
+	if rec := deliver(t, ts.Handler(), "secret_scanning_alert", "d-1", body, Sign([]byte(hookSecret), []byte(body)), "application/json"); rec.Code != 202 {
+		t.Fatalf("delivery: %d", rec.Code)
+	}
+	<-br.started
+	ts.cancel()
+	select {
+	case <-ts.done:
+		t.Fatal("Run returned while a response was running")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(br.release)
+	if <-br.cancelled {
+		t.Fatal("the running response's context was cancelled at SIGTERM")
+	}
+	<-ts.done
+	ts.cancel = nil
+	if rec, _ := ts.store.Alert(info.Alert); rec.Status != StatusDone {
+		t.Fatalf("the response's end was not recorded: %+v", rec)
+	}
+}
