@@ -19,6 +19,9 @@ var (
 	_ step.Noter = Deploy{}
 )
 
+// deployKind is the deploy step kind's name.
+const deployKind = "deploy"
+
 // Deploy is the `deploy` step kind: it writes a credential to one target
 // through the writer of the target's type (internal/target: one package
 // per type under internal/targets). Playbooks run it once per target with
@@ -30,7 +33,7 @@ type Deploy struct {
 // Spec implements step.Kind.
 func (Deploy) Spec() step.Spec {
 	return step.Spec{
-		Kind:    "deploy",
+		Kind:    deployKind,
 		Summary: "Write a credential to one target: a GitHub secret, a .env file, a secret store, a command, …",
 		Description: "Writes `value` to `target`, one place the credential lives, as listed in the inventory, through the " +
 			"writer of the target's type (docs/inventory.md lists them: GitHub Actions and Dependabot secrets, .env files, " +
@@ -141,7 +144,42 @@ func (d Deploy) Plan(ctx context.Context, c *step.Call) ([]step.Change, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ran := commandsRanBefore(c, t); len(ran) > 0 {
+		// The inventory, read again on resume, runs another command than
+		// an earlier run of the incident did: shown, and asked about.
+		ch.Destructive = true
+		ch.Effect += fmt.Sprintf("; a command no earlier run of this incident ran (it ran %s): check it before you approve", strings.Join(ran, "; "))
+	}
 	return []step.Change{ch}, nil
+}
+
+// commandsRanBefore lists the commands of t's type that earlier runs of
+// the incident gave the credential to, when t runs a command (a field
+// with Program) none of them ran.
+func commandsRanBefore(c *step.Call, t target.Target) []string {
+	spec, ok := t.Spec()
+	if !ok {
+		return nil
+	}
+	runs := false
+	for _, f := range spec.Fields {
+		runs = runs || f.Program
+	}
+	if !runs {
+		return nil
+	}
+	var ran []string
+	for id, w := range latestWrites(c) {
+		if w.Type != t.Type {
+			continue
+		}
+		if id == t.ID() {
+			return nil // this command ran before
+		}
+		ran = append(ran, id)
+	}
+	sort.Strings(ran)
+	return ran
 }
 
 // PlanNotes implements step.Noter: each writer that can says what writing

@@ -59,12 +59,12 @@ func (InventoryTargets) Spec() step.Spec {
 			{Name: "matched", Type: step.Bool, Description: "a credential holds the key"},
 			{Name: "has_targets", Type: step.Bool, Description: "a credential holds the key and lists at least one place that holds it"},
 			{Name: "credential", Type: step.String, Description: "the matching credential's name, or \"\""},
-			{Name: "matched_by", Type: step.String, Description: "how it was found: credential, key_id, fingerprint, service_account, key_name or alert"},
+			{Name: "matched_by", Type: step.String, Description: "how it was found: credential, earlier (as an earlier run of the incident found it), key_id, fingerprint, service_account, key_name or alert"},
 			{Name: "credential_key_id", Type: step.String, Description: "the key_id the credential names (\"\" if it names a key_name)"},
 			{Name: "credential_key_name", Type: step.String, Description: "the key_name the credential names"},
 			{Name: "scope", Type: step.String, Description: "where the replacement goes: the key's scope, else the credential's project or account"},
 			{Name: "project", Type: step.String, Description: "the same as scope (its older name)"},
-			{Name: "key_id", Type: step.String, Description: "the key's ID: as given, else (for a key already gone, found by its fingerprint) the ID the credential names"},
+			{Name: "key_id", Type: step.String, Description: "the key's ID: as given, else (for a key already gone, found by its fingerprint or by the alert) the ID the credential names"},
 			{Name: "label", Type: step.String, Description: "a short name for the key, for naming its replacement: the credential's name, else the key's"},
 			{Name: "targets", Type: step.Any, Description: "the places that hold the key (target mappings)"},
 			{Name: "workflows", Type: step.Any, Description: "the github-workflow targets to re-run"},
@@ -159,6 +159,14 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 			return nil, badInputf("inventory.targets: credential %q names key %s, not %s: check which key leaked, or leave out --credential", want, cr.keyID, keyID)
 		}
 	}
+	// A resume reads the inventory again, which by then may name the
+	// replacement (the record step wrote it): the credential an earlier
+	// run of this incident found is the incident's, if it is still there.
+	if earlier := earlierCredential(c); match == nil && earlier != "" {
+		if i := slices.Index(names, earlier); i >= 0 {
+			match, by = &creds[i], "earlier"
+		}
+	}
 	steps := []struct {
 		by   string
 		pick func(invCred) bool
@@ -233,8 +241,11 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 	if project == "" {
 		project = match.project
 	}
-	if keyID == "" && by == "fingerprint" {
-		keyID = match.keyID // the credential recorded this key's fingerprint itself
+	if keyID == "" && (by == "fingerprint" || by == "alert") {
+		// The provider no longer lists the key: the credential that
+		// recorded its fingerprint, or that the alert found in the
+		// repository it deploys to, names it (so its usage can be read).
+		keyID = match.keyID
 	}
 	if len(targets) == 0 {
 		workflows = []any{} // nothing to redeploy when nothing holds the key
@@ -249,9 +260,13 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 	how := map[string]string{
 		"credential": "as named", "key_id": "by key_id", "fingerprint": "by the fingerprint of the key's value",
 		"service_account": "by the service account respond created the key under", "key_name": "by key name",
-		"alert": "by the repository and files of the alert",
+		"alert": "by the repository and files of the alert", "earlier": "as an earlier run of this incident found it",
 	}[by]
 	res.Summary = fmt.Sprintf("credential %s (found %s): %d place(s) hold the key, %d workflow(s) to re-run", match.name, how, len(targets), len(workflows))
+	if d := targetsDiff(c, ids); d != "" {
+		res.Summary += "; " + d
+		res.Note = "the inventory changed during the incident: " + d
+	}
 	if len(targets) == 0 {
 		res.Summary += "; it lists no place that holds the key, so nothing will be replaced or deployed"
 	}
@@ -384,4 +399,51 @@ func inLeak(t target.Target, repo, owner string, paths []string) bool {
 		}
 	}
 	return false
+}
+
+// earlierCredential is the credential an earlier run of this incident's
+// step found ("" when none did).
+func earlierCredential(c *step.Call) string {
+	if c.Previous == nil {
+		return ""
+	}
+	if m, _ := c.Previous.Evidence["matched"].(bool); !m {
+		return ""
+	}
+	name, _ := c.Previous.Evidence["credential"].(string)
+	return name
+}
+
+// targetsDiff says which targets were added and removed since an earlier
+// run of this incident's step ("" when none, or on the first run).
+func targetsDiff(c *step.Call, ids []string) string {
+	if c.Previous == nil {
+		return ""
+	}
+	raw, _ := c.Previous.Evidence["targets"].([]any)
+	var before []string
+	for _, x := range raw {
+		if s, ok := x.(string); ok {
+			before = append(before, s)
+		}
+	}
+	var added, removed []string
+	for _, id := range ids {
+		if !slices.Contains(before, id) {
+			added = append(added, id)
+		}
+	}
+	for _, id := range before {
+		if !slices.Contains(ids, id) {
+			removed = append(removed, id)
+		}
+	}
+	var parts []string
+	if len(added) > 0 {
+		parts = append(parts, "added since the earlier run: "+strings.Join(added, ", "))
+	}
+	if len(removed) > 0 {
+		parts = append(parts, "removed since the earlier run: "+strings.Join(removed, ", ")+" (what an earlier run wrote there stays in the final check)")
+	}
+	return strings.Join(parts, "; ")
 }

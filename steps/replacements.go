@@ -86,11 +86,36 @@ func splitPrevious(c *step.Call, prev evidence.Created) (leftover *evidence.Crea
 	keep = append(keep, prev.Superseded...)
 	own := prev
 	own.Superseded = nil
-	if len(holdersOf(c, prev.Fingerprint)) > 0 {
+	if len(holdersOf(c, prev.Fingerprint)) > 0 || openWriteSince(c, prev) {
 		keep = append(keep, own)
 		return nil, keep
 	}
 	return &own, keep
+}
+
+// openWriteSince reports whether a deploy attempt that started after prev
+// was created never recorded its end: the process died in it, and the
+// place may hold prev though the journal cannot say so.
+func openWriteSince(c *step.Call, prev evidence.Created) bool {
+	created := -1
+	for _, r := range c.Recorded() {
+		if evidence.TypeOf(r.Evidence) != evidence.KeyCreated {
+			continue
+		}
+		var cr evidence.Created
+		if evidence.Decode(r.Evidence, &cr) && cr.KeyID == prev.KeyID && cr.Principal.ID == prev.Principal.ID {
+			created = r.Seq
+		}
+	}
+	if created < 0 {
+		return false
+	}
+	for _, r := range c.Recorded() {
+		if r.Open && r.Kind == deployKind && r.Seq > created {
+			return true
+		}
+	}
+	return false
 }
 
 // recoverReplacement reads the earlier replacement back from a place that

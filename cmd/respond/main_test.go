@@ -85,6 +85,8 @@ func scriptParams(dir string) testscript.Params {
 			"filemode":       cmdFileMode,
 			"maxwidth":       cmdMaxwidth,
 			"sarifvalid":     cmdSarifvalid,
+			"world":          cmdWorld,
+			"ptyrun":         cmdPtyrun,
 		},
 		Condition: ghCondition,
 	}

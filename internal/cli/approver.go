@@ -59,7 +59,7 @@ func (a *approver) AskSecret(ctx context.Context, question, detail string) (secr
 		a.before()
 	}
 	fmt.Fprintf(a.f.IO.ErrOut, "\n%s\n", strings.Join(ui.Wrap(a.f.IO.Secrets.MaskString(detail), 78, 0), "\n"))
-	s, err := a.f.Prompter().Password(question)
+	s, err := a.f.Prompter().Password(ctx, question)
 	if ctx.Err() != nil {
 		return secret.Value{}, ctx.Err()
 	}
@@ -87,7 +87,7 @@ func (a *approver) Approve(ctx context.Context, question string) (step.Approval,
 	if a.before != nil {
 		a.before()
 	}
-	ok, err := a.f.Prompter().Confirm(question, false)
+	ok, err := a.f.Prompter().Confirm(ctx, question, false)
 	if ctx.Err() != nil {
 		// A hang-up or SIGTERM during the question: an interruption, not
 		// an answer.
@@ -95,7 +95,8 @@ func (a *approver) Approve(ctx context.Context, question string) (step.Approval,
 	}
 	if err != nil {
 		if errors.Is(err, prompt.ErrInterrupted) {
-			return step.Approval{}, engine.ErrCancelled
+			// Ctrl-C typed at the question: a no, said with a key.
+			return step.Approval{Approved: false, By: a.user, How: "Ctrl-C at the prompt"}, step.ErrDeclined
 		}
 		return step.Approval{}, err
 	}
@@ -117,7 +118,7 @@ func (a *approver) Choose(ctx context.Context, question string, options []string
 	if a.before != nil {
 		a.before()
 	}
-	i, err := a.f.Prompter().Select(question, options, -1)
+	i, err := a.f.Prompter().Select(ctx, question, options, -1)
 	if ctx.Err() != nil {
 		return -1, ctx.Err()
 	}

@@ -94,19 +94,16 @@ func TestApproverNoIsDeclined(t *testing.T) {
 	}
 }
 
-func TestApproverCtrlCIsCancelled(t *testing.T) {
+func TestApproverCtrlCDeclines(t *testing.T) {
 	p := newFakePrompter(t)
 	p.RegisterConfirm("Apply this plan?", func(bool) (bool, error) { return false, prompt.ErrInterrupted })
 	a, _ := newApprover(t, true, false, p)
 	got, err := a.Approve(t.Context(), "Apply this plan?")
-	if !errors.Is(err, engine.ErrCancelled) {
-		t.Fatalf("err = %v, want engine.ErrCancelled", err)
+	if !errors.Is(err, step.ErrDeclined) {
+		t.Fatalf("err = %v, want step.ErrDeclined", err)
 	}
-	if got.Approved {
-		t.Error("approved after Ctrl-C")
-	}
-	if ExitCode(err) != ExitCancelled {
-		t.Errorf("exit code %d, want %d", ExitCode(err), ExitCancelled)
+	if want := (step.Approval{Approved: false, By: "maya", How: "Ctrl-C at the prompt"}); got != want {
+		t.Errorf("Approve = %+v, want %+v", got, want)
 	}
 }
 

@@ -16,7 +16,7 @@ const (
 	ExitOK          = 0   // done
 	ExitFailed      = 1   // failed
 	ExitUsage       = 2   // bad usage, or an invalid playbook or inventory
-	ExitCancelled   = 3   // cancelled at a prompt
+	ExitCancelled   = 3   // declined at a prompt (no, or Ctrl-C typed at the question)
 	ExitPreflight   = 4   // preflight found missing access; nothing was changed
 	ExitPartial     = 5   // contained but not fully recovered; `respond resume` finishes
 	ExitLocked      = 6   // another responder holds the incident

@@ -38,6 +38,7 @@ func TestExitCode(t *testing.T) {
 		{"steps.ErrBadInput", fmt.Errorf("project is empty: %w", steps.ErrBadInput), ExitUsage},
 		{"steps.ErrBadInput in a step error", &engine.StepError{Step: "identify", Err: fmt.Errorf("no such key: %w", steps.ErrBadInput)}, ExitUsage},
 		{"engine.ErrCancelled", engine.ErrCancelled, ExitCancelled},
+		{"engine.DeclinedError", &engine.DeclinedError{Incident: "INC-1"}, ExitCancelled},
 		{"prompt.ErrInterrupted", prompt.ErrInterrupted, ExitCancelled},
 		{"wraps step.ErrPreflight", fmt.Errorf("GITHUB_TOKEN cannot write secrets of acme/api: %w", step.ErrPreflight), ExitPreflight},
 		{"engine.PartialError", &engine.PartialError{Incident: "INC-1", Failed: []string{"deploy"}}, ExitPartial},

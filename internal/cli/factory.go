@@ -20,9 +20,11 @@ type Factory struct {
 	Prompter func() prompt.Prompter
 	Now      func() time.Time
 	// Global flags, filled by the root command.
-	StateDir  string
-	Output    string // text|json
-	Yes       bool
+	StateDir string
+	Output   string // text|json
+	Yes      bool
+	// Verbose lists every item of a large fan-out (see groupAbove).
+	Verbose   bool
 	Inventory string
 
 	// A drill's runs (internal/drill): drill marks the incident, responder

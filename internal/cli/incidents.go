@@ -9,13 +9,14 @@ import (
 
 	"github.com/respondhq/respond/internal/incident"
 	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/textsafe"
 	"github.com/respondhq/respond/internal/ui"
 )
 
 func newIncidentsCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "incidents",
-		Short: "List incidents: ID, playbook, status, started, time to contain",
+		Short: "List incidents: ID, playbook, status, started, time to contain, key, credential",
 		Example: `  respond incidents
   respond incidents --output json | jq '.[] | select(.outcome != "recovered")'`,
 		Args: cobra.NoArgs,
@@ -37,11 +38,20 @@ func newIncidentsCmd(f *Factory) *cobra.Command {
 				if s.TimeToContain != nil {
 					ttc = s.TimeToContain.Round(time.Millisecond).String()
 				}
-				rows = append(rows, []string{s.ID, s.Playbook, s.Status, s.Started.Local().Format("2006-01-02 15:04:05"), ttc})
+				rows = append(rows, []string{s.ID, s.Playbook, s.Status, s.Started.Local().Format("2006-01-02 15:04:05"), ttc, orDash(s.Key), orDash(s.Credential)})
 			}
-			return ui.Table(f.IO.Out, []string{"ID", "PLAYBOOK", "STATUS", "STARTED", "TIME TO CONTAIN"}, rows)
+			return ui.Table(f.IO.Out, []string{"ID", "PLAYBOOK", "STATUS", "STARTED", "TIME TO CONTAIN", "KEY", "CREDENTIAL"}, rows)
 		},
 	}
+	cmd.AddCommand(newIncidentsCloseCmd(f))
+	return cmd
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return textsafe.Line(s)
 }
 
 func listIncidents(f *Factory) ([]incident.Summary, error) {

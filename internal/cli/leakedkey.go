@@ -195,7 +195,7 @@ func runKeyPlaybook(ctx context.Context, f *Factory, o *keyOptions, builtin stri
 	}
 	switch {
 	case o.KeyStdin:
-		k, err := readLeakedKey(f)
+		k, err := readLeakedKey(ctx, f)
 		if err != nil {
 			return "", err
 		}
@@ -334,10 +334,10 @@ func keyIDExamples() string {
 // readLeakedKey reads the leaked key from stdin: piped, or pasted at a
 // prompt without echo on a terminal; see normalizeLeakedKey for what is
 // accepted and how the provider follows from it.
-func readLeakedKey(f *Factory) (leakedKey, error) {
+func readLeakedKey(ctx context.Context, f *Factory) (leakedKey, error) {
 	var raw string
 	if f.IO.IsStdinTTY() && f.IO.CanPrompt() {
-		s, err := f.Prompter().Password("Paste the leaked key (it is not shown):")
+		s, err := f.Prompter().Password(ctx, "Paste the leaked key (it is not shown):")
 		if err != nil {
 			return leakedKey{}, err
 		}
@@ -447,7 +447,7 @@ func pickKey(ctx context.Context, f *Factory) (providerName, scope, keyID string
 		for i, s := range specs {
 			opts[i] = s.Title
 		}
-		i, err := f.Prompter().Select("Which provider issued the leaked key?", opts, -1)
+		i, err := f.Prompter().Select(ctx, "Which provider issued the leaked key?", opts, -1)
 		if err != nil {
 			return "", "", "", err
 		}
@@ -470,7 +470,7 @@ func pickKey(ctx context.Context, f *Factory) (providerName, scope, keyID string
 		for i, s := range scopes {
 			opts[i] = fmt.Sprintf("%-28s %s", oneLine(s.Name, 28), s.ID)
 		}
-		i, err := f.Prompter().Select(fmt.Sprintf("Which %s holds the leaked key?", spec.Scope.Kind), opts, 0)
+		i, err := f.Prompter().Select(ctx, fmt.Sprintf("Which %s holds the leaked key?", spec.Scope.Kind), opts, 0)
 		if err != nil {
 			return "", "", "", err
 		}
@@ -502,7 +502,7 @@ func pickKey(ctx context.Context, f *Factory) (providerName, scope, keyID string
 		opts[i] = fmt.Sprintf("%-24s %s  %-24s created %s  %s", oneLine(label, 24), shown, oneLine(owner, 24), k.Created.Local().Format("2006-01-02"), last)
 	}
 	// No key is preselected: a hurried Enter must not pick one.
-	j, err := f.Prompter().Select("Which key leaked?", opts, -1)
+	j, err := f.Prompter().Select(ctx, "Which key leaked?", opts, -1)
 	if err != nil {
 		return "", "", "", err
 	}

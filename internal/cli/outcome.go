@@ -27,10 +27,14 @@ type OutcomeError struct {
 func (e *OutcomeError) Error() string {
 	var parts []string
 	for _, c := range e.Failing {
-		parts = append(parts, c.Name)
+		parts = append(parts, "“"+c.Name+"”")
 	}
-	return fmt.Sprintf("incident %s is %s: %s does not hold; see the outcome above and `respond report %s`",
-		e.Incident, strings.ToUpper(e.Verdict), strings.Join(parts, ", "), e.Incident)
+	promises := "1 promise does not hold: "
+	if len(parts) != 1 {
+		promises = fmt.Sprintf("%d promises do not hold: ", len(parts))
+	}
+	return fmt.Sprintf("incident %s is %s: %s%s; see the outcome above and `respond report %s`",
+		e.Incident, strings.ToUpper(e.Verdict), promises, strings.Join(parts, ", "), e.Incident)
 }
 
 // ExitCode is 5 for a contained key, 1 otherwise.
@@ -137,10 +141,10 @@ func printOutcome(w io.Writer, p ui.Palette, r *report.Report) {
 	if c := inv.Inventory; c != nil && c.Error == "" && c.To != "" {
 		verb := "now names"
 		if !c.Changed {
-			verb = "already named"
+			verb = "already names"
 		}
 		from := ""
-		if c.From != "" {
+		if c.From != "" && c.Changed && c.From != c.To {
 			from = " instead of " + c.From
 		}
 		fmt.Fprintf(w, "  inventory: %s: credential %s %s %s%s\n", c.File, c.Credential, verb, c.To, from)
@@ -164,7 +168,7 @@ func outcomeStatus(inc *incident.Incident, s incident.Summary) string {
 	if status == "running" && !inc.Held() {
 		status = "interrupted"
 	}
-	if s.Outcome != "" && status != "running" && status != "interrupted" {
+	if s.Outcome != "" && status != "running" && status != "interrupted" && status != report.StatusAbandoned {
 		return s.Outcome
 	}
 	return status

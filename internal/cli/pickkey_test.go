@@ -16,6 +16,7 @@ func TestKeyPickerPreselectsNothing(t *testing.T) {
 	t.Parallel()
 	e := startSim(t)
 	p := newFakePrompter(t)
+	p.RegisterSelect("Which provider issued the leaked key?", optionContaining(t, "OpenAI"))
 	p.RegisterSelect("Which project holds the leaked key?", optionContaining(t, e.info.ProjectName, e.info.ProjectID))
 	def := 0
 	p.RegisterSelect("Which key leaked?", func(options []string, d int) (int, error) {

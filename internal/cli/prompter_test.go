@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -100,7 +101,7 @@ func (p *fakePrompter) next(kind, message string) (*promptStub, error) {
 }
 
 // Confirm implements prompt.Prompter.
-func (p *fakePrompter) Confirm(message string, def bool) (bool, error) {
+func (p *fakePrompter) Confirm(_ context.Context, message string, def bool) (bool, error) {
 	s, err := p.next("Confirm", message)
 	if err != nil {
 		return false, err
@@ -109,7 +110,7 @@ func (p *fakePrompter) Confirm(message string, def bool) (bool, error) {
 }
 
 // Select implements prompt.Prompter.
-func (p *fakePrompter) Select(message string, options []string, def int) (int, error) {
+func (p *fakePrompter) Select(_ context.Context, message string, options []string, def int) (int, error) {
 	s, err := p.next("Select", message)
 	if err != nil {
 		return 0, err
@@ -122,7 +123,7 @@ func (p *fakePrompter) Select(message string, options []string, def int) (int, e
 }
 
 // Password implements prompt.Prompter.
-func (p *fakePrompter) Password(message string) (string, error) {
+func (p *fakePrompter) Password(_ context.Context, message string) (string, error) {
 	s, err := p.next("Password", message)
 	if err != nil {
 		return "", err
@@ -131,7 +132,7 @@ func (p *fakePrompter) Password(message string) (string, error) {
 }
 
 // Input implements prompt.Prompter.
-func (p *fakePrompter) Input(message, def string) (string, error) {
+func (p *fakePrompter) Input(_ context.Context, message, def string) (string, error) {
 	s, err := p.next("Input", message)
 	if err != nil {
 		return "", err
@@ -177,10 +178,10 @@ func TestFakePrompter(t *testing.T) {
 	p := newFakePrompter(t)
 	p.RegisterSelect("Pick", optionContaining(t, "b"))
 	p.RegisterConfirm("Sure?", answer(true))
-	if i, err := p.Select("Pick", []string{"a", "b", "c"}, 0); err != nil || i != 1 {
+	if i, err := p.Select(t.Context(), "Pick", []string{"a", "b", "c"}, 0); err != nil || i != 1 {
 		t.Fatalf("Select = %d, %v; want 1, nil", i, err)
 	}
-	if ok, err := p.Confirm("Sure?", false); err != nil || !ok {
+	if ok, err := p.Confirm(t.Context(), "Sure?", false); err != nil || !ok {
 		t.Fatalf("Confirm = %v, %v; want true, nil", ok, err)
 	}
 
@@ -188,7 +189,7 @@ func TestFakePrompter(t *testing.T) {
 	rec := &recordingTB{TB: t}
 	q := &fakePrompter{t: rec}
 	q.RegisterConfirm("First?", answer(true))
-	if _, err := q.Input("Name?", ""); !errors.Is(err, errUnexpectedPrompt) {
+	if _, err := q.Input(t.Context(), "Name?", ""); !errors.Is(err, errUnexpectedPrompt) {
 		t.Errorf("out-of-order question: err = %v, want errUnexpectedPrompt", err)
 	}
 	q.verify() // First? was never asked

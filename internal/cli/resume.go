@@ -15,6 +15,7 @@ import (
 	"github.com/respondhq/respond/internal/journal"
 	"github.com/respondhq/respond/internal/owned"
 	"github.com/respondhq/respond/internal/playbook"
+	"github.com/respondhq/respond/internal/report"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/step"
 )
@@ -82,7 +83,9 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 	if start == nil {
 		return fmt.Errorf("incident %s has no start record in %s; it cannot be resumed", inc.ID, inc.JournalPath())
 	}
-	if s := incident.Summarize(inc.ID, recs); s.Status == "completed" && len(o.Rerun) == 0 && (s.Outcome == "" || s.Outcome == "recovered") {
+	if s := incident.Summarize(inc.ID, recs); s.Status == report.StatusAbandoned {
+		return &UsageError{fmt.Errorf("incident %s was closed as abandoned (%s): it cannot be resumed; start a new response instead", inc.ID, s.Closed)}
+	} else if s.Status == "completed" && len(o.Rerun) == 0 && (s.Outcome == "" || s.Outcome == "recovered") {
 		fmt.Fprintf(f.IO.ErrOut, "Incident %s is already completed; nothing to resume.\n", inc.ID)
 		return nil
 	}
@@ -147,7 +150,7 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 		}
 		sets[name] = v
 	}
-	secrets, err := secretInputs(f, pb, o.SecretStdin, want)
+	secrets, err := secretInputs(ctx, f, pb, o.SecretStdin, want)
 	if err != nil {
 		return err
 	}
@@ -155,25 +158,34 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 	if err != nil {
 		return &UsageError{fmt.Errorf("inputs of incident %s: %w", inc.ID, err)}
 	}
-	reread := noCredentialFound(recs)
 	for _, in := range pb.Inputs {
 		v, ok := saved[in.Name]
 		if !ok || in.Type != step.Any {
 			continue
 		}
-		// Structured inputs (the inventory's credentials) resume exactly
-		// as the incident started, whatever respond.yaml says now; unless
-		// the first run found no credential for the key, in which case
-		// the inventory is read again (the responder added it since).
 		inputs[in.Name] = v
-		if in.Name == "credentials" && reread {
-			if inv, _, err := loadInventory(f); err == nil && inv != nil {
-				inputs[in.Name] = credentialsInput(inv)
-				fmt.Fprintf(f.IO.ErrOut, "The first run found no credential for the key; read the inventory %s again.\n", inv.File)
-			} else if err != nil {
-				return err
+		if in.Name != "credentials" {
+			continue // other structured inputs resume as the incident started
+		}
+		// The inventory is read again on every resume: a target fixed,
+		// added or removed since counts (#16). The run acts on it; the
+		// targets an earlier run wrote stay in the final check.
+		inv, err := rereadInventory(f, sets["inventory"])
+		switch {
+		case err != nil:
+			return err
+		case inv == nil:
+			fmt.Fprintf(f.IO.ErrOut, "The inventory %s is gone: resuming with the credentials the incident started with.\n", orDash(sets["inventory"]))
+			continue
+		}
+		now := credentialsInput(inv)
+		if lines := inventoryChanges(v, now); len(lines) > 0 && !f.JSON() {
+			fmt.Fprintf(f.IO.ErrOut, "The inventory %s changed since the incident started:\n", inv.File)
+			for _, l := range lines {
+				fmt.Fprintf(f.IO.ErrOut, "  %s\n", f.IO.Secrets.MaskString(l))
 			}
 		}
+		inputs[in.Name] = now
 	}
 	wd, _ := start.Data["workdir"].(string)
 	if b, err := owned.ReadFile(filepath.Join(inc.Dir, "workdir"), "working directory record", false); err == nil {
@@ -236,20 +248,6 @@ func notResumable(inc *incident.Incident, why error) error {
 		"Find out who changed %s: compare the journal with the reports written at the end of each run beside it. "+
 		"To finish the response, start a new one (respond leaked-key, or respond rotate), which reads the keys and targets afresh",
 		inc.ID, why, inc.Dir)
-}
-
-// noCredentialFound reports whether the incident's inventory.targets step
-// found no credential for the key.
-func noCredentialFound(recs []journal.Record) bool {
-	for i := len(recs) - 1; i >= 0; i-- {
-		r := recs[i]
-		if r.Type == journal.StepFinished && r.Status == journal.StatusOK && r.Evidence != nil {
-			if m, ok := r.Evidence["matched"].(bool); ok {
-				return !m
-			}
-		}
-	}
-	return false
 }
 
 func hasStep(pb *playbook.Playbook, id string) bool {

@@ -67,6 +67,7 @@ printed, journaled or passed to commands other than on their standard input.`,
 	pf.StringVar(&f.StateDir, "state-dir", "", "where incidents are kept (default $RESPOND_STATE_DIR, else $XDG_STATE_HOME/respond)")
 	pf.StringVarP(&f.Output, "output", "o", "text", "output format: text or json")
 	pf.BoolVarP(&f.Yes, "yes", "y", false, "answer yes to every question (required to change anything without a terminal)")
+	pf.BoolVar(&f.Verbose, "verbose", false, "list every target of a large fan-out in the plan, the progress and the summary (by default alike targets show as one line)")
 	pf.StringVar(&f.Inventory, "inventory", "", "the inventory file (default ./respond.yaml, then $XDG_CONFIG_HOME/respond/inventory.yaml)")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 

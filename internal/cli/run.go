@@ -122,7 +122,7 @@ func readSecret(r io.Reader, name string) (secret.Value, error) {
 
 // secretInputs collects secret inputs: --secret-stdin, else a prompt on a
 // terminal for required ones.
-func secretInputs(f *Factory, pb *playbook.Playbook, stdinName string, want map[string]string) (map[string]secret.Value, error) {
+func secretInputs(ctx context.Context, f *Factory, pb *playbook.Playbook, stdinName string, want map[string]string) (map[string]secret.Value, error) {
 	out := map[string]secret.Value{}
 	if stdinName != "" {
 		found := false
@@ -157,7 +157,7 @@ func secretInputs(f *Factory, pb *playbook.Playbook, stdinName string, want map[
 			}
 			return nil, &UsageError{fmt.Errorf("secret input %s %s: pipe it on standard input with --secret-stdin %s (secrets are never taken as command-line arguments)", in.Name, why, in.Name)}
 		}
-		v, err := f.Prompter().Password(fmt.Sprintf("%s (%s):", in.Name, in.Description))
+		v, err := f.Prompter().Password(ctx, fmt.Sprintf("%s (%s):", in.Name, in.Description))
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +197,7 @@ func runPlaybook(ctx context.Context, f *Factory, o *runOptions) error {
 	if !o.DryRun && !f.Yes && !f.IO.CanPrompt() && mutates(f, pb) {
 		return engine.ErrNeedsYes
 	}
-	secrets, err := secretInputs(f, pb, o.SecretStdin, nil)
+	secrets, err := secretInputs(ctx, f, pb, o.SecretStdin, nil)
 	if err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 		locker = kl
 	}
 
-	view := &textView{width: f.IO.TerminalWidth(), out: f.IO.Out, err: f.IO.ErrOut, p: ui.Palette{Enabled: f.IO.ColorEnabled()}, json: f.JSON()}
+	view := &textView{width: f.IO.TerminalWidth(), out: f.IO.Out, err: f.IO.ErrOut, p: ui.Palette{Enabled: f.IO.ColorEnabled()}, json: f.JSON(), verbose: f.Verbose}
 	if !f.JSON() {
 		verb := "Incident"
 		if o.DryRun {

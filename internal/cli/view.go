@@ -26,13 +26,19 @@ type textView struct {
 	// number is each step's number in the plan, so the summary numbers
 	// steps alike.
 	number map[string]int
+	// verbose shows every item of a large fan-out (--verbose); otherwise
+	// alike targets show as one line (see groupAbove).
+	verbose bool
+	// startedAt and finishedAt are when each (step, item) started and
+	// last finished in this run, for a group's time.
+	startedAt, finishedAt map[[2]string]time.Time
 }
 
 // planGroups lays the plan out as one group per step, in order: a heading
 // (number, step, action, state) and beneath it each of its instances,
 // target first, then what happens to it. A fan-out to a hundred targets
 // is one heading and a hundred short lines.
-func planGroups(p *engine.Plan, pal ui.Palette) []ui.Group {
+func planGroups(p *engine.Plan, pal ui.Palette, verbose bool) []ui.Group {
 	var groups []ui.Group
 	steps := groupRows(p.Rows)
 	digits := len(fmt.Sprint(len(steps)))
@@ -47,6 +53,23 @@ func planGroups(p *engine.Plan, pal ui.Palette) []ui.Group {
 			}
 		}
 		g := ui.Group{Heading: []string{fmt.Sprintf("%*d", digits, n+1), rows[0].Step, strings.Join(actions, "/"), stateText(rows, states, destructive)}, Style: pal.Bold}
+		if !verbose && len(rows) > groupAbove {
+			// A large fan-out: alike targets as one line, the others
+			// (unlike their like, or alone of their kind) each on theirs.
+			var alone []engine.Row
+			for _, a := range partition(rows) {
+				if a.group.Key == "" {
+					alone = append(alone, a.rows...)
+					continue
+				}
+				effect := a.rows[0].Effect
+				if len(states) > 1 {
+					effect += " (" + a.rows[0].State + ")"
+				}
+				g.Items = append(g.Items, ui.Item{Target: a.title(), Detail: fmt.Sprintf("%s, and likewise for the other %s", effect, count(len(a.rows)-1))})
+			}
+			rows = alone
+		}
 		for _, r := range rows {
 			target := r.Target
 			if target == "-" || target == "" {
@@ -91,7 +114,7 @@ func stateText(rows []engine.Row, states []string, destructive int) string {
 	case len(rows) == 1:
 		s = rows[0].State
 	case len(states) == 1:
-		s = fmt.Sprintf("%d items, %s", len(rows), states[0])
+		s = fmt.Sprintf("%s items, %s", count(len(rows)), states[0])
 	default:
 		counts := map[string]int{}
 		for _, r := range rows {
@@ -99,9 +122,9 @@ func stateText(rows []engine.Row, states []string, destructive int) string {
 		}
 		parts := make([]string, len(states))
 		for i, st := range states {
-			parts[i] = fmt.Sprintf("%d %s", counts[st], st)
+			parts[i] = count(counts[st]) + " " + st
 		}
-		s = fmt.Sprintf("%d items: %s", len(rows), strings.Join(parts, ", "))
+		s = fmt.Sprintf("%s items: %s", count(len(rows)), strings.Join(parts, ", "))
 	}
 	if destructive > 0 {
 		s += fmt.Sprintf(", %d destructive", destructive)
@@ -142,7 +165,7 @@ func (v *textView) Planned(p *engine.Plan) {
 		v.number[rows[0].Step] = n + 1
 	}
 	fmt.Fprintf(v.out, "%s\n", v.p.Bold("Plan for playbook "+p.Playbook+":"))
-	_ = ui.Groups(v.out, v.width, planGroups(p, v.p))
+	_ = ui.Groups(v.out, v.width, planGroups(p, v.p, v.verbose))
 	changes, reads, done, destructive := 0, 0, 0, 0
 	for _, r := range p.Rows {
 		switch {
@@ -194,6 +217,15 @@ func (v *textView) label(in engine.Instance) string {
 func (v *textView) StepStarted(in engine.Instance) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.startedAt == nil {
+		v.startedAt = map[[2]string]time.Time{}
+	}
+	if k := [2]string{in.Step, in.Item}; v.startedAt[k].IsZero() {
+		v.startedAt[k] = time.Now()
+	}
+	if v.grouped(in.Of) {
+		return // a large fan-out shows its progress, not each item
+	}
 	fmt.Fprintf(v.err, "%s %s\n", v.p.Dim("→"), v.label(in))
 }
 
@@ -208,6 +240,10 @@ func (v *textView) StepLog(in engine.Instance, line string) {
 func (v *textView) StepFinished(in engine.Instance, o engine.StepOutcome) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.finishedAt == nil {
+		v.finishedAt = map[[2]string]time.Time{}
+	}
+	v.finishedAt[[2]string{in.Step, in.Item}] = time.Now()
 	if in.Of > 1 && !o.Earlier {
 		if v.done == nil {
 			v.done = map[string]int{}
@@ -217,6 +253,9 @@ func (v *textView) StepFinished(in engine.Instance, o engine.StepOutcome) {
 		if n := v.done[in.Step]; n == in.Of || n%max(1, in.Of/10) == 0 {
 			defer fmt.Fprintf(v.err, "  %s\n", v.p.Dim(fmt.Sprintf("%s: %d of %d done", in.Step, n, in.Of)))
 		}
+	}
+	if v.grouped(in.Of) && (o.Earlier || o.Status == "ok") {
+		return // counted in the progress; failures show one by one
 	}
 	switch {
 	case o.Earlier:
@@ -254,16 +293,22 @@ func (v *textView) summary(o *engine.Outcome) {
 
 // summaryGroups: one group per step, in the order steps first finished;
 // each instance under it with its target (from the plan), result and
-// duration.
+// duration. A fan-out's items the run never reached are counted and
+// listed as not done; a large fan-out shows alike targets as one line
+// (see groupAbove), each failure on its own.
 func (v *textView) summaryGroups(o *engine.Outcome) []ui.Group {
 	targets := map[[2]string]string{}
 	pos := map[[2]string]int{}
+	planned := map[string][]engine.Row{}
 	if o.Plan != nil {
 		for i, r := range o.Plan.Rows {
 			k := [2]string{r.Step, r.Item}
 			pos[k] = i + 1
 			if r.Target != "-" {
 				targets[k] = r.Target
+			}
+			if r.Item != "" {
+				planned[r.Step] = append(planned[r.Step], r)
 			}
 		}
 	}
@@ -288,6 +333,16 @@ func (v *textView) summaryGroups(o *engine.Outcome) []ui.Group {
 			return len(pos) + 1
 		}
 		slices.SortStableFunc(outs, func(a, b engine.StepOutcome) int { return at(a) - at(b) })
+		byItem := map[string]engine.StepOutcome{}
+		for _, s := range outs {
+			byItem[s.Item] = s
+		}
+		var notDone []engine.Row
+		for _, r := range planned[id] {
+			if _, ok := byItem[r.Item]; !ok {
+				notDone = append(notDone, r)
+			}
+		}
 		num := v.number[id]
 		if num == 0 && len(v.number) == 0 {
 			num = i + 1
@@ -296,18 +351,74 @@ func (v *textView) summaryGroups(o *engine.Outcome) []ui.Group {
 		if num > 0 {
 			numText = fmt.Sprintf("%*d", digits, num)
 		}
-		g := ui.Group{Heading: []string{numText, id, statusText(outs)}, Style: v.p.Bold}
+		status := statusText(outs)
+		if len(planned[id]) > 1 && len(outs) == 1 {
+			status = "1 " + status // one of a fan-out's items
+		}
+		if len(notDone) > 0 {
+			status = fmt.Sprintf("%s items: %s, %s not done", count(len(planned[id])), status, count(len(notDone)))
+		}
+		g := ui.Group{Heading: []string{numText, id, status}, Style: v.p.Bold}
+		targetOf := func(step, item string) string {
+			target := targets[[2]string{step, item}]
+			if target == "" {
+				target = item
+			} else if item != "" && !strings.Contains(target, item) {
+				target += " [" + item + "]"
+			}
+			return target
+		}
+		shown := map[string]bool{}
+		if v.grouped(len(planned[id])) {
+			for _, a := range partition(planned[id]) {
+				if a.group.Key == "" {
+					continue
+				}
+				detail, all := v.groupOutcome(a, byItem)
+				var missing []string
+				for _, it := range a.items {
+					if s, ok := byItem[it]; ok && s.Status == "ok" {
+						shown[it] = true
+					} else if !ok {
+						missing = append(missing, it)
+						shown[it] = true
+					}
+				}
+				if detail != "" {
+					it := ui.Item{Target: a.title(), Detail: detail}
+					if all {
+						it.Mark, it.MarkStyle = "✓", v.p.Green
+					}
+					g.Items = append(g.Items, it)
+				}
+				if len(missing) == 1 {
+					shown[missing[0]] = false // shown alone, below
+				}
+				if len(missing) > 1 {
+					rest := &alike{group: a.group}
+					for _, r := range a.rows {
+						if slices.Contains(missing, r.Item) {
+							rest.items, rest.rows = append(rest.items, r.Item), append(rest.rows, r)
+						}
+					}
+					g.Items = append(g.Items, ui.Item{Mark: "·", Target: rest.title(), Detail: "not done: the run stopped before them"})
+				}
+			}
+		}
 		for _, s := range outs {
+			if shown[s.Item] {
+				continue
+			}
 			if s.Status == "failed" {
 				g.Style = v.p.Red
 			}
-			target := targets[[2]string{s.Step, s.Item}]
-			if target == "" {
-				target = s.Item
-			} else if s.Item != "" && !strings.Contains(target, s.Item) {
-				target += " [" + s.Item + "]"
+			g.Items = append(g.Items, v.outcomeItem(targetOf(s.Step, s.Item), s))
+		}
+		for _, r := range notDone {
+			if shown[r.Item] {
+				continue
 			}
-			g.Items = append(g.Items, v.outcomeItem(target, s))
+			g.Items = append(g.Items, ui.Item{Mark: "·", Target: targetOf(r.Step, r.Item), Detail: "not done: the run stopped before it"})
 		}
 		groups = append(groups, g)
 	}
@@ -327,7 +438,7 @@ func statusText(outs []engine.StepOutcome) string {
 	}
 	parts := make([]string, len(statuses))
 	for i, st := range statuses {
-		parts[i] = fmt.Sprintf("%d %s", counts[st], st)
+		parts[i] = count(counts[st]) + " " + st
 	}
 	return strings.Join(parts, ", ")
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/respondhq/respond/internal/engine"
 	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/target"
 	"github.com/respondhq/respond/internal/ui"
 )
 
@@ -213,6 +214,121 @@ func TestSummaryGroupsFanOut(t *testing.T) {
 		}
 		if !strings.Contains(s, "failed: GitHub: 502 Bad Gateway") {
 			t.Errorf("width %d: the failure is not shown:\n%s", width, s)
+		}
+	}
+}
+
+// bigFanOut is the plan of a deploy to n repository secrets of acme, an
+// environment's secret and an organization's, as the engine gives it
+// (each row with its target's mapping).
+func bigFanOut(n int) (*engine.Plan, []string) {
+	p := &engine.Plan{Incident: "INC-1", Playbook: "leaked-key"}
+	var ids []string
+	add := func(m map[string]any) {
+		t, err := target.FromMap(m)
+		if err != nil {
+			panic(err)
+		}
+		id := t.ID()
+		ids = append(ids, id)
+		p.Rows = append(p.Rows, engine.Row{Step: "deploy", Item: id, Action: step.Update, Target: id, Effect: "create or replace Actions secret OPENAI_API_KEY in " + fmt.Sprint(m["repo"]),
+			Mutates: true, State: engine.RowPending, Value: t.Map()})
+	}
+	for i := range n {
+		add(map[string]any{"type": "github-actions", "repo": fmt.Sprintf("acme/service-%03d", i), "secret": "OPENAI_API_KEY"})
+	}
+	add(map[string]any{"type": "github-actions", "repo": "acme/api", "environment": "production", "secret": "OPENAI_API_KEY"})
+	add(map[string]any{"type": "github-actions", "org": "acme", "secret": "OPENAI_API_KEY"})
+	return p, ids
+}
+
+// A fan-out to many alike targets is one plan line and one summary line,
+// not one per target (issue 16: 1,003 targets printed over 2,000 lines):
+// its targets are named by their group ("1,000 Actions secrets
+// OPENAI_API_KEY in acme (service-000 … service-999)"), each exception
+// (a failure, a target unlike the others) on its own line, and with
+// --verbose every target is listed as before.
+func TestLargeFanOutShowsAlikeTargetsTogether(t *testing.T) {
+	p, ids := bigFanOut(1000)
+	var out bytes.Buffer
+	v := &textView{width: 100, out: &out, err: &bytes.Buffer{}}
+	v.Planned(p)
+	plan := out.String()
+	if !strings.Contains(plan, "1,000 Actions secrets OPENAI_API_KEY in acme (service-000 … service-999)") {
+		t.Errorf("the plan does not show the repository secrets as one line:\n%s", plan)
+	}
+	for _, id := range ids[1000:] {
+		if !strings.Contains(plan, id) {
+			t.Errorf("the plan does not name %s, unlike the others, on its own line:\n%s", id, plan)
+		}
+	}
+	if n := strings.Count(plan, "\n"); n > 20 {
+		t.Errorf("the plan of 1,002 targets has %d lines:\n%s", n, plan)
+	}
+
+	// The run: every repository secret updated but service-500, which
+	// failed; the organization secret never reached (interrupted).
+	var steps []engine.StepOutcome
+	for i, id := range ids[:1001] {
+		in := engine.Instance{Step: "deploy", Item: id, Of: len(ids), Attempt: 1}
+		o := engine.StepOutcome{Instance: in, Status: "ok", Summary: "updated " + id, Duration: time.Millisecond}
+		if i == 500 {
+			o.Status, o.Summary, o.Error = "failed", "", id+": GitHub: 502 Bad Gateway"
+		}
+		v.StepStarted(in)
+		v.StepFinished(in, o)
+		steps = append(steps, o)
+	}
+	out.Reset()
+	v.width = 0 // piped: each item on one line
+	v.summary(&engine.Outcome{Plan: p, Steps: steps})
+	sum := out.String()
+	for _, want := range []string{
+		`1,002 items: 1,000 ok, 1 failed, 1 not done`,
+		`(?m)^    1,000 Actions secrets OPENAI_API_KEY in acme \(service-000 … service-999\) +999 of 1,000 updated in \d`,
+		`(?m)^  ✗ github-actions:acme/service-500:OPENAI_API_KEY +failed: GitHub: 502 Bad Gateway`,
+		`(?m)^  ✓ github-actions:acme/api@production:OPENAI_API_KEY +updated`,
+		`(?m)^  · github-actions:org/acme:OPENAI_API_KEY +not done: the run stopped before it`,
+	} {
+		if !regexp.MustCompile(want).MatchString(sum) {
+			t.Errorf("the summary lacks %q:\n%s", want, sum)
+		}
+	}
+	if strings.Contains(sum, "✓ 1,000 Actions") {
+		t.Errorf("a ✓ on a group one of whose targets failed:\n%s", sum)
+	}
+	if n := strings.Count(sum, "\n"); n > 10 {
+		t.Errorf("the summary of 1,002 targets has %d lines:\n%s", n, sum)
+	}
+
+	// --verbose: every target, as before.
+	out.Reset()
+	v = &textView{width: 100, out: &out, err: &bytes.Buffer{}, verbose: true}
+	v.Planned(p)
+	if n := strings.Count(out.String(), "github-actions:acme/service-"); n != 1000 {
+		t.Errorf("with --verbose the plan names %d repository secrets, want 1000", n)
+	}
+}
+
+// The summary of a fan-out the run did not finish counts what is not done
+// (issue 16: after Ctrl-C with 1 of 6 targets written it said "8 deploy
+// ok") and names each target not reached.
+func TestSummaryCountsWhatIsNotDone(t *testing.T) {
+	p, ids := bigFanOut(4)
+	in := engine.Instance{Step: "deploy", Item: ids[0], Of: len(ids), Attempt: 1}
+	ok := engine.StepOutcome{Instance: in, Status: "ok", Summary: "updated " + ids[0]}
+	var out bytes.Buffer
+	v := &textView{out: &out, err: &bytes.Buffer{}}
+	v.Planned(p)
+	out.Reset()
+	v.summary(&engine.Outcome{Plan: p, Steps: []engine.StepOutcome{ok}})
+	s := out.String()
+	if !strings.Contains(s, "deploy  6 items: 1 ok, 5 not done") {
+		t.Errorf("the heading does not count what is not done:\n%s", s)
+	}
+	for _, id := range ids[1:] {
+		if !regexp.MustCompile(`(?m)^  · ` + regexp.QuoteMeta(id) + ` +not done: the run stopped before it$`).MatchString(s) {
+			t.Errorf("%s is not listed as not done:\n%s", id, s)
 		}
 	}
 }

@@ -101,7 +101,7 @@ type Options struct {
 type Outcome struct {
 	Incident string        `json:"incident"`
 	Playbook string        `json:"playbook"`
-	Status   string        `json:"status"` // planned|completed|partial|failed|cancelled|interrupted
+	Status   string        `json:"status"` // planned|completed|partial|failed|declined|interrupted|refused
 	Plan     *Plan         `json:"plan"`
 	Steps    []StepOutcome `json:"steps"`
 }
@@ -137,11 +137,14 @@ type Engine struct {
 	// came from; unrecovered why a recovery was not possible.
 	recovered   map[string]string
 	unrecovered map[string]string
-	fresh       map[string]bool // steps run in this run's read phase
-	totals      map[string]int  // foreach item counts, by step
-	scope       playbook.Scope
-	results     []StepOutcome
-	prev        map[string]*step.Result
+	// outChanged names, for each read step that ran again in this run's
+	// read phase and found something else, the outputs that changed.
+	outChanged map[string]map[string]bool
+	fresh      map[string]bool // steps run in this run's read phase
+	totals     map[string]int  // foreach item counts, by step
+	scope      playbook.Scope
+	results    []StepOutcome
+	prev       map[string]*step.Result
 }
 
 // New prepares an engine. The playbook must have been validated against
@@ -268,10 +271,12 @@ func (e *Engine) following(rerun map[string]bool) {
 	for i := range steps {
 		st := &steps[i]
 		spec := e.specs[st.ID]
-		if spec.Follows && pending && e.stepDone(st.ID) && !rerun[st.ID] {
-			rerun[st.ID] = true
+		if spec.Follows && pending && e.stepDone(st.ID) {
 			e.mu.Lock()
-			e.why[st.ID] = whyFollows
+			if !rerun[st.ID] || e.why[st.ID] == whyConsumer {
+				// It must run, same parameters or not.
+				rerun[st.ID], e.why[st.ID] = true, whyFollows
+			}
 			e.mu.Unlock()
 		}
 		if spec.Mutates && (rerun[st.ID] || !e.stepDone(st.ID)) {
@@ -311,7 +316,7 @@ func (e *Engine) reruns(changed map[string]bool) map[string]bool {
 			// receive the new value.
 			if !rerun[st.ID] && e.ranBefore(st.ID) {
 				for _, ref := range refs {
-					if rerun[ref.Step] && !e.unchanged(st, rerun) {
+					if rerun[ref.Step] && e.outputChanged(ref.Step, ref.Output) && !e.unchanged(st, rerun) {
 						rerun[st.ID], why[st.ID] = true, whyConsumer
 						changed = true
 						break
@@ -340,6 +345,19 @@ func (e *Engine) reruns(changed map[string]bool) map[string]bool {
 	return rerun
 }
 
+// outputChanged reports whether an output of a step that runs again may
+// differ from the one journaled: a read step that ran again in this run's
+// read phase says exactly which of its outputs changed; for any other
+// step, all may.
+func (e *Engine) outputChanged(stepID, output string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.fresh[stepID] || e.outChanged == nil {
+		return true
+	}
+	return e.outChanged[stepID][output]
+}
+
 // ranBefore reports whether an instance of the step was recorded in an
 // earlier run (finished, failed or interrupted).
 func (e *Engine) ranBefore(id string) bool {
@@ -354,14 +372,36 @@ func (e *Engine) ranBefore(id string) bool {
 }
 
 // outputDigests fingerprints the journaled outputs of every finished
-// single-instance step, to tell whether a read step found something else.
-func (e *Engine) outputDigests() map[string]string {
+// single-instance step, output by output, to tell whether a read step
+// found something else, and what.
+func (e *Engine) outputDigests() map[string]map[string]string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := map[string]string{}
+	out := map[string]map[string]string{}
 	for k, s := range e.state {
 		if k.item == "" && !s.started && s.status == journal.StatusOK {
-			out[k.step] = normalDigest(s.outputs)
+			m := map[string]string{}
+			for name, v := range s.outputs {
+				m[name] = normalDigest(v)
+			}
+			out[k.step] = m
+		}
+	}
+	return out
+}
+
+// changedOutputs names the outputs that differ between two digests of one
+// step's outputs.
+func changedOutputs(before, after map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for name, d := range after {
+		if before[name] != d {
+			out[name] = true
+		}
+	}
+	for name := range before {
+		if _, ok := after[name]; !ok {
+			out[name] = true
 		}
 	}
 	return out
@@ -583,19 +623,31 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 	// read phase found and what was recovered, decide again which
 	// completed steps run again: a consumer whose inputs did not change
 	// does not.
-	if _, err := e.recover(ctx, rerun); err != nil {
-		return e.stop(ctx, out, err)
-	}
 	seed := changed
 	after := e.outputDigests()
+	e.mu.Lock()
+	e.outChanged = map[string]map[string]bool{}
 	for id := range fresh {
-		if before[id] != after[id] {
+		if c := changedOutputs(before[id], after[id]); len(c) > 0 {
 			seed[id] = true // it found something else this time
+			e.outChanged[id] = c
 		}
 	}
-	rerun = e.reruns(seed)
-	for id := range fresh {
-		delete(rerun, id)
+	e.mu.Unlock()
+	decide := func() map[string]bool {
+		r := e.reruns(seed)
+		for id := range fresh {
+			delete(r, id)
+		}
+		return r
+	}
+	rerun = decide()
+	recovered, err := e.recover(ctx, rerun)
+	if err != nil {
+		return e.stop(ctx, out, err)
+	}
+	if recovered {
+		rerun = decide()
 	}
 	e.following(rerun)
 	// What runs again shows what it will make, not what it made.
@@ -633,7 +685,7 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 			return e.stop(ctx, out, err)
 		}
 		if !ok {
-			return e.stop(ctx, out, ErrCancelled)
+			return e.stop(ctx, out, &DeclinedError{Incident: e.o.Incident})
 		}
 		if q := plan.destructiveQuestion(); q != "" {
 			ok, err := e.approve(ctx, q, "")
@@ -641,7 +693,7 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 				return e.stop(ctx, out, err)
 			}
 			if !ok {
-				return e.stop(ctx, out, ErrCancelled)
+				return e.stop(ctx, out, &DeclinedError{Incident: e.o.Incident})
 			}
 		}
 	}
@@ -709,8 +761,13 @@ func (e *Engine) stop(ctx context.Context, out *Outcome, err error) (*Outcome, e
 		_, _ = e.o.Journal.Append(journal.Record{Type: journal.RunInterrupted, Message: "interrupted: " + cause.Error()})
 		return out, &InterruptedError{Incident: e.o.Incident, Cause: cause, DryRun: e.o.DryRun}
 	case errors.Is(err, ErrCancelled):
-		out.Status = "cancelled"
-		_ = e.finish("cancelled", "the responder declined")
+		out.Status = "declined"
+		msg := "the responder declined the plan"
+		var de *DeclinedError
+		if errors.As(err, &de) && de.Step != "" {
+			msg = "the responder declined step " + de.Step
+		}
+		_ = e.finish("declined", msg)
 		return out, err
 	default: // needs --yes, an unknown outcome, a journal that cannot be written
 		out.Status = "interrupted"
@@ -739,20 +796,35 @@ func (e *Engine) record(r journal.Record) error {
 func (e *Engine) history() []step.Recorded {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	kinds := map[string]string{}
+	for _, st := range e.o.Playbook.Steps {
+		kinds[st.ID] = st.Uses
+	}
 	var out []step.Recorded
+	open := map[instKey]int{} // the started attempt of an instance with no end yet, by its index in out
 	for _, r := range e.records {
-		if r.Type != journal.StepFinished || r.Status != journal.StatusOK {
-			continue
-		}
-		kind := ""
-		for _, st := range e.o.Playbook.Steps {
-			if st.ID == r.Step {
-				kind = st.Uses
+		k := instKey{r.Step, r.Item}
+		switch {
+		case r.Type == journal.StepStarted:
+			open[k] = len(out)
+			out = append(out, step.Recorded{Seq: r.Seq, Step: r.Step, Item: r.Item, Kind: kinds[r.Step], Open: true})
+		case r.Type == journal.StepFinished:
+			if i, ok := open[k]; ok {
+				out[i].Step = "" // it ended: not open
+				delete(open, k)
+			}
+			if r.Status == journal.StatusOK {
+				out = append(out, step.Recorded{Seq: r.Seq, Step: r.Step, Item: r.Item, Kind: kinds[r.Step], Evidence: r.Evidence, Outputs: r.Outputs})
 			}
 		}
-		out = append(out, step.Recorded{Seq: r.Seq, Step: r.Step, Item: r.Item, Kind: kind, Evidence: r.Evidence, Outputs: r.Outputs})
 	}
-	return out
+	kept := out[:0]
+	for _, r := range out {
+		if r.Step != "" {
+			kept = append(kept, r)
+		}
+	}
+	return kept
 }
 
 // failedLocked reports whether a step instance of the incident failed and has
@@ -867,11 +939,13 @@ func (e *Engine) outcomes() []StepOutcome {
 
 func (e *Engine) approve(ctx context.Context, question, stepID string) (bool, error) {
 	a, err := e.o.Approver.Approve(ctx, question)
-	if err != nil {
-		if errors.Is(err, step.ErrDeclined) {
-			return false, nil
-		}
+	if err != nil && !errors.Is(err, step.ErrDeclined) {
 		return false, err
+	}
+	if err != nil {
+		// Declined: journaled like an approval, so the timeline and the
+		// report say who declined and how.
+		a.Approved = false
 	}
 	if rerr := e.record(journal.Record{Type: journal.Approved, Step: stepID, Message: question, Data: map[string]any{"approved": a.Approved, "by": a.By, "how": a.How}}); rerr != nil {
 		return false, rerr

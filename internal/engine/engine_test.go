@@ -359,7 +359,7 @@ steps:
 	}
 }
 
-func TestConfirmDeclinedCancels(t *testing.T) {
+func TestConfirmDeclinedIsDeclined(t *testing.T) {
 	h := newHarness(t, `
 name: t
 description: d
@@ -371,11 +371,23 @@ steps:
 `)
 	h.approve.answer = false
 	out, recs, err := h.run(context.Background(), false, nil)
-	if !errors.Is(err, ErrCancelled) || out.Status != "cancelled" || len(h.c.applied) != 0 {
+	var de *DeclinedError
+	if !errors.Is(err, ErrCancelled) || !errors.As(err, &de) || out.Status != "declined" || len(h.c.applied) != 0 {
 		t.Fatalf("err %v status %s applied %v", err, out.Status, h.c.applied)
 	}
-	if last := recs[len(recs)-1]; last.Type != journal.IncidentFinished || last.Status != "cancelled" {
+	if last := recs[len(recs)-1]; last.Type != journal.IncidentFinished || last.Status != "declined" {
 		t.Errorf("last record %+v", last)
+	}
+	// The decline is journaled like an approval: the report's timeline
+	// shows who declined.
+	declined := false
+	for _, r := range recs {
+		if r.Type == journal.Approved && r.Message == "Apply this plan?" && r.Data["approved"] == false {
+			declined = true
+		}
+	}
+	if !declined {
+		t.Error("the journal has no approval record of the decline")
 	}
 }
 

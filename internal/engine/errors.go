@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/respondhq/respond/internal/step"
 )
 
 // ErrNeedsYes: the plan changes things, standard input is not a terminal,
@@ -12,7 +14,29 @@ import (
 var ErrNeedsYes = errors.New("this playbook changes things and there is no terminal to confirm on: review the plan (run with --dry-run), then run again with --yes to apply it")
 
 // ErrCancelled: the responder declined at a prompt. Nothing more was done.
-var ErrCancelled = errors.New("cancelled: the responder declined")
+// A run returns it as a *DeclinedError, which says what was declined.
+var ErrCancelled = errors.New("declined at the prompt")
+
+// DeclinedError: the responder answered no (or Ctrl-C) to a question of
+// the run: the plan's approval, a destructive change, a step's confirm: or
+// approve step. Nothing after the question was done; the incident can be
+// resumed (which asks again) or closed.
+type DeclinedError struct {
+	Incident string
+	Step     string // "" for the plan's questions
+}
+
+func (e *DeclinedError) Error() string {
+	what := "the plan was not applied"
+	if e.Step != "" {
+		what = "step " + e.Step + " was declined"
+	}
+	return fmt.Sprintf("declined: %s, and nothing after the question was done; `respond resume %s` shows the plan and asks again, "+
+		"`respond incidents close %s --reason TEXT` ends the incident", what, e.Incident, e.Incident)
+}
+
+// Is makes a decline match ErrCancelled.
+func (e *DeclinedError) Is(target error) bool { return target == ErrCancelled }
 
 // InterruptedError: the run was stopped (Ctrl-C, SIGTERM, a hang-up) and
 // can be resumed.
@@ -51,6 +75,11 @@ func (e *StepError) Error() string {
 	}
 	if e.DryRun {
 		return fmt.Sprintf("%s failed: %v\nthis was a dry run: nothing was changed; fix the cause and run it again", where, e.Err)
+	}
+	if errors.Is(e.Err, step.ErrLocked) {
+		// Refused: the error names the responder who holds the key and
+		// their incident, the one to wait for or resume, not this one.
+		return fmt.Sprintf("%s failed: %v", where, e.Err)
 	}
 	return fmt.Sprintf("%s failed: %v\nfix the cause, then continue with `respond resume %s`", where, e.Err, e.Incident)
 }

@@ -32,6 +32,10 @@ type Row struct {
 	// Destructive: the row takes something away the inventory did not ask
 	// to remove (see step.Change); it needs its own confirmation.
 	Destructive bool `json:"destructive,omitempty"`
+	// Value is the item of a foreach row as the playbook gave it (a
+	// target's mapping, say), for a view that groups alike items; it is
+	// not journaled.
+	Value any `json:"-"`
 }
 
 // Plan is what a run will do, in order.

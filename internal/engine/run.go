@@ -49,7 +49,7 @@ func (e *Engine) plan(ctx context.Context, rerun map[string]bool) *Plan {
 				state = RowConditional
 			case !ok:
 				row := base
-				row.Action, row.Target, row.Effect, row.State = step.NoOp, "-", "skipped: when "+st.When.String()+" is false", RowSkip
+				row.Action, row.Target, row.Effect, row.State = step.NoOp, "-", "skipped: it runs only when "+st.When.Words(), RowSkip
 				p.Rows = append(p.Rows, row)
 				continue
 			}
@@ -85,11 +85,12 @@ func (e *Engine) plan(ctx context.Context, rerun map[string]bool) *Plan {
 			if ok && !rerun[st.ID] && !s.started && (s.status == journal.StatusOK || s.status == journal.StatusSkipped) {
 				row := base
 				row.Item, row.Action, row.Target, row.Effect, row.State = key, step.NoOp, "-", "done in an earlier run", RowDone
+				row.Value = it
 				rows[i] = row
 				continue
 			}
 			row := base
-			row.Item = key
+			row.Item, row.Value = key, it
 			sem <- struct{}{}
 			wg.Add(1)
 			go func() {
@@ -348,7 +349,7 @@ func (e *Engine) runStep(ctx context.Context, st *playbook.Step, rerun bool) err
 		}
 		if !ok {
 			in := Instance{Step: st.ID, Name: st.Name, Kind: st.Uses}
-			oc := StepOutcome{Instance: in, Status: journal.StatusSkipped, Summary: "when " + st.When.String() + " is false"}
+			oc := StepOutcome{Instance: in, Status: journal.StatusSkipped, Summary: "it runs only when " + st.When.Words()}
 			if err := e.record(journal.Record{Type: journal.StepFinished, Step: st.ID, Status: journal.StatusSkipped, Message: oc.Summary}); err != nil {
 				return err
 			}
@@ -366,6 +367,18 @@ func (e *Engine) runStep(ctx context.Context, st *playbook.Step, rerun bool) err
 	}
 	e.mu.Lock()
 	e.totals[st.ID] = len(items)
+	// An item an earlier run had that the list no longer holds (a target
+	// removed from the inventory, or its name fixed) is gone: its failure
+	// no longer counts (incident.failed, whether the step is done).
+	current := map[string]bool{}
+	for i, it := range items {
+		current[ItemKey(i, it)] = true
+	}
+	for k, s := range e.state {
+		if k.step == st.ID && k.item != "" && !current[k.item] && !s.started && s.status == journal.StatusFailed {
+			delete(e.state, k)
+		}
+	}
 	e.mu.Unlock()
 	conc := max(st.Concurrency, 1)
 	sem := make(chan struct{}, conc)
@@ -519,7 +532,7 @@ func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string
 			return err
 		}
 		if !ok {
-			return ErrCancelled
+			return &DeclinedError{Incident: e.o.Incident, Step: st.ID}
 		}
 	}
 
@@ -550,7 +563,7 @@ func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string
 			return ctx.Err()
 		}
 		if errors.Is(err, step.ErrDeclined) {
-			return ErrCancelled
+			return &DeclinedError{Incident: e.o.Incident, Step: st.ID}
 		}
 		if timedOut {
 			err = fmt.Errorf("timed out after %s: %w", st.Timeout, err)

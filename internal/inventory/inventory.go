@@ -87,14 +87,6 @@ func credentialFields() []string {
 	return append(append([]string(nil), credentialFix...), provider.ScopeFields()...)
 }
 
-// targetExample is a target type's example line ("" if unknown).
-func targetExample(typ string) string {
-	if s, ok := target.Lookup(typ); ok {
-		return s.Example
-	}
-	return ""
-}
-
 // firstExample is the shortest example of a registered type that holds
 // the credential, for hints about targets in general.
 func firstExample() string {

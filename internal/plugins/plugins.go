@@ -8,7 +8,9 @@ package plugins
 import (
 	// Providers of keys.
 	"github.com/respondhq/respond/internal/provider"
+	_ "github.com/respondhq/respond/internal/providers/anthropic"
 	_ "github.com/respondhq/respond/internal/providers/aws"
+	_ "github.com/respondhq/respond/internal/providers/githubtoken"
 	_ "github.com/respondhq/respond/internal/providers/google"
 	_ "github.com/respondhq/respond/internal/providers/openai"
 	"github.com/respondhq/respond/internal/sim/simapi"

@@ -239,15 +239,20 @@ func (b *builder) summary() {
 	case r.Incident.Kind == "generic":
 		o = append(o, fmt.Sprintf("The run %s.", statusWords(r.Incident.Status)))
 	case s.Contained && r.Key != nil && r.Key.AlreadyDisabled:
-		o = append(o, fmt.Sprintf("Contained: the provider had already disabled the key; respond confirmed it at %s.", r.Metrics.ContainedAt.Format(time.RFC3339Nano)))
+		o = append(o, fmt.Sprintf("Contained: the provider had already disabled the key; respond confirmed it at %s, %s.", clock(*r.Metrics.ContainedAt), fmtOffset(SpanOf(r.Incident.Started, *r.Metrics.ContainedAt))))
 	case s.Contained:
 		how := "revoked"
 		if r.Key != nil && r.Key.Deactivated {
 			how = "deactivated"
 		}
-		o = append(o, fmt.Sprintf("Contained: the key was %s at %s and proven dead at %s.", how, b.revokedAt.Format(time.RFC3339Nano), r.Metrics.ContainedAt.Format(time.RFC3339Nano)))
+		o = append(o, fmt.Sprintf("Contained: the key was %s at %s, %s, and proven dead at %s.", how, clock(*b.revokedAt), fmtOffset(SpanOf(r.Incident.Started, *b.revokedAt)), fmtOffset(SpanOf(r.Incident.Started, *r.Metrics.ContainedAt))))
+	case r.Incident.Status == "declined":
+		o = append(o, "Declined: the responder did not approve the plan, so the key was not revoked and may still work.")
 	default:
 		o = append(o, "Not contained: the key was not revoked.")
+	}
+	if c := r.Incident.Closed; c != nil {
+		o = append([]string{fmt.Sprintf("Abandoned: %s closed the incident at %s: %s.", lit(orDefault(c.By, "a responder")), clock(c.At), lit(strings.TrimSuffix(c.Reason, ".")))}, o...)
 	}
 	if r.Invariant != nil {
 		s.Recovered = r.Invariant.Holds()
@@ -269,8 +274,14 @@ func (b *builder) summary() {
 	case b.declares(kindReplace):
 		o = append(o, "Not recovered: no replacement was created.")
 	}
-	if st := r.Incident.Status; st == "interrupted" || st == "running" {
+	switch st := r.Incident.Status; st {
+	case "interrupted", "running":
 		o = append(o, fmt.Sprintf("The run was interrupted; `respond resume %s` continues.", r.Incident.ID))
+	case "declined":
+		if s.Contained {
+			o = append(o, "The responder declined the plan of the last run.")
+		}
+		o = append(o, fmt.Sprintf("`respond resume %s` shows the plan again.", r.Incident.ID))
 	}
 	s.Outcome = strings.Join(o, " ")
 }
@@ -285,8 +296,12 @@ func statusWords(s string) string {
 		return "failed"
 	case "interrupted", "running":
 		return "was interrupted"
-	case "cancelled":
-		return "was cancelled by the responder"
+	case "declined", "cancelled":
+		return "was declined by the responder"
+	case "abandoned":
+		return "was closed as abandoned"
+	case "refused":
+		return "was refused: another responder was on the key"
 	case "planned":
 		return "was a dry run"
 	}
@@ -304,10 +319,12 @@ func (b *builder) followUps() {
 		f = append(f, FollowUp{ID: id, Priority: prio, Title: title, Detail: detail})
 	}
 	for _, t := range r.Targets {
-		if t.Status == "failed" || t.Status == "pending" {
+		// Only a contained key breaks what reads a target that lacks the
+		// replacement; before the revoke, resuming does it all.
+		if r.Summary.Contained && (t.Status == "failed" || t.Status == "pending") {
 			add("update-target", "high", "Update "+lit(t.ID),
-				fmt.Sprintf("It does not hold the replacement, so whatever reads it fails with the revoked key. Fix the cause (%s) and run `respond resume %s`.",
-					orDefault(t.Error, "the run did not reach it"), r.Incident.ID))
+				fmt.Sprintf("It does not hold the replacement, so whatever reads it fails with the revoked key. Fix the cause (%s) and run %s.",
+					orDefault(t.Error, "the run did not reach it"), b.resumeHint()))
 		}
 	}
 	if r.Usage != nil && r.Usage.Available && r.Usage.Abnormal {

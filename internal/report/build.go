@@ -15,6 +15,7 @@ import (
 	"github.com/respondhq/respond/internal/evidence"
 	"github.com/respondhq/respond/internal/incident"
 	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/playbook"
 )
 
 // PlaybookCopy is the playbook copy kept in an incident directory (the CLI
@@ -31,6 +32,7 @@ const (
 	kindVerify    = "key.verify"
 	kindReplace   = "key.replace"
 	kindRetire    = "key.retire"
+	kindDiscard   = "key.discard"
 	kindDeploy    = "deploy"
 	kindDispatch  = "github.dispatch_workflow"
 	kindResolve   = "github.resolve_alert"
@@ -213,13 +215,15 @@ func FromJournal(id string, recs []journal.Record, playbookSrc []byte) (*Report,
 			}
 		}
 	}
-	if t := b.firstOK(kindTargets); t != nil {
+	// The targets the inventory names now: a resume reads it again.
+	if t := b.lastOK(kindTargets); t != nil {
 		b.targetIDs = strList(t.evidence, "targets")
 	}
 	b.incidentKind()
 	b.keyAndDetection()
 	b.actions()
 	b.containment()
+	b.keyFromCredential()
 	b.replacementAndTargets()
 	b.verifications()
 	b.alert()
@@ -313,7 +317,7 @@ func (b *builder) scan() {
 				in.evidence = rec.Evidence
 				in.outputs = rec.Outputs
 			} else if rec.Status == journal.StatusSkipped {
-				in.summary = rec.Message
+				in.summary = skipWords(rec.Message)
 			} else if rec.Evidence != nil {
 				in.evidence = rec.Evidence
 			}
@@ -325,9 +329,17 @@ func (b *builder) scan() {
 			r.Incident.Message = rec.Message
 		case journal.IncidentFinished:
 			r.Incident.Status = rec.Status
+			if rec.Status == "cancelled" {
+				// Journals written before "declined": the engine said
+				// cancelled only when the responder declined.
+				r.Incident.Status = "declined"
+			}
 			t := rec.Time
 			r.Incident.Finished = &t
 			r.Incident.Message = rec.Message
+			if rec.Status == StatusAbandoned {
+				r.Incident.Closed = &Closure{At: rec.Time, By: str(rec.Data, "by"), Reason: orDefault(str(rec.Data, "reason"), rec.Message)}
+			}
 		}
 	}
 	for _, u := range who {
@@ -428,6 +440,36 @@ func (b *builder) keyAndDetection() {
 		r.Detection.Alert = a
 		r.Detection.ExposedSince = str(ev, "exposed_since")
 		r.Detection.LeakSource = str(ev, "leak_source")
+	}
+}
+
+// keyFromCredential completes the key from the inventory's credential
+// that held it: its name always, and, when the provider no longer knew
+// the key (already disabled, found by the alert), its ID and scope as the
+// credential names them, said so in Key.FromInventory.
+func (b *builder) keyFromCredential() {
+	r := b.r
+	t := b.firstOK(kindTargets)
+	if t == nil || r.Key == nil || !boolean(t.evidence, "matched") {
+		return
+	}
+	r.Key.Credential = str(t.evidence, "credential")
+	if r.Key.ID != "" {
+		return
+	}
+	id := orDefault(str(t.outputs, "key_id"), str(t.outputs, "credential_key_id"))
+	if id == "" {
+		return
+	}
+	r.Key.ID, r.Key.FromInventory = id, true
+	if r.Key.Scope == "" {
+		r.Key.Scope = orDefault(str(t.outputs, "scope"), str(t.outputs, "project"))
+	}
+	if r.Key.ScopeKind == "" {
+		r.Key.ScopeKind = scopeKindOf(r.Key.Provider)
+	}
+	if r.Key.ScopeKind == "project" && r.Key.Project == "" {
+		r.Key.Project = r.Key.Scope
 	}
 }
 
@@ -687,6 +729,24 @@ func (b *builder) replacementAndTargets() {
 			t.Status = "pending"
 		}
 	}
+	// A target the inventory no longer names, that no write ever reached
+	// (a misnamed environment, fixed since), is not a place that holds
+	// the key: it leaves the final check, and the report says so. One an
+	// earlier run wrote stays: it holds a key.
+	listed := map[string]bool{}
+	for _, id := range b.targetIDs {
+		listed[id] = true
+	}
+	for i := range r.Targets {
+		t := &r.Targets[i]
+		switch {
+		case listed[t.ID] || len(b.targetIDs) == 0:
+		case t.At != nil && t.Status == "failed":
+			t.Status, t.Removed = "removed", true
+		case t.Status == "updated" || t.Status == "created":
+			t.Unlisted = true
+		}
+	}
 }
 
 // deployTarget names the target of a deploy instance: from its evidence,
@@ -812,31 +872,41 @@ func (b *builder) metrics() {
 // remaining lists what is left to do.
 func (b *builder) remaining() {
 	r := b.r
-	id := r.Incident.ID
+	next := b.resumeHint()
 	var out []string
 	if r.Incident.Kind != "generic" && !r.Summary.Contained {
 		k := "the key"
 		if r.Key != nil && r.Key.ID != "" {
 			k = "key " + lit(r.Key.ID)
 		}
-		out = append(out, fmt.Sprintf("Revoke %s now: it may still work. Run `respond resume %s`, or revoke it %s.", k, id, r.advice().Console))
+		out = append(out, fmt.Sprintf("Revoke %s now: it may still work. Run %s, or revoke it %s.", k, next, r.advice().Console))
 	}
 	if r.Key != nil && r.Key.Deactivated && !r.Key.Retired {
-		out = append(out, fmt.Sprintf("Delete the leaked key %s, which is deactivated but not deleted; run `respond resume %s`.", lit(r.Key.ID), id))
+		out = append(out, fmt.Sprintf("Delete the leaked key %s, which is deactivated but not deleted; run %s.", lit(r.Key.ID), next))
 	}
+	var pending []string
 	for _, t := range r.Targets {
 		switch t.Status {
 		case "failed":
-			out = append(out, fmt.Sprintf("Deploy the replacement to %s, which failed; fix the cause and run `respond resume %s`.", lit(t.ID), id))
+			out = append(out, fmt.Sprintf("Deploy the replacement to %s, which failed; fix the cause and run %s.", lit(t.ID), next))
 		case "pending":
-			out = append(out, fmt.Sprintf("Deploy the replacement to %s, which was not reached; run `respond resume %s`.", lit(t.ID), id))
+			pending = append(pending, t.ID)
+		}
+	}
+	switch {
+	case len(pending) > 1 && r.Replacement == nil:
+		// Nothing was deployed anywhere yet: one line, not one per target.
+		out = append(out, fmt.Sprintf("Deploy a replacement to the %d targets (the Targets section lists them); run %s.", len(pending), next))
+	default:
+		for _, id := range pending {
+			out = append(out, fmt.Sprintf("Deploy the replacement to %s, which was not reached; run %s.", lit(id), next))
 		}
 	}
 	if r.Replacement != nil && !r.Replacement.Verified {
-		out = append(out, fmt.Sprintf("Verify that the replacement %s works; run `respond resume %s`.", lit(r.Replacement.KeyID), id))
+		out = append(out, fmt.Sprintf("Verify that the replacement %s works; run %s.", lit(r.Replacement.KeyID), next))
 	}
 	if r.Replacement == nil && r.Incident.Kind != "generic" && b.declares(kindReplace) {
-		out = append(out, fmt.Sprintf("Create the replacement key; run `respond resume %s`.", id))
+		out = append(out, fmt.Sprintf("Create the replacement key; run %s.", next))
 	}
 	for _, in := range b.ofKind(kindDispatch) {
 		if in.status == journal.StatusFailed || in.status == "retrying" {
@@ -850,11 +920,13 @@ func (b *builder) remaining() {
 	}
 	switch r.Incident.Status {
 	case "interrupted", "running":
-		out = append(out, fmt.Sprintf("The run was interrupted: `respond resume %s` continues where it stopped.", id))
+		out = append(out, fmt.Sprintf("The run was interrupted: %s continues where it stopped.", next))
 	case "planned":
 		out = append(out, "This was a dry run: nothing was changed.")
-	case "cancelled":
-		out = append(out, "The responder declined the plan: nothing after the decline was changed.")
+	case "declined":
+		out = append(out, fmt.Sprintf("The responder declined the plan: nothing after the decline was changed. %s shows it again; `respond incidents close %s --reason TEXT` ends the incident.", firstUpper(next), r.Incident.ID))
+	case StatusAbandoned:
+		out = append(out, "The incident was closed as abandoned: respond will not resume it. What is listed here was not done by it.")
 	}
 	r.Remaining = append(r.Remaining, out...)
 }
@@ -1043,4 +1115,23 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// skipWords rewords the reason a journal of an earlier version gave for a
+// skipped step ("when ${{ … }} is false") the way respond says it now, in
+// words: no template text reaches a person.
+func skipWords(msg string) string {
+	cond, ok := strings.CutPrefix(msg, "when ")
+	if !ok {
+		return msg
+	}
+	cond, ok = strings.CutSuffix(cond, " is false")
+	if !ok {
+		return msg
+	}
+	t, err := playbook.ParseExpression(cond)
+	if err != nil {
+		return msg
+	}
+	return "it runs only when " + t.Words()
 }

@@ -3,9 +3,11 @@ package report
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -30,31 +32,9 @@ func findChromium() string {
 // skipped, except in CI (CI set), where it fails: .ci/run installs
 // Debian's chromium package.
 func TestHTMLInChromium(t *testing.T) {
-	bin := findChromium()
-	if bin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed, and CI is set: install it (Debian: apt-get install -y chromium; .ci/run does it)")
-		}
-		t.Skip("chromium is not installed (Debian: apt-get install -y chromium); set CI to make this a failure")
-	}
+	bin := chromiumOrSkip(t)
 	_, r := loadFixture(t, "success")
-	dir := t.TempDir()
-	page := filepath.Join(dir, "report.html")
-	if err := os.WriteFile(page, render(t, r, HTML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-default-apps", "--disable-extensions", "--no-first-run", "--no-default-browser-check",
-		"--user-data-dir="+filepath.Join(dir, "profile"), "--dump-dom", "file://"+page)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium --dump-dom: %v\n%s", err, tail(stderr.String(), 2000))
-	}
-	dom := stdout.String()
+	dom := dumpDOM(t, bin, render(t, r, HTML), 1280)
 	doc, err := html.Parse(strings.NewReader(dom))
 	if err != nil {
 		t.Fatalf("parse the DOM chromium dumped: %v", err)
@@ -88,6 +68,88 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	if !strings.Contains(dom, "Revocation verified") {
 		t.Error("the rendered timeline does not show the revocation")
+	}
+}
+
+// chromiumOrSkip returns Chromium's path, or skips the test (fails it
+// in CI).
+func chromiumOrSkip(t *testing.T) string {
+	t.Helper()
+	bin := findChromium()
+	if bin == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed, and CI is set: install it (Debian: apt-get install -y chromium; .ci/run does it)")
+		}
+		t.Skip("chromium is not installed (Debian: apt-get install -y chromium); set CI to make this a failure")
+	}
+	return bin
+}
+
+// dumpDOM loads page in headless Chromium, in a window width pixels wide,
+// and returns the DOM once its scripts ran. Networking features are off
+// and the profile is thrown away.
+func dumpDOM(t *testing.T, bin string, page []byte, width int) string {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.html")
+	if err := os.WriteFile(path, page, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-default-apps", "--disable-extensions", "--no-first-run", "--no-default-browser-check",
+		fmt.Sprintf("--window-size=%d,1000", width),
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--dump-dom", "file://"+path)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium --dump-dom: %v\n%s", err, tail(stderr.String(), 2000))
+	}
+	return stdout.String()
+}
+
+// measureLines is a script added to a copy of the report: it counts the
+// lines Chromium laid out for the text of every table header and of every
+// time cell (td.t), and writes those that take more than one into
+// <pre id="wrapped">, one per line.
+const measureLines = `<script>
+addEventListener("load", () => {
+  const out = [];
+  for (const el of document.querySelectorAll("th, td.t")) {
+    const r = document.createRange();
+    r.selectNodeContents(el);
+    const tops = new Set([...r.getClientRects()].map(q => Math.round(q.top)));
+    if (tops.size > 1) out.push(el.tagName + " " + JSON.stringify(el.textContent) + ": " + tops.size + " lines");
+  }
+  const pre = document.createElement("pre");
+  pre.id = "wrapped";
+  pre.textContent = out.join("\n") || "none";
+  document.body.append(pre);
+});
+</script>`
+
+// TestHTMLHeadersWholeInChromium: in the HTML report as Chromium lays it
+// out, in a window 1280 and 900 pixels wide, every table header is on one
+// line (no "Dura tio n", "Att emp ts") and so is every time in the actions
+// and targets tables (an offset such as T+15ms, not a nanosecond
+// timestamp over five lines).
+func TestHTMLHeadersWholeInChromium(t *testing.T) {
+	bin := chromiumOrSkip(t)
+	for _, fixture := range []string{"success", "failed-targets"} {
+		_, r := loadFixture(t, fixture)
+		page := strings.Replace(string(render(t, r, HTML)), "</body>", measureLines+"</body>", 1)
+		for _, width := range []int{1280, 900} {
+			dom := dumpDOM(t, bin, []byte(page), width)
+			m := regexp.MustCompile(`(?s)<pre id="wrapped">(.*?)</pre>`).FindStringSubmatch(dom)
+			if m == nil {
+				t.Fatalf("%s at %dpx: the measuring script did not run", fixture, width)
+			}
+			if got := html.UnescapeString(m[1]); got != "none" {
+				t.Errorf("%s at %dpx: headers or times broken over lines:\n%s", fixture, width, got)
+			}
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/respondhq/respond/internal/evidence"
 	"github.com/respondhq/respond/internal/journal"
 )
 
@@ -13,16 +14,27 @@ const (
 	kindRecord = "inventory.update"
 )
 
-// Verdicts: the response judged against respond's promise.
+// Verdicts: the response judged against respond's promise. Declined and
+// Abandoned say why a response that is not contained stopped: the
+// responder did not approve its plan, or closed the incident
+// (`respond incidents close`; an abandoned incident is abandoned whatever
+// else holds).
 const (
 	Recovered             = "recovered"
 	ContainedNotRecovered = "contained, not recovered"
 	NotContained          = "not contained"
+	Declined              = "declined"
+	Abandoned             = "abandoned"
 )
 
-// Clauses of the invariant, in the order they are checked.
+// StatusAbandoned is the status `respond incidents close` journals.
+const StatusAbandoned = "abandoned"
+
+// Clauses of the invariant, in the order they are checked. A rotation's
+// first clause is ClauseOldDead: its key did not leak.
 const (
 	ClauseDead      = "leaked key dead"
+	ClauseOldDead   = "old key dead"
 	ClauseOneLive   = "one live replacement"
 	ClauseTargets   = "every target holds it"
 	ClauseRedeploys = "redeploys after the last write"
@@ -37,7 +49,7 @@ const (
 // created is left over. respond says "recovered" only when every clause
 // holds; the report and the end of a run say which do not, and what to do.
 type Invariant struct {
-	Verdict string   `json:"verdict"` // recovered, "contained, not recovered" or "not contained"
+	Verdict string   `json:"verdict"` // recovered, "contained, not recovered", "not contained", declined or abandoned
 	Clauses []Clause `json:"clauses"`
 	// Inventory is what happened to the inventory file, if anything.
 	Inventory *InventoryChange `json:"inventory,omitempty"`
@@ -87,15 +99,14 @@ func (b *builder) invariant() {
 		// is not known.
 		return
 	}
-	id := r.Incident.ID
-	resume := fmt.Sprintf("`respond resume %s`", id)
+	resume := b.resumeHint()
 	inv := &Invariant{}
 	add := func(name string, holds bool, detail string, args ...any) {
 		inv.Clauses = append(inv.Clauses, Clause{Name: name, Holds: holds, Detail: fmt.Sprintf(detail, args...)})
 	}
-	key := "the leaked key"
+	key, deadClause := "the leaked key", ClauseDead
 	if r.Incident.Kind == "rotation" {
-		key = "the old key"
+		key, deadClause = "the old key", ClauseOldDead
 	}
 	if r.Key != nil && r.Key.ID != "" {
 		key += " " + r.Key.ID
@@ -110,15 +121,15 @@ func (b *builder) invariant() {
 	}
 	switch {
 	case r.Summary.Contained && provenDead && strings.Contains(how, "/v1/models"):
-		add(ClauseDead, true, "%s is revoked and answers 401 invalid_api_key", firstUpper(key))
+		add(deadClause, true, "%s is revoked and answers 401 invalid_api_key", firstUpper(key))
 	case r.Summary.Contained && provenDead && r.Key != nil && r.Key.Deactivated:
-		add(ClauseDead, true, "%s is deactivated and proven dead (%s)", firstUpper(key), how)
+		add(deadClause, true, "%s is deactivated and proven dead (%s)", firstUpper(key), how)
 	case r.Summary.Contained && provenDead:
-		add(ClauseDead, true, "%s is revoked and gone from its %s", firstUpper(key), orDefault(scopeKind(r), "project"))
+		add(deadClause, true, "%s is revoked and gone from its %s", firstUpper(key), orDefault(scopeKind(r), "project"))
 	case r.Summary.Contained:
-		add(ClauseDead, false, "%s is revoked but not yet proven dead; %s checks it again", firstUpper(key), resume)
+		add(deadClause, false, "%s is revoked but not yet proven dead; %s checks it again", firstUpper(key), resume)
 	default:
-		add(ClauseDead, false, "%s is not revoked and may still work: run %s, or revoke it %s now", firstUpper(key), resume, r.advice().Console)
+		add(deadClause, false, "%s is not revoked and may still work: run %s, or revoke it %s now", firstUpper(key), resume, r.advice().Console)
 	}
 
 	// Where it is deployed: did the inventory know?
@@ -149,8 +160,18 @@ func (b *builder) invariant() {
 
 	// Every target holds it.
 	var stale []string
+	checked := 0
 	for _, t := range r.Targets {
-		if !t.HoldsReplacement {
+		if t.Removed {
+			continue
+		}
+		checked++
+		switch {
+		case t.HoldsReplacement:
+		case t.Unlisted:
+			stale = append(stale, t.ID+" (no longer in the inventory, and it holds an earlier replacement: put it back to write the new one there, "+
+				"or, once nothing uses what it holds, delete that key by hand)")
+		default:
 			stale = append(stale, t.ID)
 		}
 	}
@@ -160,10 +181,10 @@ func (b *builder) invariant() {
 	case noTargets:
 		add(ClauseTargets, false, "no known target")
 	case len(stale) == 0 && r.Replacement != nil:
-		add(ClauseTargets, true, "all %d target(s) hold replacement %s", len(r.Targets), r.Replacement.KeyID)
+		add(ClauseTargets, true, "all %d target(s) hold replacement %s", checked, r.Replacement.KeyID)
 	default:
 		add(ClauseTargets, false, "%d of %d target(s) do not hold the replacement: %s; fix the cause and run %s",
-			len(stale), len(r.Targets), strings.Join(stale, ", "), resume)
+			len(stale), checked, strings.Join(stale, ", "), resume)
 	}
 
 	// Every workflow that deploys it ran after the last write.
@@ -175,6 +196,10 @@ func (b *builder) invariant() {
 	}
 	var late []string
 	runs := 0
+	listed := 0 // workflows the inventory lists for the credential
+	if t := b.lastOK(kindTargets); t != nil {
+		listed = integer(t.evidence, "workflows")
+	}
 	for _, in := range b.ofKind(kindDispatch) {
 		if in.status == journal.StatusSkipped {
 			continue
@@ -192,13 +217,20 @@ func (b *builder) invariant() {
 			late = append(late, fmt.Sprintf("%s (its run concluded %s)", what, str(in.evidence, "conclusion")))
 		}
 	}
+	// A ✓ only for what was checked: the workflows the inventory lists
+	// must each have run; none listed is only known once the targets
+	// were read.
 	switch {
+	case !targetsRead:
+		add(ClauseRedeploys, false, "not known yet: the run stopped before it found which workflows deploy the key; run %s", resume)
 	case noTargets && runs == 0:
 		add(ClauseRedeploys, false, "nothing was deployed")
 	case len(late) > 0:
 		add(ClauseRedeploys, false, "%s; run %s", strings.Join(late, "; "), resume)
+	case runs < listed:
+		add(ClauseRedeploys, false, "%d of %d workflow(s) to re-run did not run: the run stopped before it re-ran them; run %s", listed-runs, listed, resume)
 	case runs == 0:
-		add(ClauseRedeploys, true, "no workflow to re-run")
+		add(ClauseRedeploys, true, "no workflow to re-run: the inventory lists none for the key")
 	default:
 		add(ClauseRedeploys, true, "%d workflow(s) ran after the last secret write", runs)
 	}
@@ -238,9 +270,39 @@ func (b *builder) invariant() {
 	if r.Replacement != nil && r.Replacement.PrincipalType != "service_account" && r.Replacement.PrincipalType != "" {
 		created = "one key"
 	}
+	// Earlier replacements kept live while the new one went out (make
+	// before break) must be gone once it is everywhere.
+	var superseded []string
+	if rep != nil {
+		var cr evidence.Created
+		evidence.Decode(rep.evidence, &cr)
+		discarded := map[string]bool{}
+		for _, in := range b.ofKind(kindDiscard) {
+			if in.status == journal.StatusOK {
+				for _, id := range strList(in.evidence, "deleted") {
+					discarded[id] = true
+				}
+			}
+		}
+		for _, o := range cr.Superseded {
+			id := o.KeyID
+			if id == "" {
+				id = o.Principal.ID
+			}
+			if !o.Adopted && !discarded[id] {
+				superseded = append(superseded, id)
+			}
+		}
+	}
 	switch {
 	case leftover:
 		add(ClauseLeftovers, false, "creating the replacement was interrupted or failed; what it created may be left over: run %s, which deletes it", resume)
+	case len(superseded) > 0 && !b.declares(kindDiscard):
+		add(ClauseLeftovers, false, "the earlier replacement(s) %s are still live, and the playbook has no key.discard step to delete them: "+
+			"delete them by hand once nothing uses them, and add the step to the playbook (docs/playbooks.md, key.discard)", strings.Join(superseded, ", "))
+	case len(superseded) > 0:
+		add(ClauseLeftovers, false, "the earlier replacement(s) %s stay live until the new one is on every target, redeployed and verified: "+
+			"fix what failed and run %s, whose discard step deletes them", strings.Join(superseded, ", "), resume)
 	case r.Key != nil && r.Key.Deactivated && !r.Key.Retired:
 		add(ClauseLeftovers, false, "%s is deactivated but not deleted: run %s, which deletes it once recovery is verified", firstUpper(key), resume)
 	case rep != nil:
@@ -261,6 +323,10 @@ func (b *builder) invariant() {
 
 	inv.Verdict = Recovered
 	switch {
+	case r.Incident.Status == StatusAbandoned:
+		inv.Verdict = Abandoned
+	case !inv.Clauses[0].Holds && r.Incident.Status == "declined":
+		inv.Verdict = Declined
 	case !inv.Clauses[0].Holds:
 		inv.Verdict = NotContained
 	case len(inv.Failing()) > 0:
@@ -327,4 +393,14 @@ func firstUpper(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// resumeHint is how a person continues the incident: `respond resume ID`,
+// or, once it was closed as abandoned (resume refuses it), a new
+// response.
+func (b *builder) resumeHint() string {
+	if b.r.Incident.Status == StatusAbandoned {
+		return "a new response (this incident was closed as abandoned)"
+	}
+	return fmt.Sprintf("`respond resume %s`", b.r.Incident.ID)
 }

@@ -64,7 +64,7 @@ type Incident struct {
 	Digest   string     `json:"digest,omitempty"`
 	Strategy string     `json:"strategy,omitempty"`
 	Kind     string     `json:"kind"`   // leaked-key, rotation or generic
-	Status   string     `json:"status"` // completed, partial, failed, interrupted, cancelled, planned, running
+	Status   string     `json:"status"` // completed, partial, failed, interrupted, declined, refused, abandoned, planned, running
 	DryRun   bool       `json:"dry_run,omitempty"`
 	Started  time.Time  `json:"started"`
 	Finished *time.Time `json:"finished,omitempty"`
@@ -73,6 +73,16 @@ type Incident struct {
 	// Drill is set when the incident was a training drill's, on a
 	// simulator: nothing real was touched.
 	Drill *Drill `json:"drill,omitempty"`
+	// Closed is set when a responder closed the incident as abandoned
+	// (`respond incidents close`): who, when and why.
+	Closed *Closure `json:"closed,omitempty"`
+}
+
+// Closure is how an abandoned incident was closed.
+type Closure struct {
+	At     time.Time `json:"at"`
+	By     string    `json:"by,omitempty"`
+	Reason string    `json:"reason"`
 }
 
 // Drill identifies the training drill an incident belonged to.
@@ -128,6 +138,11 @@ type Key struct {
 	// be deleted once recovery is verified; Retired: it was then deleted.
 	Deactivated bool `json:"deactivated,omitempty"`
 	Retired     bool `json:"retired,omitempty"`
+	// Credential is the inventory credential that held the key.
+	Credential string `json:"credential,omitempty"`
+	// FromInventory: the provider no longer knew the key (it had disabled
+	// it), so its ID and scope are the ones the credential names.
+	FromInventory bool `json:"from_inventory,omitempty"`
 
 	// advice is the provider's advice, from key.identify's evidence.
 	advice *evidence.Advice
@@ -264,6 +279,12 @@ type Target struct {
 	Error            string `json:"error,omitempty"`
 	// At is when the write finished (or failed).
 	At *time.Time `json:"at,omitempty"`
+	// Removed: the inventory no longer names it and no write reached it
+	// (Status "removed"): it is out of the final check.
+	Removed bool `json:"removed,omitempty"`
+	// Unlisted: the inventory no longer names it, and an earlier run
+	// wrote it: it holds a key, so it stays in the final check.
+	Unlisted bool `json:"unlisted,omitempty"`
 }
 
 // Action is one step (or one item of a foreach step) as it ran.

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -67,14 +68,27 @@ func TestTimesAreJournalTimes(t *testing.T) {
 			if m := r.Metrics; m.RecoveredAt != nil && m.TimeToRecover.MS != m.RecoveredAt.Sub(r.Incident.Started).Milliseconds() {
 				t.Errorf("time to recover %d ≠ recovered at − start", m.TimeToRecover.MS)
 			}
-			// The Markdown shows the same strings.
-			md := string(render(t, r, Markdown))
-			if !strings.Contains(md, r.Incident.Started.Format(time.RFC3339Nano)) {
-				t.Error("the Markdown report does not show the start time as journaled")
+			// The JSON report has every time as journaled; the Markdown
+			// and HTML reports show them to the second, for people (with
+			// offsets such as T+15ms for what happened within one).
+			if js := string(render(t, r, JSON)); !strings.Contains(js, r.Incident.Started.Format(time.RFC3339Nano)) {
+				t.Error("the JSON report does not have the start time as journaled")
+			}
+			for _, f := range []Format{Markdown, HTML} {
+				out := string(render(t, r, f))
+				if !strings.Contains(out, r.Incident.Started.UTC().Format("2006-01-02 15:04:05")) {
+					t.Errorf("the %s report does not show the start time to the second", f)
+				}
+				if m := subSecond.FindString(out); m != "" {
+					t.Errorf("the %s report shows a time finer than a second: %q", f, m)
+				}
 			}
 		})
 	}
 }
+
+// subSecond matches a time of day with a fraction of a second.
+var subSecond = regexp.MustCompile(`\d\d:\d\d:\d\d\.\d`)
 
 // TestSummaryAgrees checks that `respond incidents` (incident.Summarize)
 // and the report agree on the time to contain.

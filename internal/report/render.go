@@ -95,7 +95,7 @@ func Render(w io.Writer, r *Report, format Format, templatePath string) error {
 	var buf bytes.Buffer
 	switch format {
 	case Markdown:
-		t, err := texttemplate.New(name).Funcs(texttemplate.FuncMap(funcs(false))).Parse(src)
+		t, err := texttemplate.New(name).Funcs(texttemplate.FuncMap(funcs(r, false))).Parse(src)
 		if err != nil {
 			return fmt.Errorf("parse the report template %s: %w", name, err)
 		}
@@ -103,7 +103,7 @@ func Render(w io.Writer, r *Report, format Format, templatePath string) error {
 			return fmt.Errorf("render the report of %s with %s: %w", r.Incident.ID, name, err)
 		}
 	case HTML:
-		t, err := htmltemplate.New(name).Funcs(htmltemplate.FuncMap(funcs(true))).Parse(src)
+		t, err := htmltemplate.New(name).Funcs(htmltemplate.FuncMap(funcs(r, true))).Parse(src)
 		if err != nil {
 			return fmt.Errorf("parse the report template %s: %w", name, err)
 		}
@@ -204,9 +204,10 @@ func shortRedacted(s string) string {
 	return fmt.Sprintf("%s…%s (%d characters)", s[:i], s[j+1:], len(s))
 }
 
-func funcs(html bool) map[string]any {
+func funcs(r *Report, html bool) map[string]any {
 	m := map[string]any{
 		"time":    fmtTime,
+		"since":   sinceStart(r.Incident.Started),
 		"span":    fmtSpan,
 		"offset":  fmtOffset,
 		"cell":    cell,
@@ -235,6 +236,8 @@ func funcs(html bool) map[string]any {
 		// text like any other value (what respond wrote reads the same
 		// either way).
 		m["time"] = func(v any) string { return mdText(fmtTime(v)) }
+		since := sinceStart(r.Incident.Started)
+		m["since"] = func(t *time.Time) string { return mdText(since(t)) }
 		m["span"] = func(v any) string { return mdText(fmtSpan(v)) }
 		m["offset"] = func(s Span) string { return mdText(mermaidText(fmtOffset(s))) }
 		m["phase"] = func(p string) string { return mdText(phaseLabel(p)) }
@@ -326,29 +329,6 @@ func lit(s string) string {
 		return s
 	}
 	return strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(s)
-}
-
-// fmtTime writes a time exactly as the journal holds it (RFC 3339 with
-// the journal's precision, UTC); "—" when there is none.
-func fmtTime(v any) string {
-	switch t := v.(type) {
-	case time.Time:
-		if t.IsZero() {
-			return "—"
-		}
-		return t.UTC().Format(time.RFC3339Nano)
-	case *time.Time:
-		if t == nil || t.IsZero() {
-			return "—"
-		}
-		return t.UTC().Format(time.RFC3339Nano)
-	case string:
-		if t == "" {
-			return "—"
-		}
-		return t
-	}
-	return "—"
 }
 
 func fmtSpan(v any) string {

@@ -77,8 +77,16 @@ type Fault struct {
 	// Body replaces the response body: a JSON value is sent as is, a JSON
 	// string is sent as its text.
 	Body json.RawMessage `json:"body,omitempty"`
+	// Drop serves the request (the server acts), then closes the
+	// connection without sending the answer: the client cannot tell
+	// whether it happened. With Delay, the answer is held that long
+	// first (time for a test to kill the client mid-request).
+	Drop bool `json:"drop,omitempty"`
 	// Fired counts the requests the fault has affected.
 	Fired int `json:"fired"`
+	// Acted counts the requests a drop fault let the server act on
+	// (before their answers were lost).
+	Acted int `json:"acted,omitempty"`
 }
 
 // validate checks a fault as submitted and normalizes it.
@@ -108,8 +116,11 @@ func (f *Fault) validate() error {
 	if f.Delay < 0 || f.RetryAfter < 0 {
 		problems = append(problems, `durations must not be negative`)
 	}
-	if f.Status == 0 && f.RateLimit == "" && f.Delay == 0 {
-		problems = append(problems, `the fault does nothing: give "status", "rate_limit" or "delay"`)
+	if f.Drop && (f.Status != 0 || f.RateLimit != "") {
+		problems = append(problems, `"drop" serves the request and loses its answer: give no "status" or "rate_limit" with it`)
+	}
+	if f.Status == 0 && f.RateLimit == "" && f.Delay == 0 && !f.Drop {
+		problems = append(problems, `the fault does nothing: give "status", "rate_limit", "delay" or "drop"`)
 	}
 	if len(f.Body) > 0 && !json.Valid(f.Body) {
 		problems = append(problems, `"body" must be valid JSON`)
@@ -189,6 +200,17 @@ func (fs *faultSet) take(method, urlPath string) (Fault, bool) {
 		return *f, true
 	}
 	return Fault{}, false
+}
+
+// acted counts a request a drop fault let the server act on.
+func (fs *faultSet) acted(id int) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for _, f := range fs.faults {
+		if f.ID == id {
+			f.Acted++
+		}
+	}
 }
 
 const enterprisePrefix = "/api/v3"

@@ -97,6 +97,20 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, api string) {
 	}()
 
 	f, faulted := s.faults.take(r.Method, r.URL.Path)
+	if faulted && f.Drop {
+		// The server acts; the answer is lost with the connection.
+		entry.Fault = f.ID
+		buf := &bufferedResponse{header: http.Header{}}
+		s.serveReal(buf, r, api)
+		s.afterRequest(r, api)
+		s.faults.acted(f.ID)
+		_ = sleep(r, time.Duration(f.Delay))
+		rec.status = 499 // as logged: no answer reached the client
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+		return
+	}
 	if faulted {
 		entry.Fault = f.ID
 		if !sleep(r, time.Duration(f.Delay)) {
@@ -111,23 +125,13 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, api string) {
 		}
 	}
 
-	switch api {
-	case APIOpenAI:
-		if !sleep(r, s.opts.Latency) {
-			return
-		}
-		s.openai.ServeHTTP(rec, r)
-	case APIGitHub:
-		// The GitHub half applies the latency itself, while the request
-		// counts as in flight for its secondary rate limit.
-		s.github.ServeHTTP(rec, r)
-	default:
-		sv, _ := s.service(r.URL.Path)
-		if !sleep(r, s.opts.Latency) {
-			return
-		}
-		s.serveService(rec, r, sv)
-	}
+	s.serveReal(rec, r, api)
+	s.afterRequest(r, api)
+}
+
+// afterRequest brings what follows from a change up to date once a
+// request that may have changed something was served.
+func (s *Sim) afterRequest(r *http.Request, api string) {
 	if api != APIGitHub && mayRevoke(r.Method) {
 		s.github.RefreshValidity() // validity.go
 	}
@@ -135,6 +139,28 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, api string) {
 		// The live world sees every change as it happens, not at its next
 		// tick: a consumer switched to a dead key for a moment is down.
 		s.stepLiveHeld()
+	}
+}
+
+// serveReal serves a request as its API does, with the simulated
+// latency.
+func (s *Sim) serveReal(w http.ResponseWriter, r *http.Request, api string) {
+	switch api {
+	case APIOpenAI:
+		if !sleep(r, s.opts.Latency) {
+			return
+		}
+		s.openai.ServeHTTP(w, r)
+	case APIGitHub:
+		// The GitHub half applies the latency itself, while the request
+		// counts as in flight for its secondary rate limit.
+		s.github.ServeHTTP(w, r)
+	default:
+		sv, _ := s.service(r.URL.Path)
+		if !sleep(r, s.opts.Latency) {
+			return
+		}
+		s.serveService(w, r, sv)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim/githubsim"
 	"github.com/respondhq/respond/internal/sim/openaisim"
+	"github.com/respondhq/respond/internal/sim/simapi"
 )
 
 // DefaultScenario is the scenario Start seeds when Options.Scenario is
@@ -150,6 +151,18 @@ type ScenarioInfo struct {
 
 	// Plants are the problems the audit scenario planted (see Plant).
 	Plants []Plant `json:"plants,omitempty"`
+	// For a scenario whose leaked key is not OpenAI's (anthropic-key,
+	// github-token): Provider is the key's provider as an inventory names
+	// it, Credential the inventory credential, SecretType the alert's
+	// secret type; ScopeField and Scope the inventory field that names the
+	// key's scope and its value; LeakedFingerprint the fingerprint of the
+	// leaked value. Empty for OpenAI's scenarios.
+	Provider          string `json:"provider,omitempty"`
+	Credential        string `json:"credential,omitempty"`
+	SecretType        string `json:"secret_type,omitempty"`
+	ScopeField        string `json:"scope_field,omitempty"`
+	Scope             string `json:"scope,omitempty"`
+	LeakedFingerprint string `json:"leaked_fingerprint,omitempty"`
 }
 
 func (i ScenarioInfo) clone() ScenarioInfo {
@@ -176,6 +189,10 @@ type world struct {
 	leaked    secret.Value
 	adminKey  secret.Value
 	token     secret.Value
+	// issuer finds the simulated API that issues keys of a secret type
+	// (Sim.KeyIssuerFor), for scenarios whose leaked key is not OpenAI's.
+	issuer func(secretType string) (simapi.KeyIssuer, bool)
+
 	// secretSet is when the secrets holding the leaked key were set.
 	secretSet time.Time
 }
@@ -582,7 +599,7 @@ func (w *world) addUsage(p usageProfile) error {
 // credential, the leaked key, and every place that holds it.
 func (i ScenarioInfo) inventoryYAML(full bool) []byte {
 	header := fmt.Sprintf("# respond inventory for the simulator scenario %q (seed %d).\n# Every target below holds the leaked key %s (%s).\n",
-		i.Name, i.Seed, i.LeakedKeyID, i.LeakedKeyName)
+		i.Name, i.Seed, firstOf(i.LeakedKeyID, i.LeakedKeyRedacted), i.LeakedKeyName)
 	return i.InventoryYAML(InventoryOptions{Header: header, Unlisted: full})
 }
 
@@ -601,6 +618,9 @@ type InventoryOptions struct {
 // InventoryYAML renders an inventory of the scenario (PRODUCT.md §5):
 // one credential, the leaked key, with the places that hold it.
 func (i ScenarioInfo) InventoryYAML(o InventoryOptions) []byte {
+	if i.Provider != "" {
+		return i.issuedInventoryYAML(o)
+	}
 	var b strings.Builder
 	b.WriteString(o.Header)
 	repos := i.Repos
@@ -660,4 +680,14 @@ func yamlScalar(s string) string {
 		return s
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// firstOf is the first non-empty string.
+func firstOf(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
 }

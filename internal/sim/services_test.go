@@ -264,3 +264,33 @@ func TestServicesKeepSecretsOutOfTheRequestLog(t *testing.T) {
 		t.Errorf("request log = %+v, want the path as the service logs it", reqs)
 	}
 }
+
+// TestDropFaultActsAndLosesTheAnswer: a drop fault lets the server act
+// and closes the connection without the answer.
+func TestDropFaultActsAndLosesTheAnswer(t *testing.T) {
+	svc := &echoService{}
+	s := start(t, Options{Services: []simapi.Factory{func(simapi.Options) simapi.Service { return svc }}})
+	if _, err := s.AddFault(Fault{Method: "POST", Path: "/echo/v1/things", Drop: true, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(s.URL()+"/echo/v1/things", "application/json", strings.NewReader("{}"))
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("got an answer (%s); want the connection closed", resp.Status)
+	}
+	svc.mu.Lock()
+	seen := append([]string(nil), svc.seen...)
+	svc.mu.Unlock()
+	if len(seen) != 1 || seen[0] != "/v1/things" {
+		t.Errorf("the service saw %v; a drop fault must let it act", seen)
+	}
+	if reqs := s.Requests(0); len(reqs) != 1 || reqs[0].Status != 499 || reqs[0].Fault == 0 {
+		t.Errorf("request log = %+v, want the request logged as dropped (499) by the fault", reqs)
+	}
+	// Count 1: the next one is answered.
+	resp, err = http.Post(s.URL()+"/echo/v1/things", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+}

@@ -381,6 +381,7 @@ func (s *Sim) seed() error {
 		repos:  s.opts.Repos,
 		oa:     s.openai,
 		gh:     s.github,
+		issuer: s.KeyIssuerFor,
 	}
 	w.info.Name = s.scen.name
 	w.info.Description = s.scen.description

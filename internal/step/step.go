@@ -152,8 +152,9 @@ type Recoverer interface {
 	Recover(ctx context.Context, c *Call) (res *Result, ok bool, why string, err error)
 }
 
-// Recorded is a step instance that finished ok, in the incident's journal
-// order (earlier runs first), as Call.History gives it.
+// Recorded is a step instance that finished ok, or that started and never
+// ended (Open), in the incident's journal order (earlier runs first), as
+// Call.History gives it.
 type Recorded struct {
 	Seq      int    // the journal record's sequence number
 	Step     string // the step's ID
@@ -161,6 +162,10 @@ type Recorded struct {
 	Kind     string // the step kind it used
 	Evidence map[string]any
 	Outputs  map[string]any // secrets as journal.SecretRef maps
+	// Open: the instance started (at Seq) and never recorded an end: it
+	// may or may not have had its effect (a write the process died in).
+	// Evidence and Outputs are then nil.
+	Open bool
 }
 
 // Catalog looks up kinds by name.

@@ -53,6 +53,13 @@ type Spec struct {
 	// anything worth a note, for `respond inventory show`; short shortens
 	// a file path for display.
 	Describe func(t Target, short func(string) string) (where, name, notes string)
+	// Group places a target among its like, so that a fan-out to many
+	// targets of one kind in one place shows as one line ("100 Actions
+	// secrets OPENAI_API_KEY in acme (api … worker)"): kind
+	// names them in the plural, where is where they all are, member is
+	// this one's name among them. nil: targets of the type are alike when
+	// Describe gives them the same where, each named by Describe's name.
+	Group func(t Target) (kind, where, member string)
 	// Env are the environment variables its writer reads (VAULT_TOKEN);
 	// secret ones are masked and kept from child processes.
 	Env []EnvVar
@@ -66,6 +73,39 @@ type Spec struct {
 	// New builds its writer from the plug-in environment. It must not
 	// fail or make requests.
 	New func(env *plugin.Env) Writer
+	// Sample is how the target conformance suite
+	// (internal/target/conformance) makes targets of this type at its
+	// Fake. With a Fake and a Sample, internal/plugins runs the suite for
+	// the type against the simulator: registering is all it takes.
+	Sample *Sample
+	// FakeElsewhere, for a type without a Fake (written to this machine,
+	// or tested against another implementation of its API), says where
+	// its conformance suite runs ("moto, in internal/targets/awsstores's
+	// tests"). The package that builds its writer must call
+	// conformance.Run from its tests: internal/plugins checks that it
+	// does.
+	FakeElsewhere string
+}
+
+// Sample makes targets of a type at its Fake, a simapi.SecretStore, for
+// the conformance suite.
+type Sample struct {
+	// Place returns the fields of a target naming the place name in one
+	// container of the Fake that every name shares (a key of one
+	// Kubernetes Secret, a field of one Vault secret): name, as given, is
+	// the value of one of its Names fields. Storing a value at any place
+	// of the container (SecretStore.PutSecret) creates the container; the
+	// suite does so for a neighbour that every write must keep as it is.
+	// For a MultiPart type, a target holding several parts is Place's
+	// fields without that field and with keys naming the places.
+	Place func(name string) map[string]any
+	// Ref is the Fake's SecretStore ref (PutSecret, SecretValue) of the
+	// place t names: what the suite reads to tell what t holds.
+	Ref func(t Target) string
+	// Denied returns the fields of a target at the Fake whose container
+	// does not exist, which the writer's preflight check must refuse;
+	// nil when there is none.
+	Denied func(name string) map[string]any
 }
 
 // EnvVar is an environment variable a target type's writer reads.
@@ -308,6 +348,8 @@ func Register(s Spec) {
 		panic(fmt.Sprintf("target.Register: type %q: use lower case letters, digits and -", s.Type))
 	case s.Title == "" || s.ID == nil || s.New == nil || s.Example == "":
 		panic("target.Register: type " + s.Type + " needs Title, Example, ID and New")
+	case s.Sample != nil && (s.Fake == nil || s.Sample.Place == nil || s.Sample.Ref == nil):
+		panic("target.Register: type " + s.Type + "'s Sample needs a Fake, Place and Ref")
 	}
 	seen := map[string]bool{}
 	for _, f := range s.AllFields() {
@@ -407,7 +449,8 @@ func (ws *Set) Writer(typ string) (*Spec, Writer, error) {
 }
 
 // ProblemList is every problem one check found; preflight reports each on
-// its own.
+// its own. It wraps its problems: a list of preflight problems is one
+// (errors.Is(l, step.ErrPreflight)).
 type ProblemList []error
 
 func (l ProblemList) Error() string {
@@ -417,3 +460,6 @@ func (l ProblemList) Error() string {
 	}
 	return strings.Join(texts, "; ")
 }
+
+// Unwrap returns the problems.
+func (l ProblemList) Unwrap() []error { return l }

@@ -13,10 +13,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/respondhq/respond/internal/diag"
+	"github.com/respondhq/respond/internal/textsafe"
 )
 
 // Target is one place a credential lives (or a deployment to re-run).
@@ -264,6 +266,12 @@ func (t Target) Problems() []Problem {
 		case isEmpty(v) && f.Kind != String:
 			continue // an empty list or mapping is as good as none
 		}
+		if unsafe, shown := unsafeText(v); unsafe {
+			out = append(out, Problem{Field: f.Name, Msg: fmt.Sprintf("%s %s holds a control character, an escape or a bidirectional control", f.Name, shown),
+				Hint: "write it as plain text: names, paths and commands in an inventory cannot hold control characters"})
+			bad = true
+			continue
+		}
 		if f.Kind == Duration {
 			if err := checkDuration(v, f.MaxDuration); err != nil {
 				out = append(out, Problem{Field: f.Name, Msg: err.Error(), Hint: HintOf(err)})
@@ -292,6 +300,32 @@ func (t Target) Problems() []Problem {
 		out = append(out, s.Validate(t)...)
 	}
 	return out
+}
+
+// unsafeText reports whether a field's value (a string, a list's element,
+// a mapping's key) holds what must never reach a terminal, a log or a
+// report as it is: a control character (tab and newline too), an escape,
+// a bidirectional control or invalid UTF-8; shown is the offending
+// string, quoted. Mapping values (a workflow's inputs) are free text.
+func unsafeText(v any) (bad bool, shown string) {
+	var ss []string
+	switch x := v.(type) {
+	case string:
+		ss = []string{x}
+	case []string:
+		ss = x
+	case map[string]string:
+		for k := range x {
+			ss = append(ss, k)
+		}
+		sort.Strings(ss)
+	}
+	for _, s := range ss {
+		if textsafe.Line(s) != s {
+			return true, strconv.Quote(s)
+		}
+	}
+	return false, ""
 }
 
 func isEmpty(v any) bool {

@@ -370,7 +370,8 @@ func (*TokenIssuer) Env(base, _ string) (map[string]string, error) {
 // github_oauth_access_token.
 func (*TokenIssuer) SecretTypes() []string { return []string{SecretTypePAT, SecretTypeOAuth} }
 
-// IssueKey creates a token, as a scenario seeds a leaked one. Scope is
+// IssueKey creates a token, as a scenario seeds a leaked one, and returns
+// it without an ID (see KeyStatus for the simulator's). Scope is
 // the owner's login (a user, created if needed; default "octocat"), Name
 // the token's note, Created when it was made (default now). Attrs:
 //
@@ -423,7 +424,11 @@ func (t *TokenIssuer) IssueKey(req simapi.IssueRequest) (simapi.IssuedKey, error
 	tk := &token{value: value, user: s.w.accountFor(login), perms: perms, id: s.w.nextTokenID, kind: kind, name: req.Name, created: created.UTC()}
 	s.w.nextTokenID++
 	s.w.tokens[value] = tk
-	return simapi.IssuedKey{ID: strconv.FormatInt(tk.id, 10), Scope: tk.user.login, Name: tk.name, Value: value, SecretType: TokenSecretType(value)}, nil
+	// No ID: GitHub's API names a token by none (GET /user says whose it
+	// is, not which), and IssuedKey.ID is the ID "as the API names it".
+	// The simulator's own numeric ID is KeyStatus's, for /_sim/leak and
+	// /_sim/state.
+	return simapi.IssuedKey{Scope: tk.user.login, Name: tk.name, Value: value, SecretType: TokenSecretType(value)}, nil
 }
 
 // KeyStatus reports which token value is (its ID) and whether it works.
@@ -452,8 +457,8 @@ func (t *TokenIssuer) UseKey(value string, now time.Time, n int) bool {
 	return true
 }
 
-// TokenByID returns the value of the token with ID id (as IssueKey and
-// KeyStatus name it).
+// TokenByID returns the value of the token with ID id (as KeyStatus and
+// /_sim/state name it).
 func (t *TokenIssuer) TokenByID(id string) (string, bool) {
 	t.s.mu.Lock()
 	defer t.s.mu.Unlock()

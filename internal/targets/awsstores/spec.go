@@ -81,7 +81,8 @@ func init() {
 			}
 			return "Secrets Manager" + regionNote(t.Str("region")), t.Str("secret"), notes
 		},
-		New: func(env *plugin.Env) target.Writer { return SecretsManagerWriter{env: env} },
+		New:           func(env *plugin.Env) target.Writer { return SecretsManagerWriter{env: env} },
+		FakeElsewhere: motoFake,
 	})
 	target.Register(target.Spec{
 		Type:    SSM,
@@ -111,9 +112,13 @@ func init() {
 			}
 			return "SSM Parameter Store" + regionNote(t.Str("region")), t.Str("name"), notes
 		},
-		New: func(env *plugin.Env) target.Writer { return SSMWriter{env: env} },
+		New:           func(env *plugin.Env) target.Writer { return SSMWriter{env: env} },
+		FakeElsewhere: motoFake,
 	})
 }
+
+// motoFake is where the types' conformance suite runs.
+const motoFake = "moto (a real implementation of the AWS APIs), in internal/targets/awsstores's tests"
 
 var (
 	// Secrets Manager names; ARNs; SSM parameter names (with an optional

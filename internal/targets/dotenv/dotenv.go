@@ -51,7 +51,8 @@ func Spec() target.Spec {
 		Describe: func(t target.Target, short func(string) string) (string, string, string) {
 			return short(t.Str("path")), t.Str("var"), ""
 		},
-		New: func(*plugin.Env) target.Writer { return Writer{} },
+		New:           func(*plugin.Env) target.Writer { return Writer{} },
+		FakeElsewhere: "this machine's file system, in internal/targets/dotenv's tests",
 	}
 }
 

@@ -61,7 +61,8 @@ func Spec() target.Spec {
 			}
 			return strings.Join(cmd, " "), "-", "value on stdin; timeout " + timeout
 		},
-		New: func(*plugin.Env) target.Writer { return Writer{} },
+		New:           func(*plugin.Env) target.Writer { return Writer{} },
+		FakeElsewhere: "a recording child program (internal/childproc/childtest), in internal/targets/exec's tests",
 	}
 }
 

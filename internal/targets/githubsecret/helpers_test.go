@@ -10,7 +10,6 @@ import (
 	"github.com/respondhq/respond/internal/plugin"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim/githubsim"
-	"github.com/respondhq/respond/internal/step"
 )
 
 // The GitHub steps are tested with the real client (internal/githubapi,
@@ -73,10 +72,6 @@ func envWith(key string, v any) *plugin.Env {
 	env := plugin.New(nil, nil, nil)
 	env.Provide(key, v)
 	return env
-}
-
-func ghCall(params map[string]any) *step.Call {
-	return &step.Call{Incident: "inc_gh", StepID: "s1", Params: params, Secrets: secret.NewRegistry()}
 }
 
 // ghSecret returns the simulator's plaintext of a secret.

@@ -115,8 +115,10 @@ func spec(typ, title, summary string, environments bool, example string) target.
 			}
 			return t.Type + ":" + where + ":" + t.Str("secret")
 		},
-		Describe: describe,
-		New:      func(env *plugin.Env) target.Writer { return Writer{env: env} },
+		Describe:      describe,
+		Group:         group(strings.TrimPrefix(title, "GitHub ")),
+		New:           func(env *plugin.Env) target.Writer { return Writer{env: env} },
+		FakeElsewhere: "the simulator's GitHub (githubsim), in internal/targets/githubsecret's tests",
 	}
 }
 
@@ -149,6 +151,25 @@ func validate(t target.Target) []target.Problem {
 		out = append(out, target.Problem{Field: f, Msg: "visibility and repos apply only to org secrets"})
 	}
 	return out
+}
+
+// group places a GitHub secret among its like: repository secrets of one
+// name in one owner's repositories ("Actions secrets OPENAI_API_KEY" in
+// acme, each named by its repository), environment secrets of one name and
+// environment likewise, each named by its repository; an organization's
+// secret on its own.
+func group(title string) func(t target.Target) (kind, where, member string) {
+	return func(t target.Target) (kind, where, member string) {
+		name := t.Str("secret")
+		if org := t.Str("org"); org != "" {
+			return "organization " + title + "s " + name, org, org
+		}
+		owner, repo, _ := strings.Cut(t.Str("repo"), "/")
+		if env := t.Str("environment"); env != "" {
+			return title + "s " + name + " of environment " + env, owner, repo
+		}
+		return title + "s " + name, owner, repo
+	}
 }
 
 // describe is where and what a GitHub secret target is, for `inventory

@@ -68,7 +68,8 @@ func Spec() target.Spec {
 			}
 			return t.Str("repo"), "-", notes
 		},
-		New: func(env *plugin.Env) target.Writer { return Writer{env: env} },
+		New:           func(env *plugin.Env) target.Writer { return Writer{env: env} },
+		FakeElsewhere: "the simulator's GitHub (githubsim), in internal/targets/githubworkflow's tests",
 	}
 }
 
