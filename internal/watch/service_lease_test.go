@@ -5,21 +5,21 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/respondhq/respond/internal/sim"
 )
 
-// Two services on one Lease: exactly one leads and acts; a delivery to the
-// follower is answered and left alone; when the leader stops (SIGTERM) it
-// finishes, releases the Lease, and the other takes over and acts.
+// Two services on one Lease of the simulator's Kubernetes API: exactly one
+// leads and acts; a delivery to the follower is answered and left alone;
+// when the leader stops (SIGTERM) it finishes, releases the Lease, and the
+// other takes over and acts.
 func TestServiceLeaderElection(t *testing.T) {
 	s, gh, _ := startSim(t, sim.Options{})
-	client := leaseAPI(t)
+	api := startLeaseAPI(t)
 	lease := func(id string) func(*Config) {
 		return func(c *Config) {
-			c.Lease = &LeaseConfig{Client: client, Namespace: "respond", Name: "respond-watch", Identity: id,
-				LeaseDuration: time.Second, RenewDeadline: 600 * time.Millisecond, RetryPeriod: 100 * time.Millisecond}
+			lc := testLease(api.client(t, nil), id)
+			c.Lease = &lc
 		}
 	}
 	a := newTestService(t, s, gh, t.TempDir(), lease("watch-a"))
@@ -28,6 +28,9 @@ func TestServiceLeaderElection(t *testing.T) {
 	b.runFollower(t)
 	if b.Leader() {
 		t.Fatal("both replicas lead")
+	}
+	if l, _ := api.lease(t, leaseNamespace, leaseName); l.Holder != "watch-a" {
+		t.Fatalf("the Lease: %+v, want held by watch-a", l)
 	}
 	info := s.Scenario()
 	r, _ := ParseRef(info.Alert)
@@ -42,8 +45,11 @@ func TestServiceLeaderElection(t *testing.T) {
 	waitFor(t, "the leader responds", func() bool { return len(a.resp.alerts()) == 1 })
 	a.stop()
 	waitFor(t, "watch-b takes over", b.Leader)
-	if rec := deliver(t, b.Handler(), "secret_scanning_alert", "d-b2", strings.Replace(body, "created", "reopened", 1),
-		Sign([]byte(hookSecret), []byte(strings.Replace(body, "created", "reopened", 1))), "application/json"); rec.Code != http.StatusAccepted || strings.Contains(rec.Body.String(), "follower") {
+	if l, _ := api.lease(t, leaseNamespace, leaseName); l.Holder != "watch-b" {
+		t.Fatalf("the Lease after the handover: %+v", l)
+	}
+	reopened := strings.Replace(body, "created", "reopened", 1)
+	if rec := deliver(t, b.Handler(), "secret_scanning_alert", "d-b2", reopened, Sign([]byte(hookSecret), []byte(reopened)), "application/json"); rec.Code != http.StatusAccepted || strings.Contains(rec.Body.String(), "follower") {
 		t.Fatalf("new leader: %d %s", rec.Code, rec.Body)
 	}
 	waitFor(t, "the new leader responds", func() bool { return len(b.resp.alerts()) == 1 })
