@@ -22,6 +22,8 @@ import (
 
 	"github.com/respondhq/respond/internal/sim"
 	"github.com/respondhq/respond/internal/sim/githubsim"
+	"github.com/respondhq/respond/internal/sim/simapi"
+	"github.com/respondhq/respond/internal/targets/kubernetes/k8ssim"
 )
 
 // What respond watch's scripts need of the simulator and around it. The
@@ -34,6 +36,7 @@ type watchRun struct {
 	sink   *httptest.Server
 	posts  [][]byte // what the sink received
 	hookID int64
+	k8s    *sim.Sim // the Kubernetes API of watchsim k8s
 }
 
 type leakRecord struct {
@@ -88,13 +91,24 @@ func watchState(ts *testscript.TestScript) *watchRun {
 // watchsim sink VAR: an HTTP endpoint that keeps what is posted; its URL
 // in VAR. watchsim posts N [TEXT]: it got exactly N posts (each containing
 // TEXT).
+// watchsim k8s: a simulator serving the Kubernetes API (k8ssim) with the
+// namespace respond; KUBECONFIG points at it.
+// watchsim lease LEADERVAR FOLLOWERVAR ID ID: wait (up to 30 s) until one
+// of the two identities holds the Lease respond/respond-watch; the holder
+// goes in LEADERVAR, the other in FOLLOWERVAR.
+// watchsim takeover ID FILE: the Lease is held by ID (killed: it no
+// longer renews); wait (up to 60 s) until another holds it, and write to
+// FILE how long after ID's last renewal the new holder acquired it, from
+// the Lease's record.
+// watchsim revokes N: the request log holds exactly N successful revokes
+// (DELETE of an API key), none of them of a key revoked before.
 // watchsim measure FILE: for each leak, the time from the leak to the
 // DELETE that revoked its key, from the request log, written to FILE
 // (count, p50, p95, max); fails if a leaked key has no revoke or a GitHub
 // request got a limit response.
 func cmdWatchSim(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
-		ts.Fatalf("usage: watchsim port|hook|ready|leak|newkeys|wait|alertcount|incidents|forge|redeliver|sink|posts|measure")
+		ts.Fatalf("usage: watchsim port|hook|ready|leak|newkeys|wait|alertcount|incidents|forge|redeliver|sink|posts|measure|k8s|lease|takeover|revokes")
 	}
 	w := watchState(ts)
 	simsMu.Lock()
@@ -395,9 +409,109 @@ func cmdWatchSim(ts *testscript.TestScript, neg bool, args []string) {
 	case "measure":
 		needSim()
 		watchMeasure(ts, r, w, args[1])
+	case "k8s":
+		s, err := sim.Start(context.Background(), sim.Options{Seed: 1, Services: []simapi.Factory{k8ssim.New}, TLSSelfSigned: true})
+		ts.Check(err)
+		ts.Defer(func() { _ = s.Close() })
+		ts.Check(s.Service("kubernetes").(*k8ssim.Server).AddNamespace("respond"))
+		w.k8s = s
+		ts.Setenv("KUBECONFIG", s.Env()["KUBECONFIG"])
+	case "lease":
+		if len(args) != 5 {
+			ts.Fatalf("usage: watchsim lease LEADERVAR FOLLOWERVAR ID ID")
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			l := watchLease(ts, w)
+			if l.Holder == args[3] || l.Holder == args[4] {
+				other := args[3]
+				if l.Holder == args[3] {
+					other = args[4]
+				}
+				ts.Setenv(args[1], l.Holder)
+				ts.Setenv(args[2], other)
+				return
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("nobody of %s, %s holds the Lease: %+v", args[3], args[4], l)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	case "takeover":
+		dead := watchLease(ts, w)
+		if dead.Holder != args[1] {
+			ts.Fatalf("the Lease is held by %q, not %s: %+v", dead.Holder, args[1], dead)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		var l k8ssim.SnapshotLease
+		for {
+			l = watchLease(ts, w)
+			if l.Holder != "" && l.Holder != args[1] {
+				break
+			}
+			if l.Holder == args[1] && l.RenewTime != dead.RenewTime {
+				dead = l // it had one more renewal in flight
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("nobody took the Lease over from %s: %+v", args[1], l)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		renewed, err := time.Parse(time.RFC3339Nano, dead.RenewTime)
+		ts.Check(err)
+		acquired, err := time.Parse(time.RFC3339Nano, l.AcquireTime)
+		ts.Check(err)
+		if !acquired.After(renewed) {
+			ts.Fatalf("%s acquired the Lease at %s, before %s's last renewal at %s", l.Holder, l.AcquireTime, args[1], dead.RenewTime)
+		}
+		out := fmt.Sprintf("from %s\nto %s\ntakeover %s\nlease_duration %ds\ntransitions %d\n", args[1], l.Holder,
+			acquired.Sub(renewed).Round(time.Millisecond), l.LeaseDurationSeconds, l.Transitions)
+		ts.Logf("%s", out)
+		ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(out), 0o600))
+	case "revokes":
+		needSim()
+		want, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		seen := map[string]int{}
+		for _, q := range r.s.Requests(0) {
+			if q.Method == http.MethodDelete && q.Status < 300 && strings.Contains(q.Path, "/api_keys/") {
+				seen[path.Base(q.Path)]++
+			}
+		}
+		var twice []string
+		for id, n := range seen {
+			if n > 1 {
+				twice = append(twice, fmt.Sprintf("%s (%d)", id, n))
+			}
+		}
+		if len(twice) > 0 || (len(seen) == want) == neg {
+			ts.Fatalf("%d key(s) revoked, want %d; revoked more than once: %v", len(seen), want, twice)
+		}
 	default:
 		ts.Fatalf("watchsim: unknown subcommand %s", args[0])
 	}
+}
+
+// watchLease is the Lease respond/respond-watch in the world of
+// watchsim k8s (its /_sim/state).
+func watchLease(ts *testscript.TestScript, w *watchRun) k8ssim.SnapshotLease {
+	if w.k8s == nil {
+		ts.Fatalf("no Kubernetes API: watchsim k8s first")
+	}
+	raw, err := w.k8s.StateJSON()
+	ts.Check(err)
+	var state struct {
+		Services struct {
+			Kubernetes k8ssim.Snapshot `json:"kubernetes"`
+		} `json:"services"`
+	}
+	ts.Check(json.Unmarshal(raw, &state))
+	for _, l := range state.Services.Kubernetes.Leases {
+		if l.Namespace == "respond" && l.Name == "respond-watch" {
+			return l
+		}
+	}
+	return k8ssim.SnapshotLease{}
 }
 
 // watchMissing lists what `watchsim wait` still waits for.

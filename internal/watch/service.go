@@ -238,6 +238,13 @@ func (s *Service) lead(shutdown, lease context.Context) {
 	s.cfg.Metrics.Leader.Set(1)
 	log.Info("leading: this replica acts", "dry_run", s.cfg.DryRun, "orgs", s.cfg.Orgs, "policy", s.cfg.Policy.File)
 	if !s.cfg.DryRun {
+		if s.cfg.Lease != nil {
+			// Another replica may have led since this one started: take
+			// up what it recorded in the shared state directory.
+			if err := s.cfg.Store.Reload(); err != nil {
+				log.Error("could not read watch's state again; acting on what was read at the start", "error", err)
+			}
+		}
 		d.ResumeInterrupted(ctx)
 	}
 	var pollers sync.WaitGroup

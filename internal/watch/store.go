@@ -103,26 +103,76 @@ func OpenStore(dir string) (*Store, error) {
 		return nil, fmt.Errorf("create watch's state directory %s: %w (set --state-dir to a writable directory)", dir, err)
 	}
 	s.path = filepath.Join(dir, StoreFile)
-	b, err := os.ReadFile(s.path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return nil, fmt.Errorf("read watch's state %s: %w", s.path, err)
-	default:
-		if err := json.Unmarshal(b, &s.st); err != nil {
-			return nil, fmt.Errorf("watch's state %s is not valid JSON (%v): move it aside to start afresh (alerts already handled may then be handled again)", s.path, err)
-		}
+	st, err := readState(s.path)
+	if err != nil {
+		return nil, err
 	}
-	if s.st.Alerts == nil {
-		s.st.Alerts = map[string]AlertRecord{}
-	}
-	if s.st.Cursors == nil {
-		s.st.Cursors = map[string]Cursor{}
-	}
+	s.st = st
 	if err := s.openDeliveries(filepath.Join(dir, DeliveriesFile)); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// readState reads the state file (an empty state when there is none).
+func readState(path string) (storeState, error) {
+	st := storeState{}
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return st, fmt.Errorf("read watch's state %s: %w", path, err)
+	default:
+		if err := json.Unmarshal(b, &st); err != nil {
+			return st, fmt.Errorf("watch's state %s is not valid JSON (%v): move it aside to start afresh (alerts already handled may then be handled again)", path, err)
+		}
+	}
+	if st.Alerts == nil {
+		st.Alerts = map[string]AlertRecord{}
+	}
+	if st.Cursors == nil {
+		st.Cursors = map[string]Cursor{}
+	}
+	return st, nil
+}
+
+// Reload reads the state file again: a replica that has just become the
+// leader takes up what the previous leader recorded in the shared state
+// directory (its decisions, the responses it left running, its cursors),
+// not what this replica read when it started. The delivery IDs other
+// replicas appended are read too.
+func (s *Store) Reload() error {
+	if s.path == "" {
+		return nil
+	}
+	st, err := readState(s.path)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(s.path), DeliveriesFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read watch's deliveries: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st = st
+	s.rememberLines(string(b))
+	return nil
+}
+
+// rememberLines records the delivery IDs of a deliveries file's lines;
+// callers hold s.mu (or own s).
+func (s *Store) rememberLines(text string) int {
+	lines := strings.Split(text, "\n")
+	for _, l := range lines {
+		id, at, ok := strings.Cut(strings.TrimSpace(l), " ")
+		if !ok || id == "" {
+			continue
+		}
+		t, _ := time.Parse(time.RFC3339Nano, at)
+		s.remember(id, t)
+	}
+	return len(lines)
 }
 
 // openDeliveries reads the delivery IDs kept, rewrites the file with the
@@ -132,16 +182,7 @@ func (s *Store) openDeliveries(path string) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read watch's deliveries %s: %w", path, err)
 	}
-	lines := strings.Split(string(b), "\n")
-	for _, l := range lines {
-		id, at, ok := strings.Cut(strings.TrimSpace(l), " ")
-		if !ok || id == "" {
-			continue
-		}
-		t, _ := time.Parse(time.RFC3339Nano, at)
-		s.remember(id, t)
-	}
-	if len(lines) > maxDeliveries+1 {
+	if n := s.rememberLines(string(b)); n > maxDeliveries+1 {
 		var buf strings.Builder
 		for _, id := range s.order {
 			fmt.Fprintf(&buf, "%s %s\n", id, s.deliveries[id].Format(time.RFC3339Nano))

@@ -82,3 +82,45 @@ func TestStore(t *testing.T) {
 		t.Fatal("a corrupt store opened")
 	}
 }
+
+// Two replicas share a state directory: the one that becomes the leader
+// reloads it and sees what the other recorded after it started (a
+// response left running, a cursor, delivery IDs).
+func TestStoreReload(t *testing.T) {
+	dir := t.TempDir()
+	leader, err := OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer leader.Close()
+	follower, err := OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer follower.Close()
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	if err := leader.PutAlert("acme/api#1", AlertRecord{Action: Respond, Status: StatusRunning}); err != nil {
+		t.Fatal(err)
+	}
+	if err := leader.PutCursor("acme", Cursor{Updated: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := leader.SeenDelivery("d-leader", t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := follower.Alert("acme/api#1"); ok {
+		t.Fatal("the follower saw the record before reloading")
+	}
+	if err := follower.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := follower.Alert("acme/api#1"); !ok || r.Status != StatusRunning {
+		t.Fatalf("after the reload: %+v %v", r, ok)
+	}
+	if c := follower.Cursor("acme"); !c.Updated.Equal(t0) {
+		t.Fatalf("cursor after the reload: %+v", c)
+	}
+	if seen, _ := follower.SeenDelivery("d-leader", t0); !seen {
+		t.Fatal("the leader's delivery ID was not seen after the reload")
+	}
+}
