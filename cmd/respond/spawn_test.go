@@ -43,7 +43,7 @@ func cmdSpawn(ts *testscript.TestScript, neg bool, args []string) {
 		k, _, _ := bytes.Cut([]byte(kv), []byte("="))
 		cmd.Env = append(cmd.Env, string(k)+"="+ts.Getenv(string(k)))
 	}
-	for _, k := range []string{"RESPOND_STATE_DIR", "NO_COLOR", "OPENAI_BASE_URL", "OPENAI_ADMIN_KEY", "GITHUB_API_URL", "GITHUB_TOKEN", "KUBECONFIG", "PATH", "HOME", "TMPDIR"} {
+	for _, k := range []string{"RESPOND_STATE_DIR", "NO_COLOR", "OPENAI_BASE_URL", "OPENAI_ADMIN_KEY", "GITHUB_API_URL", "GITHUB_TOKEN", "KUBECONFIG", "RESPOND_TEST_CRASH_BEFORE", "PATH", "HOME", "TMPDIR"} {
 		cmd.Env = append(cmd.Env, k+"="+ts.Getenv(k))
 	}
 	p := &spawned{cmd: cmd, done: make(chan struct{})}

@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"path/filepath"
+	"slices"
 
 	"github.com/respondhq/respond/internal/githubapi"
 	"github.com/respondhq/respond/internal/incident"
@@ -55,6 +56,7 @@ func incidentsByAlert(stateDir string) map[string]incidentOf {
 func (d *Dispatcher) ResumeInterrupted(ctx context.Context) {
 	all := d.cfg.Store.Alerts()
 	var incs map[string]incidentOf
+	resumed := map[string]bool{}
 	for ref, rec := range all {
 		if rec.Status != StatusRunning {
 			continue
@@ -80,7 +82,8 @@ func (d *Dispatcher) ResumeInterrupted(ctx context.Context) {
 			log.Info("the alert's response had ended", "incident", inc.ID, "outcome", inc.Summary.Outcome)
 		case found:
 			log.Info("resuming the interrupted response", "incident", inc.ID)
-			d.resume(ref, r, rec, inc.ID)
+			resumed[ref] = true
+			d.resume(ref, r, rec, inc.ID, attachedTo(all, ref))
 		default:
 			log.Info("the response never started its incident: starting it again")
 			_ = d.cfg.Store.UpdateAlert(ref, func(x *AlertRecord) { x.Status, x.Action = StatusDecided, Ignore })
@@ -94,8 +97,8 @@ func (d *Dispatcher) ResumeInterrupted(ctx context.Context) {
 		}
 		p, ok := d.cfg.Store.Alert(rec.Primary)
 		r, err := ParseRef(ref)
-		if !ok || err != nil || p.Status == StatusRunning {
-			continue
+		if !ok || err != nil || p.Status == StatusRunning || resumed[rec.Primary] {
+			continue // the resumed response resolves it when it ends
 		}
 		log := d.cfg.Log.With("alert", ref, "source", SourceResume, "primary", rec.Primary)
 		if p.Status == StatusDone && p.Contained {
@@ -110,11 +113,28 @@ func (d *Dispatcher) ResumeInterrupted(ctx context.Context) {
 	}
 }
 
-// resume continues an incident in the background, as run does a response.
-func (d *Dispatcher) resume(ref string, r AlertRef, rec AlertRecord, id string) {
+// attachedTo lists the alerts recorded as attached to primary's response.
+func attachedTo(all map[string]AlertRecord, primary string) []string {
+	var out []string
+	for ref, rec := range all {
+		if rec.Status == StatusAttached && rec.Primary == primary {
+			out = append(out, ref)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// resume continues an incident in the background, as run does a response;
+// the alerts attached to it before the restart are attached again, so
+// that they are resolved when it contains their key.
+func (d *Dispatcher) resume(ref string, r AlertRef, rec AlertRecord, id string, attached []string) {
 	log := d.cfg.Log.With("alert", ref, "source", SourceResume)
 	if rec.Fingerprint != "" {
 		d.dedup.claimKey(rec.Fingerprint, ref)
+		for _, o := range attached {
+			d.dedup.claimKey(rec.Fingerprint, o)
+		}
 	}
 	a := githubapi.AlertState{Repo: r.Owner + "/" + r.Repo, Number: r.Number, Created: rec.AlertCreated, Updated: rec.AlertUpdated}
 	if cur, err := d.cfg.GitHub.AlertState(d.work, r.Owner, r.Repo, r.Number); err == nil {
