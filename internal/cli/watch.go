@@ -600,12 +600,15 @@ one that decides, and the action watch would take. Nothing is changed.`,
 				}{ref.String(), a.State, facts, redacted, policy.File, dec, note})
 			}
 			w := f.IO.Out
-			fmt.Fprintf(w, "Alert %s (%s)\n", ref, a.State)
-			fmt.Fprintf(w, "  secret type:     %s", a.SecretType)
-			if title != "" {
-				fmt.Fprintf(w, " (%s %s, provider %s)", title, redacted, facts.Provider)
+			width := f.IO.TerminalWidth()
+			if width <= 0 || width > 100 {
+				width = 80
 			}
-			fmt.Fprintln(w)
+			fmt.Fprintf(w, "Alert %s (%s)\n", ref, a.State)
+			fmt.Fprintf(w, "  secret type:     %s\n", a.SecretType)
+			if title != "" {
+				writeWrapped(w, fmt.Sprintf("%s %s (provider %s)", title, redacted, facts.Provider), width, "  key:             ", "                   ")
+			}
 			fmt.Fprintf(w, "  repository:      %s\n  validity:        %s\n  publicly leaked: %v\n", facts.Repo, firstNonEmpty(facts.Validity, "unknown"), facts.PubliclyLeaked)
 			fmt.Fprintf(w, "\nPolicy %s:\n", policy.File)
 			for _, t := range dec.Trace {
@@ -613,9 +616,10 @@ one that decides, and the action watch would take. Nothing is changed.`,
 				if t.Matched {
 					verdict = "MATCHES"
 				}
-				fmt.Fprintf(w, "  %d. %s (%s, %s): %s\n", t.Index, t.Rule, t.Action, t.Pos, verdict)
+				lead := fmt.Sprintf("  %d. ", t.Index)
+				writeWrapped(w, fmt.Sprintf("%s (%s, %s): %s", t.Rule, t.Action, t.Pos, verdict), width, lead, strings.Repeat(" ", len(lead)))
 				for _, r := range t.Reasons {
-					fmt.Fprintf(w, "       %s\n", r)
+					writeWrapped(w, r, width, "       ", "         ")
 				}
 			}
 			if dec.Index == 0 {
@@ -624,13 +628,15 @@ one that decides, and the action watch would take. Nothing is changed.`,
 			action := dec.Action
 			if note != "" {
 				action = watch.Notify
-				fmt.Fprintf(w, "\nNote: %s\n", note)
+				fmt.Fprintln(w)
+				writeWrapped(w, "Note: "+note, width, "", "  ")
 			}
+			fmt.Fprintln(w)
 			if a.State != "open" {
-				fmt.Fprintf(w, "\nThe alert is %s: watch leaves it alone (it would %s an open alert like it).\n", a.State, action)
+				writeWrapped(w, fmt.Sprintf("The alert is %s: watch leaves it alone (an open one like it would get %s).", a.State, action), width, "", "")
 				return nil
 			}
-			fmt.Fprintf(w, "\nAction: %s (rule %s)\n", action, dec.Rule)
+			writeWrapped(w, fmt.Sprintf("Action: %s (rule %s)", action, dec.Rule), width, "", "  ")
 			return nil
 		},
 	}

@@ -71,11 +71,11 @@ type Match struct {
 
 // Facts are what a policy decides on, about one alert.
 type Facts struct {
-	Repo           string // OWNER/NAME
-	SecretType     string
-	Provider       string // the provider whose keys GitHub reports as SecretType; "" when respond knows none
-	Validity       string
-	PubliclyLeaked bool
+	Repo           string `json:"repository"` // OWNER/NAME
+	SecretType     string `json:"secret_type"`
+	Provider       string `json:"provider"` // the provider whose keys GitHub reports as SecretType; "" when respond knows none
+	Validity       string `json:"validity"`
+	PubliclyLeaked bool   `json:"publicly_leaked"`
 }
 
 // InventoryLookup says whether the inventory names the alert's key, and
