@@ -51,9 +51,11 @@ func (k KeyReplace) Spec() step.Spec {
 	return step.Spec{
 		Kind:    keyReplaceKind,
 		Summary: "Create the replacement key",
-		Description: "Creates the replacement at the provider: for OpenAI a service account named `name` in `scope` " +
-			"(the project), whose key is the replacement (the Admin API cannot create a user's key); for AWS a new " +
-			"access key for the IAM user that owned the old one (`owner_id`), named by a tag. `name` must contain the " +
+		Description: "Creates the replacement at the key's provider, as its page in docs/providers/ says (an OpenAI " +
+			"service account named `name` in the project, whose key is the replacement; a new access key of the IAM user " +
+			"that owned the old one; a Google key with the old one's restrictions). Where a person must make it (the " +
+			"provider cannot create keys), the plan says where and how, and the key is read from a hidden prompt or " +
+			"`--replacement-stdin`, then checked. `name` must contain the " +
 			"incident ID, e.g. `respond-${{ steps.targets.outputs.label }}-${{ incident.id }}`; characters other than " +
 			"letters, digits, '_', '.' and '-' become '-', and names longer than 64 characters are shortened, keeping " +
 			"the incident ID. What this incident created and can no longer use (an earlier apply whose value was not " +

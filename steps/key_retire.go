@@ -69,7 +69,7 @@ func (k KeyRetire) Plan(_ context.Context, c *step.Call) ([]step.Change, error) 
 	if p.spec.Caps.Contain == provider.Delete {
 		return []step.Change{{Action: step.NoOp, Target: keyLabel(p, key.ID), Effect: "nothing to do: " + p.spec.Title + " keys are deleted when revoked"}}, nil
 	}
-	return []step.Change{{Action: step.Delete, Target: keyLabel(p, key.ID), Effect: "delete the deactivated key, once recovery is verified"}}, nil
+	return []step.Change{{Action: step.Delete, Target: keyLabel(p, key.ID), Effect: p.spec.Caps.Retire() + " the deactivated key, once recovery is verified"}}, nil
 }
 
 // Apply implements step.Kind.

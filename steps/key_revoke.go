@@ -51,6 +51,7 @@ func (k KeyRevoke) Spec() step.Spec {
 			{Name: "owner_id", Type: step.String, Description: "the owner's ID (a service account, an IAM user)"},
 			{Name: "already_gone", Type: step.Bool, Default: false, Description: "the key is known to be revoked or disabled already (key.identify's already_gone): nothing is changed, and the evidence says so"},
 			{Name: "key_name", Type: step.String, Description: "the key's name (key.identify's key_name): with owner_type (and the owner's ID for a service account's key) the plan names the key without looking it up, one round trip less before the revoke"},
+			{Name: "key", Type: step.Secret, AcceptsSecret: true, Description: "the key's value (key.identify's credential), for providers that revoke a key by its value (GitHub tokens); others ignore it"},
 		},
 		Outputs: []step.Output{
 			{Name: "revoked_at", Type: step.String, Description: "when the key was revoked, or found already gone (RFC 3339)"},
@@ -78,6 +79,9 @@ func (k KeyRevoke) input(c *step.Call) (revokeArgs, error) {
 		Name:  strings.TrimSpace(c.String("key_name")),
 		Owner: evidence.Owner{Type: strings.TrimSpace(c.String("owner_type")), ID: strings.TrimSpace(c.String("owner_id"))},
 	}}
+	if cred, ok := secretCredential(c.Params["key"]); ok {
+		a.key.Credential = cred
+	}
 	if !a.gone && (a.key.Scope == "" || a.key.ID == "") {
 		return a, badInputf("%s: step %q needs both `%s` and `key_id`", kind, c.StepID, scopeName(a.p, k.fixed))
 	}
@@ -141,7 +145,7 @@ func (k KeyRevoke) Apply(ctx context.Context, c *step.Call) (*step.Result, error
 	case ev.Method == "delete project key":
 		summary = fmt.Sprintf("revoked %s: deleted the project API key", what)
 	case ev.Reversible:
-		summary = fmt.Sprintf("deactivated %s (%s); it is deleted once recovery is verified", what, ev.Method)
+		summary = fmt.Sprintf("deactivated %s (%s); key.retire finishes it once recovery is verified", what, ev.Method)
 	default:
 		summary = fmt.Sprintf("revoked %s (%s)", what, ev.Method)
 	}

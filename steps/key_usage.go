@@ -129,6 +129,12 @@ func (k KeyUsageStep) Plan(_ context.Context, c *step.Call) ([]step.Change, erro
 		return nil, err
 	}
 	ch := []step.Change{{Action: step.Read, Target: a.p.spec.Title + " usage of key " + a.key.ID, Effect: "hourly use from a week before the exposure to now"}}
+	if !a.p.spec.Caps.Usage {
+		ch[0].Effect = a.p.spec.Title + " does not count a key's use: only its last use, where it reports one"
+		if !a.p.spec.Caps.LastUsed {
+			ch[0].Effect = a.p.spec.Title + " reports neither a key's use nor its last use: the report says to review its logs"
+		}
+	}
 	if a.p.spec.Caps.SpendControls {
 		ch[0].Effect = "hourly requests and tokens from a week before the exposure to now"
 		ch = append(ch, step.Change{Action: step.Read, Target: a.p.spec.Title + " " + a.p.spec.Scope.Kind + " " + a.key.Scope, Effect: "spend limit and spend alerts"})

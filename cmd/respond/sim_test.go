@@ -37,6 +37,7 @@ type simRun struct {
 	audience map[string]string // org secret key -> visibility and selected IDs at start
 	leakedAt map[string]bool   // secrets that held the leaked key at start
 	sinceSeq int64
+	stores   string // the secret stores at start (storesState), with -stores
 }
 
 var (
@@ -152,6 +153,33 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	case "clear-faults":
 		r.s.ClearFaults()
+	case "waitfired":
+		// sim waitfired: wait (up to 60 s) until every fault has met a
+		// request (a delayed one is then held at the simulator).
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			fired := true
+			for _, f := range r.s.Faults() {
+				fired = fired && f.Fired > 0
+			}
+			if fired {
+				break
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("a fault met no request within 60s: %+v", r.s.Faults())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	case "k8s":
+		simK8s(ts, r, neg, args[1:])
+	case "vault":
+		simVault(ts, r, neg, args[1:])
+	case "stores-untouched":
+		// sim stores-untouched: no Secret, Deployment or Vault secret
+		// changed since sim start -stores.
+		if now := storesState(ts, r.s); (now == r.stores) == neg {
+			ts.Fatalf("the secret stores changed:\n--- at start\n%s--- now\n%s", r.stores, now)
+		}
 	case "mark":
 		// sim mark: later request-log checks look at what comes after.
 		if reqs := r.s.Requests(0); len(reqs) > 0 {
@@ -326,6 +354,8 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 			v = r.leaked
 		case "new":
 			v = newKey(ts, r)
+		case "admin":
+			v = ts.Getenv("OPENAI_ADMIN_KEY") // respond's own admin key
 		}
 		ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(v), 0o600))
 	case "keyid":
@@ -490,6 +520,7 @@ func simStart(ts *testscript.TestScript, args []string) {
 	// playbooks wait for them.
 	runDuration := fs.Duration("run-duration", 200*time.Millisecond, "")
 	liveWorld := fs.Bool("live", false, "")
+	stores := fs.Bool("stores", false, "")
 	ts.Check(fs.Parse(args))
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := sim.Start(ctx, sim.Options{Scenario: *scenario, Seed: *seed, Repos: *repos, Latency: *latency, RunDuration: *runDuration})
@@ -498,11 +529,18 @@ func simStart(ts *testscript.TestScript, args []string) {
 		ts.Fatalf("start the simulator: %v", err)
 	}
 	ts.Defer(func() { cancel(); _ = s.Close() })
+	if *stores {
+		seedStores(ts, s)
+	}
 	if *liveWorld {
 		// Consumers of every target, no attacker: the world says which
 		// services are up, and whether one that ran on a replacement was
 		// ever switched to a dead key (sim unbroken).
-		ts.Check(s.StartLive(sim.LiveOptions{}))
+		var consumers []sim.Consumer
+		if *stores {
+			consumers = append(sim.DefaultConsumers(s.Scenario()), storeConsumers()...)
+		}
+		ts.Check(s.StartLive(sim.LiveOptions{Consumers: consumers}))
 	}
 	for k, v := range s.Env() {
 		ts.Setenv(k, v)
@@ -524,6 +562,9 @@ func simStart(ts *testscript.TestScript, args []string) {
 		ts.Check(f.Close())
 	}
 	r := &simRun{s: s, leaked: s.LeakedKeyValue(), initial: map[string]string{}, leakedAt: map[string]bool{}, audience: map[string]string{}}
+	if *stores {
+		r.stores = storesState(ts, s)
+	}
 	ts.Check(os.WriteFile(ts.MkAbs("leaked.txt"), []byte(r.leaked+"\n"), 0o600))
 	for _, sec := range s.GitHub().Snapshot().Secrets {
 		r.initial[secretKey(sec)] = sec.Value

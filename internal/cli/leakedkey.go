@@ -432,9 +432,12 @@ func pickKey(ctx context.Context, f *Factory) (providerName, scope, keyID string
 	var specs []*provider.Spec
 	var setup []string
 	for _, s := range provider.Specs() {
-		if s.IsConfigured(f.providers.getenv) {
+		switch {
+		case s.Caps.Unlisted:
+			// Nothing to pick from: its keys come by value or by alert.
+		case s.IsConfigured(f.providers.getenv):
 			specs = append(specs, s)
-		} else if len(s.Env) > 0 {
+		case len(s.Env) > 0:
 			setup = append(setup, s.Title+": "+s.Env[0].Name)
 		}
 	}

@@ -99,9 +99,8 @@ func shortRedacted(redacted string) string { return prefix(redacted, 8) + "…" 
 func (e *testEnv) registerKeyPicker(t *testing.T, p *fakePrompter) {
 	world := e.sim.OpenAI().Snapshot()
 	leaked := e.key(t, e.info.LeakedKeyID)
-	// GitHub tokens need no configuration, so the picker asks which
-	// provider first.
-	p.RegisterSelect("Which provider issued the leaked key?", optionContaining(t, "OpenAI"))
+	// Only OpenAI is configured and GitHub tokens cannot be listed, so the
+	// picker asks no provider question.
 	p.RegisterSelect("Which project holds the leaked key?", optionContaining(t, e.info.ProjectName, e.info.ProjectID))
 	p.RegisterSelect("Which key leaked?", func(options []string, def int) (int, error) {
 		if len(options) < 2 {
@@ -207,7 +206,6 @@ func TestLeakedKeyInterruptedAtPicker(t *testing.T) {
 	t.Parallel()
 	e := startSim(t)
 	p := newFakePrompter(t)
-	p.RegisterSelect("Which provider issued the leaked key?", optionContaining(t, "OpenAI"))
 	p.RegisterSelect("Which project holds the leaked key?", func([]string, int) (int, error) { return 0, prompt.ErrInterrupted })
 	f, out, errOut := e.factory(t, true, p)
 

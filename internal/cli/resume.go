@@ -116,6 +116,7 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 	saved, _ := start.Data["inputs"].(map[string]any)
 	sets := map[string]string{}
 	want := map[string]string{}
+	wantRed := map[string]string{}
 	for _, in := range pb.Inputs {
 		v, ok := saved[in.Name]
 		if !ok {
@@ -125,6 +126,7 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 		case step.Secret:
 			if m, ok := v.(map[string]any); ok {
 				want[in.Name], _ = m["fingerprint"].(string)
+				wantRed[in.Name], _ = m["redacted"].(string)
 			}
 			continue
 		case step.Any:
@@ -150,9 +152,28 @@ func resume(ctx context.Context, f *Factory, id string, o *runOptions) error {
 		}
 		sets[name] = v
 	}
+	// A secret the incident was given is asked for again, at a terminal or
+	// on standard input (--secret-stdin); without either, the resume is
+	// refused before anything runs, saying how to give it. When standard
+	// input carries the replacement, the secret is withheld instead: a step
+	// that still needs it fails saying which input to give (a finished
+	// identify does not).
+	withheld := map[string]secret.Value{}
+	for name, fp := range want {
+		if name == o.SecretStdin || fp == "" || fp == secret.Fingerprint("") {
+			continue
+		}
+		if o.ReplacementStdin {
+			withheld[name] = secret.Withheld(fp, wantRed[name])
+			delete(want, name)
+		}
+	}
 	secrets, err := secretInputs(ctx, f, pb, o.SecretStdin, want)
 	if err != nil {
 		return err
+	}
+	for name, v := range withheld {
+		secrets[name] = v
 	}
 	inputs, err := playbook.ResolveInputs(pb, sets, secrets)
 	if err != nil {

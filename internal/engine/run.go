@@ -459,6 +459,10 @@ func (e *Engine) runInstance(ctx context.Context, st *playbook.Step, item string
 	if err != nil {
 		return e.failNow(st, item, fmt.Errorf("parameters: %w", err))
 	}
+	if secret.AnyWithheld(params) {
+		return e.failNow(st, item, step.Permanent(fmt.Errorf("this step needs the secret input %s the incident started with, which secrets are never kept: "+
+			"run `respond resume %s --secret-stdin %s` with it on standard input (or at a terminal)", e.withheldInputs(), e.o.Incident, e.withheldInputs())))
+	}
 	// It runs again only because a step it consumed ran again; with the
 	// same parameters as when it succeeded (secrets by fingerprint: the
 	// replacement was recovered, not made anew), its effect is in place.
@@ -661,4 +665,16 @@ func (e *Engine) skippedEarlier(st *playbook.Step) bool {
 	defer e.mu.Unlock()
 	s := e.state[instKey{st.ID, ""}]
 	return s != nil && !s.started && s.status == journal.StatusSkipped
+}
+
+// withheldInputs names the secret inputs withheld on this resume.
+func (e *Engine) withheldInputs() string {
+	var names []string
+	for name, v := range e.o.Inputs {
+		if sv, ok := v.(secret.Value); ok && sv.IsWithheld() {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }

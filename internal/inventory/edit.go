@@ -144,8 +144,13 @@ func Edit(file string, src []byte, u Update) (out []byte, changed bool, err erro
 		// One edit from the key to the end of the value: "key_id: NEW".
 		edits = append(edits, edit{line: kpos.Line, from: kpos.Col, to: e.to, text: "key_id: " + u.KeyID})
 		anchor = nameKV
+	case kvs["fingerprint"] != nil:
+		// Named by its fingerprint alone (a provider whose keys have no
+		// ID a person would write, a GitHub token say): the new key_id
+		// goes on a line of its own before the new fingerprint.
+		return insertKeyID(d, file, src, before, kvs["fingerprint"], flow, u)
 	default:
-		return nil, false, fmt.Errorf("credential %q in %s has neither key_id nor key_name to update", u.Credential, file)
+		return nil, false, fmt.Errorf("credential %q in %s has neither key_id, key_name nor fingerprint to update", u.Credential, file)
 	}
 	// After the new key_id: the note, unless the line has a comment of the
 	// user's (respond's own earlier notes are replaced); then, in block
@@ -182,6 +187,38 @@ func Edit(file string, src []byte, u Update) (out []byte, changed bool, err erro
 		edits = append(edits, edit{line: last.line, from: last.to, to: lineEnd, text: tail})
 	}
 	out, err = apply(src, d.Lines, edits)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := checkEdit(file, before, out, u); err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
+}
+
+// insertKeyID updates a credential named only by its fingerprint: key_id
+// before it (with respond's note in block style), the fingerprint's value
+// replaced.
+func insertKeyID(d *yamlsrc.Doc, file string, src []byte, before *Inventory, fkv *ast.MappingValueNode, flow bool, u Update) ([]byte, bool, error) {
+	kpos, _ := d.Span(fkv.Key)
+	fp := u.Fingerprint
+	if fp == "" {
+		fp = d.Unwrap(fkv.Value).String() // unchanged
+	}
+	e, err := valueEdit(d, fkv, fp)
+	if err != nil {
+		return nil, false, err
+	}
+	text := "key_id: " + u.KeyID + ", "
+	if !flow {
+		note := ""
+		if u.Note != "" {
+			note = "  # " + u.Note
+		}
+		text = "key_id: " + u.KeyID + note + "\n" + strings.Repeat(" ", kpos.Col-1)
+	}
+	edits := []edit{{line: kpos.Line, from: kpos.Col, to: kpos.Col, text: text}, e}
+	out, err := apply(src, d.Lines, edits)
 	if err != nil {
 		return nil, false, err
 	}

@@ -234,3 +234,46 @@ func FuzzEdit(f *testing.F) {
 		}
 	})
 }
+
+// A credential named by its fingerprint alone (a GitHub token has no ID a
+// person writes down) gets key_id before its new fingerprint.
+func TestEditFingerprintOnly(t *testing.T) {
+	src := `credentials:
+  - name: deploy-token
+    provider: github-token
+    fingerprint: ` + fpA + `   # the token of the deploy bot
+    targets:
+      - github-actions: {repo: acme/api, secret: DEPLOY_TOKEN}
+  - {name: flow, provider: github-token, fingerprint: ` + fpA + `, targets: []}
+`
+	u := Update{Credential: "deploy-token", KeyID: "token_bbbbbbbbbbbb", Fingerprint: fpB, Note: "set by respond INC-1"}
+	out, changed, err := Edit("respond.yaml", []byte(src), u)
+	if err != nil || !changed {
+		t.Fatalf("Edit: changed=%v err=%v", changed, err)
+	}
+	want := `credentials:
+  - name: deploy-token
+    provider: github-token
+    key_id: token_bbbbbbbbbbbb  # set by respond INC-1
+    fingerprint: ` + fpB + `   # the token of the deploy bot
+    targets:
+      - github-actions: {repo: acme/api, secret: DEPLOY_TOKEN}
+  - {name: flow, provider: github-token, fingerprint: ` + fpA + `, targets: []}
+`
+	if string(out) != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", out, want)
+	}
+	// Once it has a key_id, the next response edits it as any other.
+	u2 := Update{Credential: "deploy-token", OldKeyID: "token_bbbbbbbbbbbb", KeyID: "token_cccccccccccc", Fingerprint: fpA}
+	if _, changed, err := Edit("respond.yaml", out, u2); err != nil || !changed {
+		t.Fatalf("second Edit: changed=%v err=%v", changed, err)
+	}
+
+	out, _, err = Edit("respond.yaml", []byte(src), Update{Credential: "flow", KeyID: "token_bbbbbbbbbbbb", Fingerprint: fpB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "{name: flow, provider: github-token, key_id: token_bbbbbbbbbbbb, fingerprint: "+fpB+", targets: []}") {
+		t.Fatalf("flow style:\n%s", out)
+	}
+}

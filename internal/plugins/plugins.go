@@ -22,6 +22,8 @@ import (
 	_ "github.com/respondhq/respond/internal/targets/exec"
 	_ "github.com/respondhq/respond/internal/targets/githubsecret"
 	_ "github.com/respondhq/respond/internal/targets/githubworkflow"
+	_ "github.com/respondhq/respond/internal/targets/kubernetes"
+	_ "github.com/respondhq/respond/internal/targets/vaultkv"
 )
 
 // Fakes are the simulated APIs the registered plug-ins declare, for the

@@ -117,6 +117,11 @@ type KeyInfo struct {
 	// (a Google key's restrictions, say), as the journal keeps them:
 	// never a secret.
 	Attrs map[string]string
+	// Credential is the key's value when the step has it (key.revoke's
+	// `key`, identify's credential): for a provider that acts on a key by
+	// its value (GitHub revokes a token by the token). Zero otherwise;
+	// never journaled.
+	Credential secret.Credential
 }
 
 // KeyScope is where keys live at a provider: an OpenAI project, an AWS

@@ -238,6 +238,22 @@ type Capabilities struct {
 	LastUsed bool
 	// SpendControls: the provider has spend limits and alerts per scope.
 	SpendControls bool
+	// RetireVerb is what retiring a deactivated key does ("archive": the
+	// API cannot delete keys); empty is "delete".
+	RetireVerb string
+	// Unlisted: the provider's API cannot list keys (GitHub has none for a
+	// user's tokens): the key picker does not offer it, and a person gives
+	// the key's value or the alert that found it.
+	Unlisted bool
+}
+
+// Retire is the verb of retiring a deactivated key: RetireVerb, else
+// "delete".
+func (c Capabilities) Retire() string {
+	if c.RetireVerb != "" {
+		return c.RetireVerb
+	}
+	return "delete"
 }
 
 // nameRe is what a provider's name may be.

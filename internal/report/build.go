@@ -687,7 +687,7 @@ func (b *builder) replacementAndTargets() {
 		c.Normalize()
 		r.Replacement = &Replacement{
 			KeyID: c.KeyID, PrincipalType: c.Principal.Type, PrincipalID: c.Principal.ID, PrincipalName: c.Principal.Name,
-			Redacted: c.Redacted, Fingerprint: c.Fingerprint, Created: c.CreatedAt, PermissionsHint: c.PermissionsHint,
+			Redacted: c.Redacted, Fingerprint: c.Fingerprint, Created: c.CreatedAt, PermissionsHint: c.PermissionsHint, Adopted: c.Adopted,
 		}
 		if c.Principal.Type == "service_account" {
 			r.Replacement.ServiceAccountID, r.Replacement.ServiceAccountName = c.Principal.ID, c.Principal.Name
@@ -717,6 +717,7 @@ func (b *builder) replacementAndTargets() {
 				t.Status = "created"
 			}
 			t.Detail = str(in.evidence, "detail")
+			t.Rollback = str(in.evidence, "rollback")
 			t.At = in.finished
 			t.Error = ""
 			t.HoldsReplacement = r.Replacement != nil && r.Replacement.Fingerprint != "" &&

@@ -7,6 +7,7 @@ import (
 
 	"github.com/respondhq/respond/internal/evidence"
 	"github.com/respondhq/respond/internal/journal"
+	"github.com/respondhq/respond/internal/provider"
 )
 
 // Step kinds the invariant reads besides those the report always did.
@@ -114,14 +115,19 @@ func (b *builder) invariant() {
 
 	// The leaked key is dead: revoked (or found gone) and proven dead.
 	provenDead, how := false, ""
+	var answer string // what the provider answered the key, as checked
 	for _, v := range r.Verifications {
 		if v.Expect == "dead" && v.Passed {
 			provenDead, how = true, v.Method
+			answer = ""
+			if v.StatusCode != 0 {
+				answer = strings.TrimSpace(fmt.Sprintf("%d %s", v.StatusCode, v.Code))
+			}
 		}
 	}
 	switch {
-	case r.Summary.Contained && provenDead && strings.Contains(how, "/v1/models"):
-		add(deadClause, true, "%s is revoked and answers 401 invalid_api_key", firstUpper(key))
+	case r.Summary.Contained && provenDead && answer != "" && !(r.Key != nil && r.Key.Deactivated):
+		add(deadClause, true, "%s is revoked and answers %s", firstUpper(key), answer)
 	case r.Summary.Contained && provenDead && r.Key != nil && r.Key.Deactivated:
 		add(deadClause, true, "%s is deactivated and proven dead (%s)", firstUpper(key), how)
 	case r.Summary.Contained && provenDead:
@@ -304,7 +310,7 @@ func (b *builder) invariant() {
 		add(ClauseLeftovers, false, "the earlier replacement(s) %s stay live until the new one is on every target, redeployed and verified: "+
 			"fix what failed and run %s, whose discard step deletes them", strings.Join(superseded, ", "), resume)
 	case r.Key != nil && r.Key.Deactivated && !r.Key.Retired:
-		add(ClauseLeftovers, false, "%s is deactivated but not deleted: run %s, which deletes it once recovery is verified", firstUpper(key), resume)
+		add(ClauseLeftovers, false, "%s is deactivated but not %sd: run %s, which %ss it once recovery is verified", firstUpper(key), retireVerb(r), resume, retireVerb(r))
 	case rep != nil:
 		n := len(strList(rep.evidence, "deleted_leftovers"))
 		switch {
@@ -312,8 +318,12 @@ func (b *builder) invariant() {
 			add(ClauseLeftovers, true, "%d service account(s) of this incident that could no longer be used were deleted", n)
 		case n > 0:
 			add(ClauseLeftovers, true, "%d key(s) of this incident that could no longer be used were deleted", n)
+		case r.Replacement != nil && r.Replacement.Adopted && r.Key != nil && r.Key.Retired:
+			add(ClauseLeftovers, true, "respond created nothing (a person made the replacement), and %sd the deactivated leaked key", retireVerb(r))
+		case r.Replacement != nil && r.Replacement.Adopted:
+			add(ClauseLeftovers, true, "respond created nothing: a person made the replacement")
 		case r.Key != nil && r.Key.Retired:
-			add(ClauseLeftovers, true, "respond created %s and kept it, and deleted the deactivated leaked key", created)
+			add(ClauseLeftovers, true, "respond created %s and kept it, and %sd the deactivated leaked key", created, retireVerb(r))
 		default:
 			add(ClauseLeftovers, true, "respond created %s and kept it", created)
 		}
@@ -402,5 +412,30 @@ func (b *builder) resumeHint() string {
 	if b.r.Incident.Status == StatusAbandoned {
 		return "a new response (this incident was closed as abandoned)"
 	}
+	if rep := b.lastOK(kindReplace); rep == nil && b.declares(kindReplace) {
+		// A replacement a person makes is pasted when the resume asks.
+		if s, ok := specOf(b.keyProvider()); ok && s.Caps.Replace == provider.ByPerson {
+			return fmt.Sprintf("`respond resume %s --replacement-stdin` (or at a terminal)", b.r.Incident.ID)
+		}
+	}
 	return fmt.Sprintf("`respond resume %s`", b.r.Incident.ID)
+}
+
+// keyProvider is the name of the incident key's provider ("" unknown).
+func (b *builder) keyProvider() string {
+	if b.r.Key != nil && b.r.Key.Provider != "" {
+		return b.r.Key.Provider
+	}
+	return b.r.provider
+}
+
+// retireVerb is what the key's provider does to retire a deactivated key
+// ("delete", "archive").
+func retireVerb(r *Report) string {
+	if r.Key != nil {
+		if s, ok := specOf(r.Key.Provider); ok {
+			return s.Caps.Retire()
+		}
+	}
+	return "delete"
 }

@@ -265,6 +265,9 @@ type Replacement struct {
 	Verified           bool   `json:"verified"`
 	// PermissionsHint says how to narrow the replacement's permissions.
 	PermissionsHint string `json:"permissions_hint,omitempty"`
+	// Adopted: a person made the replacement and pasted it; respond did
+	// not create it.
+	Adopted bool `json:"adopted,omitempty"`
 }
 
 // Target is one place the key lives, and what happened to it.
@@ -276,7 +279,10 @@ type Target struct {
 	// replacement there, per the fingerprint of the value written.
 	HoldsReplacement bool   `json:"holds_replacement"`
 	Detail           string `json:"detail,omitempty"`
-	Error            string `json:"error,omitempty"`
+	// Rollback, when the place keeps versions, says how to make the value
+	// before the write current again (a command); never a secret.
+	Rollback string `json:"rollback,omitempty"`
+	Error    string `json:"error,omitempty"`
 	// At is when the write finished (or failed).
 	At *time.Time `json:"at,omitempty"`
 	// Removed: the inventory no longer names it and no write reached it

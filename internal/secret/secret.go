@@ -23,7 +23,22 @@ type Value struct {
 
 type box struct {
 	v string
+	// withheld: a value a resumed incident had and was not given again;
+	// only its fingerprint and redacted form are known (see Withheld).
+	withheld         bool
+	fingerprint, red string
 }
+
+// Withheld stands for a secret a resumed incident was given before and
+// that was not given again: it has the journaled fingerprint and redacted
+// form, so parameters holding it digest as they did, and no value. A step
+// that would use it must not run (the engine says which input to give).
+func Withheld(fingerprint, redacted string) Value {
+	return Value{b: &box{withheld: true, fingerprint: fingerprint, red: redacted}}
+}
+
+// IsWithheld reports whether v stands for a secret not given again.
+func (v Value) IsWithheld() bool { return v.b != nil && v.b.withheld }
 
 // New wraps s as a secret.
 func New(s string) Value {
@@ -65,7 +80,12 @@ func (v Value) Equal(o Value) bool { return v.Reveal() == o.Reveal() }
 
 // Fingerprint is "sha256:" followed by the hex SHA-256 of the value. It
 // identifies a value in the journal and reports without disclosing it.
-func (v Value) Fingerprint() string { return Fingerprint(v.Reveal()) }
+func (v Value) Fingerprint() string {
+	if v.IsWithheld() {
+		return v.b.fingerprint
+	}
+	return Fingerprint(v.Reveal())
+}
 
 // Fingerprint of a plain string, as Value.Fingerprint.
 func Fingerprint(s string) string {
@@ -77,7 +97,12 @@ func Fingerprint(s string) string {
 // first 8 and last 4 characters, as the providers themselves display them;
 // other values keep the last 4; anything shorter than 20 characters shows
 // nothing.
-func (v Value) Redacted() string { return Redact(v.Reveal()) }
+func (v Value) Redacted() string {
+	if v.IsWithheld() {
+		return v.b.red
+	}
+	return Redact(v.Reveal())
+}
 
 // Redact returns the safe form of s, as Value.Redacted.
 func Redact(s string) string {
@@ -126,3 +151,31 @@ func (v Value) MarshalText() ([]byte, error) { return []byte(v.Redacted()), nil 
 
 // MarshalYAML writes the redacted form, never the value.
 func (v Value) MarshalYAML() (any, error) { return v.Redacted(), nil }
+
+// AnyWithheld reports whether v holds a withheld secret (see Withheld):
+// a Value, a Credential's part, or one inside maps and slices.
+func AnyWithheld(v any) bool {
+	switch x := v.(type) {
+	case Value:
+		return x.IsWithheld()
+	case Credential:
+		for _, p := range x.parts {
+			if p.Secret && p.value.IsWithheld() {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if AnyWithheld(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if AnyWithheld(e) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -82,7 +82,12 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, api string) {
 			entry.Path = pl.LogPath(r) // no secret in the log
 		}
 	}
-	defer func() {
+	logged := false
+	logEntry := func() {
+		if logged {
+			return
+		}
+		logged = true
 		entry.Status = rec.status
 		if entry.Status == 0 {
 			// The handler wrote nothing: net/http sends 200, unless the
@@ -94,7 +99,8 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, api string) {
 		}
 		entry.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 		s.log.add(entry)
-	}()
+	}
+	defer logEntry()
 
 	f, faulted := s.faults.take(r.Method, r.URL.Path)
 	if faulted && f.Drop {
@@ -106,6 +112,9 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, api string) {
 		s.faults.acted(f.ID)
 		_ = sleep(r, time.Duration(f.Delay))
 		rec.status = 499 // as logged: no answer reached the client
+		// Logged before the connection closes: whoever saw it close may
+		// read the log at once.
+		logEntry()
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			_ = conn.Close()
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/sim/githubsim"
 	"github.com/respondhq/respond/internal/sim/openaisim"
+	"github.com/respondhq/respond/internal/sim/simapi"
 )
 
 // The live world: when a drill asks for it (StartLive), the simulator
@@ -46,6 +47,15 @@ const (
 	// value its last successful run saw; it picks up a new value only
 	// when a run of the workflow completes successfully.
 	PickupWorkflow = "workflow"
+	// PickupStore: the value is read at each use from a place of a
+	// simulated secret store (Service, Ref): an application that reads a
+	// Vault secret whenever it needs the key.
+	PickupStore = "store"
+	// PickupServed: the service runs with what a place of a simulated
+	// secret store held when it was last deployed (Service, Ref, Via;
+	// simapi.ServedStore): the pods of a Kubernetes Deployment read the
+	// Secret as it was when the Deployment's last rollout completed.
+	PickupServed = "served"
 )
 
 // Consumer is a service that uses the key a target holds.
@@ -55,13 +65,20 @@ type Consumer struct {
 	// Target is the inventory target it stands for (its ID, e.g.
 	// github-actions:acme/web:OPENAI_API_KEY).
 	Target string `json:"target"`
-	// Pickup is PickupRead (Secret) or PickupWorkflow (Repo, Workflow,
-	// SecretName).
+	// Pickup is PickupRead (Secret), PickupWorkflow (Repo, Workflow,
+	// SecretName), PickupStore (Service, Ref) or PickupServed (Service,
+	// Ref, Via).
 	Pickup     string              `json:"pickup"`
 	Secret     githubsim.SecretRef `json:"secret"`
 	Repo       string              `json:"repo,omitempty"`     // OWNER/NAME of the workflow
 	Workflow   string              `json:"workflow,omitempty"` // its file
 	SecretName string              `json:"secret_name,omitempty"`
+	// Service names the simulated secret store ("vault", "kubernetes"),
+	// Ref the place in its SecretStore form ("secret/app/prod#API_KEY"),
+	// and Via, for PickupServed, what serves it ("deployment/api").
+	Service string `json:"service,omitempty"`
+	Ref     string `json:"ref,omitempty"`
+	Via     string `json:"via,omitempty"`
 	// Interval is the time between its calls. Default 5s.
 	Interval time.Duration `json:"interval"`
 	// Listed: the scenario's inventory lists the target. A consumer the
@@ -266,8 +283,12 @@ func (s *Sim) StartLive(opts LiveOptions) error {
 		}
 		switch c.Pickup {
 		case PickupRead, PickupWorkflow:
+		case PickupStore, PickupServed:
+			if err := s.checkStoreConsumer(*c); err != nil {
+				return err
+			}
 		default:
-			return fmt.Errorf("consumer %q: pickup %q is not %q or %q", c.Name, c.Pickup, PickupRead, PickupWorkflow)
+			return fmt.Errorf("consumer %q: pickup %q is not %q, %q, %q or %q", c.Name, c.Pickup, PickupRead, PickupWorkflow, PickupStore, PickupServed)
 		}
 	}
 	s.mu.Lock()
@@ -411,7 +432,7 @@ func (s *Sim) stepLocked(l *live, now time.Time) {
 	var fold eventFold
 	for _, c := range l.consumers {
 		value := s.consumerValue(c)
-		id, live, _ := s.openai.KeyStatus(value, now)
+		id, live, _ := s.keyStatus(value, now)
 		prevKey := c.keyID
 		c.keyID = id
 		switch {
@@ -437,7 +458,7 @@ func (s *Sim) stepLocked(l *live, now time.Time) {
 			fold.add("consumer.switched", id, c.c.Name)
 		}
 		if live && !now.Before(c.next) {
-			if _, ok := s.openai.UseKey(value, "gpt-4o-mini", now, 1, 400, 120); ok {
+			if s.useKey(value, now) {
 				c.calls++
 			}
 			c.next = now.Add(c.c.Interval)
@@ -491,8 +512,75 @@ func keyName(id string) string {
 	return id
 }
 
+// checkStoreConsumer checks that a consumer of a simulated secret store
+// names a service that holds secrets (and, for PickupServed, serves
+// them).
+func (s *Sim) checkStoreConsumer(c Consumer) error {
+	sv := s.Service(c.Service)
+	switch {
+	case sv == nil:
+		return fmt.Errorf("consumer %q: the simulator serves no %q", c.Name, c.Service)
+	case c.Ref == "":
+		return fmt.Errorf("consumer %q: no ref names the place it reads", c.Name)
+	}
+	if _, ok := sv.(simapi.SecretStore); !ok {
+		return fmt.Errorf("consumer %q: %s holds no secrets", c.Name, c.Service)
+	}
+	if _, ok := sv.(simapi.ServedStore); c.Pickup == PickupServed && (!ok || c.Via == "") {
+		return fmt.Errorf("consumer %q: pickup %q needs via, and a service that deploys (%s does not, or via is empty)", c.Name, c.Pickup, c.Service)
+	}
+	return nil
+}
+
+// keyStatus asks whoever issued value whether it works now: the OpenAI
+// half, GitHub's tokens, or a service that issues keys. known is false
+// when nobody knows it.
+func (s *Sim) keyStatus(value string, now time.Time) (id string, live, known bool) {
+	if value == "" {
+		return "", false, false
+	}
+	if id, live, known := s.openai.KeyStatus(value, now); known {
+		return id, live, true
+	}
+	for _, ki := range append([]simapi.KeyIssuer{s.github.Tokens()}, s.KeyIssuers()...) {
+		if id, live, known := ki.KeyStatus(value, now); known {
+			return id, live, true
+		}
+	}
+	return "", false, false
+}
+
+// useKey records a consumer's call with value at its issuer, and reports
+// whether it worked.
+func (s *Sim) useKey(value string, now time.Time) bool {
+	if _, _, known := s.openai.KeyStatus(value, now); known {
+		_, ok := s.openai.UseKey(value, "gpt-4o-mini", now, 1, 400, 120)
+		return ok
+	}
+	for _, ki := range append([]simapi.KeyIssuer{s.github.Tokens()}, s.KeyIssuers()...) {
+		if _, _, known := ki.KeyStatus(value, now); known {
+			return ki.UseKey(value, now, 1)
+		}
+	}
+	return false
+}
+
 // consumerValue is the key value a consumer holds now.
 func (s *Sim) consumerValue(c *consumerRun) string {
+	switch c.c.Pickup {
+	case PickupStore:
+		if st, ok := s.Service(c.c.Service).(simapi.SecretStore); ok {
+			v, _ := st.SecretValue(c.c.Ref)
+			return v
+		}
+		return ""
+	case PickupServed:
+		if st, ok := s.Service(c.c.Service).(simapi.ServedStore); ok {
+			v, _ := st.ServedValue(c.c.Ref, c.c.Via)
+			return v
+		}
+		return ""
+	}
 	if c.c.Pickup == PickupWorkflow {
 		owner, name, _ := cutRepo(c.c.Repo)
 		if rn, ok := s.github.LastSuccessfulRun(owner, name, c.c.Workflow); ok {

@@ -89,15 +89,20 @@ func (s *Sim) startServices() error {
 	if err != nil {
 		return fmt.Errorf("create the simulator's directory for its services' files: %w", err)
 	}
-	if s.caPEM != nil {
-		if err := os.WriteFile(filepath.Join(dir, simapi.CACertFile), s.caPEM, 0o600); err != nil {
-			os.RemoveAll(dir)
-			return fmt.Errorf("write the simulator's certificate for its services: %w", err)
-		}
-	}
 	env := map[string]string{}
 	for _, sv := range s.services {
-		e, err := sv.Env(s.url+strings.TrimSuffix(sv.Prefix(), "/"), dir)
+		// Each service finds the certificate its URL is served with, if the
+		// simulator generated it (the HTTPS-only ones their own port's).
+		base, ca := s.serviceBase(sv.Service)
+		caFile := filepath.Join(dir, simapi.CACertFile)
+		_ = os.Remove(caFile)
+		if ca != nil {
+			if err := os.WriteFile(caFile, ca, 0o600); err != nil {
+				os.RemoveAll(dir)
+				return fmt.Errorf("write the simulator's certificate for its services: %w", err)
+			}
+		}
+		e, err := sv.Env(base, dir)
 		if err != nil {
 			os.RemoveAll(dir)
 			return fmt.Errorf("simulated service %s: %w", sv.Name(), err)

@@ -185,10 +185,15 @@ type Sim struct {
 	serviceEnv map[string]string
 	serviceDir string
 
-	ln       net.Listener
-	srv      *http.Server
-	url      string
-	caPEM    []byte
+	ln    net.Listener
+	srv   *http.Server
+	url   string
+	caPEM []byte
+	// tlsURL is the https:// address of the second port that serves the
+	// services needing TLS (simapi.TLSOnly) when url is plain http;
+	// tlsPEM its certificate.
+	tlsURL   string
+	tlsPEM   []byte
 	done     chan struct{}
 	serveMu  sync.Mutex
 	served   error
@@ -256,8 +261,23 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 	s.ln = ln
 	s.url = scheme + "://" + urlHost(ln.Addr())
 	s.github.SetPublicURL(s.url)
+	listeners := []net.Listener{ln}
+	if tlsConf == nil && s.needTLS() {
+		// A service whose clients speak only HTTPS gets a port of its own.
+		tln, err := s.listenTLS(ctx, ln.Addr())
+		if err != nil {
+			_ = ln.Close()
+			return nil, err
+		}
+		listeners = append(listeners, tln)
+	}
+	closeAll := func() {
+		for _, l := range listeners {
+			_ = l.Close()
+		}
+	}
 	if err := s.startServices(); err != nil {
-		_ = ln.Close()
+		closeAll()
 		return nil, err
 	}
 	s.srv = &http.Server{
@@ -265,14 +285,22 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	s.done = make(chan struct{})
+	var serving sync.WaitGroup
+	for _, l := range listeners {
+		serving.Go(func() {
+			err := s.srv.Serve(l)
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+			s.serveMu.Lock()
+			if s.served == nil {
+				s.served = err
+			}
+			s.serveMu.Unlock()
+		})
+	}
 	go func() {
-		err := s.srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		s.serveMu.Lock()
-		s.served = err
-		s.serveMu.Unlock()
+		serving.Wait()
 		close(s.done)
 	}()
 	s.startValidityChecks()

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -12,14 +13,17 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/respondhq/respond/internal/sim/simapi"
 )
 
-// selfSignedCert returns a TLS certificate for localhost, 127.0.0.1 and ::1,
-// valid for a week from now, and its PEM. The certificate is its own CA, so
-// clients trust it by adding the PEM as a root (SSL_CERT_FILE, or an
-// x509.CertPool).
-func selfSignedCert(now time.Time) (tls.Certificate, []byte, error) {
+// selfSignedCert returns a TLS certificate for localhost, 127.0.0.1 and ::1
+// (and the IP addresses among hosts), valid for a week from now, and its
+// PEM. The certificate is its own CA, so clients trust it by adding the
+// PEM as a root (SSL_CERT_FILE, or an x509.CertPool).
+func selfSignedCert(now time.Time, hosts ...string) (tls.Certificate, []byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, nil, err
@@ -39,6 +43,11 @@ func selfSignedCert(now time.Time) (tls.Certificate, []byte, error) {
 		IsCA:                  true,
 		DNSNames:              []string{"localhost"},
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil && !ip.IsLoopback() && !ip.IsUnspecified() {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		}
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
@@ -77,4 +86,66 @@ func WriteSelfSignedCert(certFile, keyFile string) error {
 		return fmt.Errorf("write key %s: %w", keyFile, err)
 	}
 	return nil
+}
+
+// needTLS reports whether a service's clients speak only HTTPS
+// (simapi.TLSOnly).
+func (s *Sim) needTLS() bool {
+	for _, sv := range s.services {
+		if tlsOnly(sv.Service) {
+			return true
+		}
+	}
+	return false
+}
+
+func tlsOnly(sv simapi.Service) bool {
+	t, ok := sv.(simapi.TLSOnly)
+	return ok && t.NeedsTLS()
+}
+
+// listenTLS listens on a second port of the main listener's host, over
+// HTTPS with a certificate generated for it, for the services whose
+// clients speak only HTTPS while the simulator serves plain HTTP (see
+// simapi.TLSOnly). The main port stays as it is.
+func (s *Sim) listenTLS(ctx context.Context, main net.Addr) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(main.String())
+	if err != nil {
+		return nil, fmt.Errorf("the simulator's address %s: %w", main, err)
+	}
+	cert, pemBytes, err := selfSignedCert(time.Now(), host)
+	if err != nil {
+		return nil, fmt.Errorf("generate a certificate for the simulator's HTTPS port: %w", err)
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return nil, fmt.Errorf("simulator cannot listen on a second port of %s for the APIs served over HTTPS only: %w", host, err)
+	}
+	ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	s.tlsURL, s.tlsPEM = "https://"+urlHost(ln.Addr()), pemBytes
+	return ln, nil
+}
+
+// serviceBase is the URL a service is served at (its prefix without the
+// trailing slash), and the certificate its clients must trust (nil when
+// the system's roots or SSL_CERT_FILE decide).
+func (s *Sim) serviceBase(sv simapi.Service) (string, []byte) {
+	base, ca := s.url, s.caPEM
+	if s.tlsURL != "" && tlsOnly(sv) {
+		base, ca = s.tlsURL, s.tlsPEM
+	}
+	return base + strings.TrimSuffix(sv.Prefix(), "/"), ca
+}
+
+// ServiceURL is where the simulated service named name is served (its
+// prefix without the trailing slash, "https://127.0.0.1:40125/k8s"), "" when
+// there is none.
+func (s *Sim) ServiceURL(name string) string {
+	sv := s.Service(name)
+	if sv == nil {
+		return ""
+	}
+	u, _ := s.serviceBase(sv)
+	return u
 }

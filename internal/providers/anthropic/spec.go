@@ -88,6 +88,7 @@ func Spec() provider.Spec {
 			Replace: provider.ByPerson, Contain: provider.Deactivate,
 			Undo:        "an inactive key can be set active again (Console → API keys) until it is archived",
 			VerifyByAPI: true,
+			RetireVerb:  "archive", // the Admin API cannot delete keys
 		},
 		Verify: provider.VerifySpec{Method: "GET /v1/models", Dead: "401 authentication_error", Live: "200"},
 		Advice: Advice,

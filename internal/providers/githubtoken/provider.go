@@ -240,6 +240,12 @@ func (a *adapter) PlanRevoke(_ context.Context, k provider.KeyInfo) (step.Change
 func (a *adapter) Revoke(ctx context.Context, k provider.KeyInfo, _ func(string, ...any)) (evidence.Revoked, error) {
 	v, facts, ok := a.remembered(k.ID)
 	if !ok {
+		// A resume: the step gives the token (identify's credential).
+		if m, has := k.Credential.Main(); has && !m.Value().IsZero() && idOf(m.Value()) == k.ID {
+			v, ok = m.Value(), true
+		}
+	}
+	if !ok {
 		return evidence.Revoked{}, step.Permanent(fmt.Errorf("revoking GitHub token %s needs its value, which this run was not given "+
 			"(GitHub revokes a token by its value, and respond keeps none across runs): give the token again (--key-stdin) or "+
 			"the alert that found it (--alert OWNER/REPO#N), or revoke it by hand in the owner's settings", k.ID))

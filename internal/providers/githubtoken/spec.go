@@ -118,7 +118,7 @@ func Spec() provider.Spec {
 		// is called without one, and GET /user with the token itself.
 		Configured: func(func(string) string) bool { return true },
 		Caps: provider.Capabilities{
-			Replace: provider.ByPerson, Contain: provider.Delete, VerifyByAPI: true,
+			Replace: provider.ByPerson, Contain: provider.Delete, VerifyByAPI: true, Unlisted: true,
 		},
 		Verify: provider.VerifySpec{Method: "GET /user", Dead: "401 Bad credentials", Live: "200"},
 		Advice: Advice,

@@ -136,6 +136,9 @@ func (o adapter) FindByName(ctx context.Context, scope, name string) (*provider.
 // key's redacted value (first 8 and last 4 characters, API-NOTES §8),
 // exactly first, then loosely; several matches are an error listing them.
 func (o adapter) FindByValue(ctx context.Context, scope string, c secret.Credential) (*provider.KeyInfo, error) {
+	if main, ok := c.Main(); ok && isAdminKey(main.Value().Reveal()) {
+		return nil, errAdminKey()
+	}
 	oa, err := o.client()
 	if err != nil {
 		return nil, err

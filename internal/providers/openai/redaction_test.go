@@ -38,3 +38,16 @@ func TestLooseMatch(t *testing.T) {
 		}
 	}
 }
+
+// An admin key is recognised as OpenAI's and refused, saying what to do;
+// a project key is taken.
+func TestPasteRefusesAdminKeys(t *testing.T) {
+	admin := "sk-admin-" + strings.Repeat("A", 58) + "T3BlbkFJ" + strings.Repeat("b", 58)
+	if _, ok, err := paste(admin); !ok || err == nil || !strings.Contains(err.Error(), "Admin keys page") {
+		t.Errorf("paste(admin key) = ok %v, err %v; want it recognised and refused", ok, err)
+	}
+	proj := "sk-proj-" + strings.Repeat("x", 152) + "excA"
+	if p, ok, err := paste(proj); !ok || err != nil || p.Credential.Provider() != Name {
+		t.Errorf("paste(project key) = ok %v, err %v", ok, err)
+	}
+}

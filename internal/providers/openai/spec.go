@@ -147,12 +147,28 @@ func paste(raw string) (provider.Pasted, bool, error) {
 		}
 	}
 	switch {
+	case isAdminKey(s):
+		return provider.Pasted{}, true, errAdminKey()
 	case openAIKeyRe.MatchString(s):
 		return provider.Pasted{Credential: secret.NewCredential(Name, secret.SecretPart("key", secret.New(s)))}, true, nil
 	case strings.ContainsAny(s, " \t"):
 		return provider.Pasted{}, true, step.BadInputf("the key holds spaces or tabs, which an OpenAI key never does (was it wrapped when copied?); give the key as one unbroken string")
 	}
 	return provider.Pasted{}, false, nil
+}
+
+// isAdminKey reports whether v is an admin key's value (sk-admin-…): a
+// key of the organization, not of a project.
+func isAdminKey(v string) bool { return strings.HasPrefix(v, "sk-admin-") }
+
+// errAdminKey says what to do with a leaked admin key, which respond does
+// not take for a project's key: no project lists it, and /v1/models may
+// refuse it as it refuses a dead key, so respond would call it contained.
+func errAdminKey() error {
+	return step.BadInputf("this is an OpenAI admin key (sk-admin-…), not a project's API key: respond does not contain admin keys; " +
+		"delete it now on the organization's Admin keys page (platform.openai.com → Organization settings → Admin keys), " +
+		"making a new one first if it is the OPENAI_ADMIN_KEY respond uses, then review the organization's audit log " +
+		"(GET /v1/organization/audit_logs) for what it changed")
 }
 
 // redactedForm is the redacted_value OpenAI shows for a key: its first 8

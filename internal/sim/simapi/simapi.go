@@ -134,6 +134,30 @@ type SecretStore interface {
 	SecretValue(ref string) (value string, ok bool)
 }
 
+// ServedStore is a SecretStore whose consumers do not read a place at
+// each use but run with what it held when they were last deployed: a
+// Kubernetes Deployment's pods read a Secret when they start, so they
+// keep the value it had when the Deployment's last rollout completed.
+// The live world's consumers of such a place ask ServedValue.
+type ServedStore interface {
+	SecretStore
+	// ServedValue is what via, in the service's form (for Kubernetes
+	// "deployment/NAME", in the namespace of ref), serves from ref now
+	// (ok false when it serves nothing from it).
+	ServedValue(ref, via string) (value string, ok bool)
+}
+
+// TLSOnly is a Service whose official clients send credentials only over
+// HTTPS (client-go and kubectl send a kubeconfig's token to no http://
+// server). When NeedsTLS is true and the simulator serves plain HTTP, it
+// serves the service over HTTPS as well, on a second port with a
+// certificate it generates for it: the base Env is given is then that
+// https:// URL, and dir holds the certificate as CACertFile. Every other
+// API stays where it is, over plain HTTP.
+type TLSOnly interface {
+	NeedsTLS() bool
+}
+
 // PathLogger is a Service whose requests may carry a secret in their URL
 // (Google's keys:lookupKey?keyString=…): the simulator's request log
 // records LogPath(r) instead of the request URI.

@@ -1,9 +1,12 @@
-// Package kubernetes is respond's client for the Kubernetes objects a
-// kubernetes-secret target touches, over the official client-go: one key
-// of a Secret (set by a patch that names only that key, read back for
-// recovery), a Deployment's rollout restart and the wait for it, the
-// preflight of both (SelfSubjectAccessReviews), and leader election on a
-// coordination.k8s.io/v1 Lease for `respond watch`.
+// Package kubernetes is respond's `kubernetes-secret` target type (spec.go,
+// writer.go: one key of a Secret, and the Deployments to restart so that
+// their pods read it; docs/inventory.md documents it), and its client for
+// the Kubernetes objects such a target touches, over the official
+// client-go: one key of a Secret (set by a patch that names only that key,
+// read back for recovery), a Deployment's rollout restart and the wait for
+// it, the preflight of both (SelfSubjectAccessReviews), and leader election
+// on a coordination.k8s.io/v1 Lease for `respond watch`. Its fake API
+// server is k8ssim.
 //
 // # Configuration
 //
@@ -39,6 +42,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -76,6 +80,26 @@ func New(kubeconfigPath, context string) (*Client, error) {
 	if kubeconfigPath != "" {
 		rules.ExplicitPath = kubeconfigPath
 	}
+	return newFromRules(rules, context)
+}
+
+// NewFromEnv builds a client from the kubeconfig files the environment
+// getenv reads names, as kubectl finds them: KUBECONFIG's list of files,
+// else $HOME/.kube/config; context "" is its current context. respond's
+// target writers use it, so that a drill or a test points them at the
+// simulator through the plug-in environment.
+func NewFromEnv(getenv func(string) string, context string) (*Client, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if kc := getenv(clientcmd.RecommendedConfigPathEnvVar); kc != "" {
+		rules.Precedence = filepath.SplitList(kc)
+	} else if home := getenv("HOME"); home != "" {
+		rules.Precedence = []string{filepath.Join(home, clientcmd.RecommendedHomeDir, clientcmd.RecommendedFileName)}
+	}
+	return newFromRules(rules, context)
+}
+
+// newFromRules builds a client from the kubeconfig rules finds.
+func newFromRules(rules *clientcmd.ClientConfigLoadingRules, context string) (*Client, error) {
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: context}
 	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 	raw, err := loader.RawConfig()
@@ -111,6 +135,13 @@ func newFromConfig(cfg *rest.Config, context string) (*Client, error) {
 	cfg = rest.CopyConfig(cfg)
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "respond"
+	}
+	// client-go's own default (5 requests a second, bursts of 10) would
+	// make a preflight of many targets wait on the client; kubectl allows
+	// 50 a second, and so does respond (the API server's priority and
+	// fairness still decides).
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 50, 100
 	}
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {

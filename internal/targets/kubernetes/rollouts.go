@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
@@ -54,8 +56,21 @@ type Restart struct {
 // (ErrRolloutFailed), as kubectl refuses it. The patch is sent once: a
 // second one would be a second rollout.
 func (c *Client) RolloutRestart(ctx context.Context, ns, deployment string) (Restart, error) {
+	return c.RolloutRestartWith(ctx, ns, deployment, nil)
+}
+
+// RolloutRestartWith is RolloutRestart that also sets annotations on the
+// pod template, in the same patch: what the restart was for (respond
+// marks the Secret's version it restarts for, RestartedForAnnotation), so
+// that a later run can tell whether the pods were restarted since.
+func (c *Client) RolloutRestartWith(ctx context.Context, ns, deployment string, annotations map[string]string) (Restart, error) {
 	if err := checkNames(ns, deployment); err != nil {
 		return Restart{}, err
+	}
+	for k := range annotations {
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			return Restart{}, fmt.Errorf("%w: annotation %q: %s", ErrBadInput, k, errs[0])
+		}
 	}
 	op := fmt.Sprintf("restarting deployment %s/%s", ns, deployment)
 	var d *appsv1.Deployment
@@ -71,7 +86,14 @@ func (c *Client) RolloutRestart(ctx context.Context, ns, deployment string) (Res
 		return Restart{}, &Error{Context: c.context, Op: op, Message: "the deployment is paused", Hint: "resume it (kubectl rollout resume deployment/" + deployment + " -n " + ns + ") and restart it", kind: ErrRolloutFailed}
 	}
 	at := c.now().UTC().Format(time.RFC3339)
-	patch := fmt.Appendf(nil, `{"spec":{"template":{"metadata":{"annotations":{%q:%q}}}}}`, RestartedAtAnnotation, at)
+	set := map[string]string{RestartedAtAnnotation: at}
+	for k, v := range annotations {
+		set[k] = v
+	}
+	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{"annotations": set}}}})
+	if err != nil {
+		return Restart{}, fmt.Errorf("kubernetes: %s: %w", op, err)
+	}
 	var out appsv1.Deployment
 	err = c.cs.AppsV1().RESTClient().Patch(types.StrategicMergePatchType).
 		Namespace(ns).Resource("deployments").Name(deployment).
@@ -81,6 +103,43 @@ func (c *Client) RolloutRestart(ctx context.Context, ns, deployment string) (Res
 		return Restart{}, c.wrap(op, err)
 	}
 	return Restart{Generation: out.Generation, RestartedAt: at}, nil
+}
+
+// RestartedForAnnotation is the pod-template annotation respond sets with
+// a restart it makes after writing a Secret: "SECRET@RESOURCEVERSION", the
+// Secret's version the pods are restarted to read.
+const RestartedForAnnotation = "respond.dev/restarted-for"
+
+// Rollout is a Deployment's rollout as read.
+type Rollout struct {
+	// Annotations are the pod template's.
+	Annotations map[string]string
+	Paused      bool
+	// Done, Message and Err are RolloutStatus's.
+	Done    bool
+	Message string
+	Err     error
+}
+
+// GetRollout reads a Deployment's rollout: its pod template's annotations
+// and where the rollout stands (RolloutStatus). ErrNotFound when the
+// Deployment does not exist.
+func (c *Client) GetRollout(ctx context.Context, ns, deployment string) (Rollout, error) {
+	if err := checkNames(ns, deployment); err != nil {
+		return Rollout{}, err
+	}
+	var d *appsv1.Deployment
+	err := c.read(ctx, func() error {
+		var err error
+		d, err = c.cs.AppsV1().Deployments(ns).Get(ctx, deployment, metav1.GetOptions{})
+		return err
+	})
+	if err != nil {
+		return Rollout{}, c.wrap(fmt.Sprintf("reading deployment %s/%s", ns, deployment), err)
+	}
+	r := Rollout{Annotations: d.Spec.Template.Annotations, Paused: d.Spec.Paused}
+	r.Message, r.Done, r.Err = RolloutStatus(d)
+	return r, nil
 }
 
 // RolloutStatus is kubectl's rule for a Deployment's rollout (kubectl

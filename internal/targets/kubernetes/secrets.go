@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -101,4 +102,44 @@ func (c *Client) GetSecretKey(ctx context.Context, ns, name, key string) (Secret
 		return SecretKey{}, &Error{Context: c.context, Op: op, Message: fmt.Sprintf("secret %s/%s has no key %s", ns, name, key), kind: ErrNotFound}
 	}
 	return SecretKey{Value: secret.New(string(b)), ResourceVersion: s.ResourceVersion}, nil
+}
+
+// SecretState is a Secret as a write sees it: its keys, whether it has the
+// key asked for and what that holds, and its resourceVersion.
+type SecretState struct {
+	Keys            []string
+	Has             bool
+	Value           secret.Value // the key's, when Has
+	ResourceVersion string
+}
+
+// ReadSecret reads a Secret for a write of key: which keys it has and
+// what key holds. ErrNotFound when the Secret does not exist (a missing
+// key is Has false).
+func (c *Client) ReadSecret(ctx context.Context, ns, name, key string) (SecretState, error) {
+	if err := checkNames(ns, name); err != nil {
+		return SecretState{}, err
+	}
+	if err := checkKey(key); err != nil {
+		return SecretState{}, err
+	}
+	var s *corev1.Secret
+	err := c.read(ctx, func() error {
+		var err error
+		s, err = c.cs.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+		return err
+	})
+	if err != nil {
+		return SecretState{}, c.wrap(fmt.Sprintf("reading secret %s/%s", ns, name), err)
+	}
+	st := SecretState{ResourceVersion: s.ResourceVersion}
+	for k, v := range s.Data {
+		st.Keys = append(st.Keys, k)
+		if k == key {
+			st.Has, st.Value = true, secret.New(string(v))
+		}
+		clear(v)
+	}
+	slices.Sort(st.Keys)
+	return st, nil
 }

@@ -1,5 +1,7 @@
-// Package vaultkv is respond's client for a field of a Vault KV version 2
-// secret, over the official github.com/hashicorp/vault/api: read a field,
+// Package vaultkv is respond's `vault-kv` target type (spec.go, writer.go:
+// one field of a Vault KV version 2 secret; docs/inventory.md documents
+// it), and its client for such a field, over the official
+// github.com/hashicorp/vault/api: read a field,
 // write one field keeping the others with check-and-set (a concurrent
 // change is detected and reported, never overwritten), and check before
 // any change that the mount is KV v2 and the token may read and write.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	vault "github.com/hashicorp/vault/api"
@@ -42,6 +43,46 @@ func (c *Client) ReadField(ctx context.Context, mount, path, field string) (Fiel
 		return Field{}, &Error{Op: op, Errors: []string{fmt.Sprintf("field %s is a %T, not a string", field, v)}, kind: ErrBadInput}
 	}
 	return Field{Value: secret.New(str), Version: ver}, nil
+}
+
+// Secret is a secret's current version as a write of one field sees it:
+// which fields it has, whether it has the one asked for and what that
+// holds, and the version's number.
+type Secret struct {
+	Fields  []string
+	Has     bool
+	Value   secret.Value // the field's, when Has
+	Version int
+}
+
+// ReadSecret reads the current version of a KV v2 secret for a write of
+// field. ErrNotFound when the secret does not exist or its current
+// version is deleted or destroyed (a missing field is Has false);
+// ErrBadInput when the field holds no string.
+func (c *Client) ReadSecret(ctx context.Context, mount, path, field string) (Secret, error) {
+	mount, err := checkPath(mount, path)
+	if err != nil {
+		return Secret{}, err
+	}
+	op := fmt.Sprintf("reading %s/%s", mount, path)
+	data, ver, err := c.current(ctx, c.reader, mount, path, op)
+	if err != nil {
+		return Secret{}, err
+	}
+	defer forget(data)
+	out := Secret{Version: ver}
+	for k := range data {
+		out.Fields = append(out.Fields, k)
+	}
+	slices.Sort(out.Fields)
+	if v, ok := data[field]; ok {
+		str, ok := v.(string)
+		if !ok {
+			return Secret{}, &Error{Op: op, Errors: []string{fmt.Sprintf("field %s is a %T, not a string", field, v)}, kind: ErrBadInput}
+		}
+		out.Has, out.Value = true, secret.New(str)
+	}
+	return out, nil
 }
 
 // current reads a secret's current version: its data and number.
@@ -243,10 +284,10 @@ func (c *Client) CheckAccess(ctx context.Context, mount, path string) ([]Problem
 		return false
 	}
 	if !has("read") {
-		add("permission", "the token may not read %s/data/%s: respond reads the secret to keep its other fields; its policy needs \"read\" there", mount, path)
+		add("permission", "the token may not read %s/data/%s: respond reads the secret to keep its other fields; give its policy \"read\" there, or use a token that has it", mount, path)
 	}
 	if !has("update") {
-		add("permission", "the token may not update %s/data/%s: its policy needs \"update\" there (it has %s)", mount, path, strings.Join(caps, ", "))
+		add("permission", "the token may not update %s/data/%s (it has %s): give its policy \"update\" there, or use a token that has it", mount, path, strings.Join(caps, ", "))
 	}
 	if has("read") {
 		_, _, err := c.current(ctx, c.reader, mount, path, "reading "+full)

@@ -138,6 +138,9 @@ func TestKubectlRolloutRestartAndStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.mustKubectl(t, "patch", "deployment", "api", "-n", "prod", "-p", `{"spec":{"progressDeadlineSeconds":1}}`)
+	// kubectl stamps a restart to the second and refuses a second one in
+	// the same second: start it in the next.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 50*time.Millisecond)))
 	w.mustKubectl(t, "rollout", "restart", "deployment/api", "-n", "prod")
 	_, errs, err := w.kubectl(t, "rollout", "status", "deployment/api", "-n", "prod", "--timeout=60s")
 	if err == nil || !strings.Contains(errs, `deployment "api" exceeded its progress deadline`) {

@@ -115,6 +115,8 @@ var (
 	_ simapi.SecretStore = (*Server)(nil)
 	_ simapi.ErrorWriter = (*Server)(nil)
 	_ simapi.Streamer    = (*Server)(nil)
+	_ simapi.ServedStore = (*Server)(nil)
+	_ simapi.TLSOnly     = (*Server)(nil)
 )
 
 // New builds the fake with the default Config; it is a simapi.Factory.
@@ -205,16 +207,22 @@ func (s *Server) SetRolloutDuration(d time.Duration) {
 	s.rolloutDuration = max(d, 0)
 }
 
+// NeedsTLS is true: client-go and kubectl send a kubeconfig's token to no
+// plain http:// server, so the simulator serves the fake over HTTPS even
+// when it serves the other APIs over HTTP (simapi.TLSOnly).
+func (s *Server) NeedsTLS() bool { return true }
+
 // Env writes a kubeconfig (mode 0600) in dir naming the fake cluster at
 // base, with a context per user (ContextFull, the current one,
 // ContextReadOnly and ContextNoRestart), and returns KUBECONFIG.
 //
 // client-go and kubectl send a kubeconfig's credentials only to an https
 // server: over plain http every request arrives without a token and is
-// refused 401, as by an API server without anonymous access. Serve the
-// simulator with TLS. When the simulator generated its certificate, the
-// kubeconfig names it as the certificate authority; with a certificate of
-// your own, clients trust it as they trust any (SSL_CERT_FILE).
+// refused 401, as by an API server without anonymous access. The
+// simulator serves the fake over HTTPS (NeedsTLS). When it generated the
+// certificate, the kubeconfig names it as the certificate authority; with
+// a certificate of your own, clients trust it as they trust any
+// (SSL_CERT_FILE).
 func (s *Server) Env(base, dir string) (map[string]string, error) {
 	cluster := &clientcmdapi.Cluster{Server: base}
 	if ca, err := os.ReadFile(filepath.Join(dir, simapi.CACertFile)); err == nil {

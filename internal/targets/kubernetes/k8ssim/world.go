@@ -2,6 +2,7 @@ package k8ssim
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -105,6 +106,24 @@ func (s *Server) SecretValue(ref string) (string, bool) {
 	return string(v), ok
 }
 
+// SecretRefs is the ref of every key of every Secret, as the current
+// context ContextFull sees it ("sim/namespace/secret#key"), sorted: the
+// whole world of Secrets, for a test that checks a write changed nothing
+// else.
+func (s *Server) SecretRefs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, o := range s.listLocked(resSecrets, "", nil, nil) {
+		sec := o.(*corev1.Secret)
+		for k := range sec.Data {
+			out = append(out, SecretRef{Context: ContextFull, Namespace: sec.Namespace, Secret: sec.Name, Key: k}.String())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // AddNamespace creates a namespace (nothing if it exists).
 func (s *Server) AddNamespace(name string) error {
 	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
@@ -195,6 +214,21 @@ func (s *Server) RolloutValue(ns, deployment, secret, key string) (string, bool)
 }
 
 func keyOf(ns, name string) string { return key(ns, name) }
+
+// ServedValue implements simapi.ServedStore: what the pods of via
+// ("deployment/NAME", in the namespace of ref) read from ref, a
+// "context/namespace/secret#key" (RolloutValue).
+func (s *Server) ServedValue(ref, via string) (string, bool) {
+	r, err := ParseSecretRef(ref)
+	if err != nil {
+		return "", false
+	}
+	name, ok := strings.CutPrefix(via, "deployment/")
+	if !ok || name == "" {
+		return "", false
+	}
+	return s.RolloutValue(r.Namespace, name, r.Secret, r.Key)
+}
 
 // timestamp is now, as object timestamps are: to the second.
 func (s *Server) timestamp() metav1.Time {

@@ -79,6 +79,34 @@ func (s *Server) SecretValue(ref string) (string, bool) {
 	return str, ok
 }
 
+// SecretRefs is the ref of every string field of the current version of
+// every KV v2 secret of the root namespace ("mount/path#field"), sorted:
+// the whole world SecretValue reads, for a test that checks a write
+// changed nothing else.
+func (s *Server) SecretRefs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for mp, m := range s.namespaces[""].mounts {
+		if m.version != 2 {
+			continue
+		}
+		for path, sec := range m.secrets {
+			v := sec.versions[sec.current]
+			if !v.live() {
+				continue
+			}
+			for f, x := range v.data {
+				if _, ok := x.(string); ok {
+					out = append(out, mp+path+"#"+f)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Version is the current version of a secret of the root namespace (0
 // when it does not exist), as a test checks a rollback target.
 func (s *Server) Version(mountPath, path string) int {
