@@ -22,7 +22,6 @@ import (
 
 	"github.com/respondhq/respond/internal/sim"
 	"github.com/respondhq/respond/internal/sim/githubsim"
-	"github.com/respondhq/respond/internal/sim/simapi"
 	"github.com/respondhq/respond/internal/targets/kubernetes/k8ssim"
 )
 
@@ -36,7 +35,7 @@ type watchRun struct {
 	sink   *httptest.Server
 	posts  [][]byte // what the sink received
 	hookID int64
-	k8s    *sim.Sim // the Kubernetes API of watchsim k8s
+	k8s    *sim.Sim // the simulator whose Kubernetes API watchsim k8s readied
 }
 
 type leakRecord struct {
@@ -91,7 +90,7 @@ func watchState(ts *testscript.TestScript) *watchRun {
 // watchsim sink VAR: an HTTP endpoint that keeps what is posted; its URL
 // in VAR. watchsim posts N [TEXT]: it got exactly N posts (each containing
 // TEXT).
-// watchsim k8s: a simulator serving the Kubernetes API (k8ssim) with the
+// watchsim k8s: the simulator's Kubernetes API (k8ssim) gets the
 // namespace respond; KUBECONFIG points at it.
 // watchsim lease LEADERVAR FOLLOWERVAR ID ID: wait (up to 30 s) until one
 // of the two identities holds the Lease respond/respond-watch; the holder
@@ -410,12 +409,14 @@ func cmdWatchSim(ts *testscript.TestScript, neg bool, args []string) {
 		needSim()
 		watchMeasure(ts, r, w, args[1])
 	case "k8s":
-		s, err := sim.Start(context.Background(), sim.Options{Seed: 1, Services: []simapi.Factory{k8ssim.New}, TLSSelfSigned: true})
-		ts.Check(err)
-		ts.Defer(func() { _ = s.Close() })
-		ts.Check(s.Service("kubernetes").(*k8ssim.Server).AddNamespace("respond"))
-		w.k8s = s
-		ts.Setenv("KUBECONFIG", s.Env()["KUBECONFIG"])
+		needSim()
+		k8s, ok := r.s.Service("kubernetes").(*k8ssim.Server)
+		if !ok || r.s.Env()["KUBECONFIG"] == "" {
+			ts.Fatalf("the simulator serves no Kubernetes API")
+		}
+		ts.Check(k8s.AddNamespace("respond"))
+		w.k8s = r.s
+		ts.Setenv("KUBECONFIG", r.s.Env()["KUBECONFIG"])
 	case "lease":
 		if len(args) != 5 {
 			ts.Fatalf("usage: watchsim lease LEADERVAR FOLLOWERVAR ID ID")
