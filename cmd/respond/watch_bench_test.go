@@ -27,7 +27,7 @@ func TestWatchBench(t *testing.T) {
 	// a time.
 	sequence := func(name, watchArgs string) string {
 		var b strings.Builder
-		fmt.Fprintf(&b, "env WATCH_BENCH_NAME=%s\nsim start -latency 50ms\nwatchsim port PORT\nspawn w respond watch %s --policy watch.yaml\n", name, watchArgs)
+		fmt.Fprintf(&b, "env 'WATCH_BENCH_NAME=%s'\nsim start -latency 50ms\nwatchsim port PORT\nspawn w respond watch %s --policy watch.yaml\n", name, watchArgs)
 		b.WriteString("watchsim ready http://127.0.0.1:$PORT\nwatchsim hook http://127.0.0.1:$PORT/webhook hook.secret\n")
 		b.WriteString("watchsim leak A key=leaked repo=web\nwatchsim wait resolved $A\nwatchsim wait revoked\n")
 		for range 9 {
@@ -42,7 +42,7 @@ func TestWatchBench(t *testing.T) {
 		// A listener for readiness only: the hook points elsewhere.
 		"poll-2s": strings.Replace(sequence("polling alone, --poll 2s (10 leaks, one at a time)", "--listen 127.0.0.1:$PORT --webhook-secret-file hook.secret --poll 2s --org acme"),
 			"watchsim hook http://127.0.0.1:$PORT/webhook hook.secret\n", "", 1),
-		"burst": "env WATCH_BENCH_NAME=burst of 100 keys by webhook\nsim start -latency 50ms\nwatchsim port PORT\nspawn w respond watch " + hookArgs + " --policy watch.yaml\n" +
+		"burst": "env 'WATCH_BENCH_NAME=burst of 100 keys by webhook'\nsim start -latency 50ms\nwatchsim port PORT\nspawn w respond watch " + hookArgs + " --policy watch.yaml\n" +
 			"watchsim ready http://127.0.0.1:$PORT\nwatchsim hook http://127.0.0.1:$PORT/webhook hook.secret\nwatchsim newkeys 100\nwatchsim wait revoked\nwatchsim measure times.txt\nwatchsim requests reqs.txt\nexec cat reqs.txt\nsignal w TERM\nreap w 0\n",
 	}
 	dir := t.TempDir()
