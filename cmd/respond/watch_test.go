@@ -99,6 +99,10 @@ func watchState(ts *testscript.TestScript) *watchRun {
 // longer renews); wait (up to 60 s) until another holds it, and write to
 // FILE how long after ID's last renewal the new holder acquired it, from
 // the Lease's record.
+// watchsim delivered: every delivery the simulator made to the hooks has
+// ended, each answered with a 2xx within GitHub's delivery timeout (the
+// simulator's hook client gives up at it, as GitHub does); fails if there
+// were none.
 // watchsim revokes N: the request log holds exactly N successful revokes
 // (DELETE of an API key), none of them of a key revoked before.
 // watchsim measure FILE: for each leak, the time from the leak to the
@@ -469,6 +473,25 @@ func cmdWatchSim(ts *testscript.TestScript, neg bool, args []string) {
 			acquired.Sub(renewed).Round(time.Millisecond), l.LeaseDurationSeconds, l.Transitions)
 		ts.Logf("%s", out)
 		ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(out), 0o600))
+	case "delivered":
+		needSim()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		ts.Check(r.s.GitHub().WaitForDeliveries(ctx))
+		n := 0
+		var bad []string
+		for _, h := range r.s.GitHub().Snapshot().Hooks {
+			for _, d := range h.Deliveries {
+				n++
+				if !d.Done || d.StatusCode < 200 || d.StatusCode > 299 {
+					bad = append(bad, fmt.Sprintf("%s %s (%s): %d %s", d.Event, d.Action, d.GUID, d.StatusCode, d.Status))
+				}
+			}
+		}
+		if n == 0 || (len(bad) > 0) != neg {
+			ts.Fatalf("%d deliveries, %d not answered with a 2xx: %v", n, len(bad), bad)
+		}
+		ts.Logf("%d deliveries, all answered with a 2xx", n)
 	case "revokes":
 		needSim()
 		want, err := strconv.Atoi(args[1])
