@@ -208,14 +208,14 @@ func watchKeyFacts(f *Factory) *watch.KeyFacts {
 }
 
 func runWatch(ctx context.Context, f *Factory, o *watchOptions) error {
-	if o.Listen == "" && len(o.Orgs) == 0 {
-		return &UsageError{errors.New("say where alerts come from: --listen ADDR for GitHub's webhooks, --poll INTERVAL --org ORG for polling, or both")}
-	}
 	if len(o.Orgs) > 0 && o.Poll <= 0 {
 		return &UsageError{errors.New("--org needs --poll INTERVAL (e.g. --poll 1m)")}
 	}
 	if o.Poll > 0 && len(o.Orgs) == 0 {
-		return &UsageError{errors.New("--poll needs the organizations to poll: --org ORG")}
+		return &UsageError{errors.New("--poll needs the organizations to poll: --org ORG (repeatable)")}
+	}
+	if o.Listen == "" && len(o.Orgs) == 0 {
+		return &UsageError{errors.New("say where alerts come from: --listen ADDR for GitHub's webhooks, --poll INTERVAL --org ORG for polling, or both")}
 	}
 	if o.Poll > 0 && o.Poll < time.Second {
 		return &UsageError{fmt.Errorf("--poll %s is too often: poll at most once a second (a 304 is free, but each poll is a request)", o.Poll)}
