@@ -89,3 +89,26 @@ func drillWatcher(f *Factory) drill.Watcher {
 		return stop, nil
 	}
 }
+
+// printWatchBeside says, after a drill's score, how respond watch did
+// beside the trainees (the debrief has the measures).
+func printWatchBeside(f *Factory, res *drill.Result) {
+	switch {
+	case res.Watch != nil:
+		w := res.Watch
+		msg := fmt.Sprintf("Beside respond watch: on a twin of this world, with no person, it scored %.1f/100", w.Total)
+		if m, ok := w.Measure(drill.MeasureContain); ok && w.Facts.Contained {
+			msg += "; time to contain " + m.Value
+			if y, ok := res.Score.Measure(drill.MeasureContain); ok {
+				msg += " (yours: " + y.Value + ")"
+			}
+		}
+		fmt.Fprintln(f.IO.Out)
+		writeWrapped(f.IO.Out, msg+".", f.IO.TerminalWidth(), "", "  ")
+		if res.WatchError != "" {
+			fmt.Fprintf(f.IO.ErrOut, "note: respond watch did not run fully beside the trainees: %s\n", res.WatchError)
+		}
+	case res.WatchError != "":
+		fmt.Fprintf(f.IO.ErrOut, "note: respond watch did not run beside the trainees: %s\n", res.WatchError)
+	}
+}
