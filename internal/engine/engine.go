@@ -829,13 +829,27 @@ func (e *Engine) history() []step.Recorded {
 
 // failedLocked reports whether a step instance of the incident failed and has
 // not succeeded since (incident.failed).
-func (e *Engine) failedLocked() bool {
-	for _, s := range e.state {
-		if !s.started && s.status == journal.StatusFailed {
+func (e *Engine) failedLocked() bool { return e.failedExceptLocked("") }
+
+// failedExceptLocked is failedLocked leaving out the step except: a step
+// whose own earlier attempt failed (a transient error, say) does not hold
+// itself back by its `when: !incident.failed` once it may run again.
+func (e *Engine) failedExceptLocked(except string) bool {
+	for k, s := range e.state {
+		if k.step != except && !s.started && s.status == journal.StatusFailed {
 			return true
 		}
 	}
 	return false
+}
+
+// whenScope is the scope a step's `when` is evaluated in.
+func (e *Engine) whenScope(stepID string) *playbook.Scope {
+	sc := e.childScope(nil, false)
+	e.mu.Lock()
+	sc.Incident["failed"] = e.failedExceptLocked(stepID)
+	e.mu.Unlock()
+	return sc
 }
 
 func responder() string {

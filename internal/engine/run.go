@@ -43,7 +43,7 @@ func (e *Engine) plan(ctx context.Context, rerun map[string]bool) *Plan {
 		}
 		scope := e.childScope(nil, false)
 		if st.When != nil {
-			ok, err := st.When.Truthy(scope)
+			ok, err := st.When.Truthy(e.whenScope(st.ID))
 			switch {
 			case err != nil:
 				state = RowConditional
@@ -343,7 +343,7 @@ func (e *Engine) runStep(ctx context.Context, st *playbook.Step, rerun bool) err
 	}
 	scope := e.childScope(nil, false)
 	if st.When != nil {
-		ok, err := st.When.Truthy(scope)
+		ok, err := st.When.Truthy(e.whenScope(st.ID))
 		if err != nil {
 			return e.failNow(st, "", fmt.Errorf("evaluate when: %w", err))
 		}
