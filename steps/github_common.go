@@ -65,21 +65,6 @@ func ghStatus(err error) int {
 	return 0
 }
 
-// ghRole names the strongest role in p, for messages.
-func ghRole(p githubapi.RepoPermissions) string {
-	switch {
-	case p.Admin:
-		return "admin"
-	case p.Maintain:
-		return "maintain"
-	case p.Push:
-		return "push"
-	case p.Pull:
-		return "pull"
-	}
-	return "no"
-}
-
 // parseAlertRef parses OWNER/REPO#NUMBER.
 func parseAlertRef(s string) (owner, repo string, number int, err error) {
 	where, num, ok := strings.Cut(strings.TrimSpace(s), "#")

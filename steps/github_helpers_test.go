@@ -72,23 +72,6 @@ func ghCall(params map[string]any) *step.Call {
 	return &step.Call{Incident: "inc_gh", StepID: "s1", Params: params, Secrets: secret.NewRegistry()}
 }
 
-// ghSecret returns the simulator's plaintext of a secret.
-func ghSecret(s *githubsim.Server, level, where, name string) (githubsim.SecretState, bool) {
-	for _, st := range s.Snapshot().Secrets {
-		w := st.Owner + "/" + st.Repo
-		if st.Environment != "" {
-			w += "@" + st.Environment
-		}
-		if st.Org != "" {
-			w = st.Org
-		}
-		if st.Level == level && w == where && st.Name == name {
-			return st, true
-		}
-	}
-	return githubsim.SecretState{}, false
-}
-
 // ghNoSecrets fails if any text holds a token or a secret value.
 func ghNoSecrets(t *testing.T, texts ...string) {
 	t.Helper()

@@ -216,6 +216,7 @@ func (k KeyIdentify) Apply(ctx context.Context, c *step.Call) (*step.Result, err
 	}
 	p, err := k.pick(c, alertType, a)
 	if err != nil {
+		registry(c).Add(a.value) // not known to be a key: masked whole
 		return nil, err
 	}
 	f.p = p
@@ -223,6 +224,7 @@ func (k KeyIdentify) Apply(ctx context.Context, c *step.Call) (*step.Result, err
 		f.cred = cred
 	} else if !a.value.IsZero() {
 		if f.cred, err = p.spec.Credential(a.value, a.keyID); err != nil {
+			registry(c).Add(a.value) // not the provider's key: masked whole
 			return nil, k.wrap(err)
 		}
 	}
@@ -339,7 +341,10 @@ func (k KeyIdentify) readAlert(ctx context.Context, c *step.Call, a *identifyArg
 		return "", badInputf("%s: alert %s does not show its secret: the token needs access to the secret value "+
 			"(repository admin or security manager); or pass the value with --key-stdin", kind, a.alert)
 	}
-	registry(c).Add(al.Secret)
+	// Only the secret parts of what the alert shows are masked (Apply
+	// registers them once the provider has parsed it): an alert on an AWS
+	// access key ID shows the ID, an identifier that plans, the journal and
+	// a resume need as it is.
 	a.value = al.Secret
 	f.exposedSince = rfc3339(al.Created)
 	if len(al.Locations) > 0 {

@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,35 +33,169 @@ type awsRun struct {
 	proxy *awsProxy
 }
 
-// awsProxy forwards respond's requests to moto. An action it is told to
-// delay is forwarded at once (moto acts on it) and its answer held back,
-// as a slow network would: a SIGKILL then lands after AWS acted and before
-// respond knew.
+// awsProxy forwards respond's requests to moto and logs each operation
+// (service:Action: IAM and STS carry Action= in a form body, Secrets
+// Manager and SSM name it in X-Amz-Target; the service is the signature's
+// scope). moto has no fault injection, so the proxy injects them:
+//
+//   - an action it is told to delay (aws delay) is forwarded at once (moto
+//     acts on it) and its answer held back, as a slow network would: a
+//     SIGKILL then lands after AWS acted and before respond knew;
+//   - faults (the fault sweep) fail an operation with a 503 before moto
+//     sees it, lose moto's answer after it acted (the connection closes),
+//     or hold the answer until respond goes away.
 type awsProxy struct {
-	rp   *httputil.ReverseProxy
-	mu   sync.Mutex
-	hold map[string]time.Duration // action -> delay of its answer
-	seen map[string]int           // action -> requests answered by moto
+	rp     *httputil.ReverseProxy
+	mu     sync.Mutex
+	hold   map[string]time.Duration // action -> delay of its answer
+	seen   map[string]int           // action -> requests answered by moto
+	faults []*awsFault
+	calls  []awsCall
+	// observe, when set, sees every exchange moto answered, with both
+	// bodies, before respond gets the answer (or loses it). The bodies hold
+	// secrets: an observer keeps them in memory and never prints them.
+	observe func(awsExchange)
+}
+
+// The kinds of awsFault.
+const (
+	awsFail = "fail" // a 503 ServiceUnavailable, moto never sees the request
+	awsDrop = "drop" // moto acts, then the connection closes without its answer
+	awsHold = "hold" // moto acts, and its answer is held until the client goes away
+)
+
+// awsFault makes the next Count requests of an operation fail.
+type awsFault struct {
+	Op    string // service:Action, e.g. iam:CreateAccessKey
+	Kind  string // awsFail, awsDrop or awsHold
+	Count int
+	// Fired counts the requests it affected, Acted those moto acted on.
+	Fired, Acted int
+}
+
+// awsCall is one request the proxy saw.
+type awsCall struct {
+	Op     string // service:Action
+	Status int    // what the client got; 0 when it got no answer
+	Fault  string // the kind of fault that hit it
+}
+
+// awsExchange is a request moto answered.
+type awsExchange struct {
+	Op             string
+	Request        []byte
+	Status         int
+	Response       []byte
+	Sent, Answered time.Time
+}
+
+// sigScopeRe finds the service in a SigV4 Authorization header.
+var sigScopeRe = regexp.MustCompile(`Credential=[A-Z0-9]+/\d+/[^/]+/([a-z0-9-]+)/`)
+
+// awsOperation names a request's operation: its signing service and its
+// action.
+func awsOperation(r *http.Request, body []byte) (service, action string) {
+	if m := sigScopeRe.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+		service = m[1]
+	}
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		_, action, _ = strings.Cut(t, ".")
+		return service, action
+	}
+	if q, err := url.ParseQuery(string(body)); err == nil {
+		action = q.Get("Action")
+	}
+	return service, action
+}
+
+// addFault adds a fault.
+func (p *awsProxy) addFault(f awsFault) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.faults = append(p.faults, &f)
+}
+
+// clearFaults removes every fault.
+func (p *awsProxy) clearFaults() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.faults = nil
+}
+
+// acted reports whether moto acted on a request a fault affected.
+func (p *awsProxy) acted() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, f := range p.faults {
+		if f.Acted > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// log returns the requests seen so far.
+func (p *awsProxy) log() []awsCall {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.calls)
 }
 
 func (p *awsProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	action := r.Header.Get("X-Amz-Target")
-	if _, a, ok := strings.Cut(action, "."); ok {
-		action = a
-	}
-	if action == "" {
-		if q, err := url.ParseQuery(string(body)); err == nil {
-			action = q.Get("Action")
+	service, action := awsOperation(r, body)
+	op := service + ":" + action
+	p.mu.Lock()
+	var fault *awsFault
+	for _, f := range p.faults {
+		if f.Op == op && f.Fired < f.Count {
+			f.Fired++
+			fault = f
+			break
 		}
 	}
+	p.mu.Unlock()
+	call := awsCall{Op: op}
+	defer func() {
+		p.mu.Lock()
+		p.calls = append(p.calls, call)
+		p.mu.Unlock()
+	}()
+	if fault != nil {
+		call.Fault = fault.Kind
+		if fault.Kind == awsFail {
+			call.Status = http.StatusServiceUnavailable
+			writeAWSUnavailable(w, r)
+			return
+		}
+	}
+	sent := time.Now()
 	rec := httptest.NewRecorder()
 	p.rp.ServeHTTP(rec, r)
+	if obs := p.observe; obs != nil {
+		obs(awsExchange{Op: op, Request: body, Status: rec.Code, Response: rec.Body.Bytes(), Sent: sent, Answered: time.Now()})
+	}
 	p.mu.Lock()
 	p.seen[action]++
 	d := p.hold[action]
+	if fault != nil {
+		fault.Acted++
+	}
 	p.mu.Unlock()
+	if fault != nil {
+		switch fault.Kind {
+		case awsDrop:
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					_ = conn.Close()
+				}
+			}
+			return
+		case awsHold:
+			d = time.Minute
+		}
+	}
 	if d > 0 {
 		select {
 		case <-time.After(d):
@@ -71,6 +208,38 @@ func (p *awsProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(rec.Code)
 	_, _ = w.Write(rec.Body.Bytes())
+	call.Status = rec.Code
+}
+
+// writeAWSUnavailable answers as an AWS service that is unavailable: the
+// JSON protocols' error body for a request with X-Amz-Target (Secrets
+// Manager, SSM), the query protocol's XML otherwise (IAM, STS).
+func writeAWSUnavailable(w http.ResponseWriter, r *http.Request) {
+	const msg = "Service Unavailable (a fault the test injected)"
+	w.Header().Set("X-Amzn-RequestId", "fault-sweep")
+	if r.Header.Get("X-Amz-Target") != "" {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("X-Amzn-ErrorType", "ServiceUnavailable")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"__type":"ServiceUnavailable","message":"`+msg+`"}`)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = io.WriteString(w, `<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceUnavailable</Code><Message>`+msg+
+		`</Message></Error><RequestId>fault-sweep</RequestId></ErrorResponse>`)
+}
+
+// newAWSProxy is a proxy to the moto at motoURL.
+func newAWSProxy(motoURL string) (*awsProxy, error) {
+	target, err := url.Parse(motoURL)
+	if err != nil {
+		return nil, err
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	// A request cut short by a SIGKILL is no news.
+	rp.ErrorLog = log.New(io.Discard, "", 0)
+	return &awsProxy{rp: rp, hold: map[string]time.Duration{}, seen: map[string]int{}}, nil
 }
 
 var (
@@ -125,9 +294,8 @@ func cmdAWS(ts *testscript.TestScript, neg bool, args []string) {
 		s, err := awstest.StartServer(awstest.Options{Dir: dir})
 		ts.Check(err)
 		ts.Defer(s.Close)
-		target, err := url.Parse(s.URL)
+		proxy, err := newAWSProxy(s.URL)
 		ts.Check(err)
-		proxy := &awsProxy{rp: httputil.NewSingleHostReverseProxy(target), hold: map[string]time.Duration{}, seen: map[string]int{}}
 		srv := httptest.NewServer(proxy)
 		ts.Defer(srv.Close)
 		r = &awsRun{s: s, keys: map[string]awstest.Key{}, proxy: proxy}

@@ -39,16 +39,19 @@ type sweepKind struct {
 	fault func(method, path string) sim.Fault
 	// kill: SIGKILL respond once the server acted on the request.
 	kill bool
+	// aws is the same fault for an AWS operation (awsFault's kind), made
+	// by the proxy between respond and moto (TestFaultSweepAWS).
+	aws string
 }
 
 var sweepKinds = []sweepKind{
-	{Name: "5xx before the server acts", fault: func(m, p string) sim.Fault {
+	{Name: "5xx before the server acts", aws: awsFail, fault: func(m, p string) sim.Fault {
 		return sim.Fault{Method: m, Path: p, Status: 503, Count: 1}
 	}},
-	{Name: "answer lost after the server acted", fault: func(m, p string) sim.Fault {
+	{Name: "answer lost after the server acted", aws: awsDrop, fault: func(m, p string) sim.Fault {
 		return sim.Fault{Method: m, Path: p, Drop: true, Count: 1}
 	}},
-	{Name: "SIGKILL after the request is sent", kill: true, fault: func(m, p string) sim.Fault {
+	{Name: "SIGKILL after the request is sent", kill: true, aws: awsHold, fault: func(m, p string) sim.Fault {
 		// The server acts at once and holds the answer while respond is
 		// killed.
 		return sim.Fault{Method: m, Path: p, Drop: true, Delay: sim.Duration(30 * time.Second), Count: 1}
@@ -69,15 +72,9 @@ func TestFaultSweep(t *testing.T) {
 	if len(points) < 8 {
 		t.Fatalf("a clean response made %d mutating request(s): %v; the sweep expects the revoke, the create, the secret writes, the dispatch and the alert", len(points), points)
 	}
-	type result struct {
-		point sweepPoint
-		kind  string
-		runs  int
-		err   string
-	}
 	var (
 		mu      sync.Mutex
-		results []result
+		results []sweepResult
 	)
 	sem := make(chan struct{}, 3)
 	t.Run("cases", func(t *testing.T) {
@@ -88,7 +85,7 @@ func TestFaultSweep(t *testing.T) {
 					sem <- struct{}{}
 					defer func() { <-sem }()
 					runs, err := sweepCase(t, bin, p, k)
-					r := result{point: p, kind: k.Name, runs: runs}
+					r := sweepResult{row: normalizePath(p.String()), kind: k.Name, runs: runs}
 					if err != nil {
 						r.err = err.Error()
 						t.Error(err)
@@ -100,23 +97,34 @@ func TestFaultSweep(t *testing.T) {
 			}
 		}
 	})
-	sort.Slice(results, func(i, j int) bool {
-		if results[i].point != results[j].point {
-			return indexOf(points, results[i].point) < indexOf(points, results[j].point)
-		}
-		return results[i].kind < results[j].kind
-	})
-	// The table: points × kinds, each cell "converged" (with the runs it
-	// took) or what went wrong.
+	var rows []string
+	for _, p := range points {
+		rows = append(rows, normalizePath(p.String()))
+	}
+	sweepReport(t, "fault-sweep", "TestFaultSweep", rows, results)
+}
+
+// sweepResult is how one case ended.
+type sweepResult struct {
+	row, kind string // the request, the kind of fault
+	runs      int    // the runs it took
+	err       string // what went wrong; "" when it converged
+}
+
+// sweepReport logs the table of a sweep: its rows (requests) × the kinds
+// of fault, each cell "converged" or not; with every case converged, it
+// checks the table in docs/incidents.md between the marker comments
+// (-update-sweep rewrites it).
+func sweepReport(t *testing.T, marker, test string, rows []string, results []sweepResult) {
 	var b strings.Builder
 	b.WriteString("| request | " + strings.Join(kindNames(), " | ") + " |\n|---|" + strings.Repeat("---|", len(sweepKinds)) + "\n")
 	failed := 0
-	for _, p := range points {
-		b.WriteString("| `" + normalizePath(p.String()) + "` |")
+	for _, row := range rows {
+		b.WriteString("| `" + row + "` |")
 		for _, k := range sweepKinds {
 			cell := "not run"
 			for _, r := range results {
-				if r.point == p && r.kind == k.Name {
+				if r.row == row && r.kind == k.Name {
 					cell = "converged"
 					if r.err != "" {
 						cell, failed = "**did not converge**", failed+1
@@ -131,9 +139,9 @@ func TestFaultSweep(t *testing.T) {
 	for _, r := range results {
 		runs[r.runs]++
 	}
-	t.Logf("fault sweep: %d request(s) × %d fault kind(s) = %d case(s), %d did not converge; runs it took: %v\n%s", len(points), len(sweepKinds), len(results), failed, runs, b.String())
-	if failed == 0 {
-		checkSweepDoc(t, len(points)*len(sweepKinds), b.String())
+	t.Logf("fault sweep: %d request(s) × %d fault kind(s) = %d case(s), %d did not converge; runs it took: %v\n%s", len(rows), len(sweepKinds), len(results), failed, runs, b.String())
+	if failed == 0 && len(results) == len(rows)*len(sweepKinds) {
+		checkSweepDoc(t, marker, test, len(results), b.String())
 	}
 }
 
@@ -145,33 +153,25 @@ func kindNames() []string {
 	return out
 }
 
-func indexOf(ps []sweepPoint, p sweepPoint) int {
-	for i, q := range ps {
-		if q == p {
-			return i
-		}
-	}
-	return -1
-}
-
 // idSegment is a path segment that holds an ID (the same on every run of
 // a seeded simulator, but not worth reading in a table).
 var idSegment = regexp.MustCompile(`/(proj|key|svc_acct)_[A-Za-z0-9]+`)
 
 func normalizePath(s string) string { return idSegment.ReplaceAllString(s, "/$1_…") }
 
-// checkSweepDoc compares docs/incidents.md's sweep table with this run's.
-func checkSweepDoc(t *testing.T, cases int, table string) {
+// checkSweepDoc compares the sweep table in docs/incidents.md between
+// <!-- marker --> and <!-- /marker --> with this run's.
+func checkSweepDoc(t *testing.T, marker, test string, cases int, table string) {
 	path := filepath.Join("..", "..", "docs", "incidents.md")
 	doc, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	re := regexp.MustCompile(`(?s)<!-- fault-sweep -->\n(.*?)<!-- /fault-sweep -->`)
+	re := regexp.MustCompile(`(?s)<!-- ` + marker + ` -->\n(.*?)<!-- /` + marker + ` -->`)
 	want := fmt.Sprintf("%d cases, all converged:\n\n%s", cases, table)
 	m := re.FindSubmatchIndex(doc)
 	if m == nil {
-		t.Fatalf("%s has no <!-- fault-sweep --> section", path)
+		t.Fatalf("%s has no <!-- %s --> section", path, marker)
 	}
 	if string(doc[m[2]:m[3]]) == want {
 		return
@@ -183,7 +183,7 @@ func checkSweepDoc(t *testing.T, cases int, table string) {
 		}
 		return
 	}
-	t.Errorf("the fault sweep table in %s is out of date: run go test ./cmd/respond -run TestFaultSweep -update-sweep", path)
+	t.Errorf("the fault sweep table in %s is out of date: run go test ./cmd/respond -run '%s$' -update-sweep", path, test)
 }
 
 // respondCommand is a command named respond that runs this test binary
@@ -210,7 +210,9 @@ type sweepWorld struct {
 	held   map[string]bool // the secrets that held the leaked key
 }
 
-func newSweepWorld(t *testing.T) *sweepWorld {
+// newSweepWorld starts a simulator for a case, with its live world (the
+// consumers of the OpenAI key's targets) when live is set.
+func newSweepWorld(t *testing.T, live bool) *sweepWorld {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := sim.Start(ctx, sim.Options{Seed: 1, Repos: 3, RunDuration: 100 * time.Millisecond})
@@ -219,8 +221,10 @@ func newSweepWorld(t *testing.T) *sweepWorld {
 		t.Fatalf("start the simulator: %v", err)
 	}
 	t.Cleanup(func() { cancel(); _ = s.Close() })
-	if err := s.StartLive(sim.LiveOptions{}); err != nil {
-		t.Fatal(err)
+	if live {
+		if err := s.StartLive(sim.LiveOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	w := &sweepWorld{s: s, dir: t.TempDir(), leaked: s.LeakedKeyValue(), held: map[string]bool{}}
 	if err := s.WriteInventory(filepath.Join(w.dir, "respond.yaml")); err != nil {
@@ -264,7 +268,7 @@ func exitCode(err error) int {
 
 // sweepPoints runs a clean response and lists its mutating requests.
 func sweepPoints(t *testing.T, bin string) []sweepPoint {
-	w := newSweepWorld(t)
+	w := newSweepWorld(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd, out := w.command(ctx, bin, "leaked-key", "--alert", w.s.Scenario().Alert, "--yes")
@@ -299,29 +303,48 @@ func sweepPoints(t *testing.T, bin string) []sweepPoint {
 // sweepCase runs one case: the response with the fault, then resumes.
 // It returns how many runs it took.
 func sweepCase(t *testing.T, bin string, p sweepPoint, k sweepKind) (int, error) {
-	w := newSweepWorld(t)
+	w := newSweepWorld(t, true)
 	if _, err := w.s.AddFault(k.fault(p.Method, p.Path)); err != nil {
 		return 0, err
 	}
+	acted := func() bool {
+		for _, f := range w.s.Faults() {
+			if f.Acted > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	runs, err := sweepRuns(w, bin, []string{"leaked-key", "--alert", w.s.Scenario().Alert, "--yes"}, k.kill, acted, w.s.ClearFaults)
+	if err != nil {
+		return runs, err
+	}
+	if problems := w.problems(); len(problems) > 0 {
+		return runs, fmt.Errorf("after %d run(s) the world is wrong:\n  %s", runs, strings.Join(problems, "\n  "))
+	}
+	return runs, nil
+}
+
+// sweepRuns runs respond with args while a fault is set (SIGKILLing it,
+// with kill, once acted says the server acted on the faulted request),
+// clears the faults, then resumes the incident until it is done, at most
+// three times. It returns how many runs it took.
+func sweepRuns(w *sweepWorld, bin string, args []string, kill bool, acted func() bool, clear func()) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd, out := w.command(ctx, bin, "leaked-key", "--alert", w.s.Scenario().Alert, "--yes")
+	cmd, out := w.command(ctx, bin, args...)
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var err error
-	if k.kill {
-		acted := false
-		for !acted {
+	if kill {
+		for !acted() {
 			select {
 			case err = <-done:
 				return 1, fmt.Errorf("respond ended before the faulted request was acted on (%v): %s", err, out)
 			case <-time.After(5 * time.Millisecond):
-			}
-			for _, f := range w.s.Faults() {
-				acted = acted || f.Acted > 0
 			}
 		}
 		_ = cmd.Process.Kill()
@@ -332,9 +355,9 @@ func sweepCase(t *testing.T, bin string, p sweepPoint, k sweepKind) (int, error)
 			return 1, fmt.Errorf("the first run exited %d:\n%s", c, out)
 		}
 	}
-	w.s.ClearFaults()
+	clear()
 	runs := 1
-	if exitCode(err) != 0 || k.kill {
+	if exitCode(err) != 0 || kill {
 		id, ierr := w.incident()
 		if ierr != nil {
 			return runs, ierr
@@ -350,9 +373,6 @@ func sweepCase(t *testing.T, bin string, p sweepPoint, k sweepKind) (int, error)
 				return runs, fmt.Errorf("resume did not finish in three runs (exit %d):\n%s", exitCode(rerr), out)
 			}
 		}
-	}
-	if problems := w.problems(); len(problems) > 0 {
-		return runs, fmt.Errorf("after %d run(s) the world is wrong:\n  %s", runs, strings.Join(problems, "\n  "))
 	}
 	return runs, nil
 }

@@ -2,6 +2,7 @@ package aws_test
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/provider/conformance"
 	awsprovider "github.com/respondhq/respond/internal/providers/aws"
+	"github.com/respondhq/respond/internal/sim/githubsim"
 	"github.com/respondhq/respond/internal/sim/simapi"
 	"github.com/respondhq/respond/steps"
 )
@@ -30,10 +32,35 @@ func TestConformance(t *testing.T) {
 	// The AWS SDK reads the process's environment (its configuration
 	// chain), as respond's AWS client does.
 	srv.SetEnv(t, srv.Admin)
+	// GitHub (the simulator's) shows the secret-scanning alerts.
+	gh := githubsim.New(githubsim.Options{})
+	if err := gh.AddOrg("acme", 9001); err != nil {
+		t.Fatal(err)
+	}
+	if err := gh.AddRepo("acme", "api", 1001, true); err != nil {
+		t.Fatal(err)
+	}
+	const token = "ghp_aws_conformance_token_000000000000000"
+	gh.AddToken(token, "alice", githubsim.AllPermissions)
+	ghSrv := httptest.NewServer(gh)
+	t.Cleanup(ghSrv.Close)
+	t.Setenv("GITHUB_API_URL", ghSrv.URL)
+	t.Setenv("GITHUB_TOKEN", token)
 	conformance.Run(t, conformance.Harness{
 		Spec:      spec,
 		Providers: steps.NewProviders(plugin.New(os.Getenv, nil, nil)),
 		Issuer:    &motoIssuer{t: t, srv: srv},
+		// GitHub's alert on an access key ID shows the ID; on a secret
+		// access key, the secret.
+		Alert: func(t testing.TB, value, secretType string) string {
+			id, sk, _ := strings.Cut(value, " ")
+			shown := id
+			if secretType == "aws_secret_access_key" {
+				shown = sk
+			}
+			n := gh.AddAlert("acme", "api", secretType, shown, time.Now().Add(-time.Hour), nil)
+			return fmt.Sprintf("acme/api#%d", n)
+		},
 	})
 }
 

@@ -400,7 +400,32 @@ func (a adapter) Replace(ctx context.Context, r provider.ReplaceRequest, log fun
 	}
 	nk, err := c.CreateAccessKey(ctx, user)
 	if err != nil {
-		return secret.Credential{}, evidence.Created{}, fmt.Errorf("creating an access key for IAM user %s: %w; if it was created anyway, `respond resume` finds and deletes it", user, err)
+		err = fmt.Errorf("creating an access key for IAM user %s: %w", user, err)
+		if !outcomeUnknown(err) || errors.Is(ctx.Err(), context.Canceled) {
+			// Known, or interrupted: the attempt stays open then, and the
+			// resume's Reconcile finds what it made.
+			return secret.Credential{}, evidence.Created{}, err
+		}
+		// No answer (or a server error): IAM may have made the key all the
+		// same, and its secret is lost. It is found and deleted now, not
+		// left for a resume: a failed attempt is not reconciled (only one
+		// that never recorded its end), and a key left over would hold
+		// the user's second place, so the next attempt would delete the
+		// old key to make room and leave the orphan for good.
+		before := map[string]bool{r.Old.ID: true}
+		for _, k := range keys {
+			if !slices.Contains(deleted, k.ID) {
+				before[k.ID] = true
+			}
+		}
+		// Past a step's timeout too: the attempt is over either way.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if _, cerr := deleteNewKeys(cctx, c, user, before, "the answer to its creation was lost, and its secret with it", log); cerr != nil {
+			return secret.Credential{}, evidence.Created{}, fmt.Errorf("%w; it may have been created all the same, and looking for it failed (%v): "+
+				"list the keys of IAM user %s (aws iam list-access-keys --user-name %s) and delete one created just now before `respond resume`", err, cerr, user, user)
+		}
+		return secret.Credential{}, evidence.Created{}, err
 	}
 	cred := secret.NewCredential(Name, secret.PlainPart(PartKeyID, nk.ID), secret.SecretPart(PartSecret, nk.Secret))
 	return cred, evidence.Created{
@@ -439,9 +464,16 @@ func (a adapter) Reconcile(ctx context.Context, r provider.ReplaceRequest, log f
 			before[id] = true
 		}
 	}
+	return deleteNewKeys(ctx, c, user, before, "the interrupted run created it and its secret was lost", log)
+}
+
+// deleteNewKeys deletes the keys of user that are not among before (the
+// keys it had when respond was about to create one): what a create whose
+// answer never came made. why says so in the log.
+func deleteNewKeys(ctx context.Context, c Keys, user string, before map[string]bool, why string, log func(string, ...any)) ([]string, error) {
 	keys, err := c.ListAccessKeys(ctx, user)
 	if err != nil {
-		return nil, fmt.Errorf("looking for an access key the interrupted run created for IAM user %s: %w", user, err)
+		return nil, fmt.Errorf("looking for an access key respond created for IAM user %s: %w", user, err)
 	}
 	var deleted []string
 	for _, k := range keys {
@@ -449,12 +481,22 @@ func (a adapter) Reconcile(ctx context.Context, r provider.ReplaceRequest, log f
 			continue
 		}
 		if err := c.DeleteAccessKey(ctx, user, k.ID); err != nil && !errors.Is(err, step.ErrNotFound) {
-			return deleted, fmt.Errorf("deleting access key %s, left by the interrupted run: %w", k.ID, err)
+			return deleted, fmt.Errorf("deleting access key %s, whose secret was lost: %w", k.ID, err)
 		}
-		log("deleted access key %s of IAM user %s: the interrupted run created it and its secret was lost", k.ID, user)
+		log("deleted access key %s of IAM user %s: %s", k.ID, user, why)
 		deleted = append(deleted, k.ID)
 	}
 	return deleted, nil
+}
+
+// outcomeUnknown reports whether a failed call may have taken effect: AWS
+// did not answer, or answered with a server error.
+func outcomeUnknown(err error) bool {
+	var e *awsapi.Error
+	if errors.As(err, &e) {
+		return e.Status >= 500
+	}
+	return !step.IsPermanent(err)
 }
 
 // Usage implements provider.Provider: CloudTrail's management events made with
