@@ -77,6 +77,7 @@ func scriptParams(dir string) testscript.Params {
 			"drilldir":       cmdDrilldir,
 			"downtimewithin": cmdDowntimeWithin,
 			"sleep":          cmdSleep,
+			"watchsim":       cmdWatchSim,
 			"facilitator":    cmdFacilitator,
 			"drilltoken":     cmdDrillToken,
 			"jsonfind":       cmdJSONFind,

@@ -35,7 +35,7 @@ var (
 
 // spawn NAME PROG ARGS...: start PROG in the background with the script's
 // environment.
-// signal NAME HUP|TERM|PIPE|INT: send it a signal.
+// signal NAME HUP|TERM|PIPE|INT|KILL: send it a signal.
 // closeout NAME: stop reading its standard output (a pipe), as `| head`
 // does once head exits.
 // running NAME: it has not exited.
@@ -51,7 +51,7 @@ func cmdSpawn(ts *testscript.TestScript, neg bool, args []string) {
 		k, _, _ := bytes.Cut([]byte(kv), []byte("="))
 		cmd.Env = append(cmd.Env, string(k)+"="+ts.Getenv(string(k)))
 	}
-	for _, k := range []string{"RESPOND_STATE_DIR", "NO_COLOR", "OPENAI_BASE_URL", "OPENAI_ADMIN_KEY", "GITHUB_API_URL", "GITHUB_TOKEN", "PATH", "HOME", "TMPDIR"} {
+	for _, k := range []string{"RESPOND_STATE_DIR", "NO_COLOR", "OPENAI_BASE_URL", "OPENAI_ADMIN_KEY", "GITHUB_API_URL", "GITHUB_TOKEN", "KUBECONFIG", "RESPOND_TEST_CRASH_BEFORE", "PATH", "HOME", "TMPDIR"} {
 		cmd.Env = append(cmd.Env, k+"="+ts.Getenv(k))
 	}
 	p := &spawned{cmd: cmd, done: make(chan struct{}), copied: make(chan struct{})}
@@ -106,10 +106,13 @@ func spawnedNamed(ts *testscript.TestScript, name string) *spawned {
 }
 
 func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
-	sigs := map[string]syscall.Signal{"HUP": syscall.SIGHUP, "TERM": syscall.SIGTERM, "PIPE": syscall.SIGPIPE, "INT": syscall.SIGINT}
+	sigs := map[string]syscall.Signal{"HUP": syscall.SIGHUP, "TERM": syscall.SIGTERM, "PIPE": syscall.SIGPIPE, "INT": syscall.SIGINT, "KILL": syscall.SIGKILL}
+	if len(args) != 2 {
+		ts.Fatalf("usage: signal NAME HUP|TERM|PIPE|INT|KILL")
+	}
 	sig, ok := sigs[args[1]]
-	if len(args) != 2 || !ok {
-		ts.Fatalf("usage: signal NAME HUP|TERM|PIPE|INT")
+	if !ok {
+		ts.Fatalf("usage: signal NAME HUP|TERM|PIPE|INT|KILL")
 	}
 	ts.Check(spawnedNamed(ts, args[0]).cmd.Process.Signal(sig))
 }

@@ -98,7 +98,7 @@ func runDrillStart(ctx context.Context, f *Factory, o *drillOptions, st drillSta
 		return fmt.Errorf("create %s: %w", filepath.Dir(dir), err)
 	}
 	d, err := drill.Start(ctx, drill.Config{Scenario: sc, Source: src, Dir: dir, ID: id, Addr: st.addr, Mode: drill.Live,
-		Facilitator: st.facilitator, Responder: drillResponder(f), Ideal: st.ideal, Latency: o.Latency})
+		Facilitator: st.facilitator, Responder: drillResponder(f), Watcher: drillWatcher(f), Ideal: st.ideal, Latency: o.Latency})
 	if err != nil {
 		return err
 	}
@@ -124,6 +124,9 @@ func runDrillStart(ctx context.Context, f *Factory, o *drillOptions, st drillSta
 	}
 	fmt.Fprintf(w, "# gh: %s gh api /orgs/%s/repos\n", ghHint(d.Sim().URL()), d.Info().Org)
 	fmt.Fprintf(w, "# drill %s in %s; live view: respond drill status\n", d.ID(), d.Dir())
+	if tw := d.Twin(); tw != nil {
+		fmt.Fprintf(w, "# respond watch runs beside the trainees, on a twin of their world; the\n# debrief compares (its world: %s)\n", tw.Dir())
+	}
 	if f.IO.IsStdinTTY() {
 		fmt.Fprintf(w, "# You are the facilitator. Type here: inject NAME, injects, status, end.\n"+
 			"# Or, in a terminal of yours without a trainee's exports: respond drill\n"+
@@ -600,6 +603,7 @@ gives the score.`,
 			if res.IdealError != "" {
 				fmt.Fprintf(f.IO.ErrOut, "note: no ideal run to compare with: %s\n", res.IdealError)
 			}
+			printWatchBeside(f, res)
 			fmt.Fprintf(f.IO.Out, "\nDebrief: %s\n", strings.Join(res.Debrief, ", "))
 			return nil
 		},

@@ -84,6 +84,7 @@ printed, journaled or passed to commands other than on their standard input.`,
 		newRotateCmd(f),
 		newAuditCmd(f),
 		newDrillCmd(f),
+		newWatchCmd(f),
 	)
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {

@@ -43,8 +43,11 @@ type Debrief struct {
 	Ideal      *Score       `json:"ideal,omitempty"`
 	IdealError string       `json:"ideal_error,omitempty"`
 	Comparison []CompareRow `json:"comparison,omitempty"`
-	WentWell   []string     `json:"went_well"`
-	Practise   []string     `json:"practise"`
+	// Watch is respond watch beside the trainees (the scenario's watch),
+	// on a twin of the world, scored the same way.
+	Watch    *WatchBeside `json:"watch,omitempty"`
+	WentWell []string     `json:"went_well"`
+	Practise []string     `json:"practise"`
 }
 
 // TraineeRow sums up what one trainee did.
@@ -62,6 +65,66 @@ type CompareRow struct {
 	Ideal       string  `json:"ideal"`
 	IdealPoints float64 `json:"ideal_points"`
 	Max         float64 `json:"max"`
+}
+
+// WatchBeside is respond watch beside the trainees: how it was set up,
+// its score, and the measures beside theirs.
+type WatchBeside struct {
+	Action string     `json:"action"`
+	Poll   string     `json:"poll"`
+	Score  *Score     `json:"score,omitempty"`
+	Error  string     `json:"error,omitempty"`
+	Rows   []WatchRow `json:"rows,omitempty"`
+	// Summary compares the containment: watch's and the trainees'.
+	Summary string `json:"summary,omitempty"`
+}
+
+// WatchRow is one measure, the drill's and respond watch's.
+type WatchRow struct {
+	Label       string  `json:"label"`
+	Yours       string  `json:"yours"`
+	YourPoints  float64 `json:"your_points"`
+	Watch       string  `json:"watch"`
+	WatchPoints float64 `json:"watch_points"`
+	Max         float64 `json:"max"`
+}
+
+// watchBesideOf compares the drill with respond watch's twin world.
+func watchBesideOf(sc *Scenario, res *Result) *WatchBeside {
+	if sc.Watch == nil || (res.Watch == nil && res.WatchError == "") {
+		return nil
+	}
+	wb := &WatchBeside{Action: sc.Watch.Action, Poll: sc.Watch.Poll.String(), Score: res.Watch, Error: res.WatchError}
+	if res.Watch == nil {
+		return wb
+	}
+	for _, m := range res.Score.Measures {
+		row := WatchRow{Label: m.Label, Yours: m.Value, YourPoints: m.Points, Max: m.Max}
+		if wm, ok := res.Watch.Measure(m.Name); ok {
+			row.Watch, row.WatchPoints = wm.Value, wm.Points
+		}
+		wb.Rows = append(wb.Rows, row)
+	}
+	wb.Rows = append(wb.Rows, WatchRow{Label: "score", Yours: fmt.Sprintf("%.1f", res.Score.Total), YourPoints: res.Score.Total,
+		Watch: fmt.Sprintf("%.1f", res.Watch.Total), WatchPoints: res.Watch.Total, Max: 100})
+	yours, theirs := res.Score.Facts, res.Watch.Facts
+	switch {
+	case !theirs.Contained:
+		wb.Summary = "respond watch did not contain the leak on its twin world"
+	case len(theirs.Leaks) == 0:
+		wb.Summary = "on its twin world the leaked key was already dead"
+	default:
+		wb.Summary = fmt.Sprintf("respond watch contained the leak %s after the page, and the attacker spent $%.2f", fmtSeconds(theirs.ExposureSeconds), theirs.AttackerCostUSD)
+	}
+	switch {
+	case !yours.Contained:
+		wb.Summary += "; you did not contain it."
+	case len(yours.Leaks) > 0:
+		wb.Summary += fmt.Sprintf("; you contained it %s after the page, and the attacker spent $%.2f.", fmtSeconds(yours.ExposureSeconds), yours.AttackerCostUSD)
+	default:
+		wb.Summary += "."
+	}
+	return wb
 }
 
 // debrief builds the drill's debrief.
@@ -110,6 +173,7 @@ func (d *Drill) debrief(res *Result, ended time.Time, by string) *Debrief {
 		db.Comparison = nil
 	}
 	db.WentWell, db.Practise = assess(d.sc, d.info.Org, res.Score, ideal)
+	db.Watch = watchBesideOf(d.sc, res)
 	return db
 }
 

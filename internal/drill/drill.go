@@ -93,6 +93,12 @@ type Config struct {
 	Tick time.Duration
 	// Latency is added to every simulated API response.
 	Latency time.Duration
+	// Watcher runs respond watch beside the trainees of a live drill
+	// whose scenario asks for it (Scenario.Watch), on a twin of its world.
+	Watcher Watcher
+
+	// twin: this drill is the twin world of another, where watch runs.
+	twin bool
 }
 
 // Trainee is someone playing the drill.
@@ -144,6 +150,9 @@ type Drill struct {
 	stopTimeline chan struct{} // closed to stop the timed injects
 
 	tm *teammateRun
+
+	// watch is respond watch beside the trainees (Scenario.Watch).
+	watch *watchBeside
 }
 
 type pendingInject struct {
@@ -230,7 +239,7 @@ func Start(ctx context.Context, cfg Config) (d *Drill, err error) {
 		return nil, err
 	}
 	s.LockReset(fmt.Sprintf("drill %s is running: a reset would wipe the world it scores; the facilitator ends the drill first (respond drill end)", d.id))
-	if cfg.Mode == Live {
+	if cfg.Mode == Live && !cfg.twin {
 		if err := writeControlToken(d.dir, token); err != nil {
 			return nil, err
 		}
@@ -284,6 +293,9 @@ func Start(ctx context.Context, cfg Config) (d *Drill, err error) {
 		}
 	}
 	go d.runTimeline()
+	if cfg.Mode == Live && !cfg.twin && sc.Watch != nil && cfg.Watcher != nil {
+		d.startWatch()
+	}
 	return d, nil
 }
 
@@ -491,6 +503,7 @@ func (d *Drill) Inject(name, by string) (*FiredInject, error) {
 		return nil, fmt.Errorf("inject %s fired, but the drill's record could not be written: %w", name, werr)
 	}
 	d.s.LogEvent(sim.RequestRecord{Method: "INJECT", Path: "/_drill/inject/" + in.Name, Actor: by, Detail: detail})
+	d.mirror(in.Name, by)
 	return &f, nil
 }
 
@@ -897,9 +910,13 @@ func (d *Drill) Status() Status {
 // Result is how a drill ended: its score, the ideal run's, and the
 // debrief's files.
 type Result struct {
-	Score      Score    `json:"score"`
-	Ideal      *Score   `json:"ideal,omitempty"`
-	IdealError string   `json:"ideal_error,omitempty"`
+	Score      Score  `json:"score"`
+	Ideal      *Score `json:"ideal,omitempty"`
+	IdealError string `json:"ideal_error,omitempty"`
+	// Watch is the score of respond watch's twin world, when it ran
+	// beside the trainees (WatchError: why it did not, or not fully).
+	Watch      *Score   `json:"watch,omitempty"`
+	WatchError string   `json:"watch_error,omitempty"`
 	Debrief    []string `json:"debrief"`
 }
 
@@ -939,6 +956,7 @@ func (d *Drill) End(by string) (*Result, error) {
 	d.s.LogEvent(sim.RequestRecord{Method: "END", Path: "/_drill/end", Actor: by, Detail: "the drill ended"})
 	score := d.score()
 	res := &Result{Score: score}
+	res.Watch, res.WatchError = d.endWatch()
 	var err error
 	if d.cfg.Mode == Live {
 		err = d.writeAnswer()

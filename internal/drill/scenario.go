@@ -51,9 +51,13 @@ type Scenario struct {
 	Attacker  sim.Attacker  `json:"attacker"`
 	Consumers Consumers     `json:"consumers"`
 	Teammate  *Teammate     `json:"teammate,omitempty"`
-	Injects   []Inject      `json:"injects"`
-	Rubric    Rubric        `json:"rubric"`
-	Ideal     []IdealStep   `json:"ideal"`
+	// Watch runs respond watch beside the trainees of a live drill, on a
+	// twin of its world; the debrief compares its containment with
+	// theirs.
+	Watch   *Watch      `json:"watch,omitempty"`
+	Injects []Inject    `json:"injects"`
+	Rubric  Rubric      `json:"rubric"`
+	Ideal   []IdealStep `json:"ideal"`
 }
 
 // World is the simulated world a scenario seeds.
@@ -89,6 +93,27 @@ type Teammate struct {
 	// playbook). Default deploy.
 	Step string `json:"step"`
 }
+
+// Watch is respond watch running beside a live drill's trainees: on a
+// twin of the drill's world (the same seed, the same injects at the same
+// times, its own simulator), under a policy that answers every alert with
+// Action, taking alerts by webhook and by polling every Poll. The ideal
+// run and the demonstration have no watch beside them.
+type Watch struct {
+	// Action is what its policy does with every alert: respond (the
+	// whole leaked-key playbook) or contain (revoke only).
+	Action string `json:"action"`
+	// Poll is how often it polls the organization's open alerts (it
+	// polls at once when it starts). Default DefaultWatchPoll.
+	Poll time.Duration `json:"poll"`
+}
+
+// DefaultWatchPoll is how often the watch beside a drill polls, unless
+// the scenario says otherwise.
+const DefaultWatchPoll = 30 * time.Second
+
+// WatchActions are the actions the watch beside a drill can take.
+var WatchActions = []string{"respond", "contain"}
 
 // Inject is trouble the drill can add: at a time, when a condition
 // holds, or when the facilitator fires it by name.
@@ -226,7 +251,7 @@ var (
 	repoNameRe  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	ownerRepoRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
-	topFields      = []string{"name", "title", "skills", "briefing", "goal", "notes", "time_limit", "world", "attacker", "consumers", "teammate", "injects", "rubric", "ideal"}
+	topFields      = []string{"name", "title", "skills", "briefing", "goal", "notes", "time_limit", "world", "attacker", "consumers", "teammate", "watch", "injects", "rubric", "ideal"}
 	worldFields    = []string{"base", "seed", "repos", "run_duration", "unlisted", "read_only"}
 	attackerFields = []string{"requests_per_second", "input_tokens", "output_tokens", "model"}
 	injectFields   = []string{"name", "kind", "description", "at", "when", "method", "path", "status", "rate_limit", "count", "retry_after", "delay", "repo"}
@@ -338,6 +363,9 @@ func (p *parser) scenario(sc *Scenario, body ast.Node) {
 	}
 	if kv, ok := f["teammate"]; ok {
 		p.teammate(sc, kv.Value)
+	}
+	if kv, ok := f["watch"]; ok {
+		p.watch(sc, kv.Value)
 	}
 	if kv, ok := f["injects"]; ok {
 		p.injects(sc, kv.Value)
@@ -490,6 +518,28 @@ func (p *parser) teammate(sc *Scenario, n ast.Node) {
 		}
 	}
 	sc.Teammate = t
+}
+
+func (p *parser) watch(sc *Scenario, n ast.Node) {
+	kvs, ok := p.Entries(n, "watch", "give `watch: {action: respond}` (or contain)")
+	if !ok {
+		return
+	}
+	f := p.Fields(kvs, []string{"action", "poll"}, "watch")
+	w := &Watch{Action: "respond", Poll: DefaultWatchPoll}
+	if s, kv := p.text(f, "action"); kv != nil {
+		if !slices.Contains(WatchActions, s) {
+			p.ErrAt(kv.Value, yamlsrc.Suggest(s, WatchActions, "Actions of the watch beside a drill"), "watch cannot %q beside a drill", s)
+		} else {
+			w.Action = s
+		}
+	}
+	if kv, ok := f["poll"]; ok {
+		if d, _, ok := p.Duration(kv.Value, "watch.poll", yamlsrc.DurationRange{Min: time.Second, Max: time.Hour}); ok {
+			w.Poll = d
+		}
+	}
+	sc.Watch = w
 }
 
 // teammateSteps are the steps of leaked-key a teammate can be stuck

@@ -25,7 +25,7 @@ func TestCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"leaked-key", "failing-target", "forgotten-repo", "provider-disabled", "rate-limited", "second-leak",
-		"service-account-leak", "teammate-responding", "token-without-rights"}
+		"service-account-leak", "teammate-responding", "token-without-rights", "watch-beside"}
 	var names []string
 	for _, sc := range all {
 		names = append(names, sc.Name)

@@ -71,6 +71,10 @@ func Schema() ([]byte, error) {
 				"name", obj("type", "string"),
 				"step", obj("enum", slices.Clone(teammateSteps)),
 			)),
+			"watch", obj("type", "object", "additionalProperties", false, "description", "respond watch beside the trainees, on a twin of the world: the debrief compares its containment with theirs", "properties", obj(
+				"action", obj("enum", slices.Clone(WatchActions), "description", "what its policy does with every alert (default respond)"),
+				"poll", obj("allOf", []any{ref("duration")}, "description", "how often it polls the open alerts, besides webhooks (default 30s)"),
+			)),
 			"injects", obj("type", "array", "items", obj("type", "object", "additionalProperties", false, "required", []string{"name"}, "properties", obj(
 				"name", obj("type", "string", "pattern", "^[a-z0-9][a-z0-9-]*$"),
 				"kind", obj("enum", kinds),

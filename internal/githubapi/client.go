@@ -712,12 +712,14 @@ func (c *Client) getAlert(ctx context.Context, owner, repo string, number int) (
 	}
 	first := make(chan page, 1)
 	go func() { first <- locations(0) }()
-	a, err := c.readAlert(ctx, owner, repo, number)
+	a, err := c.readFullAlert(ctx, owner, repo, number)
 	p := <-first
 	if err != nil {
 		return Alert{}, c.fail(err, "read secret-scanning alert %s/%s#%d", owner, repo, number)
 	}
-	out := alertOf(a)
+	out := alertOf(&a.SecretScanningAlert)
+	out.Validity, out.PubliclyLeaked = textsafe.Line(a.Validity), a.PubliclyLeaked
+	out.Updated = a.GetUpdatedAt().Time
 	for {
 		if p.err != nil {
 			return Alert{}, c.fail(p.err, "list the locations of secret-scanning alert %s/%s#%d", owner, repo, number)

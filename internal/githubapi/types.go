@@ -123,6 +123,11 @@ type Alert struct {
 	Created    time.Time
 	HTMLURL    string
 	Locations  []AlertLocation // commit locations, oldest first
+	// Validity (active, inactive, unknown), PubliclyLeaked and Updated
+	// are fields go-github v60 does not know, decoded from GitHub's JSON.
+	Validity       string
+	PubliclyLeaked bool
+	Updated        time.Time
 }
 
 // AlertLocation is where the secret was found.
