@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,19 +36,76 @@ func newIncidentsCmd(f *Factory) *cobra.Command {
 				f.IO.ErrOut.Write([]byte("No incidents in " + incident.NewStore(f.StateDir).Root + ".\n"))
 				return nil
 			}
-			rows := [][]string{}
-			for _, s := range list {
-				ttc := "-"
-				if s.TimeToContain != nil {
-					ttc = s.TimeToContain.Round(time.Millisecond).String()
-				}
-				rows = append(rows, []string{s.ID, s.Playbook, s.Status, s.Started.Local().Format("2006-01-02 15:04:05"), ttc, orDash(s.Key), orDash(s.Credential)})
-			}
-			return ui.Table(f.IO.Out, []string{"ID", "PLAYBOOK", "STATUS", "STARTED", "TIME TO CONTAIN", "KEY", "CREDENTIAL"}, rows)
+			return writeIncidents(f.IO.Out, list, f.IO.TerminalWidth())
 		},
 	}
 	cmd.AddCommand(newIncidentsCloseCmd(f))
 	return cmd
+}
+
+// writeIncidents lists incidents as a table when it fits the terminal (80
+// columns where the output is no terminal), else as a list of two lines
+// or more per incident, each within the width.
+func writeIncidents(w io.Writer, list []incident.Summary, width int) error {
+	if width <= 0 {
+		width = 80
+	}
+	header := []string{"ID", "PLAYBOOK", "STATUS", "STARTED", "TIME TO CONTAIN", "KEY", "CREDENTIAL"}
+	rows := make([][]string, 0, len(list))
+	for _, s := range list {
+		rows = append(rows, []string{s.ID, orDash(s.Playbook), orDash(s.Status), s.Started.Local().Format("2006-01-02 15:04:05"),
+			timeToContain(s), orDash(s.Key), orDash(s.Credential)})
+	}
+	var table bytes.Buffer
+	if err := ui.Table(&table, header, rows); err != nil {
+		return err
+	}
+	if ui.MaxWidth(table.String()) <= width {
+		_, err := w.Write(table.Bytes())
+		return err
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		// ID, playbook and status on the first line (at most 60
+		// columns); the start, key, credential and time to contain after
+		// it, joined while they fit.
+		fmt.Fprintf(&b, "%s  %s  %s\n", r[0], r[1], r[2])
+		parts := []string{"started " + r[3], "key " + r[5], "credential " + r[6], "time to contain " + r[4]}
+		line := "   "
+		for _, p := range parts {
+			p = middleCut(p, width-5) // the whole value is in --output json
+			switch {
+			case line == "   ":
+				line += " " + p
+			case ui.MaxWidth(line+" · "+p) <= width:
+				line += " · " + p
+			default:
+				b.WriteString(line + "\n")
+				line = "    " + p
+			}
+		}
+		b.WriteString(line + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// middleCut shortens s to at most width columns by cutting its middle.
+func middleCut(s string, width int) string {
+	r := []rune(s)
+	if ui.StringWidth(s) <= width || width < 10 {
+		return s
+	}
+	keep := width - 1
+	head := keep / 2
+	return string(r[:head]) + "…" + string(r[len(r)-(keep-head):])
+}
+
+func timeToContain(s incident.Summary) string {
+	if s.TimeToContain == nil {
+		return "-"
+	}
+	return s.TimeToContain.Round(time.Millisecond).String()
 }
 
 func orDash(s string) string {

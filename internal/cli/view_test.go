@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/engine"
+	"github.com/respondhq/respond/internal/incident"
 	"github.com/respondhq/respond/internal/step"
 	"github.com/respondhq/respond/internal/target"
 	"github.com/respondhq/respond/internal/ui"
@@ -330,5 +331,50 @@ func TestSummaryCountsWhatIsNotDone(t *testing.T) {
 		if !regexp.MustCompile(`(?m)^  · ` + regexp.QuoteMeta(id) + ` +not done: the run stopped before it$`).MatchString(s) {
 			t.Errorf("%s is not listed as not done:\n%s", id, s)
 		}
+	}
+}
+
+// TestIncidentsFitTheWidth: the incidents list fits 80 columns, with every
+// incident's ID, playbook, status, key and credential; a wide terminal
+// gets the table.
+func TestIncidentsFitTheWidth(t *testing.T) {
+	ttc := 412 * time.Millisecond
+	list := []incident.Summary{
+		{ID: "INC-20261207-224038-6334", Playbook: "leaked-key", Status: "contained, not recovered", Started: time.Date(2026, 12, 7, 22, 40, 38, 0, time.UTC),
+			TimeToContain: &ttc, Key: "projects/123456789012/locations/global/keys/8c3e1f2a-5b6d-4e7f-9a0b-1c2d3e4f5a6b", Credential: "gemini-production"},
+		{ID: "INC-20261207-224246-f0dc", Playbook: "rotate-key", Status: "recovered", Started: time.Date(2026, 12, 7, 22, 42, 46, 0, time.UTC),
+			Key: "key_HFUOEgh8jFievlAH", Credential: "openai-production"},
+	}
+	var narrow bytes.Buffer
+	if err := writeIncidents(&narrow, list, 80); err != nil {
+		t.Fatal(err)
+	}
+	if w := ui.MaxWidth(narrow.String()); w > 80 {
+		t.Errorf("the list is %d columns wide at 80:\n%s", w, narrow.String())
+	}
+	if !strings.Contains(narrow.String(), "key projects/123456789012/locations/g…/8c3e") || !strings.Contains(narrow.String(), "9a0b-1c2d3e4f5a6b") {
+		t.Errorf("a key too long for the width is not cut in its middle:\n%s", narrow.String())
+	}
+	list[0].Key = "key_short"
+	narrow.Reset()
+	if err := writeIncidents(&narrow, list, 80); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range list {
+		for _, v := range []string{s.ID, s.Playbook, s.Status, s.Key, s.Credential} {
+			if !strings.Contains(narrow.String(), v) {
+				t.Errorf("the list at 80 columns lacks %q:\n%s", v, narrow.String())
+			}
+		}
+	}
+	if !strings.Contains(narrow.String(), "time to contain 412ms") {
+		t.Errorf("the list lacks the time to contain:\n%s", narrow.String())
+	}
+	var wide bytes.Buffer
+	if err := writeIncidents(&wide, list, 250); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(wide.String(), "TIME TO CONTAIN") {
+		t.Errorf("a 250-column terminal does not get the table:\n%s", wide.String())
 	}
 }

@@ -331,3 +331,12 @@ func orPlain(f func(string) string) func(string) string {
 	}
 	return f
 }
+
+// MaxWidth is the width of the widest line of s, in terminal columns.
+func MaxWidth(s string) int {
+	w := 0
+	for _, line := range strings.Split(s, "\n") {
+		w = max(w, StringWidth(line))
+	}
+	return w
+}
