@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -387,63 +385,5 @@ func TestNewReadsTheKubeconfigAsKubectlDoes(t *testing.T) {
 		t.Errorf("a loopback http server: %v", err)
 	} else {
 		c.Close()
-	}
-}
-
-func TestElectHandsOverOnRelease(t *testing.T) {
-	w := start(t, k8ssim.Config{})
-	var leading atomic.Int32
-	var mu sync.Mutex
-	var order []string
-	run := func(id string) (context.CancelFunc, chan struct{}, chan struct{}) {
-		ctx, cancel := context.WithCancel(context.Background())
-		started, done := make(chan struct{}), make(chan struct{})
-		c := w.client(t, k8ssim.ContextFull)
-		go func() {
-			defer close(done)
-			err := c.Elect(ctx, kubernetes.Election{Namespace: "default", Name: "respond-watch", Identity: id,
-				LeaseDuration: 20 * time.Second, RenewDeadline: 15 * time.Second, RetryPeriod: 100 * time.Millisecond,
-				OnStartedLeading: func(context.Context) {
-					if n := leading.Add(1); n != 1 {
-						t.Errorf("%s leads beside another (%d leaders)", id, n)
-					}
-					mu.Lock()
-					order = append(order, id)
-					mu.Unlock()
-					close(started)
-				},
-				OnStoppedLeading: func() { leading.Add(-1) },
-			})
-			if err != nil {
-				t.Error(err)
-			}
-		}()
-		return cancel, started, done
-	}
-	wait := func(what string, ch chan struct{}) {
-		t.Helper()
-		select {
-		case <-ch:
-		case <-time.After(30 * time.Second):
-			t.Fatalf("%s did not happen", what)
-		}
-	}
-	cancelA, startedA, doneA := run("a")
-	wait("a leading", startedA)
-	cancelB, startedB, doneB := run("b")
-	defer func() { cancelB(); <-doneB }()
-	// a leaves gracefully: it releases the lease, and b, which would wait
-	// 20 s for an expired one, takes over within the generous bound.
-	cancelA()
-	wait("a stopping", doneA)
-	wait("b leading", startedB)
-	mu.Lock()
-	defer mu.Unlock()
-	if strings.Join(order, ",") != "a,b" {
-		t.Errorf("leaders: %v", order)
-	}
-	snap := w.k8s.Snapshot().(*k8ssim.Snapshot)
-	if len(snap.Leases) != 1 || snap.Leases[0].Holder != "b" {
-		t.Errorf("the lease: %+v", snap.Leases)
 	}
 }
