@@ -155,7 +155,11 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 			return nil, badInputf("inventory.targets: the inventory has no credential %q (it has: %s)", want, strings.Join(names, ", "))
 		}
 		match, by = &creds[i], "credential"
-		if cr := creds[i]; cr.keyID != "" && keyID != "" && cr.keyID != keyID && !c.Bool("already_gone") && (fp == "" || cr.fingerprint != fp) {
+		// A resume reads the inventory again: once the record step named
+		// the replacement, the credential an earlier run of this incident
+		// matched names another key, and is still the incident's.
+		if cr := creds[i]; cr.keyID != "" && keyID != "" && cr.keyID != keyID && !c.Bool("already_gone") && (fp == "" || cr.fingerprint != fp) &&
+			earlierCredential(c) != want {
 			return nil, badInputf("inventory.targets: credential %q names key %s, not %s: check which key leaked, or leave out --credential", want, cr.keyID, keyID)
 		}
 	}
