@@ -282,6 +282,14 @@ func TestHeadersAndRoutesAsTheRealAPI(t *testing.T) {
 	if err != nil || !anthropicsim.APIKeyPattern.MatchString(made.Value) || made.SecretType != "anthropic_api_key" {
 		t.Errorf("ConsoleCreateKey = %+v, %v", made, err)
 	}
+	// A workspace is named by its ID too, as the plan gives it.
+	byID, err := w.fake.ConsoleCreateKey(made.Scope, "by ID")
+	if err != nil || byID.Scope != made.Scope {
+		t.Errorf("ConsoleCreateKey(%s) = %+v, %v; want a key in that workspace", made.Scope, byID, err)
+	}
+	if _, err := w.fake.ConsoleCreateKey("wrkspc_01nosuchworkspaceXXXXXX", "nowhere"); err == nil {
+		t.Error("ConsoleCreateKey in a workspace ID nobody has succeeded")
+	}
 
 	// Faults answer in Anthropic's shape.
 	if _, err := w.sim.AddFault(sim.Fault{Method: "GET", Path: "/anthropic/v1/**", RateLimit: "429", RetryAfter: sim.Duration(2 * time.Second), Count: 1}); err != nil {

@@ -471,7 +471,11 @@ func (s *Server) IssueKey(req simapi.IssueRequest) (simapi.IssuedKey, error) {
 	case ws == "" || ws == DefaultWorkspace || ws == workspaceID(DefaultWorkspace):
 		k.workspace = DefaultWorkspace
 	case strings.HasPrefix(ws, "wrkspc_"):
-		return simapi.IssuedKey{}, fmt.Errorf("anthropicsim: no workspace has ID %s: name workspaces by name", ws)
+		name, ok := s.workspaceNamed(ws)
+		if !ok {
+			return simapi.IssuedKey{}, fmt.Errorf("anthropicsim: no workspace has ID %s (a new workspace is named by name)", ws)
+		}
+		k.workspace = name
 	default:
 		k.workspace = ws
 	}
@@ -488,6 +492,19 @@ func (s *Server) IssueKey(req simapi.IssueRequest) (simapi.IssuedKey, error) {
 	k.value = prefix + draw(s.rand, 93, keyChars) + "AA"
 	s.keys = append(s.keys, k)
 	return simapi.IssuedKey{ID: k.id, Scope: workspaceID(k.workspace), Name: k.name, Value: k.value, SecretType: typ}, nil
+}
+
+// workspaceNamed is the name of the workspace whose ID is id, among the
+// workspaces that hold keys.
+func (s *Server) workspaceNamed(id string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range s.keys {
+		if workspaceID(k.workspace) == id {
+			return k.workspace, true
+		}
+	}
+	return "", false
 }
 
 // KeyStatus reports which key value is and whether it works at now
