@@ -27,8 +27,8 @@ printed, journaled or passed to commands other than on their standard input.`,
 		Example: `  # List the built-in playbooks
   respond playbook list
 
-  # See what a playbook would do, without changing anything
-  respond run ./rotate.yaml --set targets=a,b --dry-run
+  # See what a response would do, without changing anything
+  respond leaked-key --alert acme/api#12 --dry-run
 
   # Continue an interrupted incident
   respond resume INC-20261127-161200-ab12`,

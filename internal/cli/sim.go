@@ -16,7 +16,7 @@ import (
 func newSimCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sim",
-		Short: "The built-in simulator of the OpenAI admin API and GitHub's REST API",
+		Short: "The built-in simulator: GitHub, OpenAI and the fake API of every plug-in",
 	}
 	cmd.AddCommand(newSimServeCmd(f), newSimFaultCmd(f))
 	return cmd

@@ -618,7 +618,15 @@ func (s *Sim) Serve(ctx context.Context, out io.Writer) (err error) {
 		fmt.Fprintf(&b, "export SSL_CERT_FILE=%s\n", shellQuote(caFile))
 	}
 	fmt.Fprintf(&b, "# inventory: %s\n", inv)
-	fmt.Fprintf(&b, "# leaked key: %s in project %s; alert %s\n", info.LeakedKeyID, info.ProjectID, info.Alert)
+	where := ""
+	if info.ProjectID != "" {
+		where = " in project " + info.ProjectID
+	}
+	alert := ""
+	if info.Alert != "" {
+		alert = "; alert " + info.Alert
+	}
+	fmt.Fprintf(&b, "# leaked key: %s%s%s\n", info.LeakedKeyID, where, alert)
 	fmt.Fprintf(&b, "# control API: %s/_sim/state, /_sim/requests, /_sim/faults, /_sim/workflows, /_sim/world, /_sim/leak, /_sim/reset\n", s.URL())
 	if opts.EnvFile != "" {
 		if err := writeEnvFile(opts.EnvFile, b.String()); err != nil {
