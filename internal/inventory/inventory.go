@@ -462,6 +462,7 @@ func (p *parseState) target(n ast.Node, dir string, prov *provider.Spec) (target
 	// A target with an unknown or duplicate field is left out, so that it
 	// is not also reported as a duplicate of a target it only resembles.
 	bad := p.Diags[before:].HasErrors()
+	unknownFields := bad
 	nodes := map[string]*ast.MappingValueNode{}
 	for _, fld := range spec.AllFields() {
 		fkv, present := f[fld.Name]
@@ -477,14 +478,21 @@ func (p *parseState) target(n ast.Node, dir string, prov *provider.Spec) (target
 		}
 		t.Fields[fld.Name] = val
 	}
-	if bad {
+	if unknownFields {
 		return t, false
 	}
+	// A value that did not parse (a timeout too long, say) is reported
+	// with every other field's problem, not alone: the checks of the
+	// fields that parsed run too, but not those of the target as a whole.
+	valuesBad := bad
 	// The parts of the credential a target holds are the provider's.
-	if prov != nil {
-		bad = !p.checkParts(t, nodes, prov)
+	if prov != nil && !p.checkParts(t, nodes, prov) {
+		bad = true
 	}
 	for _, pr := range t.Problems() {
+		if valuesBad && skipAfterBadValue(pr, nodes, t) {
+			continue
+		}
 		at, known := nodes[pr.Field]
 		hint := pr.Hint
 		if hint == "" {
@@ -510,6 +518,18 @@ func (p *parseState) target(n ast.Node, dir string, prov *provider.Spec) (target
 		p.warnIdentifierNames(t, nodes, spec, prov)
 	}
 	return target.Resolve(t, dir), true
+}
+
+// skipAfterBadValue: with a value that did not parse, a problem of that
+// field (it reads as missing) or of the target as a whole (its checks
+// read every field) is not reported; a required field that is really
+// missing is.
+func skipAfterBadValue(pr target.Problem, nodes map[string]*ast.MappingValueNode, t target.Target) bool {
+	if pr.Field != "" {
+		return nodes[pr.Field] != nil && t.Fields[pr.Field] == nil
+	}
+	name, required := strings.CutSuffix(pr.Msg, " is required")
+	return !required || nodes[name] != nil
 }
 
 // problemMsg words a field's problem: "invalid secret name …" as the

@@ -135,6 +135,8 @@ func TestParseProblems(t *testing.T) {
 		{"reserved secret name", head + "      - github-actions: {repo: acme/api, secret: github_x}\n", []problem{{7, 50, "starts with GITHUB_"}}, false},
 		{"repos with owner", head + "      - github-actions: {org: acme, secret: S, visibility: selected, repos: [acme/web]}\n", []problem{{7, 77, `invalid repository name "acme/web"`}}, false},
 		{"bad var", head + "      - dotenv: {path: .env, var: 9A}\n", []problem{{7, 35, `invalid variable name "9A"`}}, false},
+		{"a bad value and the others", head + "      - kubernetes-secret: {namespace: Api_NS, secret: Bad_Name, key: K, restart: [deployment/api], timeout: 2h}\n",
+			[]problem{{7, 40, `invalid namespace "Api_NS"`}, {7, 56, `invalid Secret name "Bad_Name"`}, {7, 110, "timeout 2h is out of range"}}, false},
 		{"escape in a path", head + "      - dotenv: {path: \"\\e[31m.env\", var: A}\n", []problem{{7, 24, `path "\x1b[31m.env" holds a control character`}}, false},
 		{"newline in an argument", head + "      - exec: {command: [./x.sh, \"a\\nb\"]}\n", []problem{{7, 25, `command "a\nb" holds a control character`}}, false},
 		{"bidi in a ref", head + "      - github-workflow: {repo: acme/api, workflow: deploy.yml, ref: \"main\\u202e\"}\n", []problem{{7, 70, `ref "main\u202e" holds`}}, false},

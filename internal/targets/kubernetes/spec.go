@@ -39,14 +39,14 @@ func Spec() target.Spec {
 			{Name: "namespace", Kind: target.String, Required: true, Doc: "the Secret's namespace",
 				Check: func(v any) error {
 					if errs := validation.IsDNS1123Label(v.(string)); len(errs) > 0 {
-						return target.Invalid("a namespace is a DNS label: lower-case letters, digits and -, at most 63 characters, e.g. prod", "invalid namespace %q: %s", v, errs[0])
+						return target.Invalid("a namespace is a DNS label: lower-case letters, digits and -, at most 63 characters, e.g. prod", "invalid namespace %q", v)
 					}
 					return nil
 				}},
 			{Name: "secret", Kind: target.String, Required: true, Names: true, Doc: "the Secret's name (it must exist: respond does not create Secrets)",
 				Check: func(v any) error {
 					if errs := validation.IsDNS1123Subdomain(v.(string)); len(errs) > 0 {
-						return target.Invalid("a Secret's name is a DNS subdomain: lower-case letters, digits, - and ., e.g. api-keys", "invalid Secret name %q: %s", v, errs[0])
+						return target.Invalid("a Secret's name is a DNS subdomain: lower-case letters, digits, - and ., e.g. api-keys", "invalid Secret name %q", v)
 					}
 					return nil
 				}},

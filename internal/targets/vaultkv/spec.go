@@ -1,6 +1,7 @@
 package vaultkv
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 
@@ -29,7 +30,7 @@ func Spec() target.Spec {
 			{Name: "mount", Kind: target.String, Doc: "the KV version 2 mount (default secret)",
 				Check: func(v any) error {
 					s := strings.Trim(v.(string), "/")
-					if !target.ValidSegment(s) || strings.Contains(v.(string), "//") {
+					if !target.ValidSegment(s) || strings.Contains(v.(string), "//") || strings.IndexFunc(s, unicode.IsSpace) >= 0 {
 						return target.Invalid("give the mount's path as `vault secrets list` shows it, without its slash, e.g. secret or kv", "invalid mount %q", v)
 					}
 					return nil
@@ -51,15 +52,18 @@ func Spec() target.Spec {
 				}},
 			{Name: "namespace", Kind: target.String, Doc: "the Vault Enterprise namespace (default: VAULT_NAMESPACE, else the root)",
 				Check: func(v any) error {
-					if !validPath(strings.Trim(v.(string), "/")) {
-						return target.Invalid("write the namespace's path, e.g. team-a or team-a/prod", "invalid namespace %q", v)
+					if !validPath(strings.Trim(v.(string), "/")) || strings.IndexFunc(v.(string), unicode.IsSpace) >= 0 {
+						return target.Invalid("write the namespace's path, e.g. team-a or team-a/prod (Vault's namespaces hold no spaces)", "invalid namespace %q", v)
 					}
 					return nil
 				}},
 		},
 		Example: "- vault-kv: {mount: secret, path: app/prod, field: OPENAI_API_KEY}",
 		Holds:   true,
-		ID:      func(t target.Target) string { return Type + ":" + placeOf(t) },
+		Validate: func(t target.Target) []target.Problem {
+			return apiPathProblems(t.Str("mount"), t.Str("path"))
+		},
+		ID: func(t target.Target) string { return Type + ":" + placeOf(t) },
 		Describe: func(t target.Target, _ func(string) string) (string, string, string) {
 			where := "Vault"
 			if ns := strings.Trim(t.Str("namespace"), "/"); ns != "" {
@@ -120,4 +124,30 @@ func placeOf(t target.Target) string {
 		p = ns + "/" + p
 	}
 	return p
+}
+
+// apiPathProblems warns of a path written as the API's (secret/data/app/prod,
+// or data/app/prod): respond adds the mount and data/ itself, so that path
+// names another secret than the one meant.
+func apiPathProblems(mount, path string) []target.Problem {
+	if mount == "" {
+		mount = DefaultMount
+	}
+	mount = strings.Trim(mount, "/")
+	parts := strings.Split(path, "/")
+	var rest string
+	switch {
+	case len(parts) > 2 && parts[1] == "data": // secret/data/app/prod
+		rest = strings.Join(parts[2:], "/")
+	case len(parts) > 1 && parts[0] == "data": // data/app/prod
+		rest = strings.Join(parts[1:], "/")
+	case len(parts) > 1 && parts[0] == mount: // secret/app/prod
+		rest = strings.Join(parts[1:], "/")
+	default:
+		return nil
+	}
+	return []target.Problem{{Field: "path", Warning: true,
+		Msg:  fmt.Sprintf("path %q looks like an API path: respond writes to %s/data/%s, the secret %q of mount %s", path, mount, path, path, mount),
+		Hint: fmt.Sprintf("write the secret's path in the mount, as `vault kv get -mount=%s PATH` takes it (path: %s), and the mount as mount:", mount, rest)}}
+	return nil
 }
