@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/respondhq/respond/internal/report"
+	"github.com/respondhq/respond/internal/textsafe"
 
 	"github.com/spf13/cobra"
 
@@ -157,7 +158,16 @@ func secretInputs(ctx context.Context, f *Factory, pb *playbook.Playbook, stdinN
 			}
 			return nil, &UsageError{fmt.Errorf("secret input %s %s: pipe it on standard input with --secret-stdin %s (secrets are never taken as command-line arguments)", in.Name, why, in.Name)}
 		}
-		v, err := f.Prompter().Password(ctx, fmt.Sprintf("%s (%s):", in.Name, in.Description))
+		// The description is a line of its own (it may be long); the
+		// question is short, and whole on an 80-column terminal.
+		question := fmt.Sprintf("Paste %s (it is not shown):", in.Name)
+		if givenBefore {
+			question = fmt.Sprintf("Paste %s again, the value the incident started with (it is not shown):", in.Name)
+		}
+		if d := strings.TrimSpace(in.Description); d != "" {
+			writeWrapped(f.IO.ErrOut, in.Name+": "+textsafe.Line(d), f.IO.TerminalWidth(), "", "  ")
+		}
+		v, err := f.Prompter().Password(ctx, question)
 		if err != nil {
 			return nil, err
 		}
