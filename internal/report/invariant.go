@@ -300,7 +300,15 @@ func (b *builder) invariant() {
 			}
 		}
 	}
+	byPerson := false
+	if r.Key != nil {
+		if s, ok := specOf(r.Key.Provider); ok && s.Caps.Replace == provider.ByPerson {
+			byPerson = true // respond creates nothing: a person makes the replacement
+		}
+	}
 	switch {
+	case leftover && byPerson && len(superseded) == 0:
+		add(ClauseLeftovers, true, "respond created nothing: a person makes the replacement")
 	case leftover:
 		add(ClauseLeftovers, false, "creating the replacement was interrupted or failed; what it created may be left over: run %s, which deletes it", resume)
 	case len(superseded) > 0 && !b.declares(kindDiscard):
