@@ -147,7 +147,7 @@ func listDrills(f *Factory) error {
 	for _, s := range list {
 		rows = append(rows, []string{s.Name, s.Title, strings.Join(s.Skills, ", ")})
 	}
-	if err := ui.Table(f.IO.Out, []string{"SCENARIO", "TITLE", "TRAINS"}, rows); err != nil {
+	if err := ui.FitTable(f.IO.Out, f.tableWidth(), []string{"SCENARIO", "TITLE", "TRAINS"}, rows); err != nil {
 		return err
 	}
 	fmt.Fprintln(f.IO.Out, "\nrespond drill SCENARIO runs the demonstration; respond drill start SCENARIO a live drill. A scenario file works too (respond drill schema).")
@@ -287,7 +287,7 @@ func printScore(f *Factory, s *drill.Score, ideal *drill.Score) {
 		total = append(total, fmt.Sprintf("%.1f/100", ideal.Total))
 	}
 	rows = append(rows, total)
-	_ = ui.Table(f.IO.Out, header, rows)
+	_ = ui.FitTable(f.IO.Out, f.tableWidth(), header, rows)
 	fmt.Fprintln(f.IO.Out, "Why:")
 	for _, m := range s.Measures {
 		writeWrapped(f.IO.Out, m.Label+": "+m.Reason, f.IO.TerminalWidth(), "  ", "    ")

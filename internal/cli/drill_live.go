@@ -563,7 +563,7 @@ func listInjects(f *Factory, plan *drill.Plan) error {
 		}
 		rows = append(rows, []string{in.Name, in.Kind, when, in.Description})
 	}
-	return ui.Table(f.IO.Out, []string{"INJECT", "KIND", "WHEN", "WHAT"}, rows)
+	return ui.FitTable(f.IO.Out, f.tableWidth(), []string{"INJECT", "KIND", "WHEN", "WHAT"}, rows)
 }
 
 func newDrillEndCmd(f *Factory, o *drillOptions) *cobra.Command {

@@ -77,3 +77,7 @@ func (f *Factory) Catalog() step.Catalog { return steps.CatalogWith(f.Providers(
 
 // JSON reports whether machine output was asked for.
 func (f *Factory) JSON() bool { return f.Output == "json" }
+
+// tableWidth is the width tables fit: the terminal's; 0 (rows whole, for
+// grep and logs) where the output is no terminal.
+func (f *Factory) tableWidth() int { return f.IO.TerminalWidth() }

@@ -43,13 +43,11 @@ func newIncidentsCmd(f *Factory) *cobra.Command {
 	return cmd
 }
 
-// writeIncidents lists incidents as a table when it fits the terminal (80
-// columns where the output is no terminal), else as a list of two lines
-// or more per incident, each within the width.
+// writeIncidents lists incidents as a table when it fits the terminal
+// (or when the output is no terminal, width 0: rows whole, for grep and
+// logs), else as a list of two lines or more per incident, each within
+// the width.
 func writeIncidents(w io.Writer, list []incident.Summary, width int) error {
-	if width <= 0 {
-		width = 80
-	}
 	header := []string{"ID", "PLAYBOOK", "STATUS", "STARTED", "TIME TO CONTAIN", "KEY", "CREDENTIAL"}
 	rows := make([][]string, 0, len(list))
 	for _, s := range list {
@@ -60,7 +58,7 @@ func writeIncidents(w io.Writer, list []incident.Summary, width int) error {
 	if err := ui.Table(&table, header, rows); err != nil {
 		return err
 	}
-	if ui.MaxWidth(table.String()) <= width {
+	if width <= 0 || ui.MaxWidth(table.String()) <= width {
 		_, err := w.Write(table.Bytes())
 		return err
 	}

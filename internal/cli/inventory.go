@@ -210,7 +210,7 @@ func showInventory(f *Factory, inv *inventory.Inventory) error {
 			}
 			rows = append(rows, []string{t.Type, where, name, notes})
 		}
-		if err := ui.Table(out, []string{"TARGET TYPE", "WHERE", "SECRET/VAR", "NOTES"}, rows); err != nil {
+		if err := ui.FitTable(out, f.tableWidth(), []string{"TARGET TYPE", "WHERE", "SECRET/VAR", "NOTES"}, rows); err != nil {
 			return err
 		}
 	}

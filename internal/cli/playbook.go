@@ -95,7 +95,7 @@ func newPlaybookListCmd(f *Factory) *cobra.Command {
 			for _, e := range list {
 				rows = append(rows, []string{e.Name, e.Strategy, fmt.Sprint(e.Steps), firstSentence(e.Description)})
 			}
-			return ui.Table(f.IO.Out, []string{"NAME", "STRATEGY", "STEPS", "DESCRIPTION"}, rows)
+			return ui.FitTable(f.IO.Out, f.tableWidth(), []string{"NAME", "STRATEGY", "STEPS", "DESCRIPTION"}, rows)
 		},
 	}
 }
@@ -154,7 +154,7 @@ func newPlaybookShowCmd(f *Factory) *cobra.Command {
 					rows = append(rows, []string{in.Name, string(in.Type), req, def, in.Description})
 				}
 				fmt.Fprintln(out, p.Bold("Inputs"))
-				if err := ui.Table(out, []string{"INPUT", "TYPE", "REQUIRED", "DEFAULT", "DESCRIPTION"}, rows); err != nil {
+				if err := ui.FitTable(out, f.tableWidth(), []string{"INPUT", "TYPE", "REQUIRED", "DEFAULT", "DESCRIPTION"}, rows); err != nil {
 					return err
 				}
 				fmt.Fprintln(out)
@@ -177,7 +177,7 @@ func newPlaybookShowCmd(f *Factory) *cobra.Command {
 				rows = append(rows, []string{fmt.Sprint(i + 1), st.ID, st.Uses, st.Name, strings.Join(extra, "; ")})
 			}
 			fmt.Fprintln(out, p.Bold("Steps"))
-			return ui.Table(out, []string{"#", "ID", "USES", "NAME", "NOTES"}, rows)
+			return ui.FitTable(out, f.tableWidth(), []string{"#", "ID", "USES", "NAME", "NOTES"}, rows)
 		},
 	}
 }

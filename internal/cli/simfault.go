@@ -87,7 +87,7 @@ OPENAI_BASE_URL (the exports sim serve and drills print).
 				for _, x := range list.Faults {
 					rows = append(rows, []string{strconv.Itoa(x.ID), describeFault(x), strconv.Itoa(x.Fired)})
 				}
-				return ui.Table(f.IO.Out, []string{"ID", "FAULT", "FIRED"}, rows)
+				return ui.FitTable(f.IO.Out, f.tableWidth(), []string{"ID", "FAULT", "FIRED"}, rows)
 			case "clear":
 				url := base + "/_sim/faults"
 				if len(args) == 2 {

@@ -3,15 +3,40 @@
 package ui
 
 import (
+	"bytes"
 	"io"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 )
 
-// Table writes a table with a header row.
+// Table writes a table with a header row, as wide as its cells need.
 func Table(w io.Writer, header []string, rows [][]string) error {
-	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAutoWrap(tw.WrapNone))
+	return FitTable(w, 0, header, rows)
+}
+
+// FitTable writes a table with a header row within width columns (the
+// terminal's; 80 where the output is no terminal): when its cells need
+// more, the longest are wrapped at spaces inside their cells. A table
+// that fits is the same as Table's.
+func FitTable(w io.Writer, width int, header []string, rows [][]string) error {
+	var buf bytes.Buffer
+	t := tablewriter.NewTable(&buf, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAutoWrap(tw.WrapNone))
+	t.Header(toAny(header)...)
+	for _, r := range rows {
+		if err := t.Append(toAny(r)...); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	if width == 0 || MaxWidth(buf.String()) <= width {
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	t = tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAutoWrap(tw.WrapNormal),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNormal), tablewriter.WithMaxWidth(width))
 	t.Header(toAny(header)...)
 	for _, r := range rows {
 		if err := t.Append(toAny(r)...); err != nil {
