@@ -141,7 +141,14 @@ func interm() int {
 	err = cmd.Wait()
 	close(done)
 	tty.Close()
-	fmt.Print(screen(raw.String(), cols))
+	// INTERM_UNWRAPPED=1 shows each line whole, as written (what a wider
+	// terminal would show): how wide respond's lines are, not how the
+	// terminal folded them.
+	shown := cols
+	if os.Getenv("INTERM_UNWRAPPED") == "1" {
+		shown = 1 << 20
+	}
+	fmt.Print(screen(raw.String(), shown))
 	if !signalled.IsZero() {
 		fmt.Fprintf(os.Stderr, "interm: %s exited %s after SIG%s\n", filepath.Base(args[1]), time.Since(signalled).Round(time.Millisecond), signal)
 	}

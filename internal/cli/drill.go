@@ -150,7 +150,8 @@ func listDrills(f *Factory) error {
 	if err := ui.FitTable(f.IO.Out, f.tableWidth(), []string{"SCENARIO", "TITLE", "TRAINS"}, rows); err != nil {
 		return err
 	}
-	fmt.Fprintln(f.IO.Out, "\nrespond drill SCENARIO runs the demonstration; respond drill start SCENARIO a live drill. A scenario file works too (respond drill schema).")
+	fmt.Fprintln(f.IO.Out)
+	writeWrapped(f.IO.Out, "respond drill SCENARIO runs the demonstration; respond drill start SCENARIO a live drill. A scenario file works too (respond drill schema).", f.IO.TerminalWidth(), "", "")
 	return nil
 }
 

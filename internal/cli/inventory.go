@@ -188,7 +188,13 @@ func showInventory(f *Factory, inv *inventory.Inventory) error {
 				scope = "the credentials' " + spec.Scope.Kind
 			}
 		}
-		fmt.Fprintf(out, "%s  %s\n", p.Bold(c.Name), p.Dim(fmt.Sprintf("%s %s, %s", title, scope, key)))
+		about := fmt.Sprintf("%s %s, %s", title, scope, key)
+		if w := f.tableWidth(); w > 0 && ui.StringWidth(c.Name)+2+ui.StringWidth(about) > w {
+			// On a narrow terminal the key goes on a line of its own.
+			fmt.Fprintf(out, "%s  %s\n  %s\n", p.Bold(c.Name), p.Dim(title+" "+scope+","), p.Dim(key))
+		} else {
+			fmt.Fprintf(out, "%s  %s\n", p.Bold(c.Name), p.Dim(about))
+		}
 		if len(c.Targets) == 0 {
 			fmt.Fprintln(out, p.Yellow("no targets: the replacement would be deployed nowhere"))
 			continue

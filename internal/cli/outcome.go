@@ -101,7 +101,9 @@ func (e *outcomeAfter) Unwrap() []error {
 // printOutcome writes the end of a run for a person: the verdict against
 // the invariant, the severity, abnormal usage, the inventory change and
 // every promise that does not hold, with what to do.
-func printOutcome(w io.Writer, p ui.Palette, r *report.Report) {
+// On a terminal (width > 0) each promise's words are wrapped under
+// themselves; elsewhere a promise is one line, for grep and logs.
+func printOutcome(w io.Writer, p ui.Palette, r *report.Report, width int) {
 	inv := r.Invariant
 	if inv == nil {
 		return
@@ -130,7 +132,11 @@ func printOutcome(w io.Writer, p ui.Palette, r *report.Report) {
 		if !c.Holds {
 			mark = p.Red("✗")
 		}
-		fmt.Fprintf(w, "  %s %-31s %s\n", mark, c.Name, c.Detail)
+		lines := wrapWords(c.Detail, width-36)
+		fmt.Fprintf(w, "  %s %-31s %s\n", mark, c.Name, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(w, "%36s%s\n", "", l)
+		}
 	}
 	if u := r.Usage; u != nil && u.Available && u.Abnormal {
 		fmt.Fprintf(w, "  %s %s\n", p.Red("!"), "abnormal usage: "+u.Assessment)
@@ -149,6 +155,28 @@ func printOutcome(w io.Writer, p ui.Palette, r *report.Report) {
 		}
 		fmt.Fprintf(w, "  inventory: %s: credential %s %s %s%s\n", c.File, c.Credential, verb, c.To, from)
 	}
+}
+
+// wrapWords wraps text at spaces to lines of at most width columns (a
+// word longer than that stands alone); width below 20 (no terminal, or one
+// too narrow) leaves it one line.
+func wrapWords(text string, width int) []string {
+	if width < 20 {
+		return []string{text}
+	}
+	var out []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		if line != "" && ui.StringWidth(line)+1+ui.StringWidth(word) > width {
+			out = append(out, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	return append(out, line)
 }
 
 func failingClause(inv *report.Invariant, name string) bool {

@@ -370,7 +370,7 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 		}
 	} else if out != nil {
 		if rep != nil {
-			printOutcome(f.IO.ErrOut, ui.Palette{Enabled: f.IO.ColorEnabled()}, rep)
+			printOutcome(f.IO.ErrOut, ui.Palette{Enabled: f.IO.ColorEnabled()}, rep, f.IO.TerminalWidth())
 		}
 		switch {
 		case o.DryRun:

@@ -378,3 +378,21 @@ func TestIncidentsFitTheWidth(t *testing.T) {
 		t.Errorf("a 250-column terminal does not get the table:\n%s", wide.String())
 	}
 }
+
+// TestWrapWords: the outcome's words wrap at spaces within the width on a
+// terminal, and stay one line elsewhere.
+func TestWrapWords(t *testing.T) {
+	text := "the earlier replacement(s) key_DeMUvK2Oxl8IF8dJ stay live until the new one is on every target, redeployed and verified"
+	lines := wrapWords(text, 45)
+	if len(lines) < 3 || strings.Join(lines, " ") != text {
+		t.Errorf("wrapWords(…, 45) = %q", lines)
+	}
+	for _, l := range lines {
+		if ui.StringWidth(l) > 45 {
+			t.Errorf("line %q is wider than 45", l)
+		}
+	}
+	if got := wrapWords(text, 0); len(got) != 1 || got[0] != text {
+		t.Errorf("wrapWords(…, 0) = %q; want the text whole", got)
+	}
+}
