@@ -19,6 +19,7 @@ import (
 	"github.com/respondhq/respond/internal/playbook"
 	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/secret"
+	"github.com/respondhq/respond/internal/textsafe"
 )
 
 // keyOptions are the flags of leaked-key and rotate.
@@ -79,6 +80,7 @@ Where the key is deployed comes from the inventory (--inventory,
 		},
 	}
 	addKeyFlags(cmd, o, true)
+	_ = cmd.RegisterFlagCompletionFunc("credential", completeCredentials(f))
 	return cmd
 }
 
@@ -104,6 +106,7 @@ works, and only then revoke the old key. Nothing breaks at any moment.`,
 		},
 	}
 	addKeyFlags(cmd, o, false)
+	_ = cmd.RegisterFlagCompletionFunc("credential", completeCredentials(f))
 	cmd.Flags().BoolVar(&o.Due, "due", false, "rotate every inventory credential whose key is older than its rotate_every, one rotate-key playbook each (safe to run twice at once)")
 	return cmd
 }
@@ -523,3 +526,26 @@ func firstNonEmpty(s ...string) string {
 
 func prefix(s string, n int) string { return s[:min(n, len(s))] }
 func suffix(s string, n int) string { return s[max(0, len(s)-n):] }
+
+// completeCredentials completes --credential with the inventory's
+// credentials (nothing when there is no inventory, or it does not parse).
+func completeCredentials(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		path, err := inventory.Find(f.Inventory)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		src, err := inventory.ReadFile(path)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		inv, _ := inventory.Parse(path, src)
+		var names []string
+		if inv != nil {
+			for _, c := range inv.Credentials {
+				names = append(names, textsafe.Line(c.Name)+"\t"+textsafe.Line(c.Provider))
+			}
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
+}

@@ -118,6 +118,10 @@ or kill). See docs/simulator.md.`,
 	fl := cmd.Flags()
 	fl.StringVar(&o.Addr, "addr", "127.0.0.1:8787", "address to listen on")
 	fl.StringVar(&o.Scenario, "scenario", sim.DefaultScenario, "world to seed: "+strings.Join(simScenarioNames(), ", ")+", or a drill scenario (respond drill --list) or scenario file")
+	// The built-in worlds; a drill scenario's name or a file works too.
+	_ = cmd.RegisterFlagCompletionFunc("scenario", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return simScenarioNames(), cobra.ShellCompDirectiveDefault
+	})
 	fl.BoolVar(&live, "live", false, "run the live world: an attacker using the leaked key and services using their targets' keys (GET /_sim/world)")
 	fl.Int64Var(&o.Seed, "seed", 1, "seed: the same seed gives the same world")
 	fl.IntVar(&o.Repos, "repos", sim.DefaultRepos, "how many repositories hold the leaked key")
