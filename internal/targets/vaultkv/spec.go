@@ -149,5 +149,4 @@ func apiPathProblems(mount, path string) []target.Problem {
 	return []target.Problem{{Field: "path", Warning: true,
 		Msg:  fmt.Sprintf("path %q looks like an API path: respond writes to %s/data/%s, the secret %q of mount %s", path, mount, path, path, mount),
 		Hint: fmt.Sprintf("write the secret's path in the mount, as `vault kv get -mount=%s PATH` takes it (path: %s), and the mount as mount:", mount, rest)}}
-	return nil
 }
