@@ -21,11 +21,15 @@ test: vet unit
 vet:
 	$(GO) vet $(PKG)
 
+# The end-to-end package (cmd/respond: every script, both fault sweeps,
+# watch's bursts) takes over ten minutes under the race detector on two
+# cores, go test's default limit per package; the whole of CI stays well
+# under twenty.
 unit:
 ifeq ($(RACE),)
 	@echo "note: no C compiler for cgo, so the tests run without the race detector"
 endif
-	$(GO) test $(RACE) -count=1 $(PKG)
+	$(GO) test $(RACE) -count=1 -timeout 30m $(PKG)
 
 ## lint: staticcheck at a pinned version, fetched through the module proxy
 lint:
