@@ -214,29 +214,5 @@ func runAudit(cmd *cobra.Command, f *Factory, o *auditOptions) error {
 // loadAuditInventory is the inventory, if there is one: without one the
 // audit still checks the providers and GitHub organizations given.
 func loadAuditInventory(f *Factory) (*inventory.Inventory, string, error) {
-	path, err := inventory.Find(f.Inventory)
-	if errors.Is(err, inventory.ErrNotFound) && f.Inventory == "" {
-		if !f.JSON() {
-			fmt.Fprintln(f.IO.ErrOut, "No inventory (./respond.yaml): every key in use is one no credential names. See docs/inventory.md.")
-		}
-		return nil, "", nil
-	}
-	if err != nil {
-		return nil, "", &UsageError{err}
-	}
-	src, err := inventory.ReadFile(path)
-	if err != nil {
-		return nil, "", &UsageError{fmt.Errorf("read inventory: %w", err)}
-	}
-	inv, diags := inventory.Parse(path, src)
-	if len(diags) > 0 {
-		diags.Render(f.IO.ErrOut, map[string][]byte{path: src}, f.IO.ColorEnabled())
-	}
-	if diags.HasErrors() {
-		return nil, "", &SilentError{Code: ExitUsage}
-	}
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
-	}
-	return inv, path, nil
+	return findInventory(f, "No inventory (./respond.yaml): every key in use is one no credential names. See docs/inventory.md.")
 }

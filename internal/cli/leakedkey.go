@@ -369,10 +369,17 @@ func readLeakedKey(ctx context.Context, f *Factory) (leakedKey, error) {
 // absolute path; none at all is fine (the key is still contained), a
 // broken one is not.
 func loadInventory(f *Factory) (*inventory.Inventory, string, error) {
+	return findInventory(f, "No inventory (./respond.yaml): a leaked key is still revoked, but nothing is replaced or deployed. See docs/inventory.md.")
+}
+
+// findInventory finds and parses the inventory (--inventory, else
+// ./respond.yaml), rendering its diagnostics; with none and none named,
+// it says none (what that means for the command) and returns nil.
+func findInventory(f *Factory, none string) (*inventory.Inventory, string, error) {
 	path, err := inventory.Find(f.Inventory)
 	if errors.Is(err, inventory.ErrNotFound) && f.Inventory == "" {
 		if !f.JSON() {
-			fmt.Fprintln(f.IO.ErrOut, "No inventory (./respond.yaml): a leaked key is still revoked, but nothing is replaced or deployed. See docs/inventory.md.")
+			fmt.Fprintln(f.IO.ErrOut, none)
 		}
 		return nil, "", nil
 	}
