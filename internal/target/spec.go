@@ -463,3 +463,20 @@ func (l ProblemList) Error() string {
 
 // Unwrap returns the problems.
 func (l ProblemList) Unwrap() []error { return l }
+
+// PreflightProblems is the preflight error of a target's problems, each
+// message naming the target (nil for none): one problem alone, several as
+// a ProblemList, which preflight reports one by one.
+func PreflightProblems(id string, messages []string) error {
+	switch len(messages) {
+	case 0:
+		return nil
+	case 1:
+		return Preflightf(nil, "%s: %s", id, messages[0])
+	}
+	list := make(ProblemList, len(messages))
+	for i, m := range messages {
+		list[i] = Preflightf(nil, "%s: %s", id, m)
+	}
+	return Preflightf(list, "%s", list.Error())
+}

@@ -143,17 +143,11 @@ func (w Writer) CheckAll(ctx context.Context, ts []target.Target) []error {
 // none): one problem, or a target.ProblemList of them, each naming the
 // target.
 func problemsError(id string, ps []Problem) error {
-	switch len(ps) {
-	case 0:
-		return nil
-	case 1:
-		return target.Preflightf(nil, "%s: %s", id, ps[0].Message)
-	}
-	list := make(target.ProblemList, len(ps))
+	msgs := make([]string, len(ps))
 	for i, p := range ps {
-		list[i] = target.Preflightf(nil, "%s: %s", id, p.Message)
+		msgs[i] = p.Message
 	}
-	return target.Preflightf(list, "%s", list.Error())
+	return target.PreflightProblems(id, msgs)
 }
 
 // checkFailed words a check that could not be made: credentials the

@@ -116,17 +116,11 @@ func (w *Writer) Check(ctx context.Context, t target.Target) error {
 	case err != nil:
 		return fmt.Errorf("%s: %w", id, err)
 	}
-	switch len(problems) {
-	case 0:
-		return nil
-	case 1:
-		return target.Preflightf(nil, "%s: %s", id, problems[0].Message)
-	}
-	list := make(target.ProblemList, len(problems))
+	msgs := make([]string, len(problems))
 	for i, p := range problems {
-		list[i] = target.Preflightf(nil, "%s: %s", id, p.Message)
+		msgs[i] = p.Message
 	}
-	return target.Preflightf(list, "%s", list.Error())
+	return target.PreflightProblems(id, msgs)
 }
 
 // Plan implements target.Writer: it reads the secret to tell whether the
