@@ -528,8 +528,7 @@ func skipAfterBadValue(pr target.Problem, nodes map[string]*ast.MappingValueNode
 	if pr.Field != "" {
 		return nodes[pr.Field] != nil && t.Fields[pr.Field] == nil
 	}
-	name, required := strings.CutSuffix(pr.Msg, " is required")
-	return !required || nodes[name] != nil
+	return pr.Missing == "" || nodes[pr.Missing] != nil
 }
 
 // problemMsg words a field's problem: "invalid secret name …" as the

@@ -163,6 +163,9 @@ type Problem struct {
 	Msg     string
 	Hint    string
 	Warning bool
+	// Missing names a required field the target does not give (Field is
+	// then "" when there is nothing in the file to point at).
+	Missing string
 }
 
 // fieldError is a field's problem with a hint.

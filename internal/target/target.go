@@ -258,7 +258,7 @@ func (t Target) Problems() []Problem {
 			if !given {
 				at = "" // nothing to point at but the target
 			}
-			out = append(out, Problem{Field: at, Msg: f.Name + " is required", Hint: hint})
+			out = append(out, Problem{Field: at, Msg: f.Name + " is required", Hint: hint, Missing: f.Name})
 			bad = true
 			continue
 		case !given:
