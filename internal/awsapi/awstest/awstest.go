@@ -86,6 +86,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go"
 )
 
 // Region is the region the server's environment names.
@@ -547,11 +548,29 @@ type KeyState struct {
 	ID, User, Status string
 }
 
+// listAccessKeys is IAM ListAccessKeys for user, tried again when the
+// connection to moto failed (its server closes idle kept-alive
+// connections, and the test's client retries nothing): the tests read the
+// world through it, and a lost connection is not the world's state.
+func (s *Server) listAccessKeys(user string) (*iam.ListAccessKeysOutput, error) {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var out *iam.ListAccessKeysOutput
+		out, err = s.iam.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(user)})
+		var apiErr smithy.APIError
+		if err == nil || errors.As(err, &apiErr) {
+			return out, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil, err
+}
+
 // UserKeys lists a user's access keys with IAM ListAccessKeys (signed by
 // Admin, so Requests leaves it out by default). Unlike AccessKeys it does
 // not list deleted keys.
 func (s *Server) UserKeys(t T, user string) []KeyState {
-	out, err := s.iam.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	out, err := s.listAccessKeys(user)
 	if err != nil {
 		t.Fatalf("moto: listing the access keys of %s: %v", user, err)
 		return nil
@@ -615,7 +634,7 @@ func (s *Server) KeyWorks(keyID, secretKey string) (user string, live, known boo
 	if !known {
 		return "", false, false, nil
 	}
-	out, err := s.iam.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	out, err := s.listAccessKeys(user)
 	if err != nil {
 		var nse *iamtypes.NoSuchEntityException
 		if errors.As(err, &nse) {
