@@ -171,6 +171,7 @@ type live struct {
 	frozen   bool
 	frozenAt time.Time
 	stop     chan struct{}
+	stopOnce sync.Once // FreezeLive may run from Reset, Close and the context at once
 	done     chan struct{}
 
 	keys      []*attackKey
@@ -623,11 +624,7 @@ func (s *Sim) FreezeLive() {
 		l.frozen, l.frozenAt = true, now
 	}
 	l.mu.Unlock()
-	select {
-	case <-l.stop:
-	default:
-		close(l.stop)
-	}
+	l.stopOnce.Do(func() { close(l.stop) })
 	<-l.done
 }
 

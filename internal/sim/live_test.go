@@ -272,3 +272,24 @@ func TestUnlistedRepos(t *testing.T) {
 		t.Error("no unlisted consumer for acme/billing-legacy")
 	}
 }
+
+// Close, Reset and the context's end may each freeze the live world at the
+// same moment (a drill's end races sim serve's shutdown); none of them may
+// panic, and the world ends frozen.
+func TestFreezeLiveConcurrent(t *testing.T) {
+	for range 20 {
+		s, _ := liveSim(t, Options{RunDuration: 4 * time.Second})
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.FreezeLive()
+			}()
+		}
+		wg.Wait()
+		if !s.LiveState().Frozen {
+			t.Fatal("after eight concurrent freezes the live world is not frozen")
+		}
+	}
+}
