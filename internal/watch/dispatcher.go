@@ -82,7 +82,11 @@ func (d *Dispatcher) Handle(ctx context.Context, source string, ref AlertRef, kn
 		return
 	}
 	for {
-		d.handle(ctx, source, ref, known)
+		if d.handle(ctx, source, ref, known) {
+			if err := d.cfg.Store.ClearReceived(key); err != nil {
+				d.cfg.Log.Error("could not record that the alert was decided", "alert", key, "error", err)
+			}
+		}
 		if !d.dedup.leave(key) || ctx.Err() != nil {
 			return
 		}
@@ -93,13 +97,16 @@ func (d *Dispatcher) Handle(ctx context.Context, source string, ref AlertRef, kn
 	}
 }
 
-func (d *Dispatcher) handle(ctx context.Context, source string, ref AlertRef, known *githubapi.AlertState) {
+// handle reports whether the alert is settled: decided, or needing
+// nothing; false when it could not be read, so that a delivery's mark
+// stays for the next start to decide it.
+func (d *Dispatcher) handle(ctx context.Context, source string, ref AlertRef, known *githubapi.AlertState) (settled bool) {
 	log := d.cfg.Log.With("alert", ref.String(), "source", source)
 	if prev, seen := d.cfg.Store.Alert(ref.String()); seen && prev.Action == Respond {
 		// Nothing could ask for more: no need to read it again (its
 		// validated and location events follow every response).
 		log.Debug("alert already handled", "earlier_action", prev.Action, "status", prev.Status, "incident", prev.Incident)
-		return
+		return true
 	}
 	var a githubapi.AlertState
 	if known != nil {
@@ -109,7 +116,7 @@ func (d *Dispatcher) handle(ctx context.Context, source string, ref AlertRef, kn
 		a, err = d.cfg.GitHub.AlertState(ctx, ref.Owner, ref.Repo, ref.Number)
 		if err != nil {
 			log.Error("could not read the alert; the next poll looks again", "error", d.mask(err))
-			return
+			return false
 		}
 	}
 	if !a.Secret.IsZero() {
@@ -117,13 +124,13 @@ func (d *Dispatcher) handle(ctx context.Context, source string, ref AlertRef, kn
 	}
 	if a.State != "open" {
 		log.Info("alert is not open: nothing to do", "state", a.State, "resolution", a.Resolution)
-		return
+		return true
 	}
 	dec := d.Decide(ctx, a)
 	prev, seen := d.cfg.Store.Alert(ref.String())
 	if seen && (prev.Status == StatusRunning || prev.Status == StatusAttached || prev.Action.rank() >= dec.Action.rank()) {
 		log.Info("alert already handled", "action", dec.Action, "rule", dec.Rule, "earlier_action", prev.Action, "status", prev.Status, "incident", prev.Incident)
-		return
+		return true
 	}
 	d.cfg.Metrics.Alerts.WithLabelValues(source, string(dec.Action)).Inc()
 	log = log.With("action", dec.Action, "rule", dec.Rule, "secret_type", a.SecretType, "validity", a.Validity, "publicly_leaked", a.PubliclyLeaked)
@@ -131,7 +138,7 @@ func (d *Dispatcher) handle(ctx context.Context, source string, ref AlertRef, kn
 	if d.cfg.DryRun {
 		log.Info("dry run: would "+string(dec.Action), "dry_run", true, "trace", traceLines(dec))
 		d.put(log, ref.String(), rec)
-		return
+		return true
 	}
 	switch dec.Action {
 	case Ignore:
@@ -144,6 +151,7 @@ func (d *Dispatcher) handle(ctx context.Context, source string, ref AlertRef, kn
 	case Contain, Respond:
 		d.act(ctx, log, ref, a, dec, rec)
 	}
+	return true
 }
 
 // Decide applies the policy to an alert. An alert whose key respond cannot

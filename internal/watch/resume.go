@@ -51,8 +51,9 @@ func incidentsByAlert(stateDir string) map[string]incidentOf {
 // ResumeInterrupted takes up, after a restart, what the last run of watch
 // left: a response that did not end is resumed from its journal (or
 // started again when it never created its incident), and alerts attached
-// to a response are resolved once it contained their key. It returns when
-// every resumed response has started.
+// to a response are resolved once it contained their key, and alerts a
+// delivery named but nothing decided are decided. It returns when every
+// resumed response has started.
 func (d *Dispatcher) ResumeInterrupted(ctx context.Context) {
 	all := d.cfg.Store.Alerts()
 	var incs map[string]incidentOf
@@ -109,6 +110,19 @@ func (d *Dispatcher) ResumeInterrupted(ctx context.Context) {
 			continue
 		}
 		_ = d.cfg.Store.UpdateAlert(ref, func(x *AlertRecord) { x.Status, x.Action = StatusDecided, Ignore })
+		d.Submit(SourceResume, r)
+	}
+	// Alerts a delivery named that were not decided: the delivery was
+	// answered, so GitHub will not send it again.
+	for ref, rec := range d.cfg.Store.Alerts() {
+		if rec.Received.IsZero() || rec.Status == StatusRunning || rec.Status == StatusAttached {
+			continue
+		}
+		r, err := ParseRef(ref)
+		if err != nil {
+			continue
+		}
+		d.cfg.Log.Info("a delivery named the alert before the restart and it was not decided: deciding it now", "alert", ref, "source", SourceResume)
 		d.Submit(SourceResume, r)
 	}
 }

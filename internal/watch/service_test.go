@@ -54,6 +54,7 @@ type testService struct {
 	resp   *countingResponder
 	store  *Store
 	logs   *bytes.Buffer
+	logw   *syncWriter
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -68,11 +69,12 @@ func newTestService(t *testing.T, s *sim.Sim, gh GitHub, storeDir string, mutate
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	logs := &bytes.Buffer{}
+	logw := &syncWriter{w: logs}
 	resp := &countingResponder{}
 	cfg := Config{
 		Policy: mustPolicy(t, "rules:\n  - name: openai\n    match: {provider: openai}\n    action: respond\n"),
 		GitHub: gh, Responder: resp, Keys: &KeyFacts{}, Store: store,
-		Log: slog.New(slog.NewJSONHandler(&syncWriter{w: logs}, nil)), WebhookSecret: secret.New(hookSecret),
+		Log: slog.New(slog.NewJSONHandler(logw, nil)), WebhookSecret: secret.New(hookSecret),
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -81,7 +83,14 @@ func newTestService(t *testing.T, s *sim.Sim, gh GitHub, storeDir string, mutate
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testService{Service: svc, sim: s, resp: resp, store: store, logs: logs}
+	return &testService{Service: svc, sim: s, resp: resp, store: store, logs: logs, logw: logw}
+}
+
+// logText is what the service has logged so far (safe while it runs).
+func (ts *testService) logText() string {
+	ts.logw.mu.Lock()
+	defer ts.logw.mu.Unlock()
+	return ts.logs.String()
 }
 
 // run leads until the test ends (no listener: the tests call Handler).
@@ -268,5 +277,49 @@ func TestShutdownLetsResponsesFinish(t *testing.T) {
 	ts.cancel = nil
 	if rec, _ := ts.store.Alert(info.Alert); rec.Status != StatusDone {
 		t.Fatalf("the response's end was not recorded: %+v", rec)
+	}
+}
+
+// A delivery is answered only once its alert is recorded as received, and
+// the mark stays until the alert is decided: a replica that could not read
+// the alert (or died first) leaves it to the next start, which decides it
+// though GitHub never sends the answered delivery again.
+func TestAnsweredDeliverySurvivesRestart(t *testing.T) {
+	s, gh, _ := startSim(t, sim.Options{})
+	dir := t.TempDir()
+	info := s.Scenario()
+	r, _ := ParseRef(info.Alert)
+	// GitHub cannot show the alert: the delivery is accepted, nothing is
+	// decided.
+	if _, err := s.AddFault(sim.Fault{Method: "GET", Path: "/repos/" + info.AlertRepo + "/secret-scanning/alerts/*", Status: 500}); err != nil {
+		t.Fatal(err)
+	}
+	first := newTestService(t, s, gh, dir, nil)
+	first.run(t)
+	body := `{"action":"created","alert":{"number":` + strconv.Itoa(r.Number) + `},"repository":{"full_name":"` + info.AlertRepo + `"}}`
+	if rec := deliver(t, first.Handler(), "secret_scanning_alert", "d-1", body, Sign([]byte(hookSecret), []byte(body)), "application/json"); rec.Code != 202 {
+		t.Fatalf("delivery: %d %s", rec.Code, rec.Body)
+	}
+	waitFor(t, "the alert read fails", func() bool { return strings.Contains(first.logText(), "could not read the alert") })
+	first.stop()
+	if rec, ok := first.store.Alert(info.Alert); !ok || rec.Received.IsZero() {
+		t.Fatalf("after the answered delivery the store holds %+v (found %v), want the alert marked received", rec, ok)
+	}
+	if len(first.resp.alerts()) != 0 {
+		t.Fatalf("responses without reading the alert: %v", first.resp.alerts())
+	}
+	_ = first.store.Close()
+
+	// The next start decides it and clears the mark.
+	s.ClearFaults()
+	second := newTestService(t, s, gh, dir, nil)
+	second.run(t)
+	waitFor(t, "the response to the received alert", func() bool { return len(second.resp.alerts()) == 1 })
+	second.stop()
+	if got := second.resp.alerts(); got[0] != info.Alert {
+		t.Fatalf("responded to %v, want %s", got, info.Alert)
+	}
+	if rec, _ := second.store.Alert(info.Alert); !rec.Received.IsZero() || rec.Status != StatusDone {
+		t.Fatalf("after the restart the record is %+v, want done with the mark cleared", rec)
 	}
 }

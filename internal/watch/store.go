@@ -57,6 +57,11 @@ type AlertRecord struct {
 	Outcome string `json:"outcome,omitempty"`
 	// Contained: the response contained the key.
 	Contained bool `json:"contained,omitempty"`
+	// Received is when a delivery named the alert, set before the
+	// delivery is answered and cleared once the alert is decided: GitHub
+	// does not send an answered delivery again, so an alert whose
+	// replica died in between is decided after the restart from this.
+	Received time.Time `json:"received,omitzero"`
 	// AlertCreated and AlertUpdated are the alert's times when decided.
 	AlertCreated time.Time `json:"alert_created"`
 	AlertUpdated time.Time `json:"alert_updated"`
@@ -297,6 +302,35 @@ func (s *Store) UpdateAlert(ref string, change func(*AlertRecord)) error {
 	r := s.st.Alerts[ref]
 	change(&r)
 	s.st.Alerts[ref] = r
+	return s.save()
+}
+
+// MarkReceived records that a delivery named the alert and it is yet to
+// be decided.
+func (s *Store) MarkReceived(ref string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.st.Alerts[ref]
+	r.Received = at.UTC()
+	s.st.Alerts[ref] = r
+	return s.save()
+}
+
+// ClearReceived records that the alert a delivery named was decided (or
+// needs nothing): a record that held nothing else goes.
+func (s *Store) ClearReceived(ref string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.st.Alerts[ref]
+	if !ok || r.Received.IsZero() {
+		return nil
+	}
+	r.Received = time.Time{}
+	if r == (AlertRecord{}) {
+		delete(s.st.Alerts, ref)
+	} else {
+		s.st.Alerts[ref] = r
+	}
 	return s.save()
 }
 

@@ -128,6 +128,12 @@ func (h webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.Deliveries.WithLabelValues("accepted").Inc()
+	// Recorded before the answer: GitHub sends no answered delivery
+	// again, so a replica that dies before deciding leaves the alert to
+	// the next start (or the next leader) to decide.
+	if err := cfg.Store.MarkReceived(ref.String(), cfg.now()); err != nil {
+		log.Error("could not record the delivery's alert; it is decided now but not after a crash", "error", err)
+	}
 	log.Info("delivery accepted")
 	h.svc.disp().Submit(SourceWebhook, ref)
 	writeText(w, http.StatusAccepted, "accepted")
