@@ -459,8 +459,12 @@ func (f identified) result() *step.Result {
 	if !f.cred.IsZero() {
 		fp = f.cred.Fingerprint()
 	}
+	advice := provider.Ptr(f.p.spec.Advice)
+	if k.Advice != nil {
+		advice = provider.Ptr(*k.Advice)
+	}
 	ev := evidence.Identified{
-		Provider: f.p.spec.Name, Title: f.p.spec.Title, KeyID: k.ID, KeyName: k.Name, Advice: provider.Ptr(f.p.spec.Advice),
+		Provider: f.p.spec.Name, Title: f.p.spec.Title, KeyID: k.ID, KeyName: k.Name, Advice: advice,
 		Scope: k.Scope, ScopeKind: f.p.spec.Scope.Kind, ScopeName: k.ScopeName, Owner: k.Owner,
 		Redacted: k.Redacted, Fingerprint: fp, Created: rfc3339(k.Created), LastUsed: lastUsed,
 		LastUseUnknown: lastUsed == "" && !f.p.spec.Caps.LastUsed,

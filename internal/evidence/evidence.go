@@ -134,8 +134,13 @@ type Advice struct {
 	Console string `json:"console"`
 	// Review says where to review the key's use and costs.
 	Review string `json:"review"`
-	// AllowList says how to make a leaked key useless from elsewhere.
+	// AllowList says how to make a leaked key useless from elsewhere;
+	// empty: nothing to add (the key is already restricted).
 	AllowList string `json:"allow_list"`
+	// AllowListTitle is that follow-up's title, in the provider's words
+	// ("Set rate and spend limits on the workspace"); empty: allow-list
+	// the IP addresses that may use the scope's keys.
+	AllowListTitle string `json:"allow_list_title,omitempty"`
 	// Narrow says how to narrow a replacement to what the application
 	// uses ("key permissions on the OpenAI dashboard"); empty: nothing to
 	// narrow.

@@ -117,6 +117,10 @@ type KeyInfo struct {
 	// (a Google key's restrictions, say), as the journal keeps them:
 	// never a secret.
 	Attrs map[string]string
+	// Advice, when set, is the provider's advice for this key in place of
+	// its declared one: a Google key that already has application and API
+	// restrictions needs no advice to add them.
+	Advice *evidence.Advice
 	// Credential is the key's value when the step has it (key.revoke's
 	// `key`, identify's credential): for a provider that acts on a key by
 	// its value (GitHub revokes a token by the token). Zero otherwise;

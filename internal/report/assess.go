@@ -382,7 +382,9 @@ func (b *builder) followUps() {
 	for _, n := range b.planFollowUps() {
 		add(n.id, "low", n.title, n.text)
 	}
-	add("ip-allowlist", "low", "Allow-list the IP addresses that may use the "+orDefault(scopeKind(r), "project")+"'s keys", r.advice().AllowList)
+	if a := r.advice(); a.AllowList != "" {
+		add("ip-allowlist", "low", orDefault(a.AllowListTitle, "Allow-list the IP addresses that may use the "+orDefault(scopeKind(r), "project")+"'s keys"), a.AllowList)
+	}
 	if r.Incident.Kind != "generic" && len(r.Targets) == 0 && r.Replacement != nil {
 		add("inventory", "medium", "List where the key is deployed in respond.yaml",
 			"No deployment target was known for this key, so the replacement was not deployed anywhere. Describe its targets in the inventory so the next response deploys it automatically.")

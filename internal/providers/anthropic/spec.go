@@ -103,7 +103,8 @@ var Advice = evidence.Advice{
 	Console: "in the Claude Console (Settings → API keys: " + ConsoleKeys + ")",
 	Review: "Check the Console's Usage and Cost pages for the exposure window, filtered by the key (the Usage and Cost " +
 		"Admin API reports usage by api_key_id), for models and spend you do not recognise.",
-	AllowList: "Workspace rate and spend limits (Console → Settings → Workspaces → Limits) cap what a leaked key can cost.",
+	AllowList:      "Workspace rate and spend limits (Console → Settings → Workspaces → Limits) cap what a leaked key can cost.",
+	AllowListTitle: "Set rate and spend limits on the workspace",
 }
 
 // paste recognizes a pasted Anthropic key: an API key alone, or one line of

@@ -101,6 +101,9 @@ func keyInfo(k Key) *provider.KeyInfo {
 		user, _, _ := strings.Cut(e, "@")
 		ki.Owner = evidence.Owner{Type: "service_account", Noun: "service account", ID: e, Name: user, Email: e}
 	}
+	if a, ok := adviceFor(k.Restrictions); ok {
+		ki.Advice = &a
+	}
 	return ki
 }
 

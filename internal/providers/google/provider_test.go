@@ -523,3 +523,40 @@ func TestAdoptAndDiscard(t *testing.T) {
 		t.Errorf("Discard again = %v", err)
 	}
 }
+
+// The report's advice on restricting keys follows the leaked key's own
+// restrictions: none asked of a key restricted both ways, the missing way
+// named for a key restricted one way, the declared advice for a key with
+// none.
+func TestAdviceFollowsRestrictions(t *testing.T) {
+	ips := &ServerRestriction{AllowedIPs: []string{"10.0.0.0/8"}}
+	apis := []APITarget{{Service: "generativelanguage.googleapis.com"}}
+	cases := []struct {
+		name      string
+		r         Restrictions
+		own       bool
+		wantEmpty bool
+		want      string
+	}{
+		{name: "none", r: Restrictions{}, own: false},
+		{name: "ip and api", r: Restrictions{Server: ips, APITargets: apis}, own: true, wantEmpty: true},
+		{name: "ip only", r: Restrictions{Server: ips}, own: true, want: "not to any API"},
+		{name: "api only", r: Restrictions{APITargets: apis}, own: true, want: "could be used from anywhere"},
+	}
+	for _, c := range cases {
+		ki := keyInfo(Key{Name: KeyName("p", "k"), Project: "p", Restrictions: c.r})
+		if (ki.Advice != nil) != c.own {
+			t.Errorf("%s: own advice %v, want %v", c.name, ki.Advice != nil, c.own)
+			continue
+		}
+		if ki.Advice == nil {
+			continue
+		}
+		if c.wantEmpty != (ki.Advice.AllowList == "") || !strings.Contains(ki.Advice.AllowList, c.want) {
+			t.Errorf("%s: advice %q, want empty %v containing %q", c.name, ki.Advice.AllowList, c.wantEmpty, c.want)
+		}
+		if ki.Advice.Console == "" || ki.Advice.Review == "" {
+			t.Errorf("%s: the key's advice lost the declared console and review words: %+v", c.name, *ki.Advice)
+		}
+	}
+}

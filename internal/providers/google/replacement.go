@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/respondhq/respond/internal/evidence"
 	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/textsafe"
 )
@@ -159,4 +160,34 @@ func permissionsHint(r Restrictions) string {
 		return "the leaked key's restrictions, copied (" + describeRestrictions(r) + "); add an application restriction: referrers, IP addresses or apps (" + where + ")"
 	}
 	return "the leaked key's restrictions, copied (" + describeRestrictions(r) + "); narrow them further if the application allows (" + where + ")"
+}
+
+// The report's follow-up on restricting keys, for a key with none.
+const (
+	allowListTitle = "Restrict where and for which APIs the project's keys work"
+	allowListAll   = "Application restrictions (HTTP referrers, IP addresses, Android or iOS apps) and API restrictions make a leaked key useless elsewhere and for other APIs."
+)
+
+// adviceFor is the report's advice for a key with these restrictions, when
+// it differs from the declared one: a key restricted both by application
+// and by API needs no follow-up to restrict it, and one restricted in one
+// way only is told the other. ok is false for a key with no restrictions,
+// whose advice is the declared one.
+func adviceFor(r Restrictions) (a evidence.Advice, ok bool) {
+	if r.IsZero() {
+		return evidence.Advice{}, false
+	}
+	a = Spec().Advice
+	app := r.Browser != nil || r.Server != nil || r.Android != nil || r.IOS != nil
+	switch {
+	case app && len(r.APITargets) > 0:
+		a.AllowList, a.AllowListTitle = "", ""
+	case app:
+		a.AllowListTitle = "Restrict the project's keys to the APIs they call"
+		a.AllowList = "The leaked key was limited to " + describeRestrictions(r) + " but not to any API; API restrictions make a leaked key useless for other APIs."
+	default:
+		a.AllowListTitle = "Restrict where the project's keys work"
+		a.AllowList = "The leaked key was limited to " + describeRestrictions(r) + " but could be used from anywhere; an application restriction (HTTP referrers, IP addresses, Android or iOS apps) makes a leaked key useless elsewhere."
+	}
+	return a, true
 }

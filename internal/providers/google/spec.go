@@ -86,7 +86,8 @@ func Spec() provider.Spec {
 			Console: "in the Google Cloud console (APIs & Services → Credentials) or with `gcloud services api-keys delete KEY_ID --project PROJECT`",
 			Review: "Google's API reports no use per key: review the project's traffic for the window in the Cloud console " +
 				"(APIs & Services → Metrics, filtered by credential) and its billing reports; ask Google Cloud support about charges to dispute.",
-			AllowList: "Application restrictions (HTTP referrers, IP addresses, Android or iOS apps) and API restrictions make a leaked key useless elsewhere and for other APIs.",
+			AllowList:      allowListAll,
+			AllowListTitle: allowListTitle,
 		},
 		Docs: "docs/providers/google.md",
 		Fake: googlesim.New,
