@@ -576,9 +576,27 @@ func watchMissing(ts *testscript.TestScript, r *simRun, w *watchRun, what string
 }
 
 // watchMeasure writes, from the request log, how long each leaked key
-// lived: from the leak to the start of the DELETE that revoked it.
+// lived: from the leak to the start of the DELETE that revoked it. The
+// simulator logs a request once its answer is written, after the key's
+// state changed (and, with latency, up to that much later): the log is
+// read again until it holds every revoke, for up to 10 s.
 func watchMeasure(ts *testscript.TestScript, r *simRun, w *watchRun, file string) {
-	reqs := r.s.Requests(0)
+	w.mu.Lock()
+	leaks := slices.Clone(w.leaks)
+	w.mu.Unlock()
+	var reqs []sim.RequestRecord
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		reqs = r.s.Requests(0)
+		deleted := map[string]bool{}
+		for _, q := range reqs {
+			if q.Method == http.MethodDelete && q.Status < 300 {
+				deleted[path.Base(q.Path)] = true
+			}
+		}
+		if !slices.ContainsFunc(leaks, func(l leakRecord) bool { return !deleted[l.keyID] }) || time.Now().After(deadline) {
+			break
+		}
+	}
 	revokedAt := map[string]time.Time{}
 	limited := 0
 	for _, q := range reqs {
@@ -596,9 +614,6 @@ func watchMeasure(ts *testscript.TestScript, r *simRun, w *watchRun, file string
 		ts.Check(err)
 		revokedAt[id] = t
 	}
-	w.mu.Lock()
-	leaks := slices.Clone(w.leaks)
-	w.mu.Unlock()
 	var ds []time.Duration
 	for _, l := range leaks {
 		t, ok := revokedAt[l.keyID]
