@@ -20,6 +20,7 @@ import (
 	"github.com/respondhq/respond/internal/provider"
 	"github.com/respondhq/respond/internal/secret"
 	"github.com/respondhq/respond/internal/textsafe"
+	"github.com/respondhq/respond/internal/ui"
 )
 
 // keyOptions are the flags of leaked-key and rotate.
@@ -481,7 +482,7 @@ func pickKey(ctx context.Context, f *Factory) (providerName, scope, keyID string
 	if len(scopes) > 1 {
 		opts := make([]string, len(scopes))
 		for i, s := range scopes {
-			opts[i] = fmt.Sprintf("%-28s %s", oneLine(s.Name, 28), s.ID)
+			opts[i] = ui.Cell(s.Name, 28) + " " + ui.Clean(s.ID)
 		}
 		i, err := f.Prompter().Select(ctx, fmt.Sprintf("Which %s holds the leaked key?", spec.Scope.Kind), opts, 0)
 		if err != nil {
@@ -496,26 +497,9 @@ func pickKey(ctx context.Context, f *Factory) (providerName, scope, keyID string
 	if len(keys) == 0 {
 		return "", "", "", fmt.Errorf("%s %s has no keys", spec.Scope.Kind, sc.ID)
 	}
-	opts := make([]string, len(keys))
-	for i, k := range keys {
-		last := "never used"
-		if !spec.Caps.LastUsed {
-			last = "last use unknown"
-		}
-		if k.LastUsed != nil {
-			last = "last used " + k.LastUsed.Local().Format("2006-01-02 15:04")
-		}
-		owner := firstNonEmpty(k.Owner.Email, k.Owner.Name, k.Owner.ID)
-		label := k.Name
-		shown := prefix(k.Redacted, 8) + "…" + suffix(k.Redacted, 4)
-		if !spec.KeyNames {
-			// Keys without names are told apart by ID and state.
-			label, shown = k.ID, k.Status
-		}
-		opts[i] = fmt.Sprintf("%-24s %s  %-24s created %s  %s", oneLine(label, 24), shown, oneLine(owner, 24), k.Created.Local().Format("2006-01-02"), last)
-	}
+	opts := keyPickerRows(spec, keys, f.tableWidth())
 	// No key is preselected: a hurried Enter must not pick one.
-	j, err := f.Prompter().Select(ctx, "Which key leaked?", opts, -1)
+	j, err := f.Prompter().Select(ctx, keyPickerQuestion, opts, -1)
 	if err != nil {
 		return "", "", "", err
 	}

@@ -102,7 +102,7 @@ func (e *testEnv) registerKeyPicker(t *testing.T, p *fakePrompter) {
 	// Only OpenAI is configured and GitHub tokens cannot be listed, so the
 	// picker asks no provider question.
 	p.RegisterSelect("Which project holds the leaked key?", optionContaining(t, e.info.ProjectName, e.info.ProjectID))
-	p.RegisterSelect("Which key leaked?", func(options []string, def int) (int, error) {
+	p.RegisterSelect(keyPickerQuestion, func(options []string, def int) (int, error) {
 		if len(options) < 2 {
 			t.Errorf("the key question offers %d option(s); the scenario's project has several keys: %q", len(options), options)
 		}
@@ -133,16 +133,17 @@ func (e *testEnv) registerKeyPicker(t *testing.T, p *fakePrompter) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		used := "never used"
+		used := "never"
 		if leaked.LastUsedAt != "" {
 			at, err := time.Parse(time.RFC3339, leaked.LastUsedAt)
 			if err != nil {
 				t.Fatal(err)
 			}
-			used = "last used " + at.Local().Format("2006-01-02 15:04")
+			used = at.Local().Format("2006-01-02 15:04")
 		}
-		return optionContaining(t, oneLine(leaked.Name, 24), shortRedacted(leaked.RedactedValue), oneLine(owner, 24),
-			"created "+created.Local().Format("2006-01-02"), used)(options, def)
+		// At 80 columns: the name, the owner's e-mail, the dates whole.
+		return optionContaining(t, leaked.Name, shortRedacted(leaked.RedactedValue), owner,
+			created.Local().Format("2006-01-02"), used)(options, def)
 	})
 }
 

@@ -18,7 +18,7 @@ func TestKeyPickerPreselectsNothing(t *testing.T) {
 	p := newFakePrompter(t)
 	p.RegisterSelect("Which project holds the leaked key?", optionContaining(t, e.info.ProjectName, e.info.ProjectID))
 	def := 0
-	p.RegisterSelect("Which key leaked?", func(options []string, d int) (int, error) {
+	p.RegisterSelect(keyPickerQuestion, func(options []string, d int) (int, error) {
 		def = d
 		return 0, prompt.ErrInterrupted
 	})
@@ -53,7 +53,7 @@ func TestKeyPickerAWS(t *testing.T) {
 		}
 		return optionContaining(t, "AWS")(options, d)
 	})
-	p.RegisterSelect("Which key leaked?", func(options []string, d int) (int, error) {
+	p.RegisterSelect(keyPickerQuestion, func(options []string, d int) (int, error) {
 		if d >= 0 {
 			t.Errorf("the key question preselects option %d", d)
 		}

@@ -340,3 +340,18 @@ func MaxWidth(s string) int {
 	}
 	return w
 }
+
+// Cell fits text from the world into a column w terminal columns wide:
+// made safe (Clean), on one line, cut with "…" when longer, padded with
+// spaces when shorter.
+func Cell(s string, w int) string {
+	s = strings.Join(strings.Fields(Clean(s)), " ")
+	if w <= 0 {
+		return ""
+	}
+	if StringWidth(s) > w {
+		s, _ = cutWidth(s, w-1)
+		s += "…"
+	}
+	return s + strings.Repeat(" ", w-StringWidth(s))
+}
