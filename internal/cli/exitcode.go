@@ -49,6 +49,7 @@ func ExitCode(err error) int {
 		oe *OutcomeError
 		fe *FindingsError
 		de *DueError
+		st *StoppedError
 	)
 	switch {
 	case err == nil:
@@ -71,7 +72,7 @@ func ExitCode(err error) int {
 		return ExitPartial
 	case errors.As(err, &le), errors.Is(err, step.ErrLocked):
 		return ExitLocked
-	case errors.As(err, &ie):
+	case errors.As(err, &ie), errors.As(err, &st):
 		return ExitInterrupted
 	}
 	return ExitFailed

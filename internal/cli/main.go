@@ -89,6 +89,26 @@ func (e *SignalError) ExitCode() int {
 	return ExitInterrupted
 }
 
+// signalled words an error that is only the context's cancellation by a
+// signal (a prompt, a listing, a request cut short) as that signal, with
+// the interrupted exit code (128 + the signal's number, from main): not
+// "context canceled" and exit 1.
+func signalled(ctx context.Context, err error) error {
+	var se *SignalError
+	if !errors.Is(err, context.Canceled) || !errors.As(context.Cause(ctx), &se) || ExitCode(err) != ExitFailed {
+		return err
+	}
+	return &StoppedError{Signal: se}
+}
+
+// StoppedError is a command stopped by a signal outside a response (a
+// prompt before the plan, a listing): the signal's words, and the
+// interrupted exit code.
+type StoppedError struct{ Signal *SignalError }
+
+func (e *StoppedError) Error() string { return e.Signal.Error() }
+func (e *StoppedError) Unwrap() error { return e.Signal }
+
 // Run executes one command line. No panic escapes: it is reported as a bug
 // without a stack trace on the terminal (the trace goes to a file).
 func Run(ctx context.Context, f *Factory, args []string) (code int) {
@@ -120,6 +140,7 @@ func Run(ctx context.Context, f *Factory, args []string) (code int) {
 	if err == nil {
 		return ExitOK
 	}
+	err = signalled(ctx, err)
 	code = ExitCode(err)
 	msg := ""
 	var se *SilentError
