@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/mattn/go-runewidth"
@@ -73,16 +74,24 @@ func simPlants(ts *testscript.TestScript, r *simRun, args []string) {
 	ts.Logf("all %d plants found, no other finding", len(plants))
 }
 
-// maxwidth FILE N: no line of FILE (stdout, stderr or a file) is wider
-// than N columns.
+// maxwidth [-paths] FILE N: no line of FILE (stdout, stderr or a file) is
+// wider than N columns. With -paths a path under the work directory (which
+// cannot wrap) counts as the 5 columns of "$WORK".
 func cmdMaxwidth(ts *testscript.TestScript, neg bool, args []string) {
+	paths := len(args) > 0 && args[0] == "-paths"
+	if paths {
+		args = args[1:]
+	}
 	if len(args) != 2 {
-		ts.Fatalf("usage: maxwidth FILE N")
+		ts.Fatalf("usage: maxwidth [-paths] FILE N")
 	}
 	var n int
 	fmt.Sscan(args[1], &n)
 	var wide []string
 	for i, l := range strings.Split(ts.ReadFile(args[0]), "\n") {
+		if paths {
+			l = workPath.ReplaceAllString(strings.ReplaceAll(l, ts.Getenv("WORK"), "$WORK"), "$$WORK")
+		}
 		if runewidth.StringWidth(l) > n {
 			wide = append(wide, fmt.Sprintf("line %d (%d columns): %q", i+1, runewidth.StringWidth(l), l))
 		}
@@ -91,6 +100,10 @@ func cmdMaxwidth(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s has lines wider than %d columns:\n  %s", args[0], n, strings.Join(wide, "\n  "))
 	}
 }
+
+// workPath is a path under the script's work directory, as ReadFile
+// shows it.
+var workPath = regexp.MustCompile(`\$WORK/\S+`)
 
 // sarifSchema is the SARIF 2.1.0 JSON Schema vendored with the renderer.
 var sarifSchema, _ = filepath.Abs("../../internal/audit/render/testdata/sarif-schema-2.1.0.json")

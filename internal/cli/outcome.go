@@ -118,15 +118,27 @@ func printOutcome(w io.Writer, p ui.Palette, r *report.Report, width int) {
 		verdict = p.Red(verdict)
 	}
 	fmt.Fprintf(w, "\n%s %s", p.Bold("Outcome:"), p.Bold(verdict))
+	sev := ""
 	switch s := r.Summary.Severity; {
 	case r.Incident.Drill != nil && s != "":
-		fmt.Fprintf(w, "  (DRILL: simulated severity %s)", s)
+		sev = "(DRILL: simulated severity " + s + ")"
 	case r.Incident.Drill != nil:
-		fmt.Fprint(w, "  (DRILL)")
+		sev = "(DRILL)"
 	case s != "":
-		fmt.Fprintf(w, "  (severity %s: %s)", strings.ToUpper(s), r.Summary.SeverityReason)
+		sev = "(severity " + strings.ToUpper(s) + ": " + r.Summary.SeverityReason + ")"
 	}
-	fmt.Fprintln(w)
+	switch head := len("Outcome: ") + len(inv.Verdict); {
+	case sev == "":
+		fmt.Fprintln(w)
+	case width <= 0 || head+2+ui.StringWidth(sev) <= width:
+		fmt.Fprintf(w, "  %s\n", sev)
+	default:
+		// Too long for the line: the severity under it, wrapped.
+		fmt.Fprintln(w)
+		for _, l := range ui.Wrap(sev, width-2, 1) {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
 	for _, c := range inv.Clauses {
 		mark := p.Green("✓")
 		if !c.Holds {
@@ -139,10 +151,10 @@ func printOutcome(w io.Writer, p ui.Palette, r *report.Report, width int) {
 		}
 	}
 	if u := r.Usage; u != nil && u.Available && u.Abnormal {
-		fmt.Fprintf(w, "  %s %s\n", p.Red("!"), "abnormal usage: "+u.Assessment)
+		outcomeNote(w, p.Red("!"), "abnormal usage: "+u.Assessment, width)
 	}
 	if r.Key != nil && r.Key.LastUsed != "" && failingClause(inv, report.ClauseOneLive) && len(r.Targets) == 0 {
-		fmt.Fprintf(w, "  %s the key was last used %s: whatever used it breaks now that it is revoked\n", p.Red("!"), r.Key.LastUsed)
+		outcomeNote(w, p.Red("!"), "the key was last used "+r.Key.LastUsed+": whatever used it breaks now that it is revoked", width)
 	}
 	if c := inv.Inventory; c != nil && c.Error == "" && c.To != "" {
 		verb := "now names"
@@ -153,7 +165,28 @@ func printOutcome(w io.Writer, p ui.Palette, r *report.Report, width int) {
 		if c.From != "" && c.Changed && c.From != c.To {
 			from = " instead of " + c.From
 		}
-		fmt.Fprintf(w, "  inventory: %s: credential %s %s %s%s\n", c.File, c.Credential, verb, c.To, from)
+		outcomeNote(w, "", fmt.Sprintf("inventory: %s: credential %s %s %s%s", c.File, c.Credential, verb, c.To, from), width)
+	}
+}
+
+// outcomeNote prints a note under the outcome's promises, after a mark
+// (or none), its words wrapped under themselves on a terminal (width > 0)
+// and one line elsewhere.
+func outcomeNote(w io.Writer, mark, text string, width int) {
+	lead := "  "
+	if mark != "" {
+		lead += mark + " "
+	}
+	indent := 2
+	if mark != "" {
+		indent = 4
+	}
+	for i, l := range ui.Wrap(text, max(width-indent, 0), 0) {
+		if i == 0 {
+			fmt.Fprintf(w, "%s%s\n", lead, l)
+			continue
+		}
+		fmt.Fprintf(w, "%s%s\n", strings.Repeat(" ", indent), l)
 	}
 }
 

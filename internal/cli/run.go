@@ -279,7 +279,12 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 		} else if len(history) > 0 {
 			verb = "Resuming incident"
 		}
-		fmt.Fprintf(f.IO.ErrOut, "%s %s (%s)\n", verb, inc.ID, inc.Dir)
+		if f.IO.TerminalWidth() > 0 {
+			// The directory on a line of its own: a path does not wrap.
+			fmt.Fprintf(f.IO.ErrOut, "%s %s in\n  %s\n", verb, inc.ID, inc.Dir)
+		} else {
+			fmt.Fprintf(f.IO.ErrOut, "%s %s (%s)\n", verb, inc.ID, inc.Dir)
+		}
 	}
 	eng, err := engine.New(engine.Options{
 		Playbook:   pb,
@@ -372,16 +377,22 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 		if rep != nil {
 			printOutcome(f.IO.ErrOut, ui.Palette{Enabled: f.IO.ColorEnabled()}, rep, f.IO.TerminalWidth())
 		}
+		// On a terminal each path is a line of its own (a path does not
+		// wrap); piped, one line each, for grep.
+		sep, journalSep := ", ", " Journal: "
+		if f.IO.TerminalWidth() > 0 {
+			sep, journalSep = "\n        ", "\nJournal: "
+		}
 		switch {
 		case o.DryRun:
 			fmt.Fprintln(f.IO.ErrOut, "Dry run: nothing was changed.")
 		case runErr == nil && rep != nil && rep.Invariant != nil:
-			fmt.Fprintf(f.IO.ErrOut, "Incident %s: %s. Journal: %s\n", inc.ID, rep.Invariant.Verdict, inc.JournalPath())
+			fmt.Fprintf(f.IO.ErrOut, "Incident %s: %s.%s%s\n", inc.ID, rep.Invariant.Verdict, journalSep, inc.JournalPath())
 		case runErr == nil:
-			fmt.Fprintf(f.IO.ErrOut, "Incident %s %s. Journal: %s\n", inc.ID, out.Status, inc.JournalPath())
+			fmt.Fprintf(f.IO.ErrOut, "Incident %s %s.%s%s\n", inc.ID, out.Status, journalSep, inc.JournalPath())
 		}
 		if len(reports) > 0 {
-			fmt.Fprintf(f.IO.ErrOut, "Report: %s\n", strings.Join(reports, ", "))
+			fmt.Fprintf(f.IO.ErrOut, "Report: %s\n", strings.Join(reports, sep))
 		}
 	}
 	return runErr

@@ -226,14 +226,35 @@ func (v *textView) StepStarted(in engine.Instance) {
 	if v.grouped(in.Of) {
 		return // a large fan-out shows its progress, not each item
 	}
-	fmt.Fprintf(v.err, "%s %s\n", v.p.Dim("→"), v.label(in))
+	v.progress(v.p.Dim("→"), v.label(in), 2)
+}
+
+// progress prints a progress line: a coloured mark, then text from the
+// run (cleaned of control characters), wrapped to the terminal with its
+// further lines indented by indent columns; piped, one line whole.
+func (v *textView) progress(mark, text string, indent int) {
+	lines := ui.Wrap(text, max(v.width-2, 0), indent-2)
+	for i, l := range lines {
+		if i == 0 {
+			fmt.Fprintf(v.err, "%s %s\n", mark, l)
+			continue
+		}
+		fmt.Fprintf(v.err, "  %s\n", l)
+	}
 }
 
 func (v *textView) StepLog(in engine.Instance, line string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, l := range strings.Split(strings.TrimRight(line, "\n"), "\n") {
-		fmt.Fprintf(v.err, "  %s %s\n", v.p.Dim(v.label(in)+" |"), l)
+		for i, w := range ui.Wrap(v.label(in)+" | "+l, max(v.width-2, 0), 2) {
+			if i == 0 {
+				label, rest, _ := strings.Cut(w, " | ")
+				fmt.Fprintf(v.err, "  %s %s\n", v.p.Dim(label+" |"), rest)
+				continue
+			}
+			fmt.Fprintf(v.err, "  %s\n", w)
+		}
 	}
 }
 
@@ -251,7 +272,11 @@ func (v *textView) StepFinished(in engine.Instance, o engine.StepOutcome) {
 		v.done[in.Step]++
 		// Progress every tenth of a long fan-out, and at its end.
 		if n := v.done[in.Step]; n == in.Of || n%max(1, in.Of/10) == 0 {
-			defer fmt.Fprintf(v.err, "  %s\n", v.p.Dim(fmt.Sprintf("%s: %d of %d done", in.Step, n, in.Of)))
+			defer func() {
+				for _, l := range ui.Wrap(fmt.Sprintf("%s: %d of %d done", in.Step, n, in.Of), max(v.width-2, 0), 2) {
+					fmt.Fprintf(v.err, "  %s\n", v.p.Dim(l))
+				}
+			}()
 		}
 	}
 	if v.grouped(in.Of) && (o.Earlier || o.Status == "ok") {
@@ -259,20 +284,20 @@ func (v *textView) StepFinished(in engine.Instance, o engine.StepOutcome) {
 	}
 	switch {
 	case o.Earlier:
-		fmt.Fprintf(v.err, "%s %s %s\n", v.p.Dim("✓"), v.label(in), v.p.Dim("done in an earlier run"))
+		v.progress(v.p.Dim("✓"), v.label(in)+" done in an earlier run", 2)
 	case o.Status == "ok":
 		extra := o.Summary
 		if o.Reconciled {
 			extra += " (reconciled)"
 		}
 		if d := o.Duration.Round(time.Millisecond); d > 0 {
-			extra += " " + v.p.Dim(d.String())
+			extra += " " + d.String()
 		}
-		fmt.Fprintf(v.err, "%s %s %s\n", v.p.Green("✓"), v.label(in), extra)
+		v.progress(v.p.Green("✓"), v.label(in)+" "+extra, 2)
 	case o.Status == "skipped":
-		fmt.Fprintf(v.err, "%s %s skipped: %s\n", v.p.Yellow("-"), v.label(in), o.Summary)
+		v.progress(v.p.Yellow("-"), v.label(in)+" skipped: "+o.Summary, 2)
 	default:
-		fmt.Fprintf(v.err, "%s %s failed: %s\n", v.p.Red("✗"), v.label(in), o.Error)
+		v.progress(v.p.Red("✗"), v.label(in)+" failed: "+o.Error, 2)
 		// The last line of the run then need not repeat it.
 		if s, ok := v.err.(interface{ errorShown(string) }); ok {
 			s.errorShown(o.Error)
