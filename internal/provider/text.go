@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/respondhq/respond/internal/evidence"
+	"github.com/respondhq/respond/internal/step"
+	"github.com/respondhq/respond/internal/textsafe"
 )
 
 // Helpers every provider and the key.* kinds share, so that keys, owners
@@ -98,3 +100,23 @@ func firstNonEmpty(s ...string) string {
 
 // envLineRe is a pasted .env or shell line: [export] NAME=value.
 var envLineRe = regexp.MustCompile(`^(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.-]*[ \t]*=[ \t]*`)
+
+// OneNamed is what FindByName answers once a provider has the keys whose
+// name is name: none (nil, nil), the one, or, when several share it, a
+// bad-input error listing their IDs so that the inventory can name the key
+// by ID instead. where says where they were looked for (" of project
+// proj_1"; "" for everywhere).
+func OneNamed(found []*KeyInfo, name, where string) (*KeyInfo, error) {
+	switch len(found) {
+	case 0:
+		return nil, nil
+	case 1:
+		return found[0], nil
+	}
+	ids := make([]string, len(found))
+	for i, k := range found {
+		ids[i] = textsafe.Line(k.ID)
+	}
+	return nil, step.BadInputf("%d keys%s are named %q (%s): name the key by its ID (key_id)", len(found), where,
+		textsafe.Line(name), strings.Join(ids, ", "))
+}

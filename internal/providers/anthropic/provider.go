@@ -125,24 +125,13 @@ func (a *adapter) FindByName(ctx context.Context, scope, name string) (*provider
 	if err != nil {
 		return nil, err
 	}
-	var found []Key
+	var found []*provider.KeyInfo
 	for _, k := range keys {
 		if k.Name == name {
-			found = append(found, k)
+			found = append(found, keyInfoOf(k))
 		}
 	}
-	switch len(found) {
-	case 0:
-		return nil, nil
-	case 1:
-		return keyInfoOf(found[0]), nil
-	}
-	ids := make([]string, len(found))
-	for i, k := range found {
-		ids[i] = k.ID
-	}
-	return nil, step.BadInputf("%d keys of workspace %s are named %q (%s): name the key by its ID (key_id)", len(found), scope,
-		textsafe.Line(name), strings.Join(ids, ", "))
+	return provider.OneNamed(found, name, " of workspace "+textsafe.Line(scope))
 }
 
 // FindByValue implements provider.Provider: the value is matched against

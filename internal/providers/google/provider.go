@@ -177,23 +177,13 @@ func (a adapter) FindByName(ctx context.Context, scope, name string) (*provider.
 	if err != nil {
 		return nil, stepErr(err)
 	}
-	var found []Key
+	var found []*provider.KeyInfo
 	for _, k := range keys {
 		if k.DisplayName == name {
-			found = append(found, k)
+			found = append(found, keyInfo(k))
 		}
 	}
-	switch len(found) {
-	case 0:
-		return nil, nil
-	case 1:
-		return keyInfo(found[0]), nil
-	}
-	names := make([]string, len(found))
-	for i, k := range found {
-		names[i] = k.Name
-	}
-	return nil, step.BadInputf("%d keys of project %s are named %q (%s): name the key by its ID (key_id)", len(found), scope, name, strings.Join(names, ", "))
+	return provider.OneNamed(found, name, " of project "+scope)
 }
 
 // FindByValue implements provider.Provider with keys:lookupKey, which gives

@@ -119,17 +119,7 @@ func (o adapter) FindByName(ctx context.Context, scope, name string) (*provider.
 			}
 		}
 	}
-	switch len(found) {
-	case 0:
-		return nil, nil
-	case 1:
-		return found[0], nil
-	}
-	ids := make([]string, len(found))
-	for i, f := range found {
-		ids[i] = f.ID
-	}
-	return nil, step.BadInputf("%d keys are named %q (%s): name the key by its ID (key_id)", len(found), name, strings.Join(ids, ", "))
+	return provider.OneNamed(found, name, "")
 }
 
 // FindByValue implements provider.Provider: the value is matched against every
