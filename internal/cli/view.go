@@ -226,14 +226,14 @@ func (v *textView) StepStarted(in engine.Instance) {
 	if v.grouped(in.Of) {
 		return // a large fan-out shows its progress, not each item
 	}
-	v.progress(v.p.Dim("→"), v.label(in), 2)
+	v.progress(v.p.Dim("→"), v.label(in))
 }
 
 // progress prints a progress line: a coloured mark, then text from the
 // run (cleaned of control characters), wrapped to the terminal with its
-// further lines indented by indent columns; piped, one line whole.
-func (v *textView) progress(mark, text string, indent int) {
-	lines := ui.Wrap(text, max(v.width-2, 0), indent-2)
+// further lines under the text; piped, one line whole.
+func (v *textView) progress(mark, text string) {
+	lines := ui.Wrap(text, max(v.width-2, 0), 0)
 	for i, l := range lines {
 		if i == 0 {
 			fmt.Fprintf(v.err, "%s %s\n", mark, l)
@@ -284,7 +284,7 @@ func (v *textView) StepFinished(in engine.Instance, o engine.StepOutcome) {
 	}
 	switch {
 	case o.Earlier:
-		v.progress(v.p.Dim("✓"), v.label(in)+" done in an earlier run", 2)
+		v.progress(v.p.Dim("✓"), v.label(in)+" done in an earlier run")
 	case o.Status == "ok":
 		extra := o.Summary
 		if o.Reconciled {
@@ -293,11 +293,11 @@ func (v *textView) StepFinished(in engine.Instance, o engine.StepOutcome) {
 		if d := o.Duration.Round(time.Millisecond); d > 0 {
 			extra += " " + d.String()
 		}
-		v.progress(v.p.Green("✓"), v.label(in)+" "+extra, 2)
+		v.progress(v.p.Green("✓"), v.label(in)+" "+extra)
 	case o.Status == "skipped":
-		v.progress(v.p.Yellow("-"), v.label(in)+" skipped: "+o.Summary, 2)
+		v.progress(v.p.Yellow("-"), v.label(in)+" skipped: "+o.Summary)
 	default:
-		v.progress(v.p.Red("✗"), v.label(in)+" failed: "+o.Error, 2)
+		v.progress(v.p.Red("✗"), v.label(in)+" failed: "+o.Error)
 		// The last line of the run then need not repeat it.
 		if s, ok := v.err.(interface{ errorShown(string) }); ok {
 			s.errorShown(o.Error)
