@@ -199,8 +199,9 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 			return nil, err
 		}
 	}
+	var moved []*invCred // credentials where the alert found the key, which now hold another
 	if match == nil && c.Bool("already_gone") && c.String("leak_repo") != "" {
-		if match, err = byAlert(ctx, c, creds); err != nil {
+		if match, moved, err = byAlert(ctx, c, creds); err != nil {
 			return nil, err
 		}
 		by = "alert"
@@ -214,6 +215,22 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 	if match == nil {
 		what := describeLeaked(keyID, keyName, project)
 		switch {
+		case len(moved) > 0:
+			// An earlier response replaced the key: the alert is about the
+			// old one, dead already, and the credential's key is another.
+			var holders []string
+			for _, m := range moved {
+				now := m.keyID
+				if now == "" {
+					now = m.fingerprint
+				}
+				holders = append(holders, m.name+" (now "+now+")")
+			}
+			res.Summary = fmt.Sprintf("the key is gone and credential %s, which deploys to %s where the alert found it, now holds another key "+
+				"(its recorded fingerprint differs): the leaked key is an earlier one, already replaced; nothing will be replaced or deployed",
+				strings.Join(holders, ", "), c.String("leak_repo"))
+			res.Evidence = map[string]any{"matched": false, "replaced_earlier": strings.Join(holders, ", ")}
+			return res, nil
 		case len(creds) == 0:
 			res.Summary = "no inventory: nothing will be replaced or deployed; the key is still revoked (describe where keys live in respond.yaml)"
 		default:
@@ -281,10 +298,15 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 // alert found it: a credential with a target in the alert's repository
 // (or its organization), or a .env target whose path ends with a file the
 // alert names. Several candidates: the responder chooses on a terminal.
-func byAlert(ctx context.Context, c *step.Call, creds []invCred) (*invCred, error) {
+// A credential whose recorded fingerprint is not the leaked key's holds
+// another key now (an earlier response replaced this one): it is not the
+// leaked key's, and is returned in moved instead, so that the healthy key
+// it names is never taken for the leaked one.
+func byAlert(ctx context.Context, c *step.Call, creds []invCred) (match *invCred, moved []*invCred, err error) {
 	repo := c.String("leak_repo")
 	owner, _, _ := strings.Cut(repo, "/")
 	paths := c.List("leak_paths")
+	fp := c.String("fingerprint")
 	var found []*invCred
 	for i := range creds {
 		list, _ := creds[i].m["targets"].([]any)
@@ -297,16 +319,19 @@ func byAlert(ctx context.Context, c *step.Call, creds []invCred) (*invCred, erro
 			}
 			hit = hit || inLeak(t, repo, owner, paths)
 		}
-		if hit {
+		switch {
+		case hit && fp != "" && creds[i].fingerprint != "" && creds[i].fingerprint != fp:
+			moved = append(moved, &creds[i])
+		case hit:
 			found = append(found, &creds[i])
 		}
 	}
 	switch len(found) {
 	case 0:
-		return nil, nil
+		return nil, moved, nil
 	case 1:
 		c.Logf("the key is gone; credential %s has targets in %s, where the alert found it", found[0].name, repo)
-		return found[0], nil
+		return found[0], moved, nil
 	}
 	opts := make([]string, len(found))
 	names := make([]string, len(found))
@@ -318,12 +343,12 @@ func byAlert(ctx context.Context, c *step.Call, creds []invCred) (*invCred, erro
 		i, err := ch.Choose(ctx, fmt.Sprintf("The key is gone and credentials %s all have targets in %s, where it leaked. Which one held it?", strings.Join(names, ", "), repo), opts)
 		switch {
 		case err == nil && i >= 0 && i < len(found):
-			return found[i], nil
+			return found[i], moved, nil
 		case err != nil && !errors.Is(err, step.ErrNoChoice):
-			return nil, err
+			return nil, moved, err
 		}
 	}
-	return nil, badInputf("inventory.targets: the key is gone and credentials %s all have targets in %s, where it leaked: say which one held it with --credential NAME",
+	return nil, moved, badInputf("inventory.targets: the key is gone and credentials %s all have targets in %s, where it leaked: say which one held it with --credential NAME",
 		strings.Join(names, ", "), repo)
 }
 

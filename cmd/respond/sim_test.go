@@ -93,8 +93,14 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 	case "rotated":
 		simRotated(ts, r, args[1:])
 	case "requests-only-get":
+		// sim requests-only-get [-but-alert]: since the mark, nothing but
+		// reads (and, with -but-alert, the PATCH that resolves an alert).
+		butAlert := len(args) > 1 && args[1] == "-but-alert"
 		var mutating []string
 		for _, q := range r.s.Requests(r.sinceSeq) {
+			if butAlert && q.Method == http.MethodPatch && strings.Contains(q.Path, "/secret-scanning/alerts/") {
+				continue
+			}
 			// An OAuth token exchange (Google's Application Default
 			// Credentials) is a POST that changes nothing in the world.
 			if q.Method == http.MethodPost && strings.HasSuffix(q.Path, "/token") {

@@ -150,7 +150,14 @@ func (b *builder) invariant() {
 	noTargets := targetsRead && (!matched || len(b.targetIDs) == 0)
 
 	// Exactly one live replacement.
+	replacedEarlier := ""
+	if t := b.lastOK(kindTargets); t != nil {
+		replacedEarlier = str(t.evidence, "replaced_earlier")
+	}
 	switch {
+	case noTargets && !matched && replacedEarlier != "":
+		add(ClauseOneLive, false, "an earlier response replaced %s: credential %s; this incident made no replacement and did not check that one: "+
+			"`respond audit` shows whether it works and is everywhere", key, replacedEarlier)
 	case noTargets && !matched:
 		add(ClauseOneLive, false, "no credential in the inventory names %s, so no replacement was made: whatever used the key is failing now; "+
 			"add the key (key_id) and every place it is deployed to the inventory, then run %s", key, resume)
