@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/respondhq/respond/internal/childproc"
+	"github.com/respondhq/respond/internal/ui"
 
 	"github.com/spf13/cobra"
 
@@ -89,6 +90,26 @@ func (e *SignalError) ExitCode() int {
 	return ExitInterrupted
 }
 
+// printError writes the run's error: at a terminal (width > 0) each of
+// its lines wraps under itself; elsewhere as it is, for grep and logs.
+func printError(w io.Writer, msg string, width int) {
+	if width <= 0 {
+		fmt.Fprintln(w, msg)
+		return
+	}
+	for _, line := range strings.Split(msg, "\n") {
+		rest := strings.TrimLeft(line, " ")
+		lead := line[:len(line)-len(rest)] // the line's own indent, kept
+		if rest == "" {
+			fmt.Fprintln(w)
+			continue
+		}
+		for _, l := range ui.Wrap(rest, max(width-len(lead), 20), 2) {
+			fmt.Fprintln(w, lead+l)
+		}
+	}
+}
+
 // signalled words an error that is only the context's cancellation by a
 // signal (a prompt, a listing, a request cut short) as that signal, with
 // the interrupted exit code (128 + the signal's number, from main): not
@@ -146,7 +167,7 @@ func Run(ctx context.Context, f *Factory, args []string) (code int) {
 	var se *SilentError
 	if !errors.As(err, &se) {
 		msg = ios.Secrets.MaskString(err.Error())
-		fmt.Fprintln(ios.ErrOut, "respond: "+ios.Secrets.MaskString(es.unrepeated(err)))
+		printError(ios.ErrOut, "respond: "+ios.Secrets.MaskString(es.unrepeated(err)), ios.TerminalWidth())
 	}
 	if (f.JSON() || (f.Output == "text" && wantsJSON(root, args))) && !f.wroteJSON {
 		// Programs read stdout: they get the error too, once.

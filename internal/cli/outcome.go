@@ -153,7 +153,7 @@ func printOutcome(w io.Writer, p ui.Palette, r *report.Report, width int) {
 	if u := r.Usage; u != nil && u.Available && u.Abnormal {
 		outcomeNote(w, p.Red("!"), "abnormal usage: "+u.Assessment, width)
 	}
-	if r.Key != nil && r.Key.LastUsed != "" && failingClause(inv, report.ClauseOneLive) && len(r.Targets) == 0 {
+	if r.Key != nil && r.Key.LastUsed != "" && r.Summary.Contained && failingClause(inv, report.ClauseOneLive) && len(r.Targets) == 0 {
 		outcomeNote(w, p.Red("!"), "the key was last used "+r.Key.LastUsed+": whatever used it breaks now that it is revoked", width)
 	}
 	if c := inv.Inventory; c != nil && c.Error == "" && c.To != "" {

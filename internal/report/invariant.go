@@ -158,6 +158,9 @@ func (b *builder) invariant() {
 	case noTargets && !matched && replacedEarlier != "":
 		add(ClauseOneLive, false, "an earlier response replaced %s: credential %s; this incident made no replacement and did not check that one: "+
 			"`respond audit` shows whether it works and is everywhere", key, replacedEarlier)
+	case noTargets && !matched && !r.Summary.Contained:
+		add(ClauseOneLive, false, "no credential in the inventory names %s, so no replacement would be made: "+
+			"add the key (key_id) and every place it is deployed to the inventory before it is revoked, then run %s", key, resume)
 	case noTargets && !matched:
 		add(ClauseOneLive, false, "no credential in the inventory names %s, so no replacement was made: whatever used the key is failing now; "+
 			"add the key (key_id) and every place it is deployed to the inventory, then run %s", key, resume)

@@ -154,3 +154,26 @@ func TestUsageNeitherCountedNorLastUse(t *testing.T) {
 		t.Errorf("assessment %q: want neither the count nor the last use known", a)
 	}
 }
+
+// A plan declined for a key no credential names: nothing was revoked, so
+// nothing says that whatever used the key is failing now.
+func TestDeclinedUnknownKeyBreaksNothing(t *testing.T) {
+	recs := upTo(t, 11,
+		journal.Record{Type: journal.Approved, Message: "Apply this plan?", Data: map[string]any{"approved": false, "by": "dana", "how": "prompt"}},
+		journal.Record{Type: journal.IncidentFinished, Status: "declined", Message: "the responder declined the plan"},
+	)
+	for i := range recs {
+		if recs[i].Step == "targets" && recs[i].Type == journal.StepFinished {
+			recs[i].Evidence = map[string]any{"matched": false}
+		}
+	}
+	r := build(t, recs)
+	if r.Summary.Contained {
+		t.Fatal("the declined fixture counts as contained")
+	}
+	for _, c := range r.Invariant.Clauses {
+		if c.Name == ClauseOneLive && (c.Holds || strings.Contains(c.Detail, "failing now") || !strings.Contains(c.Detail, "before it is revoked")) {
+			t.Errorf("%s: %q; want it to say no replacement would be made, nothing failing", c.Name, c.Detail)
+		}
+	}
+}
