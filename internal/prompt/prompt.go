@@ -14,6 +14,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/AlecAivazis/survey/v2"
 	"github.com/AlecAivazis/survey/v2/core"
@@ -115,6 +116,12 @@ func (t *Terminal) Select(ctx context.Context, message string, options []string,
 	switch {
 	case def < 0:
 		q.Options = append([]string{noChoice}, options...)
+		// Typing filters the options, and survey then moves the cursor
+		// to the first left: the line that is no option stays first, so
+		// typing and a hurried Enter still pick nothing.
+		q.Filter = func(filter, value string, index int) bool {
+			return index == 0 || strings.Contains(strings.ToLower(value), strings.ToLower(filter))
+		}
 		opts = append(slices.Clone(opts), survey.WithValidator(func(ans any) error {
 			if a, ok := ans.(core.OptionAnswer); ok && a.Index == 0 && a.Value == noChoice {
 				return errors.New("nothing chosen yet: move to your choice with ↑/↓, then press Enter")

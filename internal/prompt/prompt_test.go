@@ -117,6 +117,22 @@ func TestSelectWithoutDefaultRefusesAHurriedEnter(t *testing.T) {
 	}
 }
 
+// Typing filters the options but selects none of them: Enter right after
+// typing picks nothing and asks again; an arrow then picks a match.
+func TestSelectFilterSelectsNothing(t *testing.T) {
+	tm, s := newTerm(t)
+	done := make(chan result[int], 1)
+	go func() {
+		i, err := s.Select(t.Context(), "Which key leaked?", []string{"notebook sk-proj-…a", "prod-backend sk-proj-…b", "ci sk-svcac…c"}, -1)
+		done <- result[int]{i, err}
+	}()
+	tm.waitFor("Which key leaked?", "pro\r")
+	tm.waitFor("nothing chosen", "\x1b[B\x1b[B\r") // the placeholder, notebook, prod-backend
+	if r := await(t, done); r.err != nil || r.v != 1 {
+		t.Fatalf("Select = %d, %v; want 1 (prod-backend)", r.v, r.err)
+	}
+}
+
 // With a default, Enter picks it, as before.
 func TestSelectWithDefault(t *testing.T) {
 	tm, s := newTerm(t)
