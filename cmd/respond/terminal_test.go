@@ -31,7 +31,8 @@ import (
 //	-at TEXT ACTION  once the terminal shows TEXT (after what the previous
 //	                 -at waited for), do ACTION: TERM, HUP or INT sends
 //	                 PROG that signal; keys:STRING types STRING (\r is
-//	                 Enter, \x03 Ctrl-C). Several -at run in order.
+//	                 Enter, \x03 Ctrl-C, \x1b[B the down arrow). Several
+//	                 -at run in order.
 //	-answer-cursor   answer every cursor-position query (ESC [ 6 n) as a
 //	                 terminal emulator does; without it the terminal never
 //	                 answers one, as `script` and some consoles do not.
@@ -112,7 +113,7 @@ func interm() int {
 			action := steps[0].action
 			steps = steps[1:]
 			if keys, ok := strings.CutPrefix(action, "keys:"); ok {
-				keys = strings.NewReplacer(`\r`, "\r", `\x03`, "\x03").Replace(keys)
+				keys = strings.NewReplacer(`\r`, "\r", `\x03`, "\x03", `\x1b`, "\x1b").Replace(keys)
 				_, _ = tty.WriteString(keys)
 				continue
 			}

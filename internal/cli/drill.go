@@ -227,7 +227,14 @@ func runDemo(ctx context.Context, f *Factory, o *drillOptions, name string) erro
 		fmt.Fprintf(f.IO.ErrOut, "%s %s: %s\n", p.Bold("DRILL"), sc.Name, sc.Title)
 		writeWrapped(f.IO.ErrOut, drill.Expand(sc.Briefing, info, teammateName(sc)), f.IO.TerminalWidth(), "  ", "  ")
 		fmt.Fprintln(f.IO.ErrOut)
-		fmt.Fprintf(f.IO.ErrOut, "The demonstration: respond responds by itself on the simulator at %s, while an attacker\nspends with the leaked key and the services that hold it run. Nothing real is touched.\n\n", d.Sim().URL())
+		demo := fmt.Sprintf("The demonstration: respond responds by itself on the simulator at %s, while an attacker "+
+			"spends with the leaked key and the services that hold it run. Nothing real is touched.", d.Sim().URL())
+		if f.IO.CanPrompt() && !f.Yes {
+			demo += " As in a real incident at a terminal, respond shows its plan and asks before it changes anything: " +
+				"answer y to apply it (the attacker's clock runs while you read; --yes answers for you)."
+		}
+		writeWrapped(f.IO.ErrOut, demo, f.IO.TerminalWidth(), "", "")
+		fmt.Fprintln(f.IO.ErrOut)
 	}
 	say := func(format string, args ...any) {
 		if !f.JSON() {
@@ -250,8 +257,15 @@ func runDemo(ctx context.Context, f *Factory, o *drillOptions, name string) erro
 		return writeJSON(f, res)
 	}
 	printScore(f, &res.Score, nil)
-	fmt.Fprintf(f.IO.Out, "\nDebrief: %s\n", strings.Join(res.Debrief, ", "))
-	fmt.Fprintf(f.IO.Out, "The drill's incidents are kept apart from real ones: respond incidents --state-dir %s\n", filepath.Join(dir, drill.StateDir))
+	state := filepath.Join(dir, drill.StateDir)
+	if f.IO.TerminalWidth() > 0 {
+		// Paths on lines of their own: a path does not wrap.
+		fmt.Fprintf(f.IO.Out, "\nDebrief:\n  %s\n", strings.Join(res.Debrief, "\n  "))
+		fmt.Fprintf(f.IO.Out, "The drill's incidents are kept apart from real ones (resume or report them\nwith the same --state-dir):\n  respond incidents --state-dir %s\n", state)
+	} else {
+		fmt.Fprintf(f.IO.Out, "\nDebrief: %s\n", strings.Join(res.Debrief, ", "))
+		fmt.Fprintf(f.IO.Out, "The drill's incidents are kept apart from real ones: respond incidents --state-dir %s\n", state)
+	}
 	if playErr != nil {
 		return playErr
 	}
