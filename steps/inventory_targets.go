@@ -232,9 +232,9 @@ func (InventoryTargets) Apply(ctx context.Context, c *step.Call) (*step.Result, 
 			res.Evidence = map[string]any{"matched": false, "replaced_earlier": strings.Join(holders, ", ")}
 			return res, nil
 		case len(creds) == 0:
-			res.Summary = "no inventory: nothing will be replaced or deployed; the key is still revoked (describe where keys live in respond.yaml)"
+			res.Summary = "no inventory: nothing will be replaced or deployed, but the key is revoked all the same (describe where keys live in respond.yaml)"
 		default:
-			res.Summary = fmt.Sprintf("no credential in the inventory names %s (credentials: %s): nothing will be replaced or deployed; the key is still revoked",
+			res.Summary = fmt.Sprintf("no credential in the inventory names %s (credentials: %s): nothing will be replaced or deployed, but the key is revoked all the same",
 				what, strings.Join(names, ", "))
 		}
 		res.Evidence = map[string]any{"matched": false}
