@@ -104,10 +104,25 @@ func printError(w io.Writer, msg string, width int) {
 			fmt.Fprintln(w)
 			continue
 		}
-		for _, l := range ui.Wrap(rest, max(width-len(lead), 20), 2) {
-			fmt.Fprintln(w, lead+l)
+		for _, l := range ui.Wrap(keepCode(rest), max(width-len(lead), 20), 2) {
+			fmt.Fprintln(w, lead+strings.ReplaceAll(l, codeSpace, " "))
 		}
 	}
+}
+
+// codeSpace stands for a space inside a `command` while an error wraps, so
+// that a command to copy stays whole on one line (when it fits one).
+const codeSpace = "\uE000"
+
+// keepCode joins the words of each backquoted span of s with codeSpace.
+func keepCode(s string) string {
+	parts := strings.Split(s, "`")
+	for i := 1; i < len(parts); i += 2 {
+		if i < len(parts)-1 { // a closed span
+			parts[i] = strings.ReplaceAll(parts[i], " ", codeSpace)
+		}
+	}
+	return strings.Join(parts, "`")
 }
 
 // signalled words an error that is only the context's cancellation by a

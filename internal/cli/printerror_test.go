@@ -24,6 +24,12 @@ func TestPrintErrorWraps(t *testing.T) {
 			t.Errorf("line %q is %d columns", l, w)
 		}
 	}
+	if !strings.Contains(term.String(), "`respond incidents close INC-20261208-030227-9389 --reason TEXT`") {
+		t.Errorf("the command to copy was broken across lines:\n%s", term.String())
+	}
+	if strings.Contains(term.String(), codeSpace) {
+		t.Errorf("a placeholder is left in the error:\n%q", term.String())
+	}
 	if !strings.Contains(term.String(), "\n  respond.yaml:3:5: ") {
 		t.Errorf("the indented line lost its indent:\n%s", term.String())
 	}
