@@ -271,7 +271,7 @@ func execute(ctx context.Context, f *Factory, pb *playbook.Playbook, inc *incide
 		locker = kl
 	}
 
-	view := &textView{width: f.IO.TerminalWidth(), out: f.IO.Out, err: f.IO.ErrOut, p: ui.Palette{Enabled: f.IO.ColorEnabled()}, json: f.JSON(), verbose: f.Verbose}
+	view := &textView{width: f.IO.TerminalWidth(), mask: f.IO.Secrets.MaskString, out: f.IO.Out, err: f.IO.ErrOut, p: ui.Palette{Enabled: f.IO.ColorEnabled()}, json: f.JSON(), verbose: f.Verbose}
 	if !f.JSON() {
 		verb := "Incident"
 		if o.DryRun {

@@ -17,12 +17,15 @@ import (
 // width, wrapping rather than cutting; piped, nothing is wrapped or cut.
 type textView struct {
 	width int // terminal width to fit the plan and summary to; 0: no limit
-	mu    sync.Mutex
-	done  map[string]int // finished items of a fan-out, by step
-	out   io.Writer
-	err   io.Writer
-	p     ui.Palette
-	json  bool // machine output: the plan and summary go out as JSON at the end instead
+	// mask masks secret values in text before it is wrapped: the masking
+	// writer under err cannot see a value a wrap has split across lines.
+	mask func(string) string
+	mu   sync.Mutex
+	done map[string]int // finished items of a fan-out, by step
+	out  io.Writer
+	err  io.Writer
+	p    ui.Palette
+	json bool // machine output: the plan and summary go out as JSON at the end instead
 	// number is each step's number in the plan, so the summary numbers
 	// steps alike.
 	number map[string]int
@@ -233,7 +236,7 @@ func (v *textView) StepStarted(in engine.Instance) {
 // run (cleaned of control characters), wrapped to the terminal with its
 // further lines under the text; piped, one line whole.
 func (v *textView) progress(mark, text string) {
-	lines := ui.Wrap(text, max(v.width-2, 0), 0)
+	lines := ui.Wrap(v.masked(text), max(v.width-2, 0), 0)
 	for i, l := range lines {
 		if i == 0 {
 			fmt.Fprintf(v.err, "%s %s\n", mark, l)
@@ -243,11 +246,19 @@ func (v *textView) progress(mark, text string) {
 	}
 }
 
+// masked is text with the secret values respond knows masked.
+func (v *textView) masked(text string) string {
+	if v.mask == nil {
+		return text
+	}
+	return v.mask(text)
+}
+
 func (v *textView) StepLog(in engine.Instance, line string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, l := range strings.Split(strings.TrimRight(line, "\n"), "\n") {
-		for i, w := range ui.Wrap(v.label(in)+" | "+l, max(v.width-2, 0), 2) {
+		for i, w := range ui.Wrap(v.masked(v.label(in)+" | "+l), max(v.width-2, 0), 2) {
 			if i == 0 {
 				label, rest, _ := strings.Cut(w, " | ")
 				fmt.Fprintf(v.err, "  %s %s\n", v.p.Dim(label+" |"), rest)
